@@ -1,0 +1,55 @@
+# Makefile — the front door. `make` builds into build/ (CLI at build/cutune); `make test`
+# runs the tests in an optimised build and again under ASan+UBSan (with short fuzzing runs);
+# `make demo` runs the main job; `make bench` the benchmarks. Each first runs scripts/deps.sh,
+# which installs missing Debian packages.
+#   make ASAN=1 ...   address + undefined-behaviour sanitizers, clang, build-asan/
+#   make TSAN=1 ...   thread sanitizer, clang, build-tsan/
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+ifeq ($(ASAN),1)
+BUILD := build-asan
+CONFIG := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+          -DCUTUNE_SANITIZE=address,undefined -DCUTUNE_FUZZ=ON
+else ifeq ($(TSAN),1)
+BUILD := build-tsan
+CONFIG := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCUTUNE_SANITIZE=thread
+else
+BUILD := build
+CONFIG := -DCMAKE_BUILD_TYPE=Release
+endif
+
+.PHONY: all deps build test test-one demo bench clean
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CONFIG) $(CMAKE_ARGS) >$(BUILD).cmake.log 2>&1 || \
+	  { cat $(BUILD).cmake.log; exit 1; }
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# One build's tests.
+test-one: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Plain `make test`: the optimised build, then the sanitized one. With ASAN=1 or TSAN=1,
+# only that build.
+ifeq ($(ASAN)$(TSAN),)
+test: deps
+	@$(MAKE) --no-print-directory test-one
+	@$(MAKE) --no-print-directory test-one ASAN=1
+else
+test: test-one
+endif
+
+demo: build
+	@sh scripts/demo.sh $(BUILD)
+
+bench: build
+	@sh scripts/bench.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan build-tsan build*.cmake.log

@@ -1,0 +1,175 @@
+/* cutune.h — the one public header of libcutune, an automatic tuner for CUDA kernels.
+ * No CUDA types appear here: a program that includes it needs no CUDA headers. */
+#ifndef CUTUNE_H
+#define CUTUNE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CUTUNE_VERSION_MAJOR 0
+#define CUTUNE_VERSION_MINOR 1
+#define CUTUNE_VERSION_PATCH 0
+#define CUTUNE_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------------------------------
+ * Status codes. Every fallible call returns one of these; 0 is success. The message of the
+ * last failure on the calling thread (what went wrong and where) is cutune_last_error().
+ * ---------------------------------------------------------------------------------------- */
+#define CUTUNE_STATUS_TABLE(X)                                                     \
+    X(CUTUNE_OK, 0, "success")                                                    \
+    X(CUTUNE_EINVAL, 1, "invalid argument")                                       \
+    X(CUTUNE_ENOMEM, 2, "out of memory")                                          \
+    X(CUTUNE_EIO, 3, "input/output error")                                        \
+    X(CUTUNE_EPARSE, 4, "syntax error")                                           \
+    X(CUTUNE_ENAME, 5, "unknown name")                                            \
+    X(CUTUNE_ETYPE, 6, "type mismatch")                                           \
+    X(CUTUNE_EDOMAIN, 7, "arithmetic domain error (division by zero, overflow)") \
+    X(CUTUNE_ERANGE, 8, "value out of range")                                     \
+    X(CUTUNE_ENOTFOUND, 9, "not found")                                           \
+    X(CUTUNE_EEMPTY, 10, "search space has no valid configuration")              \
+    X(CUTUNE_ETOOBIG, 11, "too large")                                            \
+    X(CUTUNE_ENODEVICE, 12, "no CUDA device")                                     \
+    X(CUTUNE_ECUDA, 13, "CUDA error")                                             \
+    X(CUTUNE_ENOTSUP, 14, "not supported")
+
+enum cutune_status {
+#define CUTUNE_STATUS_ENUM_(name, code, text) name = code,
+    CUTUNE_STATUS_TABLE(CUTUNE_STATUS_ENUM_)
+#undef CUTUNE_STATUS_ENUM_
+};
+
+/* Short text of a status code ("unknown status" for a code not in the table). Never NULL. */
+const char *cutune_strerror(int status);
+
+/* Detailed message of the most recent failing call on this thread, e.g.
+ * "spec.json:12:5: '[' or '{' expected". Empty string when none failed yet. Never NULL;
+ * valid until the next cutune call on the same thread. */
+const char *cutune_last_error(void);
+
+const char *cutune_version(void);
+
+/* ------------------------------------------------------------------------------------------
+ * Search spaces: tunable parameters with value lists, and constraints written in the
+ * Python-style subset used by T1 specs and Kernel Tuner. A configuration is an array of value
+ * indices, one per parameter (uint32_t[num_params]). Its id is the mixed-radix number of
+ * those indices (first parameter most significant): stable for a given parameter list,
+ * whatever the constraints.
+ * A space is read-only after it is built and may then be shared between threads.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_space cutune_space;
+
+typedef enum cutune_value_type {
+    CUTUNE_INT = 0,
+    CUTUNE_FLOAT = 1,
+    CUTUNE_STRING = 2
+} cutune_value_type;
+
+int cutune_space_new(cutune_space **out);
+void cutune_space_free(cutune_space *space);
+
+/* Adds a parameter; `values` are copied. Names are identifiers, unique within a space. */
+int cutune_space_add_int(cutune_space *space, const char *name, const int64_t *values, size_t n);
+int cutune_space_add_float(cutune_space *space, const char *name, const double *values, size_t n);
+int cutune_space_add_string(cutune_space *space, const char *name, const char *const *values,
+                            size_t n);
+/* Adds a constraint, e.g. "block_size_x * block_size_y <= 1024". Parsed at once: a syntax
+ * error or a name that is no parameter fails here. A configuration is valid when every
+ * constraint is true; one whose evaluation fails (division by zero, type mismatch) is invalid. */
+int cutune_space_add_constraint(cutune_space *space, const char *expression);
+/* Optional default configuration, as value indices. */
+int cutune_space_set_default(cutune_space *space, const uint32_t *config);
+
+/* Loads a T1 JSON spec (ConfigurationSpace.TuningParameters and Conditions). Errors name the
+ * file and, for JSON syntax, the line and column; for expressions, the JSON path and column. */
+int cutune_space_load_t1(cutune_space **out, const char *path);
+/* Same from memory; `name` is used in messages. */
+int cutune_space_load_t1_buffer(cutune_space **out, const char *data, size_t len,
+                                const char *name);
+
+size_t cutune_space_num_params(const cutune_space *space);
+const char *cutune_space_param_name(const cutune_space *space, size_t param);
+cutune_value_type cutune_space_param_type(const cutune_space *space, size_t param);
+size_t cutune_space_param_size(const cutune_space *space, size_t param);
+/* Formats value `index` of `param` as Python would print it (16, 0.5, 'abc' without quotes).
+ * Returns the length it needed, like snprintf. */
+int cutune_space_format_value(const cutune_space *space, size_t param, size_t index, char *buf,
+                              size_t size);
+/* Index of a parameter by name. */
+int cutune_space_find_param(const cutune_space *space, const char *name, size_t *param);
+size_t cutune_space_num_constraints(const cutune_space *space);
+/* 1 and the default's value indices in `config` when the spec had a default; else 0. */
+int cutune_space_get_default(const cutune_space *space, uint32_t *config);
+
+/* Number of raw combinations (product of value-list sizes), saturating at UINT64_MAX. */
+uint64_t cutune_space_raw_size(const cutune_space *space);
+
+/* Whether a configuration satisfies every constraint (1) or not (0); negative status when
+ * `config` has an index out of range. Thread-safe. */
+int cutune_space_is_valid(const cutune_space *space, const uint32_t *config);
+
+uint64_t cutune_space_config_id(const cutune_space *space, const uint32_t *config);
+int cutune_space_config_from_id(const cutune_space *space, uint64_t id, uint32_t *config);
+
+/* Kernel Tuner's key of a configuration: values joined by commas ("16,1,1,1,0,0,0,1,15,15"). */
+int cutune_space_config_key(const cutune_space *space, const uint32_t *config, char *buf,
+                            size_t size);
+int cutune_space_parse_key(const cutune_space *space, const char *key, uint32_t *config);
+
+/* Visits every valid configuration in id order; the callback returns nonzero to stop (that
+ * value is then returned). Constraints are checked as soon as their parameters are set, so
+ * large invalid regions are skipped whole. Thread-safe. */
+typedef int (*cutune_config_visitor)(const uint32_t *config, void *user);
+int cutune_space_enumerate(const cutune_space *space, cutune_config_visitor visit, void *user);
+int cutune_space_count(const cutune_space *space, uint64_t *count);
+
+/* Valid neighbours of `config`: one parameter moved to an adjacent value in its list. Writes
+ * up to `max` configurations to `out` (max * num_params values) and their number to `found`. */
+int cutune_space_neighbours(const cutune_space *space, const uint32_t *config, uint32_t *out,
+                            size_t max, size_t *found);
+
+/* Uniform random sampling of valid configurations, without enumerating the space.
+ * A generator is deterministic for a seed and is not shared between threads. */
+typedef struct cutune_rng {
+    uint64_t s[4];
+} cutune_rng;
+void cutune_rng_seed(cutune_rng *rng, uint64_t seed);
+uint64_t cutune_rng_next(cutune_rng *rng);
+/* Uniform integer in [0, bound), bound > 0. */
+uint64_t cutune_rng_below(cutune_rng *rng, uint64_t bound);
+/* One valid configuration drawn uniformly. Fails with CUTUNE_EEMPTY when a long run of draws
+ * finds none (the valid fraction is then below about one in 10^7, or zero). */
+int cutune_space_sample(const cutune_space *space, cutune_rng *rng, uint32_t *config);
+
+/* ------------------------------------------------------------------------------------------
+ * Device description (the CUDA runtime is linked statically: on a machine with no GPU or no
+ * driver cutune_device_query fails with CUTUNE_ENODEVICE and a message saying why).
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_device_info {
+    char name[256];
+    int ordinal;
+    int cc_major, cc_minor;
+    int sm_count;
+    uint64_t total_memory;            /* bytes */
+    int l2_cache_bytes;
+    int regs_per_sm, regs_per_block;
+    int smem_per_sm, smem_per_block, smem_per_block_optin, smem_reserved_per_block;
+    int max_threads_per_sm, max_threads_per_block, max_blocks_per_sm, warp_size;
+    int sm_clock_khz, mem_clock_khz;  /* peak clocks */
+    int mem_bus_width_bits;
+    double theoretical_bandwidth_gbs; /* 2 * memory clock * bus width (DDR) */
+    int driver_version, runtime_version; /* e.g. 13000 for CUDA 13.0 */
+    char pci_bus_id[32];
+} cutune_device_info;
+
+/* Number of CUDA devices; CUTUNE_ENODEVICE (message says why) when there are none. */
+int cutune_device_count(int *count);
+int cutune_device_query(int ordinal, cutune_device_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CUTUNE_H */

@@ -1,0 +1,42 @@
+#!/bin/sh
+# deps.sh — makes sure the Debian packages the build needs are installed. As root it installs
+# what is missing with apt-get; otherwise it prints the exact apt-get line and fails.
+# The CUDA toolkit is optional (CPU-only build without it) and is not a Debian package here.
+set -u
+# command or file that shows the package is there : package
+NEEDS="
+cmake:cmake
+cc:gcc
+make:make
+clang:clang
+/usr/include/jansson.h:libjansson-dev
+/usr/include/zlib.h:zlib1g-dev
+/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev
+"
+missing=""
+for need in $NEEDS; do
+    what=${need%%:*}
+    pkg=${need#*:}
+    case $what in
+    /*) [ -e "$what" ] && continue ;;
+    *) command -v "$what" >/dev/null 2>&1 && continue ;;
+    esac
+    # a different clang version may ship the fuzzer runtime elsewhere
+    if [ "$pkg" = libclang-rt-14-dev ] && ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
+        continue
+    fi
+    missing="$missing $pkg"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps.sh: missing Debian packages:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps.sh: run as root:  apt-get update && apt-get install -y$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
+    echo "deps.sh: apt-get install$missing failed" >&2
+    exit 1
+}
+echo "deps.sh: installed$missing"

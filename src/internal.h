@@ -1,0 +1,33 @@
+/* internal.h — helpers shared by the library's source files: error reporting and small
+ * utilities. Not installed; nothing here is part of the public API. */
+#ifndef CUTUNE_INTERNAL_H
+#define CUTUNE_INTERNAL_H
+
+#include "cutune.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#if defined(__GNUC__)
+#define CT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CT_PRINTF(f, a)
+#endif
+
+/* Records a message for cutune_last_error() on this thread and returns `status`. */
+int ct_fail(int status, const char *fmt, ...) CT_PRINTF(2, 3);
+int ct_vfail(int status, const char *fmt, va_list ap);
+/* Prefixes the current message with "prefix: " and returns `status`. */
+int ct_wrap(int status, const char *fmt, ...) CT_PRINTF(2, 3);
+
+/* strdup that reports failure through ct_fail. */
+char *ct_strdup(const char *s);
+
+/* Reads a whole file (at most `limit` bytes) into a malloc'd buffer. */
+int ct_read_file(const char *path, size_t limit, char **data, size_t *len);
+
+/* Python's repr of a float: the shortest form that reads back to the same double, with a
+ * ".0" where it would otherwise look like an integer. */
+int ct_format_double(double v, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,558 @@
+/* space.c — a search space: parameters with value lists and compiled constraints. Each
+ * constraint is checked at the depth where its last parameter gets a value, so enumeration
+ * and sampling drop an invalid prefix without visiting what lies under it. */
+#include "space_impl.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SAMPLE_ATTEMPTS (1u << 24)
+
+int cutune_space_new(cutune_space **out)
+{
+    if (!out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_new: out is NULL");
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return ct_fail(CUTUNE_ENOMEM, "cutune_space_new: out of memory");
+    return CUTUNE_OK;
+}
+
+void cutune_space_free(cutune_space *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->np; i++) {
+        param *p = &s->params[i];
+        if (p->type == CUTUNE_STRING)
+            for (size_t k = 0; k < p->n; k++)
+                free((char *)p->vals[k].u.s);
+        free(p->vals);
+        free(p->name);
+    }
+    for (size_t i = 0; i < s->nc; i++) {
+        free(s->cons[i].src);
+        expr_prog_free(s->cons[i].prog);
+    }
+    free(s->params);
+    free(s->cons);
+    free(s->check_order);
+    free(s->check_start);
+    free(s->dflt);
+    free(s);
+}
+
+static int is_identifier(const char *s)
+{
+    static const char *const keywords[] = {"and", "or", "not", "in", "for", "if", "else", "is",
+                                           "lambda", "True", "False", "None", NULL};
+    if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
+        return 0;
+    for (const char *c = s; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '_')
+            return 0;
+    for (int i = 0; keywords[i]; i++)
+        if (strcmp(s, keywords[i]) == 0)
+            return 0;
+    return 1;
+}
+
+/* Constraints sorted by the parameter at which they become decidable. */
+static int rebuild_check_order(cutune_space *s)
+{
+    size_t *order = malloc((s->nc ? s->nc : 1) * sizeof *order);
+    size_t *start = malloc((s->np + 2) * sizeof *start);
+    if (!order || !start) {
+        free(order);
+        free(start);
+        return ct_fail(CUTUNE_ENOMEM, "out of memory ordering constraints");
+    }
+    size_t k = 0;
+    for (size_t d = 0; d < s->np; d++) {
+        start[d] = k;
+        for (size_t c = 0; c < s->nc; c++) {
+            int at = s->cons[c].max_var < 0 ? 0 : s->cons[c].max_var;
+            if ((size_t)at == d)
+                order[k++] = c;
+        }
+    }
+    start[s->np] = k;
+    free(s->check_order);
+    free(s->check_start);
+    s->check_order = order;
+    s->check_start = start;
+    return CUTUNE_OK;
+}
+
+static int add_param(cutune_space *s, const char *name, cutune_value_type type,
+                     expr_value *vals, size_t n)
+{
+    if (!s || !name || (!vals && n))
+        return ct_fail(CUTUNE_EINVAL, "adding a parameter: NULL argument");
+    if (!is_identifier(name))
+        return ct_fail(CUTUNE_EINVAL, "parameter name '%s' is not an identifier", name);
+    if (n == 0)
+        return ct_fail(CUTUNE_EINVAL, "parameter '%s' has no values", name);
+    if (n > UINT32_MAX)
+        return ct_fail(CUTUNE_ETOOBIG, "parameter '%s' has %zu values", name, n);
+    if (s->np == CUTUNE_MAX_PARAMS)
+        return ct_fail(CUTUNE_ETOOBIG, "more than %d parameters", CUTUNE_MAX_PARAMS);
+    for (size_t i = 0; i < s->np; i++)
+        if (strcmp(s->params[i].name, name) == 0)
+            return ct_fail(CUTUNE_EINVAL, "parameter '%s' is defined twice", name);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (expr_equal(vals[i], vals[j]) && vals[i].type == vals[j].type) {
+                char buf[64];
+                expr_format(vals[i], buf, sizeof buf);
+                return ct_fail(CUTUNE_EINVAL, "parameter '%s' lists the value %s twice", name,
+                               buf);
+            }
+    uint64_t raw = cutune_space_raw_size(s);
+    if (s->np && raw > UINT64_MAX / n)
+        return ct_fail(CUTUNE_ETOOBIG,
+                       "parameter '%s' takes the space past 2^64 raw combinations", name);
+    param *params = realloc(s->params, (s->np + 1) * sizeof *params);
+    if (!params)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory adding parameter '%s'", name);
+    s->params = params;
+    char *copy = ct_strdup(name);
+    if (!copy)
+        return CUTUNE_ENOMEM;
+    params[s->np++] = (param){.name = copy, .type = type, .n = n, .vals = vals};
+    free(s->dflt);
+    s->dflt = NULL;
+    s->has_default = 0;
+    return rebuild_check_order(s);
+}
+
+int cutune_space_add_int(cutune_space *s, const char *name, const int64_t *values, size_t n)
+{
+    expr_value *vals = malloc((n ? n : 1) * sizeof *vals);
+    if (!vals)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && values; i++)
+        vals[i] = (expr_value){.type = EV_INT, .u.i = values[i]};
+    int st = add_param(s, name, CUTUNE_INT, values ? vals : NULL, n);
+    if (st)
+        free(vals);
+    return st;
+}
+
+int cutune_space_add_float(cutune_space *s, const char *name, const double *values, size_t n)
+{
+    expr_value *vals = malloc((n ? n : 1) * sizeof *vals);
+    if (!vals)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && values; i++) {
+        if (isnan(values[i])) {
+            free(vals);
+            return ct_fail(CUTUNE_EINVAL, "parameter '%s': NaN is not a valid value",
+                           name ? name : "?");
+        }
+        vals[i] = (expr_value){.type = EV_FLOAT, .u.f = values[i]};
+    }
+    int st = add_param(s, name, CUTUNE_FLOAT, values ? vals : NULL, n);
+    if (st)
+        free(vals);
+    return st;
+}
+
+int cutune_space_add_string(cutune_space *s, const char *name, const char *const *values,
+                            size_t n)
+{
+    expr_value *vals = calloc(n ? n : 1, sizeof *vals);
+    int st = vals ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "out of memory");
+    for (size_t i = 0; !st && i < n && values; i++) {
+        char *copy = values[i] ? ct_strdup(values[i]) : NULL;
+        if (!copy)
+            st = values[i] ? CUTUNE_ENOMEM
+                           : ct_fail(CUTUNE_EINVAL, "parameter '%s': NULL string value",
+                                     name ? name : "?");
+        vals[i] = (expr_value){.type = EV_STR, .u.s = copy};
+    }
+    if (!st)
+        st = add_param(s, name, CUTUNE_STRING, values ? vals : NULL, n);
+    if (st && vals) {
+        for (size_t i = 0; i < n; i++)
+            free((char *)vals[i].u.s);
+        free(vals);
+    }
+    return st;
+}
+
+int cutune_space_add_constraint(cutune_space *s, const char *text)
+{
+    if (!s || !text)
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_add_constraint: NULL argument");
+    const char *names[CUTUNE_MAX_PARAMS];
+    for (size_t i = 0; i < s->np; i++)
+        names[i] = s->params[i].name;
+    char err[512];
+    expr *e;
+    int st = expr_parse(text, &e, err, sizeof err);
+    expr_prog *prog = NULL;
+    int max_var = -1;
+    if (!st) {
+        st = expr_compile(e, names, s->np, &prog, &max_var, err, sizeof err);
+        expr_free(e);
+    }
+    if (st)
+        return ct_fail(st, "constraint \"%s\": %s", text, err);
+    constraint *cons = realloc(s->cons, (s->nc + 1) * sizeof *cons);
+    char *copy = cons ? ct_strdup(text) : NULL;
+    if (cons)
+        s->cons = cons;
+    if (!copy) {
+        expr_prog_free(prog);
+        return ct_fail(CUTUNE_ENOMEM, "out of memory adding a constraint");
+    }
+    s->cons[s->nc++] = (constraint){.src = copy, .prog = prog, .max_var = max_var};
+    return rebuild_check_order(s);
+}
+
+int cutune_space_set_default(cutune_space *s, const uint32_t *config)
+{
+    if (!s || !config)
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_set_default: NULL argument");
+    for (size_t i = 0; i < s->np; i++)
+        if (config[i] >= s->params[i].n)
+            return ct_fail(CUTUNE_ERANGE, "default: value index %u out of range for '%s'",
+                           config[i], s->params[i].name);
+    if (!s->dflt && !(s->dflt = malloc((s->np ? s->np : 1) * sizeof *s->dflt)))
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    memcpy(s->dflt, config, s->np * sizeof *s->dflt);
+    s->has_default = 1;
+    return CUTUNE_OK;
+}
+
+int cutune_space_get_default(const cutune_space *s, uint32_t *config)
+{
+    if (!s || !s->has_default)
+        return 0;
+    if (config)
+        memcpy(config, s->dflt, s->np * sizeof *config);
+    return 1;
+}
+
+size_t cutune_space_num_params(const cutune_space *s) { return s ? s->np : 0; }
+size_t cutune_space_num_constraints(const cutune_space *s) { return s ? s->nc : 0; }
+
+const char *cutune_space_param_name(const cutune_space *s, size_t p)
+{
+    return s && p < s->np ? s->params[p].name : NULL;
+}
+
+cutune_value_type cutune_space_param_type(const cutune_space *s, size_t p)
+{
+    return s && p < s->np ? s->params[p].type : CUTUNE_INT;
+}
+
+size_t cutune_space_param_size(const cutune_space *s, size_t p)
+{
+    return s && p < s->np ? s->params[p].n : 0;
+}
+
+int cutune_space_format_value(const cutune_space *s, size_t p, size_t index, char *buf,
+                              size_t size)
+{
+    if (!s || p >= s->np || index >= s->params[p].n)
+        return ct_fail(CUTUNE_ERANGE, "no value %zu of parameter %zu", index, p) * -1;
+    return expr_format(s->params[p].vals[index], buf, size);
+}
+
+int cutune_space_find_param(const cutune_space *s, const char *name, size_t *p)
+{
+    for (size_t i = 0; s && name && i < s->np; i++)
+        if (strcmp(s->params[i].name, name) == 0) {
+            if (p)
+                *p = i;
+            return CUTUNE_OK;
+        }
+    return ct_fail(CUTUNE_ENOTFOUND, "no parameter named '%s'", name ? name : "(null)");
+}
+
+uint64_t cutune_space_raw_size(const cutune_space *s)
+{
+    if (!s || s->np == 0)
+        return 0;
+    uint64_t raw = 1;
+    for (size_t i = 0; i < s->np; i++)
+        if (__builtin_mul_overflow(raw, (uint64_t)s->params[i].n, &raw))
+            return UINT64_MAX;
+    return raw;
+}
+
+/* Constraints decidable once parameter d has its value; vals[0..d] are set. */
+static inline int check_depth(const cutune_space *s, size_t d, const expr_value *vals)
+{
+    for (size_t k = s->check_start[d]; k < s->check_start[d + 1]; k++) {
+        expr_value r;
+        if (expr_run(s->cons[s->check_order[k]].prog, vals, &r) != CUTUNE_OK || !expr_truthy(r))
+            return 0;
+    }
+    return 1;
+}
+
+static int check_config(const cutune_space *s, const uint32_t *config, const char *who)
+{
+    if (!s || !config)
+        return ct_fail(CUTUNE_EINVAL, "%s: NULL argument", who);
+    if (s->np == 0)
+        return ct_fail(CUTUNE_EEMPTY, "%s: the space has no parameters", who);
+    for (size_t i = 0; i < s->np; i++)
+        if (config[i] >= s->params[i].n)
+            return ct_fail(CUTUNE_ERANGE, "%s: value index %u out of range for '%s' (%zu values)",
+                           who, config[i], s->params[i].name, s->params[i].n);
+    return CUTUNE_OK;
+}
+
+int cutune_space_is_valid(const cutune_space *s, const uint32_t *config)
+{
+    int st = check_config(s, config, "cutune_space_is_valid");
+    if (st)
+        return -st;
+    expr_value vals[CUTUNE_MAX_PARAMS];
+    for (size_t d = 0; d < s->np; d++)
+        vals[d] = s->params[d].vals[config[d]];
+    for (size_t d = 0; d < s->np; d++)
+        if (!check_depth(s, d, vals))
+            return 0;
+    return 1;
+}
+
+uint64_t cutune_space_config_id(const cutune_space *s, const uint32_t *config)
+{
+    uint64_t id = 0;
+    for (size_t i = 0; s && config && i < s->np; i++)
+        id = id * s->params[i].n + config[i];
+    return id;
+}
+
+int cutune_space_config_from_id(const cutune_space *s, uint64_t id, uint32_t *config)
+{
+    if (!s || !config)
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_config_from_id: NULL argument");
+    if (s->np == 0 || id >= cutune_space_raw_size(s))
+        return ct_fail(CUTUNE_ERANGE, "configuration id %llu is outside the space",
+                       (unsigned long long)id);
+    for (size_t i = s->np; i-- > 0;) {
+        config[i] = (uint32_t)(id % s->params[i].n);
+        id /= s->params[i].n;
+    }
+    return CUTUNE_OK;
+}
+
+int cutune_space_config_key(const cutune_space *s, const uint32_t *config, char *buf,
+                            size_t size)
+{
+    int st = check_config(s, config, "cutune_space_config_key");
+    if (st)
+        return st;
+    size_t used = 0;
+    for (size_t i = 0; i < s->np; i++) {
+        char v[128];
+        expr_format(s->params[i].vals[config[i]], v, sizeof v);
+        int n = snprintf(buf + (used < size ? used : size), used < size ? size - used : 0,
+                         "%s%s", i ? "," : "", v);
+        used += (size_t)n;
+    }
+    if (used >= size)
+        return ct_fail(CUTUNE_ERANGE, "configuration key needs %zu bytes, buffer has %zu",
+                       used + 1, size);
+    return CUTUNE_OK;
+}
+
+static int value_matches(expr_value v, const char *text)
+{
+    char buf[128];
+    expr_format(v, buf, sizeof buf);
+    if (strcmp(buf, text) == 0)
+        return 1;
+    if (v.type == EV_INT || v.type == EV_FLOAT) {
+        char *end;
+        double x = strtod(text, &end);
+        return end != text && *end == '\0' &&
+               x == (v.type == EV_INT ? (double)v.u.i : v.u.f);
+    }
+    return 0;
+}
+
+int cutune_space_parse_key(const cutune_space *s, const char *key, uint32_t *config)
+{
+    if (!s || !key || !config)
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_parse_key: NULL argument");
+    const char *part = key;
+    for (size_t i = 0; i < s->np; i++) {
+        const char *end = strchr(part, ',');
+        if (!end)
+            end = part + strlen(part);
+        if (*end == '\0' && i + 1 < s->np)
+            return ct_fail(CUTUNE_EPARSE, "key \"%s\" has %zu values, the space has %zu "
+                           "parameters", key, i + 1, s->np);
+        char text[128];
+        size_t len = (size_t)(end - part);
+        if (len >= sizeof text)
+            return ct_fail(CUTUNE_EPARSE, "key \"%.40s...\": value %zu too long", key, i + 1);
+        memcpy(text, part, len);
+        text[len] = '\0';
+        size_t k = 0;
+        while (k < s->params[i].n && !value_matches(s->params[i].vals[k], text))
+            k++;
+        if (k == s->params[i].n)
+            return ct_fail(CUTUNE_ENOTFOUND, "key \"%s\": '%s' is not a value of '%s'", key, text,
+                           s->params[i].name);
+        config[i] = (uint32_t)k;
+        part = *end ? end + 1 : end;
+        if (i + 1 == s->np && *end)
+            return ct_fail(CUTUNE_EPARSE, "key \"%s\" has more values than the space has "
+                           "parameters (%zu)", key, s->np);
+    }
+    if (s->np == 0)
+        return ct_fail(CUTUNE_EEMPTY, "cutune_space_parse_key: the space has no parameters");
+    return CUTUNE_OK;
+}
+
+int cutune_space_enumerate(const cutune_space *s, cutune_config_visitor visit, void *user)
+{
+    if (!s || !visit)
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_enumerate: NULL argument");
+    if (s->np == 0)
+        return ct_fail(CUTUNE_EEMPTY, "cutune_space_enumerate: the space has no parameters");
+    uint32_t idx[CUTUNE_MAX_PARAMS];
+    expr_value vals[CUTUNE_MAX_PARAMS];
+    size_t last = s->np - 1;
+    size_t d = 0;
+    idx[0] = 0;
+    for (;;) {
+        if (idx[d] >= s->params[d].n) {
+            if (d == 0)
+                return CUTUNE_OK;
+            idx[--d]++;
+            continue;
+        }
+        vals[d] = s->params[d].vals[idx[d]];
+        if (!check_depth(s, d, vals)) {
+            idx[d]++;
+        } else if (d == last) {
+            int stop = visit(idx, user);
+            if (stop)
+                return stop;
+            idx[d]++;
+        } else {
+            idx[++d] = 0;
+        }
+    }
+}
+
+static int count_one(const uint32_t *config, void *user)
+{
+    (void)config;
+    ++*(uint64_t *)user;
+    return 0;
+}
+
+int cutune_space_count(const cutune_space *s, uint64_t *count)
+{
+    if (!count)
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_count: count is NULL");
+    *count = 0;
+    return cutune_space_enumerate(s, count_one, count);
+}
+
+int cutune_space_neighbours(const cutune_space *s, const uint32_t *config, uint32_t *out,
+                            size_t max, size_t *found)
+{
+    int st = check_config(s, config, "cutune_space_neighbours");
+    if (st)
+        return st;
+    if (!found || (!out && max))
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_neighbours: NULL argument");
+    *found = 0;
+    uint32_t cand[CUTUNE_MAX_PARAMS];
+    for (size_t p = 0; p < s->np; p++)
+        for (int delta = -1; delta <= 1; delta += 2) {
+            if ((delta < 0 && config[p] == 0) || (delta > 0 && config[p] + 1 >= s->params[p].n))
+                continue;
+            memcpy(cand, config, s->np * sizeof *cand);
+            cand[p] = (uint32_t)((int64_t)config[p] + delta);
+            if (cutune_space_is_valid(s, cand) != 1)
+                continue;
+            if (*found < max)
+                memcpy(out + *found * s->np, cand, s->np * sizeof *cand);
+            ++*found;
+        }
+    if (*found > max)
+        *found = max;
+    return CUTUNE_OK;
+}
+
+/* xoshiro256**, seeded through splitmix64 */
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void cutune_rng_seed(cutune_rng *rng, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        rng->s[i] = splitmix64(&seed);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t cutune_rng_next(cutune_rng *rng)
+{
+    uint64_t *s = rng->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+uint64_t cutune_rng_below(cutune_rng *rng, uint64_t bound)
+{
+    if (bound <= 1)
+        return 0;
+    uint64_t threshold = -bound % bound; /* values below it would bias the modulo */
+    for (;;) {
+        uint64_t r = cutune_rng_next(rng);
+        if (r >= threshold)
+            return r % bound;
+    }
+}
+
+int cutune_space_sample(const cutune_space *s, cutune_rng *rng, uint32_t *config)
+{
+    if (!s || !rng || !config)
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_sample: NULL argument");
+    if (s->np == 0)
+        return ct_fail(CUTUNE_EEMPTY, "cutune_space_sample: the space has no parameters");
+    /* Rejection from the uniform raw distribution is uniform over valid configurations;
+     * rejecting a prefix early is the same event, only cheaper. */
+    expr_value vals[CUTUNE_MAX_PARAMS];
+    for (uint32_t attempt = 0; attempt < SAMPLE_ATTEMPTS; attempt++) {
+        size_t d = 0;
+        for (; d < s->np; d++) {
+            config[d] = (uint32_t)cutune_rng_below(rng, s->params[d].n);
+            vals[d] = s->params[d].vals[config[d]];
+            if (!check_depth(s, d, vals))
+                break;
+        }
+        if (d == s->np)
+            return CUTUNE_OK;
+    }
+    return ct_fail(CUTUNE_EEMPTY, "no valid configuration in %u random draws: the constraints "
+                   "leave less than about one raw combination in 10^7 valid, or none",
+                   SAMPLE_ATTEMPTS);
+}

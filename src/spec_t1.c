@@ -1,0 +1,350 @@
+/* spec_t1.c — loads the search space of a T1 JSON spec (ConfigurationSpace: TuningParameters
+ * and Conditions). Messages point at the file, line and column where the problem is. */
+#include "space_impl.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SPEC_BYTES ((size_t)64 << 20)
+
+typedef struct loader {
+    const char *name; /* file name for messages */
+    const char *text; /* the whole file, to locate strings in */
+    size_t len;
+    cutune_space *space;
+} loader;
+
+/* Line and column of `needle` as a JSON string in the text, when it is there verbatim. */
+static int locate(const loader *ld, const char *needle, int *line, int *col)
+{
+    size_t n = strlen(needle);
+    if (n == 0)
+        return 0;
+    for (const char *at = ld->text; at + n + 2 <= ld->text + ld->len; at++) {
+        at = memchr(at, '"', (size_t)(ld->text + ld->len - at));
+        if (!at || at + n + 2 > ld->text + ld->len)
+            return 0;
+        if (memcmp(at + 1, needle, n) == 0 && at[n + 1] == '"') {
+            *line = 1;
+            const char *line_start = ld->text;
+            for (const char *c = ld->text; c <= at; c++)
+                if (*c == '\n') {
+                    ++*line;
+                    line_start = c + 1;
+                }
+            *col = (int)(at - line_start) + 2; /* first character inside the quotes */
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int spec_fail(const loader *ld, int status, const char *path, const char *fmt, ...)
+    CT_PRINTF(4, 5);
+static int spec_fail(const loader *ld, int status, const char *path, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return ct_fail(status, "%s: %s: %s", ld->name, path, msg);
+}
+
+/* An expression error "column C: what" inside JSON string `src` at `path`: reported at the
+ * file position of that column when the string can be found in the file. */
+static int expr_fail(const loader *ld, int status, const char *path, const char *src,
+                     const char *err)
+{
+    int line, col, expr_col = 1;
+    const char *what = err;
+    if (sscanf(err, "column %d: ", &expr_col) == 1 && strstr(err, ": "))
+        what = strstr(err, ": ") + 2;
+    if (locate(ld, src, &line, &col))
+        return ct_fail(status, "%s:%d:%d: %s: %s (in \"%s\")", ld->name, line,
+                       col + expr_col - 1, path, what, src);
+    return spec_fail(ld, status, path, "%s (in \"%s\")", err, src);
+}
+
+static int json_to_value(json_t *j, expr_value *out)
+{
+    if (json_is_integer(j))
+        *out = (expr_value){.type = EV_INT, .u.i = json_integer_value(j)};
+    else if (json_is_real(j))
+        *out = (expr_value){.type = EV_FLOAT, .u.f = json_real_value(j)};
+    else if (json_is_string(j))
+        *out = (expr_value){.type = EV_STR, .u.s = json_string_value(j)};
+    else if (json_is_boolean(j))
+        *out = (expr_value){.type = EV_INT, .u.i = json_is_true(j)};
+    else
+        return -1;
+    return 0;
+}
+
+/* Adds one parameter from its value list, converted to its declared type. */
+static int add_typed(loader *ld, const char *path, const char *name, const char *type,
+                     const expr_value *vals, size_t n)
+{
+    int want = type ? (!strcmp(type, "int") || !strcmp(type, "bool")   ? EV_INT
+                       : !strcmp(type, "float") || !strcmp(type, "real") ? EV_FLOAT
+                       : !strcmp(type, "string") || !strcmp(type, "str") ? EV_STR
+                                                                           : -1)
+                    : EV_NONE;
+    if (want < 0)
+        return spec_fail(ld, CUTUNE_EINVAL, path,
+                         "Type \"%s\" is not one of int, float, string", type);
+    if (want == EV_NONE) { /* no Type: infer it from the values */
+        want = EV_INT;
+        for (size_t i = 0; i < n; i++)
+            if (vals[i].type == EV_FLOAT || vals[i].type == EV_STR)
+                want = want == EV_INT ? vals[i].type : want;
+    }
+    int64_t *ints = malloc((n ? n : 1) * sizeof *ints);
+    double *floats = malloc((n ? n : 1) * sizeof *floats);
+    const char **strs = malloc((n ? n : 1) * sizeof *strs);
+    int st = ints && floats && strs ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "out of memory");
+    for (size_t i = 0; !st && i < n; i++) {
+        expr_value v = vals[i];
+        int ok = v.type == want || (want == EV_FLOAT && v.type == EV_INT);
+        if (!ok) {
+            char buf[96];
+            expr_format(v, buf, sizeof buf);
+            st = spec_fail(ld, CUTUNE_ETYPE, path, "value %zu (%s) of '%s' is not of type %s",
+                           i + 1, buf, name, want == EV_INT ? "int" : want == EV_FLOAT ? "float"
+                                                                                       : "string");
+            break;
+        }
+        ints[i] = v.type == EV_INT ? v.u.i : 0;
+        floats[i] = v.type == EV_INT ? (double)v.u.i : v.type == EV_FLOAT ? v.u.f : 0;
+        strs[i] = v.type == EV_STR ? v.u.s : NULL;
+    }
+    if (!st) {
+        st = want == EV_INT     ? cutune_space_add_int(ld->space, name, ints, n)
+             : want == EV_FLOAT ? cutune_space_add_float(ld->space, name, floats, n)
+                                : cutune_space_add_string(ld->space, name, strs, n);
+        if (st)
+            st = ct_wrap(st, "%s: %s", ld->name, path);
+    }
+    free(ints);
+    free(floats);
+    free(strs);
+    return st;
+}
+
+static int load_param(loader *ld, json_t *p, size_t index)
+{
+    char path[128];
+    snprintf(path, sizeof path, "ConfigurationSpace.TuningParameters[%zu]", index);
+    if (!json_is_object(p))
+        return spec_fail(ld, CUTUNE_EINVAL, path, "an object with Name and Values expected");
+    json_t *jname = json_object_get(p, "Name"), *jvals = json_object_get(p, "Values");
+    json_t *jtype = json_object_get(p, "Type");
+    if (!json_is_string(jname))
+        return spec_fail(ld, CUTUNE_EINVAL, path, "Name missing or not a string");
+    if (jtype && !json_is_string(jtype))
+        return spec_fail(ld, CUTUNE_EINVAL, path, "Type is not a string");
+    const char *name = json_string_value(jname);
+    snprintf(path, sizeof path, "ConfigurationSpace.TuningParameters[%zu] (%s).Values", index,
+             name);
+
+    expr_arena *arena = expr_arena_new();
+    expr_value *vals = NULL;
+    size_t n = 0;
+    int st = arena ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "out of memory");
+    if (!st && json_is_array(jvals)) {
+        n = json_array_size(jvals);
+        vals = malloc((n ? n : 1) * sizeof *vals);
+        if (!vals)
+            st = ct_fail(CUTUNE_ENOMEM, "out of memory");
+        for (size_t i = 0; !st && i < n; i++)
+            if (json_to_value(json_array_get(jvals, i), &vals[i]))
+                st = spec_fail(ld, CUTUNE_ETYPE, path, "value %zu is not a number or string",
+                               i + 1);
+    } else if (!st && json_is_string(jvals)) {
+        /* a Python expression giving the list, e.g. "[2**i for i in range(5)]" */
+        const char *src = json_string_value(jvals);
+        char err[512];
+        expr *e = NULL;
+        expr_value list;
+        st = expr_parse(src, &e, err, sizeof err);
+        if (!st)
+            st = expr_eval(e, NULL, NULL, arena, &list, err, sizeof err);
+        if (!st && list.type != EV_LIST) {
+            snprintf(err, sizeof err, "column 1: the expression gives a single value, not a "
+                     "list");
+            st = CUTUNE_ETYPE;
+        }
+        if (st) {
+            st = expr_fail(ld, st, path, src, err);
+        } else {
+            n = list.u.l->n;
+            vals = malloc((n ? n : 1) * sizeof *vals);
+            if (vals)
+                memcpy(vals, list.u.l->items, n * sizeof *vals);
+            else
+                st = ct_fail(CUTUNE_ENOMEM, "out of memory");
+        }
+        expr_free(e);
+    } else if (!st) {
+        st = spec_fail(ld, CUTUNE_EINVAL, path, "missing, or neither a list nor a string");
+    }
+    if (!st)
+        st = add_typed(ld, path, name, jtype ? json_string_value(jtype) : NULL, vals, n);
+    free(vals);
+    expr_arena_free(arena);
+    return st;
+}
+
+/* The Default of each parameter, when every parameter has one. */
+static int load_default(loader *ld, json_t *params)
+{
+    cutune_space *s = ld->space;
+    uint32_t config[CUTUNE_MAX_PARAMS];
+    for (size_t i = 0; i < s->np; i++) {
+        json_t *jd = json_object_get(json_array_get(params, i), "Default");
+        expr_value d;
+        if (!jd || json_is_null(jd))
+            return CUTUNE_OK;
+        char path[128];
+        snprintf(path, sizeof path, "ConfigurationSpace.TuningParameters[%zu] (%s).Default", i,
+                 s->params[i].name);
+        if (json_to_value(jd, &d))
+            return spec_fail(ld, CUTUNE_ETYPE, path, "not a number or string");
+        size_t k = 0;
+        while (k < s->params[i].n && !expr_equal(s->params[i].vals[k], d))
+            k++;
+        if (k == s->params[i].n) {
+            char buf[96];
+            expr_format(d, buf, sizeof buf);
+            return spec_fail(ld, CUTUNE_EINVAL, path, "%s is not one of the values", buf);
+        }
+        config[i] = (uint32_t)k;
+    }
+    return cutune_space_set_default(s, config);
+}
+
+static int load_condition(loader *ld, json_t *c, size_t index)
+{
+    char path[96];
+    snprintf(path, sizeof path, "ConfigurationSpace.Conditions[%zu]", index);
+    json_t *jexpr = json_is_object(c) ? json_object_get(c, "Expression") : c;
+    if (!json_is_string(jexpr))
+        return spec_fail(ld, CUTUNE_EINVAL, path, "Expression missing or not a string");
+    json_t *jparams = json_is_object(c) ? json_object_get(c, "Parameters") : NULL;
+    for (size_t i = 0; i < json_array_size(jparams); i++) {
+        const char *pname = json_string_value(json_array_get(jparams, i));
+        if (!pname || cutune_space_find_param(ld->space, pname, NULL))
+            return spec_fail(ld, CUTUNE_ENAME, path, "Parameters[%zu] '%s' is not a tuning "
+                             "parameter", i, pname ? pname : "(not a string)");
+    }
+    const char *src = json_string_value(jexpr);
+    int st = cutune_space_add_constraint(ld->space, src);
+    if (st) {
+        /* message is 'constraint "src": column C: what' */
+        const char *inner = strstr(cutune_last_error(), "\": ");
+        char err[512];
+        snprintf(err, sizeof err, "%s", inner ? inner + 3 : cutune_last_error());
+        strncat(path, ".Expression", sizeof path - strlen(path) - 1);
+        return expr_fail(ld, st, path, src, err);
+    }
+    return CUTUNE_OK;
+}
+
+int cutune_space_load_t1_buffer(cutune_space **out, const char *data, size_t len,
+                                const char *name)
+{
+    if (!out || (!data && len))
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_load_t1_buffer: NULL argument");
+    *out = NULL;
+    name = name ? name : "(spec)";
+    json_error_t jerr;
+    json_t *root = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return ct_fail(CUTUNE_EPARSE, "%s:%d:%d: %s", name, jerr.line, jerr.column, jerr.text);
+    loader ld = {.name = name, .text = data, .len = len};
+    int st = cutune_space_new(&ld.space);
+    json_t *cs = json_object_get(root, "ConfigurationSpace");
+    json_t *params = json_object_get(cs, "TuningParameters");
+    json_t *conds = json_object_get(cs, "Conditions");
+    if (!st && !json_is_object(cs))
+        st = spec_fail(&ld, CUTUNE_EINVAL, "ConfigurationSpace", "missing or not an object");
+    else if (!st && (!json_is_array(params) || json_array_size(params) == 0))
+        st = spec_fail(&ld, CUTUNE_EINVAL, "ConfigurationSpace.TuningParameters",
+                       "missing, empty or not a list");
+    else if (!st && conds && !json_is_array(conds) && !json_is_null(conds))
+        st = spec_fail(&ld, CUTUNE_EINVAL, "ConfigurationSpace.Conditions", "not a list");
+    for (size_t i = 0; !st && i < json_array_size(params); i++)
+        st = load_param(&ld, json_array_get(params, i), i);
+    for (size_t i = 0; !st && i < json_array_size(conds); i++)
+        st = load_condition(&ld, json_array_get(conds, i), i);
+    if (!st)
+        st = load_default(&ld, params);
+    json_decref(root);
+    if (st) {
+        cutune_space_free(ld.space);
+        return st;
+    }
+    *out = ld.space;
+    return CUTUNE_OK;
+}
+
+int ct_read_file(const char *path, size_t limit, char **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ct_fail(CUTUNE_EIO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    int st = buf ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "%s: out of memory", path);
+    while (!st) {
+        if (n == cap) {
+            if (cap >= limit) {
+                st = ct_fail(CUTUNE_ETOOBIG, "%s: larger than the limit of %zu MiB", path,
+                             limit >> 20);
+                break;
+            }
+            char *grown = realloc(buf, cap * 2);
+            if (!grown) {
+                st = ct_fail(CUTUNE_ENOMEM, "%s: out of memory", path);
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f))
+                st = ct_fail(CUTUNE_EIO, "%s: read error", path);
+            break;
+        }
+    }
+    fclose(f);
+    if (st) {
+        free(buf);
+        return st;
+    }
+    *data = buf;
+    *len = n;
+    return CUTUNE_OK;
+}
+
+int cutune_space_load_t1(cutune_space **out, const char *path)
+{
+    if (!out || !path)
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_load_t1: NULL argument");
+    *out = NULL;
+    char *data;
+    size_t len;
+    int st = ct_read_file(path, MAX_SPEC_BYTES, &data, &len);
+    if (st)
+        return st;
+    st = cutune_space_load_t1_buffer(out, data, len, path);
+    free(data);
+    return st;
+}

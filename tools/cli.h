@@ -1,0 +1,29 @@
+/* cli.h — what the subcommands of the cutune CLI share: exit codes, option-parsing helpers
+ * and JSON output. */
+#ifndef CUTUNE_CLI_H
+#define CUTUNE_CLI_H
+
+#include "cutune.h"
+
+#include <jansson.h>
+
+enum cli_exit {
+    EXIT_OK = 0,
+    EXIT_FAILED = 1,   /* the command ran and failed (bad spec, I/O error, ...) */
+    EXIT_USAGE = 2,    /* bad command line, or a subcommand not implemented yet */
+    EXIT_NO_DEVICE = 3 /* no CUDA device (or driver) on this machine */
+};
+
+/* Reports a failed library call as "cutune CMD: <message>" on stderr; returns EXIT_FAILED. */
+int cli_fail(const char *cmd, int status);
+/* Prints "cutune CMD: <what>" and a pointer to --help on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...);
+/* Parses a non-negative integer option; 0 on success. */
+int cli_parse_u64(const char *cmd, const char *opt, const char *text, unsigned long long *out);
+/* Writes `j` to stdout (indented) and releases it. */
+int cli_print_json(json_t *j);
+
+int cmd_space(int argc, char **argv);
+int cmd_device(int argc, char **argv);
+
+#endif

@@ -1,0 +1,123 @@
+/* cutune.c — the command-line tool: dispatches to one function per subcommand. The library
+ * does the work and never prints; this is where results and errors are written. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* NULL: not implemented yet */
+    const char *planned;               /* for those: the issue that brings it */
+} command;
+
+static const command commands[] = {
+    {"device", "describe the CUDA devices (limits, clocks, bandwidth, versions)", cmd_device, NULL},
+    {"space", "load a search space: count, list or sample its valid configurations", cmd_space,
+     NULL},
+    {"occupancy", "occupancy of a launch configuration and what limits it", NULL, "issue #5"},
+    {"tune", "tune a CUDA kernel over its search space", NULL, "issues #4 and #6"},
+    {"sim", "score search strategies on recorded search spaces, without a GPU", NULL, "issue #4"},
+    {"profiles", "list, query, import and export stored tuning profiles", NULL, "issue #7"},
+    {"bench", "benchmark tuned against untuned kernels and the hardware's limits", NULL,
+     "issue #11"},
+    {"pipeline", "run and measure the pinned, triple-buffered copy/compute pipeline", NULL,
+     "issue #8"},
+};
+#define NUM_COMMANDS (sizeof commands / sizeof *commands)
+
+int cli_fail(const char *cmd, int status)
+{
+    const char *msg = cutune_last_error();
+    fprintf(stderr, "cutune %s: %s\n", cmd, *msg ? msg : cutune_strerror(status));
+    return EXIT_FAILED;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "cutune %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'cutune %s --help'.\n", cmd);
+    return EXIT_USAGE;
+}
+
+int cli_parse_u64(const char *cmd, const char *opt, const char *text, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    if (!text || *text == '-' || *text == '\0' || (*out = strtoull(text, &end, 10), errno) ||
+        *end) {
+        cli_usage_error(cmd, "%s needs a non-negative integer, not '%s'", opt, text ? text : "");
+        return -1;
+    }
+    return 0;
+}
+
+int cli_print_json(json_t *j)
+{
+    if (!j) {
+        fprintf(stderr, "cutune: out of memory building JSON output\n");
+        return EXIT_FAILED;
+    }
+    int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) == 0 ? EXIT_OK
+                                                                                 : EXIT_FAILED;
+    putchar('\n');
+    json_decref(j);
+    return rc;
+}
+
+static void print_usage(FILE *f)
+{
+    fprintf(f, "usage: cutune [--version] [--help] COMMAND [ARGS]\n\n"
+               "cutune tunes CUDA kernels: it searches their launch and code parameters,\n"
+               "explains the result and keeps the best configurations for run-time use.\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < NUM_COMMANDS; i++)
+        fprintf(f, "  %-10s %s%s\n", commands[i].name, commands[i].summary,
+                commands[i].run ? "" : " (not implemented yet)");
+    fprintf(f, "\n'cutune COMMAND --help' describes a command. Exit status: 0 success, 1 the\n"
+               "command failed, 2 usage error or command not implemented, 3 no CUDA device.\n");
+}
+
+static int not_implemented(const command *c, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: cutune %s ...\n\n%s.\n\nNot implemented yet: planned in %s.\n",
+                   c->name, c->summary, c->planned);
+            return EXIT_OK;
+        }
+    fprintf(stderr, "cutune %s: not implemented yet (planned in %s)\n", c->name, c->planned);
+    return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        print_usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(name, "--version") == 0) {
+        printf("cutune %s\n", cutune_version());
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < NUM_COMMANDS; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return commands[i].run ? commands[i].run(argc - 1, argv + 1)
+                                   : not_implemented(&commands[i], argc - 1, argv + 1);
+    fprintf(stderr, "cutune: unknown command or option '%s'\n\n", name);
+    print_usage(stderr);
+    return EXIT_USAGE;
+}
