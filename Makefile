@@ -33,7 +33,7 @@ build: deps
 
 # One build's tests.
 test-one: build
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@sh scripts/run_tests.sh $(BUILD) $(JOBS)
 
 # Plain `make test`: the optimised build, then the sanitized one. With ASAN=1 or TSAN=1,
 # only that build.

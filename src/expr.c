@@ -305,10 +305,12 @@ static int parse_list(parser *p, int col)
         int cond = -1;
         if (iter >= 0 && accept(p, "if"))
             cond = parse_or(p);
-        if (iter < 0 || (cond < 0 && p->failed) || expect(p, "]") < 0)
+        if (iter < 0 || (cond < 0 && p->failed))
             return -1;
         if (tok_is(p, "for"))
-            return perr(p, p->tok.col, "nested 'for' clauses are not supported");
+            return perr(p, p->tok.col, "a second 'for' clause is not supported");
+        if (expect(p, "]") < 0)
+            return -1;
         int n = new_node(p, N_COMP, comp_col);
         if (n < 0)
             return -1;

@@ -10,6 +10,7 @@
 #define ARENA_LIMIT ((size_t)256 << 20) /* bytes one evaluation may make */
 #define MAX_BOUND 16                     /* nested comprehension variables */
 #define MAX_ARGS 8
+#define MAX_STEPS (1u << 26) /* node visits one evaluation may make: bounds hostile input */
 
 typedef struct arena_block {
     struct arena_block *next;
@@ -67,6 +68,7 @@ typedef struct evalctx {
     const char *bound[MAX_BOUND];
     expr_value bound_val[MAX_BOUND];
     int nbound;
+    uint32_t steps;
 } evalctx;
 
 static const char *const op_text[] = {
@@ -109,7 +111,11 @@ static int new_list(evalctx *c, const node *nd, size_t n, expr_value *out)
     if (n > EXPR_MAX_LIST)
         return fail(c, CUTUNE_ETOOBIG, nd, "list of %zu elements exceeds the limit of %u", n,
                     EXPR_MAX_LIST);
-    expr_list *l = arena_alloc(c->arena, sizeof *l + n * sizeof(expr_value));
+    size_t bytes = sizeof(expr_list) + n * sizeof(expr_value);
+    if (c->arena->total + bytes > ARENA_LIMIT)
+        return fail(c, CUTUNE_ETOOBIG, nd, "lists of this expression need more than %zu MiB",
+                    ARENA_LIMIT >> 20);
+    expr_list *l = arena_alloc(c->arena, bytes);
     if (!l)
         return fail(c, CUTUNE_ENOMEM, nd, "out of memory building a list of %zu elements", n);
     l->n = n;
@@ -133,7 +139,7 @@ static int list_binop(evalctx *c, const node *nd, expr_value a, expr_value b, ex
     if (nd->op == OP_MUL && (a.type == EV_INT || b.type == EV_INT)) {
         expr_value list = a.type == EV_LIST ? a : b;
         int64_t times = a.type == EV_INT ? a.u.i : b.u.i;
-        if (times < 0)
+        if (times < 0 || list.u.l->n == 0)
             times = 0;
         if (list.u.l->n && (uint64_t)times > EXPR_MAX_LIST / list.u.l->n)
             return fail(c, CUTUNE_ETOOBIG, nd, "repeated list exceeds %u elements",
@@ -270,6 +276,8 @@ static int eval(evalctx *c, int n, expr_value *out)
     const node *nd = &c->e->nodes[n];
     expr_value a, b;
     int st;
+    if (++c->steps > MAX_STEPS)
+        return fail(c, CUTUNE_ETOOBIG, nd, "evaluation takes more than %u steps", MAX_STEPS);
     switch (nd->kind) {
     case N_CONST:
         *out = nd->v;

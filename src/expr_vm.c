@@ -46,6 +46,7 @@ typedef struct compiler {
     const char *const *names;
     size_t nnames;
     int depth, max_var;
+    int no_fold; /* inside a constant subtree whose evaluation failed: don't retry below */
     char *err;
     size_t errsize;
 } compiler;
@@ -131,6 +132,7 @@ static int fold(compiler *c, int n, expr_arena *arena, expr_value *out)
 }
 
 static int compile_node(compiler *c, int n);
+static int compile_node_unfolded(compiler *c, int n);
 
 static int compile_in(compiler *c, const node *nd)
 {
@@ -195,15 +197,28 @@ static int compile_node(compiler *c, int n)
 {
     const node *nd = &c->e->nodes[n];
     int st;
-    if (nd->kind != N_CONST && nd->kind != N_LIST && nd->kind != N_COMP) {
+    if (!c->no_fold && nd->kind != N_CONST && nd->kind != N_LIST && nd->kind != N_COMP &&
+        collect_free_names(c->e, n, NULL, 0) == 0) {
         expr_arena *arena = expr_arena_new();
         expr_value v;
-        int folded = arena && fold(c, n, arena, &v) == 0 && v.type != EV_LIST;
+        int folded = arena && expr_eval_node(c->e, n, arena, &v) == 0 && v.type != EV_LIST;
         st = folded ? emit_const(c, nd, v) : CUTUNE_OK;
         expr_arena_free(arena);
         if (folded)
             return st;
+        /* it fails (1 // 0) or is a list: compile it as it is, so it fails at run time */
+        c->no_fold = 1;
+        st = compile_node_unfolded(c, n);
+        c->no_fold = 0;
+        return st;
     }
+    return compile_node_unfolded(c, n);
+}
+
+static int compile_node_unfolded(compiler *c, int n)
+{
+    const node *nd = &c->e->nodes[n];
+    int st;
     switch (nd->kind) {
     case N_CONST:
         return emit_const(c, nd, nd->v);

@@ -206,6 +206,14 @@ static void test_errors(void)
     ERR("-s", CUTUNE_ETYPE, "bad operand for unary");
     ERR("range(10 ** 9)", CUTUNE_ETOOBIG, "exceeds the limit");
     ERR("[0] * 10 ** 9", CUTUNE_ETOOBIG, "exceeds");
+    INT("len([] * 11 ** 8)", 0); /* found by fuzzing: once took seconds */
+    ERR("[[j for j in range(1000)] for i in range(100000)]", CUTUNE_ETOOBIG, "MiB");
+    ERR("[i for i in range(3) for j in range(3)]", CUTUNE_EPARSE, "second 'for'");
+    char slow[512] = "[(1";
+    for (int i = 0; i < 100; i++)
+        strcat(slow, "+1");
+    strcat(slow, ") for i in range(1000000)]");
+    ERR(slow, CUTUNE_ETOOBIG, "steps");
     ERR("frobnicate(1)", CUTUNE_ENAME, "unknown function 'frobnicate'");
     ERR("[1, 2][5]", CUTUNE_ERANGE, "out of range");
 
