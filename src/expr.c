@@ -33,19 +33,23 @@ typedef struct parser {
     int failed;
 } parser;
 
+void expr_verror(char *err, size_t size, int col, const char *fmt, va_list ap)
+{
+    int n = snprintf(err, size, "column %d: ", col);
+    if (n >= 0 && (size_t)n < size)
+        vsnprintf(err + n, size - (size_t)n, fmt, ap);
+}
+
 static int perr(parser *p, int col, const char *fmt, ...) CT_PRINTF(3, 4);
 static int perr(parser *p, int col, const char *fmt, ...)
 {
     if (p->failed)
         return -1;
     p->failed = 1;
-    int n = snprintf(p->err, p->errsize, "column %d: ", col);
-    if (n >= 0 && (size_t)n < p->errsize) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(p->err + n, p->errsize - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    expr_verror(p->err, p->errsize, col, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -853,9 +857,14 @@ int expr_int_binop(int op, int64_t a, int64_t b, expr_value *out)
             return CUTUNE_EDOMAIN;
         r = b > 63 ? (a < 0 ? -1 : 0) : a >> b;
         break;
+    case OP_EQ: r = a == b; break;
+    case OP_NE: r = a != b; break;
+    case OP_LT: r = a < b; break;
+    case OP_LE: r = a <= b; break;
+    case OP_GT: r = a > b; break;
+    case OP_GE: r = a >= b; break;
     default:
-        return compare(op, (expr_value){.type = EV_INT, .u.i = a},
-                       (expr_value){.type = EV_INT, .u.i = b}, out);
+        return CUTUNE_ETYPE;
     }
     out->u.i = r;
     return CUTUNE_OK;

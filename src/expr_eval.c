@@ -87,13 +87,10 @@ static const char *type_name(expr_value v)
 static int fail(evalctx *c, int status, const node *nd, const char *fmt, ...) CT_PRINTF(4, 5);
 static int fail(evalctx *c, int status, const node *nd, const char *fmt, ...)
 {
-    int n = snprintf(c->err, c->errsize, "column %d: ", nd->col);
-    if (n >= 0 && (size_t)n < c->errsize) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(c->err + n, c->errsize - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    expr_verror(c->err, c->errsize, nd->col, fmt, ap);
+    va_end(ap);
     return status;
 }
 

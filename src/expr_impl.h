@@ -44,6 +44,9 @@ struct expr {
     size_t nstr, strcap;
 };
 
+/* Writes "column COL: <message>" into err. */
+void expr_verror(char *err, size_t size, int col, const char *fmt, va_list ap);
+
 int expr_binop(int op, expr_value a, expr_value b, expr_value *out);
 int expr_int_binop(int op, int64_t a, int64_t b, expr_value *out);
 int expr_unop(int op, expr_value a, expr_value *out);

@@ -54,13 +54,10 @@ typedef struct compiler {
 static int cfail(compiler *c, int status, const node *nd, const char *fmt, ...) CT_PRINTF(4, 5);
 static int cfail(compiler *c, int status, const node *nd, const char *fmt, ...)
 {
-    int n = snprintf(c->err, c->errsize, "column %d: ", nd->col);
-    if (n >= 0 && (size_t)n < c->errsize) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(c->err + n, c->errsize - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    expr_verror(c->err, c->errsize, nd->col, fmt, ap);
+    va_end(ap);
     return status;
 }
 
@@ -311,37 +308,6 @@ void expr_prog_free(expr_prog *p)
     free(p);
 }
 
-/* Integer fast path for the common operators; everything else goes the general way. */
-static inline int int_op(int op, int64_t a, int64_t b, expr_value *r)
-{
-    int64_t v;
-    switch (op) {
-    case OP_ADD:
-        if (__builtin_add_overflow(a, b, &v))
-            return CUTUNE_EDOMAIN;
-        break;
-    case OP_SUB:
-        if (__builtin_sub_overflow(a, b, &v))
-            return CUTUNE_EDOMAIN;
-        break;
-    case OP_MUL:
-        if (__builtin_mul_overflow(a, b, &v))
-            return CUTUNE_EDOMAIN;
-        break;
-    case OP_EQ: v = a == b; break;
-    case OP_NE: v = a != b; break;
-    case OP_LT: v = a < b; break;
-    case OP_LE: v = a <= b; break;
-    case OP_GT: v = a > b; break;
-    case OP_GE: v = a >= b; break;
-    default:
-        return expr_int_binop(op, a, b, r);
-    }
-    r->type = EV_INT;
-    r->u.i = v;
-    return CUTUNE_OK;
-}
-
 int expr_run(const expr_prog *p, const expr_value *vars, expr_value *out)
 {
     expr_value stack[MAX_STACK];
@@ -360,7 +326,7 @@ int expr_run(const expr_prog *p, const expr_value *vars, expr_value *out)
             break;
         case I_BINARY: {
             expr_value *a = &stack[sp - 1], *b = &stack[sp];
-            st = a->type == EV_INT && b->type == EV_INT ? int_op(ip->sub, a->u.i, b->u.i, a)
+            st = a->type == EV_INT && b->type == EV_INT ? expr_int_binop(ip->sub, a->u.i, b->u.i, a)
                                                         : expr_binop(ip->sub, *a, *b, a);
             if (st)
                 return st;
