@@ -145,6 +145,96 @@ uint64_t cutune_rng_below(cutune_rng *rng, uint64_t bound);
 int cutune_space_sample(const cutune_space *space, cutune_rng *rng, uint32_t *config);
 
 /* ------------------------------------------------------------------------------------------
+ * Kernel Tuner cache files: every configuration of a kernel measured on one GPU (a recorded
+ * search space). Read from .json or .json.gz; entries are in configuration-id order.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_cache cutune_cache;
+
+/* Loads a cache file. With `spec` (a T1 spec path, may be NULL) the space is the spec's and
+ * every cache entry must be one of its valid configurations, and the other way round. */
+int cutune_cache_load(cutune_cache **out, const char *path, const char *spec);
+void cutune_cache_free(cutune_cache *cache);
+/* The space of the cache's parameters (owned by the cache). */
+const cutune_space *cutune_cache_space(const cutune_cache *cache);
+size_t cutune_cache_size(const cutune_cache *cache);
+const char *cutune_cache_device(const cutune_cache *cache);
+const char *cutune_cache_kernel(const cutune_cache *cache);
+/* Entry i: its configuration (value indices), key exactly as the file spells it, and its time
+ * in ms, or NaN with the failure text ("CompilationFailedConfig", ...) for a failed one. */
+const uint32_t *cutune_cache_config(const cutune_cache *cache, size_t i);
+const char *cutune_cache_key(const cutune_cache *cache, size_t i);
+double cutune_cache_time(const cutune_cache *cache, size_t i, const char **failure);
+/* Index of a configuration among the entries; CUTUNE_ENOTFOUND when it is not there. */
+int cutune_cache_find(const cutune_cache *cache, const uint32_t *config, size_t *index);
+
+/* ------------------------------------------------------------------------------------------
+ * Search: a strategy suggests configurations, a backend measures them, until the evaluation
+ * budget, the time budget or the space runs out. Strategies (cutune_strategy_names()):
+ * brute, random, lhs, anneal, genetic, bo. Each is deterministic for a seed.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_search_options {
+    const char *strategy; /* NULL: "bo" */
+    uint64_t budget;      /* evaluations, at least 1 */
+    double time_limit_s;  /* wall-clock limit; 0: none */
+    uint64_t seed;
+} cutune_search_options;
+
+typedef enum cutune_stop {
+    CUTUNE_STOP_BUDGET = 0,   /* the evaluation budget is spent */
+    CUTUNE_STOP_TIME = 1,     /* the time limit passed */
+    CUTUNE_STOP_EXHAUSTED = 2 /* every configuration was evaluated */
+} cutune_stop;
+
+typedef struct cutune_evaluation {
+    uint64_t k;             /* 1 for the first evaluation */
+    size_t entry;           /* the configuration (index into the cache in simulation) */
+    const uint32_t *config; /* its value indices */
+    double time_ms;         /* NaN when it failed */
+    const char *failure;    /* why it failed, else NULL */
+    double best_ms;         /* fastest so far; NaN while none succeeded */
+    double suggest_s;       /* seconds the strategy took to choose it */
+} cutune_evaluation;
+
+/* Called after each evaluation; a nonzero return stops the search with that status. */
+typedef int (*cutune_evaluation_fn)(const cutune_evaluation *e, void *user);
+
+typedef struct cutune_search_result {
+    uint64_t evaluations;
+    double best_ms;    /* NaN when nothing succeeded */
+    size_t best_entry;
+    cutune_stop stop;
+    double seconds;
+} cutune_search_result;
+
+/* NULL-terminated list of strategy names, and a one-line summary of each. */
+const char *const *cutune_strategy_names(void);
+const char *cutune_strategy_summary(const char *name);
+
+/* One search over a recorded space: each measurement is the cache's entry. */
+int cutune_simulate(const cutune_cache *cache, const cutune_search_options *options,
+                    cutune_evaluation_fn on_evaluation, void *user,
+                    cutune_search_result *result);
+
+/* ------------------------------------------------------------------------------------------
+ * Scoring against random search (the autotuning community's methodology). B(k) is the exact
+ * expected best-so-far of random sampling without replacement after k draws (failures are
+ * draws that return nothing; before any success the best counts as the median time); K, the
+ * horizon, is the first k at which B(k) has closed 95% of the gap from the median to the
+ * optimum. A strategy's score is the mean over k = 1..K of (B(k) - F(k)) / (B(k) - optimum),
+ * F(k) being its mean best-so-far: 0 is as good as random, 1 optimal from the start.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_baseline cutune_baseline;
+int cutune_baseline_new(const cutune_cache *cache, cutune_baseline **out);
+void cutune_baseline_free(cutune_baseline *b);
+double cutune_baseline_optimum(const cutune_baseline *b);
+double cutune_baseline_median(const cutune_baseline *b);
+size_t cutune_baseline_horizon(const cutune_baseline *b);
+/* B(k) for k = 0..number of entries (B(0) is the median). */
+double cutune_baseline_random(const cutune_baseline *b, size_t k);
+/* Score of mean best-so-far values best_mean[k-1], k = 1..n (n >= horizon). */
+int cutune_score(const cutune_baseline *b, const double *best_mean, size_t n, double *score);
+
+/* ------------------------------------------------------------------------------------------
  * Device description (the CUDA runtime is linked statically: on a machine with no GPU or no
  * driver cutune_device_query fails with CUTUNE_ENODEVICE and a message saying why).
  * ---------------------------------------------------------------------------------------- */

@@ -11,6 +11,9 @@ make:make
 clang:clang
 /usr/include/jansson.h:libjansson-dev
 /usr/include/zlib.h:zlib1g-dev
+/usr/include/lapacke.h:liblapacke-dev
+/usr/include/x86_64-linux-gnu/cblas.h:libopenblas-dev
+gnuplot:gnuplot-nox
 /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev
 "
 missing=""

@@ -30,11 +30,13 @@ has err "usage: cutune"
 run 2 frobnicate
 has err "unknown command or option 'frobnicate'"
 run 2 --frobnicate
-run 2 tune kernel.cu
+run 2 occupancy kernel.cu
 has err "not implemented yet"
-run 0 tune --help
+run 0 occupancy --help
 has out "Not implemented yet"
-for c in device space; do
+run 2 tune kernel.cu
+has err "tuning on a GPU is not implemented yet"
+for c in device space tune sim; do
     run 0 $c --help
     has out "usage: cutune $c"
 done

@@ -25,5 +25,7 @@ int cli_print_json(json_t *j);
 
 int cmd_space(int argc, char **argv);
 int cmd_device(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif

@@ -1,0 +1,347 @@
+/* ktcache.c — Kernel Tuner cache files (.json or .json.gz): a recorded search space, every
+ * configuration with its measured time or the reason it failed. Read once, checked, and kept
+ * as arrays sorted by configuration id. */
+#include "space_impl.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define MAX_CACHE_BYTES ((size_t)1 << 30) /* decompressed: refuses gzip bombs */
+
+struct cutune_cache {
+    char *device, *kernel;
+    cutune_space *space;
+    size_t n, np;
+    uint32_t *configs; /* n * np value indices */
+    uint64_t *ids;
+    double *times;   /* NaN for a failed entry */
+    char **failures; /* NULL for a measured entry */
+    char **keys;
+};
+
+/* Reads a gzip'd or plain file whole. */
+static int read_gz(const char *path, char **data, size_t *len)
+{
+    *data = NULL;
+    gzFile f = gzopen(path, "rb");
+    if (!f)
+        return ct_fail(CUTUNE_EIO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 20, n = 0;
+    char *buf = malloc(cap);
+    int st = buf ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "%s: out of memory", path);
+    while (!st) {
+        if (n == cap) {
+            char *grown = cap < MAX_CACHE_BYTES ? realloc(buf, cap * 2) : NULL;
+            if (!grown) {
+                st = cap < MAX_CACHE_BYTES
+                         ? ct_fail(CUTUNE_ENOMEM, "%s: out of memory", path)
+                         : ct_fail(CUTUNE_ETOOBIG, "%s: more than %zu MiB once decompressed",
+                                   path, MAX_CACHE_BYTES >> 20);
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        int got = gzread(f, buf + n, (unsigned)(cap - n));
+        if (got < 0) {
+            int zerr;
+            const char *msg = gzerror(f, &zerr);
+            st = ct_fail(CUTUNE_EIO, "%s: truncated or corrupt gzip data (%s)", path, msg);
+        } else if (got == 0) {
+            break;
+        }
+        n += got > 0 ? (size_t)got : 0;
+    }
+    /* zlib reports a truncated stream only at close */
+    int closed = gzclose(f);
+    if (!st && closed != Z_OK)
+        st = ct_fail(CUTUNE_EIO, "%s: truncated or corrupt gzip data", path);
+    if (st) {
+        free(buf);
+        return st;
+    }
+    *data = buf;
+    *len = n;
+    return CUTUNE_OK;
+}
+
+void cutune_cache_free(cutune_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->failures[i]);
+        free(c->keys[i]);
+    }
+    free(c->failures);
+    free(c->keys);
+    free(c->times);
+    free(c->ids);
+    free(c->configs);
+    free(c->device);
+    free(c->kernel);
+    cutune_space_free(c->space);
+    free(c);
+}
+
+/* The space of tune_params, in tune_params_keys order. */
+static int space_from_params(const char *path, json_t *keys, json_t *params, cutune_space **out)
+{
+    int st = cutune_space_new(out);
+    for (size_t i = 0; !st && i < json_array_size(keys); i++) {
+        const char *name = json_string_value(json_array_get(keys, i));
+        json_t *vals = json_object_get(params, name ? name : "");
+        size_t n = json_array_size(vals);
+        if (!name || !json_is_array(vals) || n == 0) {
+            st = ct_fail(CUTUNE_EINVAL, "%s: tune_params has no value list for '%s'", path,
+                         name ? name : "(not a string)");
+            break;
+        }
+        int all_int = 1, all_num = 1, all_str = 1;
+        for (size_t k = 0; k < n; k++) {
+            json_t *v = json_array_get(vals, k);
+            all_int &= json_is_integer(v) || json_is_boolean(v);
+            all_num &= json_is_number(v) || json_is_boolean(v);
+            all_str &= json_is_string(v);
+        }
+        int64_t *ints = malloc(n * sizeof *ints);
+        double *reals = malloc(n * sizeof *reals);
+        const char **strs = malloc(n * sizeof *strs);
+        if (!ints || !reals || !strs)
+            st = ct_fail(CUTUNE_ENOMEM, "%s: out of memory", path);
+        for (size_t k = 0; !st && k < n; k++) {
+            json_t *v = json_array_get(vals, k);
+            ints[k] = json_is_boolean(v) ? json_is_true(v) : json_integer_value(v);
+            reals[k] = json_is_boolean(v) ? json_is_true(v) : json_number_value(v);
+            strs[k] = json_string_value(v);
+        }
+        if (!st)
+            st = all_int   ? cutune_space_add_int(*out, name, ints, n)
+                 : all_num ? cutune_space_add_float(*out, name, reals, n)
+                 : all_str ? cutune_space_add_string(*out, name, strs, n)
+                           : ct_fail(CUTUNE_ETYPE, "%s: tune_params '%s' mixes numbers and "
+                                     "strings", path, name);
+        if (st && st != CUTUNE_ETYPE && st != CUTUNE_ENOMEM)
+            st = ct_wrap(st, "%s: tune_params", path);
+        free(ints);
+        free(reals);
+        free(strs);
+    }
+    return st;
+}
+
+/* With a spec: its parameters must be the file's, in the same order. */
+static int check_spec_params(const char *path, const char *spec, json_t *keys,
+                             const cutune_space *s)
+{
+    size_t np = cutune_space_num_params(s);
+    int same = json_array_size(keys) == np;
+    for (size_t i = 0; same && i < np; i++) {
+        const char *k = json_string_value(json_array_get(keys, i));
+        same = k && strcmp(k, cutune_space_param_name(s, i)) == 0;
+    }
+    if (same)
+        return CUTUNE_OK;
+    char have[512] = "", want[512] = "";
+    for (size_t i = 0; i < json_array_size(keys); i++)
+        snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s", i ? "," : "",
+                 json_string_value(json_array_get(keys, i)));
+    for (size_t i = 0; i < np; i++)
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", i ? "," : "",
+                 cutune_space_param_name(s, i));
+    return ct_fail(CUTUNE_EINVAL, "%s: tune_params_keys (%s) are not the parameters of %s (%s)",
+                   path, have, spec, want);
+}
+
+typedef struct sort_item {
+    uint64_t id;
+    size_t entry;
+} sort_item;
+
+static int by_id(const void *a, const void *b)
+{
+    uint64_t x = ((const sort_item *)a)->id, y = ((const sort_item *)b)->id;
+    return (x > y) - (x < y);
+}
+
+static int load_entries(cutune_cache *c, const char *path, json_t *cache, int check_valid)
+{
+    c->n = json_object_size(cache);
+    c->np = cutune_space_num_params(c->space);
+    if (c->n == 0)
+        return ct_fail(CUTUNE_EEMPTY, "%s: the cache has no entries", path);
+    uint32_t *configs = malloc(c->n * c->np * sizeof *configs);
+    sort_item *order = malloc(c->n * sizeof *order);
+    c->configs = malloc(c->n * c->np * sizeof *c->configs);
+    c->ids = malloc(c->n * sizeof *c->ids);
+    c->times = malloc(c->n * sizeof *c->times);
+    c->failures = calloc(c->n, sizeof *c->failures);
+    c->keys = calloc(c->n, sizeof *c->keys);
+    json_t **records = malloc(c->n * sizeof *records);
+    const char **keys = malloc(c->n * sizeof *keys);
+    int st = configs && order && c->configs && c->ids && c->times && c->failures && c->keys &&
+                     records && keys
+                 ? CUTUNE_OK
+                 : ct_fail(CUTUNE_ENOMEM, "%s: out of memory for %zu entries", path, c->n);
+    size_t i = 0;
+    const char *key;
+    json_t *rec;
+    json_object_foreach(cache, key, rec)
+    {
+        if (st)
+            break;
+        uint32_t *cfg = configs + i * c->np;
+        if ((st = cutune_space_parse_key(c->space, key, cfg))) {
+            st = ct_wrap(st, "%s: cache entry does not match tune_params_keys", path);
+            break;
+        }
+        if (check_valid && cutune_space_is_valid(c->space, cfg) != 1) {
+            st = ct_fail(CUTUNE_EINVAL, "%s: cache entry \"%s\" violates the spec's constraints",
+                         path, key);
+            break;
+        }
+        json_t *t = json_is_object(rec) ? json_object_get(rec, "time") : NULL;
+        if (!json_is_number(t) && !json_is_string(t)) {
+            st = ct_fail(CUTUNE_EINVAL, "%s: cache entry \"%s\" has no time (a number, or a "
+                         "string saying why it failed)", path, key);
+            break;
+        }
+        records[i] = t;
+        keys[i] = key;
+        order[i] = (sort_item){.id = cutune_space_config_id(c->space, cfg), .entry = i};
+        i++;
+    }
+    if (!st)
+        qsort(order, c->n, sizeof *order, by_id);
+    for (i = 0; !st && i < c->n; i++) {
+        size_t e = order[i].entry;
+        if (i > 0 && order[i].id == order[i - 1].id) {
+            st = ct_fail(CUTUNE_EINVAL, "%s: entries \"%s\" and \"%s\" are the same "
+                         "configuration", path, keys[order[i - 1].entry], keys[e]);
+            break;
+        }
+        memcpy(c->configs + i * c->np, configs + e * c->np, c->np * sizeof *configs);
+        c->ids[i] = order[i].id;
+        c->keys[i] = ct_strdup(keys[e]);
+        if (json_is_number(records[e])) {
+            c->times[i] = json_number_value(records[e]);
+            if (!(c->times[i] >= 0) || isinf(c->times[i]))
+                st = ct_fail(CUTUNE_EINVAL, "%s: cache entry \"%s\" has time %g", path, keys[e],
+                             c->times[i]);
+        } else {
+            c->times[i] = NAN;
+            c->failures[i] = ct_strdup(json_string_value(records[e]));
+            if (!c->failures[i])
+                st = CUTUNE_ENOMEM;
+        }
+        if (!c->keys[i])
+            st = CUTUNE_ENOMEM;
+    }
+    free(configs);
+    free(order);
+    free(records);
+    free(keys);
+    return st;
+}
+
+int cutune_cache_load(cutune_cache **out, const char *path, const char *spec)
+{
+    if (!out || !path)
+        return ct_fail(CUTUNE_EINVAL, "cutune_cache_load: NULL argument");
+    *out = NULL;
+    char *data;
+    size_t len = 0;
+    int st = read_gz(path, &data, &len);
+    if (st)
+        return st;
+    json_error_t jerr;
+    json_t *root = json_loadb(data, len, 0, &jerr);
+    free(data);
+    if (!root)
+        return ct_fail(CUTUNE_EPARSE, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+    cutune_cache *c = calloc(1, sizeof *c);
+    json_t *keys = json_object_get(root, "tune_params_keys");
+    json_t *params = json_object_get(root, "tune_params");
+    json_t *cache = json_object_get(root, "cache");
+    if (!c)
+        st = ct_fail(CUTUNE_ENOMEM, "out of memory");
+    else if (!json_is_object(root) || !json_is_object(cache))
+        st = ct_fail(CUTUNE_EINVAL, "%s: not a Kernel Tuner cache file (no \"cache\" object)",
+                     path);
+    else if (!json_is_array(keys) || json_array_size(keys) == 0)
+        st = ct_fail(CUTUNE_EINVAL, "%s: tune_params_keys missing or empty", path);
+    else if (!spec && !json_is_object(params))
+        st = ct_fail(CUTUNE_EINVAL, "%s: tune_params missing", path);
+    if (!st && spec) {
+        st = cutune_space_load_t1(&c->space, spec);
+        if (!st)
+            st = check_spec_params(path, spec, keys, c->space);
+    } else if (!st) {
+        st = space_from_params(path, keys, params, &c->space);
+    }
+    const char *device = json_string_value(json_object_get(root, "device_name"));
+    const char *kernel = json_string_value(json_object_get(root, "kernel_name"));
+    if (!st) {
+        c->device = ct_strdup(device ? device : "unknown device");
+        c->kernel = ct_strdup(kernel ? kernel : "unknown kernel");
+        st = c->device && c->kernel ? load_entries(c, path, cache, spec != NULL) : CUTUNE_ENOMEM;
+    }
+    uint64_t valid = 0;
+    if (!st && spec && !(st = cutune_space_count(c->space, &valid)) && valid != c->n)
+        st = ct_fail(CUTUNE_EINVAL, "%s has %llu valid configurations, %s has %zu entries",
+                     spec, (unsigned long long)valid, path, c->n);
+    json_decref(root);
+    if (st) {
+        cutune_cache_free(c);
+        return st;
+    }
+    *out = c;
+    return CUTUNE_OK;
+}
+
+const cutune_space *cutune_cache_space(const cutune_cache *c) { return c ? c->space : NULL; }
+size_t cutune_cache_size(const cutune_cache *c) { return c ? c->n : 0; }
+const char *cutune_cache_device(const cutune_cache *c) { return c ? c->device : NULL; }
+const char *cutune_cache_kernel(const cutune_cache *c) { return c ? c->kernel : NULL; }
+
+const uint32_t *cutune_cache_config(const cutune_cache *c, size_t i)
+{
+    return c && i < c->n ? c->configs + i * c->np : NULL;
+}
+
+const char *cutune_cache_key(const cutune_cache *c, size_t i)
+{
+    return c && i < c->n ? c->keys[i] : NULL;
+}
+
+double cutune_cache_time(const cutune_cache *c, size_t i, const char **failure)
+{
+    if (failure)
+        *failure = c && i < c->n ? c->failures[i] : "no such entry";
+    return c && i < c->n ? c->times[i] : NAN;
+}
+
+int cutune_cache_find(const cutune_cache *c, const uint32_t *config, size_t *index)
+{
+    if (!c || !config)
+        return ct_fail(CUTUNE_EINVAL, "cutune_cache_find: NULL argument");
+    uint64_t id = cutune_space_config_id(c->space, config);
+    size_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < c->n && c->ids[lo] == id) {
+        if (index)
+            *index = lo;
+        return CUTUNE_OK;
+    }
+    return ct_fail(CUTUNE_ENOTFOUND, "configuration not in the cache");
+}

@@ -1,0 +1,92 @@
+/* search.h — the inside of a search: the domain (the valid configurations, numbered), the
+ * state strategies share (what was evaluated and how fast), helpers they all use, and the
+ * strategy interface. Strategies never see the backend: simulation is exact by design. */
+#ifndef CUTUNE_SEARCH_H
+#define CUTUNE_SEARCH_H
+
+#include "internal.h"
+
+#include <math.h>
+
+#define CT_NONE ((size_t)-1)
+
+/* The valid configurations, sorted by id; index i is configuration i of the search. */
+typedef struct ct_domain {
+    const cutune_space *space;
+    size_t n, np;
+    const uint32_t *configs; /* n * np value indices */
+    const uint64_t *ids;
+    uint32_t *owned_configs; /* set when the domain made its own arrays */
+    uint64_t *owned_ids;
+    size_t nd;         /* dimensions: parameters with more than one value */
+    size_t *dim_param; /* parameter of each dimension */
+    double *dim_scale; /* 1 / (values - 1): value index to [0, 1] */
+} ct_domain;
+
+int ct_domain_from_cache(ct_domain *d, const cutune_cache *cache);
+int ct_domain_from_space(ct_domain *d, const cutune_space *space, size_t limit);
+void ct_domain_release(ct_domain *d);
+/* Index of a configuration, or CT_NONE when it is not in the domain. */
+size_t ct_domain_find(const ct_domain *d, const uint32_t *config);
+static inline const uint32_t *ct_domain_config(const ct_domain *d, size_t i)
+{
+    return d->configs + i * d->np;
+}
+/* Coordinate of configuration i on dimension j, in [0, 1]. */
+static inline double ct_domain_coord(const ct_domain *d, size_t i, size_t j)
+{
+    return d->configs[i * d->np + d->dim_param[j]] * d->dim_scale[j];
+}
+
+/* What every strategy may read: evaluated configurations and their times (NaN: failed). */
+typedef struct ct_search {
+    const ct_domain *dom;
+    uint8_t *visited;
+    double *value;
+    size_t nvisited;
+    uint64_t budget;
+    cutune_rng rng;
+} ct_search;
+
+/* A random configuration not evaluated yet, or CT_NONE. */
+size_t ct_random_unvisited(ct_search *s);
+/* The unevaluated configuration nearest to a point of [0, 1]^nd, or CT_NONE. */
+size_t ct_nearest_unvisited(const ct_search *s, const double *point);
+/* Configurations one parameter away from i (adjacent values, or any value with `any_value`),
+ * in the domain; up to max of them in out; returns how many. */
+size_t ct_neighbours(const ct_search *s, size_t i, int any_value, size_t *out, size_t max);
+/* A Latin hypercube of m points, each moved to its nearest unevaluated configuration;
+ * returns how many distinct configurations it placed in out. */
+size_t ct_lhs_design(ct_search *s, size_t m, size_t *out);
+/* Fisher-Yates shuffle. */
+void ct_shuffle(cutune_rng *rng, size_t *items, size_t n);
+static inline double ct_uniform(cutune_rng *rng)
+{
+    return (cutune_rng_next(rng) >> 11) * 0x1.0p-53;
+}
+
+typedef struct ct_strategy {
+    const char *name;
+    const char *summary;
+    int (*init)(void **state, ct_search *s);
+    /* CUTUNE_OK with an unevaluated configuration in *index, or CUTUNE_EEMPTY when done */
+    int (*suggest)(void *state, ct_search *s, size_t *index);
+    /* time in ms, NaN for a failed configuration; s->visited/value are already updated */
+    void (*observe)(void *state, ct_search *s, size_t index, double time_ms);
+    void (*release)(void *state);
+} ct_strategy;
+
+const ct_strategy *ct_strategy_find(const char *name);
+extern const ct_strategy ct_strategy_brute, ct_strategy_random, ct_strategy_lhs,
+    ct_strategy_anneal, ct_strategy_genetic, ct_strategy_bo;
+
+/* Runs a search over a domain: `measure` gives the time of configuration i (NaN + failure
+ * text when it failed). */
+typedef int (*ct_measure_fn)(void *self, size_t index, double *time_ms, const char **failure);
+int ct_search_run(const ct_domain *d, const cutune_search_options *o, ct_measure_fn measure,
+                  void *self, cutune_evaluation_fn on_evaluation, void *user,
+                  cutune_search_result *result);
+
+double ct_now(void);
+
+#endif

@@ -1,0 +1,35 @@
+/* brute.c — brute force: every valid configuration in id order. The reference that others
+ * must beat, and the right choice for a space smaller than the budget. */
+#include "../search.h"
+
+#include <stdlib.h>
+
+typedef struct brute {
+    size_t next;
+} brute;
+
+static int brute_init(void **state, ct_search *s)
+{
+    (void)s;
+    *state = calloc(1, sizeof(brute));
+    return *state ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "out of memory");
+}
+
+static int brute_suggest(void *state, ct_search *s, size_t *index)
+{
+    brute *b = state;
+    while (b->next < s->dom->n && s->visited[b->next])
+        b->next++;
+    if (b->next == s->dom->n)
+        return CUTUNE_EEMPTY;
+    *index = b->next;
+    return CUTUNE_OK;
+}
+
+static void brute_observe(void *state, ct_search *s, size_t index, double time_ms)
+{
+    (void)state, (void)s, (void)index, (void)time_ms;
+}
+
+const ct_strategy ct_strategy_brute = {"brute", "every configuration in order", brute_init,
+                                       brute_suggest, brute_observe, free};

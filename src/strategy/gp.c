@@ -1,0 +1,344 @@
+/* gp.c — the Gaussian process behind BO. Covariance sf2 * (R + g I), R Matérn 5/2 over
+ * value-index coordinates with one length scale per dimension; sf2 is profiled out of the
+ * likelihood. For every candidate it keeps v = L^-1 r (L: Cholesky factor of R + g I, r: its
+ * correlations with the working set), so one more observation costs one matrix-vector product
+ * over the candidates rather than a refactorisation. Linear algebra: LAPACKE and CBLAS. */
+#include "gp.h"
+
+#include <cblas.h>
+#include <lapacke.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIT_MAX 96              /* points used to fit hyperparameters */
+#define MAX_CAND_DOUBLES (1u << 24) /* V is capped at 128 MiB: larger domains are subsampled */
+
+struct ct_gp {
+    const ct_domain *d;
+    cutune_rng *rng;
+    size_t cap, n;
+    double *ell;       /* length scale per dimension */
+    double noise;      /* g: noise variance relative to sf2 */
+    double *table;     /* per dimension, squared scaled distance by index difference */
+    size_t *table_off;
+    size_t *x;         /* working set */
+    double *L;         /* cap x cap, row-major lower triangle */
+    size_t nc;
+    size_t *cand;      /* candidates (domain indices) */
+    double *V;         /* nc x cap */
+    double *sumsq;     /* |v|^2 per candidate */
+    double *mean, *sd; /* per domain index (NaN where not a candidate) */
+    double *work;      /* scratch: 4 * cap */
+};
+
+static void build_tables(ct_gp *g)
+{
+    const ct_domain *d = g->d;
+    for (size_t j = 0; j < d->nd; j++) {
+        size_t values = cutune_space_param_size(d->space, d->dim_param[j]);
+        for (size_t delta = 0; delta < values; delta++) {
+            double t = (double)delta * d->dim_scale[j] / g->ell[j];
+            g->table[g->table_off[j] + delta] = 5.0 * t * t; /* (sqrt(5) r)^2 */
+        }
+    }
+}
+
+/* Matérn 5/2 correlation between configurations a and b. */
+static double corr(const ct_gp *g, size_t a, size_t b)
+{
+    const ct_domain *d = g->d;
+    const uint32_t *ca = ct_domain_config(d, a), *cb = ct_domain_config(d, b);
+    double r2 = 0;
+    for (size_t j = 0; j < d->nd; j++) {
+        size_t p = d->dim_param[j];
+        uint32_t delta = ca[p] > cb[p] ? ca[p] - cb[p] : cb[p] - ca[p];
+        r2 += g->table[g->table_off[j] + delta];
+    }
+    double r = sqrt(r2);
+    return (1.0 + r + r2 / 3.0) * exp(-r);
+}
+
+int ct_gp_new(ct_gp **out, const ct_domain *d, size_t capacity, cutune_rng *rng)
+{
+    ct_gp *g = calloc(1, sizeof *g);
+    if (!g)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    g->d = d;
+    g->rng = rng;
+    g->cap = capacity;
+    size_t total = 0, nd = d->nd ? d->nd : 1;
+    g->table_off = malloc(nd * sizeof *g->table_off);
+    for (size_t j = 0; g->table_off && j < d->nd; j++) {
+        g->table_off[j] = total;
+        total += cutune_space_param_size(d->space, d->dim_param[j]);
+    }
+    g->nc = d->n * capacity <= MAX_CAND_DOUBLES ? d->n : MAX_CAND_DOUBLES / capacity;
+    g->ell = malloc(nd * sizeof *g->ell);
+    g->table = malloc((total ? total : 1) * sizeof *g->table);
+    g->x = malloc(capacity * sizeof *g->x);
+    g->L = malloc(capacity * capacity * sizeof *g->L);
+    g->cand = malloc(g->nc * sizeof *g->cand);
+    g->V = malloc(g->nc * capacity * sizeof *g->V);
+    g->sumsq = malloc(g->nc * sizeof *g->sumsq);
+    g->mean = malloc(d->n * sizeof *g->mean);
+    g->sd = malloc(d->n * sizeof *g->sd);
+    g->work = malloc(4 * capacity * sizeof *g->work);
+    if (!g->table_off || !g->ell || !g->table || !g->x || !g->L || !g->cand || !g->V ||
+        !g->sumsq || !g->mean || !g->sd || !g->work) {
+        ct_gp_free(g);
+        return ct_fail(CUTUNE_ENOMEM, "out of memory for a Gaussian process over %zu "
+                       "configurations", d->n);
+    }
+    for (size_t j = 0; j < nd; j++)
+        g->ell[j] = 0.5;
+    g->noise = 1e-3;
+    build_tables(g);
+    *out = g;
+    return CUTUNE_OK;
+}
+
+void ct_gp_free(ct_gp *g)
+{
+    if (!g)
+        return;
+    free(g->ell);
+    free(g->table);
+    free(g->table_off);
+    free(g->x);
+    free(g->L);
+    free(g->cand);
+    free(g->V);
+    free(g->sumsq);
+    free(g->mean);
+    free(g->sd);
+    free(g->work);
+    free(g);
+}
+
+size_t ct_gp_size(const ct_gp *g) { return g->n; }
+size_t ct_gp_capacity(const ct_gp *g) { return g->cap; }
+size_t ct_gp_point(const ct_gp *g, size_t k) { return g->x[k]; }
+
+/* Cholesky of R + g I over points x[0..n) into L (leading dimension ld). 0 on success. */
+static int factor(const ct_gp *g, const size_t *x, size_t n, double *L, size_t ld)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++)
+            L[i * ld + j] = corr(g, x[i], x[j]);
+        L[i * ld + i] = 1.0 + g->noise;
+    }
+    return LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, L, (lapack_int)ld) == 0 ? 0 : -1;
+}
+
+/* Log marginal likelihood with sf2 profiled out; -inf when R + g I is not positive definite. */
+static double log_likelihood(ct_gp *g, const size_t *x, const double *y, size_t n, double *L)
+{
+    if (factor(g, x, n, L, n))
+        return -INFINITY;
+    double *beta = g->work;
+    memcpy(beta, y, n * sizeof *beta);
+    cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (blasint)n, L,
+                (blasint)n, beta, 1);
+    double quad = cblas_ddot((blasint)n, beta, 1, beta, 1), logdet = 0;
+    for (size_t i = 0; i < n; i++)
+        logdet += log(L[i * n + i]);
+    double sf2 = quad / (double)n;
+    if (!(sf2 > 0))
+        return -INFINITY;
+    return -0.5 * (double)n * log(sf2) - logdet;
+}
+
+static void standardise(const double *y, size_t n, double *out, double *mu, double *sigma)
+{
+    double m = 0, v = 0;
+    for (size_t i = 0; i < n; i++)
+        m += y[i];
+    m /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        v += (y[i] - m) * (y[i] - m);
+    double s = n > 1 ? sqrt(v / (double)(n - 1)) : 1.0;
+    if (!(s > 1e-12))
+        s = 1.0;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (y[i] - m) / s;
+    *mu = m;
+    *sigma = s;
+}
+
+int ct_gp_fit(ct_gp *g, const size_t *x_all, const double *y_all, size_t n_all)
+{
+    if (n_all < 3)
+        return CUTUNE_OK; /* too little to say anything: keep the defaults */
+    const ct_domain *d = g->d;
+    size_t n = n_all < FIT_MAX ? n_all : FIT_MAX;
+    size_t *x = malloc(n * sizeof *x);
+    double *y = malloc(n * sizeof *y), *L = malloc(n * n * sizeof *L);
+    size_t *pick = malloc(n_all * sizeof *pick);
+    if (!x || !y || !L || !pick) {
+        free(x), free(y), free(L), free(pick);
+        return ct_fail(CUTUNE_ENOMEM, "out of memory fitting the Gaussian process");
+    }
+    for (size_t i = 0; i < n_all; i++)
+        pick[i] = i;
+    if (n < n_all)
+        ct_shuffle(g->rng, pick, n_all); /* a random subset keeps the fit cheap */
+    double mu, sigma;
+    for (size_t i = 0; i < n; i++) {
+        x[i] = x_all[pick[i]];
+        y[i] = y_all[pick[i]];
+    }
+    standardise(y, n, y, &mu, &sigma);
+
+    /* one length scale for all dimensions, on a grid with the noise */
+    static const double scales[] = {0.1, 0.17, 0.3, 0.5, 0.8, 1.3, 2.2, 4.0};
+    static const double noises[] = {1e-6, 1e-4, 1e-3, 1e-2, 0.05, 0.2};
+    double best = -INFINITY, best_scale = 0.5, best_noise = 1e-3;
+    for (size_t a = 0; a < sizeof scales / sizeof *scales; a++)
+        for (size_t b = 1; b < sizeof noises / sizeof *noises; b += 2) {
+            for (size_t j = 0; j < d->nd; j++)
+                g->ell[j] = scales[a] * sqrt((double)d->nd);
+            g->noise = noises[b];
+            build_tables(g);
+            double ll = log_likelihood(g, x, y, n, L);
+            if (ll > best) {
+                best = ll;
+                best_scale = g->ell[0];
+                best_noise = noises[b];
+            }
+        }
+    for (size_t j = 0; j < d->nd; j++)
+        g->ell[j] = best_scale;
+    g->noise = best_noise;
+    /* then each dimension on its own: shorter, longer, or irrelevant */
+    static const double factors[] = {0.4, 2.5, 30.0};
+    for (size_t j = 0; j < d->nd; j++) {
+        double keep = g->ell[j];
+        for (size_t f = 0; f < sizeof factors / sizeof *factors; f++) {
+            g->ell[j] = keep * factors[f];
+            build_tables(g);
+            double ll = log_likelihood(g, x, y, n, L);
+            if (ll > best) {
+                best = ll;
+                keep = g->ell[j];
+                continue;
+            }
+            g->ell[j] = keep;
+        }
+        g->ell[j] = keep;
+    }
+    for (size_t b = 0; b < sizeof noises / sizeof *noises; b++) {
+        double was = g->noise;
+        g->noise = noises[b];
+        build_tables(g);
+        double ll = log_likelihood(g, x, y, n, L);
+        if (ll > best)
+            best = ll;
+        else
+            g->noise = was;
+    }
+    build_tables(g);
+    free(x), free(y), free(L), free(pick);
+    return CUTUNE_OK;
+}
+
+int ct_gp_reset(ct_gp *g, const size_t *x, size_t n)
+{
+    if (n > g->cap)
+        return ct_fail(CUTUNE_ETOOBIG, "GP working set of %zu exceeds its capacity %zu", n,
+                       g->cap);
+    const ct_domain *d = g->d;
+    memcpy(g->x, x, n * sizeof *x);
+    g->n = n;
+    if (factor(g, g->x, n, g->L, g->cap)) { /* duplicate points: more noise fixes it */
+        g->noise = g->noise < 1e-2 ? 1e-2 : g->noise * 10;
+        build_tables(g);
+        if (factor(g, g->x, n, g->L, g->cap))
+            return ct_fail(CUTUNE_EDOMAIN, "GP covariance is not positive definite");
+    }
+    /* candidates: the whole domain, or a fresh random subset of it when it is huge */
+    if (g->nc == d->n) {
+        for (size_t i = 0; i < d->n; i++)
+            g->cand[i] = i;
+    } else {
+        for (size_t i = 0; i < g->nc; i++)
+            g->cand[i] = (size_t)cutune_rng_below(g->rng, d->n);
+    }
+    for (size_t c = 0; c < g->nc; c++) {
+        double *v = g->V + c * g->cap;
+        for (size_t i = 0; i < n; i++)
+            v[i] = corr(g, g->cand[c], g->x[i]);
+    }
+    if (n > 0)
+        cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit,
+                    (blasint)g->nc, (blasint)n, 1.0, g->L, (blasint)g->cap, g->V,
+                    (blasint)g->cap);
+    for (size_t c = 0; c < g->nc; c++)
+        g->sumsq[c] = n ? cblas_ddot((blasint)n, g->V + c * g->cap, 1, g->V + c * g->cap, 1) : 0;
+    return CUTUNE_OK;
+}
+
+int ct_gp_add(ct_gp *g, size_t x)
+{
+    if (g->n == g->cap)
+        return ct_fail(CUTUNE_ETOOBIG, "GP working set is full (%zu)", g->cap);
+    size_t n = g->n, ld = g->cap;
+    double *l = g->L + n * ld; /* the new row of L */
+    for (size_t i = 0; i < n; i++)
+        l[i] = corr(g, x, g->x[i]);
+    if (n > 0)
+        cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (blasint)n, g->L,
+                    (blasint)ld, l, 1);
+    double diag = 1.0 + g->noise - (n ? cblas_ddot((blasint)n, l, 1, l, 1) : 0);
+    if (!(diag > 1e-12))
+        return ct_gp_reset(g, g->x, n) ? CUTUNE_EDOMAIN : ct_gp_add(g, x);
+    l[n] = sqrt(diag);
+    /* every candidate's v gains one element: (r(c, x) - v . l) / l[n] */
+    double *vl = malloc(g->nc * sizeof *vl);
+    if (!vl)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    if (n > 0)
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (blasint)g->nc, (blasint)n, 1.0, g->V,
+                    (blasint)ld, l, 1, 0.0, vl, 1);
+    for (size_t c = 0; c < g->nc; c++) {
+        double v = (corr(g, g->cand[c], x) - (n ? vl[c] : 0)) / l[n];
+        g->V[c * ld + n] = v;
+        g->sumsq[c] += v * v;
+    }
+    free(vl);
+    g->x[n] = x;
+    g->n = n + 1;
+    return CUTUNE_OK;
+}
+
+int ct_gp_predict(ct_gp *g, const double *y, double y_best, const double **mean,
+                  const double **sd, double *best)
+{
+    size_t n = g->n;
+    if (n == 0)
+        return ct_fail(CUTUNE_EINVAL, "GP has no observations");
+    double *beta = g->work, mu, sigma;
+    standardise(y, n, beta, &mu, &sigma);
+    cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (blasint)n, g->L,
+                (blasint)g->cap, beta, 1);
+    double sf2 = cblas_ddot((blasint)n, beta, 1, beta, 1) / (double)n;
+    if (!(sf2 > 1e-12))
+        sf2 = 1e-12;
+    double *m = malloc(g->nc * sizeof *m);
+    if (!m)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (blasint)g->nc, (blasint)n, 1.0, g->V,
+                (blasint)g->cap, beta, 1, 0.0, m, 1);
+    for (size_t i = 0; i < g->d->n; i++)
+        g->mean[i] = g->sd[i] = NAN;
+    for (size_t c = 0; c < g->nc; c++) {
+        size_t i = g->cand[c];
+        double var = 1.0 - g->sumsq[c];
+        g->mean[i] = m[c];
+        g->sd[i] = sqrt(sf2 * (var > 1e-10 ? var : 1e-10));
+    }
+    free(m);
+    *mean = g->mean;
+    *sd = g->sd;
+    *best = (y_best - mu) / sigma;
+    return CUTUNE_OK;
+}

@@ -1,0 +1,32 @@
+/* gp.h — a Gaussian process over a domain's configurations for Bayesian optimisation:
+ * Matérn 5/2 with one length scale per dimension, hyperparameters by maximum marginal
+ * likelihood, and every candidate's posterior kept up to date as observations arrive. */
+#ifndef CUTUNE_GP_H
+#define CUTUNE_GP_H
+
+#include "../search.h"
+
+typedef struct ct_gp ct_gp;
+
+/* `capacity`: most observations in the working set. */
+int ct_gp_new(ct_gp **out, const ct_domain *d, size_t capacity, cutune_rng *rng);
+void ct_gp_free(ct_gp *g);
+
+/* Chooses length scales and noise that maximise the marginal likelihood of (x, y), n points
+ * (a subset of at most 96 is used when there are more). Call ct_gp_reset afterwards. */
+int ct_gp_fit(ct_gp *g, const size_t *x, const double *y, size_t n);
+/* Makes (x[0..n)) the working set: O(n^2 * candidates). */
+int ct_gp_reset(ct_gp *g, const size_t *x, size_t n);
+/* Adds one point to the working set: O(n * candidates). Fails when it is full. */
+int ct_gp_add(ct_gp *g, size_t x);
+size_t ct_gp_size(const ct_gp *g);
+size_t ct_gp_capacity(const ct_gp *g);
+/* Configuration of working-set point k. */
+size_t ct_gp_point(const ct_gp *g, size_t k);
+/* Posterior of every configuration given y (one per working-set point, in its order, on any
+ * scale: standardised inside). mean/sd are in units of y's standard deviation around y's
+ * mean; `best` receives the standardised value of `y_best`. */
+int ct_gp_predict(ct_gp *g, const double *y, double y_best, const double **mean,
+                  const double **sd, double *best);
+
+#endif

@@ -1,0 +1,580 @@
+/* cli_sim.c — `cutune sim`: scores strategies on recorded spaces (repeats on several threads,
+ * traces, a table, convergence plots) and scores other tuners' traces the same way. */
+#include "cli.h"
+
+#include <cblas.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_SPACES 16
+#define MAX_STRATEGIES 16
+
+static const char sim_help[] =
+    "usage: cutune sim --space CACHE [--space CACHE...] [--spec T1.json]\n"
+    "                  (--strategy NAME | --all-strategies) [--budget N] [--repeats R]\n"
+    "                  [--seed S] [--trace FILE] [--plot-dir DIR] [--threads T] [--json]\n"
+    "       cutune sim --space CACHE --score-trace TRACE [--label NAME] [--json]\n\n"
+    "Scores search strategies on recorded search spaces (Kernel Tuner cache files, .json or\n"
+    ".json.gz), without a GPU: each measurement is the recorded one. The score compares the\n"
+    "mean best-so-far over the repeats with random search, exactly: 0 is as good as random,\n"
+    "1 optimal from the first evaluation (see the README).\n\n"
+    "  --space CACHE     a recorded space (repeat the option for several)\n"
+    "  --spec T1.json    take the space from this spec and check the cache against it\n"
+    "  --strategy NAME   one of: bo, random, lhs, anneal, genetic, brute\n"
+    "  --all-strategies  every strategy: a table of scores, strategy x space\n"
+    "  --budget N        evaluations per session (default: the horizon K of each space)\n"
+    "  --repeats R       sessions per strategy and space (default 20)\n"
+    "  --seed S          seed of the first session (session r uses S + r; default 1)\n"
+    "  --trace FILE      one line per evaluation: repeat,k,config_key,time_or_failure\n"
+    "  --plot-dir DIR    a convergence plot per space, DIR/<space>.png (gnuplot)\n"
+    "  --threads T       sessions run in parallel (default: the number of CPUs)\n"
+    "  --score-trace F   score the evaluations of another tuner, in the trace format\n"
+    "  --json            machine-readable output\n";
+
+/* ------------------------------------------------------------------------- the sweep ---- */
+
+typedef struct space_run {
+    const char *path, *name;
+    cutune_cache *cache;
+    cutune_baseline *base;
+    size_t budget;
+} space_run;
+
+typedef struct cell {          /* one strategy on one space */
+    const char *strategy;
+    space_run *space;
+    double *best_sum;          /* sum over repeats of best-so-far at k = 1..budget */
+    double seconds;
+    double suggest_max;
+    int status;
+    pthread_mutex_t lock;
+} cell;
+
+typedef struct sweep {
+    cell *cells;
+    size_t ncells, repeats;
+    uint64_t seed;
+    atomic_size_t next_job;
+    FILE *trace;
+    pthread_mutex_t trace_lock;
+} sweep;
+
+typedef struct session_ctx {
+    const space_run *space;
+    double *best; /* best-so-far by k */
+    size_t repeat;
+    FILE *trace;
+    char *lines; /* the trace of this session, written at its end */
+    size_t len, cap;
+} session_ctx;
+
+static int on_eval(const cutune_evaluation *e, void *user)
+{
+    session_ctx *c = user;
+    c->best[e->k - 1] = isnan(e->best_ms) ? cutune_baseline_median(c->space->base) : e->best_ms;
+    if (!c->trace)
+        return 0;
+    char line[1024];
+    int n;
+    if (e->failure)
+        n = snprintf(line, sizeof line, "%zu,%llu,%s,%s\n", c->repeat, (unsigned long long)e->k,
+                     cutune_cache_key(c->space->cache, e->entry), e->failure);
+    else
+        n = snprintf(line, sizeof line, "%zu,%llu,%s,%.17g\n", c->repeat,
+                     (unsigned long long)e->k, cutune_cache_key(c->space->cache, e->entry),
+                     e->time_ms);
+    if (c->len + (size_t)n + 1 > c->cap) {
+        size_t cap = (c->cap + (size_t)n + 1) * 2;
+        char *grown = realloc(c->lines, cap);
+        if (!grown)
+            return CUTUNE_ENOMEM;
+        c->lines = grown;
+        c->cap = cap;
+    }
+    memcpy(c->lines + c->len, line, (size_t)n);
+    c->len += (size_t)n;
+    return 0;
+}
+
+static void *sweep_worker(void *arg)
+{
+    sweep *w = arg;
+    for (;;) {
+        size_t job = atomic_fetch_add(&w->next_job, 1);
+        if (job >= w->ncells * w->repeats)
+            return NULL;
+        cell *c = &w->cells[job / w->repeats];
+        size_t repeat = job % w->repeats, budget = c->space->budget;
+        session_ctx ctx = {.space = c->space, .repeat = repeat, .trace = w->trace};
+        ctx.best = malloc(budget * sizeof *ctx.best);
+        cutune_search_options o = {.strategy = c->strategy, .budget = budget,
+                                   .seed = w->seed + repeat};
+        cutune_search_result r;
+        int st = ctx.best ? cutune_simulate(c->space->cache, &o, on_eval, &ctx, &r)
+                          : CUTUNE_ENOMEM;
+        pthread_mutex_lock(&c->lock);
+        if (st && !c->status) {
+            c->status = st;
+            fprintf(stderr, "cutune sim: %s on %s: %s\n", c->strategy, c->space->name,
+                    cutune_last_error());
+        }
+        if (!st) {
+            /* a session that ran out of configurations keeps its last best */
+            for (size_t k = r.evaluations; k < budget; k++)
+                ctx.best[k] = k ? ctx.best[k - 1] : cutune_baseline_median(c->space->base);
+            for (size_t k = 0; k < budget; k++)
+                c->best_sum[k] += ctx.best[k];
+            c->seconds += r.seconds;
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (w->trace && ctx.len) {
+            pthread_mutex_lock(&w->trace_lock);
+            fwrite(ctx.lines, 1, ctx.len, w->trace);
+            pthread_mutex_unlock(&w->trace_lock);
+        }
+        free(ctx.lines);
+        free(ctx.best);
+    }
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* "data/spaces/convolution/A100.json.gz" -> "convolution/A100" */
+static char *space_label(const char *path)
+{
+    char *label = malloc(strlen(path) + 1);
+    if (!label)
+        return NULL;
+    const char *file = base_name(path), *dir = path;
+    for (const char *p = path; p < file - 1; p++)
+        if (*p == '/')
+            dir = p + 1;
+    if (file == path)
+        dir = file;
+    strcpy(label, dir);
+    char *dot = strstr(label + (file - dir), ".json");
+    if (dot)
+        *dot = '\0';
+    return label;
+}
+
+static int write_plot(const char *dir, const space_run *sp, const cell *cells, size_t ncells,
+                      size_t repeats)
+{
+    char *label = space_label(sp->path), data[4096], png[4096];
+    for (char *c = label; c && *c; c++)
+        if (*c == '/')
+            *c = '-';
+    snprintf(data, sizeof data, "%s/%s.dat", dir, label ? label : "space");
+    snprintf(png, sizeof png, "%s/%s.png", dir, label ? label : "space");
+    FILE *f = fopen(data, "w");
+    if (!f) {
+        fprintf(stderr, "cutune sim: cannot write %s\n", data);
+        free(label);
+        return -1;
+    }
+    fprintf(f, "# k random");
+    for (size_t i = 0; i < ncells; i++)
+        if (cells[i].space == sp)
+            fprintf(f, " %s", cells[i].strategy);
+    fprintf(f, "\n");
+    for (size_t k = 1; k <= sp->budget; k++) {
+        fprintf(f, "%zu %.9g", k, cutune_baseline_random(sp->base, k));
+        for (size_t i = 0; i < ncells; i++)
+            if (cells[i].space == sp)
+                fprintf(f, " %.9g", cells[i].best_sum[k - 1] / (double)repeats);
+        fprintf(f, "\n");
+    }
+    fclose(f);
+    FILE *g = popen("gnuplot 2>&1", "w");
+    if (!g) {
+        fprintf(stderr, "cutune sim: gnuplot not found: no plot (data in %s)\n", data);
+        free(label);
+        return -1;
+    }
+    fprintf(g, "set terminal pngcairo size 900,600 noenhanced\nset output '%s'\n", png);
+    fprintf(g, "set title 'best-so-far on %s (%s), mean of %zu sessions; optimum %.4g ms'\n",
+            label ? label : "", cutune_cache_device(sp->cache), repeats,
+            cutune_baseline_optimum(sp->base));
+    fprintf(g, "set xlabel 'evaluations'\nset ylabel 'best time so far (ms)'\nset logscale y\n"
+               "set key top right\nset grid\n");
+    fprintf(g, "plot '%s' using 1:2 with lines dashtype 2 lw 2 lc rgb 'black' title 'random "
+               "(exact)'", data);
+    size_t col = 3;
+    for (size_t i = 0; i < ncells; i++)
+        if (cells[i].space == sp)
+            fprintf(g, ", '' using 1:%zu with lines lw 2 title '%s'", col++, cells[i].strategy);
+    fprintf(g, ", %.9g with lines lc rgb 'gray' title 'optimum'\n",
+            cutune_baseline_optimum(sp->base));
+    int rc = pclose(g);
+    if (rc != 0)
+        fprintf(stderr, "cutune sim: gnuplot failed (exit %d) drawing %s\n", rc, png);
+    else
+        fprintf(stderr, "plot: %s\n", png);
+    free(label);
+    return rc ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------- trace scoring ---- */
+
+/* Reads another tuner's trace (repeat,k,key,time) and scores it on the space. */
+static int score_trace(space_run *sp, const char *path, const char *label, int json)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "cutune sim: cannot open trace %s\n", path);
+        return EXIT_FAILED;
+    }
+    size_t K = cutune_baseline_horizon(sp->base);
+    size_t width = K > sp->budget ? K : sp->budget;
+    double *sum = calloc(width, sizeof *sum), *best = malloc(width * sizeof *best);
+    uint32_t *config = malloc(cutune_space_num_params(cutune_cache_space(sp->cache)) * 4 + 4);
+    char line[4096];
+    long repeat = -1, lineno = 0;
+    size_t repeats = 0, k = 0, longest = 0;
+    int rc = sum && best && config ? EXIT_OK : EXIT_FAILED;
+    double median = cutune_baseline_median(sp->base), run_best = NAN;
+    /* closes the current repeat: its best-so-far stays flat to the end */
+#define CLOSE_REPEAT()                                                       \
+    do {                                                                     \
+        if (repeat >= 0) {                                                   \
+            for (size_t j = k < width ? k : width; j < width; j++)           \
+                best[j] = j ? best[j - 1] : median;                          \
+            for (size_t j = 0; j < width; j++)                               \
+                sum[j] += best[j];                                           \
+            repeats++;                                                       \
+            longest = k > longest ? k : longest;                             \
+        }                                                                    \
+    } while (0)
+    while (rc == EXIT_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (!*line)
+            continue;
+        char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        char *last = strrchr(line, ',');
+        if (!c1 || !c2 || last == c2) {
+            fprintf(stderr, "cutune sim: %s:%ld: expected repeat,k,config_key,time\n", path,
+                    lineno);
+            rc = EXIT_FAILED;
+            break;
+        }
+        long r = strtol(line, NULL, 10);
+        size_t kk = strtoul(c1 + 1, NULL, 10);
+        *last = '\0';
+        if (r != repeat) {
+            CLOSE_REPEAT();
+            repeat = r;
+            k = 0;
+            run_best = NAN;
+        }
+        if (kk != k + 1) {
+            fprintf(stderr, "cutune sim: %s:%ld: evaluation %zu follows %zu\n", path, lineno, kk,
+                    k);
+            rc = EXIT_FAILED;
+            break;
+        }
+        size_t entry;
+        if (cutune_space_parse_key(cutune_cache_space(sp->cache), c2 + 1, config) ||
+            cutune_cache_find(sp->cache, config, &entry)) {
+            fprintf(stderr, "cutune sim: %s:%ld: '%s' is not a configuration of %s\n", path,
+                    lineno, c2 + 1, sp->path);
+            rc = EXIT_FAILED;
+            break;
+        }
+        double t = cutune_cache_time(sp->cache, entry, NULL); /* the recorded time */
+        if (!isnan(t) && (isnan(run_best) || t < run_best))
+            run_best = t;
+        if (k < width)
+            best[k] = isnan(run_best) ? median : run_best;
+        k++;
+    }
+    if (rc == EXIT_OK)
+        CLOSE_REPEAT();
+#undef CLOSE_REPEAT
+    fclose(f);
+    double score = NAN;
+    if (rc == EXIT_OK && repeats == 0) {
+        fprintf(stderr, "cutune sim: %s holds no evaluation\n", path);
+        rc = EXIT_FAILED;
+    }
+    if (rc == EXIT_OK) {
+        for (size_t j = 0; j < width; j++)
+            sum[j] /= (double)repeats;
+        if (cutune_score(sp->base, sum, width, &score))
+            rc = cli_fail("sim", CUTUNE_EINVAL);
+    }
+    if (rc == EXIT_OK && json)
+        cli_print_json(json_pack("{s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:I}", "strategy", label,
+                                 "space", sp->path, "repeats", (json_int_t)repeats, "budget",
+                                 (json_int_t)longest, "score", score, "optimum",
+                                 cutune_baseline_optimum(sp->base), "best_mean_at_budget",
+                                 sum[(longest ? longest : 1) - 1], "horizon", (json_int_t)K));
+    else if (rc == EXIT_OK)
+        printf("%-12s %-24s score %6.3f  (%zu repeats of up to %zu evaluations; horizon %zu)\n",
+               label, sp->name, score, repeats, longest, K);
+    free(sum);
+    free(best);
+    free(config);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- cutune sim ---- */
+
+static int load_space(space_run *sp, const char *path, const char *spec)
+{
+    memset(sp, 0, sizeof *sp);
+    sp->path = path;
+    int st = cutune_cache_load(&sp->cache, path, spec);
+    if (!st)
+        st = cutune_baseline_new(sp->cache, &sp->base);
+    if (st)
+        return cli_fail("sim", st);
+    sp->name = space_label(path);
+    return sp->name ? EXIT_OK : EXIT_FAILED;
+}
+
+static void free_space(space_run *sp)
+{
+    cutune_baseline_free(sp->base);
+    cutune_cache_free(sp->cache);
+    free((char *)sp->name);
+}
+
+static json_t *cell_json(const cell *c, size_t repeats, double score)
+{
+    const space_run *sp = c->space;
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:f}", "strategy",
+                     c->strategy, "space", sp->path, "device", cutune_cache_device(sp->cache),
+                     "budget", (json_int_t)sp->budget, "repeats", (json_int_t)repeats, "score",
+                     score, "optimum", cutune_baseline_optimum(sp->base), "median",
+                     cutune_baseline_median(sp->base), "best_mean_at_budget",
+                     c->best_sum[sp->budget - 1] / (double)repeats, "horizon",
+                     (json_int_t)cutune_baseline_horizon(sp->base), "seconds_per_session",
+                     c->seconds / (double)repeats);
+}
+
+int cmd_sim(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"space", required_argument, 0, 'S'},    {"spec", required_argument, 0, 'p'},
+        {"strategy", required_argument, 0, 's'}, {"all-strategies", no_argument, 0, 'a'},
+        {"budget", required_argument, 0, 'b'},   {"repeats", required_argument, 0, 'r'},
+        {"seed", required_argument, 0, 'e'},     {"trace", required_argument, 0, 't'},
+        {"plot-dir", required_argument, 0, 'P'}, {"threads", required_argument, 0, 'T'},
+        {"score-trace", required_argument, 0, 'x'}, {"label", required_argument, 0, 'l'},
+        {"json", no_argument, 0, 'j'},           {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *paths[MAX_SPACES], *spec = NULL, *strategy = NULL, *trace_path = NULL;
+    const char *plot_dir = NULL, *score_path = NULL, *label = "other";
+    size_t nspaces = 0;
+    int all = 0, json = 0, c, have_budget = 0;
+    unsigned long long budget = 0, repeats = 20, seed = 1, threads = 0, v;
+    opterr = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(sim_help, stdout);
+            return EXIT_OK;
+        case 'S':
+            if (nspaces == MAX_SPACES)
+                return cli_usage_error("sim", "at most %d spaces", MAX_SPACES);
+            paths[nspaces++] = optarg;
+            break;
+        case 'p': spec = optarg; break;
+        case 's': strategy = optarg; break;
+        case 'a': all = 1; break;
+        case 't': trace_path = optarg; break;
+        case 'P': plot_dir = optarg; break;
+        case 'x': score_path = optarg; break;
+        case 'l': label = optarg; break;
+        case 'j': json = 1; break;
+        case 'b':
+        case 'r':
+        case 'e':
+        case 'T':
+            if (cli_parse_u64("sim", argv[optind - 1], optarg, &v))
+                return EXIT_USAGE;
+            if (c == 'b')
+                budget = v, have_budget = 1;
+            else if (c == 'r')
+                repeats = v;
+            else if (c == 'e')
+                seed = v;
+            else
+                threads = v;
+            break;
+        case ':':
+            return cli_usage_error("sim", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("sim", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("sim", "unexpected argument '%s'", argv[optind]);
+    if (nspaces == 0)
+        return cli_usage_error("sim", "--space CACHE is required");
+    if (have_budget && budget == 0)
+        return cli_usage_error("sim", "--budget must be at least 1");
+    if (repeats == 0)
+        return cli_usage_error("sim", "--repeats must be at least 1");
+    if (score_path && (nspaces != 1 || strategy || all))
+        return cli_usage_error("sim", "--score-trace takes one --space and no strategy");
+    if (!score_path && !strategy == !all)
+        return cli_usage_error("sim", "give --strategy NAME or --all-strategies");
+    if (strategy && !cutune_strategy_summary(strategy))
+        return cli_usage_error("sim", "unknown strategy '%s'", strategy);
+    if (trace_path && (all || nspaces > 1))
+        return cli_usage_error("sim", "--trace needs one strategy and one space");
+    if (repeats > 100000 || budget > 100000000)
+        return cli_usage_error("sim", "--repeats or --budget is absurdly large");
+
+    openblas_set_num_threads(1); /* parallelism comes from running sessions side by side */
+    space_run spaces[MAX_SPACES];
+    int rc = EXIT_OK;
+    size_t loaded = 0;
+    for (; loaded < nspaces && rc == EXIT_OK; loaded++) {
+        rc = load_space(&spaces[loaded], paths[loaded], spec);
+        if (rc) {
+            cutune_baseline_free(spaces[loaded].base);
+            cutune_cache_free(spaces[loaded].cache);
+            break;
+        }
+        size_t K = cutune_baseline_horizon(spaces[loaded].base);
+        spaces[loaded].budget = have_budget ? (size_t)budget : K;
+    }
+    if (rc == EXIT_OK && score_path)
+        rc = score_trace(&spaces[0], score_path, label, json);
+    if (rc != EXIT_OK || score_path) {
+        for (size_t i = 0; i < loaded; i++)
+            free_space(&spaces[i]);
+        return rc;
+    }
+
+    const char *const *names = cutune_strategy_names();
+    const char *chosen[MAX_STRATEGIES];
+    size_t nstrat = 0;
+    for (size_t i = 0; all && names[i] && nstrat < MAX_STRATEGIES; i++)
+        if (strcmp(names[i], "brute") != 0) /* brute force scores below random by design */
+            chosen[nstrat++] = names[i];
+    if (!all)
+        chosen[nstrat++] = strategy;
+
+    sweep w = {.repeats = repeats, .seed = seed, .ncells = nstrat * nspaces};
+    w.cells = calloc(w.ncells, sizeof *w.cells);
+    pthread_mutex_init(&w.trace_lock, NULL);
+    atomic_init(&w.next_job, 0);
+    for (size_t i = 0; w.cells && i < w.ncells; i++) {
+        cell *cl = &w.cells[i];
+        cl->space = &spaces[i % nspaces];
+        cl->strategy = chosen[i / nspaces];
+        cl->best_sum = calloc(cl->space->budget, sizeof *cl->best_sum);
+        pthread_mutex_init(&cl->lock, NULL);
+        if (!cl->best_sum)
+            rc = EXIT_FAILED;
+    }
+    if (!w.cells || rc) {
+        fprintf(stderr, "cutune sim: out of memory\n");
+        rc = EXIT_FAILED;
+    }
+    if (rc == EXIT_OK && trace_path && !(w.trace = fopen(trace_path, "w"))) {
+        fprintf(stderr, "cutune sim: cannot write %s\n", trace_path);
+        rc = EXIT_FAILED;
+    }
+    double start = 0;
+    if (rc == EXIT_OK) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        size_t nthreads = threads ? threads : (size_t)(cpus > 0 ? cpus : 1);
+        size_t jobs = w.ncells * w.repeats;
+        nthreads = nthreads < jobs ? nthreads : jobs;
+        nthreads = nthreads < 256 ? nthreads : 256;
+        pthread_t tid[256];
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        start = ts.tv_sec + ts.tv_nsec * 1e-9;
+        size_t started = 0;
+        for (; started < nthreads; started++)
+            if (pthread_create(&tid[started], NULL, sweep_worker, &w))
+                break;
+        if (started == 0)
+            sweep_worker(&w);
+        for (size_t t = 0; t < started; t++)
+            pthread_join(tid[t], NULL);
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        start = ts.tv_sec + ts.tv_nsec * 1e-9 - start;
+    }
+    if (w.trace && fclose(w.trace)) {
+        fprintf(stderr, "cutune sim: writing %s failed\n", trace_path);
+        rc = EXIT_FAILED;
+    }
+    for (size_t i = 0; rc == EXIT_OK && i < w.ncells; i++)
+        if (w.cells[i].status)
+            rc = EXIT_FAILED;
+
+    double *scores = calloc(w.ncells ? w.ncells : 1, sizeof *scores);
+    for (size_t i = 0; rc == EXIT_OK && scores && i < w.ncells; i++) {
+        cell *cl = &w.cells[i];
+        size_t K = cutune_baseline_horizon(cl->space->base), width = cl->space->budget;
+        double *mean = malloc((K > width ? K : width) * sizeof *mean);
+        for (size_t k = 0; mean && k < (K > width ? K : width); k++)
+            mean[k] = k < width ? cl->best_sum[k] / (double)repeats : mean[k - 1];
+        if (!mean || cutune_score(cl->space->base, mean, K > width ? K : width, &scores[i]))
+            scores[i] = NAN;
+        free(mean);
+    }
+    if (rc == EXIT_OK && json) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < w.ncells; i++)
+            json_array_append_new(list, cell_json(&w.cells[i], repeats, scores[i]));
+        rc = w.ncells == 1 ? cli_print_json(json_incref(json_array_get(list, 0)))
+                           : cli_print_json(json_pack("{s:o, s:f}", "results", json_incref(list),
+                                                      "seconds", start));
+        json_decref(list);
+    } else if (rc == EXIT_OK) {
+        printf("%-10s", "score");
+        for (size_t s = 0; s < nspaces; s++)
+            printf(" %14.14s", spaces[s].name);
+        printf("\n%-10s", "horizon K");
+        for (size_t s = 0; s < nspaces; s++)
+            printf(" %14zu", cutune_baseline_horizon(spaces[s].base));
+        printf("\n");
+        for (size_t t = 0; t < nstrat; t++) {
+            printf("%-10s", chosen[t]);
+            for (size_t s = 0; s < nspaces; s++)
+                printf(" %14.3f", scores[t * nspaces + s]);
+            printf("\n");
+        }
+        printf("(%llu repeats each, budget %s; %.1f s)\n", repeats,
+               have_budget ? "as given" : "K of each space", start);
+        if (nstrat == 1 && nspaces == 1)
+            printf("optimum %.6g ms, mean best at budget %.6g ms\n",
+                   cutune_baseline_optimum(spaces[0].base),
+                   w.cells[0].best_sum[spaces[0].budget - 1] / (double)repeats);
+    }
+    if (rc == EXIT_OK && plot_dir)
+        for (size_t s = 0; s < nspaces; s++)
+            write_plot(plot_dir, &spaces[s], w.cells, w.ncells, repeats);
+    free(scores);
+    for (size_t i = 0; w.cells && i < w.ncells; i++) {
+        free(w.cells[i].best_sum);
+        pthread_mutex_destroy(&w.cells[i].lock);
+    }
+    free(w.cells);
+    pthread_mutex_destroy(&w.trace_lock);
+    for (size_t i = 0; i < loaded; i++)
+        free_space(&spaces[i]);
+    return rc;
+}
