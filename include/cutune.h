@@ -34,7 +34,8 @@ extern "C" {
     X(CUTUNE_ETOOBIG, 11, "too large")                                            \
     X(CUTUNE_ENODEVICE, 12, "no CUDA device")                                     \
     X(CUTUNE_ECUDA, 13, "CUDA error")                                             \
-    X(CUTUNE_ENOTSUP, 14, "not supported")
+    X(CUTUNE_ENOTSUP, 14, "not supported")                                        \
+    X(CUTUNE_ECANCELED, 15, "stopped by the caller")
 
 enum cutune_status {
 #define CUTUNE_STATUS_ENUM_(name, code, text) name = code,

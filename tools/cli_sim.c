@@ -50,8 +50,9 @@ typedef struct cell {          /* one strategy on one space */
     const char *strategy;
     space_run *space;
     double *best_sum;          /* sum over repeats of best-so-far at k = 1..budget */
+    double *final_best;        /* best at the budget, by repeat */
+    double *suggest_s;         /* seconds each suggestion took, repeat * budget + k - 1 */
     double seconds;
-    double suggest_max;
     int status;
     pthread_mutex_t lock;
 } cell;
@@ -67,7 +68,8 @@ typedef struct sweep {
 
 typedef struct session_ctx {
     const space_run *space;
-    double *best; /* best-so-far by k */
+    double *best;      /* best-so-far by k */
+    double *suggest_s; /* this session's row of cell.suggest_s */
     size_t repeat;
     FILE *trace;
     char *lines; /* the trace of this session, written at its end */
@@ -78,6 +80,7 @@ static int on_eval(const cutune_evaluation *e, void *user)
 {
     session_ctx *c = user;
     c->best[e->k - 1] = isnan(e->best_ms) ? cutune_baseline_median(c->space->base) : e->best_ms;
+    c->suggest_s[e->k - 1] = e->suggest_s;
     if (!c->trace)
         return 0;
     char line[1024];
@@ -111,7 +114,8 @@ static void *sweep_worker(void *arg)
             return NULL;
         cell *c = &w->cells[job / w->repeats];
         size_t repeat = job % w->repeats, budget = c->space->budget;
-        session_ctx ctx = {.space = c->space, .repeat = repeat, .trace = w->trace};
+        session_ctx ctx = {.space = c->space, .repeat = repeat, .trace = w->trace,
+                           .suggest_s = c->suggest_s + repeat * budget};
         ctx.best = malloc(budget * sizeof *ctx.best);
         cutune_search_options o = {.strategy = c->strategy, .budget = budget,
                                    .seed = w->seed + repeat};
@@ -130,6 +134,7 @@ static void *sweep_worker(void *arg)
                 ctx.best[k] = k ? ctx.best[k - 1] : cutune_baseline_median(c->space->base);
             for (size_t k = 0; k < budget; k++)
                 c->best_sum[k] += ctx.best[k];
+            c->final_best[repeat] = ctx.best[budget - 1];
             c->seconds += r.seconds;
         }
         pthread_mutex_unlock(&c->lock);
@@ -353,17 +358,67 @@ static void free_space(space_run *sp)
     free((char *)sp->name);
 }
 
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of the non-NaN values among n at stride apart (sorted in place); NaN if none. */
+static double median_of(double *v, size_t n, size_t stride, double *scratch)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(v[i * stride]))
+            scratch[m++] = v[i * stride];
+    if (m == 0)
+        return NAN;
+    qsort(scratch, m, sizeof *scratch, compare_double);
+    return m % 2 ? scratch[m / 2] : 0.5 * (scratch[m / 2 - 1] + scratch[m / 2]);
+}
+
+/* What a sweep cell reports beyond its score: the median repeat and the strategy's cost. */
+typedef struct cell_summary {
+    double best_median;     /* median over repeats of the best at the budget */
+    double within_5pct;     /* fraction of repeats ending within 5% of the optimum */
+    double suggest_ms;      /* median time of one suggestion */
+    double suggest_last_ms; /* median time of the last suggestion (budget - 1 observations) */
+} cell_summary;
+
+static cell_summary summarise(const cell *c, size_t repeats)
+{
+    const space_run *sp = c->space;
+    size_t budget = sp->budget, within = 0;
+    cell_summary m = {NAN, NAN, NAN, NAN};
+    double *scratch = malloc(repeats * budget * sizeof *scratch);
+    if (!scratch)
+        return m;
+    for (size_t r = 0; r < repeats; r++)
+        within += c->final_best[r] <= 1.05 * cutune_baseline_optimum(sp->base);
+    m.within_5pct = within / (double)repeats;
+    m.best_median = median_of((double *)c->final_best, repeats, 1, scratch);
+    m.suggest_ms = 1e3 * median_of(c->suggest_s, repeats * budget, 1, scratch);
+    m.suggest_last_ms = 1e3 * median_of(c->suggest_s + budget - 1, repeats, budget, scratch);
+    free(scratch);
+    return m;
+}
+
 static json_t *cell_json(const cell *c, size_t repeats, double score)
 {
     const space_run *sp = c->space;
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:I, s:f}", "strategy",
-                     c->strategy, "space", sp->path, "device", cutune_cache_device(sp->cache),
-                     "budget", (json_int_t)sp->budget, "repeats", (json_int_t)repeats, "score",
-                     score, "optimum", cutune_baseline_optimum(sp->base), "median",
+    cell_summary m = summarise(c, repeats);
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, "
+                     "s:f}",
+                     "strategy", c->strategy, "space", sp->path, "device",
+                     cutune_cache_device(sp->cache), "budget", (json_int_t)sp->budget,
+                     "repeats", (json_int_t)repeats, "score", score, "optimum",
+                     cutune_baseline_optimum(sp->base), "median",
                      cutune_baseline_median(sp->base), "best_mean_at_budget",
-                     c->best_sum[sp->budget - 1] / (double)repeats, "horizon",
+                     c->best_sum[sp->budget - 1] / (double)repeats, "best_median_at_budget",
+                     m.best_median, "within_5pct", m.within_5pct, "horizon",
                      (json_int_t)cutune_baseline_horizon(sp->base), "seconds_per_session",
-                     c->seconds / (double)repeats);
+                     c->seconds / (double)repeats, "suggest_ms_median", m.suggest_ms,
+                     "suggest_ms_last", m.suggest_last_ms);
 }
 
 int cmd_sim(int argc, char **argv)
@@ -482,8 +537,12 @@ int cmd_sim(int argc, char **argv)
         cl->space = &spaces[i % nspaces];
         cl->strategy = chosen[i / nspaces];
         cl->best_sum = calloc(cl->space->budget, sizeof *cl->best_sum);
+        cl->final_best = malloc(repeats * sizeof *cl->final_best);
+        cl->suggest_s = malloc(repeats * cl->space->budget * sizeof *cl->suggest_s);
+        for (size_t j = 0; cl->suggest_s && j < repeats * cl->space->budget; j++)
+            cl->suggest_s[j] = NAN; /* sessions that exhaust the space leave gaps */
         pthread_mutex_init(&cl->lock, NULL);
-        if (!cl->best_sum)
+        if (!cl->best_sum || !cl->final_best || !cl->suggest_s)
             rc = EXIT_FAILED;
     }
     if (!w.cells || rc) {
@@ -544,25 +603,31 @@ int cmd_sim(int argc, char **argv)
                                                       "seconds", start));
         json_decref(list);
     } else if (rc == EXIT_OK) {
-        printf("%-10s", "score");
+        /* a row per space (names are long), a column per strategy */
+        int width = 5;
         for (size_t s = 0; s < nspaces; s++)
-            printf(" %14.14s", spaces[s].name);
-        printf("\n%-10s", "horizon K");
-        for (size_t s = 0; s < nspaces; s++)
-            printf(" %14zu", cutune_baseline_horizon(spaces[s].base));
+            width = (int)strlen(spaces[s].name) > width ? (int)strlen(spaces[s].name) : width;
+        printf("%-*s %6s", width, "space", "K");
+        for (size_t t = 0; t < nstrat; t++)
+            printf(" %8s", chosen[t]);
         printf("\n");
-        for (size_t t = 0; t < nstrat; t++) {
-            printf("%-10s", chosen[t]);
-            for (size_t s = 0; s < nspaces; s++)
-                printf(" %14.3f", scores[t * nspaces + s]);
+        for (size_t s = 0; s < nspaces; s++) {
+            printf("%-*s %6zu", width, spaces[s].name, cutune_baseline_horizon(spaces[s].base));
+            for (size_t t = 0; t < nstrat; t++)
+                printf(" %8.3f", scores[t * nspaces + s]);
             printf("\n");
         }
         printf("(%llu repeats each, budget %s; %.1f s)\n", repeats,
                have_budget ? "as given" : "K of each space", start);
-        if (nstrat == 1 && nspaces == 1)
-            printf("optimum %.6g ms, mean best at budget %.6g ms\n",
+        if (nstrat == 1 && nspaces == 1) {
+            cell_summary m = summarise(&w.cells[0], repeats);
+            printf("optimum %.6g ms; best at budget: mean %.6g ms, median %.6g ms, within 5%% "
+                   "of the optimum in %.0f%% of repeats\n"
+                   "suggestion time: median %.3g ms, last (after %zu observations) %.3g ms\n",
                    cutune_baseline_optimum(spaces[0].base),
-                   w.cells[0].best_sum[spaces[0].budget - 1] / (double)repeats);
+                   w.cells[0].best_sum[spaces[0].budget - 1] / (double)repeats, m.best_median,
+                   100 * m.within_5pct, m.suggest_ms, spaces[0].budget - 1, m.suggest_last_ms);
+        }
     }
     if (rc == EXIT_OK && plot_dir)
         for (size_t s = 0; s < nspaces; s++)
@@ -570,6 +635,8 @@ int cmd_sim(int argc, char **argv)
     free(scores);
     for (size_t i = 0; w.cells && i < w.ncells; i++) {
         free(w.cells[i].best_sum);
+        free(w.cells[i].final_best);
+        free(w.cells[i].suggest_s);
         pthread_mutex_destroy(&w.cells[i].lock);
     }
     free(w.cells);

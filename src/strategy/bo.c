@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CAPACITY 128   /* working-set size of the GP */
-#define REFILL 96      /* after a rebuild: room left for 32 cheap additions */
+#define CAPACITY 96    /* working-set size of the GP */
+#define REFILL 64      /* after a rebuild: room left for 32 cheap additions */
 #define MAX_INIT 20
 #define XI 0.01        /* EI and PI: the least improvement that counts */
 #define KAPPA 2.0      /* LCB: how many standard deviations of optimism */
@@ -119,16 +119,74 @@ static int sync_model(bo *b, ct_search *s, double worst)
     if (refit || ct_gp_size(b->gp) + b->npending > ct_gp_capacity(b->gp)) {
         size_t n = working_set(b, s, worst, b->order);
         b->npending = 0;
-        return ct_gp_reset(b->gp, b->order, n);
+        for (size_t k = 0; k < n; k++)
+            b->y[k] = log(s->value[b->order[k]]); /* NaN stays NaN: failed */
+        return ct_gp_reset(b->gp, b->order, b->y, n);
     }
     for (size_t i = 0; !st && i < b->npending; i++)
-        st = ct_gp_add(b->gp, b->pending[i]);
+        st = ct_gp_add(b->gp, b->pending[i], log(s->value[b->pending[i]]));
     b->npending = 0;
     return st;
 }
 
 static double normal_cdf(double z) { return 0.5 * erfc(-z * 0.70710678118654752440); }
-static double normal_pdf(double z) { return exp(-0.5 * z * z) * 0.39894228040143267794; }
+#define PDF_AT_0 0.39894228040143267794 /* 1 / sqrt(2 pi) */
+static double normal_pdf(double z) { return exp(-0.5 * z * z) * PDF_AT_0; }
+
+static double expected_improvement(double gap, double sd)
+{
+    double z = gap / sd;
+    return gap * normal_cdf(z) + sd * normal_pdf(z);
+}
+
+/* An upper bound of EI / sd = z cdf(z) + pdf(z) that needs no exp or erfc. For x >= 0,
+ * 1 - cdf(x) >= pdf(x) x / (1 + x^2) (a Mills-ratio bound) gives EI(-x) / sd <= pdf(x) /
+ * (1 + x^2), and EI(z) / sd = z + EI(-z) / sd; pdf(x) = pdf(0) e^-q, q = x^2 / 2, and
+ * e^q >= 1 + q + q^2/2 + q^3/6 + q^4/24. */
+static double ei_bound(double z)
+{
+    double q = 0.5 * z * z, taylor = 1 + q * (1 + q * (0.5 + q * (1.0 / 6 + q / 24)));
+    return (z > 0 ? z : 0) + PDF_AT_0 / (taylor * (1 + z * z));
+}
+
+/* The unevaluated configuration each acquisition prefers. PI = cdf(z) peaks where z does, so
+ * it needs no cdf. EI is costly, so a first pass bounds it; the second computes it only where
+ * the bound beats the EI of the candidate with the best bound, a small fraction of them. */
+static void acquire(bo *b, const ct_search *s, const double *mean, const double *sd,
+                    double y_best, size_t pick[NUM_ACQ])
+{
+    double best[NUM_ACQ], *bound = b->y; /* b->y: one double per configuration */
+    for (int a = 0; a < NUM_ACQ; a++) {
+        best[a] = -INFINITY;
+        pick[a] = CT_NONE;
+    }
+    for (size_t i = 0; i < s->dom->n; i++) {
+        bound[i] = -INFINITY;
+        if (s->visited[i] || isnan(mean[i]))
+            continue;
+        double gap = y_best - mean[i] - XI, z = gap / sd[i];
+        double value[NUM_ACQ] = {sd[i] * ei_bound(z), z, KAPPA * sd[i] - mean[i]};
+        bound[i] = value[ACQ_EI];
+        for (int a = 0; a < NUM_ACQ; a++)
+            if (value[a] > best[a]) {
+                best[a] = value[a];
+                pick[a] = i;
+            }
+    }
+    if (pick[ACQ_EI] == CT_NONE)
+        return;
+    size_t top = pick[ACQ_EI];
+    best[ACQ_EI] = expected_improvement(y_best - mean[top] - XI, sd[top]);
+    for (size_t i = 0; i < s->dom->n; i++) {
+        if (bound[i] <= best[ACQ_EI] || i == top)
+            continue;
+        double ei = expected_improvement(y_best - mean[i] - XI, sd[i]);
+        if (ei > best[ACQ_EI]) {
+            best[ACQ_EI] = ei;
+            pick[ACQ_EI] = i;
+        }
+    }
+}
 
 static int bo_suggest(void *state, ct_search *s, size_t *index)
 {
@@ -154,12 +212,8 @@ static int bo_suggest(void *state, ct_search *s, size_t *index)
     int st = sync_model(b, s, worst);
     const double *mean, *sd;
     double y_best;
-    size_t n = ct_gp_size(b->gp);
-    if (!st) {
-        for (size_t k = 0; k < n; k++)
-            b->y[k] = target(s, ct_gp_point(b->gp, k), worst);
-        st = ct_gp_predict(b->gp, b->y, best, &mean, &sd, &y_best);
-    }
+    if (!st)
+        st = ct_gp_predict(b->gp, worst, best, &mean, &sd, &y_best);
     if (st)
         return st;
     /* GP-Hedge: reward each acquisition by the model's view of its last proposal */
@@ -167,24 +221,8 @@ static int bo_suggest(void *state, ct_search *s, size_t *index)
         for (int a = 0; a < NUM_ACQ; a++)
             if (!isnan(mean[b->proposal[a]]))
                 b->gains[a] -= mean[b->proposal[a]];
-    double score[NUM_ACQ];
     size_t pick[NUM_ACQ];
-    for (int a = 0; a < NUM_ACQ; a++) {
-        score[a] = -INFINITY;
-        pick[a] = CT_NONE;
-    }
-    for (size_t i = 0; i < s->dom->n; i++) {
-        if (s->visited[i] || isnan(mean[i]))
-            continue;
-        double gap = y_best - mean[i] - XI, z = gap / sd[i];
-        double acq[NUM_ACQ] = {gap * normal_cdf(z) + sd[i] * normal_pdf(z), normal_cdf(z),
-                               -(mean[i] - KAPPA * sd[i])};
-        for (int a = 0; a < NUM_ACQ; a++)
-            if (acq[a] > score[a]) {
-                score[a] = acq[a];
-                pick[a] = i;
-            }
-    }
+    acquire(b, s, mean, sd, y_best, pick);
     if (pick[0] == CT_NONE) {
         *index = ct_random_unvisited(s);
         return *index == CT_NONE ? CUTUNE_EEMPTY : CUTUNE_OK;

@@ -2,7 +2,10 @@
  * value-index coordinates with one length scale per dimension; sf2 is profiled out of the
  * likelihood. For every candidate it keeps v = L^-1 r (L: Cholesky factor of R + g I, r: its
  * correlations with the working set), so one more observation costs one matrix-vector product
- * over the candidates rather than a refactorisation. Linear algebra: LAPACKE and CBLAS. */
+ * over the candidates rather than a refactorisation. The posterior mean is linear in the
+ * targets; writing them as value + fail_value * failed - mu * 1 and keeping each candidate's
+ * product with L^-1 of those three vectors makes a prediction O(candidates).
+ * Linear algebra: LAPACKE and CBLAS. */
 #include "gp.h"
 
 #include <cblas.h>
@@ -22,11 +25,16 @@ struct ct_gp {
     double *table;     /* per dimension, squared scaled distance by index difference */
     size_t *table_off;
     size_t *x;         /* working set */
+    double *ys;        /* its values, 0 where failed */
+    double *fl;        /* 1 where failed, else 0 */
+    double *u, *w, *o; /* L^-1 ys, L^-1 fl, L^-1 1 */
     double *L;         /* cap x cap, row-major lower triangle */
     size_t nc;
     size_t *cand;      /* candidates (domain indices) */
     double *V;         /* nc x cap */
     double *sumsq;     /* |v|^2 per candidate */
+    double *vu;        /* per candidate: v.u, v.w, v.o (3 each, interleaved) */
+    double *vl;        /* scratch: V l per candidate */
     double *mean, *sd; /* per domain index (NaN where not a candidate) */
     double *work;      /* scratch: 4 * cap */
 };
@@ -76,6 +84,15 @@ int ct_gp_new(ct_gp **out, const ct_domain *d, size_t capacity, cutune_rng *rng)
     g->ell = malloc(nd * sizeof *g->ell);
     g->table = malloc((total ? total : 1) * sizeof *g->table);
     g->x = malloc(capacity * sizeof *g->x);
+    g->ys = malloc(5 * capacity * sizeof *g->ys); /* ys, fl, u, w, o */
+    if (g->ys) {
+        g->fl = g->ys + capacity;
+        g->u = g->fl + capacity;
+        g->w = g->u + capacity;
+        g->o = g->w + capacity;
+    }
+    g->vu = malloc(3 * g->nc * sizeof *g->vu);
+    g->vl = malloc(g->nc * sizeof *g->vl);
     g->L = malloc(capacity * capacity * sizeof *g->L);
     g->cand = malloc(g->nc * sizeof *g->cand);
     g->V = malloc(g->nc * capacity * sizeof *g->V);
@@ -83,8 +100,8 @@ int ct_gp_new(ct_gp **out, const ct_domain *d, size_t capacity, cutune_rng *rng)
     g->mean = malloc(d->n * sizeof *g->mean);
     g->sd = malloc(d->n * sizeof *g->sd);
     g->work = malloc(4 * capacity * sizeof *g->work);
-    if (!g->table_off || !g->ell || !g->table || !g->x || !g->L || !g->cand || !g->V ||
-        !g->sumsq || !g->mean || !g->sd || !g->work) {
+    if (!g->table_off || !g->ell || !g->table || !g->x || !g->ys || !g->vu || !g->vl || !g->L ||
+        !g->cand || !g->V || !g->sumsq || !g->mean || !g->sd || !g->work) {
         ct_gp_free(g);
         return ct_fail(CUTUNE_ENOMEM, "out of memory for a Gaussian process over %zu "
                        "configurations", d->n);
@@ -105,6 +122,9 @@ void ct_gp_free(ct_gp *g)
     free(g->table);
     free(g->table_off);
     free(g->x);
+    free(g->ys);
+    free(g->vu);
+    free(g->vl);
     free(g->L);
     free(g->cand);
     free(g->V);
@@ -241,13 +261,17 @@ int ct_gp_fit(ct_gp *g, const size_t *x_all, const double *y_all, size_t n_all)
     return CUTUNE_OK;
 }
 
-int ct_gp_reset(ct_gp *g, const size_t *x, size_t n)
+int ct_gp_reset(ct_gp *g, const size_t *x, const double *y, size_t n)
 {
     if (n > g->cap)
         return ct_fail(CUTUNE_ETOOBIG, "GP working set of %zu exceeds its capacity %zu", n,
                        g->cap);
     const ct_domain *d = g->d;
     memcpy(g->x, x, n * sizeof *x);
+    for (size_t i = 0; i < n; i++) {
+        g->fl[i] = isnan(y[i]);
+        g->ys[i] = g->fl[i] ? 0.0 : y[i];
+    }
     g->n = n;
     if (factor(g, g->x, n, g->L, g->cap)) { /* duplicate points: more noise fixes it */
         g->noise = g->noise < 1e-2 ? 1e-2 : g->noise * 10;
@@ -274,10 +298,30 @@ int ct_gp_reset(ct_gp *g, const size_t *x, size_t n)
                     (blasint)g->cap);
     for (size_t c = 0; c < g->nc; c++)
         g->sumsq[c] = n ? cblas_ddot((blasint)n, g->V + c * g->cap, 1, g->V + c * g->cap, 1) : 0;
+    /* u, w, o as the columns of an n x 3 matrix B; vu = V B */
+    double *B = g->work; /* 4 * cap doubles */
+    for (size_t i = 0; i < n; i++) {
+        B[3 * i] = g->ys[i];
+        B[3 * i + 1] = g->fl[i];
+        B[3 * i + 2] = 1.0;
+    }
+    if (n > 0) {
+        cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit,
+                    (blasint)n, 3, 1.0, g->L, (blasint)g->cap, B, 3);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)g->nc, 3, (blasint)n,
+                    1.0, g->V, (blasint)g->cap, B, 3, 0.0, g->vu, 3);
+    } else {
+        memset(g->vu, 0, 3 * g->nc * sizeof *g->vu);
+    }
+    for (size_t i = 0; i < n; i++) {
+        g->u[i] = B[3 * i];
+        g->w[i] = B[3 * i + 1];
+        g->o[i] = B[3 * i + 2];
+    }
     return CUTUNE_OK;
 }
 
-int ct_gp_add(ct_gp *g, size_t x)
+int ct_gp_add(ct_gp *g, size_t x, double y)
 {
     if (g->n == g->cap)
         return ct_fail(CUTUNE_ETOOBIG, "GP working set is full (%zu)", g->cap);
@@ -289,54 +333,75 @@ int ct_gp_add(ct_gp *g, size_t x)
         cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (blasint)n, g->L,
                     (blasint)ld, l, 1);
     double diag = 1.0 + g->noise - (n ? cblas_ddot((blasint)n, l, 1, l, 1) : 0);
-    if (!(diag > 1e-12))
-        return ct_gp_reset(g, g->x, n) ? CUTUNE_EDOMAIN : ct_gp_add(g, x);
-    l[n] = sqrt(diag);
+    if (!(diag > 1e-12)) { /* numerically a repeat: refactorise with more noise */
+        double *y_all = g->work + g->cap; /* reset reads y before it writes work */
+        for (size_t i = 0; i < n; i++)
+            y_all[i] = g->fl[i] ? NAN : g->ys[i];
+        g->noise = g->noise < 1e-2 ? 1e-2 : g->noise * 10;
+        build_tables(g);
+        int st = ct_gp_reset(g, g->x, y_all, n);
+        return st ? st : ct_gp_add(g, x, y);
+    }
+    double lnn = l[n] = sqrt(diag);
+    /* forward substitution gains one step: the new elements of u, w and o */
+    g->fl[n] = isnan(y);
+    g->ys[n] = g->fl[n] ? 0.0 : y;
+    double un = g->ys[n], wn = g->fl[n], on = 1.0;
+    for (size_t i = 0; i < n; i++) {
+        un -= l[i] * g->u[i];
+        wn -= l[i] * g->w[i];
+        on -= l[i] * g->o[i];
+    }
+    g->u[n] = un /= lnn;
+    g->w[n] = wn /= lnn;
+    g->o[n] = on /= lnn;
     /* every candidate's v gains one element: (r(c, x) - v . l) / l[n] */
-    double *vl = malloc(g->nc * sizeof *vl);
-    if (!vl)
-        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    double *vl = g->vl;
     if (n > 0)
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (blasint)g->nc, (blasint)n, 1.0, g->V,
                     (blasint)ld, l, 1, 0.0, vl, 1);
     for (size_t c = 0; c < g->nc; c++) {
-        double v = (corr(g, g->cand[c], x) - (n ? vl[c] : 0)) / l[n];
+        double v = (corr(g, g->cand[c], x) - (n ? vl[c] : 0)) / lnn;
         g->V[c * ld + n] = v;
         g->sumsq[c] += v * v;
+        g->vu[3 * c] += v * un;
+        g->vu[3 * c + 1] += v * wn;
+        g->vu[3 * c + 2] += v * on;
     }
-    free(vl);
     g->x[n] = x;
     g->n = n + 1;
     return CUTUNE_OK;
 }
 
-int ct_gp_predict(ct_gp *g, const double *y, double y_best, const double **mean,
+int ct_gp_predict(ct_gp *g, double fail_value, double y_best, const double **mean,
                   const double **sd, double *best)
 {
     size_t n = g->n;
     if (n == 0)
         return ct_fail(CUTUNE_EINVAL, "GP has no observations");
-    double *beta = g->work, mu, sigma;
-    standardise(y, n, beta, &mu, &sigma);
-    cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (blasint)n, g->L,
-                (blasint)g->cap, beta, 1);
-    double sf2 = cblas_ddot((blasint)n, beta, 1, beta, 1) / (double)n;
+    /* standardise the targets t = ys + fail_value * fl: t' = (t - mu) / sigma */
+    double *t = g->work, mu, sigma;
+    for (size_t i = 0; i < n; i++)
+        t[i] = g->ys[i] + fail_value * g->fl[i];
+    standardise(t, n, t, &mu, &sigma);
+    /* L^-1 t' from u, w, o; its squared length over n is the profiled signal variance */
+    double sf2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double beta = (g->u[i] + fail_value * g->w[i] - mu * g->o[i]) / sigma;
+        sf2 += beta * beta;
+    }
+    sf2 /= (double)n;
     if (!(sf2 > 1e-12))
         sf2 = 1e-12;
-    double *m = malloc(g->nc * sizeof *m);
-    if (!m)
-        return ct_fail(CUTUNE_ENOMEM, "out of memory");
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, (blasint)g->nc, (blasint)n, 1.0, g->V,
-                (blasint)g->cap, beta, 1, 0.0, m, 1);
     for (size_t i = 0; i < g->d->n; i++)
         g->mean[i] = g->sd[i] = NAN;
     for (size_t c = 0; c < g->nc; c++) {
         size_t i = g->cand[c];
+        const double *a = g->vu + 3 * c;
         double var = 1.0 - g->sumsq[c];
-        g->mean[i] = m[c];
+        g->mean[i] = (a[0] + fail_value * a[1] - mu * a[2]) / sigma;
         g->sd[i] = sqrt(sf2 * (var > 1e-10 ? var : 1e-10));
     }
-    free(m);
     *mean = g->mean;
     *sd = g->sd;
     *best = (y_best - mu) / sigma;

@@ -15,18 +15,24 @@ void ct_gp_free(ct_gp *g);
 /* Chooses length scales and noise that maximise the marginal likelihood of (x, y), n points
  * (a subset of at most 96 is used when there are more). Call ct_gp_reset afterwards. */
 int ct_gp_fit(ct_gp *g, const size_t *x, const double *y, size_t n);
-/* Makes (x[0..n)) the working set: O(n^2 * candidates). */
-int ct_gp_reset(ct_gp *g, const size_t *x, size_t n);
+
+/* The working set holds observations: a configuration and its value, or NaN for one that
+ * failed. A failed point's value is decided only when predicting (BO counts it as slow as
+ * the slowest success, which changes as successes arrive), so keeping the posterior mean of
+ * every candidate up to date costs O(candidates) per added point, not a pass over V. */
+
+/* Makes (x, y)[0..n) the working set: O(n^2 * candidates). */
+int ct_gp_reset(ct_gp *g, const size_t *x, const double *y, size_t n);
 /* Adds one point to the working set: O(n * candidates). Fails when it is full. */
-int ct_gp_add(ct_gp *g, size_t x);
+int ct_gp_add(ct_gp *g, size_t x, double y);
 size_t ct_gp_size(const ct_gp *g);
 size_t ct_gp_capacity(const ct_gp *g);
 /* Configuration of working-set point k. */
 size_t ct_gp_point(const ct_gp *g, size_t k);
-/* Posterior of every configuration given y (one per working-set point, in its order, on any
- * scale: standardised inside). mean/sd are in units of y's standard deviation around y's
- * mean; `best` receives the standardised value of `y_best`. */
-int ct_gp_predict(ct_gp *g, const double *y, double y_best, const double **mean,
+/* Posterior of every configuration (NaN where not a candidate), failed points taking the
+ * value `fail_value`. The values are standardised inside: mean and sd are in units of their
+ * standard deviation around their mean, and `best` receives the standardised `y_best`. */
+int ct_gp_predict(ct_gp *g, double fail_value, double y_best, const double **mean,
                   const double **sd, double *best);
 
 #endif

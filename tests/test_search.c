@@ -1,0 +1,264 @@
+/* test_search.c — search strategies and scoring: the score against a hand-computed small
+ * space, determinism per seed, the stop rules (budget, time, exhaustion, a callback), and
+ * Bayesian optimisation beating random search on a smooth function and steering clear of a
+ * region that fails. */
+#include "cutune.h"
+#include "search.h"
+
+#include "cache_file.h"
+#include "check.h"
+
+#include <time.h>
+
+static char dir[] = "/tmp/cutune-search-XXXXXX";
+
+static const char *tmp(const char *name)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return path;
+}
+
+static int near(double a, double b) { return fabs(a - b) <= 1e-12 * (fabs(b) + 1); }
+
+/* ---------------------------------------------------------------------------- score ---- */
+
+/* x = 1..4 takes 3 ms, 1 ms, fails, 2 ms */
+static double four_times(const int *v, int n)
+{
+    (void)n;
+    static const double t[] = {3.0, 1.0, NAN, 2.0};
+    return t[v[0] - 1];
+}
+
+/* By hand: the median of {1, 2, 3} is 2. Random search without replacement over 4 entries:
+ * k = 1: (3 + 1 + median + 2) / 4 = 2; k = 2: the 6 pairs' bests 1,1,1,2,2,3 (the failure
+ * pairs with 3 gives 3): 10/6; k = 3: the 4 triples' bests 1,1,1,2: 5/4; k = 4: 1. The gap
+ * from the median closes 0, 1/3, 3/4, 1 of the way: the horizon is 4. */
+static void test_score_by_hand(void)
+{
+    CHECK_INT(write_cache_file(tmp("four.json"), 1, (const int[]){4}, four_times), 0);
+    cutune_cache *c;
+    cutune_baseline *b;
+    CHECK_INT(cutune_cache_load(&c, tmp("four.json"), NULL), CUTUNE_OK);
+    CHECK_INT(cutune_baseline_new(c, &b), CUTUNE_OK);
+    if (!b)
+        return;
+    CHECK(near(cutune_baseline_optimum(b), 1.0));
+    CHECK(near(cutune_baseline_median(b), 2.0));
+    const double want[] = {2.0, 2.0, 10.0 / 6.0, 1.25, 1.0};
+    for (size_t k = 0; k <= 4; k++)
+        CHECK(near(cutune_baseline_random(b, k), want[k]));
+    CHECK(isnan(cutune_baseline_random(b, 5)));
+    CHECK_INT(cutune_baseline_horizon(b), 4);
+
+    /* P(k) = (B(k) - F(k)) / (B(k) - 1): 0, (10/6 - 1.5) / (4/6) = 1/4, (1.25 - 1) / 0.25 = 1,
+     * and at k = 4, where random has reached the optimum, 1 for matching it */
+    double score;
+    CHECK_INT(cutune_score(b, (const double[]){2.0, 1.5, 1.0, 1.0}, 4, &score), CUTUNE_OK);
+    CHECK(near(score, (0 + 0.25 + 1 + 1) / 4.0));
+    CHECK_INT(cutune_score(b, want + 1, 4, &score), CUTUNE_OK);
+    CHECK(near(score, 0.25)); /* as good as random, except the last step that reaches the optimum */
+    CHECK_INT(cutune_score(b, (const double[]){1, 1, 1, 1}, 4, &score), CUTUNE_OK);
+    CHECK(near(score, 1.0));
+    CHECK_INT(cutune_score(b, (const double[]){3, 3, 3, 3}, 4, &score), CUTUNE_OK);
+    CHECK(near(score, ((2 - 3) / 1.0 + (10 / 6.0 - 3) / (4 / 6.0) + (1.25 - 3) / 0.25) / 4));
+    CHECK_INT(cutune_score(b, want + 1, 3, &score), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "3 values given, the horizon is 4");
+    cutune_baseline_free(b);
+    cutune_cache_free(c);
+}
+
+/* -------------------------------------------------------------- sessions on a cache ---- */
+
+/* 6 x 4 x 3: a bowl, with a failing corner */
+static double bowl(const int *v, int n)
+{
+    (void)n;
+    if (v[0] == 6 && v[1] == 4)
+        return NAN;
+    return 1 + (v[0] - 3) * (v[0] - 3) + 0.5 * (v[1] - 2) * (v[1] - 2) + 0.1 * v[2];
+}
+
+typedef struct recorded {
+    size_t entries[200], n;
+    double sleep_s;
+    int stop_at;
+} recorded;
+
+static int record(const cutune_evaluation *e, void *user)
+{
+    recorded *r = user;
+    if (r->n < 200)
+        r->entries[r->n++] = e->entry;
+    if (r->sleep_s > 0)
+        nanosleep(&(struct timespec){0, (long)(r->sleep_s * 1e9)}, NULL);
+    return r->stop_at && (int)e->k == r->stop_at ? CUTUNE_ECANCELED : 0;
+}
+
+static void test_sessions(void)
+{
+    CHECK_INT(write_cache_file(tmp("bowl.json"), 3, (const int[]){6, 4, 3}, bowl), 0);
+    cutune_cache *c;
+    CHECK_INT(cutune_cache_load(&c, tmp("bowl.json"), NULL), CUTUNE_OK);
+    if (!c)
+        return;
+    const size_t n = cutune_cache_size(c);
+    CHECK_INT(n, 72);
+    for (const char *const *name = cutune_strategy_names(); *name; name++) {
+        /* the same seed, the same session; the budget beyond the space ends it at exhaustion,
+         * each configuration evaluated once */
+        recorded a = {0}, b = {0};
+        cutune_search_options o = {.strategy = *name, .budget = 1000, .seed = 7};
+        cutune_search_result ra, rb;
+        CHECK_INT(cutune_simulate(c, &o, record, &a, &ra), CUTUNE_OK);
+        CHECK_INT(cutune_simulate(c, &o, record, &b, &rb), CUTUNE_OK);
+        CHECK_INT(ra.evaluations, n);
+        CHECK_INT(ra.stop, CUTUNE_STOP_EXHAUSTED);
+        CHECK_INT(a.n, n);
+        CHECK(a.n == b.n && memcmp(a.entries, b.entries, a.n * sizeof *a.entries) == 0);
+        unsigned char seen[72] = {0};
+        for (size_t i = 0; i < a.n; i++)
+            CHECK(a.entries[i] < n && !seen[a.entries[i]]++);
+        CHECK(near(ra.best_ms, 1.1));
+        CHECK(near(cutune_cache_time(c, ra.best_entry, NULL), 1.1));
+
+        /* another seed, another session (brute force has no randomness) */
+        recorded d = {0};
+        o.seed = 8;
+        o.budget = 20;
+        CHECK_INT(cutune_simulate(c, &o, record, &d, &rb), CUTUNE_OK);
+        CHECK_INT(rb.evaluations, 20);
+        CHECK_INT(rb.stop, CUTUNE_STOP_BUDGET);
+        int differs = memcmp(d.entries, a.entries, 20 * sizeof *d.entries) != 0;
+        if (strcmp(*name, "brute") == 0)
+            CHECK(!differs);
+        else if (!differs)
+            fprintf(stderr, "strategy %s: seeds 7 and 8 gave the same session\n", *name),
+                check_failures++;
+
+        /* the time limit ends a session whose evaluations take 2 ms each */
+        recorded slow = {.sleep_s = 0.002};
+        o.budget = 1000;
+        o.time_limit_s = 0.02;
+        CHECK_INT(cutune_simulate(c, &o, record, &slow, &rb), CUTUNE_OK);
+        CHECK_INT(rb.stop, CUTUNE_STOP_TIME);
+        CHECK(rb.evaluations >= 1 && rb.evaluations < n);
+
+        /* a callback's nonzero status stops the session with it */
+        recorded stop = {.stop_at = 5};
+        o.time_limit_s = 0;
+        CHECK_INT(cutune_simulate(c, &o, record, &stop, &rb), CUTUNE_ECANCELED);
+        CHECK_INT(stop.n, 5);
+    }
+
+    cutune_search_result r;
+    cutune_search_options o = {.strategy = "bo", .budget = 0};
+    CHECK_INT(cutune_simulate(c, &o, NULL, NULL, &r), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "budget is 0");
+    o = (cutune_search_options){.strategy = "hillclimb", .budget = 5};
+    CHECK_INT(cutune_simulate(c, &o, NULL, NULL, &r), CUTUNE_ENOTFOUND);
+    CHECK_HAS(cutune_last_error(), "unknown strategy 'hillclimb'");
+    o = (cutune_search_options){.budget = 5, .time_limit_s = -1};
+    CHECK_INT(cutune_simulate(c, &o, NULL, NULL, &r), CUTUNE_EINVAL);
+    CHECK_INT(cutune_simulate(NULL, &o, NULL, NULL, &r), CUTUNE_EINVAL);
+    o = (cutune_search_options){.budget = 5}; /* no strategy named: BO */
+    CHECK_INT(cutune_simulate(c, &o, NULL, NULL, &r), CUTUNE_OK);
+    CHECK_INT(r.evaluations, 5);
+    CHECK(cutune_strategy_summary("bo") != NULL);
+    CHECK(cutune_strategy_summary("nope") == NULL);
+    cutune_cache_free(c);
+}
+
+/* ---------------------------------------------------- BO on a function, over a domain ---- */
+
+/* 4 parameters x 10 values: 10,000 configurations */
+static const char *grid_spec =
+    "{\"ConfigurationSpace\": {\"TuningParameters\": ["
+    "{\"Name\": \"a\", \"Values\": \"range(10)\"}, {\"Name\": \"b\", \"Values\": \"range(10)\"},"
+    "{\"Name\": \"c\", \"Values\": \"range(10)\"}, {\"Name\": \"d\", \"Values\": \"range(10)\"}]}}";
+
+typedef struct objective {
+    const ct_domain *d;
+    int failing_region; /* configurations with a >= 6 fail */
+    size_t failures;
+} objective;
+
+/* A smooth valley with its floor off the grid, near the failing region's edge. */
+static int measure(void *self, size_t i, double *time_ms, const char **failure)
+{
+    objective *o = self;
+    const uint32_t *cfg = ct_domain_config(o->d, i);
+    if (o->failing_region && cfg[0] >= 6) {
+        *time_ms = NAN;
+        *failure = "RuntimeFailedConfig";
+        o->failures++;
+        return CUTUNE_OK;
+    }
+    static const double centre[4] = {4.6, 2.3, 7.2, 5.5}, weight[4] = {1.0, 0.6, 0.3, 0.15};
+    double t = 1.0;
+    for (int j = 0; j < 4; j++)
+        t += weight[j] * (cfg[j] - centre[j]) * (cfg[j] - centre[j]);
+    *time_ms = t;
+    return CUTUNE_OK;
+}
+
+static void test_bo_beats_random(void)
+{
+    cutune_space *space;
+    CHECK_INT(cutune_space_load_t1_buffer(&space, grid_spec, strlen(grid_spec), "grid"), 0);
+    ct_domain d;
+    CHECK_INT(ct_domain_from_space(&d, space, 100000), CUTUNE_OK);
+    CHECK_INT(d.n, 10000);
+    const double optimum = 1 + 0.16 + 0.6 * 0.09 + 0.3 * 0.04 + 0.15 * 0.25;
+    for (int failing = 0; failing <= 1; failing++) {
+        double regret[2] = {0, 0};
+        size_t failures[2] = {0, 0}, bo_wins = 0;
+        const char *names[2] = {"bo", "random"};
+        for (uint64_t seed = 1; seed <= 10; seed++) {
+            double best[2];
+            for (int s = 0; s < 2; s++) {
+                objective obj = {.d = &d, .failing_region = failing};
+                cutune_search_options o = {.strategy = names[s], .budget = 60, .seed = seed};
+                cutune_search_result r;
+                CHECK_INT(ct_search_run(&d, &o, measure, &obj, NULL, NULL, &r), CUTUNE_OK);
+                CHECK_INT(r.evaluations, 60);
+                best[s] = r.best_ms;
+                regret[s] += r.best_ms - optimum;
+                failures[s] += obj.failures;
+            }
+            bo_wins += best[0] < best[1];
+        }
+        if (!(regret[0] < 0.25 * regret[1] && bo_wins >= 9)) {
+            fprintf(stderr, "BO%s: regret %g against random's %g, won %zu of 10\n",
+                    failing ? " (failing region)" : "", regret[0] / 10, regret[1] / 10, bo_wins);
+            check_failures++;
+        }
+        /* 40% of the space fails: random meets about 24 failures in 60 draws. BO models a
+         * failure as slow and keeps away, though the optimum lies next to the region: at
+         * the time of writing it met 90 in 10 sessions against random's 266 */
+        if (failing && !(failures[0] * 2 < failures[1])) {
+            fprintf(stderr, "BO met %zu failures in 10 sessions, random %zu\n", failures[0],
+                    failures[1]);
+            check_failures++;
+        }
+    }
+    ct_domain_release(&d);
+    cutune_space_free(space);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_score_by_hand();
+    test_sessions();
+    test_bo_beats_random();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    CHECK_DONE();
+}
