@@ -82,6 +82,63 @@ has err "name.json:2:37: ConfigurationSpace.Conditions\[0\].Expression: unknown 
 head -c 3000 /dev/urandom >"$TMP/garbage.json"
 run 1 space --spec "$TMP/garbage.json"
 
+# tune --sim and sim on a recorded space
+A4000="$SRC/data/spaces/convolution/A4000.json.gz"
+run 0 tune --sim "$A4000" --strategy bo --budget 10 --seed 3
+has out "new best"
+has out "after 10 evaluations"
+sed 's/; [0-9.]* s)$//' "$TMP/out" >"$TMP/tune1" # all but the time it took
+run 0 tune --sim "$A4000" --strategy bo --budget 10 --seed 3
+sed 's/; [0-9.]* s)$//' "$TMP/out" | cmp -s - "$TMP/tune1" || fail "tune --sim is not deterministic for a seed"
+run 0 tune --sim "$A4000" --budget 5000 --strategy random --json
+has out '"evaluations": 4362'
+has out '"stop": "space exhausted"'
+run 2 tune --sim "$A4000" --strategy nope
+has err "unknown strategy 'nope'"
+run 2 tune --sim "$A4000" --budget 0
+
+run 0 sim --space "$A4000" --strategy random --budget 20 --repeats 3 --seed 5 --trace "$TMP/trace.csv"
+has out "convolution/A4000"
+[ "$(wc -l <"$TMP/trace.csv")" -eq 60 ] || fail "the trace has $(wc -l <"$TMP/trace.csv") lines, expected 60"
+grep -qvE '^[0-2],([1-9]|1[0-9]|20),[0-9]+(,[0-9]+){9},([0-9.e+-]+|[A-Za-z]+)$' "$TMP/trace.csv" &&
+    fail "trace lines not in the form repeat,k,config_key,time_or_failure"
+run 0 sim --space "$A4000" --strategy random --budget 20 --repeats 3 --seed 5 --json
+has out '"strategy": "random"'
+has out '"repeats": 3'
+has out '"budget": 20'
+for key in space score optimum best_mean_at_budget; do has out "\"$key\": "; done
+own=$(sed -n 's/.*"score": \([^,]*\),.*/\1/p' "$TMP/out")
+# another tuner's trace is scored by the same code: cutune's own trace scores the same
+run 0 sim --space "$A4000" --score-trace "$TMP/trace.csv" --label mine --json
+scored=$(sed -n 's/.*"score": \([^,]*\),.*/\1/p' "$TMP/out")
+[ -n "$own" ] && [ "$own" = "$scored" ] || fail "trace scores $scored, the sweep said $own"
+printf '0,1,16,1,1,1,0,0,0,1,15,15,1.0\n0,3,16,1,1,1,0,0,0,1,15,15,1.0\n' >"$TMP/gap.csv"
+run 1 sim --space "$A4000" --score-trace "$TMP/gap.csv"
+has err "gap.csv:2: evaluation 3 follows 1"
+printf '0,1,17,1,1,1,0,0,0,1,15,15,1.0\n' >"$TMP/alien.csv"
+run 1 sim --space "$A4000" --score-trace "$TMP/alien.csv"
+has err "is not a configuration of"
+if command -v gnuplot >/dev/null 2>&1; then
+    run 0 sim --space "$A4000" --all-strategies --repeats 2 --plot-dir "$TMP"
+    for s in bo random lhs anneal genetic; do has out " $s"; done
+    [ -s "$TMP/convolution-A4000.png" ] || fail "no convergence plot written"
+fi
+run 2 sim --space "$A4000" --strategy bo --budget 0
+has err "budget must be at least 1"
+run 2 sim --space "$A4000" --strategy bo --repeats 0
+has err "repeats must be at least 1"
+run 2 sim --space "$A4000"
+has err "give --strategy NAME or --all-strategies"
+run 2 sim --strategy bo
+has err "--space CACHE is required"
+head -c 2000 "$A4000" >"$TMP/cut.json.gz"
+run 1 sim --space "$TMP/cut.json.gz" --strategy bo
+has err "truncated or corrupt gzip data"
+run 1 sim --space "$SRC/data/spaces/pnpoly/RTX_3090.json.gz" --spec "$SPEC" --strategy bo
+printf '{"tune_params_keys": ["x"], "tune_params": {"x": [1, 2]}, "cache": {"1": {"time": "InvalidConfig"}, "2": {"time": "CompilationFailedConfig"}}}' >"$TMP/failed.json"
+run 1 sim --space "$TMP/failed.json" --strategy bo
+has err "every configuration of the space failed"
+
 # device: the binary carries the CUDA runtime and JSON library inside it
 if command -v ldd >/dev/null 2>&1; then
     ldd "$CLI" | grep -E 'libcudart|libjansson' && fail "cutune links libcudart or libjansson dynamically"

@@ -131,7 +131,7 @@ int cmd_tune(int argc, char **argv)
             (json_int_t)r.evaluations, "failed", (json_int_t)t.failed, "best_config",
             isnan(r.best_ms) ? NULL : cutune_cache_key(cache, r.best_entry), "best_ms",
             isnan(r.best_ms) ? json_null() : json_real(r.best_ms), "stop", stops[r.stop],
-            "seconds", r.seconds, "evaluations_list", json_incref(t.history)));
+            "seconds", r.seconds, "history", json_incref(t.history)));
     } else if (isnan(r.best_ms)) {
         printf("no configuration succeeded in %llu evaluations (%s)\n",
                (unsigned long long)r.evaluations, stops[r.stop]);
