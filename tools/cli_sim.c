@@ -211,8 +211,10 @@ static int write_plot(const char *dir, const space_run *sp, const cell *cells, s
     fprintf(g, "set title 'best-so-far on %s (%s), mean of %zu sessions; optimum %.4g ms'\n",
             label ? label : "", cutune_cache_device(sp->cache), repeats,
             cutune_baseline_optimum(sp->base));
-    fprintf(g, "set xlabel 'evaluations'\nset ylabel 'best time so far (ms)'\nset logscale y\n"
-               "set key top right\nset grid\n");
+    /* from just under the optimum to the median: the part of the range a search moves in */
+    fprintf(g, "set xlabel 'evaluations'\nset ylabel 'best time so far (ms)'\n"
+               "set yrange [%.9g:%.9g]\nset key top right\nset grid\n",
+            0.97 * cutune_baseline_optimum(sp->base), 1.05 * cutune_baseline_median(sp->base));
     fprintf(g, "plot '%s' using 1:2 with lines dashtype 2 lw 2 lc rgb 'black' title 'random "
                "(exact)'", data);
     size_t col = 3;
@@ -225,7 +227,7 @@ static int write_plot(const char *dir, const space_run *sp, const cell *cells, s
     if (rc != 0)
         fprintf(stderr, "cutune sim: gnuplot failed (exit %d) drawing %s\n", rc, png);
     else
-        fprintf(stderr, "plot: %s\n", png);
+        printf("plot: %s\n", png);
     free(label);
     return rc ? -1 : 0;
 }
