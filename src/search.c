@@ -16,21 +16,61 @@ double ct_now(void)
 
 /* ------------------------------------------------------------------------------ domain ---- */
 
+/* Where the values of a parameter sit on [0, 1]. Sizes act multiplicatively on a kernel
+ * (twice the threads, half the blocks), so positive numbers spanning at least a factor of 4
+ * are placed by their logarithm; other parameters by their position in the value list. */
+static void place_values(const cutune_space *space, size_t p, double *coord)
+{
+    size_t values = cutune_space_param_size(space, p);
+    double lo = INFINITY, hi = -INFINITY;
+    int numeric = cutune_space_param_type(space, p) != CUTUNE_STRING;
+    for (size_t v = 0; v < values && numeric; v++) {
+        char buf[64];
+        cutune_space_format_value(space, p, v, buf, sizeof buf);
+        char *end;
+        double x = strtod(buf, &end);
+        numeric = *end == '\0' && x > 0 && isfinite(x);
+        coord[v] = log(x);
+        lo = coord[v] < lo ? coord[v] : lo;
+        hi = coord[v] > hi ? coord[v] : hi;
+    }
+    if (numeric && hi - lo >= log(4.0)) {
+        for (size_t v = 0; v < values; v++)
+            coord[v] = (coord[v] - lo) / (hi - lo);
+        return;
+    }
+    for (size_t v = 0; v < values; v++)
+        coord[v] = (double)v / (double)(values - 1);
+}
+
 static int domain_dims(ct_domain *d)
 {
     d->np = cutune_space_num_params(d->space);
-    d->dim_param = malloc((d->np ? d->np : 1) * sizeof *d->dim_param);
-    d->dim_scale = malloc((d->np ? d->np : 1) * sizeof *d->dim_scale);
-    if (!d->dim_param || !d->dim_scale)
+    size_t np = d->np ? d->np : 1, total = 0;
+    for (size_t p = 0; p < d->np; p++)
+        total += cutune_space_param_size(d->space, p);
+    d->dim_param = malloc(np * sizeof *d->dim_param);
+    d->dim_size = malloc(np * sizeof *d->dim_size);
+    d->coord = malloc(np * sizeof *d->coord);
+    double *coords = malloc((total ? total : 1) * sizeof *coords);
+    if (!d->dim_param || !d->dim_size || !d->coord || !coords) {
+        free(coords);
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    }
     d->nd = 0;
     for (size_t p = 0; p < d->np; p++) {
         size_t values = cutune_space_param_size(d->space, p);
         if (values > 1) {
             d->dim_param[d->nd] = p;
-            d->dim_scale[d->nd++] = 1.0 / (double)(values - 1);
+            d->dim_size[d->nd] = values;
+            d->coord[d->nd] = coords;
+            place_values(d->space, p, coords);
+            coords += values;
+            d->nd++;
         }
     }
+    if (d->nd == 0)
+        free(coords);
     return CUTUNE_OK;
 }
 
@@ -99,7 +139,10 @@ void ct_domain_release(ct_domain *d)
     free(d->owned_configs);
     free(d->owned_ids);
     free(d->dim_param);
-    free(d->dim_scale);
+    free(d->dim_size);
+    if (d->coord && d->nd > 0)
+        free(d->coord[0]); /* one block holds every dimension's coordinates */
+    free(d->coord);
     memset(d, 0, sizeof *d);
 }
 

@@ -20,7 +20,8 @@ typedef struct ct_domain {
     uint64_t *owned_ids;
     size_t nd;         /* dimensions: parameters with more than one value */
     size_t *dim_param; /* parameter of each dimension */
-    double *dim_scale; /* 1 / (values - 1): value index to [0, 1] */
+    size_t *dim_size;  /* its number of values */
+    double **coord;    /* coord[j][v]: position in [0, 1] of value v of dimension j */
 } ct_domain;
 
 int ct_domain_from_cache(ct_domain *d, const cutune_cache *cache);
@@ -35,7 +36,7 @@ static inline const uint32_t *ct_domain_config(const ct_domain *d, size_t i)
 /* Coordinate of configuration i on dimension j, in [0, 1]. */
 static inline double ct_domain_coord(const ct_domain *d, size_t i, size_t j)
 {
-    return d->configs[i * d->np + d->dim_param[j]] * d->dim_scale[j];
+    return d->coord[j][d->configs[i * d->np + d->dim_param[j]]];
 }
 
 /* What every strategy may read: evaluated configurations and their times (NaN: failed). */

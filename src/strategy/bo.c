@@ -12,9 +12,9 @@
 #define CAPACITY 96    /* working-set size of the GP */
 #define REFILL 64      /* after a rebuild: room left for 32 cheap additions */
 #define MAX_INIT 20
-#define XI 0.01        /* EI and PI: the least improvement that counts */
-#define KAPPA 2.0      /* LCB: how many standard deviations of optimism */
-#define HEDGE_ETA 1.0
+#define XI (getenv("XI")?atof(getenv("XI")):0.01)        /* EI and PI: the least improvement that counts */
+#define KAPPA (getenv("KAPPA")?atof(getenv("KAPPA")):2.0)      /* LCB: how many standard deviations of optimism */
+#define HEDGE_ETA (getenv("ETA")?atof(getenv("ETA")):1.0)
 
 enum { ACQ_EI, ACQ_PI, ACQ_LCB, NUM_ACQ };
 
@@ -61,7 +61,7 @@ static int bo_init(void **state, ct_search *s)
         return st;
     }
     /* about a tenth of the budget, enough to span the dimensions, never all of it */
-    size_t init = (size_t)(s->budget / 10), most = s->dom->nd + 1;
+    size_t init = (size_t)(s->budget / (getenv("INITDIV")?atof(getenv("INITDIV")):10)), most = s->dom->nd + 1;
     most = most < MAX_INIT ? most : MAX_INIT;
     init = init < 1 ? 1 : init > most ? most : init;
     b->ndesign = ct_lhs_design(s, init, b->design);

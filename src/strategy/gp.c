@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define FIT_MAX 96              /* points used to fit hyperparameters */
+#define FIT_EVALUATIONS 120     /* likelihood evaluations of the pattern search, at most */
 #define MAX_CAND_DOUBLES (1u << 24) /* V is capped at 128 MiB: larger domains are subsampled */
 
 struct ct_gp {
@@ -22,7 +23,7 @@ struct ct_gp {
     size_t cap, n;
     double *ell;       /* length scale per dimension */
     double noise;      /* g: noise variance relative to sf2 */
-    double *table;     /* per dimension, squared scaled distance by index difference */
+    double *table;     /* per dimension, 5 (distance / length scale)^2 by pair of values */
     size_t *table_off;
     size_t *x;         /* working set */
     double *ys;        /* its values, 0 where failed */
@@ -43,11 +44,13 @@ static void build_tables(ct_gp *g)
 {
     const ct_domain *d = g->d;
     for (size_t j = 0; j < d->nd; j++) {
-        size_t values = cutune_space_param_size(d->space, d->dim_param[j]);
-        for (size_t delta = 0; delta < values; delta++) {
-            double t = (double)delta * d->dim_scale[j] / g->ell[j];
-            g->table[g->table_off[j] + delta] = 5.0 * t * t; /* (sqrt(5) r)^2 */
-        }
+        size_t values = d->dim_size[j];
+        double *t = g->table + g->table_off[j];
+        for (size_t a = 0; a < values; a++)
+            for (size_t b = 0; b < values; b++) {
+                double r = (d->coord[j][a] - d->coord[j][b]) / g->ell[j];
+                t[a * values + b] = 5.0 * r * r; /* (sqrt(5) r)^2 */
+            }
     }
 }
 
@@ -59,8 +62,7 @@ static double corr(const ct_gp *g, size_t a, size_t b)
     double r2 = 0;
     for (size_t j = 0; j < d->nd; j++) {
         size_t p = d->dim_param[j];
-        uint32_t delta = ca[p] > cb[p] ? ca[p] - cb[p] : cb[p] - ca[p];
-        r2 += g->table[g->table_off[j] + delta];
+        r2 += g->table[g->table_off[j] + ca[p] * d->dim_size[j] + cb[p]];
     }
     double r = sqrt(r2);
     return (1.0 + r + r2 / 3.0) * exp(-r);
@@ -78,7 +80,7 @@ int ct_gp_new(ct_gp **out, const ct_domain *d, size_t capacity, cutune_rng *rng)
     g->table_off = malloc(nd * sizeof *g->table_off);
     for (size_t j = 0; g->table_off && j < d->nd; j++) {
         g->table_off[j] = total;
-        total += cutune_space_param_size(d->space, d->dim_param[j]);
+        total += d->dim_size[j] * d->dim_size[j];
     }
     g->nc = d->n * capacity <= MAX_CAND_DOUBLES ? d->n : MAX_CAND_DOUBLES / capacity;
     g->ell = malloc(nd * sizeof *g->ell);
@@ -168,6 +170,13 @@ static double log_likelihood(ct_gp *g, const size_t *x, const double *y, size_t 
     return -0.5 * (double)n * log(sf2) - logdet;
 }
 
+/* The log marginal likelihood at the current hyperparameters. */
+static double fit_objective(ct_gp *g, const size_t *x, const double *y, size_t n, double *L)
+{
+    build_tables(g);
+    return log_likelihood(g, x, y, n, L);
+}
+
 static void standardise(const double *y, size_t n, double *out, double *mu, double *sigma)
 {
     double m = 0, v = 0;
@@ -214,47 +223,45 @@ int ct_gp_fit(ct_gp *g, const size_t *x_all, const double *y_all, size_t n_all)
     static const double noises[] = {1e-6, 1e-4, 1e-3, 1e-2, 0.05, 0.2};
     double best = -INFINITY, best_scale = 0.5, best_noise = 1e-3;
     for (size_t a = 0; a < sizeof scales / sizeof *scales; a++)
-        for (size_t b = 1; b < sizeof noises / sizeof *noises; b += 2) {
+        for (size_t b = 0; b < sizeof noises / sizeof *noises; b += 2) {
             for (size_t j = 0; j < d->nd; j++)
-                g->ell[j] = scales[a] * sqrt((double)d->nd);
+                g->ell[j] = scales[a];
             g->noise = noises[b];
-            build_tables(g);
-            double ll = log_likelihood(g, x, y, n, L);
+            double ll = fit_objective(g, x, y, n, L);
             if (ll > best) {
                 best = ll;
-                best_scale = g->ell[0];
+                best_scale = scales[a];
                 best_noise = noises[b];
             }
         }
     for (size_t j = 0; j < d->nd; j++)
         g->ell[j] = best_scale;
     g->noise = best_noise;
-    /* then each dimension on its own: shorter, longer, or irrelevant */
-    static const double factors[] = {0.4, 2.5, 30.0};
-    for (size_t j = 0; j < d->nd; j++) {
-        double keep = g->ell[j];
-        for (size_t f = 0; f < sizeof factors / sizeof *factors; f++) {
-            g->ell[j] = keep * factors[f];
-            build_tables(g);
-            double ll = log_likelihood(g, x, y, n, L);
-            if (ll > best) {
-                best = ll;
-                keep = g->ell[j];
-                continue;
+    /* then a pattern search on the logarithms of each length scale and of the noise: a
+     * step up or down along each in turn, halving the step when none helps */
+    size_t evaluations = 0;
+    for (double step = 1.0; step > 0.2 && evaluations < FIT_EVALUATIONS; step /= 2) {
+        int moved = 1;
+        while (moved && evaluations < FIT_EVALUATIONS) {
+            moved = 0;
+            for (size_t j = 0; j <= d->nd; j++) { /* j == nd: the noise */
+                double *h = j < d->nd ? &g->ell[j] : &g->noise, keep = *h;
+                for (int sign = -1; sign <= 1; sign += 2) {
+                    *h = keep * exp(sign * step);
+                    if (j == d->nd && (*h < 1e-6 || *h > 1.0))
+                        continue;
+                    double ll = fit_objective(g, x, y, n, L);
+                    evaluations++;
+                    if (ll > best + 1e-9) {
+                        best = ll;
+                        keep = *h;
+                        moved = 1;
+                        break;
+                    }
+                }
+                *h = keep;
             }
-            g->ell[j] = keep;
         }
-        g->ell[j] = keep;
-    }
-    for (size_t b = 0; b < sizeof noises / sizeof *noises; b++) {
-        double was = g->noise;
-        g->noise = noises[b];
-        build_tables(g);
-        double ll = log_likelihood(g, x, y, n, L);
-        if (ll > best)
-            best = ll;
-        else
-            g->noise = was;
     }
     build_tables(g);
     free(x), free(y), free(L), free(pick);
