@@ -35,7 +35,7 @@ struct ct_gp {
     double *V;         /* nc x cap */
     double *sumsq;     /* |v|^2 per candidate */
     double *vu;        /* per candidate: v.u, v.w, v.o (3 each, interleaved) */
-    double *vl;        /* scratch: V l per candidate */
+    double *vl, *rx;   /* scratch per candidate: V l, and the correlation with a new point */
     double *mean, *sd; /* per domain index (NaN where not a candidate) */
     double *work;      /* scratch: 4 * cap */
 };
@@ -54,6 +54,12 @@ static void build_tables(ct_gp *g)
     }
 }
 
+static double matern52(double r2)
+{
+    double r = sqrt(r2);
+    return (1.0 + r + r2 / 3.0) * exp(-r);
+}
+
 /* Matérn 5/2 correlation between configurations a and b. */
 static double corr(const ct_gp *g, size_t a, size_t b)
 {
@@ -64,8 +70,32 @@ static double corr(const ct_gp *g, size_t a, size_t b)
         size_t p = d->dim_param[j];
         r2 += g->table[g->table_off[j] + ca[p] * d->dim_size[j] + cb[p]];
     }
-    double r = sqrt(r2);
-    return (1.0 + r + r2 / 3.0) * exp(-r);
+    return matern52(r2);
+}
+
+/* Correlations of every candidate with configuration x (the hot loop of an addition: the
+ * table rows of x's values are looked up once). */
+static void corr_with(const ct_gp *g, size_t x, double *out)
+{
+    const ct_domain *d = g->d;
+    const uint32_t *cx = ct_domain_config(d, x);
+    const double *row[64];
+    size_t param[64], nd = d->nd < 64 ? d->nd : 0;
+    for (size_t j = 0; j < nd; j++) {
+        param[j] = d->dim_param[j];
+        row[j] = g->table + g->table_off[j] + cx[param[j]] * d->dim_size[j];
+    }
+    for (size_t c = 0; c < g->nc; c++) {
+        if (!nd) { /* more dimensions than rows kept: the general path */
+            out[c] = corr(g, g->cand[c], x);
+            continue;
+        }
+        const uint32_t *cc = ct_domain_config(d, g->cand[c]);
+        double r2 = 0;
+        for (size_t j = 0; j < nd; j++)
+            r2 += row[j][cc[param[j]]];
+        out[c] = matern52(r2);
+    }
 }
 
 int ct_gp_new(ct_gp **out, const ct_domain *d, size_t capacity, cutune_rng *rng)
@@ -95,6 +125,7 @@ int ct_gp_new(ct_gp **out, const ct_domain *d, size_t capacity, cutune_rng *rng)
     }
     g->vu = malloc(3 * g->nc * sizeof *g->vu);
     g->vl = malloc(g->nc * sizeof *g->vl);
+    g->rx = malloc(g->nc * sizeof *g->rx);
     g->L = malloc(capacity * capacity * sizeof *g->L);
     g->cand = malloc(g->nc * sizeof *g->cand);
     g->V = malloc(g->nc * capacity * sizeof *g->V);
@@ -102,8 +133,8 @@ int ct_gp_new(ct_gp **out, const ct_domain *d, size_t capacity, cutune_rng *rng)
     g->mean = malloc(d->n * sizeof *g->mean);
     g->sd = malloc(d->n * sizeof *g->sd);
     g->work = malloc(4 * capacity * sizeof *g->work);
-    if (!g->table_off || !g->ell || !g->table || !g->x || !g->ys || !g->vu || !g->vl || !g->L ||
-        !g->cand || !g->V || !g->sumsq || !g->mean || !g->sd || !g->work) {
+    if (!g->table_off || !g->ell || !g->table || !g->x || !g->ys || !g->vu || !g->vl || !g->rx ||
+        !g->L || !g->cand || !g->V || !g->sumsq || !g->mean || !g->sd || !g->work) {
         ct_gp_free(g);
         return ct_fail(CUTUNE_ENOMEM, "out of memory for a Gaussian process over %zu "
                        "configurations", d->n);
@@ -127,6 +158,7 @@ void ct_gp_free(ct_gp *g)
     free(g->ys);
     free(g->vu);
     free(g->vl);
+    free(g->rx);
     free(g->L);
     free(g->cand);
     free(g->V);
@@ -367,8 +399,10 @@ int ct_gp_add(ct_gp *g, size_t x, double y)
     if (n > 0)
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (blasint)g->nc, (blasint)n, 1.0, g->V,
                     (blasint)ld, l, 1, 0.0, vl, 1);
+    double *rx = g->rx;
+    corr_with(g, x, rx);
     for (size_t c = 0; c < g->nc; c++) {
-        double v = (corr(g, g->cand[c], x) - (n ? vl[c] : 0)) / lnn;
+        double v = (rx[c] - (n ? vl[c] : 0)) / lnn;
         g->V[c * ld + n] = v;
         g->sumsq[c] += v * v;
         g->vu[3 * c] += v * un;
