@@ -121,16 +121,22 @@ int cmd_tune(int argc, char **argv)
     cutune_search_result r;
     st = cutune_simulate(cache, &o, report, &t, &r);
     static const char *const stops[] = {"budget spent", "time limit", "space exhausted"};
+    double optimum = INFINITY; /* the fastest recorded time: how close the session came */
+    for (size_t i = 0; i < cutune_cache_size(cache); i++) {
+        double ti = cutune_cache_time(cache, i, NULL);
+        optimum = ti < optimum ? ti : optimum;
+    }
     int rc = EXIT_OK;
     if (st) {
         rc = cli_fail("tune", st);
     } else if (json) {
         rc = cli_print_json(json_pack(
-            "{s:s, s:s, s:s, s:I, s:I, s:s*, s:o, s:s, s:f, s:o}", "space", sim, "strategy",
+            "{s:s, s:s, s:s, s:I, s:I, s:s*, s:o, s:o, s:s, s:f, s:o}", "space", sim, "strategy",
             strategy, "device", cutune_cache_device(cache), "evaluations",
             (json_int_t)r.evaluations, "failed", (json_int_t)t.failed, "best_config",
             isnan(r.best_ms) ? NULL : cutune_cache_key(cache, r.best_entry), "best_ms",
-            isnan(r.best_ms) ? json_null() : json_real(r.best_ms), "stop", stops[r.stop],
+            isnan(r.best_ms) ? json_null() : json_real(r.best_ms), "recorded_optimum_ms",
+            isinf(optimum) ? json_null() : json_real(optimum), "stop", stops[r.stop],
             "seconds", r.seconds, "history", json_incref(t.history)));
     } else if (isnan(r.best_ms)) {
         printf("no configuration succeeded in %llu evaluations (%s)\n",
@@ -140,6 +146,8 @@ int cmd_tune(int argc, char **argv)
                cutune_cache_key(cache, r.best_entry), r.best_ms,
                (unsigned long long)r.evaluations, (unsigned long long)t.failed, stops[r.stop],
                r.seconds);
+        printf("the fastest recorded configuration takes %.4f ms: the best found is %.1f%% "
+               "slower\n", optimum, 100 * (r.best_ms / optimum - 1));
     }
     json_decref(t.history);
     cutune_cache_free(cache);

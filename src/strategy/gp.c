@@ -15,10 +15,18 @@
 
 #define FIT_MAX 96              /* points used to fit hyperparameters */
 #define FIT_EVALUATIONS 120     /* likelihood evaluations of the pattern search, at most */
+#define ALIGN_MIN_POINTS 20     /* points the fit needs before alignment features join */
+#define IRRELEVANT 1e6          /* a length scale that makes a feature count for nothing */
 #define MAX_CAND_DOUBLES (1u << 24) /* V is capped at 128 MiB: larger domains are subsampled */
 
 struct ct_gp {
     const ct_domain *d;
+    /* the input features: the domain's dimensions, then one alignment feature per integer
+     * parameter that mixes powers of two with other sizes (see alignment_feature) */
+    size_t nf;
+    size_t *f_param, *f_size; /* parameter of each feature, and its number of values */
+    const double **f_coord;   /* f_coord[f][v]: value v's position on feature f */
+    double *f_own;            /* the alignment features' positions */
     cutune_rng *rng;
     size_t cap, n;
     double *ell;       /* length scale per dimension */
@@ -42,13 +50,12 @@ struct ct_gp {
 
 static void build_tables(ct_gp *g)
 {
-    const ct_domain *d = g->d;
-    for (size_t j = 0; j < d->nd; j++) {
-        size_t values = d->dim_size[j];
+    for (size_t j = 0; j < g->nf; j++) {
+        size_t values = g->f_size[j];
         double *t = g->table + g->table_off[j];
         for (size_t a = 0; a < values; a++)
             for (size_t b = 0; b < values; b++) {
-                double r = (d->coord[j][a] - d->coord[j][b]) / g->ell[j];
+                double r = (g->f_coord[j][a] - g->f_coord[j][b]) / g->ell[j];
                 t[a * values + b] = 5.0 * r * r; /* (sqrt(5) r)^2 */
             }
     }
@@ -66,9 +73,9 @@ static double corr(const ct_gp *g, size_t a, size_t b)
     const ct_domain *d = g->d;
     const uint32_t *ca = ct_domain_config(d, a), *cb = ct_domain_config(d, b);
     double r2 = 0;
-    for (size_t j = 0; j < d->nd; j++) {
-        size_t p = d->dim_param[j];
-        r2 += g->table[g->table_off[j] + ca[p] * d->dim_size[j] + cb[p]];
+    for (size_t j = 0; j < g->nf; j++) {
+        size_t p = g->f_param[j];
+        r2 += g->table[g->table_off[j] + ca[p] * g->f_size[j] + cb[p]];
     }
     return matern52(r2);
 }
@@ -80,10 +87,10 @@ static void corr_with(const ct_gp *g, size_t x, double *out)
     const ct_domain *d = g->d;
     const uint32_t *cx = ct_domain_config(d, x);
     const double *row[64];
-    size_t param[64], nd = d->nd < 64 ? d->nd : 0;
+    size_t param[64], nd = g->nf < 64 ? g->nf : 0;
     for (size_t j = 0; j < nd; j++) {
-        param[j] = d->dim_param[j];
-        row[j] = g->table + g->table_off[j] + cx[param[j]] * d->dim_size[j];
+        param[j] = g->f_param[j];
+        row[j] = g->table + g->table_off[j] + cx[param[j]] * g->f_size[j];
     }
     for (size_t c = 0; c < g->nc; c++) {
         if (!nd) { /* more dimensions than rows kept: the general path */
@@ -98,6 +105,66 @@ static void corr_with(const ct_gp *g, size_t x, double *out)
     }
 }
 
+/* Sizes that are powers of two line up with warps, wavefronts, shared-memory banks and
+ * memory transactions; 48 or 80 threads do not, whatever their magnitude. So an integer
+ * parameter whose values mix powers of two with other sizes gets a second feature besides
+ * its magnitude: log2 of its odd part (0 for 16, 32, 64; log2 3 for 48 and 96; log2 5 for 80),
+ * scaled to [0, 1]. Returns 0 when the parameter has no such mix. */
+static int alignment_feature(const cutune_space *space, size_t p, double *coord)
+{
+    size_t values = cutune_space_param_size(space, p), powers = 0;
+    if (cutune_space_param_type(space, p) != CUTUNE_INT || values < 3)
+        return 0;
+    double top = 0;
+    for (size_t v = 0; v < values; v++) {
+        char buf[32];
+        cutune_space_format_value(space, p, v, buf, sizeof buf);
+        long long x = strtoll(buf, NULL, 10);
+        if (x <= 0)
+            return 0;
+        while (x % 2 == 0)
+            x /= 2;
+        powers += x == 1;
+        coord[v] = log2((double)x);
+        top = coord[v] > top ? coord[v] : top;
+    }
+    if (powers == 0 || powers == values)
+        return 0;
+    for (size_t v = 0; v < values; v++)
+        coord[v] /= top;
+    return 1;
+}
+
+/* The features: every dimension of the domain, then the alignment features. */
+static int make_features(ct_gp *g)
+{
+    const ct_domain *d = g->d;
+    size_t most = 2 * d->nd + 1, own = 0;
+    for (size_t j = 0; j < d->nd; j++)
+        own += d->dim_size[j];
+    g->f_param = malloc(most * sizeof *g->f_param);
+    g->f_size = malloc(most * sizeof *g->f_size);
+    g->f_coord = malloc(most * sizeof *g->f_coord);
+    g->f_own = malloc((own + 1) * sizeof *g->f_own);
+    if (!g->f_param || !g->f_size || !g->f_coord || !g->f_own)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    for (size_t j = 0; j < d->nd; j++) {
+        g->f_param[j] = d->dim_param[j];
+        g->f_size[j] = d->dim_size[j];
+        g->f_coord[j] = d->coord[j];
+    }
+    g->nf = d->nd;
+    double *next = g->f_own;
+    for (size_t j = 0; j < d->nd; j++)
+        if (alignment_feature(d->space, d->dim_param[j], next)) {
+            g->f_param[g->nf] = d->dim_param[j];
+            g->f_size[g->nf] = d->dim_size[j];
+            g->f_coord[g->nf++] = next;
+            next += d->dim_size[j];
+        }
+    return CUTUNE_OK;
+}
+
 int ct_gp_new(ct_gp **out, const ct_domain *d, size_t capacity, cutune_rng *rng)
 {
     ct_gp *g = calloc(1, sizeof *g);
@@ -106,11 +173,15 @@ int ct_gp_new(ct_gp **out, const ct_domain *d, size_t capacity, cutune_rng *rng)
     g->d = d;
     g->rng = rng;
     g->cap = capacity;
-    size_t total = 0, nd = d->nd ? d->nd : 1;
+    if (make_features(g)) {
+        ct_gp_free(g);
+        return CUTUNE_ENOMEM;
+    }
+    size_t total = 0, nd = g->nf ? g->nf : 1;
     g->table_off = malloc(nd * sizeof *g->table_off);
-    for (size_t j = 0; g->table_off && j < d->nd; j++) {
+    for (size_t j = 0; g->table_off && j < g->nf; j++) {
         g->table_off[j] = total;
-        total += d->dim_size[j] * d->dim_size[j];
+        total += g->f_size[j] * g->f_size[j];
     }
     g->nc = d->n * capacity <= MAX_CAND_DOUBLES ? d->n : MAX_CAND_DOUBLES / capacity;
     g->ell = malloc(nd * sizeof *g->ell);
@@ -139,8 +210,8 @@ int ct_gp_new(ct_gp **out, const ct_domain *d, size_t capacity, cutune_rng *rng)
         return ct_fail(CUTUNE_ENOMEM, "out of memory for a Gaussian process over %zu "
                        "configurations", d->n);
     }
-    for (size_t j = 0; j < nd; j++)
-        g->ell[j] = 0.5;
+    for (size_t j = 0; j < g->nf; j++) /* the alignment features wait for data */
+        g->ell[j] = j < d->nd ? 0.5 : IRRELEVANT;
     g->noise = 1e-3;
     build_tables(g);
     *out = g;
@@ -151,6 +222,10 @@ void ct_gp_free(ct_gp *g)
 {
     if (!g)
         return;
+    free(g->f_param);
+    free(g->f_size);
+    free(g->f_coord);
+    free(g->f_own);
     free(g->ell);
     free(g->table);
     free(g->table_off);
@@ -230,7 +305,6 @@ int ct_gp_fit(ct_gp *g, const size_t *x_all, const double *y_all, size_t n_all)
 {
     if (n_all < 3)
         return CUTUNE_OK; /* too little to say anything: keep the defaults */
-    const ct_domain *d = g->d;
     size_t n = n_all < FIT_MAX ? n_all : FIT_MAX;
     size_t *x = malloc(n * sizeof *x);
     double *y = malloc(n * sizeof *y), *L = malloc(n * n * sizeof *L);
@@ -249,6 +323,8 @@ int ct_gp_fit(ct_gp *g, const size_t *x_all, const double *y_all, size_t n_all)
         y[i] = y_all[pick[i]];
     }
     standardise(y, n, y, &mu, &sigma);
+    /* the alignment features join once there are points enough to tell them apart */
+    size_t active = n >= ALIGN_MIN_POINTS ? g->nf : g->d->nd;
 
     /* one length scale for all dimensions, on a grid with the noise */
     static const double scales[] = {0.1, 0.17, 0.3, 0.5, 0.8, 1.3, 2.2, 4.0};
@@ -256,8 +332,8 @@ int ct_gp_fit(ct_gp *g, const size_t *x_all, const double *y_all, size_t n_all)
     double best = -INFINITY, best_scale = 0.5, best_noise = 1e-3;
     for (size_t a = 0; a < sizeof scales / sizeof *scales; a++)
         for (size_t b = 0; b < sizeof noises / sizeof *noises; b += 2) {
-            for (size_t j = 0; j < d->nd; j++)
-                g->ell[j] = scales[a];
+            for (size_t j = 0; j < g->nf; j++)
+                g->ell[j] = j < active ? scales[a] : IRRELEVANT;
             g->noise = noises[b];
             double ll = fit_objective(g, x, y, n, L);
             if (ll > best) {
@@ -266,8 +342,8 @@ int ct_gp_fit(ct_gp *g, const size_t *x_all, const double *y_all, size_t n_all)
                 best_noise = noises[b];
             }
         }
-    for (size_t j = 0; j < d->nd; j++)
-        g->ell[j] = best_scale;
+    for (size_t j = 0; j < g->nf; j++)
+        g->ell[j] = j < active ? best_scale : IRRELEVANT;
     g->noise = best_noise;
     /* then a pattern search on the logarithms of each length scale and of the noise: a
      * step up or down along each in turn, halving the step when none helps */
@@ -276,11 +352,11 @@ int ct_gp_fit(ct_gp *g, const size_t *x_all, const double *y_all, size_t n_all)
         int moved = 1;
         while (moved && evaluations < FIT_EVALUATIONS) {
             moved = 0;
-            for (size_t j = 0; j <= d->nd; j++) { /* j == nd: the noise */
-                double *h = j < d->nd ? &g->ell[j] : &g->noise, keep = *h;
+            for (size_t j = 0; j <= active; j++) { /* j == active: the noise */
+                double *h = j < active ? &g->ell[j] : &g->noise, keep = *h;
                 for (int sign = -1; sign <= 1; sign += 2) {
                     *h = keep * exp(sign * step);
-                    if (j == d->nd && (*h < 1e-6 || *h > 1.0))
+                    if (j == active && (*h < 1e-6 || *h > 1.0))
                         continue;
                     double ll = fit_objective(g, x, y, n, L);
                     evaluations++;
