@@ -30,4 +30,18 @@ int ct_read_file(const char *path, size_t limit, char **data, size_t *len);
  * ".0" where it would otherwise look like an integer. */
 int ct_format_double(double v, char *buf, size_t size);
 
+/* Position of `id` in the sorted array ids[0..n), or n when it is not there. */
+static inline size_t ct_find_id(const uint64_t *ids, size_t n, uint64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && ids[lo] == id ? lo : n;
+}
+
 #endif

@@ -329,18 +329,10 @@ int cutune_cache_find(const cutune_cache *c, const uint32_t *config, size_t *ind
 {
     if (!c || !config)
         return ct_fail(CUTUNE_EINVAL, "cutune_cache_find: NULL argument");
-    uint64_t id = cutune_space_config_id(c->space, config);
-    size_t lo = 0, hi = c->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c->ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < c->n && c->ids[lo] == id) {
+    size_t i = ct_find_id(c->ids, c->n, cutune_space_config_id(c->space, config));
+    if (i < c->n) {
         if (index)
-            *index = lo;
+            *index = i;
         return CUTUNE_OK;
     }
     return ct_fail(CUTUNE_ENOTFOUND, "configuration not in the cache");

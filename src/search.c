@@ -148,16 +148,8 @@ void ct_domain_release(ct_domain *d)
 
 size_t ct_domain_find(const ct_domain *d, const uint32_t *config)
 {
-    uint64_t id = cutune_space_config_id(d->space, config);
-    size_t lo = 0, hi = d->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (d->ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < d->n && d->ids[lo] == id ? lo : CT_NONE;
+    size_t i = ct_find_id(d->ids, d->n, cutune_space_config_id(d->space, config));
+    return i < d->n ? i : CT_NONE;
 }
 
 /* ----------------------------------------------------------------------------- helpers ---- */
