@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""synthetic_space.py — writes a Kernel Tuner cache file with 10,000 configurations (four
-parameters of ten values each) whose times form a smooth landscape with a few local minima,
-and a corner (about 2% of the entries) that fails. It gives both tuners a space of the size
-where BO's cost per suggestion matters.
+"""synthetic_space.py: write a Kernel Tuner cache file of exactly 10,000 configurations
+(p0..p3, ten powers of two each) with made-up times: a tilted bowl with ripples, so smooth
+but with several local minima, and a failing corner of 200 entries (2%) where p0 is one of
+its two largest values and p1 is its largest. Deterministic; no randomness.
 
 usage: synthetic_space.py OUT.json
 """
@@ -11,31 +11,34 @@ import json
 import math
 import sys
 
-VALUES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 NAMES = ["p0", "p1", "p2", "p3"]
+VALUES = [2 ** i for i in range(10)]  # 1 .. 512
+CENTRE = [0.30, 0.55, 0.70, 0.40]     # where the bowl is lowest, on [0, 1] per parameter
+WEIGHT = [3.0, 2.0, 1.5, 1.0]
 
 
 def time_ms(idx):
-    """A bowl with ripples over the value indices, in milliseconds."""
-    t = 1.0
-    for j, i in enumerate(idx):
-        t += 0.05 * (j + 1) * (i - 3.7 - j * 0.6) ** 2 / 10
-        t += 0.15 * math.sin(1.3 * i + 0.7 * j)
-    return round(t + 0.5, 6)
+    x = [i / 9 for i in idx]
+    bowl = sum(w * (xi - c) ** 2 for w, xi, c in zip(WEIGHT, x, CENTRE))
+    coupling = 0.8 * (x[0] - x[2]) ** 2
+    ripples = sum(0.12 * (1 - math.cos(3 * math.pi * xi + j)) for j, xi in enumerate(x))
+    return round(0.5 + bowl + coupling + ripples, 6)
+
+
+def failed(idx):
+    return idx[0] >= 8 and idx[1] == 9
 
 
 def main():
     if len(sys.argv) != 2:
-        sys.exit(__doc__.strip().splitlines()[-1])
+        sys.exit("usage: synthetic_space.py OUT.json")
     cache = {}
-    for idx in itertools.product(range(10), repeat=4):
+    for idx in itertools.product(range(len(VALUES)), repeat=len(NAMES)):
         values = [VALUES[i] for i in idx]
-        key = ",".join(str(v) for v in values)
         entry = dict(zip(NAMES, values))
-        failed = idx[0] >= 8 and idx[1] >= 9  # 2 x 1 x 10 x 10 = 200 entries
-        entry["time"] = "RuntimeFailedConfig" if failed else time_ms(idx)
-        cache[key] = entry
-    out = {
+        entry["time"] = "RuntimeFailedConfig" if failed(idx) else time_ms(idx)
+        cache[",".join(map(str, values))] = entry
+    doc = {
         "device_name": "synthetic",
         "kernel_name": "synthetic_kernel",
         "problem_size": [1],
@@ -45,7 +48,9 @@ def main():
         "cache": cache,
     }
     with open(sys.argv[1], "w") as f:
-        json.dump(out, f)
+        json.dump(doc, f)
+    fails = sum(isinstance(e["time"], str) for e in cache.values())
+    print(f"{sys.argv[1]}: {len(cache)} configurations, {fails} failing", file=sys.stderr)
 
 
 if __name__ == "__main__":
