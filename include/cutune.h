@@ -260,6 +260,116 @@ typedef struct cutune_device_info {
 int cutune_device_count(int *count);
 int cutune_device_query(int ordinal, cutune_device_info *info);
 
+/* ------------------------------------------------------------------------------------------
+ * Occupancy: how many blocks of a kernel one SM holds at once, what limits that, and what
+ * would lift it. The answers are those of the CUDA runtime's own calculator
+ * (cudaOccupancyMaxActiveBlocksPerMultiprocessor, cuda_occupancy.h) for a kernel with one
+ * block barrier and no partitioned global caching, which is how the runtime describes every
+ * kernel it launches.
+ * ---------------------------------------------------------------------------------------- */
+
+/* What an SM of one architecture offers. cutune_arch_find() fills it from cutune's tables
+ * (sm_50 ... sm_121); cutune_arch_from_device() from a device, its reported limits first. */
+typedef struct cutune_arch {
+    char name[16];                 /* "sm_90" */
+    int cc_major, cc_minor;
+    int sm_count;                  /* 0 when not known (an architecture, not a device) */
+    int warp_size;
+    int max_threads_per_block, max_threads_per_sm, max_blocks_per_sm;
+    int regs_per_sm, regs_per_block, max_regs_per_thread;
+    int reg_alloc_unit;            /* registers are given to warps in units of this many */
+    int sub_partitions;            /* register file partitions of an SM */
+    int smem_per_sm, smem_per_block, smem_per_block_optin, smem_reserved_per_block;
+    int smem_alloc_unit;           /* shared memory is given to blocks in units of this size */
+    /* Shared memory sizes (KiB) an SM can be configured to, ascending; the carve-out
+     * preference picks one. None on architectures with a fixed split (sm_5x, sm_6x). */
+    int carveout_kib[12];
+    int num_carveouts;
+} cutune_arch;
+
+/* Accepts "sm_90", "sm_90a", "compute_90", "90" and "9.0". Unknown: CUTUNE_ENOTFOUND with the
+ * list of known ones. */
+int cutune_arch_find(const char *name, cutune_arch *arch);
+/* NULL-terminated list of the architectures in cutune's tables. */
+const char *const *cutune_arch_names(void);
+/* The table entry of the device's compute capability with the device's own reported limits
+ * and SM count; CUTUNE_ENOTSUP for a compute capability cutune has no table for. */
+int cutune_arch_from_device(const cutune_device_info *info, cutune_arch *arch);
+
+/* What one block of a launch asks of an SM. */
+typedef struct cutune_launch {
+    int threads;               /* threads per block, >= 1 */
+    int regs;                  /* registers per thread, as the compiler reports them */
+    size_t static_smem;        /* bytes of __shared__ variables */
+    size_t dynamic_smem;       /* bytes of dynamic shared memory */
+    /* The kernel's cudaFuncAttributeMaxDynamicSharedMemorySize. 0: raised to dynamic_smem,
+     * which is what cutune does before it launches a configuration. */
+    size_t max_dynamic_smem;
+    /* cudaFuncAttributePreferredSharedMemoryCarveout: -1 no preference, else 0..100 (% of
+     * the largest shared memory size). Ignored on sm_5x and sm_6x. */
+    int carveout;
+} cutune_launch;
+
+enum cutune_limiter {
+    CUTUNE_LIMIT_WARPS = 1,         /* warp slots of the SM (the block size) */
+    CUTUNE_LIMIT_REGISTERS = 2,
+    CUTUNE_LIMIT_SHARED_MEMORY = 4,
+    CUTUNE_LIMIT_BLOCKS = 8         /* the most blocks an SM holds, whatever their size */
+};
+
+typedef struct cutune_occupancy {
+    int blocks_per_sm;              /* 0: the launch cannot run; `reason` says why */
+    int warps_per_sm;               /* active warps */
+    int max_warps_per_sm;
+    double occupancy;               /* warps_per_sm / max_warps_per_sm */
+    unsigned limiters;              /* the CUTUNE_LIMIT_* whose bound equals blocks_per_sm */
+    /* Blocks per SM each resource alone allows; INT_MAX when it sets no bound. */
+    int blocks_by_warps, blocks_by_regs, blocks_by_smem, blocks_by_blocks;
+    int regs_per_block;             /* registers allocated to one block */
+    size_t smem_per_block;          /* shared memory allocated to one block (reserve included) */
+    size_t smem_per_sm;             /* the SM's shared memory size the carve-out comes to */
+    char reason[160];               /* why no block fits, when blocks_per_sm is 0 */
+} cutune_occupancy;
+
+/* The occupancy of a launch. Invalid input (threads < 1, regs < 0, a carve-out outside
+ * -1..100, a NULL) is an error; a launch over a limit (1025 threads, 300 registers, too
+ * much shared memory) is a result of 0 blocks with the reason. */
+int cutune_occupancy_compute(const cutune_arch *arch, const cutune_launch *launch,
+                             cutune_occupancy *occ);
+/* Only the number of blocks per SM: the same answer, for bulk use (pruning, --batch).
+ * Returns it, or a negative status for invalid input. */
+int cutune_occupancy_blocks(const cutune_arch *arch, const cutune_launch *launch);
+/* The same for n launches on one architecture, checked once: blocks[i], or -CUTUNE_EINVAL
+ * for a launch with invalid input. */
+int cutune_occupancy_blocks_many(const cutune_arch *arch, const cutune_launch *launches,
+                                 size_t n, int *blocks);
+
+/* What would lift the occupancy of a launch, each change taken alone. */
+typedef struct cutune_occupancy_advice {
+    int more_blocks;        /* the next number of blocks that would raise occupancy; 0 if none */
+    int regs_for_more;      /* most registers per thread at which more_blocks fit as far as
+                               registers go; -1 when registers are not what stops them */
+    long smem_for_more;     /* most shared memory per block (static + dynamic, bytes) at which
+                               more_blocks fit as far as shared memory goes; -1 likewise */
+    int best_threads;       /* the block size with the highest occupancy at these registers
+                               and shared memory (the largest such, as the runtime's
+                               cudaOccupancyMaxPotentialBlockSize picks it); 0 if none runs */
+    int best_blocks;        /* blocks per SM at best_threads */
+    double best_occupancy;
+    char text[512];         /* all of it in words, with the limiter first */
+} cutune_occupancy_advice;
+
+int cutune_occupancy_advise(const cutune_arch *arch, const cutune_launch *launch,
+                            cutune_occupancy_advice *advice);
+
+/* The block size with the highest occupancy (the largest of equals), like the runtime's
+ * cudaOccupancyMaxPotentialBlockSize: launch->threads is ignored; with `smem_for_threads`
+ * the dynamic shared memory depends on the block size, else it is launch->dynamic_smem.
+ * min_grid (may be NULL) is blocks per SM x sm_count (0 when the SM count is unknown). */
+int cutune_occupancy_best_block(const cutune_arch *arch, const cutune_launch *launch,
+                                size_t (*smem_for_threads)(int threads, void *user), void *user,
+                                int *threads, int *blocks_per_sm, int *min_grid);
+
 #ifdef __cplusplus
 }
 #endif

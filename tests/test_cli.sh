@@ -30,13 +30,13 @@ has err "usage: cutune"
 run 2 frobnicate
 has err "unknown command or option 'frobnicate'"
 run 2 --frobnicate
-run 2 occupancy kernel.cu
+run 2 profiles list
 has err "not implemented yet"
-run 0 occupancy --help
+run 0 profiles --help
 has out "Not implemented yet"
 run 2 tune kernel.cu
 has err "tuning on a GPU is not implemented yet"
-for c in device space tune sim; do
+for c in device space tune sim occupancy; do
     run 0 $c --help
     has out "usage: cutune $c"
 done
@@ -138,6 +138,47 @@ run 1 sim --space "$SRC/data/spaces/pnpoly/RTX_3090.json.gz" --spec "$SPEC" --st
 printf '{"tune_params_keys": ["x"], "tune_params": {"x": [1, 2]}, "cache": {"1": {"time": "InvalidConfig"}, "2": {"time": "CompilationFailedConfig"}}}' >"$TMP/failed.json"
 run 1 sim --space "$TMP/failed.json" --strategy bo
 has err "every configuration of the space failed"
+
+# occupancy: the issue's example, JSON, the batch mode and what it does with bad lines
+run 0 occupancy --arch sm_90 --threads 256 --regs 63 --smem 8192
+has out "blocks per SM    4"
+has out "limited by       registers"
+has out "At 48 registers per thread, 5 blocks fit"
+run 0 occupancy --arch 9.0 --threads 32 --regs 8 --smem 8K --json
+has out '"blocks_per_sm": 25'
+has out '"shared_memory"'
+has out '"smem_for_more": 7936'
+run 0 occupancy --arch sm_90 --threads 1025
+has out "blocks per SM    0"
+has out "no block fits: 1025 threads per block exceed the limit of 1024"
+run 0 occupancy --arch sm_90 --threads 1024 --regs 300 --json
+has out '"reason": "300 registers per thread exceed the limit of 256"'
+run 1 occupancy --arch sm_90 --threads 0
+has err "0 threads per block"
+run 2 occupancy --arch sm_90 --threads -4
+has err "outside 0"
+run 2 occupancy --arch sm_90 --threads 128 --carveout 150
+run 2 occupancy --arch sm_90 --threads 128 --smem lots
+has err "needs an integer"
+run 1 occupancy --arch sm_31 --threads 128
+has err "unknown architecture 'sm_31'; cutune knows sm_50"
+run 2 occupancy --threads 128
+has err "one of --arch or --device"
+run 2 occupancy --arch sm_90
+has err "--threads is required"
+printf 'sm_90 256 63 8192\nsm_80 1024 32 0\n  sm_90   32 8 1024  \nsm_75 1024 64 0\n' >"$TMP/batch"
+"$CLI" occupancy --batch <"$TMP/batch" >"$TMP/out" 2>"$TMP/err" || fail "batch: $(cat "$TMP/err")"
+[ "$(tr '\n' ' ' <"$TMP/out")" = "4 2 32 1 " ] || fail "batch printed $(cat "$TMP/out")"
+printf 'sm_90 256 63 8192\nsm_99 128 32 0\nsm_90 128\nsm_90 -1 32 0\nsm_90 64 32 0 extra\n%0300d\nsm_80 128 32 0\n' 7 >"$TMP/batch"
+"$CLI" occupancy --batch <"$TMP/batch" >"$TMP/out" 2>"$TMP/err"
+[ $? -eq 1 ] || fail "batch with bad lines should exit 1"
+[ "$(tr '\n' ' ' <"$TMP/out")" = "4 error error error error error 16 " ] ||
+    fail "batch with bad lines printed $(cat "$TMP/out")"
+has err "line 2: unknown architecture 'sm_99'"
+has err "line 3: expected 'sm_XY threads regs smem_bytes'"
+has err "line 6: longer than"
+run 0 occupancy --batch </dev/null
+run 2 occupancy --batch --arch sm_90
 
 # device: the binary carries the CUDA runtime and JSON library inside it
 if command -v ldd >/dev/null 2>&1; then
