@@ -25,6 +25,14 @@ for spec in data/spaces/*/spec.json; do
 done
 
 echo
+echo "== occupancy: 256 threads, 63 registers, 8 KiB of shared memory on an H100 (sm_90)"
+$CLI occupancy --arch sm_90 --threads 256 --regs 63 --smem 8192 || exit 1
+if [ $gpu -eq 1 ]; then
+    echo "-- the same launch with the limits of this machine's GPU:"
+    $CLI occupancy --device 0 --threads 256 --regs 63 --smem 8192 || exit 1
+fi
+
+echo
 echo "== a tuning session on a recorded space (Kernel Tuner cache of convolution on an RTX A4000):"
 echo "   Bayesian optimisation, 50 evaluations, each answered by the recorded measurement"
 $CLI tune --sim data/spaces/convolution/A4000.json.gz --strategy bo --budget 50 --seed 1 || exit 1
