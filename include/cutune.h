@@ -165,6 +165,9 @@ const char *cutune_cache_kernel(const cutune_cache *cache);
 const uint32_t *cutune_cache_config(const cutune_cache *cache, size_t i);
 const char *cutune_cache_key(const cutune_cache *cache, size_t i);
 double cutune_cache_time(const cutune_cache *cache, size_t i, const char **failure);
+/* What measuring entry i cost the tuner that recorded it, in ms (Kernel Tuner's compile,
+ * verification, benchmark and framework times); NaN when the file does not say. */
+double cutune_cache_cost(const cutune_cache *cache, size_t i);
 /* Index of a configuration among the entries; CUTUNE_ENOTFOUND when it is not there. */
 int cutune_cache_find(const cutune_cache *cache, const uint32_t *config, size_t *index);
 
@@ -173,11 +176,16 @@ int cutune_cache_find(const cutune_cache *cache, const uint32_t *config, size_t 
  * budget, the time budget or the space runs out. Strategies (cutune_strategy_names()):
  * brute, random, lhs, anneal, genetic, bo. Each is deterministic for a seed.
  * ---------------------------------------------------------------------------------------- */
+struct cutune_arch;
 typedef struct cutune_search_options {
     const char *strategy; /* NULL: "bo" */
     uint64_t budget;      /* evaluations, at least 1 */
     double time_limit_s;  /* wall-clock limit; 0: none */
     uint64_t seed;
+    /* Prune, before compiling, configurations whose block cannot launch on this architecture
+     * (threads = block_size_x * block_size_y * block_size_z, the parameters that exist): the
+     * strategy is told they failed, and they cost no evaluation. NULL: no pruning. */
+    const struct cutune_arch *arch;
 } cutune_search_options;
 
 typedef enum cutune_stop {
@@ -194,13 +202,18 @@ typedef struct cutune_evaluation {
     const char *failure;    /* why it failed, else NULL */
     double best_ms;         /* fastest so far; NaN while none succeeded */
     double suggest_s;       /* seconds the strategy took to choose it */
+    int pruned;             /* 1: not compiled or run, it cannot launch (`failure` says why);
+                               k is then the number of evaluations so far, unchanged */
 } cutune_evaluation;
 
 /* Called after each evaluation; a nonzero return stops the search with that status. */
 typedef int (*cutune_evaluation_fn)(const cutune_evaluation *e, void *user);
 
 typedef struct cutune_search_result {
-    uint64_t evaluations;
+    uint64_t evaluations; /* configurations measured (pruned ones not counted) */
+    uint64_t pruned;      /* configurations pruned before compiling */
+    double pruned_cost_s; /* what evaluating the pruned ones would have cost (in simulation:
+                             what the recording tuner spent on them); NaN when unknown */
     double best_ms;    /* NaN when nothing succeeded */
     size_t best_entry;
     cutune_stop stop;

@@ -19,6 +19,7 @@ struct cutune_cache {
     uint32_t *configs; /* n * np value indices */
     uint64_t *ids;
     double *times;   /* NaN for a failed entry */
+    double *costs;   /* ms the recording tuner spent on an entry; NaN when not recorded */
     char **failures; /* NULL for a measured entry */
     char **keys;
 };
@@ -80,6 +81,7 @@ void cutune_cache_free(cutune_cache *c)
     free(c->failures);
     free(c->keys);
     free(c->times);
+    free(c->costs);
     free(c->ids);
     free(c->configs);
     free(c->device);
@@ -168,6 +170,25 @@ static int by_id(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* What the recording tuner spent on an entry, in ms: Kernel Tuner's compile, verification,
+ * benchmark and framework times; NaN when the entry records none of them. */
+static double entry_cost(json_t *rec)
+{
+    static const char *const parts[] = {"compile_time", "verification_time", "benchmark_time",
+                                        "framework_time"};
+    double total = 0;
+    int found = 0;
+    for (size_t k = 0; k < sizeof parts / sizeof *parts; k++) {
+        json_t *v = json_object_get(rec, parts[k]);
+        double ms = json_is_number(v) ? json_number_value(v) : NAN;
+        if (ms >= 0 && !isinf(ms)) {
+            total += ms;
+            found = 1;
+        }
+    }
+    return found ? total : NAN;
+}
+
 static int load_entries(cutune_cache *c, const char *path, json_t *cache, int check_valid)
 {
     c->n = json_object_size(cache);
@@ -179,12 +200,14 @@ static int load_entries(cutune_cache *c, const char *path, json_t *cache, int ch
     c->configs = malloc(c->n * c->np * sizeof *c->configs);
     c->ids = malloc(c->n * sizeof *c->ids);
     c->times = malloc(c->n * sizeof *c->times);
+    c->costs = malloc(c->n * sizeof *c->costs);
     c->failures = calloc(c->n, sizeof *c->failures);
     c->keys = calloc(c->n, sizeof *c->keys);
     json_t **records = malloc(c->n * sizeof *records);
+    json_t **entries = malloc(c->n * sizeof *entries);
     const char **keys = malloc(c->n * sizeof *keys);
-    int st = configs && order && c->configs && c->ids && c->times && c->failures && c->keys &&
-                     records && keys
+    int st = configs && order && c->configs && c->ids && c->times && c->costs && c->failures &&
+                     c->keys && records && entries && keys
                  ? CUTUNE_OK
                  : ct_fail(CUTUNE_ENOMEM, "%s: out of memory for %zu entries", path, c->n);
     size_t i = 0;
@@ -211,6 +234,7 @@ static int load_entries(cutune_cache *c, const char *path, json_t *cache, int ch
             break;
         }
         records[i] = t;
+        entries[i] = rec;
         keys[i] = key;
         order[i] = (sort_item){.id = cutune_space_config_id(c->space, cfg), .entry = i};
         i++;
@@ -238,12 +262,14 @@ static int load_entries(cutune_cache *c, const char *path, json_t *cache, int ch
             if (!c->failures[i])
                 st = CUTUNE_ENOMEM;
         }
+        c->costs[i] = entry_cost(entries[e]);
         if (!c->keys[i])
             st = CUTUNE_ENOMEM;
     }
     free(configs);
     free(order);
     free(records);
+    free(entries);
     free(keys);
     return st;
 }
@@ -316,6 +342,11 @@ const uint32_t *cutune_cache_config(const cutune_cache *c, size_t i)
 const char *cutune_cache_key(const cutune_cache *c, size_t i)
 {
     return c && i < c->n ? c->keys[i] : NULL;
+}
+
+double cutune_cache_cost(const cutune_cache *c, size_t i)
+{
+    return c && i < c->n ? c->costs[i] : NAN;
 }
 
 double cutune_cache_time(const cutune_cache *c, size_t i, const char **failure)

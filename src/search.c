@@ -3,6 +3,7 @@
  * time or exhaustion. Also the helpers strategies share and the strategy registry. */
 #include "search.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -312,11 +313,47 @@ const char *cutune_strategy_summary(const char *name)
 
 /* ------------------------------------------------------------------------- the search ---- */
 
-int ct_search_run(const ct_domain *d, const cutune_search_options *o, ct_measure_fn measure,
-                  void *self, cutune_evaluation_fn on_evaluation, void *user,
-                  cutune_search_result *result)
+/* The block size parameters of a space (Kernel Tuner's names), CT_NONE where absent. */
+static void block_params(const cutune_space *space, size_t bp[3])
 {
-    if (!d || !o || !measure || !result)
+    static const char *const names[3] = {"block_size_x", "block_size_y", "block_size_z"};
+    for (int k = 0; k < 3; k++)
+        if (cutune_space_find_param(space, names[k], &bp[k]))
+            bp[k] = CT_NONE;
+}
+
+/* Whether configuration i can launch on `arch`; if not, why, in `why`. Only what is known
+ * before compiling: the threads of a block. */
+static int launchable(const ct_domain *d, const size_t bp[3], const cutune_arch *arch, size_t i,
+                      char *why, size_t size)
+{
+    long long threads = 1;
+    for (int k = 0; k < 3; k++) {
+        if (bp[k] == CT_NONE)
+            continue;
+        char buf[32], *end;
+        cutune_space_format_value(d->space, bp[k], ct_domain_config(d, i)[bp[k]], buf,
+                                  sizeof buf);
+        long long v = strtoll(buf, &end, 10);
+        if (*end || v < 1 || v > INT32_MAX) {
+            snprintf(why, size, "pruned: block size %s is not a positive integer", buf);
+            return 0;
+        }
+        threads = threads * v > INT32_MAX ? INT32_MAX : threads * v;
+    }
+    cutune_launch l = {.threads = (int)threads, .carveout = -1};
+    cutune_occupancy occ;
+    int st = cutune_occupancy_compute(arch, &l, &occ);
+    if (!st && occ.blocks_per_sm > 0)
+        return 1;
+    snprintf(why, size, "pruned: %s", st ? cutune_last_error() : occ.reason);
+    return 0;
+}
+
+int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_backend *b,
+                  cutune_evaluation_fn on_evaluation, void *user, cutune_search_result *result)
+{
+    if (!d || !o || !b || !b->measure || !result)
         return ct_fail(CUTUNE_EINVAL, "search: NULL argument");
     const char *name = o->strategy ? o->strategy : "bo";
     const ct_strategy *strat = ct_strategy_find(name);
@@ -326,9 +363,14 @@ int ct_search_run(const ct_domain *d, const cutune_search_options *o, ct_measure
         return ct_fail(CUTUNE_EINVAL, "the evaluation budget is 0: nothing to do");
     if (!(o->time_limit_s >= 0))
         return ct_fail(CUTUNE_EINVAL, "the time limit is negative");
+    if (o->arch && cutune_occupancy_blocks(o->arch, &(cutune_launch){.threads = 1}) < 0)
+        return ct_wrap(CUTUNE_EINVAL, "search");
     memset(result, 0, sizeof *result);
     result->best_ms = NAN;
     result->best_entry = CT_NONE;
+    size_t bp[3];
+    if (o->arch)
+        block_params(d->space, bp);
 
     ct_search s = {.dom = d, .budget = o->budget};
     s.visited = calloc(d->n, 1);
@@ -363,26 +405,35 @@ int ct_search_run(const ct_domain *d, const cutune_search_options *o, ct_measure
             break;
         double t = NAN;
         const char *failure = NULL;
-        if ((st = measure(self, i, &t, &failure)))
-            break;
-        if (!(t >= 0) || isinf(t)) {
-            t = NAN;
-            failure = failure ? failure : "no time";
+        char why[192];
+        int pruned = o->arch && !launchable(d, bp, o->arch, i, why, sizeof why);
+        if (pruned) {
+            failure = why;
+            result->pruned++;
+            result->pruned_cost_s += b->cost_s ? b->cost_s(b->self, i) : NAN;
+        } else {
+            if ((st = b->measure(b->self, i, &t, &failure)))
+                break;
+            if (!(t >= 0) || isinf(t)) {
+                t = NAN;
+                failure = failure ? failure : "no time";
+            }
+            result->evaluations++;
         }
         s.visited[i] = 1;
         s.value[i] = t;
         s.nvisited++;
-        result->evaluations++;
         if (!isnan(t) && !(t >= result->best_ms)) {
             result->best_ms = t;
             result->best_entry = i;
         }
-        strat->observe(state, &s, i, t);
+        strat->observe(state, &s, i, t); /* a pruned one is a failure to the strategy */
         if (on_evaluation) {
             cutune_evaluation e = {.k = result->evaluations, .entry = i,
                                    .config = ct_domain_config(d, i), .time_ms = t,
                                    .failure = isnan(t) ? failure : NULL,
-                                   .best_ms = result->best_ms, .suggest_s = suggest_s};
+                                   .best_ms = result->best_ms, .suggest_s = suggest_s,
+                                   .pruned = pruned};
             st = on_evaluation(&e, user);
         }
     }
@@ -402,6 +453,12 @@ static int measure_cached(void *self, size_t index, double *time_ms, const char 
     return CUTUNE_OK;
 }
 
+/* What Kernel Tuner spent on the entry when it recorded it. */
+static double cost_cached(void *self, size_t index)
+{
+    return cutune_cache_cost(self, index) / 1e3;
+}
+
 int cutune_simulate(const cutune_cache *cache, const cutune_search_options *options,
                     cutune_evaluation_fn on_evaluation, void *user,
                     cutune_search_result *result)
@@ -411,8 +468,9 @@ int cutune_simulate(const cutune_cache *cache, const cutune_search_options *opti
     ct_domain d;
     int st = ct_domain_from_cache(&d, cache);
     if (!st)
-        st = ct_search_run(&d, options, measure_cached, (void *)cache, on_evaluation, user,
-                           result);
+        st = ct_search_run(&d, options,
+                           &(ct_backend){measure_cached, cost_cached, (void *)cache},
+                           on_evaluation, user, result);
     ct_domain_release(&d);
     return st;
 }

@@ -81,12 +81,20 @@ const ct_strategy *ct_strategy_find(const char *name);
 extern const ct_strategy ct_strategy_brute, ct_strategy_random, ct_strategy_lhs,
     ct_strategy_anneal, ct_strategy_genetic, ct_strategy_bo;
 
-/* Runs a search over a domain: `measure` gives the time of configuration i (NaN + failure
- * text when it failed). */
-typedef int (*ct_measure_fn)(void *self, size_t index, double *time_ms, const char **failure);
-int ct_search_run(const ct_domain *d, const cutune_search_options *o, ct_measure_fn measure,
-                  void *self, cutune_evaluation_fn on_evaluation, void *user,
-                  cutune_search_result *result);
+/* What a search measures with: `measure` gives the time of configuration i (NaN + failure
+ * text when it failed); `cost_s`, optional, what evaluating it would cost in seconds (for
+ * the report of what pruning saved). */
+typedef struct ct_backend {
+    int (*measure)(void *self, size_t index, double *time_ms, const char **failure);
+    double (*cost_s)(void *self, size_t index);
+    void *self;
+} ct_backend;
+
+/* Runs a search over a domain. With options->arch, a configuration whose block cannot run on
+ * that architecture (block_size_x * block_size_y * block_size_z threads over its limit) is
+ * pruned instead of measured: the strategy sees it fail, and it costs no evaluation. */
+int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_backend *b,
+                  cutune_evaluation_fn on_evaluation, void *user, cutune_search_result *result);
 
 double ct_now(void);
 

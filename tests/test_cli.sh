@@ -180,6 +180,14 @@ has err "line 6: longer than"
 run 0 occupancy --batch </dev/null
 run 2 occupancy --batch --arch sm_90
 
+# pruning in a session: nothing in the shipped spaces exceeds a block's limit
+run 0 tune --sim "$SRC/data/spaces/pnpoly/RTX_3090.json.gz" --arch sm_90 --budget 10
+has out "pruned before compiling (cannot launch on sm_90): 0 configurations"
+run 0 tune --sim "$SRC/data/spaces/pnpoly/RTX_3090.json.gz" --arch sm_90 --budget 10 --json
+has out '"pruned": 0'
+run 1 tune --sim "$SRC/data/spaces/pnpoly/RTX_3090.json.gz" --arch sm_42 --budget 10
+has err "unknown architecture 'sm_42'"
+
 # device: the binary carries the CUDA runtime and JSON library inside it
 if command -v ldd >/dev/null 2>&1; then
     ldd "$CLI" | grep -E 'libcudart|libjansson' && fail "cutune links libcudart or libjansson dynamically"

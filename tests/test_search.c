@@ -1,7 +1,7 @@
 /* test_search.c — search strategies and scoring: the score against a hand-computed small
  * space, determinism per seed, the stop rules (budget, time, exhaustion, a callback), and
  * Bayesian optimisation beating random search on a smooth function and steering clear of a
- * region that fails. */
+ * region that fails; and pruning of configurations whose blocks cannot launch. */
 #include "cutune.h"
 #include "search.h"
 
@@ -221,7 +221,7 @@ static void test_bo_beats_random(void)
                 objective obj = {.d = &d, .failing_region = failing};
                 cutune_search_options o = {.strategy = names[s], .budget = 60, .seed = seed};
                 cutune_search_result r;
-                CHECK_INT(ct_search_run(&d, &o, measure, &obj, NULL, NULL, &r), CUTUNE_OK);
+                CHECK_INT(ct_search_run(&d, &o, &(ct_backend){measure, NULL, &obj}, NULL, NULL, &r), CUTUNE_OK);
                 CHECK_INT(r.evaluations, 60);
                 best[s] = r.best_ms;
                 regret[s] += r.best_ms - optimum;
@@ -247,6 +247,90 @@ static void test_bo_beats_random(void)
     cutune_space_free(space);
 }
 
+/* ---------------------------------------------------------------------------- pruning ---- */
+
+/* Blocks of block_size_x * block_size_y threads; those over 1024 were recorded (as a tuner
+ * without limits would) with a time too good to be true, 0.01 ms, and cost 1000 + 2 ms each.
+ * The rest take 1 + x*y/1024 ms and cost 100 ms. */
+static void write_block_cache(const char *path)
+{
+    static const int xs[] = {128, 256, 512, 1024, 2048}, ys[] = {1, 2, 4};
+    FILE *f = fopen(path, "w");
+    fprintf(f, "{\"device_name\": \"test\", \"kernel_name\": \"k\", \"tune_params_keys\": "
+               "[\"block_size_x\", \"block_size_y\"], \"tune_params\": {\"block_size_x\": "
+               "[128, 256, 512, 1024, 2048], \"block_size_y\": [1, 2, 4]}, \"cache\": {");
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 3; j++) {
+            int over = xs[i] * ys[j] > 1024;
+            fprintf(f, "%s\"%d,%d\": {\"block_size_x\": %d, \"block_size_y\": %d, \"time\": %g, "
+                       "\"compile_time\": %d, \"benchmark_time\": 2}",
+                    i || j ? ", " : "", xs[i], ys[j], xs[i], ys[j],
+                    over ? 0.01 : 1 + xs[i] * ys[j] / 1024.0, over ? 1000 : 98);
+        }
+    fprintf(f, "}}\n");
+    fclose(f);
+}
+
+typedef struct prune_log {
+    int pruned, measured, bad;
+} prune_log;
+
+static int note_pruned(const cutune_evaluation *e, void *user)
+{
+    prune_log *log = user;
+    if (e->pruned) {
+        log->pruned++;
+        log->bad += !e->failure || strncmp(e->failure, "pruned: ", 8) != 0 ||
+                    !strstr(e->failure, "threads per block exceed the limit of 1024");
+    } else
+        log->measured++;
+    return 0;
+}
+
+static void test_pruning(void)
+{
+    write_block_cache(tmp("blocks.json"));
+    cutune_cache *c;
+    CHECK_INT(cutune_cache_load(&c, tmp("blocks.json"), NULL), CUTUNE_OK);
+    cutune_arch arch;
+    CHECK_INT(cutune_arch_find("sm_90", &arch), CUTUNE_OK);
+    /* 2048x1, 2048x2, 2048x4, 1024x2, 1024x4, 512x4 cannot launch: 6 of 15 */
+    static const char *const strategies[] = {"brute", "random", "lhs", "anneal", "genetic", "bo"};
+    for (int s = 0; s < 6; s++) {
+        cutune_search_options o = {.strategy = strategies[s], .budget = 100, .seed = 3,
+                                   .arch = &arch};
+        cutune_search_result r;
+        prune_log log = {0};
+        CHECK_INT(cutune_simulate(c, &o, note_pruned, &log, &r), CUTUNE_OK);
+        CHECK_INT(r.stop, CUTUNE_STOP_EXHAUSTED);
+        CHECK_INT(r.pruned, 6);
+        CHECK_INT(r.evaluations, 9); /* pruned ones cost no evaluation */
+        CHECK_INT(log.pruned, 6);
+        CHECK_INT(log.measured, 9);
+        CHECK_INT(log.bad, 0);
+        CHECK(near(r.pruned_cost_s, 6 * 1.002));
+        CHECK(near(r.best_ms, 1 + 128 / 1024.0)); /* never the 0.01 ms that cannot launch */
+        /* a budget spends only on what launches */
+        o.budget = 5;
+        CHECK_INT(cutune_simulate(c, &o, NULL, NULL, &r), CUTUNE_OK);
+        CHECK_INT(r.evaluations, 5);
+        CHECK(r.stop == CUTUNE_STOP_BUDGET);
+    }
+    /* without an architecture every entry is measured, the impossible one wins */
+    cutune_search_options o = {.strategy = "brute", .budget = 100};
+    cutune_search_result r;
+    CHECK_INT(cutune_simulate(c, &o, NULL, NULL, &r), CUTUNE_OK);
+    CHECK_INT(r.pruned, 0);
+    CHECK_INT(r.evaluations, 15);
+    CHECK(near(r.best_ms, 0.01));
+    /* an architecture that makes no sense is refused, not used */
+    arch.warp_size = 0;
+    o.arch = &arch;
+    CHECK_INT(cutune_simulate(c, &o, NULL, NULL, &r), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "power of two");
+    cutune_cache_free(c);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -256,6 +340,7 @@ int main(void)
     test_score_by_hand();
     test_sessions();
     test_bo_beats_random();
+    test_pruning();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -10,14 +10,18 @@
 
 static const char tune_help[] =
     "usage: cutune tune --sim CACHE [--spec T1.json] [--strategy NAME] [--budget N]\n"
-    "                   [--seed S] [--time-limit SECONDS] [--json]\n\n"
+    "                   [--seed S] [--time-limit SECONDS] [--arch SM] [--json]\n\n"
     "Tunes a kernel over its search space. With --sim the measurements come from a recorded\n"
     "space (a Kernel Tuner cache file) instead of a GPU. Prints each new best configuration\n"
     "as it is found, then the result.\n\n"
     "  --strategy NAME    bo (default), random, lhs, anneal, genetic, brute\n"
     "  --budget N         evaluations (default 100)\n"
     "  --time-limit S     stop after S seconds\n"
-    "  --seed S           seed (default 1)\n\n"
+    "  --seed S           seed (default 1)\n"
+    "  --arch SM          prune, before compiling, configurations whose block cannot launch\n"
+    "                     on this architecture (block_size_x*y*z threads over its limit);\n"
+    "                     they cost no evaluation, and the report counts them with the\n"
+    "                     time the recording tuner spent on them\n\n"
     "Tuning on a GPU (KERNEL.cu --spec SPEC) is not implemented yet: planned in issue #6.\n";
 
 typedef struct tune_ctx {
@@ -25,20 +29,21 @@ typedef struct tune_ctx {
     int json;
     json_t *history;
     double best;
-    uint64_t failed;
+    uint64_t failed; /* measured and failed (pruned ones apart) */
 } tune_ctx;
 
 static int report(const cutune_evaluation *e, void *user)
 {
     tune_ctx *t = user;
     const char *key = cutune_cache_key(t->cache, e->entry);
-    t->failed += e->failure != NULL;
+    t->failed += e->failure != NULL && !e->pruned;
     if (t->json)
         return json_array_append_new(
-                   t->history, e->failure ? json_pack("{s:I, s:s, s:s}", "k", (json_int_t)e->k,
-                                                      "config", key, "failure", e->failure)
-                                          : json_pack("{s:I, s:s, s:f}", "k", (json_int_t)e->k,
-                                                      "config", key, "time_ms", e->time_ms))
+                   t->history,
+                   e->failure ? json_pack("{s:I, s:s, s:s, s:b}", "k", (json_int_t)e->k, "config",
+                                          key, "failure", e->failure, "pruned", e->pruned)
+                              : json_pack("{s:I, s:s, s:f}", "k", (json_int_t)e->k, "config",
+                                          key, "time_ms", e->time_ms))
                    ? CUTUNE_ENOMEM
                    : 0;
     if (!isnan(e->best_ms) && !(e->best_ms >= t->best)) {
@@ -55,8 +60,8 @@ int cmd_tune(int argc, char **argv)
         {"strategy", required_argument, 0, 's'}, {"budget", required_argument, 0, 'b'},
         {"seed", required_argument, 0, 'e'},     {"time-limit", required_argument, 0, 'L'},
         {"json", no_argument, 0, 'j'},           {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    const char *sim = NULL, *spec = NULL, *strategy = "bo";
+        {"arch", required_argument, 0, 'a'},     {0, 0, 0, 0}};
+    const char *sim = NULL, *spec = NULL, *strategy = "bo", *arch_name = NULL;
     unsigned long long budget = 100, seed = 1;
     double time_limit = 0;
     int json = 0, c;
@@ -71,6 +76,7 @@ int cmd_tune(int argc, char **argv)
         case 'S': sim = optarg; break;
         case 'p': spec = optarg; break;
         case 's': strategy = optarg; break;
+        case 'a': arch_name = optarg; break;
         case 'j': json = 1; break;
         case 'b':
             if (cli_parse_u64("tune", "--budget", optarg, &budget))
@@ -103,6 +109,9 @@ int cmd_tune(int argc, char **argv)
     if (!cutune_strategy_summary(strategy))
         return cli_usage_error("tune", "unknown strategy '%s'", strategy);
 
+    cutune_arch arch;
+    if (arch_name && cutune_arch_find(arch_name, &arch))
+        return cli_fail("tune", CUTUNE_ENOTFOUND);
     cutune_cache *cache;
     int st = cutune_cache_load(&cache, sim, spec);
     if (st)
@@ -117,7 +126,7 @@ int cmd_tune(int argc, char **argv)
                cutune_cache_kernel(cache), cutune_cache_device(cache), cutune_cache_size(cache),
                strategy, budget, seed);
     cutune_search_options o = {.strategy = strategy, .budget = budget, .seed = seed,
-                               .time_limit_s = time_limit};
+                               .time_limit_s = time_limit, .arch = arch_name ? &arch : NULL};
     cutune_search_result r;
     st = cutune_simulate(cache, &o, report, &t, &r);
     static const char *const stops[] = {"budget spent", "time limit", "space exhausted"};
@@ -131,9 +140,11 @@ int cmd_tune(int argc, char **argv)
         rc = cli_fail("tune", st);
     } else if (json) {
         rc = cli_print_json(json_pack(
-            "{s:s, s:s, s:s, s:I, s:I, s:s*, s:o, s:o, s:s, s:f, s:o}", "space", sim, "strategy",
-            strategy, "device", cutune_cache_device(cache), "evaluations",
-            (json_int_t)r.evaluations, "failed", (json_int_t)t.failed, "best_config",
+            "{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:s*, s:o, s:o, s:s, s:f, s:o}", "space", sim,
+            "strategy", strategy, "device", cutune_cache_device(cache), "evaluations",
+            (json_int_t)r.evaluations, "failed", (json_int_t)t.failed, "pruned",
+            (json_int_t)r.pruned, "pruned_cost_s",
+            isnan(r.pruned_cost_s) ? json_null() : json_real(r.pruned_cost_s), "best_config",
             isnan(r.best_ms) ? NULL : cutune_cache_key(cache, r.best_entry), "best_ms",
             isnan(r.best_ms) ? json_null() : json_real(r.best_ms), "recorded_optimum_ms",
             isinf(optimum) ? json_null() : json_real(optimum), "stop", stops[r.stop],
@@ -148,6 +159,13 @@ int cmd_tune(int argc, char **argv)
                r.seconds);
         printf("the fastest recorded configuration takes %.4f ms: the best found is %.1f%% "
                "slower\n", optimum, 100 * (r.best_ms / optimum - 1));
+    }
+    if (!st && !json && arch_name) {
+        printf("pruned before compiling (cannot launch on %s): %llu configuration%s", arch.name,
+               (unsigned long long)r.pruned, r.pruned == 1 ? "" : "s");
+        if (r.pruned && !isnan(r.pruned_cost_s))
+            printf(", on which the recording tuner spent %.1f s", r.pruned_cost_s);
+        printf("\n");
     }
     json_decref(t.history);
     cutune_cache_free(cache);
