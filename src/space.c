@@ -87,6 +87,42 @@ static int rebuild_check_order(cutune_space *s)
     return CUTUNE_OK;
 }
 
+/* Orders scalar values by type, then value (NaN after numbers), so that equal ones meet. */
+static int by_type_value(const void *pa, const void *pb)
+{
+    const expr_value *a = *(const expr_value *const *)pa, *b = *(const expr_value *const *)pb;
+    if (a->type != b->type)
+        return a->type < b->type ? -1 : 1;
+    if (a->type == EV_INT)
+        return (a->u.i > b->u.i) - (a->u.i < b->u.i);
+    if (a->type == EV_FLOAT) {
+        if (isnan(a->u.f) || isnan(b->u.f))
+            return isnan(a->u.f) - isnan(b->u.f);
+        return (a->u.f > b->u.f) - (a->u.f < b->u.f);
+    }
+    if (a->type == EV_STR)
+        return strcmp(a->u.s, b->u.s);
+    return 0;
+}
+
+/* A value listed twice (same type and equal), found by sorting: a million values take
+ * milliseconds, not the hours a comparison of every pair would. */
+static int find_duplicate(const expr_value *vals, size_t n, const expr_value **twice)
+{
+    *twice = NULL;
+    const expr_value **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!sorted)
+        return CUTUNE_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = &vals[i];
+    qsort(sorted, n, sizeof *sorted, by_type_value);
+    for (size_t i = 1; i < n && !*twice; i++)
+        if (sorted[i]->type == sorted[i - 1]->type && expr_equal(*sorted[i], *sorted[i - 1]))
+            *twice = sorted[i];
+    free(sorted);
+    return CUTUNE_OK;
+}
+
 static int add_param(cutune_space *s, const char *name, cutune_value_type type,
                      expr_value *vals, size_t n)
 {
@@ -103,14 +139,15 @@ static int add_param(cutune_space *s, const char *name, cutune_value_type type,
     for (size_t i = 0; i < s->np; i++)
         if (strcmp(s->params[i].name, name) == 0)
             return ct_fail(CUTUNE_EINVAL, "parameter '%s' is defined twice", name);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < i; j++)
-            if (expr_equal(vals[i], vals[j]) && vals[i].type == vals[j].type) {
-                char buf[64];
-                expr_format(vals[i], buf, sizeof buf);
-                return ct_fail(CUTUNE_EINVAL, "parameter '%s' lists the value %s twice", name,
-                               buf);
-            }
+    const expr_value *twice = NULL;
+    int st = find_duplicate(vals, n, &twice);
+    if (st)
+        return ct_fail(st, "out of memory checking the values of parameter '%s'", name);
+    if (twice) {
+        char buf[64];
+        expr_format(*twice, buf, sizeof buf);
+        return ct_fail(CUTUNE_EINVAL, "parameter '%s' lists the value %s twice", name, buf);
+    }
     uint64_t raw = cutune_space_raw_size(s);
     if (s->np && raw > UINT64_MAX / n)
         return ct_fail(CUTUNE_ETOOBIG,

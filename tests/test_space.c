@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
+#include <time.h>
 #include <zlib.h>
 
 #define DATA CUTUNE_SOURCE_DIR "/data/spaces/"
@@ -343,8 +344,35 @@ static void test_runtime_errors_invalidate(void)
     cutune_space_free(s);
 }
 
+/* A parameter with a million values: the duplicate check sorts (the fuzzer found a list of
+ * 969,631 values that took minutes when every pair was compared). */
+static void test_long_value_list(void)
+{
+    enum { N = 1000000 };
+    int64_t *v = malloc(N * sizeof *v);
+    for (int i = 0; i < N; i++)
+        v[i] = 32 * (int64_t)(N - i);
+    cutune_space *s;
+    CHECK_INT(cutune_space_new(&s), CUTUNE_OK);
+    clock_t t0 = clock();
+    CHECK_INT(cutune_space_add_int(s, "block_size_x", v, N), CUTUNE_OK);
+    v[N - 1] = v[N / 2];
+    CHECK_INT(cutune_space_add_int(s, "again", v, N), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "lists the value 16000000 twice");
+    double seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    CHECK(seconds < 5);
+    static const double f[] = {0.5, -1.0, 2.0, -0.0, 0.0};
+    CHECK_INT(cutune_space_add_float(s, "f", f, 5), CUTUNE_EINVAL); /* -0.0 == 0.0 */
+    static const char *const names[] = {"a", "b", "c", "b"};
+    CHECK_INT(cutune_space_add_string(s, "str", names, 4), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "lists the value");
+    cutune_space_free(s);
+    free(v);
+}
+
 int main(void)
 {
+    test_long_value_list();
     test_recorded(DATA "convolution/spec.json", DATA "convolution/A100.json.gz", 4362);
     test_recorded(DATA "pnpoly/spec.json", DATA "pnpoly/RTX_3090.json.gz", 4092);
     test_convolution_details();
