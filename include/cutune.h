@@ -35,7 +35,8 @@ extern "C" {
     X(CUTUNE_ENODEVICE, 12, "no CUDA device")                                     \
     X(CUTUNE_ECUDA, 13, "CUDA error")                                             \
     X(CUTUNE_ENOTSUP, 14, "not supported")                                        \
-    X(CUTUNE_ECANCELED, 15, "stopped by the caller")
+    X(CUTUNE_ECANCELED, 15, "stopped by the caller")                             \
+    X(CUTUNE_ECOMPILE, 16, "kernel compilation failed")
 
 enum cutune_status {
 #define CUTUNE_STATUS_ENUM_(name, code, text) name = code,
@@ -382,6 +383,49 @@ int cutune_occupancy_advise(const cutune_arch *arch, const cutune_launch *launch
 int cutune_occupancy_best_block(const cutune_arch *arch, const cutune_launch *launch,
                                 size_t (*smem_for_threads)(int threads, void *user), void *user,
                                 int *threads, int *blocks_per_sm, int *min_grid);
+
+/* ------------------------------------------------------------------------------------------
+ * Compilation: one configuration of a kernel to a cubin with NVRTC (loaded when first needed:
+ * without the CUDA toolkit this fails with CUTUNE_ENOTSUP and says so). No GPU is needed.
+ * Binaries are kept on disk, keyed by NVRTC's version, the architecture, the kernel, the
+ * source and every define and option: asking again compiles nothing.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_binary cutune_binary;
+
+typedef struct cutune_compile_request {
+    const char *source;                /* CUDA C++ source */
+    size_t source_len;                 /* 0: strlen(source) */
+    const char *source_name;           /* for messages ("conv.cu"); NULL: "kernel.cu" */
+    const char *kernel;                /* the __global__ function: "conv", "conv<float>" */
+    const char *arch;                  /* "sm_90" */
+    const char *const *defines;        /* "NAME=VALUE", passed as -D */
+    size_t num_defines;
+    const char *const *options;        /* further NVRTC options ("-std=c++17") */
+    size_t num_options;
+    const char *cache_dir;             /* NULL: $XDG_CACHE_HOME/cutune/kernels (or
+                                          ~/.cache/...); "": no disk cache */
+} cutune_compile_request;
+
+typedef struct cutune_binary_info {
+    int regs;                 /* registers per thread (ptxas's report) */
+    int barriers;
+    size_t static_smem;       /* bytes of __shared__ variables */
+    size_t stack_bytes;       /* stack frame per thread */
+    size_t spill_bytes;       /* register spill stores per thread */
+    int from_cache;           /* 1: read from the disk cache, nothing compiled */
+    double compile_s;         /* NVRTC's time (0 from the cache) */
+    const char *lowered_name; /* the kernel's symbol in the cubin */
+    const char *log;          /* NVRTC's and ptxas's messages */
+    const char *cache_path;   /* NULL without a disk cache */
+} cutune_binary_info;
+
+/* A compile error is CUTUNE_ECOMPILE with the first lines of the log in the message. */
+int cutune_compile(const cutune_compile_request *request, cutune_binary **out);
+const void *cutune_binary_code(const cutune_binary *binary, size_t *size);
+/* Strings in `info` live as long as the binary. */
+int cutune_binary_get_info(const cutune_binary *binary, cutune_binary_info *info);
+void cutune_binary_free(cutune_binary *binary);
+int cutune_nvrtc_version(int *major, int *minor);
 
 #ifdef __cplusplus
 }

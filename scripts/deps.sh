@@ -11,6 +11,7 @@ make:make
 clang:clang
 /usr/include/jansson.h:libjansson-dev
 /usr/include/zlib.h:zlib1g-dev
+/usr/include/xxhash.h:libxxhash-dev
 /usr/include/lapacke.h:liblapacke-dev
 /usr/include/x86_64-linux-gnu/cblas.h:libopenblas-dev
 gnuplot:gnuplot-nox

@@ -36,7 +36,7 @@ run 0 profiles --help
 has out "Not implemented yet"
 run 2 tune kernel.cu
 has err "tuning on a GPU is not implemented yet"
-for c in device space tune sim occupancy; do
+for c in device space tune sim occupancy compile; do
     run 0 $c --help
     has out "usage: cutune $c"
 done
@@ -187,6 +187,35 @@ run 0 tune --sim "$SRC/data/spaces/pnpoly/RTX_3090.json.gz" --arch sm_90 --budge
 has out '"pruned": 0'
 run 1 tune --sim "$SRC/data/spaces/pnpoly/RTX_3090.json.gz" --arch sm_42 --budget 10
 has err "unknown architecture 'sm_42'"
+
+# compile: NVRTC without a GPU, through a cache folder of the test's own
+CONV="$SRC/kernels/convolution.cu"
+if "$CLI" compile "$CONV" --spec "$SPEC" --config 16,16,1,1,0,1,1,1,15,15 --arch sm_90 \
+        --cache-dir "$TMP/kc" >"$TMP/out" 2>"$TMP/err"; then
+    has out "configuration 16,16,1,1,0,1,1,1,15,15: compiled"
+    has out "3720 bytes static"
+    has out "occupancy        "
+    run 0 compile "$CONV" --spec "$SPEC" --config 16,16,1,1,0,1,1,1,15,15 --arch sm_90 \
+        --cache-dir "$TMP/kc" --json --output "$TMP/k.cubin"
+    has out '"from_cache": true'
+    [ -s "$TMP/k.cubin" ] || fail "compile --output wrote no cubin"
+    run 1 compile "$CONV" --spec "$SPEC" --config 16,16,1,1,0,1,1,1,15 --arch sm_90
+    has err "cutune compile: "
+    run 1 compile "$CONV" --spec "$SPEC" --config 256,8,1,1,0,0,1,1,15,15 --arch sm_90
+    has err "violates the constraints"
+    run 1 compile "$CONV" --spec "$SPEC" --config 16,16,1,1,0,1,1,1,15,15 --arch sm_31
+    has err "unknown architecture 'sm_31'"
+    run 1 compile "$CONV" --spec "$SPEC" --config 16,16,1,1,0,1,1,1,15,15 --arch sm_90 \
+        --kernel not_there --cache-dir ""
+    has err "no __global__ function 'not_there'"
+    run 1 compile "$TMP/missing.cu" --spec "$SPEC" --config 16,16,1,1,0,1,1,1,15,15 --arch sm_90
+    has err "cannot read"
+    run 2 compile "$CONV" --spec "$SPEC"
+    has err "--spec, --config and --arch are required"
+else
+    grep -q "NVRTC\|without the CUDA toolkit" "$TMP/err" || fail "compile: $(cat "$TMP/err")"
+    echo "no NVRTC here: $(cat "$TMP/err")"
+fi
 
 # device: the binary carries the CUDA runtime and JSON library inside it
 if command -v ldd >/dev/null 2>&1; then

@@ -28,5 +28,6 @@ int cmd_device(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_occupancy(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
 
 #endif

@@ -21,6 +21,8 @@ static const command commands[] = {
      NULL},
     {"occupancy", "occupancy of a launch configuration, what limits it and what would lift it",
      cmd_occupancy, NULL},
+    {"compile", "compile one configuration of a kernel with NVRTC (no GPU needed)", cmd_compile,
+     NULL},
     {"tune", "tune a kernel over its search space (on a recorded space with --sim)", cmd_tune,
      NULL},
     {"sim", "score search strategies on recorded search spaces, without a GPU", cmd_sim, NULL},

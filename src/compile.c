@@ -1,0 +1,344 @@
+/* compile.c — one kernel configuration compiled to a cubin with NVRTC, and a disk cache of
+ * the results. NVRTC is loaded with dlopen, so cutune starts on a machine without the CUDA
+ * toolkit and says what is missing only when asked to compile. The register count, static
+ * shared memory and spills come from ptxas's verbose report, so they are known without a
+ * GPU (which is what lets a session prune a configuration before launching it). */
+#include "compile_impl.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cutune_binary_free(cutune_binary *b)
+{
+    if (!b)
+        return;
+    free(b->cubin);
+    free(b->lowered_name);
+    free(b->log);
+    free(b->cache_path);
+    free(b);
+}
+
+const void *cutune_binary_code(const cutune_binary *b, size_t *size)
+{
+    if (size)
+        *size = b ? b->size : 0;
+    return b ? b->cubin : NULL;
+}
+
+int cutune_binary_get_info(const cutune_binary *b, cutune_binary_info *info)
+{
+    if (!b || !info)
+        return ct_fail(CUTUNE_EINVAL, "cutune_binary_get_info: NULL argument");
+    *info = b->info;
+    info->lowered_name = b->lowered_name;
+    info->log = b->log ? b->log : "";
+    info->cache_path = b->cache_path;
+    return CUTUNE_OK;
+}
+
+#ifdef CUTUNE_HAVE_CUDA
+#include <dlfcn.h>
+#include <nvrtc.h>
+#include <pthread.h>
+#include <time.h>
+
+/* ---------------------------------------------------------------- NVRTC, loaded late ---- */
+
+static struct {
+    void *lib;
+    char error[256];
+    int major, minor;
+#define NVRTC_FUNCTIONS(X)                                                                  \
+    X(nvrtcResult, nvrtcVersion, (int *, int *))                                           \
+    X(const char *, nvrtcGetErrorString, (nvrtcResult))                                    \
+    X(nvrtcResult, nvrtcCreateProgram,                                                     \
+      (nvrtcProgram *, const char *, const char *, int, const char *const *,               \
+       const char *const *))                                                               \
+    X(nvrtcResult, nvrtcDestroyProgram, (nvrtcProgram *))                                  \
+    X(nvrtcResult, nvrtcCompileProgram, (nvrtcProgram, int, const char *const *))          \
+    X(nvrtcResult, nvrtcGetProgramLogSize, (nvrtcProgram, size_t *))                       \
+    X(nvrtcResult, nvrtcGetProgramLog, (nvrtcProgram, char *))                             \
+    X(nvrtcResult, nvrtcGetCUBINSize, (nvrtcProgram, size_t *))                            \
+    X(nvrtcResult, nvrtcGetCUBIN, (nvrtcProgram, char *))                                  \
+    X(nvrtcResult, nvrtcAddNameExpression, (nvrtcProgram, const char *))                   \
+    X(nvrtcResult, nvrtcGetLoweredName, (nvrtcProgram, const char *, const char **))
+#define NVRTC_POINTER(ret, name, args) ret(*name) args;
+    NVRTC_FUNCTIONS(NVRTC_POINTER)
+#undef NVRTC_POINTER
+} nv;
+
+static void load_nvrtc(void)
+{
+    /* the toolkit's own first, then whatever the loader finds */
+    static const char *const names[] = {CUTUNE_NVRTC_SONAME,
+                                        "/usr/local/cuda/lib64/" CUTUNE_NVRTC_SONAME,
+                                        "libnvrtc.so", "/usr/local/cuda/lib64/libnvrtc.so"};
+    for (size_t i = 0; i < sizeof names / sizeof *names && !nv.lib; i++)
+        nv.lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!nv.lib) {
+        snprintf(nv.error, sizeof nv.error, "NVRTC is not installed (no %s: %s)", names[0],
+                 dlerror());
+        return;
+    }
+#define NVRTC_LOOKUP(ret, name, args)                                                       \
+    if (!(*(void **)&nv.name = dlsym(nv.lib, #name))) {                                     \
+        snprintf(nv.error, sizeof nv.error, "NVRTC lacks %s", #name);                       \
+        return;                                                                             \
+    }
+    NVRTC_FUNCTIONS(NVRTC_LOOKUP)
+#undef NVRTC_LOOKUP
+    if (nv.nvrtcVersion(&nv.major, &nv.minor) != NVRTC_SUCCESS)
+        snprintf(nv.error, sizeof nv.error, "nvrtcVersion failed");
+}
+
+static int nvrtc_ready(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, load_nvrtc);
+    return nv.error[0] ? ct_fail(CUTUNE_ENOTSUP, "%s", nv.error) : CUTUNE_OK;
+}
+
+int cutune_nvrtc_version(int *major, int *minor)
+{
+    int st = nvrtc_ready();
+    if (major)
+        *major = st ? 0 : nv.major;
+    if (minor)
+        *minor = st ? 0 : nv.minor;
+    return st;
+}
+
+/* ------------------------------------------------------------------- ptxas's report ---- */
+
+/* Reads "Used R registers, used B barriers, S bytes smem" and the stack frame and spills of
+ * the entry function `lowered` from ptxas's verbose log. */
+static void read_report(const char *log, const char *lowered, cutune_binary_info *info)
+{
+    char head[320];
+    snprintf(head, sizeof head, "Compiling entry function '%s'", lowered);
+    const char *p = strstr(log, head);
+    if (!p)
+        return;
+    const char *next = strstr(p + 1, "Compiling entry function");
+    for (const char *line = p; line && (!next || line < next); line = strchr(line + 1, '\n')) {
+        const char *u = strstr(line, "Used ");
+        const char *eol = strchr(line + 1, '\n');
+        if (u && (!eol || u < eol)) {
+            info->regs = atoi(u + 5);
+            const char *b = strstr(u, "used ");
+            if (b && (!eol || b < eol))
+                info->barriers = atoi(b + 5);
+            const char *s = strstr(u, " bytes smem");
+            if (s && (!eol || s < eol)) {
+                while (s > u && s[-1] >= '0' && s[-1] <= '9')
+                    s--;
+                info->static_smem = (size_t)strtoull(s, NULL, 10);
+            }
+        }
+        const char *f = strstr(line, "bytes stack frame");
+        if (f && (!eol || f < eol)) {
+            const char *q = f;
+            while (q > line && (q[-1] == ' ' || (q[-1] >= '0' && q[-1] <= '9')))
+                q--;
+            info->stack_bytes = (size_t)strtoull(q, NULL, 10);
+            const char *sp = strstr(f, "bytes spill stores, ");
+            if (sp && (!eol || sp < eol)) {
+                const char *r = sp;
+                while (r > f && (r[-1] == ' ' || (r[-1] >= '0' && r[-1] <= '9')))
+                    r--;
+                info->spill_bytes = (size_t)strtoull(r, NULL, 10);
+            }
+        }
+    }
+}
+
+/* ----------------------------------------------------------------------- compiling ---- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int check_request(const cutune_compile_request *r)
+{
+    if (!r || !r->source || !r->kernel || !r->arch)
+        return ct_fail(CUTUNE_EINVAL, "compile: source, kernel and arch are required");
+    if ((r->num_defines && !r->defines) || (r->num_options && !r->options))
+        return ct_fail(CUTUNE_EINVAL, "compile: NULL defines or options");
+    cutune_arch a;
+    if (strncmp(r->arch, "sm_", 3) != 0 || cutune_arch_find(r->arch, &a))
+        return ct_fail(CUTUNE_EINVAL, "compile: '%.40s' is not an architecture cutune knows "
+                       "(sm_50 ... sm_121)", r->arch);
+    for (size_t i = 0; i < r->num_defines; i++)
+        if (!r->defines[i] || !r->defines[i][0] || r->defines[i][0] == '=')
+            return ct_fail(CUTUNE_EINVAL, "compile: define %zu is empty", i);
+    if (!r->kernel[0])
+        return ct_fail(CUTUNE_EINVAL, "compile: the kernel name is empty");
+    return CUTUNE_OK;
+}
+
+/* The first lines of a compile log, for a message. */
+static void log_head(const char *log, char *buf, size_t size)
+{
+    size_t n = 0;
+    int lines = 0;
+    while (log[n] && n + 1 < size && lines < 4)
+        lines += log[n++] == '\n';
+    snprintf(buf, size, "%.*s", (int)n, log);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+}
+
+/* A formatted string in new memory, or NULL. */
+static char *format(const char *fmt, ...) CT_PRINTF(1, 2);
+static char *format(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s) {
+        va_start(ap, fmt);
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    return s;
+}
+
+static int run_nvrtc(const cutune_compile_request *r, cutune_binary *b)
+{
+    size_t nopt = 2 + r->num_defines + r->num_options;
+    char **owned = calloc(nopt, sizeof *owned);
+    const char **opts = calloc(nopt, sizeof *opts);
+    if (!owned || !opts) {
+        free(owned);
+        free(opts);
+        return ct_fail(CUTUNE_ENOMEM, "compile: out of memory");
+    }
+    size_t k = 0;
+    int st = CUTUNE_OK;
+    if (!(owned[k] = format("--gpu-architecture=%s", r->arch)))
+        st = CUTUNE_ENOMEM;
+    opts[k] = owned[k], k++;
+    opts[k++] = "--ptxas-options=--verbose";
+    for (size_t i = 0; i < r->num_defines && !st; i++, k++)
+        if (!(opts[k] = owned[k] = format("-D%s", r->defines[i])))
+            st = CUTUNE_ENOMEM;
+    for (size_t i = 0; i < r->num_options && !st; i++)
+        opts[k++] = r->options[i];
+
+    nvrtcProgram prog = NULL;
+    size_t len = r->source_len ? r->source_len : strlen(r->source);
+    char *src = malloc(len + 1);
+    if (!st && !src)
+        st = CUTUNE_ENOMEM;
+    if (st == CUTUNE_ENOMEM)
+        ct_fail(st, "compile: out of memory");
+    if (!st) {
+        memcpy(src, r->source, len);
+        src[len] = '\0';
+    }
+    const char *name = r->source_name ? r->source_name : "kernel.cu";
+    nvrtcResult res = NVRTC_SUCCESS;
+    if (!st && (res = nv.nvrtcCreateProgram(&prog, src, name, 0, NULL, NULL)) == NVRTC_SUCCESS)
+        res = nv.nvrtcAddNameExpression(prog, r->kernel);
+    if (!st && res != NVRTC_SUCCESS)
+        st = ct_fail(CUTUNE_ECOMPILE, "%s: NVRTC: %s", name, nv.nvrtcGetErrorString(res));
+    double t0 = now_s();
+    nvrtcResult compiled = st ? NVRTC_SUCCESS : nv.nvrtcCompileProgram(prog, (int)k, opts);
+    b->info.compile_s = now_s() - t0;
+    size_t log_size = 0;
+    if (!st && nv.nvrtcGetProgramLogSize(prog, &log_size) == NVRTC_SUCCESS &&
+        (b->log = malloc(log_size + 1))) {
+        nv.nvrtcGetProgramLog(prog, b->log);
+        b->log[log_size] = '\0';
+    }
+    /* an unknown kernel name fails in the lookup NVRTC adds for it */
+    if (!st && compiled != NVRTC_SUCCESS && b->log && strstr(b->log, "__nv_name_map"))
+        st = ct_fail(CUTUNE_ECOMPILE, "%s: no __global__ function '%s'", name, r->kernel);
+    if (!st && compiled != NVRTC_SUCCESS) {
+        char head[700];
+        log_head(b->log ? b->log : "", head, sizeof head);
+        st = ct_fail(CUTUNE_ECOMPILE, "%s for %s: %s\n%s", name, r->arch,
+                     nv.nvrtcGetErrorString(compiled), head);
+    }
+    const char *lowered = NULL;
+    if (!st && nv.nvrtcGetLoweredName(prog, r->kernel, &lowered) != NVRTC_SUCCESS)
+        st = ct_fail(CUTUNE_ECOMPILE, "%s: no __global__ function '%s'", name, r->kernel);
+    if (!st && !(b->lowered_name = ct_strdup(lowered)))
+        st = CUTUNE_ENOMEM;
+    if (!st && (nv.nvrtcGetCUBINSize(prog, &b->size) != NVRTC_SUCCESS || !b->size ||
+                !(b->cubin = malloc(b->size)) ||
+                nv.nvrtcGetCUBIN(prog, b->cubin) != NVRTC_SUCCESS))
+        st = ct_fail(CUTUNE_ECOMPILE, "%s: no cubin for %s", name, r->arch);
+    if (!st)
+        read_report(b->log ? b->log : "", b->lowered_name, &b->info);
+    if (prog)
+        nv.nvrtcDestroyProgram(&prog);
+    free(src);
+    for (size_t i = 0; i < nopt; i++)
+        free(owned[i]);
+    free(owned);
+    free(opts);
+    return st;
+}
+
+int cutune_compile(const cutune_compile_request *r, cutune_binary **out)
+{
+    if (!out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_compile: out is NULL");
+    *out = NULL;
+    int st = check_request(r);
+    if (!st)
+        st = nvrtc_ready();
+    if (st)
+        return st;
+    cutune_binary *b = calloc(1, sizeof *b);
+    if (!b)
+        return ct_fail(CUTUNE_ENOMEM, "compile: out of memory");
+    ct_binary_key key;
+    st = ct_binary_key_make(r, nv.major, nv.minor, &key);
+    if (!st && key.dir[0] && ct_binary_cache_load(&key, b) == CUTUNE_OK) {
+        b->info.from_cache = 1;
+    } else if (!st) {
+        st = run_nvrtc(r, b);
+        /* a cache that cannot be written costs speed, not the result */
+        if (!st && key.dir[0])
+            ct_binary_cache_store(&key, b);
+    }
+    if (!st && key.dir[0] && !(b->cache_path = ct_strdup(key.path)))
+        st = CUTUNE_ENOMEM;
+    ct_binary_key_release(&key);
+    if (st) {
+        cutune_binary_free(b);
+        return st;
+    }
+    *out = b;
+    return CUTUNE_OK;
+}
+
+#else /* built without the CUDA toolkit */
+
+int cutune_nvrtc_version(int *major, int *minor)
+{
+    if (major)
+        *major = 0;
+    if (minor)
+        *minor = 0;
+    return ct_fail(CUTUNE_ENOTSUP, "cutune was built without the CUDA toolkit (no NVRTC)");
+}
+
+int cutune_compile(const cutune_compile_request *r, cutune_binary **out)
+{
+    (void)r;
+    if (out)
+        *out = NULL;
+    return ct_fail(CUTUNE_ENOTSUP, "cutune was built without the CUDA toolkit (no NVRTC)");
+}
+#endif

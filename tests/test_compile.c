@@ -1,0 +1,248 @@
+/* test_compile.c — NVRTC compilation and the binary cache, without a GPU: registers and
+ * shared memory read from ptxas's report, a second request served from the cache with the
+ * same bytes, a damaged or foreign cache file treated as a miss, compile errors with their
+ * log, bad requests, a cache folder that cannot be written, and sessions compiling the same
+ * kernel at once. Skipped (77) when NVRTC is not installed. */
+#include "check.h"
+#include "cutune.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KERNEL CUTUNE_SOURCE_DIR "/kernels/convolution.cu"
+
+static char dir[] = "/tmp/cutune-compile-XXXXXX";
+static char *source;
+
+static const char *const conv_defines[] = {
+    "block_size_x=16", "block_size_y=16", "tile_size_x=1", "tile_size_y=1", "read_only=0",
+    "use_padding=1",   "use_shmem=1",     "use_cmem=1",    "filter_height=15",
+    "filter_width=15"};
+
+static cutune_compile_request conv(void)
+{
+    return (cutune_compile_request){.source = source, .source_name = "convolution.cu",
+                                    .kernel = "convolution_kernel", .arch = "sm_90",
+                                    .defines = conv_defines, .num_defines = 10,
+                                    .cache_dir = dir};
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *s = malloc((size_t)n + 1);
+    *len = s ? fread(s, 1, (size_t)n, f) : 0;
+    if (s)
+        s[*len] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void compile_and_cache(void)
+{
+    cutune_compile_request r = conv();
+    cutune_binary *a, *b;
+    cutune_binary_info ia, ib;
+    CHECK_INT(cutune_compile(&r, &a), CUTUNE_OK);
+    CHECK_INT(cutune_binary_get_info(a, &ia), CUTUNE_OK);
+    CHECK_INT(ia.from_cache, 0);
+    CHECK(ia.regs > 0 && ia.regs <= 255);
+    /* the staged tile: (16 + 14) rows of (16 + 14 + 1 padding) floats */
+    CHECK_INT(ia.static_smem, 30 * 31 * 4);
+    CHECK(strcmp(ia.lowered_name, "convolution_kernel") == 0);
+    CHECK_HAS(ia.log, "Used");
+    CHECK(ia.cache_path != NULL);
+    size_t na, nb;
+    const void *ca = cutune_binary_code(a, &na);
+    CHECK(na > 1000);
+
+    CHECK_INT(cutune_compile(&r, &b), CUTUNE_OK);
+    cutune_binary_get_info(b, &ib);
+    CHECK_INT(ib.from_cache, 1);
+    CHECK_INT(ib.regs, ia.regs);
+    CHECK_INT(ib.static_smem, ia.static_smem);
+    CHECK(ib.compile_s == 0);
+    const void *cb = cutune_binary_code(b, &nb);
+    CHECK(na == nb && memcmp(ca, cb, na) == 0);
+    CHECK(strcmp(ia.cache_path, ib.cache_path) == 0);
+
+    /* another define, another binary */
+    const char *other[10];
+    memcpy(other, conv_defines, sizeof other);
+    other[2] = "tile_size_x=4";
+    r.defines = other;
+    cutune_binary *c;
+    cutune_binary_info ic;
+    CHECK_INT(cutune_compile(&r, &c), CUTUNE_OK);
+    cutune_binary_get_info(c, &ic);
+    CHECK_INT(ic.from_cache, 0);
+    CHECK(strcmp(ic.cache_path, ia.cache_path) != 0);
+    CHECK_INT(ic.static_smem, 30 * (16 * 4 + 14 + 1) * 4);
+
+    /* a damaged file is a miss, and is written again */
+    FILE *f = fopen(ia.cache_path, "r+b");
+    CHECK(f != NULL);
+    if (f) {
+        fseek(f, 200, SEEK_SET);
+        fputs("garbage", f);
+        fclose(f);
+    }
+    cutune_binary *d;
+    cutune_binary_info id;
+    r.defines = conv_defines;
+    CHECK_INT(cutune_compile(&r, &d), CUTUNE_OK);
+    cutune_binary_get_info(d, &id);
+    CHECK_INT(id.from_cache, 0);
+    cutune_binary_free(d);
+    CHECK_INT(cutune_compile(&r, &d), CUTUNE_OK);
+    cutune_binary_get_info(d, &id);
+    CHECK_INT(id.from_cache, 1);
+    cutune_binary_free(d);
+
+    /* a truncated file, and another key's file under this name: misses too */
+    size_t len;
+    char *whole = slurp(ia.cache_path, &len);
+    f = fopen(ia.cache_path, "wb");
+    if (f && whole) {
+        fwrite(whole, 1, len / 2, f);
+        fclose(f);
+    }
+    CHECK_INT(cutune_compile(&r, &d), CUTUNE_OK);
+    cutune_binary_get_info(d, &id);
+    CHECK_INT(id.from_cache, 0);
+    cutune_binary_free(d);
+    char *foreign = slurp(ic.cache_path, &len);
+    f = fopen(ia.cache_path, "wb");
+    if (f && foreign) {
+        fwrite(foreign, 1, len, f);
+        fclose(f);
+    }
+    CHECK_INT(cutune_compile(&r, &d), CUTUNE_OK);
+    cutune_binary_get_info(d, &id);
+    CHECK_INT(id.from_cache, 0);
+    CHECK_INT(id.static_smem, 30 * 31 * 4); /* its own binary, not the other one */
+    cutune_binary_free(d);
+    free(whole);
+    free(foreign);
+
+    cutune_binary_free(a);
+    cutune_binary_free(b);
+    cutune_binary_free(c);
+}
+
+static void errors(void)
+{
+    cutune_binary *b = (cutune_binary *)1;
+    cutune_compile_request r = conv();
+    r.source = "extern \"C\" __global__ void k(float *x) { x[0] = undefined_name; }";
+    r.kernel = "k";
+    CHECK_INT(cutune_compile(&r, &b), CUTUNE_ECOMPILE);
+    CHECK(b == NULL);
+    CHECK_HAS(cutune_last_error(), "undefined_name");
+
+    r = conv();
+    r.kernel = "no_such_kernel";
+    CHECK_INT(cutune_compile(&r, &b), CUTUNE_ECOMPILE);
+    CHECK_HAS(cutune_last_error(), "no_such_kernel");
+
+    r = conv();
+    r.arch = "sm_99";
+    CHECK_INT(cutune_compile(&r, &b), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "sm_99");
+    r.arch = "compute_90";
+    CHECK_INT(cutune_compile(&r, &b), CUTUNE_EINVAL);
+    r = conv();
+    r.kernel = NULL;
+    CHECK_INT(cutune_compile(&r, &b), CUTUNE_EINVAL);
+    CHECK_INT(cutune_compile(NULL, &b), CUTUNE_EINVAL);
+    r = conv();
+    const char *empty[] = {""};
+    r.defines = empty;
+    r.num_defines = 1;
+    CHECK_INT(cutune_compile(&r, &b), CUTUNE_EINVAL);
+    r = conv();
+    const char *bad_option[] = {"--no-such-option"};
+    r.options = bad_option;
+    r.num_options = 1;
+    CHECK_INT(cutune_compile(&r, &b), CUTUNE_ECOMPILE);
+
+    /* no cache, and a cache folder that cannot be made: the binary all the same */
+    r = conv();
+    r.cache_dir = "";
+    cutune_binary_info info;
+    CHECK_INT(cutune_compile(&r, &b), CUTUNE_OK);
+    cutune_binary_get_info(b, &info);
+    CHECK(info.cache_path == NULL && info.from_cache == 0);
+    cutune_binary_free(b);
+    r.cache_dir = "/proc/cutune-cannot-be-here";
+    CHECK_INT(cutune_compile(&r, &b), CUTUNE_OK);
+    cutune_binary_get_info(b, &info);
+    CHECK(info.cache_path == NULL);
+    cutune_binary_free(b);
+    cutune_binary_free(NULL);
+}
+
+/* Sessions side by side compiling the same configuration into one cache. */
+static void *compile_one(void *arg)
+{
+    cutune_compile_request r = conv();
+    const char *defs[10];
+    memcpy(defs, conv_defines, sizeof defs);
+    defs[0] = "block_size_x=32";
+    r.defines = defs;
+    cutune_binary *b;
+    *(int *)arg = cutune_compile(&r, &b);
+    if (!*(int *)arg) {
+        cutune_binary_info info;
+        cutune_binary_get_info(b, &info);
+        *(int *)arg = info.static_smem == 30 * (32 + 14 + 1) * 4 ? 0 : -1;
+    }
+    cutune_binary_free(b);
+    return NULL;
+}
+
+static void side_by_side(void)
+{
+    pthread_t t[4];
+    int rc[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, compile_one, &rc[i]);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_INT(rc[i], 0);
+    }
+    int again;
+    compile_one(&again);
+    CHECK_INT(again, 0);
+}
+
+int main(void)
+{
+    int major, minor;
+    if (cutune_nvrtc_version(&major, &minor) != CUTUNE_OK) {
+        printf("skipped: %s\n", cutune_last_error());
+        return SKIP_TEST;
+    }
+    printf("NVRTC %d.%d\n", major, minor);
+    size_t len;
+    if (!mkdtemp(dir) || !(source = slurp(KERNEL, &len))) {
+        perror(KERNEL);
+        return 1;
+    }
+    compile_and_cache();
+    errors();
+    side_by_side();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    free(source);
+    CHECK_DONE();
+}

@@ -1,0 +1,255 @@
+/* cli_compile.c — `cutune compile`: one configuration of a kernel compiled with NVRTC for an
+ * architecture, through the disk cache; no GPU needed. Reports registers, shared memory,
+ * spills and the occupancy they allow. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char compile_help[] =
+    "usage: cutune compile KERNEL.cu --spec T1.json --config KEY --arch SM [--kernel NAME]\n"
+    "                      [--option OPT]... [--cache-dir DIR] [--output FILE.cubin]\n"
+    "                      [--json]\n\n"
+    "Compiles one configuration of a kernel with NVRTC for an architecture; no GPU is needed.\n"
+    "Each parameter of the configuration becomes a define (-Dblock_size_x=16 ...). The\n"
+    "binary is kept in the disk cache ($XDG_CACHE_HOME/cutune/kernels by default): compiling\n"
+    "the same thing again reads it back. Prints registers, shared memory, spills and the\n"
+    "occupancy they allow with the configuration's block (block_size_x/y/z).\n\n"
+    "  --spec T1.json     the search space; its KernelSpecification gives the kernel name\n"
+    "                     (KernelName) and compiler options (CompilerOptions)\n"
+    "  --config KEY       the configuration, as Kernel Tuner writes it (\"16,1,2,...\")\n"
+    "  --arch SM          sm_50 ... sm_121\n"
+    "  --kernel NAME      the __global__ function, if the spec does not name it\n"
+    "  --option OPT       one more NVRTC option (repeatable)\n"
+    "  --cache-dir DIR    the binary cache folder ('' for none)\n"
+    "  --output FILE      also write the cubin there\n"
+    "  --json             machine-readable output\n";
+
+/* KernelName and CompilerOptions from the spec's KernelSpecification, when it has them. */
+static int read_kernel_spec(const char *path, char **kernel, const char ***options, size_t *n)
+{
+    json_error_t err;
+    json_t *root = json_load_file(path, 0, &err);
+    if (!root) {
+        fprintf(stderr, "cutune compile: %s:%d:%d: %s\n", path, err.line, err.column, err.text);
+        return -1;
+    }
+    json_t *ks = json_object_get(root, "KernelSpecification");
+    json_t *name = json_object_get(ks, "KernelName");
+    json_t *opts = json_object_get(ks, "CompilerOptions");
+    if (json_is_string(name) && !*kernel)
+        *kernel = strdup(json_string_value(name));
+    size_t count = json_is_array(opts) ? json_array_size(opts) : 0;
+    *options = calloc(count + 1, sizeof **options);
+    for (size_t i = 0; *options && i < count; i++) {
+        json_t *o = json_array_get(opts, i);
+        if (json_is_string(o))
+            (*options)[(*n)++] = strdup(json_string_value(o));
+    }
+    json_decref(root);
+    return *options ? 0 : -1;
+}
+
+/* Threads of the configuration's block: block_size_x * y * z, the parameters that exist. */
+static long block_threads(const cutune_space *s, const uint32_t *config)
+{
+    static const char *const names[] = {"block_size_x", "block_size_y", "block_size_z"};
+    long threads = 1;
+    for (int k = 0; k < 3; k++) {
+        size_t p;
+        if (cutune_space_find_param(s, names[k], &p))
+            continue;
+        char buf[32];
+        cutune_space_format_value(s, p, config[p], buf, sizeof buf);
+        long v = strtol(buf, NULL, 10);
+        threads = v > 0 && threads * v <= INT_MAX ? threads * v : 0;
+    }
+    return threads;
+}
+
+static int write_file(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(data, 1, size, f) == size;
+    if (f)
+        ok = fclose(f) == 0 && ok;
+    if (!ok)
+        fprintf(stderr, "cutune compile: cannot write %s\n", path);
+    return ok ? 0 : -1;
+}
+
+int cmd_compile(int argc, char **argv)
+{
+    enum { O_CACHE = 256 };
+    static const struct option opts[] = {{"spec", required_argument, 0, 's'},
+                                         {"config", required_argument, 0, 'c'},
+                                         {"arch", required_argument, 0, 'a'},
+                                         {"kernel", required_argument, 0, 'k'},
+                                         {"option", required_argument, 0, 'O'},
+                                         {"cache-dir", required_argument, 0, O_CACHE},
+                                         {"output", required_argument, 0, 'o'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *spec = NULL, *key = NULL, *arch_name = NULL, *cache_dir = NULL, *output = NULL;
+    char *kernel = NULL;
+    const char *extra[64];
+    size_t nextra = 0;
+    int json = 0, c;
+    opterr = 0;
+    optind = 0;
+    /* (no '+': the kernel file may come before the options) */
+    while ((c = getopt_long(argc, argv, ":hj", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(compile_help, stdout);
+            return EXIT_OK;
+        case 's': spec = optarg; break;
+        case 'c': key = optarg; break;
+        case 'a': arch_name = optarg; break;
+        case 'k': free(kernel); kernel = strdup(optarg); break;
+        case O_CACHE: cache_dir = optarg; break;
+        case 'o': output = optarg; break;
+        case 'j': json = 1; break;
+        case 'O':
+            if (nextra == sizeof extra / sizeof *extra)
+                return cli_usage_error("compile", "too many --option");
+            extra[nextra++] = optarg;
+            break;
+        case ':':
+            return cli_usage_error("compile", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("compile", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("compile", optind < argc ? "one kernel file, please"
+                                                        : "which kernel file?");
+    if (!spec || !key || !arch_name)
+        return cli_usage_error("compile", "--spec, --config and --arch are required");
+    const char *source_path = argv[optind];
+
+    int rc = EXIT_FAILED, st;
+    cutune_space *space = NULL;
+    cutune_binary *bin = NULL;
+    char *source = NULL, **defines = NULL;
+    const char **options = NULL;
+    size_t noptions = 0, np = 0;
+    uint32_t config[64];
+    cutune_arch arch;
+    if ((st = cutune_arch_find(arch_name, &arch)) || (st = cutune_space_load_t1(&space, spec))) {
+        rc = cli_fail("compile", st);
+        goto out;
+    }
+    np = cutune_space_num_params(space);
+    if (np > 64 || (st = cutune_space_parse_key(space, key, config))) {
+        rc = cli_fail("compile", st ? st : CUTUNE_ETOOBIG);
+        goto out;
+    }
+    if (cutune_space_is_valid(space, config) != 1) {
+        fprintf(stderr, "cutune compile: configuration %s violates the constraints of %s\n", key,
+                spec);
+        goto out;
+    }
+    if (read_kernel_spec(spec, &kernel, &options, &noptions))
+        goto out;
+    if (!kernel) {
+        rc = cli_usage_error("compile", "%s names no kernel (KernelName): give --kernel", spec);
+        goto out;
+    }
+    FILE *f = fopen(source_path, "rb");
+    size_t len = 0;
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        long size = ftell(f);
+        rewind(f);
+        source = size >= 0 && size < (64L << 20) ? malloc((size_t)size + 1) : NULL;
+        len = source ? fread(source, 1, (size_t)size, f) : 0;
+        fclose(f);
+    }
+    if (!source) {
+        fprintf(stderr, "cutune compile: cannot read %s\n", source_path);
+        goto out;
+    }
+    source[len] = '\0';
+    defines = calloc(np + 1, sizeof *defines);
+    for (size_t p = 0; defines && p < np; p++) {
+        char value[256];
+        cutune_space_format_value(space, p, config[p], value, sizeof value);
+        size_t n = strlen(cutune_space_param_name(space, p)) + strlen(value) + 2;
+        if ((defines[p] = malloc(n)))
+            snprintf(defines[p], n, "%s=%s", cutune_space_param_name(space, p), value);
+    }
+    const char *all_options[128];
+    size_t nall = 0;
+    for (size_t i = 0; i < noptions && nall < 128; i++)
+        all_options[nall++] = options[i];
+    for (size_t i = 0; i < nextra && nall < 128; i++)
+        all_options[nall++] = extra[i];
+    cutune_compile_request req = {.source = source, .source_len = len,
+                                  .source_name = source_path, .kernel = kernel,
+                                  .arch = arch.name, .defines = (const char *const *)defines,
+                                  .num_defines = np, .options = all_options,
+                                  .num_options = nall, .cache_dir = cache_dir};
+    if ((st = cutune_compile(&req, &bin))) {
+        rc = cli_fail("compile", st);
+        goto out;
+    }
+    cutune_binary_info info;
+    size_t size;
+    const void *code = cutune_binary_code(bin, &size);
+    cutune_binary_get_info(bin, &info);
+    if (output && write_file(output, code, size))
+        goto out;
+    cutune_launch l = {.threads = (int)block_threads(space, config), .regs = info.regs,
+                       .static_smem = info.static_smem, .carveout = -1};
+    cutune_occupancy occ;
+    int have_occ = l.threads > 0 && cutune_occupancy_compute(&arch, &l, &occ) == CUTUNE_OK;
+    if (json) {
+        rc = cli_print_json(json_pack(
+            "{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:i, s:b, s:f, s:I, s:s?, s:o}", "kernel",
+            kernel, "lowered_name", info.lowered_name, "arch", arch.name, "config", key, "regs",
+            info.regs, "static_smem", (json_int_t)info.static_smem, "stack_bytes",
+            (json_int_t)info.stack_bytes, "spill_bytes", (json_int_t)info.spill_bytes,
+            "barriers", info.barriers, "from_cache", info.from_cache, "compile_s",
+            info.compile_s, "cubin_bytes", (json_int_t)size, "cache_path", info.cache_path,
+            "occupancy",
+            have_occ ? json_pack("{s:i, s:i, s:f, s:s?}", "threads", l.threads,
+                                 "blocks_per_sm", occ.blocks_per_sm, "occupancy", occ.occupancy,
+                                 "reason", occ.blocks_per_sm ? NULL : occ.reason)
+                     : json_null()));
+        goto out;
+    }
+    printf("%s (%s) for %s, configuration %s: %s\n", kernel, source_path, arch.name, key,
+           info.from_cache ? "from the cache" : "compiled");
+    if (!info.from_cache)
+        printf("  NVRTC time       %.3f s\n", info.compile_s);
+    printf("  registers        %d per thread\n", info.regs);
+    printf("  shared memory    %zu bytes static\n", info.static_smem);
+    printf("  stack, spills    %zu bytes, %zu bytes of spill stores\n", info.stack_bytes,
+           info.spill_bytes);
+    printf("  cubin            %zu bytes%s%s\n", size, info.cache_path ? " at " : "",
+           info.cache_path ? info.cache_path : "");
+    if (have_occ && occ.blocks_per_sm)
+        printf("  occupancy        %d blocks of %d threads per SM, %.0f%% (without dynamic "
+               "shared memory)\n",
+               occ.blocks_per_sm, l.threads, 100 * occ.occupancy);
+    else if (have_occ)
+        printf("  occupancy        cannot launch: %s\n", occ.reason);
+    rc = EXIT_OK;
+out:
+    for (size_t p = 0; defines && p < np; p++)
+        free(defines[p]);
+    free(defines);
+    for (size_t i = 0; options && i < noptions; i++)
+        free((char *)options[i]);
+    free(options);
+    free(source);
+    free(kernel);
+    cutune_binary_free(bin);
+    cutune_space_free(space);
+    return rc;
+}
