@@ -385,6 +385,61 @@ int cutune_occupancy_best_block(const cutune_arch *arch, const cutune_launch *la
                                 int *threads, int *blocks_per_sm, int *min_grid);
 
 /* ------------------------------------------------------------------------------------------
+ * A kernel's run, from the KernelSpecification of a T1 spec: KernelName, KernelFile (beside
+ * the spec), CompilerOptions, ProblemSize (1 to 3 integers), the block (LocalSize X/Y/Z
+ * expressions; default block_size_x/y/z, else 1), the grid (ProblemSize divided by the product
+ * of GridDivX/Y/Z, rounded up, as Kernel Tuner's grid_div_x/y/z; default: by the block size),
+ * SharedMemory (dynamic bytes, an expression), Seed, and the Arguments: each a Name, a Type,
+ * MemoryType Vector (a device buffer of Size elements, an expression in ProblemSize and the
+ * parameters, where a parameter stands for the list of its values: max(filter_width)) or
+ * Scalar (FillValue, by value); FillType Constant (FillValue), Zeros, Random (uniform in
+ * [0, FillValue), from Seed) or File (Path, raw binary); AccessType ReadOnly, WriteOnly or
+ * ReadWrite; Output 1 to check it against the reference; Tolerance (default 1e-4);
+ * MemType Constant to copy it also into the __constant__ symbol of that name.
+ * GlobalSize is not used.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_kernel cutune_kernel;
+
+typedef enum cutune_elem_type {
+    CUTUNE_FLOAT32 = 0, CUTUNE_FLOAT64, CUTUNE_INT32, CUTUNE_UINT32, CUTUNE_INT64,
+    CUTUNE_UINT64, CUTUNE_INT8, CUTUNE_UINT8
+} cutune_elem_type;
+size_t cutune_elem_size(cutune_elem_type type);
+
+typedef enum cutune_fill {
+    CUTUNE_FILL_ZEROS = 0, CUTUNE_FILL_CONSTANT, CUTUNE_FILL_RANDOM, CUTUNE_FILL_FILE
+} cutune_fill;
+
+typedef struct cutune_kernel_arg {
+    const char *name;
+    cutune_elem_type type;
+    int scalar;       /* 1: passed by value, FillValue */
+    uint64_t count;   /* elements (1 for a scalar) */
+    cutune_fill fill;
+    double value;     /* FillValue */
+    const char *file; /* for CUTUNE_FILL_FILE */
+    int written;      /* the kernel may write it (AccessType other than ReadOnly): restored
+                         before each launch */
+    int output;       /* checked against the reference */
+    double tolerance; /* |x - ref| <= tolerance * max(1, |ref|) */
+    int constant;     /* also copied into the __constant__ symbol of this name */
+} cutune_kernel_arg;
+
+/* The space gives the parameter names and must outlive the kernel. */
+int cutune_kernel_load_t1(const char *path, const cutune_space *space, cutune_kernel **out);
+void cutune_kernel_free(cutune_kernel *kernel);
+const char *cutune_kernel_name(const cutune_kernel *kernel);
+const char *cutune_kernel_file(const cutune_kernel *kernel); /* NULL when the spec names none */
+size_t cutune_kernel_num_options(const cutune_kernel *kernel);
+const char *const *cutune_kernel_options(const cutune_kernel *kernel);
+size_t cutune_kernel_num_args(const cutune_kernel *kernel);
+const cutune_kernel_arg *cutune_kernel_arg_at(const cutune_kernel *kernel, size_t i);
+uint64_t cutune_kernel_seed(const cutune_kernel *kernel);
+/* Grid, block and dynamic shared memory of a configuration. */
+int cutune_kernel_geometry(const cutune_kernel *kernel, const uint32_t *config,
+                           unsigned grid[3], unsigned block[3], size_t *dynamic_smem);
+
+/* ------------------------------------------------------------------------------------------
  * Compilation: one configuration of a kernel to a cubin with NVRTC (loaded when first needed:
  * without the CUDA toolkit this fails with CUTUNE_ENOTSUP and says so). No GPU is needed.
  * Binaries are kept on disk, keyed by NVRTC's version, the architecture, the kernel, the

@@ -1,0 +1,470 @@
+/* kernel_spec.c — what a run of a kernel needs, from the KernelSpecification of a T1 spec:
+ * the kernel's name, file and compiler options, the problem size, how a configuration's
+ * parameters give the block, the grid and the dynamic shared memory, and the arguments
+ * (buffers with their type, size and initial contents, and scalars). Sizes and launch
+ * dimensions are expressions in the language of the constraints. */
+#include "space_impl.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cutune_kernel {
+    const cutune_space *space;
+    char *name, *file, *dir;
+    char **options;
+    size_t num_options;
+    int64_t problem[3];
+    int problem_dims;
+    expr *block[3];    /* NULL: block_size_x/y/z, or 1 */
+    expr **div[3];     /* grid divisors per dimension; NULL: the block size */
+    size_t ndiv[3];
+    int has_div[3];
+    expr *smem;        /* dynamic shared memory; NULL: none */
+    cutune_kernel_arg *args;
+    char **arg_strings; /* names and files the args point to */
+    size_t nargs;
+    uint64_t seed;
+};
+
+void cutune_kernel_free(cutune_kernel *k)
+{
+    if (!k)
+        return;
+    free(k->name);
+    free(k->file);
+    free(k->dir);
+    for (size_t i = 0; i < k->num_options; i++)
+        free(k->options[i]);
+    free(k->options);
+    for (int d = 0; d < 3; d++) {
+        expr_free(k->block[d]);
+        for (size_t i = 0; i < k->ndiv[d]; i++)
+            expr_free(k->div[d][i]);
+        free(k->div[d]);
+    }
+    expr_free(k->smem);
+    for (size_t i = 0; i < 2 * k->nargs; i++)
+        free(k->arg_strings[i]);
+    free(k->arg_strings);
+    free(k->args);
+    free(k);
+}
+
+const char *cutune_kernel_name(const cutune_kernel *k) { return k ? k->name : NULL; }
+const char *cutune_kernel_file(const cutune_kernel *k) { return k ? k->file : NULL; }
+size_t cutune_kernel_num_options(const cutune_kernel *k) { return k ? k->num_options : 0; }
+const char *const *cutune_kernel_options(const cutune_kernel *k) { return k ? (const char *const *)k->options : NULL; }
+size_t cutune_kernel_num_args(const cutune_kernel *k) { return k ? k->nargs : 0; }
+const cutune_kernel_arg *cutune_kernel_arg_at(const cutune_kernel *k, size_t i)
+{
+    return k && i < k->nargs ? &k->args[i] : NULL;
+}
+uint64_t cutune_kernel_seed(const cutune_kernel *k) { return k ? k->seed : 0; }
+
+/* ------------------------------------------------------------------- expressions ---- */
+
+/* What names mean: ProblemSize is the list of problem dimensions; a parameter is the
+ * configuration's value in launch expressions, the list of all its values in sizes. */
+typedef struct scope {
+    const cutune_kernel *k;
+    const uint32_t *config; /* NULL: sizes */
+    expr_value problem_items[3];
+    expr_list problem;
+    expr_list values[CUTUNE_MAX_PARAMS]; /* each parameter's values, for sizes */
+} scope;
+
+static int lookup(void *user, const char *name, expr_value *out)
+{
+    scope *s = user;
+    if (strcmp(name, "ProblemSize") == 0 || strcmp(name, "problem_size") == 0) {
+        *out = (expr_value){.type = EV_LIST, .u.l = &s->problem};
+        return 0;
+    }
+    const cutune_space *sp = s->k->space;
+    for (size_t p = 0; p < sp->np; p++)
+        if (strcmp(sp->params[p].name, name) == 0) {
+            if (s->config) {
+                *out = sp->params[p].vals[s->config[p]];
+            } else {
+                s->values[p] = (expr_list){.n = sp->params[p].n, .items = sp->params[p].vals};
+                *out = (expr_value){.type = EV_LIST, .u.l = &s->values[p]};
+            }
+            return 0;
+        }
+    return -1;
+}
+
+static void scope_init(scope *s, const cutune_kernel *k, const uint32_t *config)
+{
+    s->k = k;
+    s->config = config;
+    for (int d = 0; d < k->problem_dims; d++)
+        s->problem_items[d] = (expr_value){.type = EV_INT, .u.i = k->problem[d]};
+    s->problem = (expr_list){.n = (size_t)k->problem_dims, .items = s->problem_items};
+}
+
+/* An expression's value as a non-negative integer (floats must be whole). */
+static int eval_int(const cutune_kernel *k, const uint32_t *config, const expr *e,
+                    const char *what, int64_t *out)
+{
+    scope s;
+    scope_init(&s, k, config);
+    expr_arena *arena = expr_arena_new();
+    if (!arena)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    expr_value v;
+    char err[200];
+    int st = expr_eval(e, lookup, &s, arena, &v, err, sizeof err);
+    if (st)
+        st = ct_fail(st, "%s: %s", what, err);
+    else if (v.type == EV_INT)
+        *out = v.u.i;
+    else if (v.type == EV_FLOAT && v.u.f == floor(v.u.f) && fabs(v.u.f) < 9e18)
+        *out = (int64_t)v.u.f;
+    else
+        st = ct_fail(CUTUNE_ETYPE, "%s is not a whole number", what);
+    if (!st && *out < 0)
+        st = ct_fail(CUTUNE_ERANGE, "%s is negative (%lld)", what, (long long)*out);
+    expr_arena_free(arena);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ loading ---- */
+
+typedef struct elem_name {
+    const char *name;
+    cutune_elem_type type;
+} elem_name;
+
+static const elem_name elem_names[] = {
+    {"float", CUTUNE_FLOAT32},  {"float32", CUTUNE_FLOAT32}, {"double", CUTUNE_FLOAT64},
+    {"float64", CUTUNE_FLOAT64}, {"int", CUTUNE_INT32},      {"int32", CUTUNE_INT32},
+    {"unsigned int", CUTUNE_UINT32}, {"uint32", CUTUNE_UINT32}, {"long", CUTUNE_INT64},
+    {"int64", CUTUNE_INT64},    {"long long", CUTUNE_INT64}, {"uint64", CUTUNE_UINT64},
+    {"unsigned long long", CUTUNE_UINT64}, {"char", CUTUNE_INT8}, {"int8", CUTUNE_INT8},
+    {"uint8", CUTUNE_UINT8},    {"unsigned char", CUTUNE_UINT8}};
+
+size_t cutune_elem_size(cutune_elem_type t)
+{
+    static const size_t sizes[] = {4, 8, 4, 4, 8, 8, 1, 1};
+    return (unsigned)t < sizeof sizes / sizeof *sizes ? sizes[t] : 0;
+}
+
+typedef struct loader {
+    const char *path;
+    cutune_kernel *k;
+} loader;
+
+static int parse_expr(loader *ld, const char *where, json_t *v, expr **out)
+{
+    char buf[64], err[200];
+    const char *src;
+    if (json_is_string(v))
+        src = json_string_value(v);
+    else if (json_is_integer(v)) {
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+        src = buf;
+    } else
+        return ct_fail(CUTUNE_EINVAL, "%s: %s must be an expression (a string) or a number",
+                       ld->path, where);
+    if (expr_parse(src, out, err, sizeof err))
+        return ct_fail(CUTUNE_EPARSE, "%s: %s: %s", ld->path, where, err);
+    return CUTUNE_OK;
+}
+
+static const char *string_of(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int load_arg(loader *ld, json_t *a, size_t i)
+{
+    cutune_kernel *k = ld->k;
+    cutune_kernel_arg *arg = &k->args[i];
+    char where[96];
+    snprintf(where, sizeof where, "KernelSpecification.Arguments[%zu]", i);
+    if (!json_is_object(a))
+        return ct_fail(CUTUNE_EINVAL, "%s: %s is not an object", ld->path, where);
+    const char *name = string_of(a, "Name"), *type = string_of(a, "Type");
+    if (!name || !*name)
+        return ct_fail(CUTUNE_EINVAL, "%s: %s has no Name", ld->path, where);
+    if (!(k->arg_strings[2 * i] = ct_strdup(name)))
+        return CUTUNE_ENOMEM;
+    arg->name = k->arg_strings[2 * i];
+    size_t t = 0, nt = sizeof elem_names / sizeof *elem_names;
+    while (type && t < nt && strcmp(elem_names[t].name, type) != 0)
+        t++;
+    if (!type || t == nt)
+        return ct_fail(CUTUNE_EINVAL, "%s: %s (%s): Type '%s' is not one of float, double, "
+                       "int, unsigned int, long, uint64, char, unsigned char",
+                       ld->path, where, name, type ? type : "(none)");
+    arg->type = elem_names[t].type;
+    const char *mem = string_of(a, "MemoryType");
+    arg->scalar = mem && strcmp(mem, "Scalar") == 0;
+    if (mem && !arg->scalar && strcmp(mem, "Vector") != 0)
+        return ct_fail(CUTUNE_EINVAL, "%s: %s (%s): MemoryType '%s' is not Vector or Scalar",
+                       ld->path, where, name, mem);
+    const char *cmem = string_of(a, "MemType");
+    arg->constant = cmem && strcmp(cmem, "Constant") == 0;
+    json_t *out = json_object_get(a, "Output");
+    arg->output = json_is_true(out) || (json_is_integer(out) && json_integer_value(out) != 0);
+    const char *access = string_of(a, "AccessType");
+    arg->written = access && strcmp(access, "ReadOnly") != 0;
+    arg->output = arg->output || (access && strcmp(access, "WriteOnly") == 0);
+    json_t *value = json_object_get(a, "FillValue");
+    arg->value = json_is_number(value) ? json_number_value(value) : 0;
+    json_t *tol = json_object_get(a, "Tolerance");
+    arg->tolerance = json_is_number(tol) ? json_number_value(tol) : 1e-4;
+    const char *fill = string_of(a, "FillType");
+    if (!fill || strcmp(fill, "Constant") == 0)
+        arg->fill = arg->value == 0 ? CUTUNE_FILL_ZEROS : CUTUNE_FILL_CONSTANT;
+    else if (strcmp(fill, "Zeros") == 0)
+        arg->fill = CUTUNE_FILL_ZEROS;
+    else if (strcmp(fill, "Random") == 0)
+        arg->fill = CUTUNE_FILL_RANDOM;
+    else if (strcmp(fill, "File") == 0 || strcmp(fill, "BinaryRaw") == 0) {
+        arg->fill = CUTUNE_FILL_FILE;
+        const char *file = string_of(a, "Path");
+        if (!file)
+            return ct_fail(CUTUNE_EINVAL, "%s: %s (%s): FillType %s needs a Path", ld->path,
+                           where, name, fill);
+        size_t n = strlen(k->dir) + strlen(file) + 2;
+        if (!(k->arg_strings[2 * i + 1] = malloc(n)))
+            return ct_fail(CUTUNE_ENOMEM, "out of memory");
+        snprintf(k->arg_strings[2 * i + 1], n, "%s%s", file[0] == '/' ? "" : k->dir, file);
+        arg->file = k->arg_strings[2 * i + 1];
+    } else
+        return ct_fail(CUTUNE_EINVAL, "%s: %s (%s): FillType '%s' is not Constant, Zeros, "
+                       "Random or File", ld->path, where, name, fill);
+    if (arg->scalar) {
+        arg->count = 1;
+        return CUTUNE_OK;
+    }
+    json_t *size = json_object_get(a, "Size");
+    if (!size)
+        return ct_fail(CUTUNE_EINVAL, "%s: %s (%s) has no Size", ld->path, where, name);
+    expr *e;
+    int st = parse_expr(ld, where, size, &e);
+    if (st)
+        return st;
+    char what[160];
+    snprintf(what, sizeof what, "%s: %s (%s): Size", ld->path, where, name);
+    int64_t count = 0;
+    st = eval_int(k, NULL, e, what, &count);
+    expr_free(e);
+    if (!st && (count < 1 || (uint64_t)count > ((uint64_t)1 << 40) / cutune_elem_size(arg->type)))
+        st = ct_fail(CUTUNE_ERANGE, "%s is %lld elements (1 to 2^40 bytes, please)", what,
+                     (long long)count);
+    arg->count = (uint64_t)count;
+    return st;
+}
+
+static int load_geometry(loader *ld, json_t *ks)
+{
+    cutune_kernel *k = ld->k;
+    static const char *const axes[3] = {"X", "Y", "Z"};
+    static const char *const divs[3] = {"GridDivX", "GridDivY", "GridDivZ"};
+    json_t *ps = json_object_get(ks, "ProblemSize");
+    if (json_is_integer(ps)) {
+        k->problem[0] = json_integer_value(ps);
+        k->problem_dims = 1;
+    } else if (json_is_array(ps) && json_array_size(ps) >= 1 && json_array_size(ps) <= 3) {
+        for (size_t d = 0; d < json_array_size(ps); d++) {
+            json_t *v = json_array_get(ps, d);
+            if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+                json_integer_value(v) > ((int64_t)1 << 40))
+                return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.ProblemSize[%zu] must be "
+                               "a positive integer", ld->path, d);
+            k->problem[d] = json_integer_value(v);
+        }
+        k->problem_dims = (int)json_array_size(ps);
+    } else if (ps && !json_is_null(ps)) {
+        return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.ProblemSize must be 1 to 3 "
+                       "positive integers", ld->path);
+    }
+    if (k->problem_dims == 1 && k->problem[0] < 1)
+        return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.ProblemSize must be positive",
+                       ld->path);
+    json_t *local = json_object_get(ks, "LocalSize");
+    for (int d = 0; d < 3; d++) {
+        char where[80];
+        json_t *v = json_is_object(local) ? json_object_get(local, axes[d]) : NULL;
+        snprintf(where, sizeof where, "KernelSpecification.LocalSize.%s", axes[d]);
+        int st = v ? parse_expr(ld, where, v, &k->block[d]) : CUTUNE_OK;
+        if (st)
+            return st;
+        json_t *list = json_object_get(ks, divs[d]);
+        if (!list)
+            continue;
+        if (!json_is_array(list))
+            return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.%s must be a list", ld->path,
+                           divs[d]);
+        k->has_div[d] = 1;
+        k->ndiv[d] = json_array_size(list);
+        if (k->ndiv[d] && !(k->div[d] = calloc(k->ndiv[d], sizeof *k->div[d])))
+            return ct_fail(CUTUNE_ENOMEM, "out of memory");
+        for (size_t i = 0; i < k->ndiv[d]; i++) {
+            snprintf(where, sizeof where, "KernelSpecification.%s[%zu]", divs[d], i);
+            if ((st = parse_expr(ld, where, json_array_get(list, i), &k->div[d][i])))
+                return st;
+        }
+    }
+    json_t *smem = json_object_get(ks, "SharedMemory");
+    if (smem && !json_is_null(smem) && !(json_is_integer(smem) && json_integer_value(smem) == 0))
+        return parse_expr(ld, "KernelSpecification.SharedMemory", smem, &k->smem);
+    return CUTUNE_OK;
+}
+
+static int load_kernel(loader *ld, json_t *root)
+{
+    cutune_kernel *k = ld->k;
+    json_t *ks = json_object_get(root, "KernelSpecification");
+    if (!json_is_object(ks))
+        return ct_fail(CUTUNE_EINVAL, "%s: no KernelSpecification object", ld->path);
+    const char *name = string_of(ks, "KernelName"), *file = string_of(ks, "KernelFile");
+    if (!name || !*name)
+        return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.KernelName is missing",
+                       ld->path);
+    if (!(k->name = ct_strdup(name)))
+        return CUTUNE_ENOMEM;
+    if (file) {
+        size_t n = strlen(k->dir) + strlen(file) + 2;
+        if (!(k->file = malloc(n)))
+            return ct_fail(CUTUNE_ENOMEM, "out of memory");
+        snprintf(k->file, n, "%s%s", file[0] == '/' ? "" : k->dir, file);
+    }
+    json_t *opts = json_object_get(ks, "CompilerOptions");
+    if (opts && !json_is_array(opts))
+        return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.CompilerOptions must be a list "
+                       "of strings", ld->path);
+    size_t no = opts ? json_array_size(opts) : 0;
+    if (no && !(k->options = calloc(no, sizeof *k->options)))
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    for (size_t i = 0; i < no; i++) {
+        const char *o = json_string_value(json_array_get(opts, i));
+        if (!o)
+            return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.CompilerOptions[%zu] is not "
+                           "a string", ld->path, i);
+        if (!(k->options[k->num_options++] = ct_strdup(o)))
+            return CUTUNE_ENOMEM;
+    }
+    json_t *seed = json_object_get(ks, "Seed");
+    k->seed = json_is_integer(seed) ? (uint64_t)json_integer_value(seed) : 1;
+    int st = load_geometry(ld, ks);
+    if (st)
+        return st;
+    json_t *args = json_object_get(ks, "Arguments");
+    if (args && !json_is_array(args))
+        return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.Arguments must be a list",
+                       ld->path);
+    k->nargs = args ? json_array_size(args) : 0;
+    k->args = calloc(k->nargs ? k->nargs : 1, sizeof *k->args);
+    k->arg_strings = calloc(2 * k->nargs + 1, sizeof *k->arg_strings);
+    if (!k->args || !k->arg_strings)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    for (size_t i = 0; i < k->nargs && !st; i++)
+        st = load_arg(ld, json_array_get(args, i), i);
+    return st;
+}
+
+int cutune_kernel_load_t1(const char *path, const cutune_space *space, cutune_kernel **out)
+{
+    if (!out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_kernel_load_t1: out is NULL");
+    *out = NULL;
+    if (!path || !space)
+        return ct_fail(CUTUNE_EINVAL, "cutune_kernel_load_t1: NULL argument");
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return ct_fail(CUTUNE_EPARSE, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+    cutune_kernel *k = calloc(1, sizeof *k);
+    int st = k ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "out of memory");
+    if (!st) {
+        k->space = space;
+        const char *slash = strrchr(path, '/');
+        size_t n = slash ? (size_t)(slash - path) + 1 : 0;
+        if ((k->dir = malloc(n + 1))) {
+            memcpy(k->dir, path, n);
+            k->dir[n] = '\0';
+        } else
+            st = ct_fail(CUTUNE_ENOMEM, "out of memory");
+    }
+    loader ld = {.path = path, .k = k};
+    if (!st)
+        st = load_kernel(&ld, root);
+    json_decref(root);
+    if (st) {
+        cutune_kernel_free(k);
+        return st;
+    }
+    *out = k;
+    return CUTUNE_OK;
+}
+
+/* --------------------------------------------------------------- launch geometry ---- */
+
+int cutune_kernel_geometry(const cutune_kernel *k, const uint32_t *config, unsigned grid[3],
+                           unsigned block[3], size_t *dynamic_smem)
+{
+    if (!k || !config || !grid || !block)
+        return ct_fail(CUTUNE_EINVAL, "cutune_kernel_geometry: NULL argument");
+    static const char *const block_params[3] = {"block_size_x", "block_size_y", "block_size_z"};
+    static const char *const axes = "xyz";
+    int64_t b[3];
+    for (int d = 0; d < 3; d++) {
+        char what[64];
+        snprintf(what, sizeof what, "block size %c", axes[d]);
+        b[d] = 1;
+        if (k->block[d]) {
+            int st = eval_int(k, config, k->block[d], what, &b[d]);
+            if (st)
+                return st;
+        } else {
+            size_t p;
+            if (cutune_space_find_param(k->space, block_params[d], &p) == CUTUNE_OK) {
+                expr_value v = k->space->params[p].vals[config[p]];
+                b[d] = v.type == EV_INT ? v.u.i : 0;
+            }
+        }
+        if (b[d] < 1 || b[d] > 1024)
+            return ct_fail(CUTUNE_ERANGE, "block size %c is %lld", axes[d], (long long)b[d]);
+        block[d] = (unsigned)b[d];
+    }
+    for (int d = 0; d < 3; d++) {
+        int64_t size = d < k->problem_dims ? k->problem[d] : 1, div = 1;
+        if (k->has_div[d]) {
+            for (size_t i = 0; i < k->ndiv[d]; i++) {
+                char what[64];
+                int64_t v;
+                snprintf(what, sizeof what, "grid divisor %zu of %c", i, axes[d]);
+                int st = eval_int(k, config, k->div[d][i], what, &v);
+                if (st)
+                    return st;
+                if (v < 1)
+                    return ct_fail(CUTUNE_ERANGE, "%s is %lld", what, (long long)v);
+                div = div > INT64_MAX / v ? INT64_MAX : div * v;
+            }
+        } else if (d < k->problem_dims) {
+            div = b[d]; /* Kernel Tuner's default: one thread per element */
+        }
+        int64_t g = (size + div - 1) / div;
+        if (g < 1 || g > (d ? 65535 : 2147483647))
+            return ct_fail(CUTUNE_ERANGE, "grid size %c is %lld", axes[d], (long long)g);
+        grid[d] = (unsigned)g;
+    }
+    if (dynamic_smem) {
+        int64_t s = 0;
+        if (k->smem) {
+            int st = eval_int(k, config, k->smem, "SharedMemory", &s);
+            if (st)
+                return st;
+        }
+        *dynamic_smem = (size_t)s;
+    }
+    return CUTUNE_OK;
+}

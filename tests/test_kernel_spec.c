@@ -1,0 +1,165 @@
+/* test_kernel_spec.c — the KernelSpecification of a T1 spec: cutune's convolution (names,
+ * options, argument sizes from expressions over ProblemSize and parameter lists, launch
+ * geometry per configuration) and specs that are wrong in each way a user can get wrong. */
+#include "check.h"
+#include "cutune.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONV CUTUNE_SOURCE_DIR "/kernels/convolution.json"
+
+static char dir[] = "/tmp/cutune-kspec-XXXXXX";
+
+static void convolution(void)
+{
+    cutune_space *s;
+    cutune_kernel *k;
+    CHECK_INT(cutune_space_load_t1(&s, CONV), CUTUNE_OK);
+    CHECK_INT(cutune_kernel_load_t1(CONV, s, &k), CUTUNE_OK);
+    if (!k) {
+        cutune_space_free(s);
+        return;
+    }
+    CHECK(strcmp(cutune_kernel_name(k), "convolution_kernel") == 0);
+    CHECK_HAS(cutune_kernel_file(k), "/kernels/convolution.cu");
+    CHECK_INT(cutune_kernel_num_options(k), 1);
+    CHECK(strcmp(cutune_kernel_options(k)[0], "-std=c++17") == 0);
+    CHECK_INT(cutune_kernel_num_args(k), 3);
+    const cutune_kernel_arg *out = cutune_kernel_arg_at(k, 0), *in = cutune_kernel_arg_at(k, 1),
+                            *filter = cutune_kernel_arg_at(k, 2);
+    CHECK_INT(out->count, 4096 * 4096);
+    CHECK(out->output && out->written && out->fill == CUTUNE_FILL_ZEROS);
+    CHECK_INT(in->count, 4110 * 4110); /* max(filter_width) - 1 = 14 more each way */
+    CHECK(!in->output && !in->written && in->fill == CUTUNE_FILL_RANDOM && in->value == 1.0);
+    CHECK_INT(filter->count, 225);
+    CHECK(filter->constant && filter->type == CUTUNE_FLOAT32);
+    CHECK(cutune_kernel_arg_at(k, 3) == NULL);
+    CHECK_INT(cutune_elem_size(CUTUNE_FLOAT64), 8);
+
+    struct {
+        const char *key;
+        unsigned grid[3], block[3];
+    } cases[] = {{"16,16,1,1,0,1,1,1,15,15", {256, 256, 1}, {16, 16, 1}},
+                 {"64,4,4,4,1,0,1,1,15,15", {16, 256, 1}, {64, 4, 1}},
+                 {"48,2,3,1,0,1,1,1,15,15", {29, 2048, 1}, {48, 2, 1}}}; /* 4096/144 up */
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        uint32_t c[16];
+        unsigned grid[3], block[3];
+        size_t smem = 99;
+        CHECK_INT(cutune_space_parse_key(s, cases[i].key, c), CUTUNE_OK);
+        CHECK_INT(cutune_kernel_geometry(k, c, grid, block, &smem), CUTUNE_OK);
+        for (int d = 0; d < 3; d++) {
+            CHECK_INT(grid[d], cases[i].grid[d]);
+            CHECK_INT(block[d], cases[i].block[d]);
+        }
+        CHECK_INT(smem, 0);
+    }
+    cutune_kernel_free(k);
+    cutune_space_free(s);
+    cutune_kernel_free(NULL);
+}
+
+/* A spec with one space (x in 1, 2, 4) and this KernelSpecification. */
+static int load(const char *kernel_spec, cutune_kernel **k)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/spec.json", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "{\"ConfigurationSpace\": {\"TuningParameters\": [{\"Name\": \"block_size_x\", "
+               "\"Type\": \"int\", \"Values\": \"[32, 64, 2000]\", \"Default\": 32}], "
+               "\"Conditions\": []}%s%s}",
+            kernel_spec ? ", \"KernelSpecification\": " : "", kernel_spec ? kernel_spec : "");
+    fclose(f);
+    cutune_space *s;
+    int st = cutune_space_load_t1(&s, path);
+    if (st)
+        return st;
+    st = cutune_kernel_load_t1(path, s, k);
+    if (!st) {
+        uint32_t c[1] = {1};
+        unsigned g[3], b[3];
+        size_t smem;
+        CHECK_INT(cutune_kernel_geometry(*k, c, g, b, &smem), CUTUNE_OK);
+        c[0] = 2; /* 2000 threads */
+        CHECK_INT(cutune_kernel_geometry(*k, c, g, b, &smem), CUTUNE_ERANGE);
+        cutune_kernel_free(*k);
+    }
+    cutune_space_free(s);
+    return st;
+}
+
+#define BAD(spec, status, text)                                                           \
+    do {                                                                                  \
+        cutune_kernel *k_ = NULL;                                                         \
+        CHECK_INT(load(spec, &k_), status);                                               \
+        CHECK_HAS(cutune_last_error(), text);                                             \
+    } while (0)
+
+static void bad_specs(void)
+{
+    cutune_kernel *k;
+    CHECK_INT(load("{\"KernelName\": \"k\", \"ProblemSize\": [1000], \"SharedMemory\": "
+                   "\"block_size_x * 4\", \"Arguments\": [{\"Name\": \"n\", \"Type\": \"int\", "
+                   "\"MemoryType\": \"Scalar\", \"FillValue\": 1000}]}",
+                   &k),
+              CUTUNE_OK);
+    BAD(NULL, CUTUNE_EINVAL, "no KernelSpecification");
+    BAD("{\"ProblemSize\": [10]}", CUTUNE_EINVAL, "KernelName is missing");
+    BAD("{\"KernelName\": \"k\", \"ProblemSize\": [0]}", CUTUNE_EINVAL, "ProblemSize[0]");
+    BAD("{\"KernelName\": \"k\", \"ProblemSize\": \"big\"}", CUTUNE_EINVAL, "ProblemSize");
+    BAD("{\"KernelName\": \"k\", \"CompilerOptions\": \"-O3\"}", CUTUNE_EINVAL,
+        "CompilerOptions must be a list");
+    BAD("{\"KernelName\": \"k\", \"GridDivX\": \"block_size_x\"}", CUTUNE_EINVAL,
+        "GridDivX must be a list");
+    BAD("{\"KernelName\": \"k\", \"LocalSize\": {\"X\": \"block_size_x *\"}}", CUTUNE_EPARSE,
+        "LocalSize.X");
+    BAD("{\"KernelName\": \"k\", \"Arguments\": [{\"Name\": \"a\", \"Type\": \"quaternion\", "
+        "\"Size\": \"10\"}]}",
+        CUTUNE_EINVAL, "Type 'quaternion'");
+    BAD("{\"KernelName\": \"k\", \"Arguments\": [{\"Type\": \"float\", \"Size\": \"10\"}]}",
+        CUTUNE_EINVAL, "has no Name");
+    BAD("{\"KernelName\": \"k\", \"Arguments\": [{\"Name\": \"a\", \"Type\": \"float\"}]}",
+        CUTUNE_EINVAL, "(a) has no Size");
+    BAD("{\"KernelName\": \"k\", \"Arguments\": [{\"Name\": \"a\", \"Type\": \"float\", "
+        "\"Size\": \"10 - 20\"}]}",
+        CUTUNE_ERANGE, "negative");
+    BAD("{\"KernelName\": \"k\", \"Arguments\": [{\"Name\": \"a\", \"Type\": \"float\", "
+        "\"Size\": \"2.5\"}]}",
+        CUTUNE_ETYPE, "not a whole number");
+    BAD("{\"KernelName\": \"k\", \"Arguments\": [{\"Name\": \"a\", \"Type\": \"float\", "
+        "\"Size\": \"0\"}]}",
+        CUTUNE_ERANGE, "0 elements");
+    BAD("{\"KernelName\": \"k\", \"Arguments\": [{\"Name\": \"a\", \"Type\": \"float\", "
+        "\"Size\": \"2**50\"}]}",
+        CUTUNE_ERANGE, "elements");
+    BAD("{\"KernelName\": \"k\", \"Arguments\": [{\"Name\": \"a\", \"Type\": \"float\", "
+        "\"Size\": \"nope * 2\"}]}",
+        CUTUNE_ENAME, "nope");
+    BAD("{\"KernelName\": \"k\", \"Arguments\": [{\"Name\": \"a\", \"Type\": \"float\", "
+        "\"Size\": \"10\", \"FillType\": \"Psychic\"}]}",
+        CUTUNE_EINVAL, "FillType 'Psychic'");
+    BAD("{\"KernelName\": \"k\", \"Arguments\": [{\"Name\": \"a\", \"Type\": \"float\", "
+        "\"Size\": \"10\", \"FillType\": \"File\"}]}",
+        CUTUNE_EINVAL, "needs a Path");
+    BAD("{\"KernelName\": \"k\", \"Arguments\": [{\"Name\": \"a\", \"Type\": \"float\", "
+        "\"Size\": \"10\", \"MemoryType\": \"Texture\"}]}",
+        CUTUNE_EINVAL, "MemoryType 'Texture'");
+    BAD("{\"KernelName\": \"k\", \"Arguments\": 7}", CUTUNE_EINVAL, "Arguments must be a list");
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    convolution();
+    bad_specs();
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    CHECK_DONE();
+}
