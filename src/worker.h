@@ -1,0 +1,53 @@
+/* worker.h — the process that owns the CUDA context. A tuning session forks it before it
+ * touches CUDA itself and sends it one configuration at a time over a pipe; a kernel that
+ * faults, hangs or kills the process costs that configuration, not the session: the worker
+ * is started again with the same buffers and reference. */
+#ifndef CUTUNE_WORKER_H
+#define CUTUNE_WORKER_H
+
+#include "internal.h"
+
+typedef struct ct_worker ct_worker;
+
+/* What became of one configuration; the names are Kernel Tuner's. */
+typedef enum ct_outcome {
+    CT_MEASURED = 0,
+    CT_RUNTIME_FAILED,      /* "RuntimeFailedConfig": a launch or the kernel failed */
+    CT_VERIFICATION_FAILED, /* "VerificationFailedConfig": outputs differ from the reference */
+    CT_TIMEOUT              /* "TimeoutConfig": no answer within the timeout */
+} ct_outcome;
+
+const char *ct_outcome_name(ct_outcome o);
+
+typedef struct ct_run_request {
+    const void *cubin;
+    size_t cubin_size;
+    const char *symbol;        /* the kernel's lowered name */
+    unsigned grid[3], block[3];
+    size_t dynamic_smem;
+    int warmups, iterations;   /* launches before timing, and timed ones */
+    int flush_l2;              /* clear the L2 cache before each timed launch */
+    int make_reference;        /* keep this run's outputs as the reference */
+    int verify;                /* compare the outputs with the reference */
+    double timeout_s;
+} ct_run_request;
+
+typedef struct ct_run_result {
+    ct_outcome outcome;
+    char message[256];         /* why it failed */
+    int iterations;
+    double times_ms[64];       /* each timed launch */
+    double max_error;          /* largest relative difference from the reference */
+    int restart;               /* the fault poisoned the CUDA context: the worker ends */
+} ct_run_result;
+
+/* Starts a worker on a device for a kernel's arguments; it allocates and fills them and
+ * reports the device (the session must not initialise CUDA itself). */
+int ct_worker_start(ct_worker **out, const cutune_kernel *kernel, int device,
+                    cutune_device_info *info);
+/* Runs one configuration. CUTUNE_OK whatever the kernel did (the outcome says); a status
+ * only when the worker cannot be run at all. */
+int ct_worker_run(ct_worker *w, const ct_run_request *req, ct_run_result *res);
+void ct_worker_stop(ct_worker *w);
+
+#endif
