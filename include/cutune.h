@@ -482,6 +482,60 @@ int cutune_binary_get_info(const cutune_binary *binary, cutune_binary_info *info
 void cutune_binary_free(cutune_binary *binary);
 int cutune_nvrtc_version(int *major, int *minor);
 
+/* ------------------------------------------------------------------------------------------
+ * Tuning on the GPU. A session loads a T1 spec with its KernelSpecification and the kernel's
+ * source, and forks a worker process that owns the device (create sessions before compiling
+ * anything with NVRTC in the same process: after that, forked processes cannot use CUDA).
+ * A run measures the default configuration first (its outputs are the reference), then lets
+ * a strategy choose; each configuration is compiled through the binary cache, pruned before
+ * compiling when its block cannot launch and after compiling when its registers and shared
+ * memory leave no room for a block, timed by the worker with CUDA events, and checked against
+ * the reference. A configuration that fails, faults, hangs or differs costs itself only.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_session cutune_session;
+
+typedef struct cutune_session_options {
+    int device;            /* CUDA device ordinal */
+    int iterations;        /* timed launches per configuration (0: 7; at most 64) */
+    int warmups;           /* launches before timing (0: 1) */
+    int flush_l2;          /* clear the L2 cache before each timed launch */
+    double timeout_s;      /* per configuration; 0: 10x the best time so far per launch,
+                              at least 1 s */
+    const char *cache_dir; /* the binary cache (see cutune_compile_request) */
+} cutune_session_options;
+
+typedef struct cutune_session_stats {
+    uint64_t compiled, from_cache, compile_failed, pruned_after_compile;
+    uint64_t runtime_failed, verification_failed, timeouts;
+    double compile_s, run_s; /* NVRTC time, and time in the worker */
+} cutune_session_stats;
+
+typedef struct cutune_session_result {
+    cutune_search_result search; /* best_ms/best_entry include the default configuration */
+    double default_ms;
+    size_t default_entry;
+    double speedup;              /* default_ms / best_ms */
+    int best_regs;
+    cutune_session_stats stats;
+    double seconds;
+} cutune_session_result;
+
+/* kernel_file NULL: the spec's KernelFile (beside the spec). */
+int cutune_session_new(cutune_session **out, const char *spec, const char *kernel_file,
+                       const cutune_session_options *options);
+/* options->arch is set by the session (the device's). The callback sees each evaluation. */
+int cutune_session_run(cutune_session *session, const cutune_search_options *options,
+                       cutune_evaluation_fn on_evaluation, void *user,
+                       cutune_session_result *result);
+const cutune_device_info *cutune_session_device(const cutune_session *session);
+const cutune_space *cutune_session_space(const cutune_session *session);
+/* The key of entry i (an index as in cutune_evaluation.entry). */
+const char *cutune_session_key(const cutune_session *session, size_t entry, char *buf,
+                               size_t size);
+/* Every evaluated configuration as a Kernel Tuner cache file (JSON). */
+int cutune_session_write_kt_cache(const cutune_session *session, const char *path);
+void cutune_session_free(cutune_session *session);
+
 #ifdef __cplusplus
 }
 #endif

@@ -35,7 +35,7 @@ has err "not implemented yet"
 run 0 profiles --help
 has out "Not implemented yet"
 run 2 tune kernel.cu
-has err "tuning on a GPU is not implemented yet"
+has err "give --spec SPEC"
 for c in device space tune sim occupancy compile; do
     run 0 $c --help
     has out "usage: cutune $c"
@@ -216,6 +216,17 @@ else
     grep -q "NVRTC\|without the CUDA toolkit" "$TMP/err" || fail "compile: $(cat "$TMP/err")"
     echo "no NVRTC here: $(cat "$TMP/err")"
 fi
+
+# tune on the GPU: without one, exit 3 and say why
+"$CLI" tune "$SRC/kernels/convolution.cu" --spec "$SRC/kernels/convolution.json" --budget 3 \
+    >"$TMP/out" 2>"$TMP/err"
+case $? in
+3) has err "no CUDA device found" ;;
+0) has out "speedup" ;;
+*) fail "tune on the GPU: $(cat "$TMP/err")" ;;
+esac
+run 2 tune "$SRC/kernels/convolution.cu" --spec "$SRC/kernels/convolution.json" --iterations 0
+has err "--iterations is 1 to 64"
 
 # device: the binary carries the CUDA runtime and JSON library inside it
 if command -v ldd >/dev/null 2>&1; then

@@ -1,5 +1,5 @@
-/* cli_tune.c — `cutune tune`: one tuning session. With --sim the measurements come from a
- * recorded space; tuning on the GPU itself arrives with the CUDA backend (issue #6). */
+/* cli_tune.c — `cutune tune`: one tuning session, on the GPU (a kernel and its T1 spec) or,
+ * with --sim, on a recorded space whose measurements stand in for the GPU's. */
 #include "cli.h"
 
 #include <getopt.h>
@@ -9,23 +9,33 @@
 #include <string.h>
 
 static const char tune_help[] =
-    "usage: cutune tune --sim CACHE [--spec T1.json] [--strategy NAME] [--budget N]\n"
+    "usage: cutune tune [KERNEL.cu] --spec T1.json [--strategy NAME] [--budget N] [--seed S]\n"
+    "                   [--time-limit SECONDS] [--device N] [--iterations N] [--flush-l2]\n"
+    "                   [--cache-out FILE.json] [--json]\n"
+    "       cutune tune --sim CACHE [--spec T1.json] [--strategy NAME] [--budget N]\n"
     "                   [--seed S] [--time-limit SECONDS] [--arch SM] [--json]\n\n"
-    "Tunes a kernel over its search space. With --sim the measurements come from a recorded\n"
+    "Tunes a kernel over its search space on the GPU: the spec's KernelSpecification says how\n"
+    "to launch it (README: 'Tuning on the GPU'); the kernel's source is KERNEL.cu or the\n"
+    "spec's KernelFile. The default configuration is measured first and its outputs are the\n"
+    "reference the others must match. With --sim the measurements come from a recorded\n"
     "space (a Kernel Tuner cache file) instead of a GPU. Prints each new best configuration\n"
     "as it is found, then the result.\n\n"
     "  --strategy NAME    bo (default), random, lhs, anneal, genetic, brute\n"
     "  --budget N         evaluations (default 100)\n"
     "  --time-limit S     stop after S seconds\n"
     "  --seed S           seed (default 1)\n"
-    "  --arch SM          prune, before compiling, configurations whose block cannot launch\n"
+    "  --device N         CUDA device (default 0)\n"
+    "  --iterations N     timed launches per configuration (default 7)\n"
+    "  --flush-l2         clear the L2 cache before each timed launch\n"
+    "  --cache-out FILE   write every evaluated configuration as a Kernel Tuner cache file\n"
+    "  --arch SM          (--sim) prune, before compiling, configurations whose block cannot launch\n"
     "                     on this architecture (block_size_x*y*z threads over its limit);\n"
     "                     they cost no evaluation, and the report counts them with the\n"
-    "                     time the recording tuner spent on them\n\n"
-    "Tuning on a GPU (KERNEL.cu --spec SPEC) is not implemented yet: planned in issue #6.\n";
+    "                     time the recording tuner spent on them\n";
 
 typedef struct tune_ctx {
-    const cutune_cache *cache;
+    const cutune_cache *cache;     /* --sim */
+    const cutune_session *session; /* on the GPU */
     int json;
     json_t *history;
     double best;
@@ -35,7 +45,9 @@ typedef struct tune_ctx {
 static int report(const cutune_evaluation *e, void *user)
 {
     tune_ctx *t = user;
-    const char *key = cutune_cache_key(t->cache, e->entry);
+    char buf[1024];
+    const char *key = t->cache ? cutune_cache_key(t->cache, e->entry)
+                               : cutune_session_key(t->session, e->entry, buf, sizeof buf);
     t->failed += e->failure != NULL && !e->pruned;
     if (t->json)
         return json_array_append_new(
@@ -53,6 +65,82 @@ static int report(const cutune_evaluation *e, void *user)
     return 0;
 }
 
+static const char *const stops[] = {"budget spent", "time limit", "space exhausted"};
+
+/* A session on the GPU. */
+static int tune_gpu(const char *kernel_file, const char *spec, const cutune_search_options *o,
+                    const cutune_session_options *so, const char *cache_out, int json)
+{
+    cutune_session *s;
+    int st = cutune_session_new(&s, spec, kernel_file, so);
+    if (st == CUTUNE_ECUDA && strstr(cutune_last_error(), "driver")) {
+        fprintf(stderr, "no CUDA device found: %s\n", cutune_last_error());
+        return EXIT_NO_DEVICE;
+    }
+    if (st)
+        return cli_fail("tune", st);
+    const cutune_device_info *dev = cutune_session_device(s);
+    tune_ctx t = {.session = s, .json = json, .best = INFINITY};
+    if (json && !(t.history = json_array())) {
+        cutune_session_free(s);
+        return EXIT_FAILED;
+    }
+    if (!json)
+        printf("tuning %s on %s with %s, budget %llu, seed %llu\n", spec, dev->name,
+               o->strategy, (unsigned long long)o->budget, (unsigned long long)o->seed);
+    cutune_session_result r;
+    st = cutune_session_run(s, o, report, &t, &r);
+    int rc = EXIT_OK;
+    char best[1024] = "", dflt[1024] = "";
+    if (!st) {
+        cutune_session_key(s, r.search.best_entry, best, sizeof best);
+        cutune_session_key(s, r.default_entry, dflt, sizeof dflt);
+    }
+    /* what the session cost beyond the kernels' own time, per configuration */
+    uint64_t evaluated = r.search.evaluations + 1;
+    double overhead_ms = st ? NAN : 1e3 * r.seconds / (double)evaluated;
+    if (!st && cache_out && (st = cutune_session_write_kt_cache(s, cache_out)))
+        rc = cli_fail("tune", st);
+    else if (st)
+        rc = cli_fail("tune", st);
+    else if (json) {
+        const cutune_session_stats *x = &r.stats;
+        rc = cli_print_json(json_pack(
+            "{s:s, s:s, s:s, s:I, s:s, s:f, s:s, s:f, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
+            "s:I, s:I, s:f, s:f, s:f, s:s, s:o}",
+            "spec", spec, "device", dev->name, "strategy", o->strategy, "evaluations",
+            (json_int_t)r.search.evaluations, "default_config", dflt, "default_ms", r.default_ms,
+            "best_config", best, "best_ms", r.search.best_ms, "speedup", r.speedup,
+            "best_regs", r.best_regs, "compiled", (json_int_t)x->compiled, "from_cache",
+            (json_int_t)x->from_cache, "compile_failed", (json_int_t)x->compile_failed,
+            "pruned_before_compile", (json_int_t)r.search.pruned, "pruned_after_compile",
+            (json_int_t)x->pruned_after_compile, "runtime_failed",
+            (json_int_t)x->runtime_failed, "verification_failed",
+            (json_int_t)x->verification_failed, "timeouts", (json_int_t)x->timeouts,
+            "compile_s", x->compile_s, "seconds", r.seconds, "seconds_per_config", overhead_ms / 1e3,
+            "stop", stops[r.search.stop], "history", json_incref(t.history)));
+    } else {
+        const cutune_session_stats *x = &r.stats;
+        printf("best %s: %.4f ms; default %s: %.4f ms; speedup %.2fx\n", best, r.search.best_ms,
+               dflt, r.default_ms, r.speedup);
+        printf("%llu evaluations (%s) in %.1f s, %.1f ms per configuration; compiled %llu, from "
+               "the cache %llu (NVRTC %.1f s)\n",
+               (unsigned long long)r.search.evaluations, stops[r.search.stop], r.seconds,
+               overhead_ms, (unsigned long long)x->compiled, (unsigned long long)x->from_cache,
+               x->compile_s);
+        printf("failed: %llu compilation, %llu runtime, %llu verification, %llu timeout; "
+               "pruned %llu before and %llu after compiling\n",
+               (unsigned long long)x->compile_failed, (unsigned long long)x->runtime_failed,
+               (unsigned long long)x->verification_failed, (unsigned long long)x->timeouts,
+               (unsigned long long)r.search.pruned, (unsigned long long)x->pruned_after_compile);
+        if (cache_out)
+            printf("every evaluated configuration: %s\n", cache_out);
+    }
+    json_decref(t.history);
+    cutune_session_free(s);
+    return rc;
+}
+
 int cmd_tune(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -60,14 +148,19 @@ int cmd_tune(int argc, char **argv)
         {"strategy", required_argument, 0, 's'}, {"budget", required_argument, 0, 'b'},
         {"seed", required_argument, 0, 'e'},     {"time-limit", required_argument, 0, 'L'},
         {"json", no_argument, 0, 'j'},           {"help", no_argument, 0, 'h'},
-        {"arch", required_argument, 0, 'a'},     {0, 0, 0, 0}};
+        {"arch", required_argument, 0, 'a'},     {"device", required_argument, 0, 'd'},
+        {"iterations", required_argument, 0, 'I'}, {"flush-l2", no_argument, 0, 'F'},
+        {"cache-out", required_argument, 0, 'C'}, {0, 0, 0, 0}};
+    cutune_session_options so = {0};
+    const char *cache_out = NULL;
     const char *sim = NULL, *spec = NULL, *strategy = "bo", *arch_name = NULL;
     unsigned long long budget = 100, seed = 1;
     double time_limit = 0;
     int json = 0, c;
     opterr = 0;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+    /* (no '+': the kernel file may come before the options) */
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'h':
@@ -77,6 +170,18 @@ int cmd_tune(int argc, char **argv)
         case 'p': spec = optarg; break;
         case 's': strategy = optarg; break;
         case 'a': arch_name = optarg; break;
+        case 'F': so.flush_l2 = 1; break;
+        case 'C': cache_out = optarg; break;
+        case 'd':
+        case 'I': {
+            unsigned long long v;
+            if (cli_parse_u64("tune", c == 'd' ? "--device" : "--iterations", optarg, &v))
+                return EXIT_USAGE;
+            if (c == 'I' && (v < 1 || v > 64))
+                return cli_usage_error("tune", "--iterations is 1 to 64");
+            *(c == 'd' ? &so.device : &so.iterations) = v > 1000 ? 1000 : (int)v;
+            break;
+        }
         case 'j': json = 1; break;
         case 'b':
             if (cli_parse_u64("tune", "--budget", optarg, &budget))
@@ -97,17 +202,20 @@ int cmd_tune(int argc, char **argv)
             return cli_usage_error("tune", "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (!sim) {
-        fprintf(stderr, "cutune tune: tuning on a GPU is not implemented yet (planned in issue "
-                        "#6); use --sim CACHE to tune on a recorded space\n");
-        return EXIT_USAGE;
-    }
-    if (optind < argc)
-        return cli_usage_error("tune", "unexpected argument '%s'", argv[optind]);
+    if (optind < argc - (sim ? 0 : 1))
+        return cli_usage_error("tune", "unexpected argument '%s'", argv[argc - 1]);
     if (budget == 0)
         return cli_usage_error("tune", "--budget must be at least 1");
     if (!cutune_strategy_summary(strategy))
         return cli_usage_error("tune", "unknown strategy '%s'", strategy);
+    if (!sim) {
+        if (!spec)
+            return cli_usage_error("tune", "give --spec SPEC (and KERNEL.cu unless the spec "
+                                           "names its KernelFile), or --sim CACHE");
+        cutune_search_options go = {.strategy = strategy, .budget = budget, .seed = seed,
+                                    .time_limit_s = time_limit};
+        return tune_gpu(optind < argc ? argv[optind] : NULL, spec, &go, &so, cache_out, json);
+    }
 
     cutune_arch arch;
     if (arch_name && cutune_arch_find(arch_name, &arch))
@@ -129,7 +237,6 @@ int cmd_tune(int argc, char **argv)
                                .time_limit_s = time_limit, .arch = arch_name ? &arch : NULL};
     cutune_search_result r;
     st = cutune_simulate(cache, &o, report, &t, &r);
-    static const char *const stops[] = {"budget spent", "time limit", "space exhausted"};
     double optimum = INFINITY; /* the fastest recorded time: how close the session came */
     for (size_t i = 0; i < cutune_cache_size(cache); i++) {
         double ti = cutune_cache_time(cache, i, NULL);

@@ -1,0 +1,398 @@
+/* session.c — a tuning session on the GPU: the kernel's space and specification, a worker
+ * process that owns the device, and the search. Each configuration is compiled through the
+ * binary cache, pruned without a launch when its registers and shared memory leave no block
+ * room on an SM, run and timed by the worker, and checked against the default
+ * configuration's output. Every result is kept, to report and to write as a Kernel Tuner
+ * cache file. */
+#include "search.h"
+#include "worker.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct record {
+    int done;
+    double time_ms;        /* mean of the timed launches; NaN when it failed */
+    double times_ms[64];
+    int n;
+    char failure[64];      /* Kernel Tuner's name of the failure */
+    char message[256];     /* and why */
+    double compile_ms, run_ms;
+    int regs;
+} record;
+
+struct cutune_session {
+    cutune_space *space;
+    cutune_kernel *kernel;
+    char *source, *source_name;
+    ct_domain dom;
+    int have_dom;
+    record *rec;
+    size_t default_index;
+    cutune_device_info device;
+    cutune_arch arch;
+    ct_worker *worker;
+    cutune_session_options opt;
+    cutune_session_stats stats;
+    double best_ms;
+};
+
+static char *read_text(const char *path)
+{
+    char *data;
+    size_t len;
+    if (ct_read_file(path, (size_t)16 << 20, &data, &len))
+        return NULL;
+    char *s = realloc(data, len + 1);
+    if (!s) {
+        free(data);
+        ct_fail(CUTUNE_ENOMEM, "out of memory");
+        return NULL;
+    }
+    s[len] = '\0';
+    return s;
+}
+
+void cutune_session_free(cutune_session *s)
+{
+    if (!s)
+        return;
+    ct_worker_stop(s->worker);
+    if (s->have_dom)
+        ct_domain_release(&s->dom);
+    free(s->rec);
+    free(s->source);
+    free(s->source_name);
+    cutune_kernel_free(s->kernel);
+    cutune_space_free(s->space);
+    free(s);
+}
+
+int cutune_session_new(cutune_session **out, const char *spec, const char *kernel_file,
+                       const cutune_session_options *options)
+{
+    if (!out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_new: out is NULL");
+    *out = NULL;
+    if (!spec)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_new: no spec");
+    cutune_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    s->opt = options ? *options : (cutune_session_options){0};
+    if (s->opt.iterations <= 0)
+        s->opt.iterations = 7;
+    if (s->opt.iterations > 64)
+        s->opt.iterations = 64;
+    if (s->opt.warmups <= 0)
+        s->opt.warmups = 1;
+    s->best_ms = NAN;
+    int st = cutune_space_load_t1(&s->space, spec);
+    if (!st)
+        st = cutune_kernel_load_t1(spec, s->space, &s->kernel);
+    const char *file = kernel_file ? kernel_file : cutune_kernel_file(s->kernel);
+    if (!st && !file)
+        st = ct_fail(CUTUNE_EINVAL, "%s names no KernelFile: give the kernel's source", spec);
+    if (!st && !(s->source = read_text(file)))
+        st = ct_wrap(CUTUNE_EIO, "kernel source");
+    if (!st && !(s->source_name = ct_strdup(file)))
+        st = CUTUNE_ENOMEM;
+    if (!st && (st = ct_domain_from_space(&s->dom, s->space, (size_t)1 << 24)) == CUTUNE_OK)
+        s->have_dom = 1;
+    if (!st && !(s->rec = calloc(s->dom.n, sizeof *s->rec)))
+        st = ct_fail(CUTUNE_ENOMEM, "out of memory for %zu configurations", s->dom.n);
+    /* the worker is forked now, before anything is compiled in this process */
+    if (!st)
+        st = ct_worker_start(&s->worker, s->kernel, s->opt.device, &s->device);
+    if (!st)
+        st = cutune_arch_from_device(&s->device, &s->arch);
+    if (st) {
+        cutune_session_free(s);
+        return st;
+    }
+    *out = s;
+    return CUTUNE_OK;
+}
+
+const cutune_device_info *cutune_session_device(const cutune_session *s)
+{
+    return s ? &s->device : NULL;
+}
+
+const cutune_space *cutune_session_space(const cutune_session *s) { return s ? s->space : NULL; }
+
+/* --------------------------------------------------------------- one configuration ---- */
+
+static double now_ms(void) { return ct_now() * 1e3; }
+
+static int compile_config(cutune_session *s, size_t i, cutune_binary **bin, record *r)
+{
+    size_t np = s->dom.np;
+    const uint32_t *config = ct_domain_config(&s->dom, i);
+    char **defines = calloc(np ? np : 1, sizeof *defines);
+    int st = defines ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "out of memory");
+    for (size_t p = 0; !st && p < np; p++) {
+        char value[256];
+        cutune_space_format_value(s->space, p, config[p], value, sizeof value);
+        const char *name = cutune_space_param_name(s->space, p);
+        size_t n = strlen(name) + strlen(value) + 2;
+        if (!(defines[p] = malloc(n)))
+            st = ct_fail(CUTUNE_ENOMEM, "out of memory");
+        else
+            snprintf(defines[p], n, "%s=%s", name, value);
+    }
+    cutune_compile_request req = {
+        .source = s->source, .source_name = s->source_name,
+        .kernel = cutune_kernel_name(s->kernel), .arch = s->arch.name,
+        .defines = (const char *const *)defines, .num_defines = np,
+        .options = cutune_kernel_options(s->kernel),
+        .num_options = cutune_kernel_num_options(s->kernel), .cache_dir = s->opt.cache_dir};
+    double t0 = now_ms();
+    if (!st)
+        st = cutune_compile(&req, bin);
+    r->compile_ms = now_ms() - t0;
+    for (size_t p = 0; defines && p < np; p++)
+        free(defines[p]);
+    free(defines);
+    return st;
+}
+
+static void fail_record(record *r, const char *failure, const char *message)
+{
+    r->time_ms = NAN;
+    snprintf(r->failure, sizeof r->failure, "%s", failure);
+    snprintf(r->message, sizeof r->message, "%s", message);
+}
+
+/* Compiles, prunes, runs and checks configuration i into its record. A status only when the
+ * session cannot go on (out of memory, the worker cannot be started). */
+static int evaluate(cutune_session *s, size_t i, int reference)
+{
+    record *r = &s->rec[i];
+    memset(r, 0, sizeof *r);
+    r->done = 1;
+    cutune_binary *bin = NULL;
+    int st = compile_config(s, i, &bin, r);
+    if (st == CUTUNE_ECOMPILE) {
+        s->stats.compile_failed++;
+        fail_record(r, "CompilationFailedConfig", cutune_last_error());
+        return CUTUNE_OK;
+    }
+    if (st)
+        return st;
+    cutune_binary_info info;
+    cutune_binary_get_info(bin, &info);
+    s->stats.compiled += !info.from_cache;
+    s->stats.from_cache += info.from_cache;
+    s->stats.compile_s += info.compile_s;
+    r->regs = info.regs;
+    ct_run_request req = {.warmups = s->opt.warmups, .iterations = s->opt.iterations,
+                          .flush_l2 = s->opt.flush_l2, .make_reference = reference,
+                          .verify = !reference};
+    const uint32_t *config = ct_domain_config(&s->dom, i);
+    if (cutune_kernel_geometry(s->kernel, config, req.grid, req.block, &req.dynamic_smem)) {
+        s->stats.pruned_after_compile++;
+        fail_record(r, "InvalidConfig", cutune_last_error());
+        cutune_binary_free(bin);
+        return CUTUNE_OK;
+    }
+    /* registers and shared memory are known now: a launch with no block per SM is not made */
+    cutune_launch l = {.threads = (int)(req.block[0] * req.block[1] * req.block[2]),
+                       .regs = info.regs, .static_smem = info.static_smem,
+                       .dynamic_smem = req.dynamic_smem, .carveout = -1};
+    cutune_occupancy occ;
+    if (cutune_occupancy_compute(&s->arch, &l, &occ) == CUTUNE_OK && occ.blocks_per_sm == 0) {
+        s->stats.pruned_after_compile++;
+        char why[256];
+        snprintf(why, sizeof why, "pruned after compiling: %s", occ.reason);
+        fail_record(r, "InvalidConfig", why);
+        cutune_binary_free(bin);
+        return CUTUNE_OK;
+    }
+    req.cubin = cutune_binary_code(bin, &req.cubin_size);
+    req.symbol = info.lowered_name;
+    /* 10 times the best so far for each launch, at least 1 s, and time to check */
+    double per_launch = isnan(s->best_ms) ? 1e4 : 10 * s->best_ms;
+    req.timeout_s = (per_launch > 1e3 ? per_launch : 1e3) * (req.warmups + req.iterations) / 1e3;
+    if (s->opt.timeout_s > 0)
+        req.timeout_s = s->opt.timeout_s;
+    req.timeout_s += 5;
+    ct_run_result res;
+    double t0 = now_ms();
+    st = ct_worker_run(s->worker, &req, &res);
+    r->run_ms = now_ms() - t0;
+    s->stats.run_s += r->run_ms / 1e3;
+    cutune_binary_free(bin);
+    if (st)
+        return st;
+    if (res.outcome != CT_MEASURED) {
+        s->stats.runtime_failed += res.outcome == CT_RUNTIME_FAILED;
+        s->stats.verification_failed += res.outcome == CT_VERIFICATION_FAILED;
+        s->stats.timeouts += res.outcome == CT_TIMEOUT;
+        fail_record(r, ct_outcome_name(res.outcome), res.message);
+        return CUTUNE_OK;
+    }
+    double sum = 0;
+    r->n = res.iterations;
+    for (int k = 0; k < r->n; k++) {
+        r->times_ms[k] = res.times_ms[k];
+        sum += res.times_ms[k];
+    }
+    r->time_ms = r->n ? sum / r->n : NAN;
+    if (!(r->time_ms >= s->best_ms))
+        s->best_ms = r->time_ms;
+    return CUTUNE_OK;
+}
+
+static int measure_gpu(void *self, size_t i, double *time_ms, const char **failure)
+{
+    cutune_session *s = self;
+    int st = s->rec[i].done ? CUTUNE_OK : evaluate(s, i, 0);
+    *time_ms = s->rec[i].time_ms;
+    *failure = isnan(s->rec[i].time_ms) ? s->rec[i].failure : NULL;
+    return st;
+}
+
+/* What a configuration pruned before compiling would have cost: the mean so far. */
+static double cost_gpu(void *self, size_t i)
+{
+    (void)i;
+    cutune_session *s = self;
+    size_t done = s->stats.compiled + s->stats.from_cache;
+    return done ? (s->stats.compile_s + s->stats.run_s) / (double)done : NAN;
+}
+
+int cutune_session_run(cutune_session *s, const cutune_search_options *search,
+                       cutune_evaluation_fn on_evaluation, void *user,
+                       cutune_session_result *result)
+{
+    if (!s || !search || !result)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_run: NULL argument");
+    memset(result, 0, sizeof *result);
+    result->default_ms = NAN;
+    double t0 = ct_now();
+    /* the default configuration first: its output is the reference every other is held to */
+    uint32_t dflt[256];
+    if (s->dom.np > 256 || cutune_space_get_default(s->space, dflt) != 1)
+        return ct_fail(CUTUNE_EINVAL, "the spec has no default configuration to check the "
+                       "others against");
+    s->default_index = ct_domain_find(&s->dom, dflt);
+    if (s->default_index == CT_NONE)
+        return ct_fail(CUTUNE_EINVAL, "the default configuration violates the constraints");
+    int st = s->rec[s->default_index].done ? CUTUNE_OK : evaluate(s, s->default_index, 1);
+    if (st)
+        return st;
+    const record *d = &s->rec[s->default_index];
+    if (isnan(d->time_ms))
+        return ct_fail(CUTUNE_ECUDA, "the default configuration failed (%s: %s): nothing to "
+                       "check the others against", d->failure, d->message);
+    result->default_ms = d->time_ms;
+    result->default_entry = s->default_index;
+
+    cutune_search_options o = *search;
+    o.arch = &s->arch; /* prune before compiling what cannot launch here */
+    ct_backend b = {measure_gpu, cost_gpu, s};
+    st = ct_search_run(&s->dom, &o, &b, on_evaluation, user, &result->search);
+    result->stats = s->stats;
+    result->seconds = ct_now() - t0;
+    if (!isnan(result->search.best_ms) && result->search.best_ms > d->time_ms) {
+        /* the default stays the best if nothing beat it */
+        result->search.best_ms = d->time_ms;
+        result->search.best_entry = s->default_index;
+    }
+    if (isnan(result->search.best_ms)) {
+        result->search.best_ms = d->time_ms;
+        result->search.best_entry = s->default_index;
+    }
+    result->speedup = result->default_ms / result->search.best_ms;
+    const record *best = &s->rec[result->search.best_entry];
+    result->best_regs = best->regs;
+    return st;
+}
+
+const char *cutune_session_key(const cutune_session *s, size_t entry, char *buf, size_t size)
+{
+    if (!s || entry >= s->dom.n)
+        return NULL;
+    cutune_space_config_key(s->space, ct_domain_config(&s->dom, entry), buf, size);
+    return buf;
+}
+
+/* -------------------------------------------------------------- Kernel Tuner cache ---- */
+
+static json_t *param_json(const cutune_space *space, size_t p, size_t v)
+{
+    char buf[256];
+    cutune_space_format_value(space, p, v, buf, sizeof buf);
+    switch (cutune_space_param_type(space, p)) {
+    case CUTUNE_INT: return json_integer(strtoll(buf, NULL, 10));
+    case CUTUNE_FLOAT: return json_real(strtod(buf, NULL));
+    default: return json_string(buf);
+    }
+}
+
+int cutune_session_write_kt_cache(const cutune_session *s, const char *path)
+{
+    if (!s || !path)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_write_kt_cache: NULL argument");
+    size_t np = cutune_space_num_params(s->space);
+    json_t *root = json_object(), *keys = json_array(), *params = json_object(),
+           *cache = json_object(), *ps = json_array();
+    int bad = !root || !keys || !params || !cache || !ps;
+    for (size_t p = 0; !bad && p < np; p++) {
+        json_t *vals = json_array();
+        for (size_t v = 0; vals && v < cutune_space_param_size(s->space, p); v++)
+            json_array_append_new(vals, param_json(s->space, p, v));
+        bad |= json_array_append_new(keys, json_string(cutune_space_param_name(s->space, p)));
+        bad |= json_object_set_new(params, cutune_space_param_name(s->space, p), vals);
+    }
+    char stamp[64];
+    time_t t = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S+00:00", gmtime(&t));
+    for (size_t i = 0; !bad && i < s->dom.n; i++) {
+        const record *r = &s->rec[i];
+        if (!r->done)
+            continue;
+        const uint32_t *config = ct_domain_config(&s->dom, i);
+        char key[1024];
+        cutune_space_config_key(s->space, config, key, sizeof key);
+        json_t *e = json_object(), *times = json_array();
+        for (size_t p = 0; e && p < np; p++)
+            json_object_set_new(e, cutune_space_param_name(s->space, p),
+                                param_json(s->space, p, config[p]));
+        for (int k = 0; times && k < r->n; k++)
+            json_array_append_new(times, json_real(r->times_ms[k]));
+        json_object_set_new(e, "time", isnan(r->time_ms) ? json_string(r->failure)
+                                                         : json_real(r->time_ms));
+        json_object_set_new(e, "times", times);
+        json_object_set_new(e, "compile_time", json_real(r->compile_ms));
+        json_object_set_new(e, "verification_time", json_integer(0));
+        json_object_set_new(e, "benchmark_time", json_real(r->run_ms));
+        json_object_set_new(e, "strategy_time", json_integer(0));
+        json_object_set_new(e, "framework_time", json_integer(0));
+        json_object_set_new(e, "timestamp", json_string(stamp));
+        bad |= !e || json_object_set_new(cache, key, e);
+    }
+    json_decref(ps);
+    if (!bad) {
+        json_object_set_new(root, "device_name", json_string(s->device.name));
+        json_object_set_new(root, "kernel_name", json_string(cutune_kernel_name(s->kernel)));
+        json_object_set_new(root, "tune_params_keys", keys);
+        json_object_set_new(root, "tune_params", params);
+        json_object_set_new(root, "objective", json_string("time"));
+        json_object_set_new(root, "cache", cache);
+        keys = params = cache = NULL;
+    }
+    json_decref(keys);
+    json_decref(params);
+    json_decref(cache);
+    int st = bad ? ct_fail(CUTUNE_ENOMEM, "out of memory writing %s", path)
+                 : json_dump_file(root, path, JSON_INDENT(1)) == 0
+                       ? CUTUNE_OK
+                       : ct_fail(CUTUNE_EIO, "cannot write %s", path);
+    json_decref(root);
+    return st;
+}
