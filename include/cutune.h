@@ -527,6 +527,10 @@ int cutune_session_new(cutune_session **out, const char *spec, const char *kerne
 int cutune_session_run(cutune_session *session, const cutune_search_options *options,
                        cutune_evaluation_fn on_evaluation, void *user,
                        cutune_session_result *result);
+/* Compiles every configuration of the space into the binary cache on `threads` CPU threads,
+ * before a run that will visit many of them (brute force). */
+int cutune_session_precompile(cutune_session *session, int threads, uint64_t *compiled,
+                              uint64_t *failed);
 const cutune_device_info *cutune_session_device(const cutune_session *session);
 const cutune_space *cutune_session_space(const cutune_session *session);
 /* The key of entry i (an index as in cutune_evaluation.entry). */

@@ -8,6 +8,7 @@
 #include "worker.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +246,61 @@ static int evaluate(cutune_session *s, size_t i, int reference)
     if (!(r->time_ms >= s->best_ms))
         s->best_ms = r->time_ms;
     return CUTUNE_OK;
+}
+
+/* ------------------------------------------------------------------ compiling ahead ---- */
+
+typedef struct ahead {
+    cutune_session *s;
+    size_t next; /* taken with an atomic add */
+    uint64_t compiled, failed;
+    int status;
+} ahead;
+
+static void *compile_ahead(void *arg)
+{
+    ahead *a = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&a->next, 1, __ATOMIC_RELAXED);
+        if (i >= a->s->dom.n || __atomic_load_n(&a->status, __ATOMIC_RELAXED))
+            return NULL;
+        record scratch;
+        cutune_binary *bin = NULL;
+        int st = compile_config(a->s, i, &bin, &scratch);
+        if (st == CUTUNE_ECOMPILE)
+            __atomic_fetch_add(&a->failed, 1, __ATOMIC_RELAXED);
+        else if (st)
+            __atomic_store_n(&a->status, st, __ATOMIC_RELAXED);
+        else
+            __atomic_fetch_add(&a->compiled, 1, __ATOMIC_RELAXED);
+        cutune_binary_free(bin);
+    }
+}
+
+int cutune_session_precompile(cutune_session *s, int threads, uint64_t *compiled,
+                              uint64_t *failed)
+{
+    if (!s)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_precompile: NULL session");
+    if (threads < 1)
+        threads = 1;
+    if (threads > 256)
+        threads = 256;
+    ahead a = {.s = s};
+    pthread_t t[256];
+    int started = 0;
+    for (; started < threads; started++)
+        if (pthread_create(&t[started], NULL, compile_ahead, &a) != 0)
+            break;
+    if (!started)
+        compile_ahead(&a);
+    for (int i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+    if (compiled)
+        *compiled = a.compiled;
+    if (failed)
+        *failed = a.failed;
+    return a.status ? ct_fail(a.status, "compiling ahead failed") : CUTUNE_OK;
 }
 
 static int measure_gpu(void *self, size_t i, double *time_ms, const char **failure)

@@ -161,6 +161,7 @@ typedef struct child {
     const cutune_kernel *k;
     size_t nargs;
     void **dev, **pristine, **host, **ref;
+    void **readback; /* pinned host buffers for the outputs */
     size_t *bytes;
     void *flush;
     size_t flush_bytes;
@@ -196,8 +197,9 @@ static int child_setup(child *c, int device, cutune_device_info *info, char *why
     c->pristine = calloc(n, sizeof *c->pristine);
     c->host = calloc(n, sizeof *c->host);
     c->ref = calloc(n, sizeof *c->ref);
+    c->readback = calloc(n, sizeof *c->readback);
     c->bytes = calloc(n, sizeof *c->bytes);
-    if (!c->dev || !c->pristine || !c->host || !c->ref || !c->bytes) {
+    if (!c->dev || !c->pristine || !c->host || !c->ref || !c->readback || !c->bytes) {
         snprintf(why, size, "out of memory");
         return -1;
     }
@@ -211,6 +213,8 @@ static int child_setup(child *c, int device, cutune_device_info *info, char *why
         CUDA_TRY(cudaMalloc(&c->dev[i], c->bytes[i]), a->name);
         CUDA_TRY(cudaMemcpy(c->dev[i], c->host[i], c->bytes[i], cudaMemcpyHostToDevice),
                  a->name);
+        if (a->output)
+            CUDA_TRY(cudaMallocHost(&c->readback[i], c->bytes[i]), a->name);
         if (a->written) {
             CUDA_TRY(cudaMalloc(&c->pristine[i], c->bytes[i]), a->name);
             CUDA_TRY(cudaMemcpy(c->pristine[i], c->dev[i], c->bytes[i],
@@ -232,6 +236,50 @@ static int restore(child *c, char *why, size_t size)
     return 0;
 }
 
+/* The first element beyond the tolerance, or n; the largest relative error in *max_err. */
+#define COMPARE(T)                                                                       \
+    static uint64_t compare_##T(const T *x, const T *r, uint64_t n, double tol,            \
+                                double *max_err)                                          \
+    {                                                                                     \
+        double worst = 0;                                                                 \
+        for (uint64_t j = 0; j < n; j++) {                                                \
+            double a = (double)x[j], b = (double)r[j], m = fabs(b) > 1 ? fabs(b) : 1;     \
+            double e = fabs(a - b) / m;                                                   \
+            if (!(e <= tol)) { /* NaN fails too */                                        \
+                *max_err = e == e ? e : INFINITY;                                         \
+                return j;                                                                 \
+            }                                                                             \
+            worst = e > worst ? e : worst;                                                \
+        }                                                                                 \
+        *max_err = worst;                                                                 \
+        return n;                                                                         \
+    }
+COMPARE(float)
+COMPARE(double)
+#undef COMPARE
+
+static uint64_t compare_any(cutune_elem_type t, const unsigned char *x, const unsigned char *r,
+                            uint64_t n, double tol, double *max_err)
+{
+    if (t == CUTUNE_FLOAT32)
+        return compare_float((const float *)x, (const float *)r, n, tol, max_err);
+    if (t == CUTUNE_FLOAT64)
+        return compare_double((const double *)x, (const double *)r, n, tol, max_err);
+    size_t es = cutune_elem_size(t);
+    double worst = 0;
+    for (uint64_t j = 0; j < n; j++) {
+        double a = elem_value(t, x + j * es), b = elem_value(t, r + j * es);
+        double e = fabs(a - b) / (fabs(b) > 1 ? fabs(b) : 1);
+        if (!(e <= tol)) {
+            *max_err = e;
+            return j;
+        }
+        worst = e > worst ? e : worst;
+    }
+    *max_err = worst;
+    return n;
+}
+
 /* Compares the outputs with the reference (or makes them the reference). */
 static int check_outputs(child *c, const run_wire *w, ct_run_result *res, char *why,
                          size_t size)
@@ -240,42 +288,31 @@ static int check_outputs(child *c, const run_wire *w, ct_run_result *res, char *
         const cutune_kernel_arg *a = cutune_kernel_arg_at(c->k, i);
         if (!a->output || a->scalar)
             continue;
-        unsigned char *got = malloc(c->bytes[i]);
-        if (!got) {
-            snprintf(why, size, "out of memory");
-            return -1;
-        }
-        cudaError_t e = cudaMemcpy(got, c->dev[i], c->bytes[i], cudaMemcpyDeviceToHost);
-        if (e != cudaSuccess) {
-            free(got);
-            CUDA_TRY(e, "reading an output");
-        }
+        unsigned char *got = c->readback[i];
+        CUDA_TRY(cudaMemcpy(got, c->dev[i], c->bytes[i], cudaMemcpyDeviceToHost),
+                 "reading an output");
         if (w->make_reference) {
-            free(c->ref[i]);
-            c->ref[i] = got;
+            if (!c->ref[i] && !(c->ref[i] = malloc(c->bytes[i]))) {
+                snprintf(why, size, "out of memory");
+                return -1;
+            }
+            memcpy(c->ref[i], got, c->bytes[i]);
             continue;
         }
-        if (w->verify && c->ref[i]) {
+        if (!w->verify || !c->ref[i])
+            continue;
+        double err;
+        uint64_t j = compare_any(a->type, got, c->ref[i], a->count, a->tolerance, &err);
+        if (err > res->max_error)
+            res->max_error = err;
+        if (j < a->count) {
             size_t es = cutune_elem_size(a->type);
-            for (uint64_t j = 0; j < a->count; j++) {
-                double x = elem_value(a->type, got + j * es);
-                double r = elem_value(a->type, (unsigned char *)c->ref[i] + j * es);
-                double err = fabs(x - r) / (fabs(r) > 1 ? fabs(r) : 1);
-                if (!(err <= a->tolerance)) { /* NaN fails too */
-                    res->outcome = CT_VERIFICATION_FAILED;
-                    snprintf(res->message, sizeof res->message,
-                             "%s[%llu] is %g, the reference %g", a->name,
-                             (unsigned long long)j, x, r);
-                    res->max_error = isnan(err) ? INFINITY : err;
-                    break;
-                }
-                if (err > res->max_error)
-                    res->max_error = err;
-            }
-        }
-        free(got);
-        if (res->outcome != CT_MEASURED)
+            res->outcome = CT_VERIFICATION_FAILED;
+            snprintf(res->message, sizeof res->message, "%s[%llu] is %g, the reference %g",
+                     a->name, (unsigned long long)j, elem_value(a->type, got + j * es),
+                     elem_value(a->type, (unsigned char *)c->ref[i] + j * es));
             break;
+        }
     }
     return 0;
 }

@@ -217,6 +217,11 @@ else
     echo "no NVRTC here: $(cat "$TMP/err")"
 fi
 
+# the space cutune recorded on the H100 with its own convolution: every valid configuration
+run 0 sim --space "$SRC/data/spaces/conv2d_H100.json.gz" --spec "$SRC/kernels/convolution.json" \
+    --strategy random --repeats 2 --json
+has out '"score"'
+
 # tune on the GPU: without one, exit 3 and say why
 "$CLI" tune "$SRC/kernels/convolution.cu" --spec "$SRC/kernels/convolution.json" --budget 3 \
     >"$TMP/out" 2>"$TMP/err"

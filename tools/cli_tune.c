@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char tune_help[] =
     "usage: cutune tune [KERNEL.cu] --spec T1.json [--strategy NAME] [--budget N] [--seed S]\n"
@@ -28,6 +29,8 @@ static const char tune_help[] =
     "  --iterations N     timed launches per configuration (default 7)\n"
     "  --flush-l2         clear the L2 cache before each timed launch\n"
     "  --cache-out FILE   write every evaluated configuration as a Kernel Tuner cache file\n"
+    "  --precompile T     first compile every configuration into the binary cache on T\n"
+    "                     threads (for brute force over a whole space)\n"
     "  --arch SM          (--sim) prune, before compiling, configurations whose block cannot launch\n"
     "                     on this architecture (block_size_x*y*z threads over its limit);\n"
     "                     they cost no evaluation, and the report counts them with the\n"
@@ -69,7 +72,8 @@ static const char *const stops[] = {"budget spent", "time limit", "space exhaust
 
 /* A session on the GPU. */
 static int tune_gpu(const char *kernel_file, const char *spec, const cutune_search_options *o,
-                    const cutune_session_options *so, const char *cache_out, int json)
+                    const cutune_session_options *so, const char *cache_out, int json,
+                    int precompile)
 {
     cutune_session *s;
     int st = cutune_session_new(&s, spec, kernel_file, so);
@@ -80,6 +84,18 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
     if (st)
         return cli_fail("tune", st);
     const cutune_device_info *dev = cutune_session_device(s);
+    if (precompile > 0) {
+        uint64_t done = 0, failed = 0;
+        double t0 = (double)time(NULL);
+        if ((st = cutune_session_precompile(s, precompile, &done, &failed))) {
+            cutune_session_free(s);
+            return cli_fail("tune", st);
+        }
+        if (!json)
+            printf("compiled ahead: %llu configurations (%llu failed) on %d threads in %.0f s\n",
+                   (unsigned long long)done, (unsigned long long)failed, precompile,
+                   (double)time(NULL) - t0);
+    }
     tune_ctx t = {.session = s, .json = json, .best = INFINITY};
     if (json && !(t.history = json_array())) {
         cutune_session_free(s);
@@ -150,7 +166,9 @@ int cmd_tune(int argc, char **argv)
         {"json", no_argument, 0, 'j'},           {"help", no_argument, 0, 'h'},
         {"arch", required_argument, 0, 'a'},     {"device", required_argument, 0, 'd'},
         {"iterations", required_argument, 0, 'I'}, {"flush-l2", no_argument, 0, 'F'},
-        {"cache-out", required_argument, 0, 'C'}, {0, 0, 0, 0}};
+        {"cache-out", required_argument, 0, 'C'}, {"precompile", required_argument, 0, 'P'},
+        {0, 0, 0, 0}};
+    int precompile = 0;
     cutune_session_options so = {0};
     const char *cache_out = NULL;
     const char *sim = NULL, *spec = NULL, *strategy = "bo", *arch_name = NULL;
@@ -172,6 +190,13 @@ int cmd_tune(int argc, char **argv)
         case 'a': arch_name = optarg; break;
         case 'F': so.flush_l2 = 1; break;
         case 'C': cache_out = optarg; break;
+        case 'P': {
+            unsigned long long v;
+            if (cli_parse_u64("tune", "--precompile", optarg, &v))
+                return EXIT_USAGE;
+            precompile = v > 256 ? 256 : (int)v;
+            break;
+        }
         case 'd':
         case 'I': {
             unsigned long long v;
@@ -214,7 +239,8 @@ int cmd_tune(int argc, char **argv)
                                            "names its KernelFile), or --sim CACHE");
         cutune_search_options go = {.strategy = strategy, .budget = budget, .seed = seed,
                                     .time_limit_s = time_limit};
-        return tune_gpu(optind < argc ? argv[optind] : NULL, spec, &go, &so, cache_out, json);
+        return tune_gpu(optind < argc ? argv[optind] : NULL, spec, &go, &so, cache_out, json,
+                        precompile);
     }
 
     cutune_arch arch;
