@@ -506,8 +506,10 @@ typedef struct cutune_session_options {
 
 typedef struct cutune_session_stats {
     uint64_t compiled, from_cache, compile_failed, pruned_after_compile;
-    uint64_t runtime_failed, verification_failed, timeouts;
-    double compile_s, run_s; /* NVRTC time, and time in the worker */
+    uint64_t measured, runtime_failed, verification_failed, timeouts;
+    double compile_s, run_s;  /* NVRTC time, and time in the worker */
+    double pruned_saved_s;    /* runs not made for the configurations pruned after compiling,
+                                 at the mean time of a run */
 } cutune_session_stats;
 
 typedef struct cutune_session_result {

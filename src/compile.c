@@ -94,10 +94,13 @@ static void load_nvrtc(void)
         snprintf(nv.error, sizeof nv.error, "nvrtcVersion failed");
 }
 
+int ct_nvrtc_loaded; /* see worker.c: no worker can be forked after this */
+
 static int nvrtc_ready(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, load_nvrtc);
+    __atomic_store_n(&ct_nvrtc_loaded, 1, __ATOMIC_RELAXED);
     return nv.error[0] ? ct_fail(CUTUNE_ENOTSUP, "%s", nv.error) : CUTUNE_OK;
 }
 

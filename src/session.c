@@ -207,6 +207,11 @@ static int evaluate(cutune_session *s, size_t i, int reference)
     cutune_occupancy occ;
     if (cutune_occupancy_compute(&s->arch, &l, &occ) == CUTUNE_OK && occ.blocks_per_sm == 0) {
         s->stats.pruned_after_compile++;
+        /* what its run would have cost: the mean of the runs so far */
+        uint64_t runs = s->stats.measured + s->stats.runtime_failed +
+                        s->stats.verification_failed + s->stats.timeouts;
+        if (runs)
+            s->stats.pruned_saved_s += s->stats.run_s / (double)runs;
         char why[256];
         snprintf(why, sizeof why, "pruned after compiling: %s", occ.reason);
         fail_record(r, "InvalidConfig", why);
@@ -236,6 +241,7 @@ static int evaluate(cutune_session *s, size_t i, int reference)
         fail_record(r, ct_outcome_name(res.outcome), res.message);
         return CUTUNE_OK;
     }
+    s->stats.measured++;
     double sum = 0;
     r->n = res.iterations;
     for (int k = 0; k < r->n; k++) {

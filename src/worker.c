@@ -584,10 +584,16 @@ static int spawn(ct_worker *w)
     return CUTUNE_OK;
 }
 
+extern int ct_nvrtc_loaded;
+
 int ct_worker_start(ct_worker **out, const cutune_kernel *kernel, int device,
                     cutune_device_info *info)
 {
     *out = NULL;
+    if (__atomic_load_n(&ct_nvrtc_loaded, __ATOMIC_RELAXED))
+        return ct_fail(CUTUNE_EINVAL,
+                       "worker: this process has used NVRTC already, and CUDA cannot start in "
+                       "a process forked after that: start tuning sessions before compiling");
     ct_worker *w = calloc(1, sizeof *w);
     if (!w)
         return ct_fail(CUTUNE_ENOMEM, "out of memory");

@@ -123,7 +123,7 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
         const cutune_session_stats *x = &r.stats;
         rc = cli_print_json(json_pack(
             "{s:s, s:s, s:s, s:I, s:s, s:f, s:s, s:f, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
-            "s:I, s:I, s:f, s:f, s:f, s:s, s:o}",
+            "s:I, s:I, s:f, s:f, s:f, s:f, s:s, s:o}",
             "spec", spec, "device", dev->name, "strategy", o->strategy, "evaluations",
             (json_int_t)r.search.evaluations, "default_config", dflt, "default_ms", r.default_ms,
             "best_config", best, "best_ms", r.search.best_ms, "speedup", r.speedup,
@@ -133,7 +133,7 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
             (json_int_t)x->pruned_after_compile, "runtime_failed",
             (json_int_t)x->runtime_failed, "verification_failed",
             (json_int_t)x->verification_failed, "timeouts", (json_int_t)x->timeouts,
-            "compile_s", x->compile_s, "seconds", r.seconds, "seconds_per_config", overhead_ms / 1e3,
+            "compile_s", x->compile_s, "pruned_saved_s", x->pruned_saved_s, "seconds", r.seconds, "seconds_per_config", overhead_ms / 1e3,
             "stop", stops[r.search.stop], "history", json_incref(t.history)));
     } else {
         const cutune_session_stats *x = &r.stats;
@@ -145,10 +145,11 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
                overhead_ms, (unsigned long long)x->compiled, (unsigned long long)x->from_cache,
                x->compile_s);
         printf("failed: %llu compilation, %llu runtime, %llu verification, %llu timeout; "
-               "pruned %llu before and %llu after compiling\n",
+               "pruned %llu before and %llu after compiling (%.1f s of runs saved)\n",
                (unsigned long long)x->compile_failed, (unsigned long long)x->runtime_failed,
                (unsigned long long)x->verification_failed, (unsigned long long)x->timeouts,
-               (unsigned long long)r.search.pruned, (unsigned long long)x->pruned_after_compile);
+               (unsigned long long)r.search.pruned, (unsigned long long)x->pruned_after_compile,
+               x->pruned_saved_s);
         if (cache_out)
             printf("every evaluated configuration: %s\n", cache_out);
     }

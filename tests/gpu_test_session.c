@@ -1,0 +1,178 @@
+/* gpu_test_session.c — a whole tuning session on the GPU, brute force over a corner of the
+ * convolution space chosen to hold configurations that run, and ones whose registers leave
+ * no block room on an SM (48x8 threads with 1x3 tiles: pruned after compiling, never
+ * launched). Checks the counts, the speedup over the default, the Kernel Tuner cache file it
+ * writes (read back by cutune), and that a second session compiles nothing. Exits 77
+ * (skipped) without a GPU. */
+#include "check.h"
+#include "cutune.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *source_dir(void)
+{
+    const char *d = getenv("CUTUNE_SOURCE_DIR");
+    return d ? d : CUTUNE_SOURCE_DIR;
+}
+
+static char dir[] = "/tmp/cutune-session-XXXXXX";
+
+/* A corner of the convolution space: 8 configurations, among them 48x8 and 48x16 threads
+ * with 1x3 tiles, which need about 233 registers per thread on sm_90: at least one of them
+ * more than an SM gives a block. */
+static int write_spec(const char *path, const char *kernel)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    static const char *const params[][3] = {
+        {"block_size_x", "[16, 48]", "16"}, {"block_size_y", "[8, 16]", "16"},
+        {"tile_size_x", "[1]", "1"},        {"tile_size_y", "[1, 3]", "1"},
+        {"read_only", "[0]", "0"},          {"use_padding", "[0]", "0"},
+        {"use_shmem", "[1]", "1"},          {"use_cmem", "[1]", "1"},
+        {"filter_height", "[15]", "15"},    {"filter_width", "[15]", "15"}};
+    fprintf(f, "{\"ConfigurationSpace\": {\"TuningParameters\": [");
+    for (int i = 0; i < 10; i++)
+        fprintf(f, "%s{\"Name\": \"%s\", \"Type\": \"int\", \"Values\": \"%s\", "
+                   "\"Default\": %s}",
+                i ? ", " : "", params[i][0], params[i][1], params[i][2]);
+    fprintf(f, "], \"Conditions\": []}, \"KernelSpecification\": {\"KernelName\": "
+               "\"convolution_kernel\", \"KernelFile\": \"%s\", \"ProblemSize\": [4096, 4096], "
+               "\"GridDivX\": [\"block_size_x\", \"tile_size_x\"], \"GridDivY\": "
+               "[\"block_size_y\", \"tile_size_y\"], \"Arguments\": ["
+               "{\"Name\": \"out\", \"Type\": \"float\", \"AccessType\": \"WriteOnly\", "
+               "\"Size\": \"ProblemSize[0] * ProblemSize[1]\", \"Output\": 1}, "
+               "{\"Name\": \"in\", \"Type\": \"float\", \"FillType\": \"Random\", "
+               "\"FillValue\": 1, \"Size\": \"4110 * 4110\"}, "
+               "{\"Name\": \"d_filter\", \"Type\": \"float\", \"MemType\": \"Constant\", "
+               "\"FillType\": \"Random\", \"FillValue\": 1, \"Size\": \"225\"}]}}\n",
+            kernel);
+    return fclose(f);
+}
+
+/* Each session runs in a process of its own: a process that has compiled with NVRTC cannot
+ * start another worker (the library refuses, and says so). */
+typedef struct outcome {
+    int status;
+    cutune_session_result r;
+} outcome;
+
+static outcome in_child(const char *spec, const char *kernel, const cutune_session_options *so,
+                        const cutune_search_options *o, const char *kt)
+{
+    outcome out = {0};
+    int p[2];
+    if (pipe(p) != 0) {
+        out.status = -1;
+        return out;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        cutune_session *s;
+        out.status = cutune_session_new(&s, spec, kernel, so);
+        if (!out.status)
+            out.status = cutune_session_run(s, o, NULL, NULL, &out.r);
+        if (!out.status && kt)
+            out.status = cutune_session_write_kt_cache(s, kt);
+        if (out.status)
+            fprintf(stderr, "session: %s\n", cutune_last_error());
+        cutune_session_free(s);
+        ssize_t w = write(p[1], &out, sizeof out);
+        _exit(w == (ssize_t)sizeof out ? 0 : 1);
+    }
+    close(p[1]);
+    if (pid < 0 || read(p[0], &out, sizeof out) != (ssize_t)sizeof out)
+        out.status = -1;
+    close(p[0]);
+    waitpid(pid, NULL, 0);
+    return out;
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir))
+        return 1;
+    char spec[256], cache_dir[256], kt[256], kernel[512], corner[256];
+    snprintf(spec, sizeof spec, "%s/kernels/convolution.json", source_dir());
+    snprintf(kernel, sizeof kernel, "%s/kernels/convolution.cu", source_dir());
+    snprintf(cache_dir, sizeof cache_dir, "%s/binaries", dir);
+    snprintf(kt, sizeof kt, "%s/session.json", dir);
+    snprintf(corner, sizeof corner, "%s/corner.json", dir);
+    cutune_session_options so = {.cache_dir = cache_dir};
+
+    /* no GPU: skip */
+    cutune_session *probe;
+    int st = cutune_session_new(&probe, spec, kernel, &so);
+    if (st) {
+        const char *why = cutune_last_error();
+        int no_gpu = strstr(why, "driver") || strstr(why, "no CUDA");
+        printf("%s: %s\n", no_gpu ? "skipped" : "failed", why);
+        return no_gpu ? SKIP_TEST : 1;
+    }
+    printf("%s\n", cutune_session_device(probe)->name);
+    cutune_session_free(probe);
+
+    /* Bayesian optimisation with a budget: the result beats the default, every evaluation
+     * is measured, failed or pruned, and the Kernel Tuner cache file reads back */
+    cutune_search_options o = {.strategy = "bo", .budget = 30, .seed = 2};
+    outcome a = in_child(spec, kernel, &so, &o, kt);
+    CHECK_INT(a.status, CUTUNE_OK);
+    const cutune_session_stats *x = &a.r.stats;
+    uint64_t total = x->measured + x->pruned_after_compile + x->compile_failed +
+                     x->runtime_failed + x->verification_failed + x->timeouts;
+    printf("bo 30: default %.4f ms, best %.4f ms (%.2fx), measured %llu, pruned after "
+           "compiling %llu, compiled %llu\n",
+           a.r.default_ms, a.r.search.best_ms, a.r.speedup, (unsigned long long)x->measured,
+           (unsigned long long)x->pruned_after_compile, (unsigned long long)x->compiled);
+    CHECK(a.r.speedup > 1.5);
+    CHECK_INT(a.r.search.evaluations, 30);
+    CHECK(total == 30 || total == 31); /* the default, unless the search chose it too */
+    CHECK_INT(x->verification_failed + x->runtime_failed + x->timeouts, 0);
+    cutune_cache *c;
+    CHECK_INT(cutune_cache_load(&c, kt, NULL), CUTUNE_OK);
+    if (c) {
+        CHECK(cutune_cache_size(c) == total);
+        cutune_cache_free(c);
+    }
+
+    /* the same again: nothing (or next to nothing: timing steers the search) to compile */
+    outcome b = in_child(spec, kernel, &so, &o, NULL);
+    CHECK_INT(b.status, CUTUNE_OK);
+    printf("again: compiled %llu, from the cache %llu\n", (unsigned long long)b.r.stats.compiled,
+           (unsigned long long)b.r.stats.from_cache);
+    CHECK(b.r.stats.compiled <= 3);
+
+    /* brute force over the corner: the register-heavy ones are pruned, never launched */
+    CHECK_INT(write_spec(corner, kernel), 0);
+    o = (cutune_search_options){.strategy = "brute", .budget = 100};
+    outcome k = in_child(corner, NULL, &so, &o, NULL);
+    CHECK_INT(k.status, CUTUNE_OK);
+    printf("corner: measured %llu, pruned after compiling %llu (%.3f s of runs saved)\n",
+           (unsigned long long)k.r.stats.measured,
+           (unsigned long long)k.r.stats.pruned_after_compile, k.r.stats.pruned_saved_s);
+    CHECK_INT(k.r.search.stop, CUTUNE_STOP_EXHAUSTED);
+    CHECK(k.r.stats.pruned_after_compile >= 1);
+    CHECK_INT(k.r.stats.measured + k.r.stats.pruned_after_compile, 8);
+    CHECK_INT(k.r.stats.runtime_failed, 0); /* nothing that could not launch was launched */
+
+    /* and in a process that has compiled: a clear refusal */
+    cutune_compile_request req = {.source = "extern \"C\" __global__ void f() {}", .kernel = "f",
+                                  .arch = "sm_90", .cache_dir = ""};
+    cutune_binary *bin;
+    CHECK_INT(cutune_compile(&req, &bin), CUTUNE_OK);
+    cutune_binary_free(bin);
+    CHECK_INT(cutune_session_new(&probe, spec, kernel, &so), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "start tuning sessions before compiling");
+
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    CHECK_DONE();
+}
