@@ -538,6 +538,10 @@ const cutune_space *cutune_session_space(const cutune_session *session);
 /* The key of entry i (an index as in cutune_evaluation.entry). */
 const char *cutune_session_key(const cutune_session *session, size_t entry, char *buf,
                                size_t size);
+/* The occupancy of entry i on the session's device, what limits it and what would lift it
+ * (advice may be NULL). */
+int cutune_session_explain(cutune_session *session, size_t entry, cutune_occupancy *occ,
+                           cutune_occupancy_advice *advice);
 /* Every evaluated configuration as a Kernel Tuner cache file (JSON). */
 int cutune_session_write_kt_cache(const cutune_session *session, const char *path);
 void cutune_session_free(cutune_session *session);

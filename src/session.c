@@ -375,6 +375,33 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
     return st;
 }
 
+int cutune_session_explain(cutune_session *s, size_t entry, cutune_occupancy *occ,
+                           cutune_occupancy_advice *advice)
+{
+    if (!s || entry >= s->dom.n || !occ)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_explain: bad argument");
+    record scratch;
+    cutune_binary *bin = NULL;
+    int st = compile_config(s, entry, &bin, &scratch); /* from the cache, normally */
+    cutune_binary_info info;
+    ct_run_request req;
+    if (!st) {
+        cutune_binary_get_info(bin, &info);
+        st = cutune_kernel_geometry(s->kernel, ct_domain_config(&s->dom, entry), req.grid,
+                                    req.block, &req.dynamic_smem);
+    }
+    if (!st) {
+        cutune_launch l = {.threads = (int)(req.block[0] * req.block[1] * req.block[2]),
+                           .regs = info.regs, .static_smem = info.static_smem,
+                           .dynamic_smem = req.dynamic_smem, .carveout = -1};
+        st = cutune_occupancy_compute(&s->arch, &l, occ);
+        if (!st && advice)
+            st = cutune_occupancy_advise(&s->arch, &l, advice);
+    }
+    cutune_binary_free(bin);
+    return st;
+}
+
 const char *cutune_session_key(const cutune_session *s, size_t entry, char *buf, size_t size)
 {
     if (!s || entry >= s->dom.n)

@@ -480,6 +480,9 @@ static void child_main(int fd, const cutune_kernel *k, int device)
 static void zygote_main(int fd, const cutune_kernel *k, int device)
 {
     signal(SIGCHLD, SIG_IGN); /* workers are reaped by the system */
+    /* Ctrl-C is for the session: it ends after the configuration in hand, whose worker
+     * must finish it rather than die with the session's terminal */
+    signal(SIGINT, SIG_IGN);
     for (;;) {
         char request;
         if (recv_all(fd, &request, 1))

@@ -3,6 +3,8 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <signal.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,14 @@ static const char tune_help[] =
     "                     they cost no evaluation, and the report counts them with the\n"
     "                     time the recording tuner spent on them\n";
 
+/* Ctrl-C: the session stops after the configuration in hand and reports what it has. */
+static volatile sig_atomic_t interrupted;
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
 typedef struct tune_ctx {
     const cutune_cache *cache;     /* --sim */
     const cutune_session *session; /* on the GPU */
@@ -43,7 +53,17 @@ typedef struct tune_ctx {
     json_t *history;
     double best;
     uint64_t failed; /* measured and failed (pruned ones apart) */
+    uint64_t budget;
+    int progress;    /* a progress line on a terminal */
+    double start;
 } tune_ctx;
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 static int report(const cutune_evaluation *e, void *user)
 {
@@ -62,10 +82,19 @@ static int report(const cutune_evaluation *e, void *user)
                    ? CUTUNE_ENOMEM
                    : 0;
     if (!isnan(e->best_ms) && !(e->best_ms >= t->best)) {
-        printf("  %5llu  new best %10.4f ms  %s\n", (unsigned long long)e->k, e->best_ms, key);
+        printf("%s  %5llu  new best %10.4f ms  %s\n", t->progress ? "\r\033[K" : "",
+               (unsigned long long)e->k, e->best_ms, key);
         t->best = e->best_ms;
     }
-    return 0;
+    if (t->progress) {
+        double elapsed = wall() - t->start, left = e->k ? elapsed / (double)e->k *
+                                                              (double)(t->budget - e->k)
+                                                        : 0;
+        printf("\r\033[K  [%llu/%llu] best %.4f ms, %.0f s, about %.0f s left",
+               (unsigned long long)e->k, (unsigned long long)t->budget, t->best, elapsed, left);
+        fflush(stdout);
+    }
+    return interrupted ? CUTUNE_ECANCELED : 0;
 }
 
 static const char *const stops[] = {"budget spent", "time limit", "space exhausted"};
@@ -96,16 +125,24 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
                    (unsigned long long)done, (unsigned long long)failed, precompile,
                    (double)time(NULL) - t0);
     }
-    tune_ctx t = {.session = s, .json = json, .best = INFINITY};
+    tune_ctx t = {.session = s, .json = json, .best = INFINITY, .budget = o->budget,
+                  .progress = !json && isatty(STDOUT_FILENO), .start = wall()};
     if (json && !(t.history = json_array())) {
         cutune_session_free(s);
         return EXIT_FAILED;
     }
+    signal(SIGINT, on_sigint);
     if (!json)
         printf("tuning %s on %s with %s, budget %llu, seed %llu\n", spec, dev->name,
                o->strategy, (unsigned long long)o->budget, (unsigned long long)o->seed);
     cutune_session_result r;
     st = cutune_session_run(s, o, report, &t, &r);
+    signal(SIGINT, SIG_DFL);
+    if (t.progress)
+        printf("\r\033[K");
+    int stopped = st == CUTUNE_ECANCELED; /* Ctrl-C: a result all the same */
+    if (stopped)
+        st = CUTUNE_OK;
     int rc = EXIT_OK;
     char best[1024] = "", dflt[1024] = "";
     if (!st) {
@@ -134,14 +171,23 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
             (json_int_t)x->runtime_failed, "verification_failed",
             (json_int_t)x->verification_failed, "timeouts", (json_int_t)x->timeouts,
             "compile_s", x->compile_s, "pruned_saved_s", x->pruned_saved_s, "seconds", r.seconds, "seconds_per_config", overhead_ms / 1e3,
-            "stop", stops[r.search.stop], "history", json_incref(t.history)));
+            "stop", stopped ? "interrupted" : stops[r.search.stop], "history",
+            json_incref(t.history)));
     } else {
         const cutune_session_stats *x = &r.stats;
+        if (stopped)
+            printf("stopped by Ctrl-C after %llu evaluations\n",
+                   (unsigned long long)r.search.evaluations);
         printf("best %s: %.4f ms; default %s: %.4f ms; speedup %.2fx\n", best, r.search.best_ms,
                dflt, r.default_ms, r.speedup);
+        cutune_occupancy occ;
+        cutune_occupancy_advice adv;
+        if (cutune_session_explain(s, r.search.best_entry, &occ, &adv) == CUTUNE_OK)
+            printf("the best: %d registers per thread; %s\n", r.best_regs, adv.text);
         printf("%llu evaluations (%s) in %.1f s, %.1f ms per configuration; compiled %llu, from "
                "the cache %llu (NVRTC %.1f s)\n",
-               (unsigned long long)r.search.evaluations, stops[r.search.stop], r.seconds,
+               (unsigned long long)r.search.evaluations,
+               stopped ? "interrupted" : stops[r.search.stop], r.seconds,
                overhead_ms, (unsigned long long)x->compiled, (unsigned long long)x->from_cache,
                x->compile_s);
         printf("failed: %llu compilation, %llu runtime, %llu verification, %llu timeout; "
