@@ -502,6 +502,8 @@ typedef struct cutune_session_options {
     double timeout_s;      /* per configuration; 0: 10x the best time so far per launch,
                               at least 1 s */
     const char *cache_dir; /* the binary cache (see cutune_compile_request) */
+    int compile_threads;   /* threads compiling ahead what the strategy will ask for next
+                              (0: the CPUs less one; -1: none); needs the disk cache */
 } cutune_session_options;
 
 typedef struct cutune_session_stats {

@@ -403,6 +403,14 @@ int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_b
                          i, i >= d->n ? "does not exist" : "was already evaluated");
         if (st)
             break;
+        if (strat->peek && b->upcoming) { /* let the backend prepare what comes next */
+            size_t ahead[16], n = strat->peek(state, &s, ahead, 16), m = 0;
+            for (size_t k = 0; k < n; k++)
+                if (ahead[k] < d->n && ahead[k] != i && !s.visited[ahead[k]])
+                    ahead[m++] = ahead[k];
+            if (m)
+                b->upcoming(b->self, ahead, m);
+        }
         double t = NAN;
         const char *failure = NULL;
         char why[192];
@@ -469,7 +477,7 @@ int cutune_simulate(const cutune_cache *cache, const cutune_search_options *opti
     int st = ct_domain_from_cache(&d, cache);
     if (!st)
         st = ct_search_run(&d, options,
-                           &(ct_backend){measure_cached, cost_cached, (void *)cache},
+                           &(ct_backend){measure_cached, cost_cached, (void *)cache, NULL},
                            on_evaluation, user, result);
     ct_domain_release(&d);
     return st;

@@ -75,6 +75,9 @@ typedef struct ct_strategy {
     /* time in ms, NaN for a failed configuration; s->visited/value are already updated */
     void (*observe)(void *state, ct_search *s, size_t index, double time_ms);
     void (*release)(void *state);
+    /* Optional: configurations it expects to suggest soon, without changing its state or
+     * the search's (a backend may compile them ahead); returns how many it put in out. */
+    size_t (*peek)(void *state, const ct_search *s, size_t *out, size_t max);
 } ct_strategy;
 
 const ct_strategy *ct_strategy_find(const char *name);
@@ -88,6 +91,8 @@ typedef struct ct_backend {
     int (*measure)(void *self, size_t index, double *time_ms, const char **failure);
     double (*cost_s)(void *self, size_t index);
     void *self;
+    /* Optional: the configurations the strategy expects to ask for after this one. */
+    void (*upcoming)(void *self, const size_t *indices, size_t n);
 } ct_backend;
 
 /* Runs a search over a domain. With options->arch, a configuration whose block cannot run on

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct record {
     int done;
@@ -39,7 +40,10 @@ struct cutune_session {
     cutune_session_options opt;
     cutune_session_stats stats;
     double best_ms;
+    struct pool *pool; /* compiling ahead, during a run */
 };
+
+static void claim(cutune_session *s, size_t i); /* compiling ahead, below */
 
 static char *read_text(const char *path)
 {
@@ -176,6 +180,7 @@ static int evaluate(cutune_session *s, size_t i, int reference)
     memset(r, 0, sizeof *r);
     r->done = 1;
     cutune_binary *bin = NULL;
+    claim(s, i);
     int st = compile_config(s, i, &bin, r);
     if (st == CUTUNE_ECOMPILE) {
         s->stats.compile_failed++;
@@ -309,6 +314,128 @@ int cutune_session_precompile(cutune_session *s, int threads, uint64_t *compiled
     return a.status ? ct_fail(a.status, "compiling ahead failed") : CUTUNE_OK;
 }
 
+/* -------------------------------------------------- compiling ahead during a search ---- */
+
+/* While the worker measures one configuration, CPU threads compile the ones the strategy
+ * expects to ask for next into the binary cache. */
+enum { AHEAD_IDLE = 0, AHEAD_QUEUED, AHEAD_BUSY, AHEAD_DONE };
+#define AHEAD_MAX_THREADS 16
+
+typedef struct pool {
+    cutune_session *s;
+    pthread_t threads[AHEAD_MAX_THREADS];
+    int nthreads, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    size_t queue[16], nq;
+    uint8_t *state; /* per configuration */
+} pool;
+
+static void *pool_thread(void *arg)
+{
+    pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->nq && !p->stop)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->stop)
+            break;
+        size_t i = p->queue[0];
+        memmove(p->queue, p->queue + 1, --p->nq * sizeof *p->queue);
+        p->state[i] = AHEAD_BUSY;
+        pthread_mutex_unlock(&p->mu);
+        record scratch;
+        cutune_binary *bin = NULL;
+        compile_config(p->s, i, &bin, &scratch); /* a failure shows again when it is asked */
+        cutune_binary_free(bin);
+        pthread_mutex_lock(&p->mu);
+        p->state[i] = AHEAD_DONE;
+        pthread_cond_broadcast(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void upcoming_gpu(void *self, const size_t *idx, size_t n)
+{
+    cutune_session *s = self;
+    pool *p = s->pool;
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    for (size_t k = 0; k < p->nq; k++) /* plans change: what was not started goes */
+        p->state[p->queue[k]] = AHEAD_IDLE;
+    p->nq = 0;
+    for (size_t k = 0; k < n && p->nq < 16; k++)
+        if (p->state[idx[k]] == AHEAD_IDLE && !s->rec[idx[k]].done) {
+            p->state[idx[k]] = AHEAD_QUEUED;
+            p->queue[p->nq++] = idx[k];
+        }
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Before compiling i itself: wait if a thread is at it, take it off the queue if not yet. */
+static void claim(cutune_session *s, size_t i)
+{
+    pool *p = s->pool;
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    while (p->state[i] == AHEAD_BUSY)
+        pthread_cond_wait(&p->done, &p->mu);
+    if (p->state[i] == AHEAD_QUEUED) {
+        for (size_t k = 0; k < p->nq; k++)
+            if (p->queue[k] == i) {
+                memmove(p->queue + k, p->queue + k + 1, (p->nq - k - 1) * sizeof *p->queue);
+                p->nq--;
+                break;
+            }
+        p->state[i] = AHEAD_IDLE;
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void pool_stop(cutune_session *s)
+{
+    pool *p = s->pool;
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    for (int t = 0; t < p->nthreads; t++)
+        pthread_join(p->threads[t], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    free(p->state);
+    free(p);
+    s->pool = NULL;
+}
+
+static void pool_start(cutune_session *s, int threads)
+{
+    if (threads <= 0 || (s->opt.cache_dir && !s->opt.cache_dir[0]))
+        return; /* without the disk cache there is nowhere to compile ahead to */
+    pool *p = calloc(1, sizeof *p);
+    if (!p || !(p->state = calloc(s->dom.n, 1))) {
+        free(p);
+        return;
+    }
+    p->s = s;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    s->pool = p;
+    for (int t = 0; t < threads && t < AHEAD_MAX_THREADS; t++)
+        if (pthread_create(&p->threads[p->nthreads], NULL, pool_thread, p) == 0)
+            p->nthreads++;
+    if (!p->nthreads)
+        pool_stop(s);
+}
+
 static int measure_gpu(void *self, size_t i, double *time_ms, const char **failure)
 {
     cutune_session *s = self;
@@ -356,8 +483,12 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
 
     cutune_search_options o = *search;
     o.arch = &s->arch; /* prune before compiling what cannot launch here */
-    ct_backend b = {measure_gpu, cost_gpu, s};
+    ct_backend b = {measure_gpu, cost_gpu, s, upcoming_gpu};
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    pool_start(s, s->opt.compile_threads ? s->opt.compile_threads
+                                         : (int)(cpus > 2 ? cpus - 1 : 1));
     st = ct_search_run(&s->dom, &o, &b, on_evaluation, user, &result->search);
+    pool_stop(s);
     result->stats = s->stats;
     result->seconds = ct_now() - t0;
     if (!isnan(result->search.best_ms) && result->search.best_ms > d->time_ms) {

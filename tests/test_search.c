@@ -221,7 +221,7 @@ static void test_bo_beats_random(void)
                 objective obj = {.d = &d, .failing_region = failing};
                 cutune_search_options o = {.strategy = names[s], .budget = 60, .seed = seed};
                 cutune_search_result r;
-                CHECK_INT(ct_search_run(&d, &o, &(ct_backend){measure, NULL, &obj}, NULL, NULL, &r), CUTUNE_OK);
+                CHECK_INT(ct_search_run(&d, &o, &(ct_backend){measure, NULL, &obj, NULL}, NULL, NULL, &r), CUTUNE_OK);
                 CHECK_INT(r.evaluations, 60);
                 best[s] = r.best_ms;
                 regret[s] += r.best_ms - optimum;
@@ -242,6 +242,72 @@ static void test_bo_beats_random(void)
                     failures[1]);
             check_failures++;
         }
+    }
+    ct_domain_release(&d);
+    cutune_space_free(space);
+}
+
+/* -------------------------------------------------------------------------- peeking ---- */
+
+/* What a backend sees of the strategy's plans, and what it is then asked for. */
+typedef struct peeked {
+    objective obj;
+    size_t order[64], n;           /* configurations measured, in order */
+    size_t promised[64][16], np[64];
+} peeked;
+
+static int measure_peeked(void *self, size_t i, double *t, const char **failure)
+{
+    peeked *p = self;
+    if (p->n < 64)
+        p->order[p->n++] = i;
+    return measure(&p->obj, i, t, failure);
+}
+
+static void note_upcoming(void *self, const size_t *idx, size_t n)
+{
+    peeked *p = self;
+    if (p->n < 64) {
+        p->np[p->n] = n;
+        memcpy(p->promised[p->n], idx, n * sizeof *idx);
+    }
+}
+
+/* Peeking changes nothing the search does; brute force, random and LHS announce exactly what
+ * they ask for next, BO at least during its initial design. */
+static void test_peek(void)
+{
+    cutune_space *space;
+    CHECK_INT(cutune_space_load_t1_buffer(&space, grid_spec, strlen(grid_spec), "grid"), 0);
+    ct_domain d;
+    CHECK_INT(ct_domain_from_space(&d, space, 100000), CUTUNE_OK);
+    static const char *const names[] = {"brute", "random", "lhs", "bo", "anneal", "genetic"};
+    for (int k = 0; k < 6; k++) {
+        peeked with = {.obj = {.d = &d}}, without = {.obj = {.d = &d}};
+        cutune_search_options o = {.strategy = names[k], .budget = 40, .seed = 7};
+        cutune_search_result r1, r2;
+        CHECK_INT(ct_search_run(&d, &o, &(ct_backend){measure_peeked, NULL, &with, note_upcoming},
+                                NULL, NULL, &r1),
+                  CUTUNE_OK);
+        CHECK_INT(ct_search_run(&d, &o, &(ct_backend){measure_peeked, NULL, &without, NULL}, NULL,
+                                NULL, &r2),
+                  CUTUNE_OK);
+        CHECK_INT(with.n, 40);
+        CHECK(memcmp(with.order, without.order, sizeof with.order) == 0);
+        CHECK(r1.best_ms == r2.best_ms);
+        /* promised next = measured next */
+        size_t kept = 0, checked = 0;
+        for (size_t j = 0; j + 1 < with.n; j++)
+            if (with.np[j]) {
+                checked++;
+                kept += with.promised[j][0] == with.order[j + 1];
+            }
+        if (k < 3)
+            CHECK(checked >= 35 && kept == checked);
+        if (k == 3) /* the initial design (4 points for a budget of 40), then guesses */
+            CHECK(kept >= 3);
+        if (k >= 4)
+            CHECK_INT(checked, 0); /* no peek: nothing announced */
     }
     ct_domain_release(&d);
     cutune_space_free(space);
@@ -340,6 +406,7 @@ int main(void)
     test_score_by_hand();
     test_sessions();
     test_bo_beats_random();
+    test_peek();
     test_pruning();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -135,7 +135,7 @@ static void bo_suggest_speed(void)
     for (t.session = 0; t.session < SESSIONS; t.session++) {
         cutune_search_options o = {.strategy = "bo", .budget = 201, .seed = t.session + 1};
         cutune_search_result r;
-        CHECK_INT(ct_search_run(&d, &o, &(ct_backend){bumpy, NULL, &d}, keep_time, &t, &r), 0);
+        CHECK_INT(ct_search_run(&d, &o, &(ct_backend){bumpy, NULL, &d, NULL}, keep_time, &t, &r), 0);
     }
     qsort(t.last, SESSIONS, sizeof *t.last, by_value);
     double median = t.last[SESSIONS / 2];

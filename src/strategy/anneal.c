@@ -83,4 +83,4 @@ static void anneal_release(void *state)
 
 const ct_strategy ct_strategy_anneal = {"anneal", "simulated annealing over neighbours",
                                         anneal_init, anneal_suggest, anneal_observe,
-                                        anneal_release};
+                                        anneal_release, NULL};

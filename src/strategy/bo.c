@@ -16,6 +16,7 @@
 #define KAPPA 2.0      /* LCB: how many standard deviations of optimism */
 #define HEDGE_ETA 1.0
 
+#define PEEK_TOP 12         /* EI's favourites kept for peek() */
 #define TAU_LO (-10.0)     /* the table of EI's tau(z), see acquire() */
 #define TAU_HI 10.0
 #define TAU_STEPS 4096
@@ -35,6 +36,8 @@ typedef struct bo {
     double gains[NUM_ACQ];
     size_t proposal[NUM_ACQ];
     int proposed;
+    size_t runners_up[PEEK_TOP]; /* EI's next favourites, for a backend to prepare */
+    size_t nrunners;
     double tau[TAU_STEPS + 1]; /* EI's tau(z) on a grid */
 } bo;
 
@@ -171,14 +174,15 @@ static int sync_model(bo *b, ct_search *s, double worst)
 
 /* The unevaluated configuration each acquisition prefers. PI = cdf(z) peaks where z does, so
  * it needs no cdf. */
-static void acquire(const bo *b, const ct_search *s, const double *mean, const double *sd,
+static void acquire(bo *b, const ct_search *s, const double *mean, const double *sd,
                     double y_best, size_t pick[NUM_ACQ])
 {
-    double best[NUM_ACQ];
+    double best[NUM_ACQ], top[PEEK_TOP];
     for (int a = 0; a < NUM_ACQ; a++) {
         best[a] = -INFINITY;
         pick[a] = CT_NONE;
     }
+    b->nrunners = 0;
     for (size_t i = 0; i < s->dom->n; i++) {
         if (s->visited[i] || isnan(mean[i]))
             continue;
@@ -189,6 +193,16 @@ static void acquire(const bo *b, const ct_search *s, const double *mean, const d
                 best[a] = value[a];
                 pick[a] = i;
             }
+        /* EI's best few, in order (the usual candidate fails the first comparison) */
+        if (b->nrunners < PEEK_TOP || value[0] > top[PEEK_TOP - 1]) {
+            size_t k = b->nrunners < PEEK_TOP ? b->nrunners++ : PEEK_TOP - 1;
+            for (; k > 0 && top[k - 1] < value[0]; k--) {
+                top[k] = top[k - 1];
+                b->runners_up[k] = b->runners_up[k - 1];
+            }
+            top[k] = value[0];
+            b->runners_up[k] = i;
+        }
     }
 }
 
@@ -254,6 +268,23 @@ static void bo_observe(void *state, ct_search *s, size_t index, double time_ms)
     b->pending[b->npending++] = index;
 }
 
+/* The rest of the initial design, or the acquisitions' other favourites. */
+static size_t bo_peek(void *state, const ct_search *s, size_t *out, size_t max)
+{
+    const bo *b = state;
+    size_t n = 0;
+    for (size_t k = b->next_design; k < b->ndesign && n < max; k++)
+        if (!s->visited[b->design[k]])
+            out[n++] = b->design[k];
+    for (int a = 0; b->proposed && a < NUM_ACQ && n < max; a++)
+        if (b->proposal[a] != CT_NONE && !s->visited[b->proposal[a]])
+            out[n++] = b->proposal[a];
+    for (size_t k = 0; k < b->nrunners && n < max; k++)
+        if (!s->visited[b->runners_up[k]])
+            out[n++] = b->runners_up[k];
+    return n;
+}
+
 const ct_strategy ct_strategy_bo = {"bo", "Bayesian optimisation: Gaussian process (Matérn 5/2), "
                                     "EI/PI/LCB portfolio by GP-Hedge",
-                                    bo_init, bo_suggest, bo_observe, bo_release};
+                                    bo_init, bo_suggest, bo_observe, bo_release, bo_peek};

@@ -31,5 +31,15 @@ static void brute_observe(void *state, ct_search *s, size_t index, double time_m
     (void)state, (void)s, (void)index, (void)time_ms;
 }
 
+static size_t brute_peek(void *state, const ct_search *s, size_t *out, size_t max)
+{
+    const brute *b = state;
+    size_t n = 0;
+    for (size_t i = b->next; i < s->dom->n && n < max; i++)
+        if (!s->visited[i])
+            out[n++] = i;
+    return n;
+}
+
 const ct_strategy ct_strategy_brute = {"brute", "every configuration in order", brute_init,
-                                       brute_suggest, brute_observe, free};
+                                       brute_suggest, brute_observe, free, brute_peek};

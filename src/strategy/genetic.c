@@ -149,4 +149,5 @@ static void genetic_observe(void *state, ct_search *s, size_t index, double time
 
 const ct_strategy ct_strategy_genetic = {"genetic", "genetic algorithm (tournament, uniform "
                                          "crossover, mutation, elitism)",
-                                         genetic_init, genetic_suggest, genetic_observe, free};
+                                         genetic_init, genetic_suggest, genetic_observe, free,
+                                         NULL};

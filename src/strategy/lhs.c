@@ -46,5 +46,15 @@ static void lhs_observe(void *state, ct_search *s, size_t index, double time_ms)
     (void)state, (void)s, (void)index, (void)time_ms;
 }
 
+static size_t lhs_peek(void *state, const ct_search *s, size_t *out, size_t max)
+{
+    const lhs *l = state;
+    size_t n = 0;
+    for (size_t k = l->next; k < l->count && n < max; k++)
+        if (!s->visited[l->design[k]])
+            out[n++] = l->design[k];
+    return n;
+}
+
 const ct_strategy ct_strategy_lhs = {"lhs", "Latin hypercube designs", lhs_init, lhs_suggest,
-                                     lhs_observe, free};
+                                     lhs_observe, free, lhs_peek};

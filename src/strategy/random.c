@@ -23,5 +23,21 @@ static void random_observe(void *state, ct_search *s, size_t index, double time_
     (void)state, (void)s, (void)index, (void)time_ms;
 }
 
+/* The next draws, from a copy of the generator: the search's own stays where it is. */
+static size_t random_peek(void *state, const ct_search *s, size_t *out, size_t max)
+{
+    (void)state;
+    ct_search copy = *s;
+    size_t n = 0;
+    for (size_t k = 0; k < max; k++) {
+        size_t i = ct_random_unvisited(&copy);
+        if (i == CT_NONE)
+            break;
+        out[n++] = i;
+    }
+    return n;
+}
+
 const ct_strategy ct_strategy_random = {"random", "uniform sampling without replacement",
-                                        random_init, random_suggest, random_observe, free};
+                                        random_init, random_suggest, random_observe, free,
+                                        random_peek};
