@@ -225,6 +225,18 @@ typedef struct cutune_search_result {
 const char *const *cutune_strategy_names(void);
 const char *cutune_strategy_summary(const char *name);
 
+/* Anything with parameters, tuned by the same strategies: the objective gets a valid
+ * configuration (value indices) and gives a value to minimise (a time, an energy, a cost).
+ * It sets *failure to a short reason (and leaves *value NaN) when that configuration does
+ * not work, which the strategy learns from; a nonzero return stops the search with that
+ * status. The space is enumerated (up to 2^24 valid configurations); result->best_ms is the
+ * smallest value found. */
+typedef int (*cutune_objective_fn)(const uint32_t *config, void *user, double *value,
+                                   const char **failure);
+int cutune_optimize(const cutune_space *space, const cutune_search_options *options,
+                    cutune_objective_fn objective, void *user, cutune_evaluation_fn on_evaluation,
+                    void *on_evaluation_user, cutune_search_result *result);
+
 /* One search over a recorded space: each measurement is the cache's entry. */
 int cutune_simulate(const cutune_cache *cache, const cutune_search_options *options,
                     cutune_evaluation_fn on_evaluation, void *user,

@@ -247,6 +247,62 @@ static void test_bo_beats_random(void)
     cutune_space_free(space);
 }
 
+/* ---------------------------------------------------------------- custom objective ---- */
+
+/* A chunk size and a depth, as a pipeline would tune them: cost is smallest at 2^14 bytes
+ * and depth 3; chunks under 2^10 bytes do not work. */
+static int pipeline_cost(const uint32_t *c, void *user, double *value, const char **failure)
+{
+    int *calls = user;
+    (*calls)++;
+    double lg = 8 + c[0], depth = 1 + c[1];
+    if (lg < 10) {
+        *failure = "chunk too small";
+        return 0;
+    }
+    *value = 1 + (lg - 14) * (lg - 14) * 0.1 + (depth - 3) * (depth - 3) * 0.05;
+    return 0;
+}
+
+static int stop_after_three(const uint32_t *c, void *user, double *value, const char **failure)
+{
+    (void)c, (void)failure;
+    *value = 1;
+    return ++*(int *)user == 3 ? CUTUNE_ECANCELED : 0;
+}
+
+static void test_custom_objective(void)
+{
+    cutune_space *s;
+    CHECK_INT(cutune_space_new(&s), CUTUNE_OK);
+    int64_t chunk[12], depth[6];
+    for (int i = 0; i < 12; i++)
+        chunk[i] = (int64_t)1 << (8 + i);
+    for (int i = 0; i < 6; i++)
+        depth[i] = i + 1;
+    CHECK_INT(cutune_space_add_int(s, "chunk_bytes", chunk, 12), CUTUNE_OK);
+    CHECK_INT(cutune_space_add_int(s, "depth", depth, 6), CUTUNE_OK);
+    static const char *const names[] = {"bo", "random", "brute"};
+    for (int k = 0; k < 3; k++) {
+        int calls = 0;
+        cutune_search_options o = {.strategy = names[k], .budget = k == 2 ? 100 : 30, .seed = 3};
+        cutune_search_result r;
+        CHECK_INT(cutune_optimize(s, &o, pipeline_cost, &calls, NULL, NULL, &r), CUTUNE_OK);
+        CHECK_INT(calls, (int)r.evaluations);
+        if (k != 1)
+            CHECK(r.best_ms == 1.0); /* bo and brute find the optimum (72 configurations) */
+        else
+            CHECK(r.best_ms < 1.5);
+    }
+    int calls = 0;
+    cutune_search_options o = {.strategy = "bo", .budget = 30};
+    cutune_search_result r;
+    CHECK_INT(cutune_optimize(s, &o, stop_after_three, &calls, NULL, NULL, &r), CUTUNE_ECANCELED);
+    CHECK_INT(calls, 3);
+    CHECK_INT(cutune_optimize(NULL, &o, pipeline_cost, &calls, NULL, NULL, &r), CUTUNE_EINVAL);
+    cutune_space_free(s);
+}
+
 /* -------------------------------------------------------------------------- peeking ---- */
 
 /* What a backend sees of the strategy's plans, and what it is then asked for. */
@@ -407,6 +463,7 @@ int main(void)
     test_sessions();
     test_bo_beats_random();
     test_peek();
+    test_custom_objective();
     test_pruning();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
