@@ -556,6 +556,9 @@ const char *cutune_session_key(const cutune_session *session, size_t entry, char
  * (advice may be NULL). */
 int cutune_session_explain(cutune_session *session, size_t entry, cutune_occupancy *occ,
                            cutune_occupancy_advice *advice);
+/* Every evaluated configuration in the T4 results format of the autotuning community
+ * (schema_version 1.0.0: configuration, times, invalidity, correctness, measurements). */
+int cutune_session_write_t4(const cutune_session *session, const char *path);
 /* Every evaluated configuration as a Kernel Tuner cache file (JSON). */
 int cutune_session_write_kt_cache(const cutune_session *session, const char *path);
 void cutune_session_free(cutune_session *session);

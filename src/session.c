@@ -554,6 +554,73 @@ static json_t *param_json(const cutune_space *space, size_t p, size_t v)
     }
 }
 
+/* The configuration of entry i as a JSON object, parameter by parameter. */
+static json_t *config_json(const cutune_session *s, size_t i)
+{
+    const uint32_t *config = ct_domain_config(&s->dom, i);
+    json_t *o = json_object();
+    for (size_t p = 0; o && p < cutune_space_num_params(s->space); p++)
+        json_object_set_new(o, cutune_space_param_name(s->space, p),
+                            param_json(s->space, p, config[p]));
+    return o;
+}
+
+/* T4's name for what became of a configuration. */
+static const char *t4_invalidity(const record *r)
+{
+    static const char *const map[][2] = {{"CompilationFailedConfig", "compile"},
+                                         {"RuntimeFailedConfig", "runtime"},
+                                         {"TimeoutConfig", "timeout"},
+                                         {"VerificationFailedConfig", "correctness"},
+                                         {"InvalidConfig", "constraints"}};
+    if (!isnan(r->time_ms))
+        return "correct";
+    for (size_t k = 0; k < sizeof map / sizeof *map; k++)
+        if (strcmp(r->failure, map[k][0]) == 0)
+            return map[k][1];
+    return "runtime";
+}
+
+int cutune_session_write_t4(const cutune_session *s, const char *path)
+{
+    if (!s || !path)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_write_t4: NULL argument");
+    json_t *results = json_array();
+    int bad = !results;
+    for (size_t i = 0; !bad && i < s->dom.n; i++) {
+        const record *r = &s->rec[i];
+        if (!r->done)
+            continue;
+        json_t *runtimes = json_array();
+        for (int k = 0; runtimes && k < r->n; k++)
+            json_array_append_new(runtimes, json_real(r->times_ms[k]));
+        json_t *measurements = isnan(r->time_ms)
+                                   ? json_array()
+                                   : json_pack("[{s:s, s:f, s:s}]", "name", "time", "value",
+                                               r->time_ms, "unit", "ms");
+        json_t *e = json_pack(
+            "{s:o, s:[s], s:{s:f, s:o, s:f, s:f, s:f}, s:s, s:i, s:o}", "configuration",
+            config_json(s, i), "objectives", "time", "times", "compilation_time", r->compile_ms,
+            "runtimes", runtimes ? runtimes : json_array(), "framework", r->run_ms,
+            "search_algorithm", 0.0, "validation", 0.0, "invalidity", t4_invalidity(r),
+            "correctness", strcmp(r->failure, "VerificationFailedConfig") != 0, "measurements",
+            measurements ? measurements : json_array());
+        bad = !e || json_array_append_new(results, e);
+    }
+    json_t *root = bad ? NULL
+                       : json_pack("{s:s, s:{s:s, s:s}, s:o}", "schema_version", "1.0.0",
+                                   "metadata", "timeunit", "milliseconds", "device",
+                                   s->device.name, "results", results);
+    if (!root)
+        json_decref(results);
+    int st = !root ? ct_fail(CUTUNE_ENOMEM, "out of memory writing %s", path)
+             : json_dump_file(root, path, JSON_INDENT(1)) == 0
+                 ? CUTUNE_OK
+                 : ct_fail(CUTUNE_EIO, "cannot write %s", path);
+    json_decref(root);
+    return st;
+}
+
 int cutune_session_write_kt_cache(const cutune_session *s, const char *path)
 {
     if (!s || !path)

@@ -31,6 +31,7 @@ static const char tune_help[] =
     "  --iterations N     timed launches per configuration (default 7)\n"
     "  --flush-l2         clear the L2 cache before each timed launch\n"
     "  --cache-out FILE   write every evaluated configuration as a Kernel Tuner cache file\n"
+    "  --t4-out FILE      and in the T4 results format\n"
     "  --precompile T     first compile every configuration into the binary cache on T\n"
     "                     threads (for brute force over a whole space)\n"
     "  --arch SM          (--sim) prune, before compiling, configurations whose block cannot launch\n"
@@ -101,8 +102,8 @@ static const char *const stops[] = {"budget spent", "time limit", "space exhaust
 
 /* A session on the GPU. */
 static int tune_gpu(const char *kernel_file, const char *spec, const cutune_search_options *o,
-                    const cutune_session_options *so, const char *cache_out, int json,
-                    int precompile)
+                    const cutune_session_options *so, const char *cache_out,
+                    const char *t4_out, int json, int precompile)
 {
     cutune_session *s;
     int st = cutune_session_new(&s, spec, kernel_file, so);
@@ -152,7 +153,8 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
     /* what the session cost beyond the kernels' own time, per configuration */
     uint64_t evaluated = r.search.evaluations + 1;
     double overhead_ms = st ? NAN : 1e3 * r.seconds / (double)evaluated;
-    if (!st && cache_out && (st = cutune_session_write_kt_cache(s, cache_out)))
+    if (!st && ((cache_out && (st = cutune_session_write_kt_cache(s, cache_out))) ||
+                (t4_out && (st = cutune_session_write_t4(s, t4_out)))))
         rc = cli_fail("tune", st);
     else if (st)
         rc = cli_fail("tune", st);
@@ -198,6 +200,8 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
                x->pruned_saved_s);
         if (cache_out)
             printf("every evaluated configuration: %s\n", cache_out);
+        if (t4_out)
+            printf("T4 results: %s\n", t4_out);
     }
     json_decref(t.history);
     cutune_session_free(s);
@@ -214,7 +218,8 @@ int cmd_tune(int argc, char **argv)
         {"arch", required_argument, 0, 'a'},     {"device", required_argument, 0, 'd'},
         {"iterations", required_argument, 0, 'I'}, {"flush-l2", no_argument, 0, 'F'},
         {"cache-out", required_argument, 0, 'C'}, {"precompile", required_argument, 0, 'P'},
-        {0, 0, 0, 0}};
+        {"t4-out", required_argument, 0, 'T'},   {0, 0, 0, 0}};
+    const char *t4_out = NULL;
     int precompile = 0;
     cutune_session_options so = {0};
     const char *cache_out = NULL;
@@ -237,6 +242,7 @@ int cmd_tune(int argc, char **argv)
         case 'a': arch_name = optarg; break;
         case 'F': so.flush_l2 = 1; break;
         case 'C': cache_out = optarg; break;
+        case 'T': t4_out = optarg; break;
         case 'P': {
             unsigned long long v;
             if (cli_parse_u64("tune", "--precompile", optarg, &v))
@@ -286,8 +292,8 @@ int cmd_tune(int argc, char **argv)
                                            "names its KernelFile), or --sim CACHE");
         cutune_search_options go = {.strategy = strategy, .budget = budget, .seed = seed,
                                     .time_limit_s = time_limit};
-        return tune_gpu(optind < argc ? argv[optind] : NULL, spec, &go, &so, cache_out, json,
-                        precompile);
+        return tune_gpu(optind < argc ? argv[optind] : NULL, spec, &go, &so, cache_out, t4_out,
+                        json, precompile);
     }
 
     cutune_arch arch;
