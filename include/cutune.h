@@ -530,6 +530,7 @@ typedef struct cutune_session_result {
     cutune_search_result search; /* best_ms/best_entry include the default configuration */
     double default_ms;
     size_t default_entry;
+    double best_median_ms, best_std_ms; /* of the best configuration's timed launches */
     double speedup;              /* default_ms / best_ms */
     int best_regs;
     cutune_session_stats stats;
@@ -552,6 +553,11 @@ const cutune_space *cutune_session_space(const cutune_session *session);
 /* The key of entry i (an index as in cutune_evaluation.entry). */
 const char *cutune_session_key(const cutune_session *session, size_t entry, char *buf,
                                size_t size);
+/* Outputs to check against instead of the default configuration's: one call per output
+ * argument, `bytes` its size exactly. Once every output has one, the default configuration
+ * is checked like the others. */
+int cutune_session_set_reference(cutune_session *session, const char *argument,
+                                 const void *data, size_t bytes);
 /* The occupancy of entry i on the session's device, what limits it and what would lift it
  * (advice may be NULL). */
 int cutune_session_explain(cutune_session *session, size_t entry, cutune_occupancy *occ,

@@ -158,6 +158,92 @@ static void read_report(const char *log, const char *lowered, cutune_binary_info
     }
 }
 
+/* ------------------------------------------------------------------------ the cubin ---- */
+
+/* ptxas's log is not enough when several threads compile at once: NVRTC may mix their reports,
+ * so registers and static shared memory are read from the cubin itself. Its ELF holds the
+ * register count in the .nv.info section (attribute REGCOUNT: symbol index, count) and the
+ * static shared memory as the size of .nv.shared.<kernel>, which from sm_80 on includes the
+ * 1 KiB the driver reserves per block. */
+#define EIATTR_REGCOUNT 0x2f
+#define EIFMT_SVAL 0x04
+
+static uint64_t rd(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int k = bytes - 1; k >= 0; k--)
+        v = v << 8 | p[k];
+    return v;
+}
+
+static int cubin_resources(const unsigned char *elf, size_t size, const char *symbol,
+                           int reserved, int *regs, size_t *static_smem)
+{
+    if (size < 64 || memcmp(elf, "\177ELF", 4) != 0 || elf[4] != 2 || elf[5] != 1)
+        return -1; /* a 64-bit little-endian ELF, please */
+    uint64_t shoff = rd(elf + 0x28, 8), shentsize = rd(elf + 0x3A, 2), shnum = rd(elf + 0x3C, 2),
+             shstrndx = rd(elf + 0x3E, 2);
+    if (shentsize < 64 || shnum == 0 || shstrndx >= shnum || shoff > size ||
+        shnum * shentsize > size - shoff)
+        return -1;
+#define SEC(i, field_off, bytes) rd(elf + shoff + (i) * shentsize + (field_off), bytes)
+    uint64_t names = SEC(shstrndx, 0x18, 8), names_size = SEC(shstrndx, 0x20, 8);
+    if (names > size || names_size > size - names)
+        return -1;
+    char want[320];
+    snprintf(want, sizeof want, ".nv.shared.%s", symbol);
+    uint64_t symtab = 0, symtab_size = 0, strtab = 0, strtab_size = 0, info = 0, info_size = 0;
+    long sym_index = -1;
+    *static_smem = 0;
+    for (uint64_t i = 0; i < shnum; i++) {
+        uint64_t n = SEC(i, 0, 4), off = SEC(i, 0x18, 8), sz = SEC(i, 0x20, 8);
+        if (n >= names_size || (SEC(i, 4, 4) != 8 /* NOBITS */ && (off > size || sz > size - off)))
+            return -1;
+        const char *name = (const char *)elf + names + n;
+        if (!memchr(name, '\0', names_size - n))
+            return -1;
+        if (strcmp(name, ".symtab") == 0) {
+            symtab = off, symtab_size = sz;
+            uint64_t link = SEC(i, 0x28, 4);
+            if (link >= shnum)
+                return -1;
+            strtab = SEC(link, 0x18, 8), strtab_size = SEC(link, 0x20, 8);
+            if (strtab > size || strtab_size > size - strtab)
+                return -1;
+        } else if (strcmp(name, ".nv.info") == 0) {
+            info = off, info_size = sz;
+        } else if (strcmp(name, want) == 0) {
+            *static_smem = sz > (uint64_t)reserved ? (size_t)(sz - (uint64_t)reserved) : 0;
+        }
+    }
+#undef SEC
+    for (uint64_t k = 0; symtab && k * 24 + 24 <= symtab_size; k++) {
+        uint64_t n = rd(elf + symtab + k * 24, 4);
+        if (n < strtab_size && memchr(elf + strtab + n, '\0', strtab_size - n) &&
+            strcmp((const char *)elf + strtab + n, symbol) == 0) {
+            sym_index = (long)k;
+            break;
+        }
+    }
+    if (sym_index < 0 || !info)
+        return -1;
+    for (uint64_t p = info; p + 4 <= info + info_size;) {
+        unsigned fmt = elf[p], attr = elf[p + 1];
+        uint64_t len = rd(elf + p + 2, 2);
+        p += 4;
+        if (fmt != EIFMT_SVAL)
+            continue; /* the value sits in the length field */
+        if (p + len > info + info_size)
+            return -1;
+        if (attr == EIATTR_REGCOUNT && len >= 8 && (long)rd(elf + p, 4) == sym_index) {
+            *regs = (int)rd(elf + p + 4, 4);
+            return 0;
+        }
+        p += len;
+    }
+    return -1;
+}
+
 /* ----------------------------------------------------------------------- compiling ---- */
 
 static double now_s(void)
@@ -280,8 +366,24 @@ static int run_nvrtc(const cutune_compile_request *r, cutune_binary *b)
                 !(b->cubin = malloc(b->size)) ||
                 nv.nvrtcGetCUBIN(prog, b->cubin) != NVRTC_SUCCESS))
         st = ct_fail(CUTUNE_ECOMPILE, "%s: no cubin for %s", name, r->arch);
-    if (!st)
+    if (!st) {
         read_report(b->log ? b->log : "", b->lowered_name, &b->info);
+        /* the cubin's word over the log's, which concurrent compilations may mix up */
+        cutune_arch a;
+        cutune_arch_find(r->arch, &a);
+        int regs;
+        size_t smem;
+        if (cubin_resources((const unsigned char *)b->cubin, b->size, b->lowered_name,
+                            a.cc_major >= 8 ? a.smem_reserved_per_block : 0, &regs, &smem) == 0) {
+            if (regs != b->info.regs) /* not our report: its other figures are not ours */
+                b->info.stack_bytes = b->info.spill_bytes = 0, b->info.barriers = 0;
+            b->info.regs = regs;
+            b->info.static_smem = smem;
+        } else {
+            st = ct_fail(CUTUNE_ECOMPILE, "%s: cannot read the resources of '%s' from the cubin",
+                         name, b->lowered_name);
+        }
+    }
     if (prog)
         nv.nvrtcDestroyProgram(&prog);
     free(src);

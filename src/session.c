@@ -8,6 +8,7 @@
 #include "worker.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 typedef struct record {
     int done;
     double time_ms;        /* mean of the timed launches; NaN when it failed */
+    double median_ms, std_ms;
     double times_ms[64];
     int n;
     char failure[64];      /* Kernel Tuner's name of the failure */
@@ -40,6 +42,8 @@ struct cutune_session {
     cutune_session_options opt;
     cutune_session_stats stats;
     double best_ms;
+    void **user_ref;       /* outputs the user gave to check against, per argument */
+    int have_user_ref;
     struct pool *pool; /* compiling ahead, during a run */
 };
 
@@ -71,9 +75,65 @@ void cutune_session_free(cutune_session *s)
     free(s->rec);
     free(s->source);
     free(s->source_name);
+    for (size_t i = 0; s->user_ref && i < cutune_kernel_num_args(s->kernel); i++)
+        free(s->user_ref[i]);
+    free(s->user_ref);
     cutune_kernel_free(s->kernel);
     cutune_space_free(s->space);
     free(s);
+}
+
+int cutune_session_set_reference(cutune_session *s, const char *argument, const void *data,
+                                 size_t bytes)
+{
+    if (!s || !argument || !data)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_set_reference: NULL argument");
+    size_t n = cutune_kernel_num_args(s->kernel), i = 0;
+    const cutune_kernel_arg *a = NULL;
+    for (; i < n; i++)
+        if (strcmp((a = cutune_kernel_arg_at(s->kernel, i))->name, argument) == 0)
+            break;
+    if (i == n)
+        return ct_fail(CUTUNE_ENOTFOUND, "the kernel has no argument '%s'", argument);
+    if (!a->output || a->scalar)
+        return ct_fail(CUTUNE_EINVAL, "argument '%s' is not an output", argument);
+    size_t want = (size_t)a->count * cutune_elem_size(a->type);
+    if (bytes != want)
+        return ct_fail(CUTUNE_EINVAL, "the reference for '%s' has %zu bytes; it needs %zu",
+                       argument, bytes, want);
+    if (!s->user_ref && !(s->user_ref = calloc(n, sizeof *s->user_ref)))
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    free(s->user_ref[i]);
+    if (!(s->user_ref[i] = malloc(bytes)))
+        return ct_fail(CUTUNE_ENOMEM, "out of memory for the reference of '%s'", argument);
+    memcpy(s->user_ref[i], data, bytes);
+    /* complete once every output has one: then the worker checks against it */
+    size_t total = 0;
+    for (size_t k = 0; k < n; k++) {
+        const cutune_kernel_arg *o = cutune_kernel_arg_at(s->kernel, k);
+        if (!o->output || o->scalar)
+            continue;
+        if (!s->user_ref[k])
+            return CUTUNE_OK;
+        total += (size_t)o->count * cutune_elem_size(o->type);
+    }
+    char *blob = malloc(total ? total : 1);
+    if (!blob)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    size_t off = 0;
+    for (size_t k = 0; k < n; k++) {
+        const cutune_kernel_arg *o = cutune_kernel_arg_at(s->kernel, k);
+        if (o->output && !o->scalar) {
+            size_t b = (size_t)o->count * cutune_elem_size(o->type);
+            memcpy(blob + off, s->user_ref[k], b);
+            off += b;
+        }
+    }
+    int st = ct_worker_set_reference(s->worker, blob, total);
+    free(blob);
+    if (!st)
+        s->have_user_ref = 1;
+    return st;
 }
 
 int cutune_session_new(cutune_session **out, const char *spec, const char *kernel_file,
@@ -247,13 +307,25 @@ static int evaluate(cutune_session *s, size_t i, int reference)
         return CUTUNE_OK;
     }
     s->stats.measured++;
-    double sum = 0;
+    double sum = 0, sq = 0, sorted[64];
     r->n = res.iterations;
     for (int k = 0; k < r->n; k++) {
-        r->times_ms[k] = res.times_ms[k];
+        sorted[k] = r->times_ms[k] = res.times_ms[k];
         sum += res.times_ms[k];
     }
     r->time_ms = r->n ? sum / r->n : NAN;
+    for (int k = 0; k < r->n; k++)
+        sq += (r->times_ms[k] - r->time_ms) * (r->times_ms[k] - r->time_ms);
+    r->std_ms = r->n > 1 ? sqrt(sq / (r->n - 1)) : 0;
+    for (int a = 1; a < r->n; a++) /* insertion sort of at most 64 */
+        for (int b = a; b > 0 && sorted[b - 1] > sorted[b]; b--) {
+            double t = sorted[b];
+            sorted[b] = sorted[b - 1];
+            sorted[b - 1] = t;
+        }
+    r->median_ms = !r->n ? NAN
+                   : r->n % 2 ? sorted[r->n / 2]
+                              : (sorted[r->n / 2 - 1] + sorted[r->n / 2]) / 2;
     if (!(r->time_ms >= s->best_ms))
         s->best_ms = r->time_ms;
     return CUTUNE_OK;
@@ -471,7 +543,9 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
     s->default_index = ct_domain_find(&s->dom, dflt);
     if (s->default_index == CT_NONE)
         return ct_fail(CUTUNE_EINVAL, "the default configuration violates the constraints");
-    int st = s->rec[s->default_index].done ? CUTUNE_OK : evaluate(s, s->default_index, 1);
+    /* (with the user's reference, the default is checked like any other) */
+    int st = s->rec[s->default_index].done ? CUTUNE_OK
+                                           : evaluate(s, s->default_index, !s->have_user_ref);
     if (st)
         return st;
     const record *d = &s->rec[s->default_index];
@@ -503,6 +577,8 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
     result->speedup = result->default_ms / result->search.best_ms;
     const record *best = &s->rec[result->search.best_entry];
     result->best_regs = best->regs;
+    result->best_median_ms = best->median_ms;
+    result->best_std_ms = best->std_ms;
     return st;
 }
 
@@ -594,10 +670,13 @@ int cutune_session_write_t4(const cutune_session *s, const char *path)
         json_t *runtimes = json_array();
         for (int k = 0; runtimes && k < r->n; k++)
             json_array_append_new(runtimes, json_real(r->times_ms[k]));
-        json_t *measurements = isnan(r->time_ms)
-                                   ? json_array()
-                                   : json_pack("[{s:s, s:f, s:s}]", "name", "time", "value",
-                                               r->time_ms, "unit", "ms");
+        json_t *measurements =
+            isnan(r->time_ms)
+                ? json_array()
+                : json_pack("[{s:s, s:f, s:s}, {s:s, s:f, s:s}, {s:s, s:f, s:s}]", "name",
+                            "time", "value", r->time_ms, "unit", "ms", "name", "time_median",
+                            "value", r->median_ms, "unit", "ms", "name", "time_std", "value",
+                            r->std_ms, "unit", "ms");
         json_t *e = json_pack(
             "{s:o, s:[s], s:{s:f, s:o, s:f, s:f, s:f}, s:s, s:i, s:o}", "configuration",
             config_json(s, i), "objectives", "time", "times", "compilation_time", r->compile_ms,
@@ -655,6 +734,10 @@ int cutune_session_write_kt_cache(const cutune_session *s, const char *path)
         json_object_set_new(e, "time", isnan(r->time_ms) ? json_string(r->failure)
                                                          : json_real(r->time_ms));
         json_object_set_new(e, "times", times);
+        if (!isnan(r->time_ms)) {
+            json_object_set_new(e, "time_median", json_real(r->median_ms));
+            json_object_set_new(e, "time_std", json_real(r->std_ms));
+        }
         json_object_set_new(e, "compile_time", json_real(r->compile_ms));
         json_object_set_new(e, "verification_time", json_integer(0));
         json_object_set_new(e, "benchmark_time", json_real(r->run_ms));

@@ -630,6 +630,20 @@ int ct_worker_start(ct_worker **out, const cutune_kernel *kernel, int device,
     return CUTUNE_OK;
 }
 
+int ct_worker_set_reference(ct_worker *w, const void *data, size_t len)
+{
+    char *copy = malloc(len ? len : 1);
+    if (!copy)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory for the reference");
+    memcpy(copy, data, len);
+    free(w->reference);
+    w->reference = copy;
+    w->reference_len = len;
+    if (w->fd >= 0 && send_msg(w->fd, MSG_REFERENCE, w->reference, w->reference_len))
+        reap(w); /* the next run starts a worker and hands it the reference */
+    return CUTUNE_OK;
+}
+
 void ct_worker_stop(ct_worker *w)
 {
     if (!w)

@@ -48,6 +48,8 @@ int ct_worker_start(ct_worker **out, const cutune_kernel *kernel, int device,
 /* Runs one configuration. CUTUNE_OK whatever the kernel did (the outcome says); a status
  * only when the worker cannot be run at all. */
 int ct_worker_run(ct_worker *w, const ct_run_request *req, ct_run_result *res);
+/* The outputs to check against, each output argument's bytes in argument order. */
+int ct_worker_set_reference(ct_worker *w, const void *data, size_t len);
 void ct_worker_stop(ct_worker *w);
 
 #endif

@@ -55,6 +55,83 @@ static int write_spec(const char *path, const char *kernel)
     return fclose(f);
 }
 
+/* cutune's convolution on the CPU, over the inputs the worker makes (uniform in [0, 1) from
+ * the spec's seed: argument i from seed * 1000003 + i). */
+static float *cpu_convolution(void)
+{
+    enum { N = 4096, F = 15, W = N + F - 1 };
+    float *in = malloc(sizeof(float) * W * W), *f = malloc(sizeof(float) * F * F),
+          *out = malloc(sizeof(float) * N * N);
+    cutune_rng rng;
+    cutune_rng_seed(&rng, 1 * 1000003u + 1);
+    for (long i = 0; i < (long)W * W; i++)
+        in[i] = (float)((double)(cutune_rng_next(&rng) >> 11) * 0x1.0p-53);
+    cutune_rng_seed(&rng, 1 * 1000003u + 2);
+    for (int i = 0; i < F * F; i++)
+        f[i] = (float)((double)(cutune_rng_next(&rng) >> 11) * 0x1.0p-53);
+    for (int y = 0; y < N; y++)
+        for (int x = 0; x < N; x++) {
+            float sum = 0;
+            for (int i = 0; i < F; i++)
+                for (int j = 0; j < F; j++)
+                    sum += in[(long)(y + i) * W + x + j] * f[i * F + j];
+            out[(long)y * N + x] = sum;
+        }
+    free(in);
+    free(f);
+    return out;
+}
+
+/* A session checked against the CPU's answer, or against zeros (which nothing matches). */
+static int run_against(const char *spec, const char *kernel, const cutune_session_options *so,
+                       int zeros, cutune_session_result *r)
+{
+    cutune_session *s;
+    int st = cutune_session_new(&s, spec, kernel, so);
+    if (st)
+        return st;
+    size_t bytes = sizeof(float) * 4096 * 4096;
+    float *ref = zeros ? calloc(1, bytes) : cpu_convolution();
+    CHECK_INT(cutune_session_set_reference(s, "input_image", ref, bytes), CUTUNE_EINVAL);
+    CHECK_INT(cutune_session_set_reference(s, "nothing", ref, bytes), CUTUNE_ENOTFOUND);
+    CHECK_INT(cutune_session_set_reference(s, "output_image", ref, bytes - 4), CUTUNE_EINVAL);
+    st = cutune_session_set_reference(s, "output_image", ref, bytes);
+    cutune_search_options o = {.strategy = "random", .budget = 10, .seed = 1};
+    if (!st)
+        st = cutune_session_run(s, &o, NULL, NULL, r);
+    free(ref);
+    cutune_session_free(s);
+    return st;
+}
+
+static void against_cpu(const char *spec, const char *kernel, const cutune_session_options *so)
+{
+    for (int zeros = 0; zeros <= 1; zeros++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            cutune_session_result r;
+            int st = run_against(spec, kernel, so, zeros, &r);
+            if (zeros)
+                printf("against zeros: %s\n", cutune_last_error());
+            else if (!st)
+                printf("against the CPU: 10 of 10 agree (verification failures %llu), best "
+                       "%.4f ms, median %.4f, sd %.4f\n",
+                       (unsigned long long)r.stats.verification_failed, r.search.best_ms,
+                       r.best_median_ms, r.best_std_ms);
+            int ok = zeros ? st == CUTUNE_ECUDA &&
+                                 strstr(cutune_last_error(), "VerificationFailedConfig")
+                           : st == CUTUNE_OK && r.stats.verification_failed == 0 &&
+                                 r.best_median_ms > 0;
+            fflush(stdout);
+            fflush(stderr);
+            _exit(ok && !check_failures ? 0 : 1);
+        }
+        int status = 1;
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+}
+
 /* Each session runs in a process of its own: a process that has compiled with NVRTC cannot
  * start another worker (the library refuses, and says so). */
 typedef struct outcome {
@@ -83,6 +160,7 @@ static outcome in_child(const char *spec, const char *kernel, const cutune_sessi
         if (out.status)
             fprintf(stderr, "session: %s\n", cutune_last_error());
         cutune_session_free(s);
+        fflush(stderr);
         ssize_t w = write(p[1], &out, sizeof out);
         _exit(w == (ssize_t)sizeof out ? 0 : 1);
     }
@@ -166,6 +244,9 @@ int main(void)
     CHECK(k.r.stats.pruned_after_compile >= 1);
     CHECK_INT(k.r.stats.measured + k.r.stats.pruned_after_compile, 8);
     CHECK_INT(k.r.stats.runtime_failed, 0); /* nothing that could not launch was launched */
+
+    /* a reference the user gives: the CPU's answer (all agree), or zeros (the default fails) */
+    against_cpu(spec, kernel, &so);
 
     /* and in a process that has compiled: a clear refusal */
     cutune_compile_request req = {.source = "extern \"C\" __global__ void f() {}", .kernel = "f",

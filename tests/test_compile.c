@@ -189,6 +189,64 @@ static void errors(void)
     cutune_binary_free(NULL);
 }
 
+/* Different configurations compiled at once must each get their own registers and shared
+ * memory (NVRTC can mix the ptxas reports of concurrent compilations; cutune reads the
+ * cubin). Compared with the same configurations compiled one by one, without a cache. */
+typedef struct variant {
+    const char *tile_x, *tile_y, *shmem;
+    int regs;
+    size_t smem;
+    int status;
+} variant;
+
+static void *compile_variant(void *arg)
+{
+    variant *v = arg;
+    const char *defs[10];
+    memcpy(defs, conv_defines, sizeof defs);
+    defs[2] = v->tile_x, defs[3] = v->tile_y, defs[6] = v->shmem;
+    cutune_compile_request r = conv();
+    r.defines = defs;
+    r.cache_dir = "";
+    cutune_binary *b;
+    v->status = cutune_compile(&r, &b);
+    if (!v->status) {
+        cutune_binary_info info;
+        cutune_binary_get_info(b, &info);
+        v->regs = info.regs;
+        v->smem = info.static_smem;
+        cutune_binary_free(b);
+    }
+    return NULL;
+}
+
+static void concurrent_variants(void)
+{
+    static const char *const tx[] = {"tile_size_x=1", "tile_size_x=2", "tile_size_x=3",
+                                     "tile_size_x=4"};
+    static const char *const ty[] = {"tile_size_y=1", "tile_size_y=4"};
+    static const char *const sh[] = {"use_shmem=0", "use_shmem=1"};
+    enum { N = 16 };
+    variant alone[N], together[N];
+    for (int i = 0; i < N; i++) {
+        alone[i] = (variant){tx[i % 4], ty[(i / 4) % 2], sh[i / 8], 0, 0, 0};
+        together[i] = alone[i];
+        compile_variant(&alone[i]);
+    }
+    pthread_t t[N];
+    for (int i = 0; i < N; i++)
+        pthread_create(&t[i], NULL, compile_variant, &together[i]);
+    int distinct = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_INT(together[i].status, CUTUNE_OK);
+        CHECK_INT(together[i].regs, alone[i].regs);
+        CHECK_INT(together[i].smem, alone[i].smem);
+        distinct += i == 0 || alone[i].regs != alone[0].regs;
+    }
+    CHECK(distinct > 1); /* the variants really differ */
+}
+
 /* Sessions side by side compiling the same configuration into one cache. */
 static void *compile_one(void *arg)
 {
@@ -239,6 +297,7 @@ int main(void)
     compile_and_cache();
     errors();
     side_by_side();
+    concurrent_variants();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

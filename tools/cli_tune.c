@@ -180,8 +180,9 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
         if (stopped)
             printf("stopped by Ctrl-C after %llu evaluations\n",
                    (unsigned long long)r.search.evaluations);
-        printf("best %s: %.4f ms; default %s: %.4f ms; speedup %.2fx\n", best, r.search.best_ms,
-               dflt, r.default_ms, r.speedup);
+        printf("best %s: %.4f ms (median %.4f, sd %.4f); default %s: %.4f ms; speedup %.2fx\n",
+               best, r.search.best_ms, r.best_median_ms, r.best_std_ms, dflt, r.default_ms,
+               r.speedup);
         cutune_occupancy occ;
         cutune_occupancy_advice adv;
         if (cutune_session_explain(s, r.search.best_entry, &occ, &adv) == CUTUNE_OK)
