@@ -474,7 +474,7 @@ typedef struct cutune_compile_request {
 } cutune_compile_request;
 
 typedef struct cutune_binary_info {
-    int regs;                 /* registers per thread (ptxas's report) */
+    int regs;                 /* registers per thread (read from the cubin) */
     int barriers;
     size_t static_smem;       /* bytes of __shared__ variables */
     size_t stack_bytes;       /* stack frame per thread */

@@ -1,8 +1,8 @@
 /* compile.c — one kernel configuration compiled to a cubin with NVRTC, and a disk cache of
  * the results. NVRTC is loaded with dlopen, so cutune starts on a machine without the CUDA
- * toolkit and says what is missing only when asked to compile. The register count, static
- * shared memory and spills come from ptxas's verbose report, so they are known without a
- * GPU (which is what lets a session prune a configuration before launching it). */
+ * toolkit and says what is missing only when asked to compile. The register count and static
+ * shared memory come from the cubin, stack and spills from ptxas's verbose report, all
+ * without a GPU (which is what lets a session prune a configuration before launching it). */
 #include "compile_impl.h"
 
 #include <stdarg.h>
