@@ -39,6 +39,8 @@ int cutune_binary_get_info(const cutune_binary *b, cutune_binary_info *info)
     return CUTUNE_OK;
 }
 
+int ct_nvrtc_loaded; /* see worker.c: no worker can be forked after this */
+
 #ifdef CUTUNE_HAVE_CUDA
 #include <dlfcn.h>
 #include <nvrtc.h>
@@ -93,8 +95,6 @@ static void load_nvrtc(void)
     if (nv.nvrtcVersion(&nv.major, &nv.minor) != NVRTC_SUCCESS)
         snprintf(nv.error, sizeof nv.error, "nvrtcVersion failed");
 }
-
-int ct_nvrtc_loaded; /* see worker.c: no worker can be forked after this */
 
 static int nvrtc_ready(void)
 {

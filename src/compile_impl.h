@@ -14,6 +14,10 @@ struct cutune_binary {
     cutune_binary_info info;
 };
 
+/* Set once NVRTC has been used in this process: CUDA cannot start in a process forked after
+ * that, so no worker may be started (worker.c). */
+extern int ct_nvrtc_loaded;
+
 /* Everything that decides the binary (NVRTC's version, architecture, kernel, a hash of the
  * source, the defines and options, in order) as text, and the file that caches it. */
 typedef struct ct_binary_key {

@@ -4,6 +4,7 @@
  * those the kernel writes, and for each configuration loads the cubin, launches it, times
  * the launches with CUDA events, and compares the outputs with the reference. */
 #include "worker.h"
+#include "compile_impl.h"
 
 #include <errno.h>
 #include <math.h>
@@ -31,7 +32,7 @@ const char *ct_outcome_name(ct_outcome o)
 enum { MSG_INFO = 1, MSG_FAILED, MSG_RUN, MSG_RESULT, MSG_REFERENCE, MSG_QUIT };
 
 typedef struct msg_head {
-    uint32_t kind, count; /* count: how many parts follow (MSG_REFERENCE) */
+    uint32_t kind, status; /* status: of a MSG_FAILED, a cutune status */
     uint64_t len;
 } msg_head;
 
@@ -71,6 +72,14 @@ static int send_msg(int fd, uint32_t kind, const void *data, uint64_t len)
     return send_all(fd, &h, sizeof h) || (len && send_all(fd, data, len)) ? -1 : 0;
 }
 
+/* Why the worker could not start, with its status (CUTUNE_ENODEVICE: no GPU or driver). */
+static void send_failure(int fd, int status, const char *why)
+{
+    msg_head h = {.kind = MSG_FAILED, .status = (uint32_t)status, .len = strlen(why)};
+    if (!send_all(fd, &h, sizeof h))
+        send_all(fd, why, h.len);
+}
+
 /* Waits up to timeout_s (<= 0: for ever) for data; 1 ready, 0 timed out, -1 error. */
 static int wait_readable(int fd, double timeout_s)
 {
@@ -90,6 +99,9 @@ typedef struct run_wire {
     uint64_t dynamic_smem, cubin_size, symbol_len;
     int32_t warmups, iterations, flush_l2, make_reference, verify;
 } run_wire;
+
+#ifdef CUTUNE_HAVE_CUDA
+#include <cuda_runtime.h>
 
 /* Fills a buffer with an argument's initial contents. */
 static int fill_host(const cutune_kernel *k, size_t index, void **out, char *why, size_t size)
@@ -152,9 +164,6 @@ static double elem_value(cutune_elem_type t, const unsigned char *p)
     return 0;
 }
 
-#ifdef CUTUNE_HAVE_CUDA
-#include <cuda_runtime.h>
-
 /* ------------------------------------------------------------- the worker's side ---- */
 
 typedef struct child {
@@ -181,9 +190,10 @@ typedef struct child {
 
 static int child_setup(child *c, int device, cutune_device_info *info, char *why, size_t size)
 {
-    if (cutune_device_query(device, info)) {
+    int st = cutune_device_query(device, info);
+    if (st) {
         snprintf(why, size, "%s", cutune_last_error());
-        return -1;
+        return st;
     }
     CUDA_TRY(cudaSetDevice(device), "cudaSetDevice");
     CUDA_TRY(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking), "stream");
@@ -405,8 +415,9 @@ static void child_main(int fd, const cutune_kernel *k, int device)
     child c = {.k = k, .fd = fd};
     cutune_device_info info;
     char why[256];
-    if (child_setup(&c, device, &info, why, sizeof why)) {
-        send_msg(fd, MSG_FAILED, why, strlen(why));
+    int st = child_setup(&c, device, &info, why, sizeof why);
+    if (st) {
+        send_failure(fd, st == CUTUNE_ENODEVICE ? st : CUTUNE_ECUDA, why);
         return;
     }
     if (send_msg(fd, MSG_INFO, &info, sizeof info))
@@ -465,8 +476,7 @@ static void child_main(int fd, const cutune_kernel *k, int device)
 {
     (void)k;
     (void)device;
-    const char *why = "cutune was built without the CUDA toolkit";
-    send_msg(fd, MSG_FAILED, why, strlen(why));
+    send_failure(fd, CUTUNE_ENODEVICE, "cutune was built without the CUDA toolkit");
 }
 #endif
 
@@ -574,7 +584,8 @@ static int spawn(ct_worker *w)
     if (h.kind == MSG_FAILED) {
         recv_all(w->fd, why, h.len < sizeof why ? h.len : sizeof why - 1);
         reap(w);
-        return ct_fail(CUTUNE_ECUDA, "worker: %s", why);
+        return ct_fail(h.status == CUTUNE_ENODEVICE ? CUTUNE_ENODEVICE : CUTUNE_ECUDA,
+                       "worker: %s", why);
     }
     if (recv_all(w->fd, &w->info, sizeof w->info)) {
         reap(w);
@@ -586,8 +597,6 @@ static int spawn(ct_worker *w)
     }
     return CUTUNE_OK;
 }
-
-extern int ct_nvrtc_loaded;
 
 int ct_worker_start(ct_worker **out, const cutune_kernel *kernel, int device,
                     cutune_device_info *info)

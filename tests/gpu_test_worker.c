@@ -94,11 +94,10 @@ int main(void)
     /* the session must not touch CUDA before the fork: the device comes from the worker */
     ct_worker *w;
     cutune_device_info info;
-    if (ct_worker_start(&w, k, 0, &info) != CUTUNE_OK) {
-        const char *why = cutune_last_error();
-        int no_gpu = strstr(why, "driver") || strstr(why, "no CUDA") ||
-                     strstr(why, "without the CUDA toolkit");
-        printf("%s: %s\n", no_gpu ? "skipped" : "failed", why);
+    int st = ct_worker_start(&w, k, 0, &info);
+    if (st) {
+        int no_gpu = st == CUTUNE_ENODEVICE;
+        printf("%s: %s\n", no_gpu ? "skipped" : "failed", cutune_last_error());
         return no_gpu ? SKIP_TEST : 1;
     }
     char arch[16];

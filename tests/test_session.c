@@ -30,7 +30,7 @@ int main(void)
         CHECK(cutune_session_device(s)->sm_count > 0);
         cutune_session_free(s);
     } else {
-        CHECK_INT(st, CUTUNE_ECUDA);
+        CHECK_INT(st, CUTUNE_ENODEVICE);
         CHECK_HAS(cutune_last_error(), "worker: ");
     }
     cutune_session_free(NULL);

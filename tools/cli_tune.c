@@ -107,7 +107,7 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
 {
     cutune_session *s;
     int st = cutune_session_new(&s, spec, kernel_file, so);
-    if (st == CUTUNE_ECUDA && strstr(cutune_last_error(), "driver")) {
+    if (st == CUTUNE_ENODEVICE) {
         fprintf(stderr, "no CUDA device found: %s\n", cutune_last_error());
         return EXIT_NO_DEVICE;
     }
