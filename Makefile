@@ -1,9 +1,11 @@
 # Makefile — the front door. `make` builds into build/ (CLI at build/cutune); `make test`
-# runs the tests in an optimised build and again under ASan+UBSan (with short fuzzing runs);
+# runs the tests in an optimised build, in one without the CUDA toolkit, and under ASan+UBSan
+# (with short fuzzing runs);
 # `make demo` runs the main job; `make bench` the benchmarks. Each first runs scripts/deps.sh,
 # which installs missing Debian packages.
 #   make ASAN=1 ...   address + undefined-behaviour sanitizers, clang, build-asan/
 #   make TSAN=1 ...   thread sanitizer, clang, build-tsan/
+#   make CPUONLY=1 ... without the CUDA toolkit (-DCUTUNE_CUDA=OFF), build-cpu/
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
@@ -11,6 +13,9 @@ ifeq ($(ASAN),1)
 BUILD := build-asan
 CONFIG := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
           -DCUTUNE_SANITIZE=address,undefined -DCUTUNE_FUZZ=ON
+else ifeq ($(CPUONLY),1)
+BUILD := build-cpu
+CONFIG := -DCMAKE_BUILD_TYPE=Release -DCUTUNE_CUDA=OFF
 else ifeq ($(TSAN),1)
 BUILD := build-tsan
 CONFIG := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCUTUNE_SANITIZE=thread
@@ -35,11 +40,13 @@ build: deps
 test-one: build
 	@sh scripts/run_tests.sh $(BUILD) $(JOBS)
 
-# Plain `make test`: the optimised build, then the sanitized one. With ASAN=1 or TSAN=1,
-# only that build.
-ifeq ($(ASAN)$(TSAN),)
+# Plain `make test`: the optimised build, the same without the CUDA toolkit (it must build
+# and say "no CUDA device"), then the sanitized one. With ASAN=1, TSAN=1 or CPUONLY=1, only
+# that build.
+ifeq ($(ASAN)$(TSAN)$(CPUONLY),)
 test: deps
 	@$(MAKE) --no-print-directory test-one
+	@$(MAKE) --no-print-directory test-one CPUONLY=1
 	@$(MAKE) --no-print-directory test-one ASAN=1
 else
 test: test-one
