@@ -116,8 +116,24 @@ int cutune_nvrtc_version(int *major, int *minor)
 
 /* ------------------------------------------------------------------- ptxas's report ---- */
 
-/* Reads "Used R registers, used B barriers, S bytes smem" and the stack frame and spills of
- * the entry function `lowered` from ptxas's verbose log. */
+/* The number just before `label` on the line [line, eol) (eol NULL: to the end), or -1. */
+static long long number_before(const char *line, const char *eol, const char *label)
+{
+    const char *at = strstr(line, label);
+    if (!at || (eol && at >= eol))
+        return -1;
+    while (at > line && at[-1] == ' ')
+        at--;
+    const char *end = at;
+    while (at > line && at[-1] >= '0' && at[-1] <= '9')
+        at--;
+    return at < end ? strtoll(at, NULL, 10) : -1;
+}
+
+/* Registers, barriers, stack frame and spills of the entry function `lowered` from ptxas's
+ * verbose log ("Used 32 registers, used 1 barriers, ..." and "0 bytes stack frame, 0 bytes
+ * spill stores, ..."). The registers only serve to tell whether the report is this
+ * binary's: the cubin has the word on registers and shared memory. */
 static void read_report(const char *log, const char *lowered, cutune_binary_info *info)
 {
     char head[320];
@@ -127,34 +143,16 @@ static void read_report(const char *log, const char *lowered, cutune_binary_info
         return;
     const char *next = strstr(p + 1, "Compiling entry function");
     for (const char *line = p; line && (!next || line < next); line = strchr(line + 1, '\n')) {
-        const char *u = strstr(line, "Used ");
         const char *eol = strchr(line + 1, '\n');
-        if (u && (!eol || u < eol)) {
-            info->regs = atoi(u + 5);
-            const char *b = strstr(u, "used ");
-            if (b && (!eol || b < eol))
-                info->barriers = atoi(b + 5);
-            const char *s = strstr(u, " bytes smem");
-            if (s && (!eol || s < eol)) {
-                while (s > u && s[-1] >= '0' && s[-1] <= '9')
-                    s--;
-                info->static_smem = (size_t)strtoull(s, NULL, 10);
-            }
-        }
-        const char *f = strstr(line, "bytes stack frame");
-        if (f && (!eol || f < eol)) {
-            const char *q = f;
-            while (q > line && (q[-1] == ' ' || (q[-1] >= '0' && q[-1] <= '9')))
-                q--;
-            info->stack_bytes = (size_t)strtoull(q, NULL, 10);
-            const char *sp = strstr(f, "bytes spill stores, ");
-            if (sp && (!eol || sp < eol)) {
-                const char *r = sp;
-                while (r > f && (r[-1] == ' ' || (r[-1] >= '0' && r[-1] <= '9')))
-                    r--;
-                info->spill_bytes = (size_t)strtoull(r, NULL, 10);
-            }
-        }
+        long long v;
+        if ((v = number_before(line, eol, " registers")) >= 0)
+            info->regs = (int)v;
+        if ((v = number_before(line, eol, " barriers")) >= 0)
+            info->barriers = (int)v;
+        if ((v = number_before(line, eol, " bytes stack frame")) >= 0)
+            info->stack_bytes = (size_t)v;
+        if ((v = number_before(line, eol, " bytes spill stores")) >= 0)
+            info->spill_bytes = (size_t)v;
     }
 }
 
