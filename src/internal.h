@@ -25,6 +25,8 @@ char *ct_strdup(const char *s);
 
 /* Reads a whole file (at most `limit` bytes) into a malloc'd buffer. */
 int ct_read_file(const char *path, size_t limit, char **data, size_t *len);
+/* The same as a NUL-terminated string (len may be NULL), or NULL with the failure recorded. */
+char *ct_read_text(const char *path, size_t limit, size_t *len);
 
 /* Python's repr of a float: the shortest form that reads back to the same double, with a
  * ".0" where it would otherwise look like an integer. */

@@ -49,22 +49,6 @@ struct cutune_session {
 
 static void claim(cutune_session *s, size_t i); /* compiling ahead, below */
 
-static char *read_text(const char *path)
-{
-    char *data;
-    size_t len;
-    if (ct_read_file(path, (size_t)16 << 20, &data, &len))
-        return NULL;
-    char *s = realloc(data, len + 1);
-    if (!s) {
-        free(data);
-        ct_fail(CUTUNE_ENOMEM, "out of memory");
-        return NULL;
-    }
-    s[len] = '\0';
-    return s;
-}
-
 void cutune_session_free(cutune_session *s)
 {
     if (!s)
@@ -161,7 +145,7 @@ int cutune_session_new(cutune_session **out, const char *spec, const char *kerne
     const char *file = kernel_file ? kernel_file : cutune_kernel_file(s->kernel);
     if (!st && !file)
         st = ct_fail(CUTUNE_EINVAL, "%s names no KernelFile: give the kernel's source", spec);
-    if (!st && !(s->source = read_text(file)))
+    if (!st && !(s->source = ct_read_text(file, (size_t)16 << 20, NULL)))
         st = ct_wrap(CUTUNE_EIO, "kernel source");
     if (!st && !(s->source_name = ct_strdup(file)))
         st = CUTUNE_ENOMEM;

@@ -334,6 +334,24 @@ int ct_read_file(const char *path, size_t limit, char **data, size_t *len)
     return CUTUNE_OK;
 }
 
+char *ct_read_text(const char *path, size_t limit, size_t *len)
+{
+    char *data;
+    size_t n;
+    if (ct_read_file(path, limit, &data, &n))
+        return NULL;
+    char *s = realloc(data, n + 1);
+    if (!s) {
+        free(data);
+        ct_fail(CUTUNE_ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    s[n] = '\0';
+    if (len)
+        *len = n;
+    return s;
+}
+
 int cutune_space_load_t1(cutune_space **out, const char *path)
 {
     if (!out || !path)

@@ -18,22 +18,6 @@ static const char *source_dir(void)
     return d ? d : CUTUNE_SOURCE_DIR;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    size_t got = s ? fread(s, 1, (size_t)n, f) : 0;
-    if (s)
-        s[got] = '\0';
-    fclose(f);
-    return s;
-}
-
 static cutune_binary *build(const char *source, const char *arch, const char *const *defines,
                             size_t n)
 {
@@ -86,7 +70,7 @@ int main(void)
     snprintf(kpath, sizeof kpath, "%s/kernels/convolution.cu", source_dir());
     cutune_space *s;
     cutune_kernel *k;
-    char *conv = slurp(kpath);
+    char *conv = ct_read_text(kpath, (size_t)1 << 24, NULL);
     if (!conv || cutune_space_load_t1(&s, spec) || cutune_kernel_load_t1(spec, s, &k)) {
         fprintf(stderr, "%s: %s\n", spec, cutune_last_error());
         return 1;

@@ -5,6 +5,7 @@
  * kernel at once. Skipped (77) when NVRTC is not installed. */
 #include "check.h"
 #include "cutune.h"
+#include "internal.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -27,22 +28,6 @@ static cutune_compile_request conv(void)
                                     .kernel = "convolution_kernel", .arch = "sm_90",
                                     .defines = conv_defines, .num_defines = 10,
                                     .cache_dir = dir};
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    *len = s ? fread(s, 1, (size_t)n, f) : 0;
-    if (s)
-        s[*len] = '\0';
-    fclose(f);
-    return s;
 }
 
 static void compile_and_cache(void)
@@ -108,7 +93,7 @@ static void compile_and_cache(void)
 
     /* a truncated file, and another key's file under this name: misses too */
     size_t len;
-    char *whole = slurp(ia.cache_path, &len);
+    char *whole = ct_read_text(ia.cache_path, (size_t)1 << 30, &len);
     f = fopen(ia.cache_path, "wb");
     if (f && whole) {
         fwrite(whole, 1, len / 2, f);
@@ -118,7 +103,7 @@ static void compile_and_cache(void)
     cutune_binary_get_info(d, &id);
     CHECK_INT(id.from_cache, 0);
     cutune_binary_free(d);
-    char *foreign = slurp(ic.cache_path, &len);
+    char *foreign = ct_read_text(ic.cache_path, (size_t)1 << 30, &len);
     f = fopen(ia.cache_path, "wb");
     if (f && foreign) {
         fwrite(foreign, 1, len, f);
@@ -290,7 +275,7 @@ int main(void)
     }
     printf("NVRTC %d.%d\n", major, minor);
     size_t len;
-    if (!mkdtemp(dir) || !(source = slurp(KERNEL, &len))) {
+    if (!mkdtemp(dir) || !(source = ct_read_text(KERNEL, (size_t)1 << 24, &len))) {
         perror(KERNEL);
         return 1;
     }
