@@ -187,6 +187,11 @@ typedef struct cutune_search_options {
      * (threads = block_size_x * block_size_y * block_size_z, the parameters that exist): the
      * strategy is told they failed, and they cost no evaluation. NULL: no pruning. */
     const struct cutune_arch *arch;
+    /* Bayesian optimisation: configurations planned per model update, 1 to 16 (0 means 1).
+     * A GPU session compiles a planned batch in parallel while it measures, so a batch of a
+     * few saves time per configuration at some cost in sample efficiency; other strategies
+     * ignore it. */
+    unsigned batch;
 } cutune_search_options;
 
 typedef enum cutune_stop {
@@ -540,7 +545,9 @@ typedef struct cutune_session_result {
 /* kernel_file NULL: the spec's KernelFile (beside the spec). */
 int cutune_session_new(cutune_session **out, const char *spec, const char *kernel_file,
                        const cutune_session_options *options);
-/* options->arch is set by the session (the device's). The callback sees each evaluation. */
+/* options->arch is set by the session (the device's); a batch of 0 becomes 4 when the
+ * session compiles ahead (at most a tenth of the budget). The callback sees each
+ * evaluation. */
 int cutune_session_run(cutune_session *session, const cutune_search_options *options,
                        cutune_evaluation_fn on_evaluation, void *user,
                        cutune_session_result *result);

@@ -372,7 +372,7 @@ int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_b
     if (o->arch)
         block_params(d->space, bp);
 
-    ct_search s = {.dom = d, .budget = o->budget};
+    ct_search s = {.dom = d, .budget = o->budget, .batch = o->batch};
     s.visited = calloc(d->n, 1);
     s.value = malloc(d->n * sizeof *s.value);
     cutune_rng_seed(&s.rng, o->seed);

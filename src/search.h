@@ -46,6 +46,7 @@ typedef struct ct_search {
     double *value;
     size_t nvisited;
     uint64_t budget;
+    unsigned batch; /* configurations a model-based strategy may plan per update */
     cutune_rng rng;
 } ct_search;
 

@@ -545,6 +545,8 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     pool_start(s, s->opt.compile_threads ? s->opt.compile_threads
                                          : (int)(cpus > 2 ? cpus - 1 : 1));
+    if (!o.batch && s->pool) /* a few at a time compile in parallel; small budgets less */
+        o.batch = o.budget >= 40 ? 4 : o.budget >= 20 ? (unsigned)(o.budget / 10) : 1;
     st = ct_search_run(&s->dom, &o, &b, on_evaluation, user, &result->search);
     pool_stop(s);
     result->stats = s->stats;

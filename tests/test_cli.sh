@@ -127,6 +127,12 @@ run 2 sim --space "$A4000" --strategy bo --budget 0
 has err "budget must be at least 1"
 run 2 sim --space "$A4000" --strategy bo --repeats 0
 has err "repeats must be at least 1"
+run 2 sim --space "$A4000" --strategy bo --batch 17
+has err "batch must be 1 to 16"
+run 0 sim --space "$A4000" --strategy bo --batch 4 --repeats 2
+has out "convolution/A4000"
+run 2 tune --sim "$A4000" --batch 0
+has err "batch must be 1 to 16"
 run 2 sim --space "$A4000"
 has err "give --strategy NAME or --all-strategies"
 run 2 sim --strategy bo

@@ -14,9 +14,9 @@
 static const char tune_help[] =
     "usage: cutune tune [KERNEL.cu] --spec T1.json [--strategy NAME] [--budget N] [--seed S]\n"
     "                   [--time-limit SECONDS] [--device N] [--iterations N] [--flush-l2]\n"
-    "                   [--cache-out FILE.json] [--json]\n"
+    "                   [--batch Q] [--cache-out FILE.json] [--t4-out FILE.json] [--json]\n"
     "       cutune tune --sim CACHE [--spec T1.json] [--strategy NAME] [--budget N]\n"
-    "                   [--seed S] [--time-limit SECONDS] [--arch SM] [--json]\n\n"
+    "                   [--seed S] [--batch Q] [--time-limit SECONDS] [--arch SM] [--json]\n\n"
     "Tunes a kernel over its search space on the GPU: the spec's KernelSpecification says how\n"
     "to launch it (README: 'Tuning on the GPU'); the kernel's source is KERNEL.cu or the\n"
     "spec's KernelFile. The default configuration is measured first and its outputs are the\n"
@@ -26,6 +26,9 @@ static const char tune_help[] =
     "  --strategy NAME    bo (default), random, lhs, anneal, genetic, brute\n"
     "  --budget N         evaluations (default 100)\n"
     "  --time-limit S     stop after S seconds\n"
+    "  --batch Q          bo: configurations planned per model update, 1 to 16 (on the GPU\n"
+    "                     they compile in parallel; default there: 4, at most a tenth of the\n"
+    "                     budget; with --sim: 1)\n"
     "  --seed S           seed (default 1)\n"
     "  --device N         CUDA device (default 0)\n"
     "  --iterations N     timed launches per configuration (default 7)\n"
@@ -219,13 +222,14 @@ int cmd_tune(int argc, char **argv)
         {"arch", required_argument, 0, 'a'},     {"device", required_argument, 0, 'd'},
         {"iterations", required_argument, 0, 'I'}, {"flush-l2", no_argument, 0, 'F'},
         {"cache-out", required_argument, 0, 'C'}, {"precompile", required_argument, 0, 'P'},
-        {"t4-out", required_argument, 0, 'T'},   {0, 0, 0, 0}};
+        {"t4-out", required_argument, 0, 'T'},   {"batch", required_argument, 0, 'q'},
+        {0, 0, 0, 0}};
     const char *t4_out = NULL;
     int precompile = 0;
     cutune_session_options so = {0};
     const char *cache_out = NULL;
     const char *sim = NULL, *spec = NULL, *strategy = "bo", *arch_name = NULL;
-    unsigned long long budget = 100, seed = 1;
+    unsigned long long budget = 100, seed = 1, batch = 0;
     double time_limit = 0;
     int json = 0, c;
     opterr = 0;
@@ -270,6 +274,12 @@ int cmd_tune(int argc, char **argv)
             if (cli_parse_u64("tune", "--seed", optarg, &seed))
                 return EXIT_USAGE;
             break;
+        case 'q':
+            if (cli_parse_u64("tune", "--batch", optarg, &batch))
+                return EXIT_USAGE;
+            if (batch < 1 || batch > 16)
+                return cli_usage_error("tune", "--batch must be 1 to 16");
+            break;
         case 'L':
             time_limit = strtod(optarg, &end);
             if (*end || !(time_limit > 0))
@@ -292,7 +302,7 @@ int cmd_tune(int argc, char **argv)
             return cli_usage_error("tune", "give --spec SPEC (and KERNEL.cu unless the spec "
                                            "names its KernelFile), or --sim CACHE");
         cutune_search_options go = {.strategy = strategy, .budget = budget, .seed = seed,
-                                    .time_limit_s = time_limit};
+                                    .time_limit_s = time_limit, .batch = (unsigned)batch};
         return tune_gpu(optind < argc ? argv[optind] : NULL, spec, &go, &so, cache_out, t4_out,
                         json, precompile);
     }
@@ -314,7 +324,8 @@ int cmd_tune(int argc, char **argv)
                cutune_cache_kernel(cache), cutune_cache_device(cache), cutune_cache_size(cache),
                strategy, budget, seed);
     cutune_search_options o = {.strategy = strategy, .budget = budget, .seed = seed,
-                               .time_limit_s = time_limit, .arch = arch_name ? &arch : NULL};
+                               .time_limit_s = time_limit, .arch = arch_name ? &arch : NULL,
+                               .batch = (unsigned)batch};
     cutune_search_result r;
     st = cutune_simulate(cache, &o, report, &t, &r);
     double optimum = INFINITY; /* the fastest recorded time: how close the session came */

@@ -3,7 +3,12 @@
  * lower confidence bound) chosen by GP-Hedge: each proposes a configuration, one is picked
  * with probability growing with how good its past proposals turned out. Only valid,
  * unevaluated configurations are candidates. A failed configuration enters the model as slow
- * as the slowest success, so the search steers away from where configurations fail. */
+ * as the slowest success, so the search steers away from where configurations fail.
+ *
+ * With a batch of q > 1, each model update proposes q configurations at once ("kriging
+ * believer": after each pick the model takes its own prediction there as if measured, so the
+ * next pick looks elsewhere). A backend that knows the whole batch ahead can prepare it in
+ * parallel, e.g. compile it on CPU threads while the GPU measures. */
 #include "gp.h"
 
 #include <stdlib.h>
@@ -15,6 +20,7 @@
 #define XI 0.01        /* EI and PI: the least improvement that counts */
 #define KAPPA 2.0      /* LCB: how many standard deviations of optimism */
 #define HEDGE_ETA 1.0
+#define MAX_BATCH 16
 
 #define PEEK_TOP 12         /* EI's favourites kept for peek() */
 #define TAU_LO (-10.0)     /* the table of EI's tau(z), see acquire() */
@@ -34,8 +40,11 @@ typedef struct bo {
     double *y;            /* scratch: targets of the working set */
     size_t *order;        /* scratch */
     double gains[NUM_ACQ];
-    size_t proposal[NUM_ACQ];
-    int proposed;
+    size_t batch[MAX_BATCH], nbatch, next_batch; /* this model update's picks */
+    uint8_t *planned;     /* per configuration: in the batch */
+    int fantasies;        /* the GP holds its own predictions for the batch: rebuild it */
+    size_t proposal[MAX_BATCH][NUM_ACQ]; /* each acquisition's choice, per batch slot */
+    size_t nproposed;
     size_t runners_up[PEEK_TOP]; /* EI's next favourites, for a backend to prepare */
     size_t nrunners;
     double tau[TAU_STEPS + 1]; /* EI's tau(z) on a grid */
@@ -51,6 +60,7 @@ static void bo_release(void *state)
     free(b->pending);
     free(b->y);
     free(b->order);
+    free(b->planned);
     free(b);
 }
 
@@ -94,7 +104,8 @@ static int bo_init(void **state, ct_search *s)
     int st = b ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "out of memory");
     if (!st && (!(b->obs = malloc(n * sizeof *b->obs)) ||
                 !(b->pending = malloc(n * sizeof *b->pending)) ||
-                !(b->y = malloc(n * sizeof *b->y)) || !(b->order = malloc(n * sizeof *b->order))))
+                !(b->y = malloc(n * sizeof *b->y)) || !(b->order = malloc(n * sizeof *b->order)) ||
+                !(b->planned = calloc(n, 1))))
         st = ct_fail(CUTUNE_ENOMEM, "out of memory");
     if (!st)
         st = ct_gp_new(&b->gp, s->dom, CAPACITY, &s->rng);
@@ -147,8 +158,9 @@ static size_t working_set(bo *b, const ct_search *s, double worst, size_t *out)
     return count;
 }
 
-/* Brings the GP up to date with every evaluation: refits now and then, else adds. */
-static int sync_model(bo *b, ct_search *s, double worst)
+/* Brings the GP up to date with every evaluation, with room for `room` more points: refits
+ * now and then, else adds. */
+static int sync_model(bo *b, ct_search *s, double worst, size_t room)
 {
     int st = CUTUNE_OK;
     int refit = b->nobs >= b->next_fit;
@@ -159,7 +171,9 @@ static int sync_model(bo *b, ct_search *s, double worst)
             return st;
         b->next_fit = b->nobs * 3 / 2 > b->nobs + 8 ? b->nobs * 3 / 2 : b->nobs + 8;
     }
-    if (refit || ct_gp_size(b->gp) + b->npending > ct_gp_capacity(b->gp)) {
+    if (refit || b->fantasies ||
+        ct_gp_size(b->gp) + b->npending + room > ct_gp_capacity(b->gp)) {
+        b->fantasies = 0;
         size_t n = working_set(b, s, worst, b->order);
         b->npending = 0;
         for (size_t k = 0; k < n; k++)
@@ -184,7 +198,7 @@ static void acquire(bo *b, const ct_search *s, const double *mean, const double 
     }
     b->nrunners = 0;
     for (size_t i = 0; i < s->dom->n; i++) {
-        if (s->visited[i] || isnan(mean[i]))
+        if (s->visited[i] || b->planned[i] || isnan(mean[i]))
             continue;
         double z = (y_best - mean[i] - XI) / sd[i];
         double value[NUM_ACQ] = {sd[i] * tau(b->tau, z), z, KAPPA * sd[i] - mean[i]};
@@ -206,11 +220,70 @@ static void acquire(bo *b, const ct_search *s, const double *mean, const double 
     }
 }
 
+/* GP-Hedge's draw among the acquisitions, by their gains. */
+static int hedge(const bo *b, ct_search *s)
+{
+    double top = b->gains[0], weight[NUM_ACQ], total = 0;
+    for (int a = 1; a < NUM_ACQ; a++)
+        top = b->gains[a] > top ? b->gains[a] : top;
+    for (int a = 0; a < NUM_ACQ; a++)
+        total += weight[a] = exp(HEDGE_ETA * (b->gains[a] - top));
+    double u = ct_uniform(&s->rng) * total;
+    int chosen = 0;
+    while (chosen < NUM_ACQ - 1 && (u -= weight[chosen]) > 0)
+        chosen++;
+    return chosen;
+}
+
+/* The next model update: up to q picks into b->batch. `best` and `worst`: log-times. */
+static int plan_batch(bo *b, ct_search *s, size_t q, double best, double worst)
+{
+    for (size_t k = 0; k < b->nbatch; k++)
+        b->planned[b->batch[k]] = 0;
+    b->nbatch = b->next_batch = 0;
+    int st = sync_model(b, s, worst, q - 1);
+    for (size_t k = 0; !st && k < q; k++) {
+        const double *mean, *sd;
+        double y_best;
+        if ((st = ct_gp_predict(b->gp, worst, best, &mean, &sd, &y_best)))
+            break;
+        /* reward each acquisition by the model's view of its last proposals */
+        for (size_t j = 0; k == 0 && j < b->nproposed; j++)
+            for (int a = 0; a < NUM_ACQ; a++)
+                if (!isnan(mean[b->proposal[j][a]]))
+                    b->gains[a] -= mean[b->proposal[j][a]] / (double)b->nproposed;
+        size_t pick[NUM_ACQ];
+        acquire(b, s, mean, sd, y_best, pick);
+        if (pick[0] == CT_NONE)
+            break;
+        size_t i = pick[hedge(b, s)];
+        memcpy(b->proposal[k], pick, sizeof pick);
+        b->batch[b->nbatch++] = i;
+        b->planned[i] = 1;
+        if (k + 1 < q) { /* believe the model there, for the rest of the batch */
+            double guess = ct_gp_unstandardise(b->gp, mean[i]);
+            best = guess < best ? guess : best;
+            b->fantasies = 1;
+            st = ct_gp_add(b->gp, i, guess);
+        }
+    }
+    if (b->nbatch)
+        b->nproposed = b->nbatch;
+    return st;
+}
+
 static int bo_suggest(void *state, ct_search *s, size_t *index)
 {
     bo *b = state;
     while (b->next_design < b->ndesign) {
         size_t i = b->design[b->next_design++];
+        if (!s->visited[i]) {
+            *index = i;
+            return CUTUNE_OK;
+        }
+    }
+    while (b->next_batch < b->nbatch) {
+        size_t i = b->batch[b->next_batch++];
         if (!s->visited[i]) {
             *index = i;
             return CUTUNE_OK;
@@ -227,36 +300,15 @@ static int bo_suggest(void *state, ct_search *s, size_t *index)
         *index = ct_random_unvisited(s);
         return *index == CT_NONE ? CUTUNE_EEMPTY : CUTUNE_OK;
     }
-    int st = sync_model(b, s, worst);
-    const double *mean, *sd;
-    double y_best;
-    if (!st)
-        st = ct_gp_predict(b->gp, worst, best, &mean, &sd, &y_best);
+    size_t q = s->batch < 1 ? 1 : s->batch > MAX_BATCH ? MAX_BATCH : s->batch;
+    int st = plan_batch(b, s, q, best, worst);
     if (st)
         return st;
-    /* GP-Hedge: reward each acquisition by the model's view of its last proposal */
-    if (b->proposed)
-        for (int a = 0; a < NUM_ACQ; a++)
-            if (!isnan(mean[b->proposal[a]]))
-                b->gains[a] -= mean[b->proposal[a]];
-    size_t pick[NUM_ACQ];
-    acquire(b, s, mean, sd, y_best, pick);
-    if (pick[0] == CT_NONE) {
+    if (!b->nbatch) {
         *index = ct_random_unvisited(s);
         return *index == CT_NONE ? CUTUNE_EEMPTY : CUTUNE_OK;
     }
-    double top = b->gains[0], weight[NUM_ACQ], total = 0;
-    for (int a = 1; a < NUM_ACQ; a++)
-        top = b->gains[a] > top ? b->gains[a] : top;
-    for (int a = 0; a < NUM_ACQ; a++)
-        total += weight[a] = exp(HEDGE_ETA * (b->gains[a] - top));
-    double u = ct_uniform(&s->rng) * total;
-    int chosen = 0;
-    while (chosen < NUM_ACQ - 1 && (u -= weight[chosen]) > 0)
-        chosen++;
-    memcpy(b->proposal, pick, sizeof pick);
-    b->proposed = 1;
-    *index = pick[chosen];
+    *index = b->batch[b->next_batch++];
     return CUTUNE_OK;
 }
 
@@ -268,7 +320,8 @@ static void bo_observe(void *state, ct_search *s, size_t index, double time_ms)
     b->pending[b->npending++] = index;
 }
 
-/* The rest of the initial design, or the acquisitions' other favourites. */
+/* The rest of the initial design and of the batch, then the acquisitions' other
+ * favourites at the last pick. */
 static size_t bo_peek(void *state, const ct_search *s, size_t *out, size_t max)
 {
     const bo *b = state;
@@ -276,11 +329,15 @@ static size_t bo_peek(void *state, const ct_search *s, size_t *out, size_t max)
     for (size_t k = b->next_design; k < b->ndesign && n < max; k++)
         if (!s->visited[b->design[k]])
             out[n++] = b->design[k];
-    for (int a = 0; b->proposed && a < NUM_ACQ && n < max; a++)
-        if (b->proposal[a] != CT_NONE && !s->visited[b->proposal[a]])
-            out[n++] = b->proposal[a];
+    for (size_t k = b->next_batch; k < b->nbatch && n < max; k++)
+        if (!s->visited[b->batch[k]])
+            out[n++] = b->batch[k];
+    const size_t *last = b->nproposed ? b->proposal[b->nproposed - 1] : NULL;
+    for (int a = 0; last && a < NUM_ACQ && n < max; a++)
+        if (last[a] != CT_NONE && !s->visited[last[a]] && !b->planned[last[a]])
+            out[n++] = last[a];
     for (size_t k = 0; k < b->nrunners && n < max; k++)
-        if (!s->visited[b->runners_up[k]])
+        if (!s->visited[b->runners_up[k]] && !b->planned[b->runners_up[k]])
             out[n++] = b->runners_up[k];
     return n;
 }

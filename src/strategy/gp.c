@@ -46,6 +46,7 @@ struct ct_gp {
     double *vl, *rx;   /* scratch per candidate: V l, and the correlation with a new point */
     double *mean, *sd; /* per domain index (NaN where not a candidate) */
     double *work;      /* scratch: 4 * cap */
+    double mu, sigma;  /* the standardisation of the last prediction */
 };
 
 static void build_tables(ct_gp *g)
@@ -501,6 +502,8 @@ int ct_gp_predict(ct_gp *g, double fail_value, double y_best, const double **mea
     for (size_t i = 0; i < n; i++)
         t[i] = g->ys[i] + fail_value * g->fl[i];
     standardise(t, n, t, &mu, &sigma);
+    g->mu = mu;
+    g->sigma = sigma;
     /* L^-1 t' from u, w, o; its squared length over n is the profiled signal variance */
     double sf2 = 0;
     for (size_t i = 0; i < n; i++) {
@@ -523,4 +526,9 @@ int ct_gp_predict(ct_gp *g, double fail_value, double y_best, const double **mea
     *sd = g->sd;
     *best = (y_best - mu) / sigma;
     return CUTUNE_OK;
+}
+
+double ct_gp_unstandardise(const ct_gp *g, double z)
+{
+    return g->mu + g->sigma * z;
 }

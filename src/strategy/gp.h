@@ -34,5 +34,7 @@ size_t ct_gp_point(const ct_gp *g, size_t k);
  * standard deviation around their mean, and `best` receives the standardised `y_best`. */
 int ct_gp_predict(ct_gp *g, double fail_value, double y_best, const double **mean,
                   const double **sd, double *best);
+/* A value in the units of the last prediction back in the units of y. */
+double ct_gp_unstandardise(const ct_gp *g, double z);
 
 #endif
