@@ -235,7 +235,9 @@ const char *cutune_strategy_summary(const char *name);
  * It sets *failure to a short reason (and leaves *value NaN) when that configuration does
  * not work, which the strategy learns from; a nonzero return stops the search with that
  * status. The space is enumerated (up to 2^24 valid configurations); result->best_ms is the
- * smallest value found. */
+ * smallest value found. The one-call form of cutune_session_new_objective and run (the
+ * default configuration, when the space has one, is evaluated first and counts in best_ms
+ * but not in evaluations). */
 typedef int (*cutune_objective_fn)(const uint32_t *config, void *user, double *value,
                                    const char **failure);
 int cutune_optimize(const cutune_space *space, const cutune_search_options *options,
@@ -545,6 +547,16 @@ typedef struct cutune_session_result {
 /* kernel_file NULL: the spec's KernelFile (beside the spec). */
 int cutune_session_new(cutune_session **out, const char *spec, const char *kernel_file,
                        const cutune_session_options *options);
+/* A session over a custom objective (see cutune_objective_fn) instead of a kernel: anything
+ * with parameters, such as a library call or a copy pipeline's chunk size, tuned by the same
+ * strategies and reported the same way. It runs in this process, with no worker and nothing
+ * to compile; the space must outlive the session; `name` (NULL: "objective") stands for the
+ * kernel's name in the files it writes. A run measures the space's default configuration
+ * first when it has one (for the speedup; a failure there is no error). The objective's
+ * value is recorded as a time; set_reference, precompile and explain do not apply
+ * (CUTUNE_ENOTSUP). */
+int cutune_session_new_objective(cutune_session **out, const cutune_space *space,
+                                 const char *name, cutune_objective_fn objective, void *user);
 /* options->arch is set by the session (the device's); a batch of 0 becomes 4 when the
  * session compiles ahead (at most a tenth of the budget). The callback sees each
  * evaluation. */

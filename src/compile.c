@@ -76,7 +76,7 @@ static void load_nvrtc(void)
 {
     /* the toolkit's own first, then whatever the loader finds */
     static const char *const names[] = {CUTUNE_NVRTC_SONAME,
-                                        "/usr/local/cuda/lib64/" CUTUNE_NVRTC_SONAME,
+                                        ("/usr/local/cuda/lib64/" CUTUNE_NVRTC_SONAME),
                                         "libnvrtc.so", "/usr/local/cuda/lib64/libnvrtc.so"};
     for (size_t i = 0; i < sizeof names / sizeof *names && !nv.lib; i++)
         nv.lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);

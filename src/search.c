@@ -461,47 +461,6 @@ static int measure_cached(void *self, size_t index, double *time_ms, const char 
     return CUTUNE_OK;
 }
 
-/* ------------------------------------------------------------- custom objective ---- */
-
-typedef struct objective_ctx {
-    const ct_domain *d;
-    cutune_objective_fn fn;
-    void *user;
-    char failure[128];
-} objective_ctx;
-
-static int measure_objective(void *self, size_t index, double *value, const char **failure)
-{
-    objective_ctx *c = self;
-    c->failure[0] = '\0';
-    const char *why = NULL;
-    *value = NAN;
-    int st = c->fn(ct_domain_config(c->d, index), c->user, value, &why);
-    if (st)
-        return ct_fail(st, "the objective failed: %s", why ? why : cutune_strerror(st));
-    if (why)
-        snprintf(c->failure, sizeof c->failure, "%s", why);
-    *failure = c->failure[0] ? c->failure : NULL;
-    return CUTUNE_OK;
-}
-
-int cutune_optimize(const cutune_space *space, const cutune_search_options *options,
-                    cutune_objective_fn objective, void *user, cutune_evaluation_fn on_evaluation,
-                    void *on_evaluation_user, cutune_search_result *result)
-{
-    if (!space || !options || !objective || !result)
-        return ct_fail(CUTUNE_EINVAL, "cutune_optimize: NULL argument");
-    ct_domain d;
-    int st = ct_domain_from_space(&d, space, (size_t)1 << 24);
-    if (st)
-        return st;
-    objective_ctx c = {.d = &d, .fn = objective, .user = user};
-    st = ct_search_run(&d, options, &(ct_backend){measure_objective, NULL, &c, NULL},
-                       on_evaluation, on_evaluation_user, result);
-    ct_domain_release(&d);
-    return st;
-}
-
 /* What Kernel Tuner spent on the entry when it recorded it. */
 static double cost_cached(void *self, size_t index)
 {

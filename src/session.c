@@ -2,12 +2,10 @@
  * process that owns the device, and the search. Each configuration is compiled through the
  * binary cache, pruned without a launch when its registers and shared memory leave no block
  * room on an SM, run and timed by the worker, and checked against the default
- * configuration's output. Every result is kept, to report and to write as a Kernel Tuner
- * cache file. */
-#include "search.h"
-#include "worker.h"
+ * configuration's output. Every result is kept, to report and to write (session_write.c).
+ * A session over a custom objective has no kernel: the objective's value is the measure. */
+#include "session_impl.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -16,37 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct record {
-    int done;
-    double time_ms;        /* mean of the timed launches; NaN when it failed */
-    double median_ms, std_ms;
-    double times_ms[64];
-    int n;
-    char failure[64];      /* Kernel Tuner's name of the failure */
-    char message[256];     /* and why */
-    double compile_ms, run_ms;
-    int regs;
-} record;
-
-struct cutune_session {
-    cutune_space *space;
-    cutune_kernel *kernel;
-    char *source, *source_name;
-    ct_domain dom;
-    int have_dom;
-    record *rec;
-    size_t default_index;
-    cutune_device_info device;
-    cutune_arch arch;
-    ct_worker *worker;
-    cutune_session_options opt;
-    cutune_session_stats stats;
-    double best_ms;
-    void **user_ref;       /* outputs the user gave to check against, per argument */
-    int have_user_ref;
-    struct pool *pool; /* compiling ahead, during a run */
-};
-
 static void claim(cutune_session *s, size_t i); /* compiling ahead, below */
 
 void cutune_session_free(cutune_session *s)
@@ -54,16 +21,21 @@ void cutune_session_free(cutune_session *s)
     if (!s)
         return;
     ct_worker_stop(s->worker);
+    for (size_t i = 0; s->rec && i < s->dom.n; i++) {
+        free(s->rec[i].times_ms);
+        free(s->rec[i].message);
+    }
     if (s->have_dom)
         ct_domain_release(&s->dom);
     free(s->rec);
     free(s->source);
     free(s->source_name);
+    free(s->name);
     for (size_t i = 0; s->user_ref && i < cutune_kernel_num_args(s->kernel); i++)
         free(s->user_ref[i]);
     free(s->user_ref);
     cutune_kernel_free(s->kernel);
-    cutune_space_free(s->space);
+    cutune_space_free(s->own_space);
     free(s);
 }
 
@@ -72,6 +44,9 @@ int cutune_session_set_reference(cutune_session *s, const char *argument, const 
 {
     if (!s || !argument || !data)
         return ct_fail(CUTUNE_EINVAL, "cutune_session_set_reference: NULL argument");
+    if (!s->kernel)
+        return ct_fail(CUTUNE_ENOTSUP, "a session over a custom objective has no outputs to "
+                       "check");
     size_t n = cutune_kernel_num_args(s->kernel), i = 0;
     const cutune_kernel_arg *a = NULL;
     for (; i < n; i++)
@@ -120,17 +95,15 @@ int cutune_session_set_reference(cutune_session *s, const char *argument, const 
     return st;
 }
 
-int cutune_session_new(cutune_session **out, const char *spec, const char *kernel_file,
-                       const cutune_session_options *options)
+/* What both kinds of session start with: their options, then (session_enumerate) the
+ * enumerated space and a record per configuration. */
+static cutune_session *session_alloc(const cutune_session_options *options)
 {
-    if (!out)
-        return ct_fail(CUTUNE_EINVAL, "cutune_session_new: out is NULL");
-    *out = NULL;
-    if (!spec)
-        return ct_fail(CUTUNE_EINVAL, "cutune_session_new: no spec");
     cutune_session *s = calloc(1, sizeof *s);
-    if (!s)
-        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    if (!s) {
+        ct_fail(CUTUNE_ENOMEM, "out of memory");
+        return NULL;
+    }
     s->opt = options ? *options : (cutune_session_options){0};
     if (s->opt.iterations <= 0)
         s->opt.iterations = 7;
@@ -139,7 +112,34 @@ int cutune_session_new(cutune_session **out, const char *spec, const char *kerne
     if (s->opt.warmups <= 0)
         s->opt.warmups = 1;
     s->best_ms = NAN;
-    int st = cutune_space_load_t1(&s->space, spec);
+    s->default_index = CT_NONE;
+    return s;
+}
+
+static int session_enumerate(cutune_session *s)
+{
+    int st = ct_domain_from_space(&s->dom, s->space, (size_t)1 << 24);
+    if (st)
+        return st;
+    s->have_dom = 1;
+    if (!(s->rec = calloc(s->dom.n, sizeof *s->rec)))
+        return ct_fail(CUTUNE_ENOMEM, "out of memory for %zu configurations", s->dom.n);
+    return CUTUNE_OK;
+}
+
+int cutune_session_new(cutune_session **out, const char *spec, const char *kernel_file,
+                       const cutune_session_options *options)
+{
+    if (!out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_new: out is NULL");
+    *out = NULL;
+    if (!spec)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_new: no spec");
+    cutune_session *s = session_alloc(options);
+    if (!s)
+        return CUTUNE_ENOMEM;
+    int st = cutune_space_load_t1(&s->own_space, spec);
+    s->space = s->own_space;
     if (!st)
         st = cutune_kernel_load_t1(spec, s->space, &s->kernel);
     const char *file = kernel_file ? kernel_file : cutune_kernel_file(s->kernel);
@@ -147,17 +147,43 @@ int cutune_session_new(cutune_session **out, const char *spec, const char *kerne
         st = ct_fail(CUTUNE_EINVAL, "%s names no KernelFile: give the kernel's source", spec);
     if (!st && !(s->source = ct_read_text(file, (size_t)16 << 20, NULL)))
         st = ct_wrap(CUTUNE_EIO, "kernel source");
-    if (!st && !(s->source_name = ct_strdup(file)))
+    if (!st && (!(s->source_name = ct_strdup(file)) ||
+                !(s->name = ct_strdup(cutune_kernel_name(s->kernel)))))
         st = CUTUNE_ENOMEM;
-    if (!st && (st = ct_domain_from_space(&s->dom, s->space, (size_t)1 << 24)) == CUTUNE_OK)
-        s->have_dom = 1;
-    if (!st && !(s->rec = calloc(s->dom.n, sizeof *s->rec)))
-        st = ct_fail(CUTUNE_ENOMEM, "out of memory for %zu configurations", s->dom.n);
+    if (!st)
+        st = session_enumerate(s);
     /* the worker is forked now, before anything is compiled in this process */
     if (!st)
         st = ct_worker_start(&s->worker, s->kernel, s->opt.device, &s->device);
     if (!st)
         st = cutune_arch_from_device(&s->device, &s->arch);
+    if (st) {
+        cutune_session_free(s);
+        return st;
+    }
+    *out = s;
+    return CUTUNE_OK;
+}
+
+int cutune_session_new_objective(cutune_session **out, const cutune_space *space,
+                                 const char *name, cutune_objective_fn objective, void *user)
+{
+    if (!out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_new_objective: out is NULL");
+    *out = NULL;
+    if (!space || !objective)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_new_objective: no space or objective");
+    cutune_session *s = session_alloc(NULL);
+    if (!s)
+        return CUTUNE_ENOMEM;
+    int st = CUTUNE_OK;
+    s->space = space;
+    s->objective = objective;
+    s->objective_user = user;
+    if (!(s->name = ct_strdup(name ? name : "objective")))
+        st = ct_fail(CUTUNE_ENOMEM, "out of memory");
+    if (!st)
+        st = session_enumerate(s);
     if (st) {
         cutune_session_free(s);
         return st;
@@ -209,19 +235,75 @@ static int compile_config(cutune_session *s, size_t i, cutune_binary **bin, reco
     return st;
 }
 
+/* `failure`: a literal (Kernel Tuner's name). A message that cannot be kept is dropped. */
 static void fail_record(record *r, const char *failure, const char *message)
 {
     r->time_ms = NAN;
-    snprintf(r->failure, sizeof r->failure, "%s", failure);
-    snprintf(r->message, sizeof r->message, "%s", message);
+    r->failure = failure;
+    free(r->message);
+    r->message = ct_strdup(message ? message : "");
+}
+
+/* The times of a measured configuration: mean, median and standard deviation. */
+static int keep_times(cutune_session *s, record *r, const double *times, int n)
+{
+    if (!(r->times_ms = malloc((size_t)(n > 0 ? n : 1) * sizeof *r->times_ms)))
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    double sum = 0, sq = 0, sorted[64];
+    r->n = n > 64 ? 64 : n;
+    for (int k = 0; k < r->n; k++) {
+        sorted[k] = r->times_ms[k] = times[k];
+        sum += times[k];
+    }
+    r->time_ms = r->n ? sum / r->n : NAN;
+    for (int k = 0; k < r->n; k++)
+        sq += (r->times_ms[k] - r->time_ms) * (r->times_ms[k] - r->time_ms);
+    r->std_ms = r->n > 1 ? sqrt(sq / (r->n - 1)) : 0;
+    for (int a = 1; a < r->n; a++) /* insertion sort of at most 64 */
+        for (int b = a; b > 0 && sorted[b - 1] > sorted[b]; b--) {
+            double t = sorted[b];
+            sorted[b] = sorted[b - 1];
+            sorted[b - 1] = t;
+        }
+    r->median_ms = !r->n ? NAN
+                   : r->n % 2 ? sorted[r->n / 2]
+                              : (sorted[r->n / 2 - 1] + sorted[r->n / 2]) / 2;
+    if (!(r->time_ms >= s->best_ms))
+        s->best_ms = r->time_ms;
+    return CUTUNE_OK;
+}
+
+/* A custom objective's value for configuration i. Its nonzero status ends the session. */
+static int evaluate_objective(cutune_session *s, size_t i)
+{
+    record *r = &s->rec[i];
+    r->done = 1;
+    double value = NAN, t0 = now_ms();
+    const char *why = NULL;
+    int st = s->objective(ct_domain_config(&s->dom, i), s->objective_user, &value, &why);
+    r->run_ms = now_ms() - t0;
+    s->stats.run_s += r->run_ms / 1e3;
+    if (st) {
+        char key[256];
+        cutune_space_config_key(s->space, ct_domain_config(&s->dom, i), key, sizeof key);
+        return ct_fail(st, "the objective failed at %s: %s", key, why ? why : cutune_strerror(st));
+    }
+    if (why || !(value >= 0) || isinf(value)) {
+        s->stats.runtime_failed++;
+        fail_record(r, "RuntimeFailedConfig", why ? why : "no value (NaN, infinite or negative)");
+        return CUTUNE_OK;
+    }
+    s->stats.measured++;
+    return keep_times(s, r, &value, 1);
 }
 
 /* Compiles, prunes, runs and checks configuration i into its record. A status only when the
  * session cannot go on (out of memory, the worker cannot be started). */
 static int evaluate(cutune_session *s, size_t i, int reference)
 {
+    if (s->objective)
+        return evaluate_objective(s, i);
     record *r = &s->rec[i];
-    memset(r, 0, sizeof *r);
     r->done = 1;
     cutune_binary *bin = NULL;
     claim(s, i);
@@ -291,28 +373,7 @@ static int evaluate(cutune_session *s, size_t i, int reference)
         return CUTUNE_OK;
     }
     s->stats.measured++;
-    double sum = 0, sq = 0, sorted[64];
-    r->n = res.iterations;
-    for (int k = 0; k < r->n; k++) {
-        sorted[k] = r->times_ms[k] = res.times_ms[k];
-        sum += res.times_ms[k];
-    }
-    r->time_ms = r->n ? sum / r->n : NAN;
-    for (int k = 0; k < r->n; k++)
-        sq += (r->times_ms[k] - r->time_ms) * (r->times_ms[k] - r->time_ms);
-    r->std_ms = r->n > 1 ? sqrt(sq / (r->n - 1)) : 0;
-    for (int a = 1; a < r->n; a++) /* insertion sort of at most 64 */
-        for (int b = a; b > 0 && sorted[b - 1] > sorted[b]; b--) {
-            double t = sorted[b];
-            sorted[b] = sorted[b - 1];
-            sorted[b - 1] = t;
-        }
-    r->median_ms = !r->n ? NAN
-                   : r->n % 2 ? sorted[r->n / 2]
-                              : (sorted[r->n / 2 - 1] + sorted[r->n / 2]) / 2;
-    if (!(r->time_ms >= s->best_ms))
-        s->best_ms = r->time_ms;
-    return CUTUNE_OK;
+    return keep_times(s, r, res.times_ms, res.iterations);
 }
 
 /* ------------------------------------------------------------------ compiling ahead ---- */
@@ -349,6 +410,8 @@ int cutune_session_precompile(cutune_session *s, int threads, uint64_t *compiled
 {
     if (!s)
         return ct_fail(CUTUNE_EINVAL, "cutune_session_precompile: NULL session");
+    if (!s->kernel)
+        return ct_fail(CUTUNE_ENOTSUP, "a session over a custom objective compiles nothing");
     if (threads < 1)
         threads = 1;
     if (threads > 256)
@@ -492,12 +555,14 @@ static void pool_start(cutune_session *s, int threads)
         pool_stop(s);
 }
 
-static int measure_gpu(void *self, size_t i, double *time_ms, const char **failure)
+static int measure_one(void *self, size_t i, double *time_ms, const char **failure)
 {
     cutune_session *s = self;
     int st = s->rec[i].done ? CUTUNE_OK : evaluate(s, i, 0);
-    *time_ms = s->rec[i].time_ms;
-    *failure = isnan(s->rec[i].time_ms) ? s->rec[i].failure : NULL;
+    const record *r = &s->rec[i];
+    *time_ms = r->time_ms;
+    /* a kernel's failures by Kernel Tuner's names; an objective's in its own words */
+    *failure = !isnan(r->time_ms) ? NULL : s->objective && r->message ? r->message : r->failure;
     return st;
 }
 
@@ -510,6 +575,30 @@ static double cost_gpu(void *self, size_t i)
     return done ? (s->stats.compile_s + s->stats.run_s) / (double)done : NAN;
 }
 
+/* The default configuration, measured first: a kernel's outputs there are the reference
+ * every other configuration is held to, so a kernel's session needs one that works. */
+static int measure_default(cutune_session *s)
+{
+    uint32_t dflt[256];
+    if (s->dom.np > 256 || cutune_space_get_default(s->space, dflt) != 1) {
+        if (s->objective)
+            return CUTUNE_OK;
+        return ct_fail(CUTUNE_EINVAL, "the spec has no default configuration to check the "
+                       "others against");
+    }
+    s->default_index = ct_domain_find(&s->dom, dflt);
+    if (s->default_index == CT_NONE)
+        return ct_fail(CUTUNE_EINVAL, "the default configuration violates the constraints");
+    /* (with the user's reference, the default is checked like any other) */
+    int st = s->rec[s->default_index].done ? CUTUNE_OK
+                                           : evaluate(s, s->default_index, !s->have_user_ref);
+    const record *d = &s->rec[s->default_index];
+    if (!st && isnan(d->time_ms) && !s->objective)
+        st = ct_fail(CUTUNE_ECUDA, "the default configuration failed (%s: %s): nothing to "
+                     "check the others against", d->failure, d->message);
+    return st;
+}
+
 int cutune_session_run(cutune_session *s, const cutune_search_options *search,
                        cutune_evaluation_fn on_evaluation, void *user,
                        cutune_session_result *result)
@@ -518,53 +607,61 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
         return ct_fail(CUTUNE_EINVAL, "cutune_session_run: NULL argument");
     memset(result, 0, sizeof *result);
     result->default_ms = NAN;
+    result->default_entry = CT_NONE;
     double t0 = ct_now();
-    /* the default configuration first: its output is the reference every other is held to */
-    uint32_t dflt[256];
-    if (s->dom.np > 256 || cutune_space_get_default(s->space, dflt) != 1)
-        return ct_fail(CUTUNE_EINVAL, "the spec has no default configuration to check the "
-                       "others against");
-    s->default_index = ct_domain_find(&s->dom, dflt);
-    if (s->default_index == CT_NONE)
-        return ct_fail(CUTUNE_EINVAL, "the default configuration violates the constraints");
-    /* (with the user's reference, the default is checked like any other) */
-    int st = s->rec[s->default_index].done ? CUTUNE_OK
-                                           : evaluate(s, s->default_index, !s->have_user_ref);
+    int st = measure_default(s);
     if (st)
         return st;
-    const record *d = &s->rec[s->default_index];
-    if (isnan(d->time_ms))
-        return ct_fail(CUTUNE_ECUDA, "the default configuration failed (%s: %s): nothing to "
-                       "check the others against", d->failure, d->message);
-    result->default_ms = d->time_ms;
-    result->default_entry = s->default_index;
-
+    if (s->default_index != CT_NONE) {
+        result->default_ms = s->rec[s->default_index].time_ms;
+        result->default_entry = s->default_index;
+    }
     cutune_search_options o = *search;
-    o.arch = &s->arch; /* prune before compiling what cannot launch here */
-    ct_backend b = {measure_gpu, cost_gpu, s, upcoming_gpu};
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    pool_start(s, s->opt.compile_threads ? s->opt.compile_threads
-                                         : (int)(cpus > 2 ? cpus - 1 : 1));
+    ct_backend b = {measure_one, NULL, s, NULL};
+    if (!s->objective) {
+        o.arch = &s->arch; /* prune before compiling what cannot launch here */
+        b.cost_s = cost_gpu;
+        b.upcoming = upcoming_gpu;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        pool_start(s, s->opt.compile_threads ? s->opt.compile_threads
+                                             : (int)(cpus > 2 ? cpus - 1 : 1));
+    }
     if (!o.batch && s->pool) /* a few at a time compile in parallel; small budgets less */
         o.batch = o.budget >= 40 ? 4 : o.budget >= 20 ? (unsigned)(o.budget / 10) : 1;
     st = ct_search_run(&s->dom, &o, &b, on_evaluation, user, &result->search);
     pool_stop(s);
     result->stats = s->stats;
     result->seconds = ct_now() - t0;
-    if (!isnan(result->search.best_ms) && result->search.best_ms > d->time_ms) {
-        /* the default stays the best if nothing beat it */
-        result->search.best_ms = d->time_ms;
-        result->search.best_entry = s->default_index;
-    }
-    if (isnan(result->search.best_ms)) {
-        result->search.best_ms = d->time_ms;
+    /* the default stays the best if nothing beat it */
+    if (!isnan(result->default_ms) && !(result->search.best_ms <= result->default_ms)) {
+        result->search.best_ms = result->default_ms;
         result->search.best_entry = s->default_index;
     }
     result->speedup = result->default_ms / result->search.best_ms;
-    const record *best = &s->rec[result->search.best_entry];
-    result->best_regs = best->regs;
-    result->best_median_ms = best->median_ms;
-    result->best_std_ms = best->std_ms;
+    result->best_median_ms = result->best_std_ms = NAN;
+    if (result->search.best_entry != CT_NONE) {
+        const record *best = &s->rec[result->search.best_entry];
+        result->best_regs = best->regs;
+        result->best_median_ms = best->median_ms;
+        result->best_std_ms = best->std_ms;
+    }
+    return st;
+}
+
+int cutune_optimize(const cutune_space *space, const cutune_search_options *options,
+                    cutune_objective_fn objective, void *user, cutune_evaluation_fn on_evaluation,
+                    void *on_evaluation_user, cutune_search_result *result)
+{
+    if (!space || !options || !objective || !result)
+        return ct_fail(CUTUNE_EINVAL, "cutune_optimize: NULL argument");
+    cutune_session *s;
+    int st = cutune_session_new_objective(&s, space, NULL, objective, user);
+    if (st)
+        return st;
+    cutune_session_result r;
+    st = cutune_session_run(s, options, on_evaluation, on_evaluation_user, &r);
+    *result = r.search;
+    cutune_session_free(s);
     return st;
 }
 
@@ -573,6 +670,9 @@ int cutune_session_explain(cutune_session *s, size_t entry, cutune_occupancy *oc
 {
     if (!s || entry >= s->dom.n || !occ)
         return ct_fail(CUTUNE_EINVAL, "cutune_session_explain: bad argument");
+    if (!s->kernel)
+        return ct_fail(CUTUNE_ENOTSUP, "a session over a custom objective has no kernel to "
+                       "explain");
     record scratch;
     cutune_binary *bin = NULL;
     int st = compile_config(s, entry, &bin, &scratch); /* from the cache, normally */
@@ -603,152 +703,3 @@ const char *cutune_session_key(const cutune_session *s, size_t entry, char *buf,
     return buf;
 }
 
-/* -------------------------------------------------------------- Kernel Tuner cache ---- */
-
-static json_t *param_json(const cutune_space *space, size_t p, size_t v)
-{
-    char buf[256];
-    cutune_space_format_value(space, p, v, buf, sizeof buf);
-    switch (cutune_space_param_type(space, p)) {
-    case CUTUNE_INT: return json_integer(strtoll(buf, NULL, 10));
-    case CUTUNE_FLOAT: return json_real(strtod(buf, NULL));
-    default: return json_string(buf);
-    }
-}
-
-/* The configuration of entry i as a JSON object, parameter by parameter. */
-static json_t *config_json(const cutune_session *s, size_t i)
-{
-    const uint32_t *config = ct_domain_config(&s->dom, i);
-    json_t *o = json_object();
-    for (size_t p = 0; o && p < cutune_space_num_params(s->space); p++)
-        json_object_set_new(o, cutune_space_param_name(s->space, p),
-                            param_json(s->space, p, config[p]));
-    return o;
-}
-
-/* T4's name for what became of a configuration. */
-static const char *t4_invalidity(const record *r)
-{
-    static const char *const map[][2] = {{"CompilationFailedConfig", "compile"},
-                                         {"RuntimeFailedConfig", "runtime"},
-                                         {"TimeoutConfig", "timeout"},
-                                         {"VerificationFailedConfig", "correctness"},
-                                         {"InvalidConfig", "constraints"}};
-    if (!isnan(r->time_ms))
-        return "correct";
-    for (size_t k = 0; k < sizeof map / sizeof *map; k++)
-        if (strcmp(r->failure, map[k][0]) == 0)
-            return map[k][1];
-    return "runtime";
-}
-
-int cutune_session_write_t4(const cutune_session *s, const char *path)
-{
-    if (!s || !path)
-        return ct_fail(CUTUNE_EINVAL, "cutune_session_write_t4: NULL argument");
-    json_t *results = json_array();
-    int bad = !results;
-    for (size_t i = 0; !bad && i < s->dom.n; i++) {
-        const record *r = &s->rec[i];
-        if (!r->done)
-            continue;
-        json_t *runtimes = json_array();
-        for (int k = 0; runtimes && k < r->n; k++)
-            json_array_append_new(runtimes, json_real(r->times_ms[k]));
-        json_t *measurements =
-            isnan(r->time_ms)
-                ? json_array()
-                : json_pack("[{s:s, s:f, s:s}, {s:s, s:f, s:s}, {s:s, s:f, s:s}]", "name",
-                            "time", "value", r->time_ms, "unit", "ms", "name", "time_median",
-                            "value", r->median_ms, "unit", "ms", "name", "time_std", "value",
-                            r->std_ms, "unit", "ms");
-        json_t *e = json_pack(
-            "{s:o, s:[s], s:{s:f, s:o, s:f, s:f, s:f}, s:s, s:i, s:o}", "configuration",
-            config_json(s, i), "objectives", "time", "times", "compilation_time", r->compile_ms,
-            "runtimes", runtimes ? runtimes : json_array(), "framework", r->run_ms,
-            "search_algorithm", 0.0, "validation", 0.0, "invalidity", t4_invalidity(r),
-            "correctness", strcmp(r->failure, "VerificationFailedConfig") != 0, "measurements",
-            measurements ? measurements : json_array());
-        bad = !e || json_array_append_new(results, e);
-    }
-    json_t *root = bad ? NULL
-                       : json_pack("{s:s, s:{s:s, s:s}, s:o}", "schema_version", "1.0.0",
-                                   "metadata", "timeunit", "milliseconds", "device",
-                                   s->device.name, "results", results);
-    if (!root)
-        json_decref(results);
-    int st = !root ? ct_fail(CUTUNE_ENOMEM, "out of memory writing %s", path)
-             : json_dump_file(root, path, JSON_INDENT(1)) == 0
-                 ? CUTUNE_OK
-                 : ct_fail(CUTUNE_EIO, "cannot write %s", path);
-    json_decref(root);
-    return st;
-}
-
-int cutune_session_write_kt_cache(const cutune_session *s, const char *path)
-{
-    if (!s || !path)
-        return ct_fail(CUTUNE_EINVAL, "cutune_session_write_kt_cache: NULL argument");
-    size_t np = cutune_space_num_params(s->space);
-    json_t *root = json_object(), *keys = json_array(), *params = json_object(),
-           *cache = json_object(), *ps = json_array();
-    int bad = !root || !keys || !params || !cache || !ps;
-    for (size_t p = 0; !bad && p < np; p++) {
-        json_t *vals = json_array();
-        for (size_t v = 0; vals && v < cutune_space_param_size(s->space, p); v++)
-            json_array_append_new(vals, param_json(s->space, p, v));
-        bad |= json_array_append_new(keys, json_string(cutune_space_param_name(s->space, p)));
-        bad |= json_object_set_new(params, cutune_space_param_name(s->space, p), vals);
-    }
-    char stamp[64];
-    time_t t = time(NULL);
-    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S+00:00", gmtime(&t));
-    for (size_t i = 0; !bad && i < s->dom.n; i++) {
-        const record *r = &s->rec[i];
-        if (!r->done)
-            continue;
-        const uint32_t *config = ct_domain_config(&s->dom, i);
-        char key[1024];
-        cutune_space_config_key(s->space, config, key, sizeof key);
-        json_t *e = json_object(), *times = json_array();
-        for (size_t p = 0; e && p < np; p++)
-            json_object_set_new(e, cutune_space_param_name(s->space, p),
-                                param_json(s->space, p, config[p]));
-        for (int k = 0; times && k < r->n; k++)
-            json_array_append_new(times, json_real(r->times_ms[k]));
-        json_object_set_new(e, "time", isnan(r->time_ms) ? json_string(r->failure)
-                                                         : json_real(r->time_ms));
-        json_object_set_new(e, "times", times);
-        if (!isnan(r->time_ms)) {
-            json_object_set_new(e, "time_median", json_real(r->median_ms));
-            json_object_set_new(e, "time_std", json_real(r->std_ms));
-        }
-        json_object_set_new(e, "compile_time", json_real(r->compile_ms));
-        json_object_set_new(e, "verification_time", json_integer(0));
-        json_object_set_new(e, "benchmark_time", json_real(r->run_ms));
-        json_object_set_new(e, "strategy_time", json_integer(0));
-        json_object_set_new(e, "framework_time", json_integer(0));
-        json_object_set_new(e, "timestamp", json_string(stamp));
-        bad |= !e || json_object_set_new(cache, key, e);
-    }
-    json_decref(ps);
-    if (!bad) {
-        json_object_set_new(root, "device_name", json_string(s->device.name));
-        json_object_set_new(root, "kernel_name", json_string(cutune_kernel_name(s->kernel)));
-        json_object_set_new(root, "tune_params_keys", keys);
-        json_object_set_new(root, "tune_params", params);
-        json_object_set_new(root, "objective", json_string("time"));
-        json_object_set_new(root, "cache", cache);
-        keys = params = cache = NULL;
-    }
-    json_decref(keys);
-    json_decref(params);
-    json_decref(cache);
-    int st = bad ? ct_fail(CUTUNE_ENOMEM, "out of memory writing %s", path)
-                 : json_dump_file(root, path, JSON_INDENT(1)) == 0
-                       ? CUTUNE_OK
-                       : ct_fail(CUTUNE_EIO, "cannot write %s", path);
-    json_decref(root);
-    return st;
-}

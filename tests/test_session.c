@@ -1,15 +1,147 @@
 /* test_session.c — what a GPU session says before it needs the GPU: a spec without a
  * kernel, a kernel file that is not there, a missing spec; and, on a machine without a GPU,
- * that there is none. The GPU path itself is gpu_test_worker and the H100 runs. */
+ * that there is none. The GPU path itself is gpu_test_worker and the H100 runs. Sessions
+ * over a custom objective need no GPU and are tested whole here. */
 #include "check.h"
 #include "cutune.h"
 
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SRC CUTUNE_SOURCE_DIR
 
+/* A copy pipeline's chunk size and depth: cheapest at 2^14 bytes and depth 3; chunks under
+ * 2^10 bytes do not work; `stop_at` calls in, the objective gives up. */
+typedef struct pipeline {
+    int calls, stop_at;
+} pipeline;
+
+static int pipeline_cost(const uint32_t *c, void *user, double *value, const char **failure)
+{
+    pipeline *p = user;
+    if (++p->calls == p->stop_at) {
+        *failure = "the copy engine went away";
+        return CUTUNE_ECUDA;
+    }
+    double lg = 8 + c[0], depth = 1 + c[1];
+    if (lg < 10) {
+        *failure = "chunk too small";
+        return 0;
+    }
+    *value = 1 + (lg - 14) * (lg - 14) * 0.1 + (depth - 3) * (depth - 3) * 0.05;
+    return 0;
+}
+
+static void test_objective_session(void)
+{
+    cutune_space *space;
+    CHECK_INT(cutune_space_new(&space), CUTUNE_OK);
+    int64_t chunk[12], depth[6];
+    for (int i = 0; i < 12; i++)
+        chunk[i] = (int64_t)1 << (8 + i);
+    for (int i = 0; i < 6; i++)
+        depth[i] = i + 1;
+    CHECK_INT(cutune_space_add_int(space, "chunk_bytes", chunk, 12), CUTUNE_OK);
+    CHECK_INT(cutune_space_add_int(space, "depth", depth, 6), CUTUNE_OK);
+    CHECK_INT(cutune_space_set_default(space, (uint32_t[]){4, 0}), CUTUNE_OK); /* 4 KiB, 1 */
+
+    cutune_session *s = (cutune_session *)1;
+    CHECK_INT(cutune_session_new_objective(&s, NULL, "x", pipeline_cost, NULL), CUTUNE_EINVAL);
+    CHECK(s == NULL);
+    CHECK_INT(cutune_session_new_objective(&s, space, "x", NULL, NULL), CUTUNE_EINVAL);
+
+    pipeline p = {0};
+    CHECK_INT(cutune_session_new_objective(&s, space, "copy pipeline", pipeline_cost, &p),
+              CUTUNE_OK);
+    cutune_search_options o = {.strategy = "bo", .budget = 40, .seed = 5};
+    cutune_session_result r;
+    CHECK_INT(cutune_session_run(s, &o, NULL, NULL, &r), CUTUNE_OK);
+    CHECK_INT(r.search.evaluations, 40);
+    /* the default first; if the strategy picks it again, it is not run again */
+    CHECK(p.calls == 40 || p.calls == 41);
+    const double dflt = 1 + 2 * 2 * 0.1 + 2 * 2 * 0.05;
+    CHECK(fabs(r.default_ms - dflt) < 1e-12);
+    CHECK(r.search.best_ms == 1.0); /* the optimum, within 40 of 72 */
+    char key[64];
+    CHECK_HAS(cutune_session_key(s, r.search.best_entry, key, sizeof key), "16384,3");
+    CHECK(fabs(r.speedup - dflt) < 1e-12);
+    CHECK_INT(r.stats.measured + r.stats.runtime_failed, p.calls);
+    CHECK(r.stats.runtime_failed >= 1); /* BO tries small chunks too, once or twice */
+    CHECK_INT(r.stats.compiled, 0);
+
+    /* what does not apply says so */
+    cutune_occupancy occ;
+    CHECK_INT(cutune_session_explain(s, r.search.best_entry, &occ, NULL), CUTUNE_ENOTSUP);
+    CHECK_HAS(cutune_last_error(), "custom objective");
+    CHECK_INT(cutune_session_precompile(s, 2, NULL, NULL), CUTUNE_ENOTSUP);
+    CHECK_INT(cutune_session_set_reference(s, "out", "x", 1), CUTUNE_ENOTSUP);
+
+    /* the files: a Kernel Tuner cache that loads back, and T4 with every evaluation */
+    char cache_path[] = "/tmp/cutune-objective-XXXXXX", t4_path[] = "/tmp/cutune-t4-XXXXXX";
+    int fd1 = mkstemp(cache_path), fd2 = mkstemp(t4_path);
+    CHECK(fd1 >= 0 && fd2 >= 0);
+    close(fd1);
+    close(fd2);
+    CHECK_INT(cutune_session_write_kt_cache(s, cache_path), CUTUNE_OK);
+    CHECK_INT(cutune_session_write_t4(s, t4_path), CUTUNE_OK);
+    cutune_cache *cache;
+    CHECK_INT(cutune_cache_load(&cache, cache_path, NULL), CUTUNE_OK);
+    if (cache) {
+        CHECK_INT(cutune_cache_size(cache), p.calls);
+        CHECK_HAS(cutune_cache_kernel(cache), "copy pipeline");
+        size_t failed = 0;
+        double best = INFINITY;
+        for (size_t i = 0; i < cutune_cache_size(cache); i++) {
+            const char *why = NULL;
+            double t = cutune_cache_time(cache, i, &why);
+            failed += isnan(t);
+            best = t < best ? t : best;
+        }
+        CHECK_INT(failed, r.stats.runtime_failed);
+        CHECK(best == 1.0);
+        cutune_cache_free(cache);
+    }
+    json_t *t4 = json_load_file(t4_path, 0, NULL);
+    CHECK(t4 && json_array_size(json_object_get(t4, "results")) == (size_t)p.calls);
+    json_decref(t4);
+    unlink(cache_path);
+    unlink(t4_path);
+    cutune_session_free(s);
+
+    /* the objective gives up: the session stops with its status, and says where */
+    p = (pipeline){.stop_at = 10};
+    CHECK_INT(cutune_session_new_objective(&s, space, NULL, pipeline_cost, &p), CUTUNE_OK);
+    CHECK_INT(cutune_session_run(s, &o, NULL, NULL, &r), CUTUNE_ECUDA);
+    CHECK_HAS(cutune_last_error(), "the copy engine went away");
+    CHECK_HAS(cutune_last_error(), "the objective failed at ");
+    CHECK_INT(p.calls, 10);
+    cutune_session_free(s);
+
+    /* without a default: no speedup to speak of, the rest the same */
+    cutune_space *bare;
+    CHECK_INT(cutune_space_new(&bare), CUTUNE_OK);
+    CHECK_INT(cutune_space_add_int(bare, "chunk_bytes", chunk, 12), CUTUNE_OK);
+    CHECK_INT(cutune_space_add_int(bare, "depth", depth, 6), CUTUNE_OK);
+    p = (pipeline){0};
+    CHECK_INT(cutune_session_new_objective(&s, bare, NULL, pipeline_cost, &p), CUTUNE_OK);
+    o.strategy = "brute";
+    o.budget = 1000;
+    CHECK_INT(cutune_session_run(s, &o, NULL, NULL, &r), CUTUNE_OK);
+    CHECK_INT(p.calls, 72);
+    CHECK(isnan(r.default_ms) && isnan(r.speedup));
+    CHECK(r.search.best_ms == 1.0);
+    CHECK_INT(r.search.stop, CUTUNE_STOP_EXHAUSTED);
+    cutune_session_free(s);
+    cutune_space_free(bare);
+    cutune_space_free(space); /* the sessions borrowed it */
+}
+
 int main(void)
 {
+    test_objective_session();
     cutune_session *s = (cutune_session *)1;
     CHECK_INT(cutune_session_new(&s, NULL, NULL, NULL), CUTUNE_EINVAL);
     CHECK(s == NULL);
