@@ -82,6 +82,9 @@ int main(void)
     if (st) {
         int no_gpu = st == CUTUNE_ENODEVICE;
         printf("%s: %s\n", no_gpu ? "skipped" : "failed", cutune_last_error());
+        cutune_kernel_free(k);
+        cutune_space_free(s);
+        free(conv);
         return no_gpu ? SKIP_TEST : 1;
     }
     char arch[16];
