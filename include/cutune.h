@@ -36,7 +36,8 @@ extern "C" {
     X(CUTUNE_ECUDA, 13, "CUDA error")                                             \
     X(CUTUNE_ENOTSUP, 14, "not supported")                                        \
     X(CUTUNE_ECANCELED, 15, "stopped by the caller")                             \
-    X(CUTUNE_ECOMPILE, 16, "kernel compilation failed")
+    X(CUTUNE_ECOMPILE, 16, "kernel compilation failed")                           \
+    X(CUTUNE_ECORRUPT, 17, "damaged data")
 
 enum cutune_status {
 #define CUTUNE_STATUS_ENUM_(name, code, text) name = code,
@@ -500,6 +501,109 @@ const void *cutune_binary_code(const cutune_binary *binary, size_t *size);
 int cutune_binary_get_info(const cutune_binary *binary, cutune_binary_info *info);
 void cutune_binary_free(cutune_binary *binary);
 int cutune_nvrtc_version(int *major, int *minor);
+
+/* ------------------------------------------------------------------------------------------
+ * The profile store: what tuning learnt, kept on disk (SQLite, WAL mode: several processes
+ * may write at once) and in memory (a lock-free hash table: lookups never block and never
+ * see a half-written profile). A profile is the best configuration known for a key: device
+ * (name, compute capability, SM count, driver and runtime versions), kernel (name and source
+ * hash), problem size and a user key; behind it are the sessions and every configuration
+ * they evaluated.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_store cutune_store;
+
+/* Where the store lives when no path is given: $CUTUNE_DB, else
+ * $XDG_DATA_HOME/cutune/profiles.db, else ~/.local/share/cutune/profiles.db. */
+int cutune_store_default_path(char *buf, size_t size);
+
+enum {
+    CUTUNE_STORE_READONLY = 1, /* never write (the file must exist) */
+};
+/* Opens (creating it and its folder if need be) and loads every profile into memory. A
+ * damaged file is CUTUNE_ECORRUPT and is left as it is; one written by a newer cutune is
+ * refused. path NULL: cutune_store_default_path(). */
+int cutune_store_open(cutune_store **out, const char *path, int flags);
+void cutune_store_free(cutune_store *store);
+const char *cutune_store_path(const cutune_store *store);
+/* Takes in profiles other processes wrote since the store was opened or last refreshed. */
+int cutune_store_refresh(cutune_store *store);
+
+/* A kernel as the store knows it. */
+typedef struct cutune_kernel_id {
+    const char *name;
+    const char *source_hash; /* cutune_source_hash() of its source; NULL: "" (unknown) */
+    const char *user_key;    /* what else sets its profiles apart, e.g. "float"; NULL: "" */
+} cutune_kernel_id;
+
+/* 32 hex digits (XXH3-128) naming a kernel's source; buf needs 33 bytes. */
+void cutune_source_hash(const char *source, size_t len, char buf[33]);
+
+typedef struct cutune_profile {
+    int64_t id;
+    const char *device;
+    int cc_major, cc_minor, sm_count, driver_version, runtime_version;
+    const char *kernel, *source_hash, *user_key;
+    int64_t problem[3];   /* unused dimensions are 1 */
+    const char *params;   /* parameter names, comma-separated */
+    const char *config;   /* the best configuration: values in that order, comma-separated */
+    double time_ms, median_ms, std_ms;
+    const char *strategy;
+    uint64_t budget, evaluations; /* evaluations: of the sessions behind it */
+    int64_t session;      /* the session that found it */
+    double updated;       /* Unix time */
+} cutune_profile;
+
+/* Keeps `p` unless the store holds a faster profile for the same key (then CUTUNE_OK and
+ * nothing changes). p->id, evaluations and updated are set by the store. */
+int cutune_store_put(cutune_store *store, const cutune_profile *p);
+
+typedef enum cutune_select_rule {
+    CUTUNE_SELECT_EXACT = 0,          /* this device, kernel, size and user key */
+    CUTUNE_SELECT_NEAREST_SIZE = 1,   /* this GPU (any driver), the nearest problem size */
+    CUTUNE_SELECT_SIMILAR_DEVICE = 2, /* the most similar GPU, then the nearest size */
+    CUTUNE_SELECT_DEFAULT = 3         /* nothing known: use the kernel's defaults */
+} cutune_select_rule;
+
+typedef struct cutune_selection {
+    cutune_select_rule rule;
+    int64_t profile;       /* 0 with CUTUNE_SELECT_DEFAULT */
+    double time_ms;        /* as measured for that profile; NaN with the default */
+    int64_t problem[3];    /* the profile's problem size */
+    char params[512];      /* as in cutune_profile ("" with the default) */
+    char config[512];
+} cutune_selection;
+
+/* The configuration to run kernel K at this problem size on this device: never blocks, safe
+ * from any number of threads. problem: 3 sizes, 0 or 1 for unused dimensions. */
+int cutune_select(cutune_store *store, const cutune_device_info *device,
+                  const cutune_kernel_id *kernel, const int64_t problem[3],
+                  cutune_selection *out);
+const char *cutune_select_rule_name(cutune_select_rule rule);
+
+/* Every profile, ordered by kernel, device and size; stops at a nonzero return. */
+typedef int (*cutune_profile_fn)(const cutune_profile *p, void *user);
+int cutune_store_list(cutune_store *store, cutune_profile_fn fn, void *user);
+int cutune_store_get(cutune_store *store, int64_t id, cutune_profile_fn fn, void *user);
+/* Removes profiles (and the sessions behind them) not updated for `older_than_s` seconds
+ * (0: all) whose kernel is `kernel` (NULL: any); *removed counts them. */
+int cutune_store_prune(cutune_store *store, const char *kernel, double older_than_s,
+                       uint64_t *removed);
+/* Gives free pages back to the file system and folds the WAL into the database. */
+int cutune_store_vacuum(cutune_store *store);
+/* Salvages what SQLite can still read of a damaged database into a new one at the same path;
+ * the damaged file is kept beside it as PATH.damaged-<time> (named in *kept, may be NULL). */
+int cutune_store_recover(const char *path, uint64_t *rows, char *kept, size_t kept_size);
+
+/* Other tools' files. Import reads a Kernel Tuner cache file (.json or .json.gz) or a T4
+ * results file as one session (device and kernel from the file; the problem size from its
+ * "problem_size" when it has one) and updates the profile; *session receives its id. */
+int cutune_store_import(cutune_store *store, const char *path, const char *user_key,
+                        int64_t *session);
+typedef enum cutune_format { CUTUNE_FORMAT_KERNEL_TUNER = 0, CUTUNE_FORMAT_T4 = 1 } cutune_format;
+/* Every configuration evaluated for profile `id` (by all its sessions; the latest
+ * measurement of each), as the text of a Kernel Tuner cache file or of T4 results (JSON,
+ * malloc'd into *text: free() it). */
+int cutune_store_export(cutune_store *store, int64_t id, cutune_format format, char **text);
 
 /* ------------------------------------------------------------------------------------------
  * Tuning on the GPU. A session loads a T1 spec with its KernelSpecification and the kernel's

@@ -12,6 +12,8 @@ clang:clang
 /usr/include/jansson.h:libjansson-dev
 /usr/include/zlib.h:zlib1g-dev
 /usr/include/xxhash.h:libxxhash-dev
+/usr/include/sqlite3.h:libsqlite3-dev
+/usr/include/x86_64-linux-gnu/urcu-bp.h:liburcu-dev
 /usr/include/lapacke.h:liblapacke-dev
 /usr/include/x86_64-linux-gnu/cblas.h:libopenblas-dev
 gnuplot:gnuplot-nox

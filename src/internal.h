@@ -28,6 +28,9 @@ int ct_read_file(const char *path, size_t limit, char **data, size_t *len);
 /* The same as a NUL-terminated string (len may be NULL), or NULL with the failure recorded. */
 char *ct_read_text(const char *path, size_t limit, size_t *len);
 
+/* Reads a whole file, gzip'd or plain (at most 1 GiB once decompressed). */
+int ct_read_gz(const char *path, char **data, size_t *len);
+
 /* Python's repr of a float: the shortest form that reads back to the same double, with a
  * ".0" where it would otherwise look like an integer. */
 int ct_format_double(double v, char *buf, size_t size);

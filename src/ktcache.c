@@ -24,8 +24,8 @@ struct cutune_cache {
     char **keys;
 };
 
-/* Reads a gzip'd or plain file whole. */
-static int read_gz(const char *path, char **data, size_t *len)
+/* Reads a gzip'd or plain file whole (internal.h). */
+int ct_read_gz(const char *path, char **data, size_t *len)
 {
     *data = NULL;
     gzFile f = gzopen(path, "rb");
@@ -281,7 +281,7 @@ int cutune_cache_load(cutune_cache **out, const char *path, const char *spec)
     *out = NULL;
     char *data;
     size_t len = 0;
-    int st = read_gz(path, &data, &len);
+    int st = ct_read_gz(path, &data, &len);
     if (st)
         return st;
     json_error_t jerr;

@@ -26,7 +26,7 @@ static const command commands[] = {
     {"tune", "tune a kernel over its search space (on a recorded space with --sim)", cmd_tune,
      NULL},
     {"sim", "score search strategies on recorded search spaces, without a GPU", cmd_sim, NULL},
-    {"profiles", "list, query, import and export stored tuning profiles", NULL, "issue #7"},
+    {"profiles", "list, query, import and export stored tuning profiles", cmd_profiles, NULL},
     {"bench", "benchmark tuned against untuned kernels and the hardware's limits", NULL,
      "issue #11"},
     {"pipeline", "run and measure the pinned, triple-buffered copy/compute pipeline", NULL,

@@ -1,0 +1,634 @@
+/* store.c — the profile store: the database and the in-memory map kept in step. Every write
+ * goes to SQLite in a transaction first and is then published to the map; lookups
+ * (cutune_select) read only the map. Sessions write each evaluation as it completes, so a
+ * killed session loses nothing that finished. */
+#include "store_impl.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <xxhash.h>
+
+struct cutune_store {
+    ct_db db;
+    ct_map *map;
+    int64_t rev_seen;     /* the highest profiles.rev taken into the map */
+    pthread_mutex_t lock; /* one user of the SQLite connection at a time */
+};
+
+static double unix_now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+ct_db *ct_store_db(cutune_store *store) { return &store->db; }
+void ct_store_lock(cutune_store *store) { pthread_mutex_lock(&store->lock); }
+void ct_store_unlock(cutune_store *store) { pthread_mutex_unlock(&store->lock); }
+const char *cutune_store_path(const cutune_store *store) { return store ? store->db.path : NULL; }
+
+void cutune_source_hash(const char *source, size_t len, char buf[33])
+{
+    XXH128_hash_t h = XXH3_128bits(source ? source : "", source ? len : 0);
+    snprintf(buf, 33, "%016llx%016llx", (unsigned long long)h.high64,
+             (unsigned long long)h.low64);
+}
+
+int cutune_store_default_path(char *buf, size_t size)
+{
+    const char *db = getenv("CUTUNE_DB"), *data = getenv("XDG_DATA_HOME"),
+               *home = getenv("HOME");
+    int n;
+    if (db && *db)
+        n = snprintf(buf, size, "%s", db);
+    else if (data && *data)
+        n = snprintf(buf, size, "%s/cutune/profiles.db", data);
+    else if (home && *home)
+        n = snprintf(buf, size, "%s/.local/share/cutune/profiles.db", home);
+    else
+        return ct_fail(CUTUNE_ENOTFOUND, "no place for the profile database: set CUTUNE_DB, "
+                       "XDG_DATA_HOME or HOME");
+    return n > 0 && (size_t)n < size ? CUTUNE_OK
+                                     : ct_fail(CUTUNE_EINVAL, "the database path is too long");
+}
+
+/* ----------------------------------------------------------------- profile rows ---- */
+
+#define PROFILE_COLUMNS                                                                    \
+    "id, device, cc_major, cc_minor, sm_count, driver, runtime, kernel, source_hash, "     \
+    "user_key, p0, p1, p2, params, config, time_ms, median_ms, std_ms, strategy, budget, " \
+    "evaluations, session, updated, rev"
+
+/* A profile viewing a row of PROFILE_COLUMNS (valid until the statement moves). */
+static cutune_profile profile_of_row(sqlite3_stmt *q)
+{
+    cutune_profile p = {
+        .id = sqlite3_column_int64(q, 0), .device = ct_db_text(q, 1),
+        .cc_major = sqlite3_column_int(q, 2), .cc_minor = sqlite3_column_int(q, 3),
+        .sm_count = sqlite3_column_int(q, 4), .driver_version = sqlite3_column_int(q, 5),
+        .runtime_version = sqlite3_column_int(q, 6), .kernel = ct_db_text(q, 7),
+        .source_hash = ct_db_text(q, 8), .user_key = ct_db_text(q, 9),
+        .problem = {sqlite3_column_int64(q, 10), sqlite3_column_int64(q, 11),
+                    sqlite3_column_int64(q, 12)},
+        .params = ct_db_text(q, 13), .config = ct_db_text(q, 14),
+        .time_ms = sqlite3_column_double(q, 15),
+        .median_ms = sqlite3_column_type(q, 16) == SQLITE_NULL ? NAN
+                                                                : sqlite3_column_double(q, 16),
+        .std_ms = sqlite3_column_type(q, 17) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 17),
+        .strategy = ct_db_text(q, 18), .budget = (uint64_t)sqlite3_column_int64(q, 19),
+        .evaluations = (uint64_t)sqlite3_column_int64(q, 20),
+        .session = sqlite3_column_int64(q, 21), .updated = sqlite3_column_double(q, 22)};
+    return p;
+}
+
+/* Takes profiles with rev > store->rev_seen into the map. */
+static int load_profiles(cutune_store *s)
+{
+    sqlite3_stmt *q;
+    int st = ct_db_prepare(&s->db, &q, "SELECT " PROFILE_COLUMNS " FROM profiles WHERE rev > ?");
+    if (st)
+        return st;
+    sqlite3_bind_int64(q, 1, s->rev_seen);
+    int rc;
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        cutune_profile p = profile_of_row(q);
+        int64_t rev = sqlite3_column_int64(q, 23);
+        st = ct_map_publish(s->map, &p);
+        s->rev_seen = rev > s->rev_seen ? rev : s->rev_seen;
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = ct_db_fail(&s->db, rc, "reading its profiles");
+    sqlite3_finalize(q);
+    return st;
+}
+
+int cutune_store_open(cutune_store **out, const char *path, int flags)
+{
+    if (!out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_store_open: out is NULL");
+    *out = NULL;
+    char where[4096];
+    if (!path) {
+        int st = cutune_store_default_path(where, sizeof where);
+        if (st)
+            return st;
+        path = where;
+    }
+    cutune_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    pthread_mutex_init(&s->lock, NULL);
+    int st = ct_db_open(&s->db, path, flags & CUTUNE_STORE_READONLY);
+    if (!st)
+        st = ct_map_new(&s->map);
+    if (!st)
+        st = load_profiles(s);
+    if (st) {
+        cutune_store_free(s);
+        return st;
+    }
+    *out = s;
+    return CUTUNE_OK;
+}
+
+void cutune_store_free(cutune_store *s)
+{
+    if (!s)
+        return;
+    ct_map_free(s->map);
+    if (s->db.h)
+        ct_db_close(&s->db);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+int cutune_store_refresh(cutune_store *s)
+{
+    if (!s)
+        return ct_fail(CUTUNE_EINVAL, "cutune_store_refresh: NULL store");
+    pthread_mutex_lock(&s->lock);
+    int st = load_profiles(s);
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+/* Binds a profile's key to parameters first .. first + 11 (device .. p2). */
+static void bind_key(sqlite3_stmt *q, int first, const cutune_profile *p)
+{
+    sqlite3_bind_text(q, first, p->device ? p->device : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(q, first + 1, p->cc_major);
+    sqlite3_bind_int(q, first + 2, p->cc_minor);
+    sqlite3_bind_int(q, first + 3, p->sm_count);
+    sqlite3_bind_int(q, first + 4, p->driver_version);
+    sqlite3_bind_int(q, first + 5, p->runtime_version);
+    sqlite3_bind_text(q, first + 6, p->kernel ? p->kernel : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, first + 7, p->source_hash ? p->source_hash : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, first + 8, p->user_key ? p->user_key : "", -1, SQLITE_TRANSIENT);
+    for (int d = 0; d < 3; d++)
+        sqlite3_bind_int64(q, first + 9 + d, p->problem[d] <= 0 ? 1 : p->problem[d]);
+}
+
+#define KEY_MATCH                                                                            \
+    "device = ? AND cc_major = ? AND cc_minor = ? AND sm_count = ? AND driver = ? AND "      \
+    "runtime = ? AND kernel = ? AND source_hash = ? AND user_key = ? AND p0 = ? AND p1 = ? " \
+    "AND p2 = ?"
+
+static int check_profile(const cutune_profile *p)
+{
+    if (!p->kernel || !*p->kernel || !p->device || !p->params || !p->config || !p->strategy)
+        return ct_fail(CUTUNE_EINVAL, "a profile needs a device, kernel, params, config and "
+                       "strategy");
+    if (!(p->time_ms >= 0) || isinf(p->time_ms))
+        return ct_fail(CUTUNE_EINVAL, "a profile's time must be a number >= 0");
+    const char *names[] = {p->device, p->kernel, p->user_key ? p->user_key : ""};
+    for (int k = 0; k < 3; k++)
+        if (strlen(names[k]) > CT_NAME_MAX)
+            return ct_fail(CUTUNE_EINVAL, "'%.40s...' is over %d bytes", names[k], CT_NAME_MAX);
+    if (p->source_hash && strlen(p->source_hash) > 64)
+        return ct_fail(CUTUNE_EINVAL, "a source hash is at most 64 characters");
+    for (int d = 0; d < 3; d++)
+        if (p->problem[d] < 0)
+            return ct_fail(CUTUNE_EINVAL, "a problem size is negative");
+    return CUTUNE_OK;
+}
+
+/* In a transaction: writes p unless a faster one of the same key is there (then only its
+ * count of evaluations and its time of update change); *out the row as it stands. */
+static int put_locked(cutune_store *s, const cutune_profile *p, cutune_profile *kept,
+                      char **strings)
+{
+    sqlite3_stmt *q;
+    uint64_t evaluations = 0;
+    int st = ct_db_prepare(&s->db, &q, "SELECT count(*) FROM evaluations JOIN sessions ON "
+                           "sessions.id = evaluations.session WHERE " KEY_MATCH);
+    if (!st) {
+        bind_key(q, 1, p);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+            evaluations = (uint64_t)sqlite3_column_int64(q, 0);
+        else
+            st = ct_db_fail(&s->db, rc, "counting evaluations");
+        sqlite3_finalize(q);
+    }
+    if (!st)
+        st = ct_db_prepare(
+            &s->db, &q,
+            "INSERT INTO profiles (device, cc_major, cc_minor, sm_count, driver, runtime, "
+            "kernel, source_hash, user_key, p0, p1, p2, params, config, time_ms, median_ms, "
+            "std_ms, strategy, budget, evaluations, session, updated, rev) VALUES (?, ?, ?, ?, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
+            "(SELECT coalesce(max(rev), 0) + 1 FROM profiles)) "
+            "ON CONFLICT DO UPDATE SET evaluations = ?20, updated = ?22, rev = excluded.rev, "
+            "params = iif(?15 < time_ms, ?13, params), config = iif(?15 < time_ms, ?14, config), "
+            "median_ms = iif(?15 < time_ms, ?16, median_ms), "
+            "std_ms = iif(?15 < time_ms, ?17, std_ms), "
+            "strategy = iif(?15 < time_ms, ?18, strategy), "
+            "budget = iif(?15 < time_ms, ?19, budget), "
+            "session = iif(?15 < time_ms, ?21, session), "
+            "time_ms = min(?15, time_ms) "
+            "RETURNING " PROFILE_COLUMNS);
+    if (st)
+        return st;
+    bind_key(q, 1, p);
+    sqlite3_bind_text(q, 13, p->params, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 14, p->config, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(q, 15, p->time_ms);
+    if (!isnan(p->median_ms))
+        sqlite3_bind_double(q, 16, p->median_ms);
+    if (!isnan(p->std_ms))
+        sqlite3_bind_double(q, 17, p->std_ms);
+    sqlite3_bind_text(q, 18, p->strategy, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 19, (int64_t)p->budget);
+    sqlite3_bind_int64(q, 20, (int64_t)evaluations);
+    if (p->session)
+        sqlite3_bind_int64(q, 21, p->session);
+    sqlite3_bind_double(q, 22, unix_now());
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        cutune_profile v = profile_of_row(q);
+        /* the strings outlive the statement: one copy, kept by the caller */
+        const char *from[] = {v.device, v.kernel, v.source_hash, v.user_key,
+                              v.params, v.config, v.strategy};
+        const char **to[] = {&v.device, &v.kernel, &v.source_hash, &v.user_key,
+                             &v.params, &v.config, &v.strategy};
+        size_t bytes = 0;
+        for (int k = 0; k < 7; k++)
+            bytes += strlen(from[k]) + 1;
+        char *at = *strings = malloc(bytes);
+        if (!at) {
+            st = ct_fail(CUTUNE_ENOMEM, "out of memory");
+        } else {
+            for (int k = 0; k < 7; k++) {
+                size_t n = strlen(from[k]) + 1;
+                memcpy(at, from[k], n);
+                *to[k] = at;
+                at += n;
+            }
+            *kept = v;
+        }
+        rc = sqlite3_step(q);
+    }
+    if (!st && rc != SQLITE_DONE)
+        st = ct_db_fail(&s->db, rc, "writing a profile");
+    sqlite3_finalize(q);
+    return st;
+}
+
+/* The write of a profile, then its publication (after the commit, so the map never holds
+ * what the file does not). */
+static int put_and_publish(cutune_store *s, const cutune_profile *p)
+{
+    cutune_profile kept;
+    char *strings = NULL;
+    int st = ct_db_begin(&s->db);
+    if (!st)
+        st = put_locked(s, p, &kept, &strings);
+    if (!st)
+        st = ct_db_commit(&s->db);
+    else
+        ct_db_rollback(&s->db);
+    if (!st)
+        st = ct_map_publish(s->map, &kept);
+    free(strings);
+    return st;
+}
+
+int cutune_store_put(cutune_store *s, const cutune_profile *p)
+{
+    if (!s || !p)
+        return ct_fail(CUTUNE_EINVAL, "cutune_store_put: NULL argument");
+    int st = check_profile(p);
+    if (st)
+        return st;
+    pthread_mutex_lock(&s->lock);
+    st = put_and_publish(s, p);
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+int cutune_select(cutune_store *store, const cutune_device_info *device,
+                  const cutune_kernel_id *kernel, const int64_t problem[3],
+                  cutune_selection *out)
+{
+    if (!store || !device || !kernel || !kernel->name || !problem || !out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_select: NULL argument");
+    return ct_map_select(store->map, device, kernel, problem, out);
+}
+
+const char *cutune_select_rule_name(cutune_select_rule rule)
+{
+    static const char *const names[] = {"exact", "nearest size", "similar device", "default"};
+    return (unsigned)rule < 4 ? names[rule] : "?";
+}
+
+/* ------------------------------------------------------------- listing, pruning ---- */
+
+static int each_row(cutune_store *s, const char *sql, int64_t id, cutune_profile_fn fn,
+                    void *user)
+{
+    sqlite3_stmt *q;
+    pthread_mutex_lock(&s->lock);
+    int st = ct_db_prepare(&s->db, &q, sql), rc = SQLITE_DONE;
+    if (!st && id)
+        sqlite3_bind_int64(q, 1, id);
+    while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        cutune_profile p = profile_of_row(q);
+        if (fn(&p, user))
+            break;
+    }
+    if (!st && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        st = ct_db_fail(&s->db, rc, "reading its profiles");
+    sqlite3_finalize(q);
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+int cutune_store_list(cutune_store *s, cutune_profile_fn fn, void *user)
+{
+    if (!s || !fn)
+        return ct_fail(CUTUNE_EINVAL, "cutune_store_list: NULL argument");
+    return each_row(s, "SELECT " PROFILE_COLUMNS " FROM profiles ORDER BY kernel, device, "
+                    "user_key, p0, p1, p2", 0, fn, user);
+}
+
+typedef struct forward {
+    cutune_profile_fn fn;
+    void *user;
+    int seen;
+} forward;
+
+static int forward_one(const cutune_profile *p, void *user)
+{
+    forward *f = user;
+    f->seen = 1;
+    return f->fn(p, f->user);
+}
+
+int cutune_store_get(cutune_store *s, int64_t id, cutune_profile_fn fn, void *user)
+{
+    if (!s || !fn)
+        return ct_fail(CUTUNE_EINVAL, "cutune_store_get: NULL argument");
+    forward f = {fn, user, 0};
+    int st = each_row(s, "SELECT " PROFILE_COLUMNS " FROM profiles WHERE id = ?", id,
+                      forward_one, &f);
+    if (!st && !f.seen)
+        st = ct_fail(CUTUNE_ENOTFOUND, "%s has no profile %lld", s->db.path, (long long)id);
+    return st;
+}
+
+int cutune_store_prune(cutune_store *s, const char *kernel, double older_than_s,
+                       uint64_t *removed)
+{
+    if (!s || !(older_than_s >= 0))
+        return ct_fail(CUTUNE_EINVAL, "cutune_store_prune: bad argument");
+    pthread_mutex_lock(&s->lock);
+    double before = older_than_s > 0 ? unix_now() - older_than_s : INFINITY;
+    int st = ct_db_begin(&s->db);
+    sqlite3_stmt *q = NULL;
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    if (!st)
+        st = ct_db_prepare(&s->db, &q, "DELETE FROM profiles WHERE updated < ?1 AND "
+                           "(?2 IS NULL OR kernel = ?2) RETURNING id");
+    if (!st) {
+        sqlite3_bind_double(q, 1, before);
+        if (kernel)
+            sqlite3_bind_text(q, 2, kernel, -1, SQLITE_TRANSIENT);
+        int rc;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW && !st) {
+            if (n == cap) {
+                int64_t *grown = realloc(ids, (cap = cap ? 2 * cap : 64) * sizeof *ids);
+                if (!grown) {
+                    st = ct_fail(CUTUNE_ENOMEM, "out of memory");
+                    break;
+                }
+                ids = grown;
+            }
+            ids[n++] = sqlite3_column_int64(q, 0);
+        }
+        if (!st && rc != SQLITE_DONE)
+            st = ct_db_fail(&s->db, rc, "pruning");
+        sqlite3_finalize(q);
+    }
+    /* the sessions whose key no profile has any more go with their evaluations */
+    if (!st)
+        st = ct_db_exec(&s->db,
+                        "DELETE FROM evaluations WHERE session IN (SELECT s.id FROM sessions s "
+                        "WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.device = s.device "
+                        "AND p.cc_major = s.cc_major AND p.cc_minor = s.cc_minor AND p.sm_count "
+                        "= s.sm_count AND p.driver = s.driver AND p.runtime = s.runtime AND "
+                        "p.kernel = s.kernel AND p.source_hash = s.source_hash AND p.user_key = "
+                        "s.user_key AND p.p0 = s.p0 AND p.p1 = s.p1 AND p.p2 = s.p2) AND "
+                        "s.finished IS NOT NULL);"
+                        "DELETE FROM sessions WHERE finished IS NOT NULL AND id NOT IN (SELECT "
+                        "DISTINCT session FROM evaluations)");
+    if (!st)
+        st = ct_db_commit(&s->db);
+    else
+        ct_db_rollback(&s->db);
+    for (size_t k = 0; !st && k < n; k++)
+        ct_map_remove(s->map, ids[k]);
+    if (removed)
+        *removed = st ? 0 : n;
+    free(ids);
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+int cutune_store_vacuum(cutune_store *s)
+{
+    if (!s)
+        return ct_fail(CUTUNE_EINVAL, "cutune_store_vacuum: NULL store");
+    pthread_mutex_lock(&s->lock);
+    int st = s->db.readonly ? ct_fail(CUTUNE_EINVAL, "%s was opened read-only", s->db.path)
+                            : ct_db_exec(&s->db, "VACUUM; PRAGMA wal_checkpoint(TRUNCATE)");
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+/* ------------------------------------------------------------------ sessions ---- */
+
+int ct_store_session_begin(cutune_store *s, const ct_session_row *row, int64_t *id)
+{
+    int st = check_profile(&(cutune_profile){.device = row->key.device, .kernel = row->key.kernel,
+                                             .user_key = row->key.user_key,
+                                             .source_hash = row->key.source_hash,
+                                             .params = "", .config = "", .strategy = "",
+                                             .problem = {row->key.problem[0],
+                                                         row->key.problem[1],
+                                                         row->key.problem[2]}});
+    if (st)
+        return st;
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *q;
+    st = ct_db_prepare(&s->db, &q,
+                       "INSERT INTO sessions (device, cc_major, cc_minor, sm_count, driver, "
+                       "runtime, kernel, source_hash, user_key, p0, p1, p2, strategy, budget, "
+                       "seed, space_hash, header, origin, started) VALUES (?, ?, ?, ?, ?, ?, "
+                       "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st) {
+        bind_key(q, 1, &row->key);
+        sqlite3_bind_text(q, 13, row->key.strategy ? row->key.strategy : "", -1,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 14, (int64_t)row->key.budget);
+        sqlite3_bind_int64(q, 15, (int64_t)row->seed);
+        sqlite3_bind_text(q, 16, row->space_hash ? row->space_hash : "", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(q, 17, row->header ? row->header : "{}", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(q, 18, row->origin ? row->origin : "cutune", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(q, 19, unix_now());
+        int rc = sqlite3_step(q); /* one statement: its own transaction */
+        if (rc != SQLITE_DONE)
+            st = ct_db_fail(&s->db, rc, "starting a session");
+        else
+            *id = sqlite3_last_insert_rowid(s->db.h);
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+int ct_store_session_add(cutune_store *s, int64_t session, const char *config, double time_ms,
+                         const char *failure, const char *entry)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *q;
+    int st = ct_db_prepare(&s->db, &q, "INSERT OR REPLACE INTO evaluations (session, config, "
+                           "time_ms, failure, entry, at) VALUES (?, ?, ?, ?, ?, ?)");
+    if (!st) {
+        sqlite3_bind_int64(q, 1, session);
+        sqlite3_bind_text(q, 2, config, -1, SQLITE_TRANSIENT);
+        if (!isnan(time_ms))
+            sqlite3_bind_double(q, 3, time_ms);
+        else
+            sqlite3_bind_text(q, 4, failure ? failure : "failed", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(q, 5, entry ? entry : "{}", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(q, 6, unix_now());
+        int rc = sqlite3_step(q);
+        if (rc != SQLITE_DONE)
+            st = ct_db_fail(&s->db, rc, "recording an evaluation");
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+int ct_store_session_finish(cutune_store *s, int64_t session)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *q;
+    char *strings = NULL;
+    int st = ct_db_begin(&s->db), rc = SQLITE_DONE;
+    if (!st)
+        st = ct_db_prepare(&s->db, &q,
+                           "SELECT s.device, s.cc_major, s.cc_minor, s.sm_count, s.driver, "
+                           "s.runtime, s.kernel, s.source_hash, s.user_key, s.p0, s.p1, s.p2, "
+                           "json_extract(s.header, '$.tune_params_keys'), e.config, e.time_ms, "
+                           "json_extract(e.entry, '$.time_median'), "
+                           "json_extract(e.entry, '$.time_std'), s.strategy, s.budget "
+                           "FROM sessions s JOIN evaluations e ON e.session = s.id "
+                           "WHERE s.id = ? AND e.time_ms IS NOT NULL "
+                           "ORDER BY e.time_ms LIMIT 1");
+    cutune_profile best = {0}, kept;
+    int have = 0;
+    char params[4096] = "";
+    if (!st) {
+        sqlite3_bind_int64(q, 1, session);
+        if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            /* the parameter names come as a JSON array: a comma list, as Kernel Tuner's keys */
+            const char *keys = ct_db_text(q, 12);
+            size_t n = 0;
+            for (const char *c = keys; *c && n + 1 < sizeof params; c++)
+                if (*c != '[' && *c != ']' && *c != '"' && *c != ' ')
+                    params[n++] = *c;
+            params[n] = '\0';
+            best = (cutune_profile){
+                .device = ct_db_text(q, 0), .cc_major = sqlite3_column_int(q, 1),
+                .cc_minor = sqlite3_column_int(q, 2), .sm_count = sqlite3_column_int(q, 3),
+                .driver_version = sqlite3_column_int(q, 4),
+                .runtime_version = sqlite3_column_int(q, 5), .kernel = ct_db_text(q, 6),
+                .source_hash = ct_db_text(q, 7), .user_key = ct_db_text(q, 8),
+                .problem = {sqlite3_column_int64(q, 9), sqlite3_column_int64(q, 10),
+                            sqlite3_column_int64(q, 11)},
+                .params = params, .config = ct_db_text(q, 13),
+                .time_ms = sqlite3_column_double(q, 14),
+                .median_ms = sqlite3_column_type(q, 15) == SQLITE_NULL
+                                 ? NAN : sqlite3_column_double(q, 15),
+                .std_ms = sqlite3_column_type(q, 16) == SQLITE_NULL
+                              ? NAN : sqlite3_column_double(q, 16),
+                .strategy = ct_db_text(q, 17), .budget = (uint64_t)sqlite3_column_int64(q, 18),
+                .session = session};
+            have = 1;
+            st = put_locked(s, &best, &kept, &strings);
+        } else if (rc != SQLITE_DONE) {
+            st = ct_db_fail(&s->db, rc, "reading a session");
+        }
+        sqlite3_finalize(q);
+    }
+    if (!st) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "UPDATE sessions SET finished = %.6f WHERE id = %lld",
+                 unix_now(), (long long)session);
+        st = ct_db_exec(&s->db, sql);
+    }
+    if (!st)
+        st = ct_db_commit(&s->db);
+    else
+        ct_db_rollback(&s->db);
+    if (!st && have)
+        st = ct_map_publish(s->map, &kept);
+    free(strings);
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+#define SESSION_MATCH                                                                        \
+    "device = ? AND cc_major = ? AND cc_minor = ? AND sm_count = ? AND driver = ? AND "      \
+    "runtime = ? AND kernel = ? AND source_hash = ? AND user_key = ? AND p0 = ? AND p1 = ? " \
+    "AND p2 = ? AND space_hash = ?"
+
+int ct_store_session_latest(cutune_store *s, const ct_session_row *row, int64_t *id)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *q;
+    *id = 0;
+    int st = ct_db_prepare(&s->db, &q, "SELECT max(id) FROM sessions WHERE " SESSION_MATCH);
+    if (!st) {
+        bind_key(q, 1, &row->key);
+        sqlite3_bind_text(q, 13, row->space_hash ? row->space_hash : "", -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+            *id = sqlite3_column_int64(q, 0);
+        else
+            st = ct_db_fail(&s->db, rc, "looking for a session");
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+int ct_store_session_entries(cutune_store *s, const ct_session_row *row, ct_entry_fn fn,
+                             void *user)
+{
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *q;
+    int st = ct_db_prepare(&s->db, &q, "SELECT e.config, e.entry FROM evaluations e JOIN "
+                           "sessions ON sessions.id = e.session WHERE " SESSION_MATCH
+                           " ORDER BY e.at");
+    if (!st) {
+        bind_key(q, 1, &row->key);
+        sqlite3_bind_text(q, 13, row->space_hash ? row->space_hash : "", -1, SQLITE_TRANSIENT);
+        int rc;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+            if ((st = fn(ct_db_text(q, 0), ct_db_text(q, 1), user)))
+                break;
+        if (!st && rc != SQLITE_DONE)
+            st = ct_db_fail(&s->db, rc, "reading a session's evaluations");
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}

@@ -1,0 +1,108 @@
+/* store_impl.h — the profile store's parts: the SQLite file (db.c), the lock-free map that
+ * answers lookups (map.c), and what both share: a profile's canonical key. */
+#ifndef CUTUNE_STORE_IMPL_H
+#define CUTUNE_STORE_IMPL_H
+
+#include "../internal.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------------ keys ---- */
+
+#define CT_KEY_MAX 1024 /* bytes of a canonical key */
+#define CT_NAME_MAX 255 /* of a device, kernel or user key; a source hash has at most 64 */
+
+/* A profile's key as bytes: kernel, source hash and user key (the kernel part, which the
+ * fallback rules search by), then the device and the problem size. Returns the length
+ * (and the kernel part's in *kernel_len), or 0 when a name is too long. */
+size_t ct_profile_key(char *buf, const char *kernel, const char *source_hash,
+                      const char *user_key, const char *device, const int dev[5],
+                      const int64_t problem[3], size_t *kernel_len);
+
+/* ----------------------------------------------------------------------- SQLite ---- */
+
+typedef struct ct_db {
+    sqlite3 *h;
+    char *path;
+    int readonly;
+} ct_db;
+
+#define CT_SCHEMA_VERSION 1
+
+/* Opens or creates the database and brings its schema up to date (refusing a newer one). */
+int ct_db_open(ct_db *db, const char *path, int readonly);
+void ct_db_close(ct_db *db);
+/* A status for SQLite's result `rc` with a message naming the database and `what`. */
+int ct_db_fail(ct_db *db, int rc, const char *what);
+int ct_db_exec(ct_db *db, const char *sql);
+int ct_db_prepare(ct_db *db, sqlite3_stmt **stmt, const char *sql);
+/* Write transactions: BEGIN IMMEDIATE, waiting for other writers (busy timeout). */
+int ct_db_begin(ct_db *db);
+int ct_db_commit(ct_db *db);
+void ct_db_rollback(ct_db *db);
+/* sqlite3_column_text that never returns NULL. */
+const char *ct_db_text(sqlite3_stmt *stmt, int col);
+
+/* ---------------------------------------------------------------- the lock-free map ---- */
+
+typedef struct ct_map ct_map;
+
+int ct_map_new(ct_map **out);
+/* After every reader is done with it (the caller must not use it concurrently). */
+void ct_map_free(ct_map *m);
+/* Copies p into an immutable profile and publishes it, replacing the one with the same
+ * key; the old one is freed once no reader can hold it. Writers take the map's mutex. */
+int ct_map_publish(ct_map *m, const cutune_profile *p);
+/* Removes the profile with this id, if it is there. */
+void ct_map_remove(ct_map *m, int64_t id);
+size_t ct_map_size(ct_map *m);
+/* The lookup of cutune_select: lock-free. */
+int ct_map_select(ct_map *m, const cutune_device_info *device, const cutune_kernel_id *kernel,
+                  const int64_t problem[3], cutune_selection *out);
+
+/* ------------------------------------------------------- sessions (store.c) ---- */
+
+/* A session's row: its key (the profile's fields device .. problem, strategy, budget) and
+ * what else identifies it. */
+typedef struct ct_session_row {
+    cutune_profile key;
+    uint64_t seed;
+    const char *space_hash; /* of the parameters and their values */
+    const char *header;     /* Kernel Tuner cache header, JSON */
+    const char *origin;     /* "cutune", or the file it came from */
+} ct_session_row;
+
+int ct_store_session_begin(cutune_store *store, const ct_session_row *row, int64_t *id);
+/* One evaluation: config is its key ("64,2,1"), entry its Kernel Tuner cache entry (JSON
+ * text); time_ms NaN with `failure` for a failed one. Replaces an earlier one of the same
+ * configuration in this session. */
+int ct_store_session_add(cutune_store *store, int64_t session, const char *config,
+                         double time_ms, const char *failure, const char *entry);
+/* Marks the session finished and folds its best evaluation into the profile. */
+int ct_store_session_finish(cutune_store *store, int64_t session);
+/* The latest session with this key and space (any strategy): its id, or 0. */
+int ct_store_session_latest(cutune_store *store, const ct_session_row *row, int64_t *id);
+/* Each evaluation of the sessions with this key and space, oldest first (a later one of
+ * the same configuration comes after). */
+typedef int (*ct_entry_fn)(const char *config, const char *entry, void *user);
+int ct_store_session_entries(cutune_store *store, const ct_session_row *row, ct_entry_fn fn,
+                             void *user);
+
+/* ------------------------------------------------------------ exchange.c ---- */
+
+/* T4's invalidity for a Kernel Tuner failure name (NULL: "correct"). */
+const char *ct_t4_invalidity(const char *failure);
+/* T4 results made from a Kernel Tuner cache file's JSON (a new reference, or NULL). */
+json_t *ct_t4_from_kt(const json_t *kt);
+/* A space's identity: the hash of its tune_params (names and values). */
+void ct_space_hash(const json_t *tune_params, char out[33]);
+
+/* The store's database, for exchange.c (under the store's lock). */
+ct_db *ct_store_db(cutune_store *store);
+void ct_store_lock(cutune_store *store);
+void ct_store_unlock(cutune_store *store);
+
+#endif
