@@ -590,8 +590,10 @@ int cutune_store_prune(cutune_store *store, const char *kernel, double older_tha
                        uint64_t *removed);
 /* Gives free pages back to the file system and folds the WAL into the database. */
 int cutune_store_vacuum(cutune_store *store);
-/* Salvages what SQLite can still read of a damaged database into a new one at the same path;
- * the damaged file is kept beside it as PATH.damaged-<time> (named in *kept, may be NULL). */
+/* Salvages what SQLite can still read of a damaged database into a new one at the same path:
+ * each table front to back and back to front, row by row, until a damaged page stops it
+ * (rows below a damaged interior page are lost). The damaged file is kept beside it as
+ * PATH.damaged-<time> (named in *kept, may be NULL); *rows counts the rows saved. */
 int cutune_store_recover(const char *path, uint64_t *rows, char *kept, size_t kept_size);
 
 /* Other tools' files. Import reads a Kernel Tuner cache file (.json or .json.gz) or a T4

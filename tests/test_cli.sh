@@ -30,13 +30,13 @@ has err "usage: cutune"
 run 2 frobnicate
 has err "unknown command or option 'frobnicate'"
 run 2 --frobnicate
-run 2 profiles list
+run 2 bench
 has err "not implemented yet"
-run 0 profiles --help
+run 0 bench --help
 has out "Not implemented yet"
 run 2 tune kernel.cu
 has err "give --spec SPEC"
-for c in device space tune sim occupancy compile; do
+for c in device space tune sim occupancy compile profiles; do
     run 0 $c --help
     has out "usage: cutune $c"
 done
@@ -258,6 +258,78 @@ else
     fail "cutune device exited $rc: $(cat "$TMP/err")"
 fi
 run 2 device --bogus
+
+# profiles: the store from the command line (a fresh database in $TMP)
+DB="$TMP/store/p.db"
+A100="$SRC/data/spaces/convolution/A100.json.gz"
+A100_NAME="NVIDIA A100-PCIE-40GB"
+run 1 profiles list --db "$DB"
+has err "there is no profile database at $DB"
+run 0 profiles import "$A100" --db "$DB"
+has out "as session 1"
+run 0 profiles list --db "$DB"
+has out "convolution_kernel"
+has out "4096x4096"
+has out "32,4,1,3,1,0,1,1,15,15"
+run 0 profiles show 1 --db "$DB" --json
+has out '"evaluations": 4362'
+run 0 profiles select --db "$DB" --kernel convolution_kernel --problem 4096,4096 \
+    --device-name "$A100_NAME" --cc 0.0 --sms 0
+has out "^exact: profile 1"
+run 0 profiles select --db "$DB" --kernel convolution_kernel --problem 2048,2048 \
+    --device-name "$A100_NAME" --cc 0.0 --sms 0
+has out "^nearest size: profile 1 (problem 4096x4096"
+run 0 profiles select --db "$DB" --kernel convolution_kernel --problem 4096,4096 \
+    --device-name "Some GPU" --cc 8.6 --sms 84
+has out "^similar device: profile 1"
+run 0 profiles select --db "$DB" --kernel other_kernel --problem 64 \
+    --device-name "Some GPU" --cc 8.6 --sms 84
+has out "^default: nothing is known of other_kernel"
+run 0 profiles export 1 --db "$DB" -o "$TMP/export.json"
+run 0 profiles export 1 --db "$DB" --format t4
+has out '"schema_version": "1.0.0"'
+run 0 profiles import "$TMP/export.json" --db "$TMP/again.db"
+run 0 profiles export 1 --db "$TMP/again.db" -o "$TMP/export2.json"
+cmp -s "$TMP/export.json" "$TMP/export2.json" || fail "export, import, export changed the file"
+run 2 profiles --db "$DB"
+has err "give an action"
+run 2 profiles frobnicate --db "$DB"
+has err "unknown action 'frobnicate'"
+run 2 profiles show --db "$DB"
+has err "show needs a profile ID"
+run 2 profiles show abc --db "$DB"
+run 1 profiles show 99 --db "$DB"
+has err "has no profile 99"
+run 2 profiles export 1 --format xml --db "$DB"
+has err "kerneltuner or t4"
+run 2 profiles prune --db "$DB"
+has err "prune needs --kernel, --older-than or --all"
+run 2 profiles select --db "$DB" --kernel k --problem 0 --device-name x --cc 9.0 --sms 1
+has err "positive sizes"
+run 1 profiles import "$TMP/nothing-here.json" --db "$DB"
+printf 'not json' >"$TMP/bad.json"
+run 1 profiles import "$TMP/bad.json" --db "$DB"
+has err "bad.json: line 1"
+printf '{"a": 1}' >"$TMP/neither.json"
+run 1 profiles import "$TMP/neither.json" --db "$DB"
+has err "neither a Kernel Tuner cache file"
+printf '{"device_name": "d", "kernel_name": "k", "tune_params_keys": ["x"], "cache": {"1": {"x": 1}}}' >"$TMP/notime.json"
+run 1 profiles import "$TMP/notime.json" --db "$DB"
+has err "entry '1' has no time"
+run 0 profiles prune --kernel convolution_kernel --db "$DB"
+has out "removed 1 profile"
+run 0 profiles vacuum --db "$DB"
+# a damaged database is refused and left as it was; --recover salvages it
+head -c 3000 /dev/urandom >"$TMP/garbage.db"
+cp "$TMP/garbage.db" "$TMP/garbage.orig"
+run 1 profiles list --db "$TMP/garbage.db"
+has err "is damaged"
+run 1 profiles import "$A100" --db "$TMP/garbage.db"
+has err "is damaged"
+cmp -s "$TMP/garbage.db" "$TMP/garbage.orig" || fail "a damaged database was written to"
+run 0 profiles --recover --db "$TMP/garbage.db"
+has out "the damaged file is $TMP/garbage.db.damaged-"
+run 0 profiles import "$A100" --db "$TMP/garbage.db"
 
 if [ $fails -ne 0 ]; then
     echo "$fails CLI check(s) failed" >&2

@@ -178,9 +178,9 @@ static int do_select(cutune_store *s, const opts *o)
             return st == CUTUNE_ENODEVICE ? (cli_fail("profiles", st), EXIT_NO_DEVICE)
                                           : cli_fail("profiles", st);
     } else {
-        if (!o->device_name || !o->cc || !o->sms)
-            return cli_usage_error("profiles", "select needs --device N, or --device-name, "
-                                               "--cc and --sms");
+        if (!o->device_name || !o->cc)
+            return cli_usage_error("profiles", "select needs --device N, or --device-name and "
+                                               "--cc (and --sms)");
         if (sscanf(o->cc, "%d.%d", &dev.cc_major, &dev.cc_minor) != 2)
             return cli_usage_error("profiles", "--cc takes MAJOR.MINOR, e.g. 9.0");
         snprintf(dev.name, sizeof dev.name, "%s", o->device_name);

@@ -11,7 +11,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUSY_TIMEOUT_MS 30000
+#define BUSY_TIMEOUT_S 30.0
+
+/* Another process holds the write lock: try again soon. SQLite's own handler sleeps up to
+ * 100 ms between tries, far longer than a profile's write takes. */
+static int busy_retry(void *arg, int tries)
+{
+    (void)arg;
+    static const unsigned waits_us[] = {20, 50, 100, 200, 500, 1000, 2000};
+    unsigned us = waits_us[tries < 7 ? tries : 6];
+    double waited = 0;
+    for (int k = 0; k < tries; k++)
+        waited += waits_us[k < 7 ? k : 6] / 1e6;
+    if (waited > BUSY_TIMEOUT_S)
+        return 0; /* give up: SQLITE_BUSY */
+    struct timespec ts = {0, (long)us * 1000};
+    nanosleep(&ts, NULL);
+    return 1;
+}
 
 /* Migration k takes the schema from version k to k + 1 (version 0: an empty file). Each
  * runs in the transaction that also records the new version. */
@@ -92,16 +109,53 @@ int ct_db_prepare(ct_db *db, sqlite3_stmt **stmt, const char *sql)
     return rc == SQLITE_OK ? CUTUNE_OK : ct_db_fail(db, rc, "reading");
 }
 
+int ct_db_cached(ct_db *db, sqlite3_stmt **stmt, const char *sql)
+{
+    int free_slot = -1;
+    for (int k = 0; k < CT_DB_CACHED; k++) {
+        if (db->cached[k].sql == sql) {
+            *stmt = db->cached[k].stmt;
+            sqlite3_reset(*stmt);
+            sqlite3_clear_bindings(*stmt);
+            return CUTUNE_OK;
+        }
+        if (!db->cached[k].sql && free_slot < 0)
+            free_slot = k;
+    }
+    if (free_slot < 0) /* (not expected: the store has fewer) */
+        return ct_fail(CUTUNE_EINVAL, "%s: too many cached statements", db->path);
+    int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
+    if (rc != SQLITE_OK)
+        return ct_db_fail(db, rc, "reading");
+    db->cached[free_slot].sql = sql;
+    db->cached[free_slot].stmt = *stmt;
+    return CUTUNE_OK;
+}
+
+/* Runs one cached statement that returns no rows. */
+static int run_cached(ct_db *db, const char *sql, const char *what)
+{
+    sqlite3_stmt *q;
+    int st = ct_db_cached(db, &q, sql);
+    if (st)
+        return st;
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? CUTUNE_OK : ct_db_fail(db, rc, what);
+}
+
+static const char begin_sql[] = "BEGIN IMMEDIATE", commit_sql[] = "COMMIT";
+
 int ct_db_begin(ct_db *db)
 {
     if (db->readonly)
         return ct_fail(CUTUNE_EINVAL, "%s was opened read-only", db->path);
-    return ct_db_exec(db, "BEGIN IMMEDIATE");
+    return run_cached(db, begin_sql, "starting to write");
 }
 
 int ct_db_commit(ct_db *db)
 {
-    int st = ct_db_exec(db, "COMMIT");
+    int st = run_cached(db, commit_sql, "writing");
     if (st)
         ct_db_rollback(db);
     return st;
@@ -204,7 +258,7 @@ int ct_db_open(ct_db *db, const char *path, int readonly)
     if (!st && (rc = sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_NOMUTEX, NULL)))
         st = ct_db_fail(db, rc, "opening");
     if (!st) {
-        sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+        sqlite3_busy_handler(db->h, busy_retry, NULL);
         sqlite3_extended_result_codes(db->h, 1);
     }
     int version = 0;
@@ -231,6 +285,8 @@ int ct_db_open(ct_db *db, const char *path, int readonly)
 
 void ct_db_close(ct_db *db)
 {
+    for (int k = 0; k < CT_DB_CACHED; k++)
+        sqlite3_finalize(db->cached[k].stmt);
     if (db->h)
         sqlite3_close_v2(db->h);
     free(db->path);
@@ -298,6 +354,8 @@ int cutune_store_recover(const char *path, uint64_t *rows, char *kept, size_t ke
     int rc = sqlite3_open_v2(path, &from, SQLITE_OPEN_READONLY, NULL);
     uint64_t total = 0;
     if (rc == SQLITE_OK) {
+        /* read past a schema whose tables point beyond the end of a truncated file */
+        sqlite3_exec(from, "PRAGMA writable_schema = ON", NULL, NULL, NULL);
         ct_db_exec(&to, "DELETE FROM schema_version; BEGIN");
         for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
             total += salvage_table(from, to.h, tables[t]);

@@ -196,15 +196,35 @@ static int check_profile(const cutune_profile *p)
     return CUTUNE_OK;
 }
 
-/* In a transaction: writes p unless a faster one of the same key is there (then only its
- * count of evaluations and its time of update change); *out the row as it stands. */
+static const char count_sql[] = "SELECT count(*) FROM evaluations JOIN sessions ON "
+                                "sessions.id = evaluations.session WHERE " KEY_MATCH;
+
+/* A new profile, or the faster of the old and the new (the count of evaluations behind it
+ * and the time of update change either way); rev grows with every write. */
+static const char upsert_sql[] =
+    "INSERT INTO profiles (device, cc_major, cc_minor, sm_count, driver, runtime, "
+    "kernel, source_hash, user_key, p0, p1, p2, params, config, time_ms, median_ms, "
+    "std_ms, strategy, budget, evaluations, session, updated, rev) VALUES (?, ?, ?, ?, "
+    "?, ?, ?, ?, ?, ?, ?, ?, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
+    "(SELECT coalesce(max(rev), 0) + 1 FROM profiles)) "
+    "ON CONFLICT DO UPDATE SET evaluations = ?20, updated = ?22, rev = excluded.rev, "
+    "params = iif(?15 < time_ms, ?13, params), config = iif(?15 < time_ms, ?14, config), "
+    "median_ms = iif(?15 < time_ms, ?16, median_ms), "
+    "std_ms = iif(?15 < time_ms, ?17, std_ms), "
+    "strategy = iif(?15 < time_ms, ?18, strategy), "
+    "budget = iif(?15 < time_ms, ?19, budget), "
+    "session = iif(?15 < time_ms, ?21, session), "
+    "time_ms = min(?15, time_ms) "
+    "RETURNING " PROFILE_COLUMNS;
+
+/* In a transaction: writes p unless a faster one of the same key is there; *kept receives
+ * the row as it stands, its strings in *strings (the caller frees them). */
 static int put_locked(cutune_store *s, const cutune_profile *p, cutune_profile *kept,
                       char **strings)
 {
     sqlite3_stmt *q;
     uint64_t evaluations = 0;
-    int st = ct_db_prepare(&s->db, &q, "SELECT count(*) FROM evaluations JOIN sessions ON "
-                           "sessions.id = evaluations.session WHERE " KEY_MATCH);
+    int st = ct_db_cached(&s->db, &q, count_sql);
     if (!st) {
         bind_key(q, 1, p);
         int rc = sqlite3_step(q);
@@ -212,25 +232,10 @@ static int put_locked(cutune_store *s, const cutune_profile *p, cutune_profile *
             evaluations = (uint64_t)sqlite3_column_int64(q, 0);
         else
             st = ct_db_fail(&s->db, rc, "counting evaluations");
-        sqlite3_finalize(q);
+        sqlite3_reset(q);
     }
     if (!st)
-        st = ct_db_prepare(
-            &s->db, &q,
-            "INSERT INTO profiles (device, cc_major, cc_minor, sm_count, driver, runtime, "
-            "kernel, source_hash, user_key, p0, p1, p2, params, config, time_ms, median_ms, "
-            "std_ms, strategy, budget, evaluations, session, updated, rev) VALUES (?, ?, ?, ?, "
-            "?, ?, ?, ?, ?, ?, ?, ?, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
-            "(SELECT coalesce(max(rev), 0) + 1 FROM profiles)) "
-            "ON CONFLICT DO UPDATE SET evaluations = ?20, updated = ?22, rev = excluded.rev, "
-            "params = iif(?15 < time_ms, ?13, params), config = iif(?15 < time_ms, ?14, config), "
-            "median_ms = iif(?15 < time_ms, ?16, median_ms), "
-            "std_ms = iif(?15 < time_ms, ?17, std_ms), "
-            "strategy = iif(?15 < time_ms, ?18, strategy), "
-            "budget = iif(?15 < time_ms, ?19, budget), "
-            "session = iif(?15 < time_ms, ?21, session), "
-            "time_ms = min(?15, time_ms) "
-            "RETURNING " PROFILE_COLUMNS);
+        st = ct_db_cached(&s->db, &q, upsert_sql);
     if (st)
         return st;
     bind_key(q, 1, p);
@@ -274,7 +279,7 @@ static int put_locked(cutune_store *s, const cutune_profile *p, cutune_profile *
     }
     if (!st && rc != SQLITE_DONE)
         st = ct_db_fail(&s->db, rc, "writing a profile");
-    sqlite3_finalize(q);
+    sqlite3_reset(q);
     return st;
 }
 

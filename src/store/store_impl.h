@@ -24,10 +24,16 @@ size_t ct_profile_key(char *buf, const char *kernel, const char *source_hash,
 
 /* ----------------------------------------------------------------------- SQLite ---- */
 
+#define CT_DB_CACHED 16
+
 typedef struct ct_db {
     sqlite3 *h;
     char *path;
     int readonly;
+    struct {
+        const char *sql; /* a string literal: known by its address */
+        sqlite3_stmt *stmt;
+    } cached[CT_DB_CACHED];
 } ct_db;
 
 #define CT_SCHEMA_VERSION 1
@@ -39,6 +45,9 @@ void ct_db_close(ct_db *db);
 int ct_db_fail(ct_db *db, int rc, const char *what);
 int ct_db_exec(ct_db *db, const char *sql);
 int ct_db_prepare(ct_db *db, sqlite3_stmt **stmt, const char *sql);
+/* The same for statements run often (sql a literal): prepared once, kept with the
+ * connection; give it back with sqlite3_reset, never finalize it. */
+int ct_db_cached(ct_db *db, sqlite3_stmt **stmt, const char *sql);
 /* Write transactions: BEGIN IMMEDIATE, waiting for other writers (busy timeout). */
 int ct_db_begin(ct_db *db);
 int ct_db_commit(ct_db *db);

@@ -1,0 +1,515 @@
+/* test_store.c — the profile store: the selection rules, what a put keeps, persistence and
+ * refresh, Kernel Tuner and T4 files in and out, damaged, newer and unreadable databases,
+ * readers against a writer (run under TSan too), and two processes writing at once. */
+#include "check.h"
+#include "cutune.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DATA CUTUNE_SOURCE_DIR "/data/spaces/"
+
+static char dir[40];
+
+static const char *path_in(const char *name, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%s", dir, name);
+    return buf;
+}
+
+static cutune_device_info device(const char *name, int major, int minor, int sms, int driver)
+{
+    cutune_device_info d = {.cc_major = major, .cc_minor = minor, .sm_count = sms,
+                            .driver_version = driver, .runtime_version = 12040};
+    snprintf(d.name, sizeof d.name, "%s", name);
+    return d;
+}
+
+static cutune_profile profile(const cutune_device_info *d, const char *kernel, int64_t x,
+                              int64_t y, const char *config, double ms)
+{
+    return (cutune_profile){.device = d->name, .cc_major = d->cc_major, .cc_minor = d->cc_minor,
+                            .sm_count = d->sm_count, .driver_version = d->driver_version,
+                            .runtime_version = d->runtime_version, .kernel = kernel,
+                            .source_hash = "abc", .user_key = "float", .problem = {x, y, 1},
+                            .params = "block_size_x,tile", .config = config, .time_ms = ms,
+                            .median_ms = ms, .std_ms = 0.01, .strategy = "bo", .budget = 100};
+}
+
+static cutune_selection pick(cutune_store *s, const cutune_device_info *d, const char *kernel,
+                             int64_t x, int64_t y)
+{
+    cutune_selection sel;
+    cutune_kernel_id k = {kernel, "abc", "float"};
+    CHECK_INT(cutune_select(s, d, &k, (int64_t[]){x, y, 0}, &sel), CUTUNE_OK);
+    return sel;
+}
+
+static void test_rules(void)
+{
+    char db[128];
+    path_in("nested/folder/rules.db", db, sizeof db); /* the folders are made */
+    cutune_store *s;
+    CHECK_INT(cutune_store_open(&s, db, 0), CUTUNE_OK);
+    cutune_device_info h100 = device("NVIDIA H100 80GB HBM3", 9, 0, 132, 13000),
+                       h100_new_driver = device("NVIDIA H100 80GB HBM3", 9, 0, 132, 13010),
+                       h200 = device("NVIDIA H200", 9, 0, 132, 13000),
+                       a100 = device("NVIDIA A100", 8, 0, 108, 13000),
+                       l4 = device("NVIDIA L4", 8, 9, 58, 13000);
+    cutune_profile p = profile(&h100, "conv", 4096, 4096, "64,2", 0.35);
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
+    p = profile(&h100, "conv", 1024, 1024, "32,4", 0.05);
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
+    p = profile(&a100, "conv", 4096, 4096, "32,2", 0.55);
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
+
+    cutune_selection sel = pick(s, &h100, "conv", 4096, 4096);
+    CHECK_INT(sel.rule, CUTUNE_SELECT_EXACT);
+    CHECK(strcmp(sel.config, "64,2") == 0 && strcmp(sel.params, "block_size_x,tile") == 0);
+    CHECK(sel.time_ms == 0.35 && sel.profile > 0);
+    sel = pick(s, &h100, "conv", 1500, 1500);
+    CHECK_INT(sel.rule, CUTUNE_SELECT_NEAREST_SIZE);
+    CHECK(strcmp(sel.config, "32,4") == 0 && sel.problem[0] == 1024);
+    sel = pick(s, &h100_new_driver, "conv", 4096, 4096); /* same GPU, another driver */
+    CHECK_INT(sel.rule, CUTUNE_SELECT_NEAREST_SIZE);
+    CHECK(strcmp(sel.config, "64,2") == 0);
+    sel = pick(s, &h200, "conv", 4096, 4096); /* another GPU of the same architecture */
+    CHECK_INT(sel.rule, CUTUNE_SELECT_SIMILAR_DEVICE);
+    CHECK(strcmp(sel.config, "64,2") == 0); /* sm_90 and 132 SMs: the H100's */
+    sel = pick(s, &l4, "conv", 4096, 4096);
+    CHECK_INT(sel.rule, CUTUNE_SELECT_SIMILAR_DEVICE);
+    CHECK(strcmp(sel.config, "32,2") == 0); /* sm_8x: the A100's */
+    sel = pick(s, &h100, "gemm", 4096, 4096);
+    CHECK_INT(sel.rule, CUTUNE_SELECT_DEFAULT);
+    CHECK(sel.profile == 0 && isnan(sel.time_ms) && sel.config[0] == '\0');
+    /* another user key or source is another kernel */
+    cutune_kernel_id other = {"conv", "abc", "double"};
+    CHECK_INT(cutune_select(s, &h100, &other, (int64_t[]){4096, 4096, 1}, &sel), CUTUNE_OK);
+    CHECK_INT(sel.rule, CUTUNE_SELECT_DEFAULT);
+
+    /* a slower result leaves the profile; a faster one replaces it */
+    p = profile(&h100, "conv", 4096, 4096, "16,16", 0.90);
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
+    CHECK(strcmp(pick(s, &h100, "conv", 4096, 4096).config, "64,2") == 0);
+    p = profile(&h100, "conv", 4096, 4096, "128,2", 0.30);
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
+    sel = pick(s, &h100, "conv", 4096, 4096);
+    CHECK(strcmp(sel.config, "128,2") == 0 && sel.time_ms == 0.30);
+
+    /* bad input */
+    p = profile(&h100, "conv", 4096, 4096, "1,1", NAN);
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_EINVAL);
+    p = profile(&h100, "conv", -5, 4096, "1,1", 1);
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_EINVAL);
+    char longname[400];
+    memset(longname, 'k', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    p = profile(&h100, longname, 1, 1, "1,1", 1);
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_EINVAL);
+    cutune_kernel_id lk = {longname, NULL, NULL};
+    CHECK_INT(cutune_select(s, &h100, &lk, (int64_t[]){1, 1, 1}, &sel), CUTUNE_EINVAL);
+    CHECK_INT(cutune_select(NULL, &h100, &lk, (int64_t[]){1, 1, 1}, &sel), CUTUNE_EINVAL);
+    cutune_store_free(s);
+
+    /* reopened: the same answers from the file */
+    CHECK_INT(cutune_store_open(&s, db, CUTUNE_STORE_READONLY), CUTUNE_OK);
+    sel = pick(s, &h100, "conv", 4096, 4096);
+    CHECK(sel.rule == CUTUNE_SELECT_EXACT && strcmp(sel.config, "128,2") == 0);
+    p = profile(&h100, "conv", 8, 8, "1,1", 1);
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_EINVAL); /* read-only */
+    CHECK_HAS(cutune_last_error(), "read-only");
+
+    /* another handle writes; a refresh takes it in */
+    cutune_store *w;
+    CHECK_INT(cutune_store_open(&w, db, 0), CUTUNE_OK);
+    p = profile(&l4, "conv", 4096, 4096, "8,8", 1.5);
+    CHECK_INT(cutune_store_put(w, &p), CUTUNE_OK);
+    CHECK_INT(pick(s, &l4, "conv", 4096, 4096).rule, CUTUNE_SELECT_SIMILAR_DEVICE);
+    CHECK_INT(cutune_store_refresh(s), CUTUNE_OK);
+    CHECK_INT(pick(s, &l4, "conv", 4096, 4096).rule, CUTUNE_SELECT_EXACT);
+    uint64_t removed;
+    CHECK_INT(cutune_store_prune(w, "conv", 0, &removed), CUTUNE_OK);
+    CHECK_INT(removed, 4);
+    CHECK_INT(pick(w, &h100, "conv", 4096, 4096).rule, CUTUNE_SELECT_DEFAULT);
+    CHECK_INT(cutune_store_vacuum(w), CUTUNE_OK);
+    cutune_store_free(w);
+    cutune_store_free(s);
+}
+
+/* ------------------------------------------------------------------ files ---- */
+
+static json_t *load_any(const char *path)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "gzip -dc '%s'", path);
+    FILE *f = popen(cmd, "r");
+    json_t *j = f ? json_loadf(f, 0, NULL) : NULL;
+    if (f)
+        pclose(f);
+    return j;
+}
+
+/* json_equal, where two missing values are equal too */
+static int same(const json_t *a, const json_t *b)
+{
+    return (!a && !b) || (a && b && json_equal(a, b));
+}
+
+static int first_id(const cutune_profile *p, void *user)
+{
+    *(int64_t *)user = p->id;
+    return 1;
+}
+
+static void test_files(void)
+{
+    char db[128], out[128];
+    path_in("files.db", db, sizeof db);
+    cutune_store *s;
+    CHECK_INT(cutune_store_open(&s, db, 0), CUTUNE_OK);
+    int64_t session = 0, id = 0;
+    CHECK_INT(cutune_store_import(s, DATA "convolution/A100.json.gz", NULL, &session),
+              CUTUNE_OK);
+    CHECK_INT(session, 1);
+    CHECK_INT(cutune_store_list(s, first_id, &id), CUTUNE_OK);
+    CHECK_INT(id, 1);
+    /* out again as a cache file: the same header and the same entries, failures included */
+    char *text = NULL;
+    CHECK_INT(cutune_store_export(s, id, CUTUNE_FORMAT_KERNEL_TUNER, &text), CUTUNE_OK);
+    json_t *back = text ? json_loads(text, 0, NULL) : NULL, *orig = load_any(DATA
+                                                                             "convolution/A100.json.gz");
+    free(text);
+    CHECK(back && orig && json_equal(back, orig));
+    size_t failures = 0;
+    const char *key;
+    json_t *e;
+    json_object_foreach(json_object_get(orig, "cache"), key, e)
+        failures += json_is_string(json_object_get(e, "time"));
+    CHECK(failures > 0); /* the test means something */
+    /* T4 out, and in again as another session of the same profile */
+    CHECK_INT(cutune_store_export(s, id, CUTUNE_FORMAT_T4, &text), CUTUNE_OK);
+    json_t *t4 = text ? json_loads(text, 0, NULL) : NULL;
+    CHECK(t4 && json_array_size(json_object_get(t4, "results")) ==
+                    json_object_size(json_object_get(orig, "cache")));
+    FILE *f = fopen(path_in("a100.t4.json", out, sizeof out), "w");
+    if (f) {
+        fputs(text ? text : "", f);
+        fclose(f);
+    }
+    free(text);
+    CHECK_INT(cutune_store_import(s, out, NULL, &session), CUTUNE_OK);
+    CHECK_INT(session, 2);
+    CHECK_INT(cutune_store_export(s, id, CUTUNE_FORMAT_KERNEL_TUNER, &text), CUTUNE_OK);
+    json_t *again = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    /* every configuration with the same time (or failure) and times */
+    json_object_foreach(json_object_get(orig, "cache"), key, e) {
+        json_t *a = json_object_get(json_object_get(again, "cache"), key);
+        if (!a || !same(json_object_get(a, "time"), json_object_get(e, "time")) ||
+            !same(json_object_get(a, "times"), json_object_get(e, "times"))) {
+            fprintf(stderr, "T4 round trip changed %s\n", key);
+            check_failures++;
+            break;
+        }
+    }
+    json_decref(again);
+    json_decref(t4);
+    json_decref(back);
+    json_decref(orig);
+
+    /* bad files: a clear error, nothing written */
+    static const char *const bad[][2] = {
+        {"not json at all", "line 1"},
+        {"{\"a\": 1}", "neither a Kernel Tuner cache file"},
+        {"{\"cache\": {}, \"device_name\": \"d\", \"kernel_name\": \"k\"}", "tune_params_keys"},
+        {"{\"cache\": {\"1\": {\"time\": -3}}, \"device_name\": \"d\", \"kernel_name\": \"k\", "
+         "\"tune_params_keys\": [\"x\"]}", "negative time"},
+        {"{\"cache\": {\"1\": {\"time\": [1]}}, \"device_name\": \"d\", \"kernel_name\": \"k\", "
+         "\"tune_params_keys\": [\"x\"]}", "has no time"},
+        {"{\"cache\": {}, \"kernel_name\": \"k\", \"tune_params_keys\": [\"x\"]}",
+         "does not name its device"},
+        {"{\"cache\": {}, \"device_name\": \"d\", \"kernel_name\": \"k\", \"tune_params_keys\": "
+         "[\"x\"], \"problem_size\": [1, -2]}", "problem_size"},
+        {"{\"results\": [], \"metadata\": {}}", "results\" are empty"},
+        {"{\"results\": [{\"configuration\": {\"x\": 1}, \"invalidity\": \"correct\"}]}",
+         "no time measurement"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        f = fopen(path_in("bad.json", out, sizeof out), "w");
+        if (f) {
+            fputs(bad[k][0], f);
+            fclose(f);
+        }
+        CHECK_INT(cutune_store_import(s, out, NULL, &session) != CUTUNE_OK, 1);
+        CHECK_HAS(cutune_last_error(), bad[k][1]);
+    }
+    /* a truncated gzip file */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "head -c 5000 %s > %s", DATA "convolution/A100.json.gz",
+             path_in("cut.json.gz", out, sizeof out));
+    CHECK_INT(system(cmd), 0);
+    CHECK_INT(cutune_store_import(s, out, NULL, &session), CUTUNE_EIO);
+    CHECK_HAS(cutune_last_error(), "truncated");
+    CHECK_INT(cutune_store_export(s, 999, CUTUNE_FORMAT_T4, &text), CUTUNE_ENOTFOUND);
+    /* nothing of the bad files went in */
+    int64_t last = 0;
+    CHECK_INT(cutune_store_list(s, first_id, &last), CUTUNE_OK);
+    CHECK_INT(last, 1);
+    cutune_store_free(s);
+}
+
+/* ------------------------------------------------------ damaged, newer, unreadable ---- */
+
+static long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s'", a, b);
+    return system(cmd) == 0;
+}
+
+static void test_faults(void)
+{
+    char db[128], copy[160], cmd[600];
+    /* a database with content, checkpointed into its main file */
+    path_in("full.db", db, sizeof db);
+    cutune_store *s;
+    CHECK_INT(cutune_store_open(&s, db, 0), CUTUNE_OK);
+    CHECK_INT(cutune_store_import(s, DATA "convolution/A100.json.gz", NULL, NULL), CUTUNE_OK);
+    CHECK_INT(cutune_store_vacuum(s), CUTUNE_OK);
+    cutune_store_free(s);
+
+    /* garbage where the database should be */
+    path_in("garbage.db", db, sizeof db);
+    FILE *f = fopen(db, "w");
+    for (int i = 0; f && i < 4096; i++)
+        fputc((i * 7919) & 0xff, f);
+    if (f)
+        fclose(f);
+    snprintf(copy, sizeof copy, "%s.orig", db);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", db, copy);
+    CHECK_INT(system(cmd), 0);
+    CHECK_INT(cutune_store_open(&s, db, 0), CUTUNE_ECORRUPT);
+    CHECK_HAS(cutune_last_error(), "is damaged");
+    CHECK_HAS(cutune_last_error(), "--recover");
+    CHECK(same_file(db, copy));
+
+    /* a truncated database: refused, untouched; the salvage keeps what can be read */
+    char full[128];
+    path_in("full.db", full, sizeof full);
+    path_in("cut.db", db, sizeof db);
+    snprintf(cmd, sizeof cmd, "head -c %ld '%s' > '%s' && cp '%s' '%s.orig'",
+             file_size(full) * 2 / 3, full, db, db, db);
+    CHECK_INT(system(cmd), 0);
+    int st = cutune_store_open(&s, db, 0);
+    CHECK_INT(st, CUTUNE_ECORRUPT);
+    if (!st)
+        cutune_store_free(s);
+    snprintf(copy, sizeof copy, "%s.orig", db);
+    CHECK(same_file(db, copy));
+    uint64_t rows = 0;
+    char kept[256];
+    CHECK_INT(cutune_store_recover(db, &rows, kept, sizeof kept), CUTUNE_OK);
+    /* the salvage reads through SQLite's b-trees: here, about two thirds of the 4362
+     * evaluations lie in pages before the cut and are reachable */
+    if (!(rows > 2000)) {
+        fprintf(stderr, "salvaged %llu rows of %s\n", (unsigned long long)rows, db);
+        check_failures++;
+    }
+    CHECK(same_file(kept, copy));
+    CHECK_INT(cutune_store_open(&s, db, 0), CUTUNE_OK);
+    if (s)
+        cutune_store_free(s);
+
+    /* a newer schema: refused, untouched */
+    path_in("newer.db", db, sizeof db);
+    CHECK_INT(cutune_store_open(&s, db, 0), CUTUNE_OK);
+    cutune_store_free(s);
+    sqlite3 *h;
+    CHECK_INT(sqlite3_open(db, &h), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(h, "INSERT INTO schema_version VALUES (99)", NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(h);
+    CHECK_INT(cutune_store_open(&s, db, 0), CUTUNE_ENOTSUP);
+    CHECK_HAS(cutune_last_error(), "newer cutune");
+
+    /* no database, read-only; a folder where the file should be */
+    CHECK_INT(cutune_store_open(&s, path_in("none.db", db, sizeof db), CUTUNE_STORE_READONLY),
+              CUTUNE_ENOTFOUND);
+    CHECK_INT(cutune_store_open(&s, dir, 0), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "is not a file");
+    /* a folder nobody may write (root may: then there is nothing to see) */
+    if (geteuid() != 0) {
+        char ro[64];
+        path_in("readonly", ro, sizeof ro);
+        mkdir(ro, 0555);
+        snprintf(db, sizeof db, "%s/p.db", ro);
+        CHECK_INT(cutune_store_open(&s, db, 0), CUTUNE_EIO);
+        CHECK_HAS(cutune_last_error(), "writable");
+    }
+    /* the default path follows CUTUNE_DB, then XDG_DATA_HOME */
+    char where[256];
+    setenv("CUTUNE_DB", "/x/y.db", 1);
+    CHECK_INT(cutune_store_default_path(where, sizeof where), CUTUNE_OK);
+    CHECK(strcmp(where, "/x/y.db") == 0);
+    unsetenv("CUTUNE_DB");
+    setenv("XDG_DATA_HOME", "/data", 1);
+    CHECK_INT(cutune_store_default_path(where, sizeof where), CUTUNE_OK);
+    CHECK(strcmp(where, "/data/cutune/profiles.db") == 0);
+}
+
+/* ------------------------------------------------------------- concurrency ---- */
+
+/* A writer republishes profiles whose config says which version they are and whose time is
+ * that version: a reader that ever sees the two disagree saw a torn profile. */
+#define KERNELS 16
+#define VERSIONS 200
+
+typedef struct race {
+    cutune_store *s;
+    cutune_device_info dev;
+    int stop;
+    unsigned long lookups, torn, misses;
+} race;
+
+static void *reader(void *arg)
+{
+    race *r = arg;
+    unsigned long lookups = 0, torn = 0, misses = 0;
+    char kernel[32];
+    while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+        snprintf(kernel, sizeof kernel, "k%lu", lookups % KERNELS);
+        cutune_selection sel;
+        cutune_kernel_id k = {kernel, "abc", "float"};
+        cutune_select(r->s, &r->dev, &k, (int64_t[]){1024, 1024, 1}, &sel);
+        if (sel.rule == CUTUNE_SELECT_EXACT) {
+            char want[64];
+            snprintf(want, sizeof want, "%d,%d", (int)sel.time_ms, (int)sel.time_ms);
+            torn += strcmp(want, sel.config) != 0;
+        } else {
+            misses++;
+        }
+        lookups++;
+    }
+    __atomic_fetch_add(&r->lookups, lookups, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&r->torn, torn, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&r->misses, misses, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+static void test_readers_and_writer(void)
+{
+    char db[128];
+    race r = {.dev = device("GPU", 9, 0, 132, 13000)};
+    CHECK_INT(cutune_store_open(&r.s, path_in("race.db", db, sizeof db), 0), CUTUNE_OK);
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        pthread_create(&t[i], NULL, reader, &r);
+    char kernel[32], config[64];
+    for (int v = VERSIONS; v >= 1; v--) /* faster each time, so every put replaces */
+        for (int k = 0; k < KERNELS; k++) {
+            snprintf(kernel, sizeof kernel, "k%d", k);
+            snprintf(config, sizeof config, "%d,%d", v, v);
+            cutune_profile p = profile(&r.dev, kernel, 1024, 1024, config, v);
+            if (cutune_store_put(r.s, &p)) {
+                fprintf(stderr, "put: %s\n", cutune_last_error());
+                check_failures++;
+            }
+        }
+    __atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    CHECK_INT(r.torn, 0);
+    CHECK(r.lookups > 1000);
+    cutune_selection sel = pick(r.s, &r.dev, "k3", 1024, 1024);
+    CHECK(strcmp(sel.config, "1,1") == 0);
+    cutune_store_free(r.s);
+}
+
+/* Two processes, 10,000 profiles each, one database. */
+static void test_two_processes(void)
+{
+    char db[128];
+    path_in("shared.db", db, sizeof db);
+    cutune_store *s;
+    CHECK_INT(cutune_store_open(&s, db, 0), CUTUNE_OK); /* created once, before the race */
+    cutune_store_free(s);
+    pid_t kids[2];
+    for (int c = 0; c < 2; c++) {
+        if ((kids[c] = fork()) == 0) {
+            cutune_store *mine;
+            if (cutune_store_open(&mine, db, 0))
+                _exit(10);
+            cutune_device_info d = device(c ? "GPU B" : "GPU A", 9, 0, 132, 13000);
+            for (int i = 0; i < 10000; i++) {
+                cutune_profile p = profile(&d, "k", i + 1, 1, "1,1", 1.0);
+                if (cutune_store_put(mine, &p)) {
+                    fprintf(stderr, "child %d, put %d: %s\n", c, i, cutune_last_error());
+                    _exit(11);
+                }
+            }
+            cutune_store_free(mine);
+            _exit(0);
+        }
+    }
+    for (int c = 0; c < 2; c++) {
+        int status = -1;
+        waitpid(kids[c], &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    CHECK_INT(cutune_store_open(&s, db, CUTUNE_STORE_READONLY), CUTUNE_OK);
+    int64_t count = 0;
+    CHECK_INT(cutune_store_list(s, NULL, NULL), CUTUNE_EINVAL);
+    sqlite3 *h;
+    sqlite3_stmt *q;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, "SELECT count(*) FROM profiles", -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            count = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(h);
+    CHECK_INT(count, 20000);
+    cutune_device_info b = device("GPU B", 9, 0, 132, 13000);
+    CHECK_INT(pick(s, &b, "k", 9999, 1).rule, CUTUNE_SELECT_EXACT);
+    cutune_store_free(s);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/cutune-store-XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    unsetenv("CUTUNE_DB");
+    void (*tests[])(void) = {test_rules, test_files, test_faults, test_readers_and_writer,
+                             test_two_processes};
+    for (size_t t = 0; t < sizeof tests / sizeof *tests; t++) {
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        tests[t]();
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        if (getenv("TIMES"))
+            fprintf(stderr, "test %zu: %.2f s\n", t, b.tv_sec - a.tv_sec + (b.tv_nsec - a.tv_nsec) / 1e9);
+    }
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "chmod -R u+w '%s'; rm -rf '%s'", dir, dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    CHECK_DONE();
+}
