@@ -24,7 +24,7 @@ BUILD := build
 CONFIG := -DCMAKE_BUILD_TYPE=Release
 endif
 
-.PHONY: all deps build test test-one demo bench clean
+.PHONY: all deps build test test-one demo bench bench-store clean
 
 all: build
 
@@ -57,6 +57,10 @@ demo: build
 
 bench: build
 	@sh scripts/bench.sh $(BUILD)
+
+# The profile store's lookups: one JSON line (bench/store_bench.c says what it measures).
+bench-store: build
+	@$(BUILD)/store_bench
 
 clean:
 	rm -rf build build-asan build-tsan build*.cmake.log

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -440,7 +441,27 @@ static void test_readers_and_writer(void)
     cutune_store_free(r.s);
 }
 
-/* Two processes, 10,000 profiles each, one database. */
+/* One of the two processes: 10,000 profiles on its own GPU. */
+static int child_writer(int which, const char *db)
+{
+    cutune_store *mine;
+    if (cutune_store_open(&mine, db, 0)) {
+        fprintf(stderr, "child %d: %s\n", which, cutune_last_error());
+        return 10;
+    }
+    cutune_device_info d = device(which ? "GPU B" : "GPU A", 9, 0, 132, 13000);
+    for (int i = 0; i < 10000; i++) {
+        cutune_profile p = profile(&d, "k", i + 1, 1, "1,1", 1.0);
+        if (cutune_store_put(mine, &p)) {
+            fprintf(stderr, "child %d, put %d: %s\n", which, i, cutune_last_error());
+            return 11;
+        }
+    }
+    cutune_store_free(mine);
+    return 0;
+}
+
+/* Two processes (this test run again), 10,000 profiles each, one database. */
 static void test_two_processes(void)
 {
     char db[128];
@@ -449,22 +470,10 @@ static void test_two_processes(void)
     CHECK_INT(cutune_store_open(&s, db, 0), CUTUNE_OK); /* created once, before the race */
     cutune_store_free(s);
     pid_t kids[2];
-    for (int c = 0; c < 2; c++) {
-        if ((kids[c] = fork()) == 0) {
-            cutune_store *mine;
-            if (cutune_store_open(&mine, db, 0))
-                _exit(10);
-            cutune_device_info d = device(c ? "GPU B" : "GPU A", 9, 0, 132, 13000);
-            for (int i = 0; i < 10000; i++) {
-                cutune_profile p = profile(&d, "k", i + 1, 1, "1,1", 1.0);
-                if (cutune_store_put(mine, &p)) {
-                    fprintf(stderr, "child %d, put %d: %s\n", c, i, cutune_last_error());
-                    _exit(11);
-                }
-            }
-            cutune_store_free(mine);
-            _exit(0);
-        }
+    extern char **environ;
+    for (int c = 0; c < 2; c++) { /* (spawned: fork handlers and TSan stay out of it) */
+        char *args[] = {"test_store", "--child", c ? "1" : "0", db, NULL};
+        CHECK_INT(posix_spawn(&kids[c], "/proc/self/exe", NULL, NULL, args, environ), 0);
     }
     for (int c = 0; c < 2; c++) {
         int status = -1;
@@ -489,8 +498,10 @@ static void test_two_processes(void)
     cutune_store_free(s);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--child") == 0)
+        return child_writer(atoi(argv[2]), argv[3]);
     snprintf(dir, sizeof dir, "/tmp/cutune-store-XXXXXX");
     if (!mkdtemp(dir)) {
         perror("mkdtemp");

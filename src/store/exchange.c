@@ -306,14 +306,15 @@ int cutune_store_import(cutune_store *s, const char *path, const char *user_key,
     json_t *e;
     json_object_foreach(cache, key, e) {
         json_t *t = json_object_get(e, "time");
-        if (!json_is_object(e) || !(json_is_number(t) || json_is_string(t))) {
+        int st_entry = CUTUNE_OK; /* (the message first: the key goes with kt) */
+        if (!json_is_object(e) || !(json_is_number(t) || json_is_string(t)))
+            st_entry = ct_fail(CUTUNE_EPARSE, "%s: entry '%s' has no time (a number or a "
+                               "failure's name)", path, key);
+        else if (json_is_number(t) && !(json_number_value(t) >= 0))
+            st_entry = ct_fail(CUTUNE_EPARSE, "%s: entry '%s' has a negative time", path, key);
+        if (st_entry) {
             json_decref(kt);
-            return ct_fail(CUTUNE_EPARSE, "%s: entry '%s' has no time (a number or a failure's "
-                           "name)", path, key);
-        }
-        if (json_is_number(t) && !(json_number_value(t) >= 0)) {
-            json_decref(kt);
-            return ct_fail(CUTUNE_EPARSE, "%s: entry '%s' has a negative time", path, key);
+            return st_entry;
         }
     }
     json_t *header = json_deep_copy(kt);

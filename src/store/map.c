@@ -14,6 +14,43 @@
 #include <urcu/rculfhash.h>
 #include <xxhash.h>
 
+/* ThreadSanitizer cannot see liburcu's grace periods (liburcu is not instrumented), so it
+ * would take the free after a grace period for a race with the reads before it. Every read
+ * section's end releases, and every RCU free acquires, the same token: the order the grace
+ * period guarantees, told to TSan. */
+#if defined(__SANITIZE_THREAD__)
+#define CT_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CT_TSAN 1
+#endif
+#endif
+#ifdef CT_TSAN
+#include <sanitizer/tsan_interface.h>
+static char grace_token;
+#define AFTER_GRACE_PERIOD() __tsan_acquire(&grace_token)
+#define END_OF_READ() __tsan_release(&grace_token)
+/* and a node's publication (rcu_assign_pointer inside liburcu) orders its contents */
+#define PUBLISH(obj) __tsan_release(obj)
+#define SEEN(obj) __tsan_acquire((void *)(obj))
+#else
+#define AFTER_GRACE_PERIOD() ((void)0)
+#define END_OF_READ() ((void)0)
+#define PUBLISH(obj) ((void)0)
+#define SEEN(obj) ((void)0)
+#endif
+
+static inline void read_lock(void)
+{
+    urcu_bp_read_lock();
+}
+
+static inline void read_unlock(void)
+{
+    END_OF_READ();
+    urcu_bp_read_unlock();
+}
+
 typedef struct ct_gpu ct_gpu;
 
 typedef struct ct_prof {
@@ -135,11 +172,13 @@ int ct_map_new(ct_map **out)
 
 static void free_prof(struct rcu_head *head)
 {
+    AFTER_GRACE_PERIOD();
     free(caa_container_of(head, ct_prof, rcu));
 }
 
 static void free_slots(struct rcu_head *head)
 {
+    AFTER_GRACE_PERIOD();
     free(caa_container_of(head, slots, rcu));
 }
 
@@ -149,13 +188,13 @@ void ct_map_free(ct_map *m)
         return;
     struct cds_lfht_iter it;
     struct cds_lfht_node *node;
-    urcu_bp_read_lock();
+    read_lock();
     cds_lfht_for_each(m->by_key, &it, node) {
         ct_prof *p = caa_container_of(node, ct_prof, by_key);
         cds_lfht_del(m->by_key, &p->by_key);
         urcu_bp_call_rcu(&p->rcu, free_prof);
     }
-    urcu_bp_read_unlock();
+    read_unlock();
     urcu_bp_barrier(); /* every profile freed before the tables go */
     /* the lists: no reader is left, so they go at once */
     cds_lfht_for_each(m->by_gpu, &it, node) {
@@ -182,6 +221,7 @@ static int match_key(struct cds_lfht_node *node, const void *arg)
 {
     const ct_prof *p = caa_container_of(node, ct_prof, by_key);
     const probe *k = arg;
+    SEEN(p);
     return p->key_len == k->len && memcmp(p->key, k->bytes, k->len) == 0;
 }
 
@@ -189,6 +229,7 @@ static int match_gpu(struct cds_lfht_node *node, const void *arg)
 {
     const ct_gpu *g = caa_container_of(node, ct_gpu, by_gpu);
     const probe *k = arg;
+    SEEN(g);
     return g->key_len == k->len && memcmp(g->key, k->bytes, k->len) == 0;
 }
 
@@ -196,6 +237,7 @@ static int match_kernel(struct cds_lfht_node *node, const void *arg)
 {
     const ct_gpu *g = caa_container_of(node, ct_gpu, by_kernel);
     const probe *k = arg;
+    SEEN(g);
     return g->kernel_len == k->len && memcmp(g->key, k->bytes, k->len) == 0;
 }
 
@@ -247,6 +289,7 @@ static ct_gpu *gpu_list(ct_map *m, const char *key, size_t kernel_len, size_t gp
     g->sm_count = v->sm_count;
     cds_lfht_node_init(&g->by_gpu);
     cds_lfht_node_init(&g->by_kernel);
+    PUBLISH(g);
     cds_lfht_add(m->by_gpu, XXH3_64bits(key, gpu_len), &g->by_gpu);
     cds_lfht_add(m->by_kernel, XXH3_64bits(key, kernel_len), &g->by_kernel);
     return g;
@@ -311,10 +354,11 @@ int ct_map_publish(ct_map *m, const cutune_profile *v)
         p->view.problem[d] = v->problem[d] <= 0 ? 1 : v->problem[d];
     p->key_hash = XXH3_64bits(key, key_len);
     cds_lfht_node_init(&p->by_key);
+    PUBLISH(p);
 
     int st = CUTUNE_OK;
     pthread_mutex_lock(&m->write);
-    urcu_bp_read_lock();
+    read_lock();
     ct_gpu *g = gpu_list(m, key, kernel_len, p->gpu_len, v);
     struct cds_lfht_iter it;
     cds_lfht_lookup(m->by_key, p->key_hash, match_key, &(probe){key, key_len}, &it);
@@ -333,7 +377,7 @@ int ct_map_publish(ct_map *m, const cutune_profile *v)
     } else if (!(st = append(g, p))) { /* writers take turns: the key is still unique */
         cds_lfht_add(m->by_key, p->key_hash, &p->by_key);
     }
-    urcu_bp_read_unlock();
+    read_unlock();
     pthread_mutex_unlock(&m->write);
     if (st)
         free(p);
@@ -360,7 +404,7 @@ void ct_map_remove(ct_map *m, int64_t id)
     struct cds_lfht_iter it;
     struct cds_lfht_node *node;
     pthread_mutex_lock(&m->write);
-    urcu_bp_read_lock();
+    read_lock();
     cds_lfht_for_each(m->by_key, &it, node) {
         ct_prof *p = caa_container_of(node, ct_prof, by_key);
         if (p->view.id == id && cds_lfht_del(m->by_key, &p->by_key) == 0) {
@@ -368,7 +412,7 @@ void ct_map_remove(ct_map *m, int64_t id)
             urcu_bp_call_rcu(&p->rcu, free_prof);
         }
     }
-    urcu_bp_read_unlock();
+    read_unlock();
     pthread_mutex_unlock(&m->write);
 }
 
@@ -376,9 +420,9 @@ size_t ct_map_size(ct_map *m)
 {
     long before, after;
     unsigned long count;
-    urcu_bp_read_lock();
+    read_lock();
     cds_lfht_count_nodes(m->by_key, &before, &count, &after);
-    urcu_bp_read_unlock();
+    read_unlock();
     return count;
 }
 
@@ -455,13 +499,13 @@ int ct_map_select(ct_map *m, const cutune_device_info *device, const cutune_kern
     for (int d = 0; d < 3; d++)
         want[d] = problem[d] <= 0 ? 1 : problem[d];
     struct cds_lfht_iter it;
-    urcu_bp_read_lock();
+    read_lock();
     cds_lfht_lookup(m->by_key, XXH3_64bits(key, key_len), match_key, &(probe){key, key_len},
                     &it);
     struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
     if (node) {
         copy_out(caa_container_of(node, ct_prof, by_key), CUTUNE_SELECT_EXACT, out);
-        urcu_bp_read_unlock();
+        read_unlock();
         return CUTUNE_OK;
     }
     /* this GPU (any driver): the nearest size */
@@ -469,7 +513,7 @@ int ct_map_select(ct_map *m, const cutune_device_info *device, const cutune_kern
                                        want);
     if (best) {
         copy_out(best, CUTUNE_SELECT_NEAREST_SIZE, out);
-        urcu_bp_read_unlock();
+        read_unlock();
         return CUTUNE_OK;
     }
     /* the GPUs with profiles of this kernel, most similar first, until one has a profile */
@@ -495,7 +539,7 @@ int ct_map_select(ct_map *m, const cutune_device_info *device, const cutune_kern
         best = nearest_size(gpus[k], want);
     if (best)
         copy_out(best, CUTUNE_SELECT_SIMILAR_DEVICE, out);
-    urcu_bp_read_unlock();
+    read_unlock();
     if (!best) {
         memset(out, 0, sizeof *out);
         out->rule = CUTUNE_SELECT_DEFAULT;
