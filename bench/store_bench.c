@@ -452,6 +452,7 @@ int main(int argc, char **argv)
                kind_names[kind], at_headline[kind].per_s / headline);
     printf(", \"by_threads\": [%s]}\n", table);
     cutune_store_free(store);
-    unlink(db);
+    if (!getenv("KEEP_DB"))
+        unlink(db);
     return 0;
 }

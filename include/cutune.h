@@ -450,6 +450,8 @@ int cutune_kernel_load_t1(const char *path, const cutune_space *space, cutune_ke
 void cutune_kernel_free(cutune_kernel *kernel);
 const char *cutune_kernel_name(const cutune_kernel *kernel);
 const char *cutune_kernel_file(const cutune_kernel *kernel); /* NULL when the spec names none */
+/* The spec's ProblemSize (unused dimensions 1); returns how many dimensions it gives. */
+int cutune_kernel_problem(const cutune_kernel *k, int64_t problem[3]);
 size_t cutune_kernel_num_options(const cutune_kernel *kernel);
 const char *const *cutune_kernel_options(const cutune_kernel *kernel);
 size_t cutune_kernel_num_args(const cutune_kernel *kernel);
@@ -637,6 +639,7 @@ typedef struct cutune_session_stats {
     double compile_s, run_s;  /* NVRTC time, and time in the worker */
     double pruned_saved_s;    /* runs not made for the configurations pruned after compiling,
                                  at the mean time of a run */
+    uint64_t restored;        /* evaluations taken from the profile store (resume) */
 } cutune_session_stats;
 
 typedef struct cutune_session_result {
@@ -669,6 +672,14 @@ int cutune_session_new_objective(cutune_session **out, const cutune_space *space
 int cutune_session_run(cutune_session *session, const cutune_search_options *options,
                        cutune_evaluation_fn on_evaluation, void *user,
                        cutune_session_result *result);
+/* Keeps the session in a profile store: each evaluation is written as it completes (a
+ * killed session loses nothing that finished), and the best becomes the profile of this
+ * device, kernel (name and source hash), problem size and user key. With `resume`, what
+ * earlier sessions of the same key and space measured is taken as measured (the default
+ * configuration, whose outputs are the reference, runs again), and an unfinished session
+ * goes on. The store must outlive the run. */
+int cutune_session_set_store(cutune_session *session, cutune_store *store,
+                             const char *user_key, int resume);
 /* Compiles every configuration of the space into the binary cache on `threads` CPU threads,
  * before a run that will visit many of them (brute force). */
 int cutune_session_precompile(cutune_session *session, int threads, uint64_t *compiled,

@@ -55,6 +55,12 @@ void cutune_kernel_free(cutune_kernel *k)
 
 const char *cutune_kernel_name(const cutune_kernel *k) { return k ? k->name : NULL; }
 const char *cutune_kernel_file(const cutune_kernel *k) { return k ? k->file : NULL; }
+int cutune_kernel_problem(const cutune_kernel *k, int64_t problem[3])
+{
+    for (int d = 0; d < 3; d++)
+        problem[d] = k && d < k->problem_dims ? k->problem[d] : 1;
+    return k ? k->problem_dims : 0;
+}
 size_t cutune_kernel_num_options(const cutune_kernel *k) { return k ? k->num_options : 0; }
 const char *const *cutune_kernel_options(const cutune_kernel *k) { return k ? (const char *const *)k->options : NULL; }
 size_t cutune_kernel_num_args(const cutune_kernel *k) { return k ? k->nargs : 0; }

@@ -5,6 +5,7 @@
  * configuration's output. Every result is kept, to report and to write (session_write.c).
  * A session over a custom objective has no kernel: the objective's value is the measure. */
 #include "session_impl.h"
+#include "store/store_impl.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -31,6 +32,7 @@ void cutune_session_free(cutune_session *s)
     free(s->source);
     free(s->source_name);
     free(s->name);
+    free(s->user_key);
     for (size_t i = 0; s->user_ref && i < cutune_kernel_num_args(s->kernel); i++)
         free(s->user_ref[i]);
     free(s->user_ref);
@@ -555,10 +557,142 @@ static void pool_start(cutune_session *s, int threads)
         pool_stop(s);
 }
 
+/* ------------------------------------------------------------ the profile store ---- */
+
+int cutune_session_set_store(cutune_session *s, cutune_store *store, const char *user_key,
+                             int resume)
+{
+    if (!s)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_set_store: NULL session");
+    char *key = user_key ? ct_strdup(user_key) : NULL;
+    if (user_key && !key)
+        return CUTUNE_ENOMEM;
+    free(s->user_key);
+    s->user_key = key;
+    s->store = store;
+    s->resume = resume;
+    return CUTUNE_OK;
+}
+
+/* Evaluation i, as it completed, into the store's session. */
+static int checkpoint(cutune_session *s, size_t i)
+{
+    if (!s->store || !s->store_session)
+        return CUTUNE_OK;
+    char key[1024];
+    cutune_space_config_key(s->space, ct_domain_config(&s->dom, i), key, sizeof key);
+    json_t *e = ct_session_kt_entry(s, i);
+    char *text = e ? json_dumps(e, JSON_COMPACT) : NULL;
+    json_decref(e);
+    const record *r = &s->rec[i];
+    int st = text ? ct_store_session_add(s->store, s->store_session, key, r->time_ms, r->failure,
+                                         text)
+                  : ct_fail(CUTUNE_ENOMEM, "out of memory");
+    free(text);
+    /* a new best is the profile at once: a session killed later has left it */
+    if (!st && r->time_ms == s->best_ms)
+        st = ct_store_session_fold(s->store, s->store_session);
+    return st ? ct_wrap(st, "checkpointing %s", key) : CUTUNE_OK;
+}
+
+/* Kernel Tuner's failure names, as the literals records keep. */
+static const char *failure_literal(const char *name)
+{
+    static const char *const names[] = {"CompilationFailedConfig", "RuntimeFailedConfig",
+                                        "VerificationFailedConfig", "TimeoutConfig",
+                                        "InvalidConfig"};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+        if (strcmp(name, names[k]) == 0)
+            return names[k];
+    return names[1];
+}
+
+/* One stored evaluation back into its record (the default configuration excepted). */
+static int restore_entry(const char *config, const char *entry, void *user)
+{
+    cutune_session *s = user;
+    uint32_t cfg[256];
+    if (s->dom.np > 256 || cutune_space_parse_key(s->space, config, cfg))
+        return CUTUNE_OK; /* not of this space: left alone */
+    size_t i = ct_domain_find(&s->dom, cfg);
+    json_t *e = json_loads(entry, 0, NULL), *t = json_object_get(e, "time");
+    if (i == CT_NONE || i == s->default_index || !(json_is_number(t) || json_is_string(t))) {
+        json_decref(e);
+        return CUTUNE_OK;
+    }
+    record *r = &s->rec[i];
+    free(r->times_ms);
+    free(r->message);
+    memset(r, 0, sizeof *r);
+    r->done = 1;
+    r->compile_ms = json_number_value(json_object_get(e, "compile_time"));
+    r->run_ms = json_number_value(json_object_get(e, "benchmark_time"));
+    int st = CUTUNE_OK;
+    if (json_is_string(t)) {
+        fail_record(r, failure_literal(json_string_value(t)), "measured by an earlier session");
+    } else {
+        double times[64];
+        int n = 0;
+        size_t k;
+        json_t *v;
+        json_array_foreach(json_object_get(e, "times"), k, v)
+            if (n < 64 && json_is_number(v))
+                times[n++] = json_number_value(v);
+        if (!n)
+            times[n++] = json_number_value(t);
+        st = keep_times(s, r, times, n);
+    }
+    s->stats.restored++;
+    json_decref(e);
+    return st;
+}
+
+/* The store's session for this run: the unfinished one to go on with (resume), or a new
+ * one; with resume, the evaluations stored before. */
+static int store_begin(cutune_session *s, const cutune_search_options *o)
+{
+    json_t *h = ct_session_kt_header(s);
+    char space[33], source[33] = "", *header = h ? json_dumps(h, JSON_COMPACT) : NULL;
+    ct_space_hash(json_object_get(h, "tune_params"), space);
+    json_decref(h);
+    if (!header)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    if (s->source)
+        cutune_source_hash(s->source, strlen(s->source), source);
+    int64_t problem[3];
+    cutune_kernel_problem(s->kernel, problem);
+    ct_session_row row = {
+        .key = {.device = s->kernel ? s->device.name : "custom objective",
+                .cc_major = s->device.cc_major, .cc_minor = s->device.cc_minor,
+                .sm_count = s->device.sm_count, .driver_version = s->device.driver_version,
+                .runtime_version = s->device.runtime_version, .kernel = s->name,
+                .source_hash = source, .user_key = s->user_key,
+                .problem = {problem[0], problem[1], problem[2]},
+                .strategy = o->strategy ? o->strategy : "bo", .budget = o->budget},
+        .seed = o->seed, .space_hash = space, .header = header, .origin = "cutune"};
+    int64_t latest = 0;
+    int finished = 1, st = CUTUNE_OK;
+    if (s->resume)
+        st = ct_store_session_latest(s->store, &row, &latest, &finished);
+    if (!st && s->resume)
+        st = ct_store_session_entries(s->store, &row, restore_entry, s);
+    if (!st) {
+        if (s->resume && latest && !finished)
+            s->store_session = latest;
+        else
+            st = ct_store_session_begin(s->store, &row, &s->store_session);
+    }
+    free(header);
+    return st;
+}
+
 static int measure_one(void *self, size_t i, double *time_ms, const char **failure)
 {
     cutune_session *s = self;
-    int st = s->rec[i].done ? CUTUNE_OK : evaluate(s, i, 0);
+    int fresh = !s->rec[i].done;
+    int st = fresh ? evaluate(s, i, 0) : CUTUNE_OK;
+    if (!st && fresh)
+        st = checkpoint(s, i);
     const record *r = &s->rec[i];
     *time_ms = r->time_ms;
     /* a kernel's failures by Kernel Tuner's names; an objective's in its own words */
@@ -592,6 +726,8 @@ static int measure_default(cutune_session *s)
     /* (with the user's reference, the default is checked like any other) */
     int st = s->rec[s->default_index].done ? CUTUNE_OK
                                            : evaluate(s, s->default_index, !s->have_user_ref);
+    if (!st && s->rec[s->default_index].done)
+        st = checkpoint(s, s->default_index);
     const record *d = &s->rec[s->default_index];
     if (!st && isnan(d->time_ms) && !s->objective)
         st = ct_fail(CUTUNE_ECUDA, "the default configuration failed (%s: %s): nothing to "
@@ -609,7 +745,12 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
     result->default_ms = NAN;
     result->default_entry = CT_NONE;
     double t0 = ct_now();
-    int st = measure_default(s);
+    uint32_t dflt[256]; /* the default's index first: resuming leaves it to run again */
+    if (s->dom.np <= 256 && cutune_space_get_default(s->space, dflt) == 1)
+        s->default_index = ct_domain_find(&s->dom, dflt);
+    int st = s->store ? store_begin(s, search) : CUTUNE_OK;
+    if (!st)
+        st = measure_default(s);
     if (st)
         return st;
     if (s->default_index != CT_NONE) {
@@ -630,6 +771,11 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
         o.batch = o.budget >= 40 ? 4 : o.budget >= 20 ? (unsigned)(o.budget / 10) : 1;
     st = ct_search_run(&s->dom, &o, &b, on_evaluation, user, &result->search);
     pool_stop(s);
+    /* finished, or stopped by the caller: the best so far becomes the profile */
+    if (s->store && s->store_session && (!st || st == CUTUNE_ECANCELED)) {
+        int fin = ct_store_session_finish(s->store, s->store_session);
+        st = st ? st : fin;
+    }
     result->stats = s->stats;
     result->seconds = ct_now() - t0;
     /* the default stays the best if nothing beat it */

@@ -6,6 +6,8 @@
 #include "search.h"
 #include "worker.h"
 
+#include <jansson.h>
+
 typedef struct record {
     int done;
     int n;                 /* timed launches (1 for a custom objective's value) */
@@ -39,6 +41,15 @@ struct cutune_session {
     void **user_ref;       /* outputs the user gave to check against, per argument */
     int have_user_ref;
     struct pool *pool;     /* compiling ahead, during a run */
+    cutune_store *store;   /* where each evaluation goes as it completes, if set */
+    char *user_key;
+    int resume;
+    int64_t store_session;
 };
+
+/* session_write.c: the Kernel Tuner cache header (device, kernel, problem size, parameters
+ * and their values) and the entry of evaluated configuration i (new references). */
+json_t *ct_session_kt_header(const cutune_session *s);
+json_t *ct_session_kt_entry(const cutune_session *s, size_t i);
 
 #endif

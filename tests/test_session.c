@@ -139,9 +139,97 @@ static void test_objective_session(void)
     cutune_space_free(space); /* the sessions borrowed it */
 }
 
+/* Evaluations go to the store as they complete; a session that dies is resumed without
+ * running again anything that finished, and the best becomes the profile. */
+typedef struct seen {
+    int calls, die_at;
+    uint8_t ran[72];
+    int twice;
+} seen;
+
+static int counted_cost(const uint32_t *c, void *user, double *value, const char **failure)
+{
+    seen *w = user;
+    if (++w->calls == w->die_at)
+        return CUTUNE_EIO; /* as if killed: the session ends without finishing */
+    size_t i = c[0] * 6 + c[1];
+    w->twice += w->ran[i] && i != 4 * 6; /* the default (4 KiB, depth 1) runs each time */
+    w->ran[i] = 1;
+    return pipeline_cost(c, &(pipeline){0}, value, failure);
+}
+
+static void test_checkpoint_and_resume(void)
+{
+    cutune_space *space;
+    CHECK_INT(cutune_space_new(&space), CUTUNE_OK);
+    int64_t chunk[12], depth[6];
+    for (int i = 0; i < 12; i++)
+        chunk[i] = (int64_t)1 << (8 + i);
+    for (int i = 0; i < 6; i++)
+        depth[i] = i + 1;
+    CHECK_INT(cutune_space_add_int(space, "chunk_bytes", chunk, 12), CUTUNE_OK);
+    CHECK_INT(cutune_space_add_int(space, "depth", depth, 6), CUTUNE_OK);
+    CHECK_INT(cutune_space_set_default(space, (uint32_t[]){4, 0}), CUTUNE_OK);
+    char dir[] = "/tmp/cutune-resume-XXXXXX", db[128];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(db, sizeof db, "%s/p.db", dir);
+    cutune_store *store;
+    CHECK_INT(cutune_store_open(&store, db, 0), CUTUNE_OK);
+
+    /* the first session dies at its 15th call */
+    seen w = {.die_at = 15};
+    cutune_session *s;
+    cutune_session_result r;
+    cutune_search_options o = {.strategy = "random", .budget = 40, .seed = 9};
+    CHECK_INT(cutune_session_new_objective(&s, space, "pipeline", counted_cost, &w), CUTUNE_OK);
+    CHECK_INT(cutune_session_set_store(s, store, "bytes", 0), CUTUNE_OK);
+    CHECK_INT(cutune_session_run(s, &o, NULL, NULL, &r), CUTUNE_EIO);
+    cutune_session_free(s);
+    /* each new best became the profile as it came: the dead session left one */
+    cutune_selection sel;
+    cutune_device_info none = {0};
+    snprintf(none.name, sizeof none.name, "custom objective");
+    cutune_kernel_id k = {"pipeline", "", "bytes"};
+    CHECK_INT(cutune_select(store, &none, &k, (int64_t[]){1, 1, 1}, &sel), CUTUNE_OK);
+    CHECK_INT(sel.rule, CUTUNE_SELECT_EXACT);
+    /* the second resumes: the 14 that finished are not run again */
+    w.die_at = 0;
+    int before = w.calls;
+    CHECK_INT(cutune_session_new_objective(&s, space, "pipeline", counted_cost, &w), CUTUNE_OK);
+    CHECK_INT(cutune_session_set_store(s, store, "bytes", 1), CUTUNE_OK);
+    CHECK_INT(cutune_session_run(s, &o, NULL, NULL, &r), CUTUNE_OK);
+    CHECK_INT(r.stats.restored, 13); /* 14 finished, less the default */
+    CHECK_INT(w.twice, 0);
+    CHECK_INT(w.calls - before, 40 - 13 + 1); /* the rest of the budget, and the default */
+    cutune_session_free(s);
+
+    /* the profile: the best of everything, under the objective's name and user key */
+    CHECK_INT(cutune_select(store, &none, &k, (int64_t[]){1, 1, 1}, &sel), CUTUNE_OK);
+    CHECK_INT(sel.rule, CUTUNE_SELECT_EXACT);
+    CHECK(sel.time_ms == r.search.best_ms);
+    CHECK(strcmp(sel.params, "chunk_bytes,depth") == 0);
+    char *text = NULL;
+    CHECK_INT(cutune_store_export(store, sel.profile, CUTUNE_FORMAT_KERNEL_TUNER, &text),
+              CUTUNE_OK);
+    json_t *kt = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    /* every configuration ever evaluated, each once */
+    int distinct = 0;
+    for (int i = 0; i < 72; i++)
+        distinct += w.ran[i];
+    CHECK_INT(json_object_size(json_object_get(kt, "cache")), distinct);
+    json_decref(kt);
+    cutune_store_free(store);
+    cutune_space_free(space);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
 int main(void)
 {
     test_objective_session();
+    test_checkpoint_and_resume();
     cutune_session *s = (cutune_session *)1;
     CHECK_INT(cutune_session_new(&s, NULL, NULL, NULL), CUTUNE_EINVAL);
     CHECK(s == NULL);

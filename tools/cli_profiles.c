@@ -13,7 +13,8 @@
 static const char profiles_help[] =
     "usage: cutune profiles list [--json]\n"
     "       cutune profiles show ID [--json]\n"
-    "       cutune profiles select --kernel NAME --problem X[,Y[,Z]] [--source-hash H]\n"
+    "       cutune profiles select --kernel NAME --problem X[,Y[,Z]]\n"
+    "                              [--source KERNEL.cu | --source-hash H]\n"
     "                              [--user-key K] (--device N | --device-name NAME --cc M.m\n"
     "                              --sms N [--driver V] [--runtime V]) [--json]\n"
     "       cutune profiles import FILE [--user-key K]\n"
@@ -38,7 +39,7 @@ static const char profiles_help[] =
 
 typedef struct opts {
     const char *db, *kernel, *source_hash, *user_key, *device_name, *out, *format;
-    const char *problem, *cc;
+    const char *problem, *cc, *source;
     long device;
     unsigned long long sms, driver, runtime;
     double older_days;
@@ -188,7 +189,24 @@ static int do_select(cutune_store *s, const opts *o)
         dev.driver_version = (int)o->driver;
         dev.runtime_version = (int)o->runtime;
     }
-    cutune_kernel_id k = {o->kernel, o->source_hash, o->user_key};
+    char hash[33];
+    if (o->source) { /* the kernel as tuned: its source's hash */
+        FILE *f = fopen(o->source, "rb");
+        char *text = NULL;
+        size_t len = 0;
+        if (f) {
+            text = malloc((size_t)16 << 20);
+            len = text ? fread(text, 1, (size_t)16 << 20, f) : 0;
+            fclose(f);
+        }
+        if (!text) {
+            fprintf(stderr, "cutune profiles: cannot read %s\n", o->source);
+            return EXIT_FAILED;
+        }
+        cutune_source_hash(text, len, hash);
+        free(text);
+    }
+    cutune_kernel_id k = {o->kernel, o->source ? hash : o->source_hash, o->user_key};
     cutune_selection sel;
     int st = cutune_select(s, &dev, &k, problem, &sel);
     if (st)
@@ -247,7 +265,8 @@ int cmd_profiles(int argc, char **argv)
         {"driver", required_argument, 0, 'r'},      {"runtime", required_argument, 0, 'R'},
         {"format", required_argument, 0, 'f'},      {"older-than", required_argument, 0, 'O'},
         {"all", no_argument, 0, 'a'},               {"recover", no_argument, 0, 'X'},
-        {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
+        {"source", required_argument, 0, 'S'},      {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     opts o = {.device = -1, .format = "kerneltuner"};
     int c;
     opterr = 0;
@@ -261,6 +280,7 @@ int cmd_profiles(int argc, char **argv)
         case 'j': o.json = 1; break;
         case 'k': o.kernel = optarg; break;
         case 'H': o.source_hash = optarg; break;
+        case 'S': o.source = optarg; break;
         case 'u': o.user_key = optarg; break;
         case 'p': o.problem = optarg; break;
         case 'n': o.device_name = optarg; break;

@@ -15,6 +15,7 @@ static const char tune_help[] =
     "usage: cutune tune [KERNEL.cu] --spec T1.json [--strategy NAME] [--budget N] [--seed S]\n"
     "                   [--time-limit SECONDS] [--device N] [--iterations N] [--flush-l2]\n"
     "                   [--batch Q] [--cache-out FILE.json] [--t4-out FILE.json] [--json]\n"
+    "                   [--db DB | --no-store] [--resume] [--user-key K]\n"
     "       cutune tune --sim CACHE [--spec T1.json] [--strategy NAME] [--budget N]\n"
     "                   [--seed S] [--batch Q] [--time-limit SECONDS] [--arch SM] [--json]\n\n"
     "Tunes a kernel over its search space on the GPU: the spec's KernelSpecification says how\n"
@@ -35,6 +36,13 @@ static const char tune_help[] =
     "  --flush-l2         clear the L2 cache before each timed launch\n"
     "  --cache-out FILE   write every evaluated configuration as a Kernel Tuner cache file\n"
     "  --t4-out FILE      and in the T4 results format\n"
+    "  --db DB            the profile store (default: $CUTUNE_DB, else\n"
+    "                     $XDG_DATA_HOME/cutune/profiles.db): every evaluation is written\n"
+    "                     there as it completes, and the best becomes the profile\n"
+    "  --no-store         keep nothing in the profile store\n"
+    "  --resume           take what earlier sessions of this kernel, GPU, size and space\n"
+    "                     measured (a killed session goes on where it stopped)\n"
+    "  --user-key K       what else sets this profile apart (e.g. the data type)\n"
     "  --precompile T     first compile every configuration into the binary cache on T\n"
     "                     threads (for brute force over a whole space)\n"
     "  --arch SM          (--sim) prune, before compiling, configurations whose block cannot launch\n"
@@ -103,10 +111,15 @@ static int report(const cutune_evaluation *e, void *user)
 
 static const char *const stops[] = {"budget spent", "time limit", "space exhausted"};
 
+typedef struct store_opts {
+    const char *db, *user_key; /* db NULL: the default place */
+    int off, resume;
+} store_opts;
+
 /* A session on the GPU. */
 static int tune_gpu(const char *kernel_file, const char *spec, const cutune_search_options *o,
                     const cutune_session_options *so, const char *cache_out,
-                    const char *t4_out, int json, int precompile)
+                    const char *t4_out, int json, int precompile, const store_opts *sto)
 {
     cutune_session *s;
     int st = cutune_session_new(&s, spec, kernel_file, so);
@@ -116,12 +129,20 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
     }
     if (st)
         return cli_fail("tune", st);
+    cutune_store *store = NULL;
+    if (!sto->off && ((st = cutune_store_open(&store, sto->db, 0)) ||
+                      (st = cutune_session_set_store(s, store, sto->user_key, sto->resume)))) {
+        cutune_store_free(store);
+        cutune_session_free(s);
+        return cli_fail("tune", st);
+    }
     const cutune_device_info *dev = cutune_session_device(s);
     if (precompile > 0) {
         uint64_t done = 0, failed = 0;
         double t0 = (double)time(NULL);
         if ((st = cutune_session_precompile(s, precompile, &done, &failed))) {
             cutune_session_free(s);
+            cutune_store_free(store);
             return cli_fail("tune", st);
         }
         if (!json)
@@ -133,6 +154,7 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
                   .progress = !json && isatty(STDOUT_FILENO), .start = wall()};
     if (json && !(t.history = json_array())) {
         cutune_session_free(s);
+        cutune_store_free(store);
         return EXIT_FAILED;
     }
     signal(SIGINT, on_sigint);
@@ -163,7 +185,7 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
         rc = cli_fail("tune", st);
     else if (json) {
         const cutune_session_stats *x = &r.stats;
-        rc = cli_print_json(json_pack(
+        json_t *out = json_pack(
             "{s:s, s:s, s:s, s:I, s:s, s:f, s:s, s:f, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
             "s:I, s:I, s:f, s:f, s:f, s:f, s:s, s:o}",
             "spec", spec, "device", dev->name, "strategy", o->strategy, "evaluations",
@@ -175,9 +197,13 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
             (json_int_t)x->pruned_after_compile, "runtime_failed",
             (json_int_t)x->runtime_failed, "verification_failed",
             (json_int_t)x->verification_failed, "timeouts", (json_int_t)x->timeouts,
-            "compile_s", x->compile_s, "pruned_saved_s", x->pruned_saved_s, "seconds", r.seconds, "seconds_per_config", overhead_ms / 1e3,
+            "compile_s", x->compile_s, "pruned_saved_s", x->pruned_saved_s, "seconds", r.seconds,
+            "seconds_per_config", overhead_ms / 1e3,
             "stop", stopped ? "interrupted" : stops[r.search.stop], "history",
-            json_incref(t.history)));
+            json_incref(t.history));
+        if (out && store)
+            json_object_set_new(out, "restored", json_integer((json_int_t)x->restored));
+        rc = cli_print_json(out);
     } else {
         const cutune_session_stats *x = &r.stats;
         if (stopped)
@@ -202,6 +228,9 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
                (unsigned long long)x->verification_failed, (unsigned long long)x->timeouts,
                (unsigned long long)r.search.pruned, (unsigned long long)x->pruned_after_compile,
                x->pruned_saved_s);
+        if (store)
+            printf("profile store: %s (%llu evaluations taken from earlier sessions)\n",
+                   cutune_store_path(store), (unsigned long long)x->restored);
         if (cache_out)
             printf("every evaluated configuration: %s\n", cache_out);
         if (t4_out)
@@ -209,6 +238,7 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
     }
     json_decref(t.history);
     cutune_session_free(s);
+    cutune_store_free(store);
     return rc;
 }
 
@@ -223,8 +253,11 @@ int cmd_tune(int argc, char **argv)
         {"iterations", required_argument, 0, 'I'}, {"flush-l2", no_argument, 0, 'F'},
         {"cache-out", required_argument, 0, 'C'}, {"precompile", required_argument, 0, 'P'},
         {"t4-out", required_argument, 0, 'T'},   {"batch", required_argument, 0, 'q'},
+        {"db", required_argument, 0, 'D'},       {"no-store", no_argument, 0, 'N'},
+        {"resume", no_argument, 0, 'R'},         {"user-key", required_argument, 0, 'U'},
         {0, 0, 0, 0}};
     const char *t4_out = NULL;
+    store_opts sto = {0};
     int precompile = 0;
     cutune_session_options so = {0};
     const char *cache_out = NULL;
@@ -248,6 +281,10 @@ int cmd_tune(int argc, char **argv)
         case 'F': so.flush_l2 = 1; break;
         case 'C': cache_out = optarg; break;
         case 'T': t4_out = optarg; break;
+        case 'D': sto.db = optarg; break;
+        case 'N': sto.off = 1; break;
+        case 'R': sto.resume = 1; break;
+        case 'U': sto.user_key = optarg; break;
         case 'P': {
             unsigned long long v;
             if (cli_parse_u64("tune", "--precompile", optarg, &v))
@@ -303,8 +340,10 @@ int cmd_tune(int argc, char **argv)
                                            "names its KernelFile), or --sim CACHE");
         cutune_search_options go = {.strategy = strategy, .budget = budget, .seed = seed,
                                     .time_limit_s = time_limit, .batch = (unsigned)batch};
+        if (sto.off && (sto.db || sto.resume))
+            return cli_usage_error("tune", "--no-store goes with neither --db nor --resume");
         return tune_gpu(optind < argc ? argv[optind] : NULL, spec, &go, &so, cache_out, t4_out,
-                        json, precompile);
+                        json, precompile, &sto);
     }
 
     cutune_arch arch;

@@ -146,7 +146,7 @@ static void install_fork_handlers(void)
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
-int ct_map_new(ct_map **out)
+int ct_map_new(ct_map **out, size_t expected)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, install_fork_handlers);
@@ -154,7 +154,11 @@ int ct_map_new(ct_map **out)
     if (!m)
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
     int flags = CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING;
-    m->by_key = cds_lfht_new_flavor(1024, 1024, 0, flags, &urcu_bp_flavor, NULL);
+    /* about one node per bucket from the start: growing later happens in the background */
+    unsigned long buckets = 1024;
+    while (buckets < expected && buckets < (1ul << 24))
+        buckets *= 2;
+    m->by_key = cds_lfht_new_flavor(buckets, 1024, 0, flags, &urcu_bp_flavor, NULL);
     m->by_gpu = cds_lfht_new_flavor(256, 256, 0, flags, &urcu_bp_flavor, NULL);
     m->by_kernel = cds_lfht_new_flavor(256, 256, 0, flags, &urcu_bp_flavor, NULL);
     if (!m->by_key || !m->by_gpu || !m->by_kernel) {

@@ -123,8 +123,18 @@ int cutune_store_open(cutune_store **out, const char *path, int flags)
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
     pthread_mutex_init(&s->lock, NULL);
     int st = ct_db_open(&s->db, path, flags & CUTUNE_STORE_READONLY);
+    size_t count = 0;
+    sqlite3_stmt *q;
+    if (!st && !(st = ct_db_prepare(&s->db, &q, "SELECT count(*) FROM profiles"))) {
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+            count = (size_t)sqlite3_column_int64(q, 0);
+        else
+            st = ct_db_fail(&s->db, rc, "counting its profiles");
+        sqlite3_finalize(q);
+    }
     if (!st)
-        st = ct_map_new(&s->map);
+        st = ct_map_new(&s->map, count);
     if (!st)
         st = load_profiles(s);
     if (st) {
@@ -521,7 +531,20 @@ int ct_store_session_add(cutune_store *s, int64_t session, const char *config, d
     return st;
 }
 
+static int fold_best(cutune_store *s, int64_t session, int finish);
+
 int ct_store_session_finish(cutune_store *s, int64_t session)
+{
+    return fold_best(s, session, 1);
+}
+
+int ct_store_session_fold(cutune_store *s, int64_t session)
+{
+    return fold_best(s, session, 0);
+}
+
+/* The session's best evaluation into the profile; `finish`: and the session is done. */
+static int fold_best(cutune_store *s, int64_t session, int finish)
 {
     pthread_mutex_lock(&s->lock);
     sqlite3_stmt *q;
@@ -573,7 +596,7 @@ int ct_store_session_finish(cutune_store *s, int64_t session)
         }
         sqlite3_finalize(q);
     }
-    if (!st) {
+    if (!st && finish) {
         char sql[96];
         snprintf(sql, sizeof sql, "UPDATE sessions SET finished = %.6f WHERE id = %lld",
                  unix_now(), (long long)session);
@@ -595,20 +618,25 @@ int ct_store_session_finish(cutune_store *s, int64_t session)
     "runtime = ? AND kernel = ? AND source_hash = ? AND user_key = ? AND p0 = ? AND p1 = ? " \
     "AND p2 = ? AND space_hash = ?"
 
-int ct_store_session_latest(cutune_store *s, const ct_session_row *row, int64_t *id)
+int ct_store_session_latest(cutune_store *s, const ct_session_row *row, int64_t *id,
+                            int *finished)
 {
     pthread_mutex_lock(&s->lock);
     sqlite3_stmt *q;
     *id = 0;
-    int st = ct_db_prepare(&s->db, &q, "SELECT max(id) FROM sessions WHERE " SESSION_MATCH);
+    *finished = 0;
+    int st = ct_db_prepare(&s->db, &q, "SELECT id, finished IS NOT NULL FROM sessions WHERE "
+                           SESSION_MATCH " ORDER BY id DESC LIMIT 1");
     if (!st) {
         bind_key(q, 1, &row->key);
         sqlite3_bind_text(q, 13, row->space_hash ? row->space_hash : "", -1, SQLITE_TRANSIENT);
         int rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW)
+        if (rc == SQLITE_ROW) {
             *id = sqlite3_column_int64(q, 0);
-        else
+            *finished = sqlite3_column_int(q, 1);
+        } else if (rc != SQLITE_DONE) {
             st = ct_db_fail(&s->db, rc, "looking for a session");
+        }
         sqlite3_finalize(q);
     }
     pthread_mutex_unlock(&s->lock);

@@ -59,7 +59,8 @@ const char *ct_db_text(sqlite3_stmt *stmt, int col);
 
 typedef struct ct_map ct_map;
 
-int ct_map_new(ct_map **out);
+/* `expected`: about how many profiles will be published (sizes the tables). */
+int ct_map_new(ct_map **out, size_t expected);
 /* After every reader is done with it (the caller must not use it concurrently). */
 void ct_map_free(ct_map *m);
 /* Copies p into an immutable profile and publishes it, replacing the one with the same
@@ -92,8 +93,12 @@ int ct_store_session_add(cutune_store *store, int64_t session, const char *confi
                          double time_ms, const char *failure, const char *entry);
 /* Marks the session finished and folds its best evaluation into the profile. */
 int ct_store_session_finish(cutune_store *store, int64_t session);
-/* The latest session with this key and space (any strategy): its id, or 0. */
-int ct_store_session_latest(cutune_store *store, const ct_session_row *row, int64_t *id);
+/* The same without finishing it (a new best, as it happens). */
+int ct_store_session_fold(cutune_store *store, int64_t session);
+/* The latest session with this key and space (any strategy): its id (0: none) and whether it
+ * finished. */
+int ct_store_session_latest(cutune_store *store, const ct_session_row *row, int64_t *id,
+                            int *finished);
 /* Each evaluation of the sessions with this key and space, oldest first (a later one of
  * the same configuration comes after). */
 typedef int (*ct_entry_fn)(const char *config, const char *entry, void *user);
