@@ -15,7 +15,7 @@ clang:clang
 /usr/include/sqlite3.h:libsqlite3-dev
 /usr/include/x86_64-linux-gnu/urcu-bp.h:liburcu-dev
 /usr/include/lapacke.h:liblapacke-dev
-/usr/include/x86_64-linux-gnu/cblas.h:libopenblas-dev
+/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a:libopenblas-dev
 gnuplot:gnuplot-nox
 /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev
 "

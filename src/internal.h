@@ -30,6 +30,9 @@ char *ct_read_text(const char *path, size_t limit, size_t *len);
 
 /* Reads a whole file, gzip'd or plain (at most 1 GiB once decompressed). */
 int ct_read_gz(const char *path, char **data, size_t *len);
+/* The same parsed as JSON: *(json_t **)out, a new reference (out is void * so that this
+ * header needs no jansson). */
+int ct_load_json(const char *path, void *out);
 
 /* Python's repr of a float: the shortest form that reads back to the same double, with a
  * ".0" where it would otherwise look like an integer. */

@@ -24,6 +24,23 @@ struct cutune_cache {
     char **keys;
 };
 
+int ct_load_json(const char *path, void *out)
+{
+    char *data;
+    size_t len = 0;
+    int st = ct_read_gz(path, &data, &len);
+    if (st)
+        return st;
+    json_error_t jerr;
+    json_t *root = json_loadb(data, len, 0, &jerr);
+    free(data);
+    if (!root)
+        return ct_fail(CUTUNE_EPARSE, "%s: line %d, column %d: %s", path, jerr.line,
+                       jerr.column, jerr.text);
+    *(json_t **)out = root;
+    return CUTUNE_OK;
+}
+
 /* Reads a gzip'd or plain file whole (internal.h). */
 int ct_read_gz(const char *path, char **data, size_t *len)
 {
@@ -279,16 +296,10 @@ int cutune_cache_load(cutune_cache **out, const char *path, const char *spec)
     if (!out || !path)
         return ct_fail(CUTUNE_EINVAL, "cutune_cache_load: NULL argument");
     *out = NULL;
-    char *data;
-    size_t len = 0;
-    int st = ct_read_gz(path, &data, &len);
+    json_t *root;
+    int st = ct_load_json(path, &root);
     if (st)
         return st;
-    json_error_t jerr;
-    json_t *root = json_loadb(data, len, 0, &jerr);
-    free(data);
-    if (!root)
-        return ct_fail(CUTUNE_EPARSE, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
     cutune_cache *c = calloc(1, sizeof *c);
     json_t *keys = json_object_get(root, "tune_params_keys");
     json_t *params = json_object_get(root, "tune_params");

@@ -35,7 +35,8 @@ static int pipeline_cost(const uint32_t *c, void *user, double *value, const cha
     return 0;
 }
 
-static void test_objective_session(void)
+/* Chunks of 2^8 .. 2^19 bytes, depths 1 .. 6; by default 4 KiB and 1. */
+static cutune_space *pipeline_space(int with_default)
 {
     cutune_space *space;
     CHECK_INT(cutune_space_new(&space), CUTUNE_OK);
@@ -46,7 +47,14 @@ static void test_objective_session(void)
         depth[i] = i + 1;
     CHECK_INT(cutune_space_add_int(space, "chunk_bytes", chunk, 12), CUTUNE_OK);
     CHECK_INT(cutune_space_add_int(space, "depth", depth, 6), CUTUNE_OK);
-    CHECK_INT(cutune_space_set_default(space, (uint32_t[]){4, 0}), CUTUNE_OK); /* 4 KiB, 1 */
+    if (with_default)
+        CHECK_INT(cutune_space_set_default(space, (uint32_t[]){4, 0}), CUTUNE_OK);
+    return space;
+}
+
+static void test_objective_session(void)
+{
+    cutune_space *space = pipeline_space(1);
 
     cutune_session *s = (cutune_session *)1;
     CHECK_INT(cutune_session_new_objective(&s, NULL, "x", pipeline_cost, NULL), CUTUNE_EINVAL);
@@ -121,10 +129,7 @@ static void test_objective_session(void)
     cutune_session_free(s);
 
     /* without a default: no speedup to speak of, the rest the same */
-    cutune_space *bare;
-    CHECK_INT(cutune_space_new(&bare), CUTUNE_OK);
-    CHECK_INT(cutune_space_add_int(bare, "chunk_bytes", chunk, 12), CUTUNE_OK);
-    CHECK_INT(cutune_space_add_int(bare, "depth", depth, 6), CUTUNE_OK);
+    cutune_space *bare = pipeline_space(0);
     p = (pipeline){0};
     CHECK_INT(cutune_session_new_objective(&s, bare, NULL, pipeline_cost, &p), CUTUNE_OK);
     o.strategy = "brute";
@@ -160,16 +165,7 @@ static int counted_cost(const uint32_t *c, void *user, double *value, const char
 
 static void test_checkpoint_and_resume(void)
 {
-    cutune_space *space;
-    CHECK_INT(cutune_space_new(&space), CUTUNE_OK);
-    int64_t chunk[12], depth[6];
-    for (int i = 0; i < 12; i++)
-        chunk[i] = (int64_t)1 << (8 + i);
-    for (int i = 0; i < 6; i++)
-        depth[i] = i + 1;
-    CHECK_INT(cutune_space_add_int(space, "chunk_bytes", chunk, 12), CUTUNE_OK);
-    CHECK_INT(cutune_space_add_int(space, "depth", depth, 6), CUTUNE_OK);
-    CHECK_INT(cutune_space_set_default(space, (uint32_t[]){4, 0}), CUTUNE_OK);
+    cutune_space *space = pipeline_space(1);
     char dir[] = "/tmp/cutune-resume-XXXXXX", db[128];
     CHECK(mkdtemp(dir) != NULL);
     snprintf(db, sizeof db, "%s/p.db", dir);

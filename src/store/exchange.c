@@ -266,16 +266,10 @@ int cutune_store_import(cutune_store *s, const char *path, const char *user_key,
 {
     if (!s || !path)
         return ct_fail(CUTUNE_EINVAL, "cutune_store_import: NULL argument");
-    char *data;
-    size_t len;
-    int st = ct_read_gz(path, &data, &len);
+    json_t *root;
+    int st = ct_load_json(path, &root);
     if (st)
         return st;
-    json_error_t jerr;
-    json_t *root = json_loadb(data, len, 0, &jerr);
-    free(data);
-    if (!root)
-        return ct_fail(CUTUNE_EPARSE, "%s: line %d: %s", path, jerr.line, jerr.text);
     char why[256] = "";
     json_t *kt = NULL;
     if (json_is_object(json_object_get(root, "cache")))
@@ -422,20 +416,9 @@ static json_t *latest_header(cutune_store *s, const cutune_profile *key)
     sqlite3_stmt *q;
     json_t *header = NULL;
     ct_store_lock(s);
-    if (ct_db_prepare(db, &q, "SELECT header FROM sessions WHERE device = ? AND cc_major = ? "
-                      "AND cc_minor = ? AND sm_count = ? AND driver = ? AND runtime = ? AND "
-                      "kernel = ? AND source_hash = ? AND user_key = ? AND p0 = ? AND p1 = ? "
-                      "AND p2 = ? ORDER BY id DESC LIMIT 1") == CUTUNE_OK) {
-        const char *text[] = {key->device, key->kernel, key->source_hash, key->user_key};
-        int ints[] = {key->cc_major, key->cc_minor, key->sm_count, key->driver_version,
-                      key->runtime_version};
-        sqlite3_bind_text(q, 1, text[0], -1, SQLITE_TRANSIENT);
-        for (int i = 0; i < 5; i++)
-            sqlite3_bind_int(q, 2 + i, ints[i]);
-        for (int i = 1; i < 4; i++)
-            sqlite3_bind_text(q, 6 + i, text[i], -1, SQLITE_TRANSIENT);
-        for (int d = 0; d < 3; d++)
-            sqlite3_bind_int64(q, 10 + d, key->problem[d]);
+    if (ct_db_prepare(db, &q, "SELECT header FROM sessions WHERE " CT_KEY_MATCH
+                      " ORDER BY id DESC LIMIT 1") == CUTUNE_OK) {
+        ct_store_bind_key(q, 1, key);
         if (sqlite3_step(q) == SQLITE_ROW)
             header = json_loads(ct_db_text(q, 0), 0, NULL);
         sqlite3_finalize(q);
@@ -462,23 +445,11 @@ int cutune_store_export(cutune_store *s, int64_t id, cutune_format format, char 
     ct_db *db = ct_store_db(s);
     sqlite3_stmt *q;
     ct_store_lock(s);
+    /* (the key's columns are the sessions' alone) */
     st = ct_db_prepare(db, &q, "SELECT e.config, e.entry FROM evaluations e JOIN sessions s ON "
-                       "s.id = e.session WHERE s.device = ? AND s.cc_major = ? AND s.cc_minor "
-                       "= ? AND s.sm_count = ? AND s.driver = ? AND s.runtime = ? AND s.kernel "
-                       "= ? AND s.source_hash = ? AND s.user_key = ? AND s.p0 = ? AND s.p1 = ? "
-                       "AND s.p2 = ? ORDER BY s.id, e.at");
+                       "s.id = e.session WHERE " CT_KEY_MATCH " ORDER BY s.id, e.at");
     if (!st) {
-        const cutune_profile *key = &k.row.key;
-        const char *strs[] = {key->device, key->kernel, key->source_hash, key->user_key};
-        int ints[] = {key->cc_major, key->cc_minor, key->sm_count, key->driver_version,
-                      key->runtime_version};
-        sqlite3_bind_text(q, 1, strs[0], -1, SQLITE_TRANSIENT);
-        for (int i = 0; i < 5; i++)
-            sqlite3_bind_int(q, 2 + i, ints[i]);
-        for (int i = 1; i < 4; i++)
-            sqlite3_bind_text(q, 6 + i, strs[i], -1, SQLITE_TRANSIENT);
-        for (int d = 0; d < 3; d++)
-            sqlite3_bind_int64(q, 10 + d, key->problem[d]);
+        ct_store_bind_key(q, 1, &k.row.key);
         int rc;
         while ((rc = sqlite3_step(q)) == SQLITE_ROW)
             gather_entry(ct_db_text(q, 0), ct_db_text(q, 1), &g);

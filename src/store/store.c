@@ -166,8 +166,7 @@ int cutune_store_refresh(cutune_store *s)
     return st;
 }
 
-/* Binds a profile's key to parameters first .. first + 11 (device .. p2). */
-static void bind_key(sqlite3_stmt *q, int first, const cutune_profile *p)
+void ct_store_bind_key(sqlite3_stmt *q, int first, const cutune_profile *p)
 {
     sqlite3_bind_text(q, first, p->device ? p->device : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(q, first + 1, p->cc_major);
@@ -182,10 +181,6 @@ static void bind_key(sqlite3_stmt *q, int first, const cutune_profile *p)
         sqlite3_bind_int64(q, first + 9 + d, p->problem[d] <= 0 ? 1 : p->problem[d]);
 }
 
-#define KEY_MATCH                                                                            \
-    "device = ? AND cc_major = ? AND cc_minor = ? AND sm_count = ? AND driver = ? AND "      \
-    "runtime = ? AND kernel = ? AND source_hash = ? AND user_key = ? AND p0 = ? AND p1 = ? " \
-    "AND p2 = ?"
 
 static int check_profile(const cutune_profile *p)
 {
@@ -207,7 +202,7 @@ static int check_profile(const cutune_profile *p)
 }
 
 static const char count_sql[] = "SELECT count(*) FROM evaluations JOIN sessions ON "
-                                "sessions.id = evaluations.session WHERE " KEY_MATCH;
+                                "sessions.id = evaluations.session WHERE " CT_KEY_MATCH;
 
 /* A new profile, or the faster of the old and the new (the count of evaluations behind it
  * and the time of update change either way); rev grows with every write. */
@@ -236,7 +231,7 @@ static int put_locked(cutune_store *s, const cutune_profile *p, cutune_profile *
     uint64_t evaluations = 0;
     int st = ct_db_cached(&s->db, &q, count_sql);
     if (!st) {
-        bind_key(q, 1, p);
+        ct_store_bind_key(q, 1, p);
         int rc = sqlite3_step(q);
         if (rc == SQLITE_ROW)
             evaluations = (uint64_t)sqlite3_column_int64(q, 0);
@@ -248,7 +243,7 @@ static int put_locked(cutune_store *s, const cutune_profile *p, cutune_profile *
         st = ct_db_cached(&s->db, &q, upsert_sql);
     if (st)
         return st;
-    bind_key(q, 1, p);
+    ct_store_bind_key(q, 1, p);
     sqlite3_bind_text(q, 13, p->params, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(q, 14, p->config, -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(q, 15, p->time_ms);
@@ -486,7 +481,7 @@ int ct_store_session_begin(cutune_store *s, const ct_session_row *row, int64_t *
                        "seed, space_hash, header, origin, started) VALUES (?, ?, ?, ?, ?, ?, "
                        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st) {
-        bind_key(q, 1, &row->key);
+        ct_store_bind_key(q, 1, &row->key);
         sqlite3_bind_text(q, 13, row->key.strategy ? row->key.strategy : "", -1,
                           SQLITE_TRANSIENT);
         sqlite3_bind_int64(q, 14, (int64_t)row->key.budget);
@@ -613,10 +608,7 @@ static int fold_best(cutune_store *s, int64_t session, int finish)
     return st;
 }
 
-#define SESSION_MATCH                                                                        \
-    "device = ? AND cc_major = ? AND cc_minor = ? AND sm_count = ? AND driver = ? AND "      \
-    "runtime = ? AND kernel = ? AND source_hash = ? AND user_key = ? AND p0 = ? AND p1 = ? " \
-    "AND p2 = ? AND space_hash = ?"
+#define SESSION_MATCH CT_KEY_MATCH " AND space_hash = ?"
 
 int ct_store_session_latest(cutune_store *s, const ct_session_row *row, int64_t *id,
                             int *finished)
@@ -628,7 +620,7 @@ int ct_store_session_latest(cutune_store *s, const ct_session_row *row, int64_t 
     int st = ct_db_prepare(&s->db, &q, "SELECT id, finished IS NOT NULL FROM sessions WHERE "
                            SESSION_MATCH " ORDER BY id DESC LIMIT 1");
     if (!st) {
-        bind_key(q, 1, &row->key);
+        ct_store_bind_key(q, 1, &row->key);
         sqlite3_bind_text(q, 13, row->space_hash ? row->space_hash : "", -1, SQLITE_TRANSIENT);
         int rc = sqlite3_step(q);
         if (rc == SQLITE_ROW) {
@@ -652,7 +644,7 @@ int ct_store_session_entries(cutune_store *s, const ct_session_row *row, ct_entr
                            "sessions ON sessions.id = e.session WHERE " SESSION_MATCH
                            " ORDER BY e.at");
     if (!st) {
-        bind_key(q, 1, &row->key);
+        ct_store_bind_key(q, 1, &row->key);
         sqlite3_bind_text(q, 13, row->space_hash ? row->space_hash : "", -1, SQLITE_TRANSIENT);
         int rc;
         while ((rc = sqlite3_step(q)) == SQLITE_ROW)

@@ -114,6 +114,14 @@ json_t *ct_t4_from_kt(const json_t *kt);
 /* A space's identity: the hash of its tune_params (names and values). */
 void ct_space_hash(const json_t *tune_params, char out[33]);
 
+/* SQL matching a profile's key (device .. p2: 12 parameters), and their binding from
+ * parameter `first` on. */
+#define CT_KEY_MATCH                                                                         \
+    "device = ? AND cc_major = ? AND cc_minor = ? AND sm_count = ? AND driver = ? AND "      \
+    "runtime = ? AND kernel = ? AND source_hash = ? AND user_key = ? AND p0 = ? AND p1 = ? " \
+    "AND p2 = ?"
+void ct_store_bind_key(sqlite3_stmt *q, int first, const cutune_profile *p);
+
 /* The store's database, for exchange.c (under the store's lock). */
 ct_db *ct_store_db(cutune_store *store);
 void ct_store_lock(cutune_store *store);
