@@ -1,12 +1,21 @@
 /* store_bench.c — `make bench-store`: how fast applications can ask the profile store for a
  * configuration. A database of 100,000 profiles (100 kernels x 2 GPUs x 500 problem sizes)
  * is opened (timed), then reader threads look up existing profiles while one writer keeps
- * updating them, three ways in the same run: cutune_select (the lock-free map), the same
- * keys in a hash map behind a pthread rwlock, and one SQLite query per lookup. Latency
- * percentiles come from lookups timed one by one (the timer's own cost, measured, is
- * included); throughput from untimed loops. Prints one JSON line.
+ * updating random ones, in the same run: through a cutune_selector (the key prepared but
+ * for the problem size, as an application holds it; each thread remembers its answers until
+ * the map changes), through cutune_select (the key made and the lock-free map walked on
+ * every call), the same prepared keys in a hash map behind a pthread rwlock, and one SQLite
+ * query per lookup. Two workloads: "hot", every reader asking
+ * for the same 16 profiles (an application's kernels and sizes), and "cold", each reader
+ * asking for 4096 profiles drawn at random from all 100,000 (the table does not fit in the
+ * caches: most lookups miss them). Latencies are timed one lookup at a time with the TSC
+ * (the timer's own cost, measured, is included); throughput comes from untimed loops.
+ * Prints one JSON line.
  * usage: store_bench [DB_DIR] (default /tmp) */
 #define _GNU_SOURCE
+#ifndef CUTUNE_SANITIZED
+#define _LGPL_SOURCE /* as map.c */
+#endif
 #include "cutune.h"
 #include "store/store_impl.h"
 
@@ -19,13 +28,18 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <urcu-bp.h>
+
+extern int urcu_bp_has_sys_membarrier; /* liburcu's: 1 when readers need no barriers */
+#include <x86intrin.h>
 #include <xxhash.h>
 
 #define KERNELS 100
 #define GPUS 2
 #define SIZES 500
 #define PROFILES (KERNELS * GPUS * SIZES)
-#define KEYS_PER_THREAD 4096
+#define COLD_KEYS 4096 /* per reader, at random */
+#define HOT_KEYS 16     /* shared by the readers */
 #define TIMED_PER_THREAD 200000
 #define RUN_SECONDS 0.4
 #define MAX_THREADS 16
@@ -37,11 +51,24 @@ static double now_s(void)
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static inline uint64_t now_ns(void)
+/* The TSC, fenced so that the lookup between two reads is what is timed. */
+static double ns_per_tick;
+
+static inline uint64_t ticks(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+    _mm_lfence();
+    uint64_t t = __rdtsc();
+    _mm_lfence();
+    return t;
+}
+
+static void calibrate(void)
+{
+    double t0 = now_s();
+    uint64_t c0 = ticks();
+    while (now_s() - t0 < 0.2)
+        ;
+    ns_per_tick = (now_s() - t0) * 1e9 / (double)(ticks() - c0);
 }
 
 /* ------------------------------------------------------------------- workload ---- */
@@ -122,6 +149,13 @@ typedef struct rw_entry {
 static rw_entry **rw_table;
 static pthread_rwlock_t rw_lock = PTHREAD_RWLOCK_INITIALIZER;
 
+/* Keys prepared as a selector prepares them: per kernel and GPU, all but the size. */
+static struct {
+    char key[CT_KEY_MAX];
+    size_t len;
+    uint64_t prefix_hash;
+} rw_prefix[KERNELS * GPUS];
+
 static size_t canonical(size_t i, char *key)
 {
     int k, g;
@@ -145,21 +179,28 @@ static void rw_fill(void)
         snprintf(e->params, sizeof e->params,
                  "block_size_x,block_size_y,tile_size_x,tile_size_y,use_shmem");
         e->time_ms = 0.1 + (double)(i % 97) / 100;
-        size_t b = XXH3_64bits(e->key, e->key_len) & (RW_BUCKETS - 1);
+        size_t b = ct_key_hash(e->key, e->key_len, ct_key_prefix_hash(e->key, e->key_len)) &
+                   (RW_BUCKETS - 1);
+        int k, g;
+        int64_t p[3];
+        key_of(i, &k, &g, p);
+        memcpy(rw_prefix[k * GPUS + g].key, e->key, e->key_len);
+        rw_prefix[k * GPUS + g].len = e->key_len;
+        rw_prefix[k * GPUS + g].prefix_hash = ct_key_prefix_hash(e->key, e->key_len);
         e->next = rw_table[b];
         rw_table[b] = e;
     }
 }
 
-/* The same work as cutune_select's exact hit: the key, its hash, the entry, a copy out. */
-static int rw_select(const cutune_device_info *d, const cutune_kernel_id *k,
-                     const int64_t problem[3], cutune_selection *out)
+/* The same work as a selector's exact hit: the key, its hash, the entry, a copy out. */
+static int rw_select(int kernel, int gpu, const int64_t problem[3], cutune_selection *out)
 {
     char key[CT_KEY_MAX];
-    int dev[5] = {d->cc_major, d->cc_minor, d->sm_count, d->driver_version, d->runtime_version};
-    size_t kernel_len, len = ct_profile_key(key, k->name, k->source_hash, k->user_key, d->name,
-                                            dev, problem, &kernel_len);
-    size_t b = XXH3_64bits(key, len) & (RW_BUCKETS - 1);
+    const size_t len = rw_prefix[kernel * GPUS + gpu].len, head = len - sizeof(int64_t[3]);
+    memcpy(key, rw_prefix[kernel * GPUS + gpu].key, head);
+    memcpy(key + head, problem, sizeof(int64_t[3]));
+    size_t b = ct_key_hash(key, len, rw_prefix[kernel * GPUS + gpu].prefix_hash) &
+               (RW_BUCKETS - 1);
     int found = 0;
     pthread_rwlock_rdlock(&rw_lock);
     for (rw_entry *e = rw_table[b]; e; e = e->next)
@@ -177,8 +218,10 @@ static int rw_select(const cutune_device_info *d, const cutune_kernel_id *k,
 
 /* --------------------------------------------------------------- the readers ---- */
 
-enum { LOCKFREE, RWLOCK, SQLITE, KINDS };
-static const char *const kind_names[KINDS] = {"lockfree", "rwlock", "sqlite"};
+enum { LOCKFREE, LOCKFREE_SELECT, RWLOCK, SQLITE, LOCKFREE_COLD, KINDS };
+static const char *const kind_names[KINDS] = {"lockfree", "lockfree_select", "rwlock",
+                                              "sqlite", "lockfree_cold"};
+static size_t hot_keys[HOT_KEYS];
 
 typedef struct reader {
     int kind;
@@ -222,9 +265,16 @@ static int sqlite_select(sqlite3_stmt *q, const cutune_device_info *d, const cha
 static void *read_loop(void *arg)
 {
     reader *r = arg;
-    size_t keys[KEYS_PER_THREAD];
-    for (size_t k = 0; k < KEYS_PER_THREAD; k++)
-        keys[k] = (size_t)rand_r(&r->seed) % PROFILES;
+    size_t cold[COLD_KEYS], *keys = r->kind == LOCKFREE_COLD ? cold : hot_keys;
+    size_t nkeys = r->kind == LOCKFREE_COLD ? COLD_KEYS : HOT_KEYS;
+    for (size_t k = 0; k < COLD_KEYS; k++)
+        cold[k] = (size_t)rand_r(&r->seed) % PROFILES;
+    static __thread cutune_selector *selectors[KERNELS * GPUS]; /* as the application keeps */
+    for (int k = 0; k < KERNELS * GPUS; k++) {
+        cutune_kernel_id kid = {kernel_names[k / GPUS], "", "float"};
+        if (cutune_selector_new(&selectors[k], r->store, &gpus[k % GPUS], &kid))
+            fprintf(stderr, "store_bench: %s\n", cutune_last_error());
+    }
     sqlite3 *h = NULL;
     sqlite3_stmt *q = NULL;
     if (r->kind == SQLITE) {
@@ -237,21 +287,32 @@ static void *read_loop(void *arg)
     for (int pass = 0; pass < 2; pass++) {
         uint64_t n = 0;
         for (;;) {
-            size_t i = keys[n % KEYS_PER_THREAD];
+            size_t i = keys[n % nkeys];
             int kn, g;
             int64_t p[3];
             key_of(i, &kn, &g, p);
             cutune_kernel_id kid = {kernel_names[kn], "", "float"};
-            uint64_t t0 = pass == 0 ? now_ns() : 0;
-            int hit = r->kind == LOCKFREE
-                          ? cutune_select(r->store, &gpus[g], &kid, p, &sel) == CUTUNE_OK &&
-                                sel.rule == CUTUNE_SELECT_EXACT
-                      : r->kind == RWLOCK ? rw_select(&gpus[g], &kid, p, &sel)
-                                          : sqlite_select(q, &gpus[g], kernel_names[kn], p,
-                                                          &sel);
+            uint64_t t0 = pass == 0 ? ticks() : 0;
+            int hit;
+            switch (r->kind) {
+            case LOCKFREE:
+            case LOCKFREE_COLD:
+                cutune_selector_get(selectors[kn * GPUS + g], p, &sel);
+                hit = sel.rule == CUTUNE_SELECT_EXACT;
+                break;
+            case LOCKFREE_SELECT:
+                hit = cutune_select(r->store, &gpus[g], &kid, p, &sel) == CUTUNE_OK &&
+                      sel.rule == CUTUNE_SELECT_EXACT;
+                break;
+            case RWLOCK:
+                hit = rw_select(kn, g, p, &sel);
+                break;
+            default:
+                hit = sqlite_select(q, &gpus[g], kernel_names[kn], p, &sel);
+            }
             misses += !hit;
             if (pass == 0) {
-                r->lat[n] = (uint32_t)(now_ns() - t0);
+                r->lat[n] = (uint32_t)((double)(ticks() - t0) * ns_per_tick);
                 if (++n == TIMED_PER_THREAD)
                     break;
             } else {
@@ -266,6 +327,8 @@ static void *read_loop(void *arg)
             pthread_barrier_wait(r->start); /* everyone starts the untimed run together */
     }
     r->misses = misses;
+    for (int k = 0; k < KERNELS * GPUS; k++)
+        cutune_selector_free(selectors[k]);
     sqlite3_finalize(q);
     sqlite3_close(h);
     return NULL;
@@ -289,7 +352,7 @@ static void *write_loop(void *arg)
         if (w->kind == RWLOCK) {
             char key[CT_KEY_MAX];
             size_t len = canonical(i, key);
-            size_t b = XXH3_64bits(key, len) & (RW_BUCKETS - 1);
+            size_t b = ct_key_hash(key, len, ct_key_prefix_hash(key, len)) & (RW_BUCKETS - 1);
             pthread_rwlock_wrlock(&rw_lock);
             for (rw_entry *e = rw_table[b]; e; e = e->next)
                 if (e->key_len == len && memcmp(e->key, key, len) == 0) {
@@ -409,13 +472,25 @@ int main(int argc, char **argv)
         open_ms = ms < open_ms ? ms : open_ms;
     }
     rw_fill();
+    calibrate();
+    unsigned seed = 99;
+    for (int k = 0; k < HOT_KEYS; k++)
+        hot_keys[k] = (size_t)rand_r(&seed) % PROFILES;
     /* the timer's own cost */
     uint32_t gaps[10000];
     for (int k = 0; k < 10000; k++) {
-        uint64_t a = now_ns();
-        gaps[k] = (uint32_t)(now_ns() - a);
+        uint64_t a = ticks();
+        gaps[k] = (uint32_t)((double)(ticks() - a) * ns_per_tick);
     }
     qsort(gaps, 10000, sizeof *gaps, cmp_u32);
+    /* what an RCU read section costs here: without the kernel's membarrier, liburcu's
+     * readers pay two full memory barriers */
+    uint64_t c0 = ticks();
+    for (int k = 0; k < 1000000; k++) {
+        urcu_bp_read_lock();
+        urcu_bp_read_unlock();
+    }
+    double rcu_ns = (double)(ticks() - c0) * ns_per_tick / 1e6;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     /* the headline: as many readers as cores are left beside the writer */
     int headline = 1;
@@ -424,10 +499,10 @@ int main(int argc, char **argv)
         if (counts[c] <= cores - 1)
             headline = counts[c];
     printf("{\"profiles\": %d, \"cores\": %ld, \"open_100k_ms\": %.1f, \"timer_overhead_ns\": %u, "
-           "\"headline_threads\": %d",
-           PROFILES, cores, open_ms, gaps[5000], headline);
+           "\"rcu_read_section_ns\": %.1f, \"sys_membarrier\": %d, \"headline_threads\": %d",
+           PROFILES, cores, open_ms, gaps[5000], rcu_ns, urcu_bp_has_sys_membarrier, headline);
     result at_headline[KINDS];
-    char table[8192];
+    char table[16384];
     size_t len = 0;
     for (int c = 0; c < 5; c++) {
         len += (size_t)snprintf(table + len, sizeof table - len, "%s{\"threads\": %d", c ? ", " : "",

@@ -331,7 +331,7 @@ const char *const *cutune_arch_names(void);
 int cutune_arch_from_device(const cutune_device_info *info, cutune_arch *arch);
 
 /* What one block of a launch asks of an SM. */
-typedef struct cutune_launch {
+typedef struct cutune_block_resources {
     int threads;               /* threads per block, >= 1 */
     int regs;                  /* registers per thread, as the compiler reports them */
     size_t static_smem;        /* bytes of __shared__ variables */
@@ -342,7 +342,7 @@ typedef struct cutune_launch {
     /* cudaFuncAttributePreferredSharedMemoryCarveout: -1 no preference, else 0..100 (% of
      * the largest shared memory size). Ignored on sm_5x and sm_6x. */
     int carveout;
-} cutune_launch;
+} cutune_block_resources;
 
 enum cutune_limiter {
     CUTUNE_LIMIT_WARPS = 1,         /* warp slots of the SM (the block size) */
@@ -368,14 +368,14 @@ typedef struct cutune_occupancy {
 /* The occupancy of a launch. Invalid input (threads < 1, regs < 0, a carve-out outside
  * -1..100, a NULL) is an error; a launch over a limit (1025 threads, 300 registers, too
  * much shared memory) is a result of 0 blocks with the reason. */
-int cutune_occupancy_compute(const cutune_arch *arch, const cutune_launch *launch,
+int cutune_occupancy_compute(const cutune_arch *arch, const cutune_block_resources *launch,
                              cutune_occupancy *occ);
 /* Only the number of blocks per SM: the same answer, for bulk use (pruning, --batch).
  * Returns it, or a negative status for invalid input. */
-int cutune_occupancy_blocks(const cutune_arch *arch, const cutune_launch *launch);
+int cutune_occupancy_blocks(const cutune_arch *arch, const cutune_block_resources *launch);
 /* The same for n launches on one architecture, checked once: blocks[i], or -CUTUNE_EINVAL
  * for a launch with invalid input. */
-int cutune_occupancy_blocks_many(const cutune_arch *arch, const cutune_launch *launches,
+int cutune_occupancy_blocks_many(const cutune_arch *arch, const cutune_block_resources *launches,
                                  size_t n, int *blocks);
 
 /* What would lift the occupancy of a launch, each change taken alone. */
@@ -393,14 +393,14 @@ typedef struct cutune_occupancy_advice {
     char text[512];         /* all of it in words, with the limiter first */
 } cutune_occupancy_advice;
 
-int cutune_occupancy_advise(const cutune_arch *arch, const cutune_launch *launch,
+int cutune_occupancy_advise(const cutune_arch *arch, const cutune_block_resources *launch,
                             cutune_occupancy_advice *advice);
 
 /* The block size with the highest occupancy (the largest of equals), like the runtime's
  * cudaOccupancyMaxPotentialBlockSize: launch->threads is ignored; with `smem_for_threads`
  * the dynamic shared memory depends on the block size, else it is launch->dynamic_smem.
  * min_grid (may be NULL) is blocks per SM x sm_count (0 when the SM count is unknown). */
-int cutune_occupancy_best_block(const cutune_arch *arch, const cutune_launch *launch,
+int cutune_occupancy_best_block(const cutune_arch *arch, const cutune_block_resources *launch,
                                 size_t (*smem_for_threads)(int threads, void *user), void *user,
                                 int *threads, int *blocks_per_sm, int *min_grid);
 
@@ -416,6 +416,8 @@ int cutune_occupancy_best_block(const cutune_arch *arch, const cutune_launch *la
  * [0, FillValue), from Seed) or File (Path, raw binary); AccessType ReadOnly, WriteOnly or
  * ReadWrite; Output 1 to check it against the reference; Tolerance (default 1e-4);
  * MemType Constant to copy it also into the __constant__ symbol of that name.
+ * ProblemSizeDefines (a cutune extension) names up to 3 macros that receive the problem
+ * size when the kernel is compiled, for kernels whose sizes are compile-time constants.
  * GlobalSize is not used.
  * ---------------------------------------------------------------------------------------- */
 typedef struct cutune_kernel cutune_kernel;
@@ -447,6 +449,10 @@ typedef struct cutune_kernel_arg {
 
 /* The space gives the parameter names and must outlive the kernel. */
 int cutune_kernel_load_t1(const char *path, const cutune_space *space, cutune_kernel **out);
+/* The same at another problem size than the spec's (3 sizes; 0 or 1 for unused dimensions;
+ * no more dimensions than the spec's ProblemSize has): buffer sizes follow it. */
+int cutune_kernel_load_t1_sized(const char *path, const cutune_space *space,
+                                const int64_t problem[3], cutune_kernel **out);
 void cutune_kernel_free(cutune_kernel *kernel);
 const char *cutune_kernel_name(const cutune_kernel *kernel);
 const char *cutune_kernel_file(const cutune_kernel *kernel); /* NULL when the spec names none */
@@ -457,9 +463,16 @@ const char *const *cutune_kernel_options(const cutune_kernel *kernel);
 size_t cutune_kernel_num_args(const cutune_kernel *kernel);
 const cutune_kernel_arg *cutune_kernel_arg_at(const cutune_kernel *kernel, size_t i);
 uint64_t cutune_kernel_seed(const cutune_kernel *kernel);
+/* ProblemSizeDefines: the macro that receives problem dimension d (0..2) when the kernel is
+ * compiled ("image_width"), or NULL (a kernel that takes its sizes as arguments). */
+const char *cutune_kernel_size_define(const cutune_kernel *kernel, int d);
 /* Grid, block and dynamic shared memory of a configuration. */
 int cutune_kernel_geometry(const cutune_kernel *kernel, const uint32_t *config,
                            unsigned grid[3], unsigned block[3], size_t *dynamic_smem);
+/* The same at another problem size (3 sizes, as cutune_kernel_load_t1_sized's). */
+int cutune_kernel_geometry_at(const cutune_kernel *kernel, const uint32_t *config,
+                              const int64_t problem[3], unsigned grid[3], unsigned block[3],
+                              size_t *dynamic_smem);
 
 /* ------------------------------------------------------------------------------------------
  * Compilation: one configuration of a kernel to a cubin with NVRTC (loaded when first needed:
@@ -582,6 +595,16 @@ int cutune_select(cutune_store *store, const cutune_device_info *device,
                   cutune_selection *out);
 const char *cutune_select_rule_name(cutune_select_rule rule);
 
+/* cutune_select for one kernel on one device, prepared once: what an application asks on
+ * every launch costs only the problem size's part of the key. The store must outlive it;
+ * thread-safe. */
+typedef struct cutune_selector cutune_selector;
+int cutune_selector_new(cutune_selector **out, cutune_store *store,
+                        const cutune_device_info *device, const cutune_kernel_id *kernel);
+int cutune_selector_get(const cutune_selector *selector, const int64_t problem[3],
+                        cutune_selection *out);
+void cutune_selector_free(cutune_selector *selector);
+
 /* Every profile, ordered by kernel, device and size; stops at a nonzero return. */
 typedef int (*cutune_profile_fn)(const cutune_profile *p, void *user);
 int cutune_store_list(cutune_store *store, cutune_profile_fn fn, void *user);
@@ -610,6 +633,58 @@ typedef enum cutune_format { CUTUNE_FORMAT_KERNEL_TUNER = 0, CUTUNE_FORMAT_T4 = 
 int cutune_store_export(cutune_store *store, int64_t id, cutune_format format, char **text);
 
 /* ------------------------------------------------------------------------------------------
+ * Tuned launches: an application runs a kernel of a T1 spec with the configuration the
+ * profile store selects for its GPU and problem size, without knowing the kernel's
+ * parameters. Each configuration is compiled once (through the binary cache) and loaded
+ * with the CUDA runtime; launches go to the calling thread's current device, which must be
+ * the launcher's (cudaSetDevice). A
+ * selected configuration that cannot run here (its block or shared memory does not fit this
+ * GPU, its parameters are not the spec's) gives way to the spec's default configuration.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_launcher cutune_launcher;
+
+typedef struct cutune_launcher_options {
+    int device;              /* CUDA device ordinal */
+    const char *user_key;    /* the profiles' user key (NULL: "") */
+    const char *cache_dir;   /* the binary cache (see cutune_compile_request) */
+    /* Online mode: a launch at a problem size with no exact profile starts, once per size, a
+     * background `cutune tune` of it into the store (a separate process: its worker needs a
+     * process of its own), and the launcher takes in the profile when it is done. */
+    int online;
+    const char *cutune_path; /* the cutune command (NULL: $CUTUNE_CLI, else "cutune") */
+    const char *online_args; /* further arguments, e.g. "--budget 60" (NULL: none) */
+} cutune_launcher_options;
+
+/* spec: the T1 spec (with its KernelSpecification); kernel_file NULL: the spec's KernelFile.
+ * The store must outlive the launcher. */
+int cutune_launcher_new(cutune_launcher **out, cutune_store *store, const char *spec,
+                        const char *kernel_file, const cutune_launcher_options *options);
+void cutune_launcher_free(cutune_launcher *launcher);
+
+/* Copies `bytes` into the kernel's __constant__ symbol `name` in every configuration loaded,
+ * now and later (a spec argument with MemType Constant). */
+int cutune_launcher_set_constant(cutune_launcher *launcher, const char *name, const void *data,
+                                 size_t bytes);
+
+typedef struct cutune_launch_info {
+    cutune_selection selection; /* what the store answered */
+    int fell_back;              /* 1: that configuration cannot run here; the default ran */
+    char config[512];           /* the configuration launched, in the spec's parameter order */
+    unsigned grid[3], block[3];
+    size_t dynamic_smem;
+    int compiled;               /* 1: this launch compiled (or read from the binary cache) and
+                                   loaded its configuration */
+    int tuning;                 /* 1: an online tuning session for this size is running */
+} cutune_launch_info;
+
+/* Launches the kernel for this problem size (3 sizes, 0 or 1 for unused dimensions) on
+ * `stream` (a cudaStream_t; NULL: the default stream), asynchronously. args as
+ * cudaLaunchKernel's: a pointer to each of the kernel's parameters. Thread-safe; info may be
+ * NULL. */
+int cutune_launch(cutune_launcher *launcher, const int64_t problem[3], void **args,
+                  void *stream, cutune_launch_info *info);
+
+/* ------------------------------------------------------------------------------------------
  * Tuning on the GPU. A session loads a T1 spec with its KernelSpecification and the kernel's
  * source, and forks a worker process that owns the device (create sessions before compiling
  * anything with NVRTC in the same process: after that, forked processes cannot use CUDA).
@@ -631,6 +706,8 @@ typedef struct cutune_session_options {
     const char *cache_dir; /* the binary cache (see cutune_compile_request) */
     int compile_threads;   /* threads compiling ahead what the strategy will ask for next
                               (0: the CPUs less one; -1: none); needs the disk cache */
+    int64_t problem[3];    /* the problem size, instead of the spec's ProblemSize (all 0:
+                              the spec's; see cutune_kernel_load_t1_sized) */
 } cutune_session_options;
 
 typedef struct cutune_session_stats {
@@ -640,6 +717,9 @@ typedef struct cutune_session_stats {
     double pruned_saved_s;    /* runs not made for the configurations pruned after compiling,
                                  at the mean time of a run */
     uint64_t restored;        /* evaluations taken from the profile store (resume) */
+    uint64_t warm_start;      /* configurations measured first because they were the fastest
+                                 of an earlier session at the nearest other problem size */
+    int64_t warm_start_problem[3]; /* that size (0s: none) */
 } cutune_session_stats;
 
 typedef struct cutune_session_result {
@@ -677,7 +757,9 @@ int cutune_session_run(cutune_session *session, const cutune_search_options *opt
  * device, kernel (name and source hash), problem size and user key. With `resume`, what
  * earlier sessions of the same key and space measured is taken as measured (the default
  * configuration, whose outputs are the reference, runs again), and an unfinished session
- * goes on. The store must outlive the run. */
+ * goes on. A run warm-starts: the fastest configurations of earlier sessions of the same
+ * kernel, GPU and space at the nearest other problem size (a tenth of the budget, at most
+ * 5) are measured right after the default. The store must outlive the run. */
 int cutune_session_set_store(cutune_session *session, cutune_store *store,
                              const char *user_key, int resume);
 /* Compiles every configuration of the space into the binary cache on `threads` CPU threads,

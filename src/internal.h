@@ -34,6 +34,19 @@ int ct_read_gz(const char *path, char **data, size_t *len);
  * header needs no jansson). */
 int ct_load_json(const char *path, void *out);
 
+/* A kernel of a T1 spec and what compiling its configurations takes (compile.c). */
+typedef struct ct_kernel_source {
+    const cutune_space *space;
+    const cutune_kernel *kernel;
+    const char *source, *source_name;
+    const char *arch;      /* "sm_90" */
+    const char *cache_dir; /* as in cutune_compile_request */
+} ct_kernel_source;
+/* Compiles (through the binary cache) one configuration at this problem size: parameters
+ * as -D defines, and the size too when the spec has ProblemSizeDefines. */
+int ct_compile_config(const ct_kernel_source *ks, const uint32_t *config,
+                      const int64_t problem[3], cutune_binary **bin);
+
 /* Python's repr of a float: the shortest form that reads back to the same double, with a
  * ".0" where it would otherwise look like an integer. */
 int ct_format_double(double v, char *buf, size_t size);

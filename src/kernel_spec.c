@@ -27,12 +27,15 @@ struct cutune_kernel {
     char **arg_strings; /* names and files the args point to */
     size_t nargs;
     uint64_t seed;
+    char *size_define[3]; /* ProblemSizeDefines: macros given the problem size, or NULL */
 };
 
 void cutune_kernel_free(cutune_kernel *k)
 {
     if (!k)
         return;
+    for (int d = 0; d < 3; d++)
+        free(k->size_define[d]);
     free(k->name);
     free(k->file);
     free(k->dir);
@@ -69,6 +72,10 @@ const cutune_kernel_arg *cutune_kernel_arg_at(const cutune_kernel *k, size_t i)
     return k && i < k->nargs ? &k->args[i] : NULL;
 }
 uint64_t cutune_kernel_seed(const cutune_kernel *k) { return k ? k->seed : 0; }
+const char *cutune_kernel_size_define(const cutune_kernel *k, int d)
+{
+    return k && d >= 0 && d < 3 ? k->size_define[d] : NULL;
+}
 
 /* ------------------------------------------------------------------- expressions ---- */
 
@@ -103,21 +110,22 @@ static int lookup(void *user, const char *name, expr_value *out)
     return -1;
 }
 
-static void scope_init(scope *s, const cutune_kernel *k, const uint32_t *config)
+static void scope_init(scope *s, const cutune_kernel *k, const int64_t problem[3],
+                       const uint32_t *config)
 {
     s->k = k;
     s->config = config;
     for (int d = 0; d < k->problem_dims; d++)
-        s->problem_items[d] = (expr_value){.type = EV_INT, .u.i = k->problem[d]};
+        s->problem_items[d] = (expr_value){.type = EV_INT, .u.i = problem[d]};
     s->problem = (expr_list){.n = (size_t)k->problem_dims, .items = s->problem_items};
 }
 
 /* An expression's value as a non-negative integer (floats must be whole). */
-static int eval_int(const cutune_kernel *k, const uint32_t *config, const expr *e,
-                    const char *what, int64_t *out)
+static int eval_int(const cutune_kernel *k, const int64_t problem[3], const uint32_t *config,
+                    const expr *e, const char *what, int64_t *out)
 {
     scope s;
-    scope_init(&s, k, config);
+    scope_init(&s, k, problem, config);
     expr_arena *arena = expr_arena_new();
     if (!arena)
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
@@ -162,6 +170,7 @@ size_t cutune_elem_size(cutune_elem_type t)
 typedef struct loader {
     const char *path;
     cutune_kernel *k;
+    const int64_t *problem; /* instead of the spec's ProblemSize, or NULL */
 } loader;
 
 static int parse_expr(loader *ld, const char *where, json_t *v, expr **out)
@@ -260,7 +269,7 @@ static int load_arg(loader *ld, json_t *a, size_t i)
     char what[160];
     snprintf(what, sizeof what, "%s: %s (%s): Size", ld->path, where, name);
     int64_t count = 0;
-    st = eval_int(k, NULL, e, what, &count);
+    st = eval_int(k, k->problem, NULL, e, what, &count);
     expr_free(e);
     if (!st && (count < 1 || (uint64_t)count > ((uint64_t)1 << 40) / cutune_elem_size(arg->type)))
         st = ct_fail(CUTUNE_ERANGE, "%s is %lld elements (1 to 2^40 bytes, please)", what,
@@ -295,6 +304,23 @@ static int load_geometry(loader *ld, json_t *ks)
     if (k->problem_dims == 1 && k->problem[0] < 1)
         return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.ProblemSize must be positive",
                        ld->path);
+    if (ld->problem) {
+        int dims = 1;
+        for (int d = 0; d < 3; d++) {
+            if (ld->problem[d] < 0 || ld->problem[d] > ((int64_t)1 << 40))
+                return ct_fail(CUTUNE_EINVAL, "problem size %lld (dimension %d) is out of "
+                               "range (1 to 2^40)", (long long)ld->problem[d], d);
+            dims = ld->problem[d] > 1 ? d + 1 : dims;
+        }
+        if (k->problem_dims && dims > k->problem_dims)
+            return ct_fail(CUTUNE_EINVAL, "%s: its ProblemSize has %d dimension%s, the problem "
+                           "size given has %d", ld->path, k->problem_dims,
+                           k->problem_dims == 1 ? "" : "s", dims);
+        if (!k->problem_dims)
+            k->problem_dims = dims;
+        for (int d = 0; d < 3; d++)
+            k->problem[d] = ld->problem[d] > 0 ? ld->problem[d] : 1;
+    }
     json_t *local = json_object_get(ks, "LocalSize");
     for (int d = 0; d < 3; d++) {
         char where[80];
@@ -360,6 +386,21 @@ static int load_kernel(loader *ld, json_t *root)
     }
     json_t *seed = json_object_get(ks, "Seed");
     k->seed = json_is_integer(seed) ? (uint64_t)json_integer_value(seed) : 1;
+    json_t *defs = json_object_get(ks, "ProblemSizeDefines");
+    if (defs && (!json_is_array(defs) || json_array_size(defs) > 3))
+        return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.ProblemSizeDefines must be a "
+                       "list of up to 3 macro names", ld->path);
+    for (size_t d = 0; defs && d < json_array_size(defs); d++) {
+        const char *m = json_string_value(json_array_get(defs, d));
+        int ok = m && (*m == '_' || ((*m | 32) >= 'a' && (*m | 32) <= 'z'));
+        for (const char *c = m; ok && *c; c++)
+            ok = *c == '_' || (*c >= '0' && *c <= '9') || ((*c | 32) >= 'a' && (*c | 32) <= 'z');
+        if (!ok)
+            return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.ProblemSizeDefines[%zu] is "
+                           "not a macro name", ld->path, d);
+        if (!(k->size_define[d] = ct_strdup(m)))
+            return CUTUNE_ENOMEM;
+    }
     int st = load_geometry(ld, ks);
     if (st)
         return st;
@@ -378,6 +419,12 @@ static int load_kernel(loader *ld, json_t *root)
 }
 
 int cutune_kernel_load_t1(const char *path, const cutune_space *space, cutune_kernel **out)
+{
+    return cutune_kernel_load_t1_sized(path, space, NULL, out);
+}
+
+int cutune_kernel_load_t1_sized(const char *path, const cutune_space *space,
+                                const int64_t problem[3], cutune_kernel **out)
 {
     if (!out)
         return ct_fail(CUTUNE_EINVAL, "cutune_kernel_load_t1: out is NULL");
@@ -400,7 +447,7 @@ int cutune_kernel_load_t1(const char *path, const cutune_space *space, cutune_ke
         } else
             st = ct_fail(CUTUNE_ENOMEM, "out of memory");
     }
-    loader ld = {.path = path, .k = k};
+    loader ld = {.path = path, .k = k, .problem = problem};
     if (!st)
         st = load_kernel(&ld, root);
     json_decref(root);
@@ -417,8 +464,20 @@ int cutune_kernel_load_t1(const char *path, const cutune_space *space, cutune_ke
 int cutune_kernel_geometry(const cutune_kernel *k, const uint32_t *config, unsigned grid[3],
                            unsigned block[3], size_t *dynamic_smem)
 {
-    if (!k || !config || !grid || !block)
+    return cutune_kernel_geometry_at(k, config, k ? k->problem : NULL, grid, block,
+                                     dynamic_smem);
+}
+
+int cutune_kernel_geometry_at(const cutune_kernel *k, const uint32_t *config,
+                              const int64_t problem[3], unsigned grid[3], unsigned block[3],
+                              size_t *dynamic_smem)
+{
+    if (!k || !config || !problem || !grid || !block)
         return ct_fail(CUTUNE_EINVAL, "cutune_kernel_geometry: NULL argument");
+    int64_t at[3];
+    for (int d = 0; d < 3; d++)
+        at[d] = problem[d] > 0 ? problem[d] : 1;
+    problem = at;
     static const char *const block_params[3] = {"block_size_x", "block_size_y", "block_size_z"};
     static const char *const axes = "xyz";
     int64_t b[3];
@@ -427,7 +486,7 @@ int cutune_kernel_geometry(const cutune_kernel *k, const uint32_t *config, unsig
         snprintf(what, sizeof what, "block size %c", axes[d]);
         b[d] = 1;
         if (k->block[d]) {
-            int st = eval_int(k, config, k->block[d], what, &b[d]);
+            int st = eval_int(k, problem, config, k->block[d], what, &b[d]);
             if (st)
                 return st;
         } else {
@@ -442,13 +501,13 @@ int cutune_kernel_geometry(const cutune_kernel *k, const uint32_t *config, unsig
         block[d] = (unsigned)b[d];
     }
     for (int d = 0; d < 3; d++) {
-        int64_t size = d < k->problem_dims ? k->problem[d] : 1, div = 1;
+        int64_t size = d < k->problem_dims ? problem[d] : 1, div = 1;
         if (k->has_div[d]) {
             for (size_t i = 0; i < k->ndiv[d]; i++) {
                 char what[64];
                 int64_t v;
                 snprintf(what, sizeof what, "grid divisor %zu of %c", i, axes[d]);
-                int st = eval_int(k, config, k->div[d][i], what, &v);
+                int st = eval_int(k, problem, config, k->div[d][i], what, &v);
                 if (st)
                     return st;
                 if (v < 1)
@@ -466,7 +525,7 @@ int cutune_kernel_geometry(const cutune_kernel *k, const uint32_t *config, unsig
     if (dynamic_smem) {
         int64_t s = 0;
         if (k->smem) {
-            int st = eval_int(k, config, k->smem, "SharedMemory", &s);
+            int st = eval_int(k, problem, config, k->smem, "SharedMemory", &s);
             if (st)
                 return st;
         }

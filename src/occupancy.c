@@ -224,7 +224,7 @@ static int prepare(prep *p, const cutune_arch *a, const char *fn)
     return CUTUNE_OK;
 }
 
-static int check_launch(const cutune_launch *l, const char *fn)
+static int check_launch(const cutune_block_resources *l, const char *fn)
 {
     if (!l)
         return einval("%s: NULL argument", fn);
@@ -267,7 +267,7 @@ typedef struct counts {
 
 enum { WHY_NONE, WHY_THREADS, WHY_REGS_THREAD, WHY_REGS_BLOCK, WHY_DYNAMIC, WHY_SMEM_BLOCK };
 
-static inline void count(const prep *p, const cutune_launch *l, counts *c)
+static inline void count(const prep *p, const cutune_block_resources *l, counts *c)
 {
     const cutune_arch *a = p->a;
     long warps = (((long)l->threads - 1) >> p->warp_shift) + 1;
@@ -331,7 +331,7 @@ static inline int min4(int a, int b, int c, int d)
     return m < d ? m : d;
 }
 
-int cutune_occupancy_blocks(const cutune_arch *arch, const cutune_launch *launch)
+int cutune_occupancy_blocks(const cutune_arch *arch, const cutune_block_resources *launch)
 {
     prep p;
     int st = prepare(&p, arch, "cutune_occupancy_blocks");
@@ -344,7 +344,7 @@ int cutune_occupancy_blocks(const cutune_arch *arch, const cutune_launch *launch
     return min4(c.warps, c.regs, c.smem, c.blocks);
 }
 
-int cutune_occupancy_blocks_many(const cutune_arch *arch, const cutune_launch *launches,
+int cutune_occupancy_blocks_many(const cutune_arch *arch, const cutune_block_resources *launches,
                                  size_t n, int *blocks)
 {
     prep p;
@@ -354,7 +354,7 @@ int cutune_occupancy_blocks_many(const cutune_arch *arch, const cutune_launch *l
     if (n && (!launches || !blocks))
         return ct_fail(CUTUNE_EINVAL, "cutune_occupancy_blocks_many: NULL argument");
     for (size_t i = 0; i < n; i++) {
-        const cutune_launch *l = &launches[i];
+        const cutune_block_resources *l = &launches[i];
         if ((l->threads < 1) | (l->regs < 0) | (l->carveout < -1) | (l->carveout > 100)) {
             blocks[i] = -CUTUNE_EINVAL;
             continue;
@@ -366,7 +366,7 @@ int cutune_occupancy_blocks_many(const cutune_arch *arch, const cutune_launch *l
     return CUTUNE_OK;
 }
 
-static void explain_zero(const cutune_arch *a, const cutune_launch *l, const counts *c,
+static void explain_zero(const cutune_arch *a, const cutune_block_resources *l, const counts *c,
                          char *buf, size_t size)
 {
     switch (c->why) {
@@ -397,7 +397,7 @@ static void explain_zero(const cutune_arch *a, const cutune_launch *l, const cou
     }
 }
 
-int cutune_occupancy_compute(const cutune_arch *arch, const cutune_launch *launch,
+int cutune_occupancy_compute(const cutune_arch *arch, const cutune_block_resources *launch,
                              cutune_occupancy *occ)
 {
     if (!occ)
@@ -435,7 +435,7 @@ int cutune_occupancy_compute(const cutune_arch *arch, const cutune_launch *launc
 
 /* ---------------------------------------------------------------- best block, advice ---- */
 
-int cutune_occupancy_best_block(const cutune_arch *arch, const cutune_launch *launch,
+int cutune_occupancy_best_block(const cutune_arch *arch, const cutune_block_resources *launch,
                                 size_t (*smem_for_threads)(int threads, void *user), void *user,
                                 int *threads, int *blocks_per_sm, int *min_grid)
 {
@@ -446,7 +446,7 @@ int cutune_occupancy_best_block(const cutune_arch *arch, const cutune_launch *la
         *min_grid = 0;
     if (!launch)
         return ct_fail(CUTUNE_EINVAL, "cutune_occupancy_best_block: NULL argument");
-    cutune_launch l = *launch;
+    cutune_block_resources l = *launch;
     l.threads = 1;
     prep p;
     int st = prepare(&p, arch, "cutune_occupancy_best_block");
@@ -479,7 +479,7 @@ int cutune_occupancy_best_block(const cutune_arch *arch, const cutune_launch *la
 
 /* The most of a resource (searched downwards from `from` in `step`s) at which the count
  * `bound` of that resource reaches `target`; -1 when none does. */
-static long most_for(const prep *p, cutune_launch l, int which, long from, long step,
+static long most_for(const prep *p, cutune_block_resources l, int which, long from, long step,
                      int target)
 {
     for (long v = from; v >= 0; v -= step) {
@@ -522,7 +522,7 @@ static const char *limiter_names(unsigned limiters, char *buf, size_t size)
     return buf;
 }
 
-int cutune_occupancy_advise(const cutune_arch *arch, const cutune_launch *launch,
+int cutune_occupancy_advise(const cutune_arch *arch, const cutune_block_resources *launch,
                             cutune_occupancy_advice *adv)
 {
     if (!adv)

@@ -341,7 +341,7 @@ static int launchable(const ct_domain *d, const size_t bp[3], const cutune_arch 
         }
         threads = threads * v > INT32_MAX ? INT32_MAX : threads * v;
     }
-    cutune_launch l = {.threads = (int)threads, .carveout = -1};
+    cutune_block_resources l = {.threads = (int)threads, .carveout = -1};
     cutune_occupancy occ;
     int st = cutune_occupancy_compute(arch, &l, &occ);
     if (!st && occ.blocks_per_sm > 0)
@@ -363,7 +363,7 @@ int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_b
         return ct_fail(CUTUNE_EINVAL, "the evaluation budget is 0: nothing to do");
     if (!(o->time_limit_s >= 0))
         return ct_fail(CUTUNE_EINVAL, "the time limit is negative");
-    if (o->arch && cutune_occupancy_blocks(o->arch, &(cutune_launch){.threads = 1}) < 0)
+    if (o->arch && cutune_occupancy_blocks(o->arch, &(cutune_block_resources){.threads = 1}) < 0)
         return ct_wrap(CUTUNE_EINVAL, "search");
     memset(result, 0, sizeof *result);
     result->best_ms = NAN;
@@ -380,6 +380,7 @@ int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_b
     int st = s.visited && s.value ? strat->init(&state, &s)
                                   : ct_fail(CUTUNE_ENOMEM, "out of memory");
     double start = ct_now();
+    size_t next_first = 0;
     while (!st && result->evaluations < o->budget) {
         if (s.nvisited == d->n) {
             result->stop = CUTUNE_STOP_EXHAUSTED;
@@ -391,7 +392,14 @@ int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_b
         }
         size_t i;
         double t0 = ct_now();
-        st = strat->suggest(state, &s, &i);
+        while (next_first < b->nfirst &&
+               (b->first[next_first] >= d->n || s.visited[b->first[next_first]]))
+            next_first++;
+        int warm = next_first < b->nfirst;
+        if (warm)
+            i = b->first[next_first++];
+        else
+            st = strat->suggest(state, &s, &i);
         double suggest_s = ct_now() - t0;
         if (st == CUTUNE_EEMPTY) {
             st = CUTUNE_OK;
@@ -403,8 +411,11 @@ int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_b
                          i, i >= d->n ? "does not exist" : "was already evaluated");
         if (st)
             break;
-        if (strat->peek && b->upcoming) { /* let the backend prepare what comes next */
-            size_t ahead[16], n = strat->peek(state, &s, ahead, 16), m = 0;
+        if (b->upcoming && (warm || strat->peek)) { /* the backend may prepare what is next */
+            size_t ahead[16], n = 0, m = 0;
+            while (warm && n < 16 && next_first + n < b->nfirst)
+                ahead[n] = b->first[next_first + n], n++;
+            n = warm ? n : strat->peek(state, &s, ahead, 16);
             for (size_t k = 0; k < n; k++)
                 if (ahead[k] < d->n && ahead[k] != i && !s.visited[ahead[k]])
                     ahead[m++] = ahead[k];
@@ -477,7 +488,8 @@ int cutune_simulate(const cutune_cache *cache, const cutune_search_options *opti
     int st = ct_domain_from_cache(&d, cache);
     if (!st)
         st = ct_search_run(&d, options,
-                           &(ct_backend){measure_cached, cost_cached, (void *)cache, NULL},
+                           &(ct_backend){.measure = measure_cached, .cost_s = cost_cached,
+                                         .self = (void *)cache},
                            on_evaluation, user, result);
     ct_domain_release(&d);
     return st;

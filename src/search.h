@@ -94,6 +94,10 @@ typedef struct ct_backend {
     void *self;
     /* Optional: the configurations the strategy expects to ask for after this one. */
     void (*upcoming)(void *self, const size_t *indices, size_t n);
+    /* Optional: configurations to evaluate before the strategy chooses (a warm start from
+     * what was fast elsewhere); they count as evaluations and the strategy observes them. */
+    const size_t *first;
+    size_t nfirst;
 } ct_backend;
 
 /* Runs a search over a domain. With options->arch, a configuration whose block cannot run on

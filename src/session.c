@@ -143,7 +143,10 @@ int cutune_session_new(cutune_session **out, const char *spec, const char *kerne
     int st = cutune_space_load_t1(&s->own_space, spec);
     s->space = s->own_space;
     if (!st)
-        st = cutune_kernel_load_t1(spec, s->space, &s->kernel);
+        st = cutune_kernel_load_t1_sized(spec, s->space,
+                                         s->opt.problem[0] || s->opt.problem[1] ||
+                                                 s->opt.problem[2] ? s->opt.problem : NULL,
+                                         &s->kernel);
     const char *file = kernel_file ? kernel_file : cutune_kernel_file(s->kernel);
     if (!st && !file)
         st = ct_fail(CUTUNE_EINVAL, "%s names no KernelFile: give the kernel's source", spec);
@@ -207,33 +210,13 @@ static double now_ms(void) { return ct_now() * 1e3; }
 
 static int compile_config(cutune_session *s, size_t i, cutune_binary **bin, record *r)
 {
-    size_t np = s->dom.np;
-    const uint32_t *config = ct_domain_config(&s->dom, i);
-    char **defines = calloc(np ? np : 1, sizeof *defines);
-    int st = defines ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "out of memory");
-    for (size_t p = 0; !st && p < np; p++) {
-        char value[256];
-        cutune_space_format_value(s->space, p, config[p], value, sizeof value);
-        const char *name = cutune_space_param_name(s->space, p);
-        size_t n = strlen(name) + strlen(value) + 2;
-        if (!(defines[p] = malloc(n)))
-            st = ct_fail(CUTUNE_ENOMEM, "out of memory");
-        else
-            snprintf(defines[p], n, "%s=%s", name, value);
-    }
-    cutune_compile_request req = {
-        .source = s->source, .source_name = s->source_name,
-        .kernel = cutune_kernel_name(s->kernel), .arch = s->arch.name,
-        .defines = (const char *const *)defines, .num_defines = np,
-        .options = cutune_kernel_options(s->kernel),
-        .num_options = cutune_kernel_num_options(s->kernel), .cache_dir = s->opt.cache_dir};
+    ct_kernel_source ks = {s->space, s->kernel, s->source, s->source_name, s->arch.name,
+                           s->opt.cache_dir};
+    int64_t problem[3];
+    cutune_kernel_problem(s->kernel, problem);
     double t0 = now_ms();
-    if (!st)
-        st = cutune_compile(&req, bin);
+    int st = ct_compile_config(&ks, ct_domain_config(&s->dom, i), problem, bin);
     r->compile_ms = now_ms() - t0;
-    for (size_t p = 0; defines && p < np; p++)
-        free(defines[p]);
-    free(defines);
     return st;
 }
 
@@ -334,9 +317,9 @@ static int evaluate(cutune_session *s, size_t i, int reference)
         return CUTUNE_OK;
     }
     /* registers and shared memory are known now: a launch with no block per SM is not made */
-    cutune_launch l = {.threads = (int)(req.block[0] * req.block[1] * req.block[2]),
-                       .regs = info.regs, .static_smem = info.static_smem,
-                       .dynamic_smem = req.dynamic_smem, .carveout = -1};
+    cutune_block_resources l = {
+        .threads = (int)(req.block[0] * req.block[1] * req.block[2]), .regs = info.regs,
+        .static_smem = info.static_smem, .dynamic_smem = req.dynamic_smem, .carveout = -1};
     cutune_occupancy occ;
     if (cutune_occupancy_compute(&s->arch, &l, &occ) == CUTUNE_OK && occ.blocks_per_sm == 0) {
         s->stats.pruned_after_compile++;
@@ -647,8 +630,24 @@ static int restore_entry(const char *config, const char *entry, void *user)
     return st;
 }
 
+/* One of the warm start's configurations, if it is one of this space (and not the
+ * default, which runs anyway). */
+static int add_warm(const char *config, double time_ms, void *user)
+{
+    (void)time_ms;
+    cutune_session *s = user;
+    uint32_t cfg[256];
+    if (s->dom.np > 256 || cutune_space_parse_key(s->space, config, cfg))
+        return CUTUNE_OK;
+    size_t i = ct_domain_find(&s->dom, cfg);
+    if (i != CT_NONE && i != s->default_index &&
+        s->nwarm < sizeof s->warm / sizeof *s->warm)
+        s->warm[s->nwarm++] = i;
+    return CUTUNE_OK;
+}
+
 /* The store's session for this run: the unfinished one to go on with (resume), or a new
- * one; with resume, the evaluations stored before. */
+ * one; with resume, the evaluations stored before; and the warm start. */
 static int store_begin(cutune_session *s, const cutune_search_options *o)
 {
     json_t *h = ct_session_kt_header(s);
@@ -682,6 +681,12 @@ static int store_begin(cutune_session *s, const cutune_search_options *o)
         else
             st = ct_store_session_begin(s->store, &row, &s->store_session);
     }
+    uint64_t warm = o->budget / 10 < 5 ? o->budget / 10 : 5;
+    s->nwarm = 0;
+    if (!st && warm)
+        st = ct_store_session_nearby(s->store, &row, (size_t)warm,
+                                     s->stats.warm_start_problem, add_warm, s);
+    s->stats.warm_start = s->nwarm;
     free(header);
     return st;
 }
@@ -758,7 +763,7 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
         result->default_entry = s->default_index;
     }
     cutune_search_options o = *search;
-    ct_backend b = {measure_one, NULL, s, NULL};
+    ct_backend b = {.measure = measure_one, .self = s, .first = s->warm, .nfirst = s->nwarm};
     if (!s->objective) {
         o.arch = &s->arch; /* prune before compiling what cannot launch here */
         b.cost_s = cost_gpu;
@@ -830,9 +835,9 @@ int cutune_session_explain(cutune_session *s, size_t entry, cutune_occupancy *oc
                                     req.block, &req.dynamic_smem);
     }
     if (!st) {
-        cutune_launch l = {.threads = (int)(req.block[0] * req.block[1] * req.block[2]),
-                           .regs = info.regs, .static_smem = info.static_smem,
-                           .dynamic_smem = req.dynamic_smem, .carveout = -1};
+        cutune_block_resources l = {
+            .threads = (int)(req.block[0] * req.block[1] * req.block[2]), .regs = info.regs,
+            .static_smem = info.static_smem, .dynamic_smem = req.dynamic_smem, .carveout = -1};
         st = cutune_occupancy_compute(&s->arch, &l, occ);
         if (!st && advice)
             st = cutune_occupancy_advise(&s->arch, &l, advice);

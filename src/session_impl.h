@@ -45,6 +45,8 @@ struct cutune_session {
     char *user_key;
     int resume;
     int64_t store_session;
+    size_t warm[8];        /* the best configurations of the nearest size tuned before */
+    size_t nwarm;
 };
 
 /* session_write.c: the Kernel Tuner cache header (device, kernel, problem size, parameters

@@ -145,7 +145,7 @@ int main(void)
                                 &want, (const void *)k.fn, threads[t], (size_t)dynamic[d]);
                             if (e != cudaSuccess) /* over the kernel's limit: no answer */
                                 continue;
-                            cutune_launch l = {.threads = threads[t], .regs = k.regs,
+                            cutune_block_resources l = {.threads = threads[t], .regs = k.regs,
                                                .static_smem = k.static_smem,
                                                .dynamic_smem = (size_t)dynamic[d],
                                                .max_dynamic_smem = (size_t)max_dynamic,

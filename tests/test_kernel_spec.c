@@ -111,6 +111,14 @@ static void bad_specs(void)
     BAD("{\"KernelName\": \"k\", \"ProblemSize\": \"big\"}", CUTUNE_EINVAL, "ProblemSize");
     BAD("{\"KernelName\": \"k\", \"CompilerOptions\": \"-O3\"}", CUTUNE_EINVAL,
         "CompilerOptions must be a list");
+    BAD("{\"KernelName\": \"k\", \"ProblemSizeDefines\": \"n\"}", CUTUNE_EINVAL,
+        "ProblemSizeDefines must be a list");
+    BAD("{\"KernelName\": \"k\", \"ProblemSizeDefines\": [\"n\", \"m\", \"k\", \"l\"]}",
+        CUTUNE_EINVAL, "up to 3 macro names");
+    BAD("{\"KernelName\": \"k\", \"ProblemSizeDefines\": [\"n=3 -DX\"]}", CUTUNE_EINVAL,
+        "ProblemSizeDefines[0] is not a macro name");
+    BAD("{\"KernelName\": \"k\", \"ProblemSizeDefines\": [\"9n\"]}", CUTUNE_EINVAL,
+        "not a macro name");
     BAD("{\"KernelName\": \"k\", \"GridDivX\": \"block_size_x\"}", CUTUNE_EINVAL,
         "GridDivX must be a list");
     BAD("{\"KernelName\": \"k\", \"LocalSize\": {\"X\": \"block_size_x *\"}}", CUTUNE_EPARSE,
@@ -149,6 +157,43 @@ static void bad_specs(void)
     BAD("{\"KernelName\": \"k\", \"Arguments\": 7}", CUTUNE_EINVAL, "Arguments must be a list");
 }
 
+/* Another problem size than the spec's: buffers and the grid follow it, and the size
+ * reaches the macros the spec names. */
+static void other_sizes(void)
+{
+    cutune_space *s;
+    cutune_kernel *k = NULL;
+    CHECK_INT(cutune_space_load_t1(&s, CONV), CUTUNE_OK);
+    CHECK_INT(cutune_kernel_load_t1_sized(CONV, s, (int64_t[3]){2048, 1024, 0}, &k), CUTUNE_OK);
+    if (k) {
+        int64_t problem[3];
+        CHECK_INT(cutune_kernel_problem(k, problem), 2);
+        CHECK(problem[0] == 2048 && problem[1] == 1024 && problem[2] == 1);
+        CHECK_INT(cutune_kernel_arg_at(k, 0)->count, 2048 * 1024);
+        CHECK_INT(cutune_kernel_arg_at(k, 1)->count, (2048 + 14) * (1024 + 14));
+        CHECK(strcmp(cutune_kernel_size_define(k, 0), "image_width") == 0 &&
+              strcmp(cutune_kernel_size_define(k, 1), "image_height") == 0 &&
+              !cutune_kernel_size_define(k, 2) && !cutune_kernel_size_define(k, 3));
+        uint32_t c[10] = {0};
+        unsigned g[3], b[3];
+        size_t smem;
+        CHECK_INT(cutune_space_get_default(s, c), 1);
+        CHECK_INT(cutune_kernel_geometry_at(k, c, (int64_t[3]){512, 256, 0}, g, b, &smem),
+                  CUTUNE_OK);
+        CHECK(g[0] == 32 && g[1] == 16 && g[2] == 1 && b[0] == 16 && b[1] == 16);
+        CHECK_INT(cutune_kernel_geometry_at(k, c, (int64_t[3]){-5, 0, 0}, g, b, &smem),
+                  CUTUNE_OK);
+        CHECK(g[0] == 1 && g[1] == 1);
+        cutune_kernel_free(k);
+    }
+    CHECK_INT(cutune_kernel_load_t1_sized(CONV, s, (int64_t[3]){64, 64, 64}, &k), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(),
+              "its ProblemSize has 2 dimensions, the problem size given has 3");
+    CHECK_INT(cutune_kernel_load_t1_sized(CONV, s, (int64_t[3]){-1, 64, 1}, &k), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "out of range");
+    cutune_space_free(s);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -157,6 +202,7 @@ int main(void)
     }
     convolution();
     bad_specs();
+    other_sizes();
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

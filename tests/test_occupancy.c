@@ -24,7 +24,8 @@ static cutune_arch sm(const char *name)
 
 static int blocks(const cutune_arch *a, int threads, int regs, size_t dynamic)
 {
-    cutune_launch l = {.threads = threads, .regs = regs, .dynamic_smem = dynamic, .carveout = -1};
+    cutune_block_resources l = {
+        .threads = threads, .regs = regs, .dynamic_smem = dynamic, .carveout = -1};
     return cutune_occupancy_blocks(a, &l);
 }
 
@@ -85,8 +86,9 @@ static void golden_h100(void)
                 if (sscanf(p, " %d/%d=%d%n", &threads, &dynamic, &want, &used) != 3)
                     break;
                 p += used;
-                cutune_launch l = {.threads = threads, .regs = regs, .static_smem = (size_t)stat,
-                                   .dynamic_smem = (size_t)dynamic, .carveout = -1};
+                cutune_block_resources l = {
+                    .threads = threads, .regs = regs, .static_smem = (size_t)stat,
+                    .dynamic_smem = (size_t)dynamic, .carveout = -1};
                 int got_table = cutune_occupancy_blocks(&table, &l);
                 int got_dev = cutune_occupancy_blocks(&from_dev, &l);
                 answers++;
@@ -101,7 +103,7 @@ static void golden_h100(void)
         if (sscanf(line, "OCCPOT %63s minGrid %d block %d", kernel, &grid, &block) == 3) {
             /* the register count is the one of the OCC line before */
             int t, b, g;
-            cutune_launch l = {.regs = regs, .carveout = -1};
+            cutune_block_resources l = {.regs = regs, .carveout = -1};
             CHECK_INT(cutune_occupancy_best_block(&from_dev, &l, NULL, NULL, &t, &b, &g),
                       CUTUNE_OK);
             CHECK_INT(t, block);
@@ -155,16 +157,16 @@ static void bad_input(void)
 {
     cutune_arch a = sm("sm_90");
     cutune_occupancy o;
-    cutune_launch l = {.threads = 0, .regs = 32, .carveout = -1};
+    cutune_block_resources l = {.threads = 0, .regs = 32, .carveout = -1};
     CHECK_INT(cutune_occupancy_compute(&a, &l, &o), CUTUNE_EINVAL);
     CHECK_HAS(cutune_last_error(), "0 threads per block");
     CHECK_INT(cutune_occupancy_blocks(&a, &l), -CUTUNE_EINVAL);
     l.threads = -5;
     CHECK_INT(cutune_occupancy_compute(&a, &l, &o), CUTUNE_EINVAL);
-    l = (cutune_launch){.threads = 128, .regs = -1, .carveout = -1};
+    l = (cutune_block_resources){.threads = 128, .regs = -1, .carveout = -1};
     CHECK_INT(cutune_occupancy_compute(&a, &l, &o), CUTUNE_EINVAL);
     CHECK_HAS(cutune_last_error(), "-1 registers");
-    l = (cutune_launch){.threads = 128, .regs = 32, .carveout = 101};
+    l = (cutune_block_resources){.threads = 128, .regs = 32, .carveout = 101};
     CHECK_INT(cutune_occupancy_compute(&a, &l, &o), CUTUNE_EINVAL);
     CHECK_HAS(cutune_last_error(), "carve-out 101%");
     l.carveout = -2;
@@ -209,7 +211,7 @@ static void over_limits(void)
 {
     cutune_arch a = sm("sm_90");
     struct {
-        cutune_launch l;
+        cutune_block_resources l;
         const char *reason;
     } cases[] = {
         {{.threads = 1025, .regs = 32, .carveout = -1}, "1025 threads per block exceed"},
@@ -252,7 +254,7 @@ static void over_limits(void)
 static void advice(void)
 {
     cutune_arch a = sm("sm_90");
-    cutune_launch l = {.threads = 256, .regs = 63, .dynamic_smem = 8192, .carveout = -1};
+    cutune_block_resources l = {.threads = 256, .regs = 63, .dynamic_smem = 8192, .carveout = -1};
     cutune_occupancy o;
     cutune_occupancy_advice adv;
     CHECK_INT(cutune_occupancy_compute(&a, &l, &o), CUTUNE_OK);
@@ -271,18 +273,19 @@ static void advice(void)
     int checked_regs = 0, checked_smem = 0;
     for (int i = 0; i < 6000; i++) {
         a = sm(archs[i % 6]);
-        l = (cutune_launch){.threads = 32 * (1 + (int)cutune_rng_below(&rng, 32)),
-                            .regs = 8 + (int)cutune_rng_below(&rng, 240),
-                            .static_smem = cutune_rng_below(&rng, 2) ? 0 : 1024 * cutune_rng_below(&rng, 40),
-                            .dynamic_smem = 256 * cutune_rng_below(&rng, 200),
-                            .carveout = cutune_rng_below(&rng, 2) ? -1 : (int)cutune_rng_below(&rng, 101)};
+        l = (cutune_block_resources){
+            .threads = 32 * (1 + (int)cutune_rng_below(&rng, 32)),
+            .regs = 8 + (int)cutune_rng_below(&rng, 240),
+            .static_smem = cutune_rng_below(&rng, 2) ? 0 : 1024 * cutune_rng_below(&rng, 40),
+            .dynamic_smem = 256 * cutune_rng_below(&rng, 200),
+            .carveout = cutune_rng_below(&rng, 2) ? -1 : (int)cutune_rng_below(&rng, 101)};
         if (cutune_occupancy_compute(&a, &l, &o) || cutune_occupancy_advise(&a, &l, &adv)) {
             CHECK(0);
             continue;
         }
         cutune_occupancy o2;
         if (adv.regs_for_more >= 0) {
-            cutune_launch m = l;
+            cutune_block_resources m = l;
             m.regs = adv.regs_for_more;
             cutune_occupancy_compute(&a, &m, &o2);
             CHECK(o2.blocks_by_regs >= adv.more_blocks);
@@ -292,7 +295,7 @@ static void advice(void)
             checked_regs++;
         }
         if (adv.smem_for_more >= 0) {
-            cutune_launch m = l;
+            cutune_block_resources m = l;
             m.static_smem = 0;
             m.dynamic_smem = (size_t)adv.smem_for_more;
             cutune_occupancy_compute(&a, &m, &o2);
@@ -306,7 +309,7 @@ static void advice(void)
         int best_t = 0;
         long best = 0;
         for (int t = 1; t <= 1024; t++) {
-            cutune_launch m = l;
+            cutune_block_resources m = l;
             m.threads = t;
             long threads = (long)cutune_occupancy_blocks(&a, &m) * t;
             if (threads >= best && threads > 0) {
@@ -335,7 +338,7 @@ static void best_block_variable_smem(void)
     cutune_arch a = sm("sm_90");
     a.sm_count = 132;
     size_t per_thread = 128; /* bytes of dynamic shared memory per thread */
-    cutune_launch l = {.regs = 32, .carveout = -1};
+    cutune_block_resources l = {.regs = 32, .carveout = -1};
     int t, b, g;
     CHECK_INT(cutune_occupancy_best_block(&a, &l, smem_per_thread, &per_thread, &t, &b, &g),
               CUTUNE_OK);
@@ -354,15 +357,15 @@ static void many_matches_one(void)
 {
     cutune_arch a = sm("sm_86");
     enum { N = 1000 };
-    cutune_launch ls[N];
+    cutune_block_resources ls[N];
     int got[N];
     cutune_rng rng;
     cutune_rng_seed(&rng, 9);
     for (int i = 0; i < N; i++)
-        ls[i] = (cutune_launch){.threads = (int)cutune_rng_below(&rng, 1100) - 10,
-                                .regs = (int)cutune_rng_below(&rng, 270) - 5,
-                                .dynamic_smem = cutune_rng_below(&rng, 120000),
-                                .carveout = (int)cutune_rng_below(&rng, 104) - 2};
+        ls[i] = (cutune_block_resources){.threads = (int)cutune_rng_below(&rng, 1100) - 10,
+                                         .regs = (int)cutune_rng_below(&rng, 270) - 5,
+                                         .dynamic_smem = cutune_rng_below(&rng, 120000),
+                                         .carveout = (int)cutune_rng_below(&rng, 104) - 2};
     CHECK_INT(cutune_occupancy_blocks_many(&a, ls, N, got), CUTUNE_OK);
     int invalid = 0;
     for (int i = 0; i < N; i++) {

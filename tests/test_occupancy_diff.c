@@ -38,7 +38,7 @@ static cudaOccDeviceProp props_of(const cutune_arch *a)
 
 /* What the runtime fills in for a kernel (cudaOccFuncAttributes from cudaFuncAttributes):
  * opt-in limit config, one barrier, no partitioned caching, no virtual resources. */
-static cudaOccFuncAttributes attrs_of(const cutune_launch *l)
+static cudaOccFuncAttributes attrs_of(const cutune_block_resources *l)
 {
     cudaOccFuncAttributes f;
     memset(&f, 0, sizeof f);
@@ -53,7 +53,7 @@ static cudaOccFuncAttributes attrs_of(const cutune_launch *l)
     return f;
 }
 
-static cudaOccDeviceState state_of(const cutune_launch *l)
+static cudaOccDeviceState state_of(const cutune_block_resources *l)
 {
     cudaOccDeviceState s;
     memset(&s, 0, sizeof s);
@@ -66,9 +66,9 @@ static uint64_t below(cutune_rng *r, uint64_t n) { return cutune_rng_below(r, n)
 
 /* A launch drawn to cover the corners: block sizes off warp multiples and over the limit,
  * register counts up to and past the maximum, shared memory from none to more than any SM. */
-static cutune_launch random_launch(cutune_rng *r)
+static cutune_block_resources random_launch(cutune_rng *r)
 {
-    cutune_launch l;
+    cutune_block_resources l;
     memset(&l, 0, sizeof l);
     switch (below(r, 4)) {
     case 0: l.threads = 1 + (int)below(r, 64); break;
@@ -91,8 +91,8 @@ static cutune_launch random_launch(cutune_rng *r)
 
 static int mismatches;
 
-static void report(const cutune_arch *a, const cutune_launch *l, const char *what, long mine,
-                   long theirs)
+static void report(const cutune_arch *a, const cutune_block_resources *l, const char *what,
+                   long mine, long theirs)
 {
     if (++mismatches <= 20)
         fprintf(stderr,
@@ -102,7 +102,8 @@ static void report(const cutune_arch *a, const cutune_launch *l, const char *wha
                 l->max_dynamic_smem, l->carveout, what, mine, theirs);
 }
 
-static void compare_one(const cutune_arch *a, const cudaOccDeviceProp *p, const cutune_launch *l)
+static void compare_one(const cutune_arch *a, const cudaOccDeviceProp *p,
+                        const cutune_block_resources *l)
 {
     cudaOccFuncAttributes f = attrs_of(l);
     cudaOccDeviceState s = state_of(l);
@@ -136,7 +137,7 @@ static void compare_one(const cutune_arch *a, const cudaOccDeviceProp *p, const 
 }
 
 static void compare_best_block(const cutune_arch *a, const cudaOccDeviceProp *p,
-                               const cutune_launch *l)
+                               const cutune_block_resources *l)
 {
     cudaOccFuncAttributes f = attrs_of(l);
     cudaOccDeviceState s = state_of(l);
@@ -166,11 +167,11 @@ int main(void)
         cutune_rng rng;
         cutune_rng_seed(&rng, 0x0cc0 + (uint64_t)archs);
         for (int i = 0; i < LAUNCHES_PER_ARCH; i++) {
-            cutune_launch l = random_launch(&rng);
+            cutune_block_resources l = random_launch(&rng);
             compare_one(&a, &p, &l);
         }
         for (int i = 0; i < BEST_BLOCK_PER_ARCH; i++) {
-            cutune_launch l = random_launch(&rng);
+            cutune_block_resources l = random_launch(&rng);
             compare_best_block(&a, &p, &l);
         }
     }

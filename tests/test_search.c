@@ -225,8 +225,8 @@ static void test_bo_beats_random(void)
                 cutune_search_options o = {.strategy = names[s], .budget = 60, .seed = seed,
                                            .batch = batch[s]};
                 cutune_search_result r;
-                CHECK_INT(ct_search_run(&d, &o, &(ct_backend){measure, NULL, &obj, NULL}, NULL,
-                                        NULL, &r),
+                ct_backend b = {.measure = measure, .self = &obj};
+                CHECK_INT(ct_search_run(&d, &o, &b, NULL, NULL, &r),
                           CUTUNE_OK);
                 CHECK_INT(r.evaluations, 60);
                 best[s] = r.best_ms;
@@ -354,11 +354,10 @@ static void test_peek(void)
         cutune_search_options o = {.strategy = names[k], .budget = 40, .seed = 7,
                                    .batch = k == 6 ? 4 : 1};
         cutune_search_result r1, r2;
-        CHECK_INT(ct_search_run(&d, &o, &(ct_backend){measure_peeked, NULL, &with, note_upcoming},
-                                NULL, NULL, &r1),
-                  CUTUNE_OK);
-        CHECK_INT(ct_search_run(&d, &o, &(ct_backend){measure_peeked, NULL, &without, NULL}, NULL,
-                                NULL, &r2),
+        ct_backend b1 = {.measure = measure_peeked, .self = &with, .upcoming = note_upcoming},
+                   b2 = {.measure = measure_peeked, .self = &without};
+        CHECK_INT(ct_search_run(&d, &o, &b1, NULL, NULL, &r1), CUTUNE_OK);
+        CHECK_INT(ct_search_run(&d, &o, &b2, NULL, NULL, &r2),
                   CUTUNE_OK);
         CHECK_INT(with.n, 40);
         CHECK(memcmp(with.order, without.order, sizeof with.order) == 0);
@@ -378,6 +377,33 @@ static void test_peek(void)
             CHECK_INT(checked, 0); /* no peek: nothing announced */
         if (k == 6) /* in batches of 4, three of every four are known a batch ahead */
             CHECK(kept >= 3 + 3 * (40 - 4) / 4 - 1);
+    }
+    ct_domain_release(&d);
+    cutune_space_free(space);
+}
+
+/* A warm start: the backend's first configurations come before the strategy's choices
+ * (those out of range or repeated are skipped), are announced ahead, and count. */
+static void test_warm_start(void)
+{
+    cutune_space *space;
+    CHECK_INT(cutune_space_load_t1_buffer(&space, grid_spec, strlen(grid_spec), "grid"), 0);
+    ct_domain d;
+    CHECK_INT(ct_domain_from_space(&d, space, 100000), CUTUNE_OK);
+    static const char *const names[] = {"brute", "random", "lhs", "bo", "anneal", "genetic"};
+    const size_t first[] = {d.n - 1, 5, d.n - 1, d.n + 7, 3};
+    for (int k = 0; k < 6; k++) {
+        peeked p = {.obj = {.d = &d}};
+        cutune_search_options o = {.strategy = names[k], .budget = 20, .seed = 3};
+        cutune_search_result r;
+        ct_backend b = {.measure = measure_peeked, .self = &p, .upcoming = note_upcoming,
+                        .first = first, .nfirst = 5};
+        CHECK_INT(ct_search_run(&d, &o, &b, NULL, NULL, &r), CUTUNE_OK);
+        CHECK_INT(r.evaluations, 20);
+        CHECK(p.n == 20 && p.order[0] == d.n - 1 && p.order[1] == 5 && p.order[2] == 3);
+        CHECK(p.np[0] >= 1 && p.promised[0][0] == 5); /* announced: the next of the list */
+        for (size_t j = 3; j < p.n; j++)
+            CHECK(p.order[j] != d.n - 1 && p.order[j] != 5 && p.order[j] != 3);
     }
     ct_domain_release(&d);
     cutune_space_free(space);
@@ -477,6 +503,7 @@ int main(void)
     test_sessions();
     test_bo_beats_random();
     test_peek();
+    test_warm_start();
     test_custom_objective();
     test_pruning();
     char cmd[300];

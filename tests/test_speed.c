@@ -135,7 +135,8 @@ static void bo_suggest_speed(void)
     for (t.session = 0; t.session < SESSIONS; t.session++) {
         cutune_search_options o = {.strategy = "bo", .budget = 201, .seed = t.session + 1};
         cutune_search_result r;
-        CHECK_INT(ct_search_run(&d, &o, &(ct_backend){bumpy, NULL, &d, NULL}, keep_time, &t, &r), 0);
+        ct_backend b = {.measure = bumpy, .self = &d};
+        CHECK_INT(ct_search_run(&d, &o, &b, keep_time, &t, &r), 0);
     }
     qsort(t.last, SESSIONS, sizeof *t.last, by_value);
     double median = t.last[SESSIONS / 2];
@@ -158,18 +159,18 @@ static void occupancy_speed(void)
     cutune_arch a;
     CHECK_INT(cutune_arch_find("sm_90", &a), CUTUNE_OK);
     enum { N = 4096 };
-    static cutune_launch grid[N];
+    static cutune_block_resources grid[N];
     static int blocks[N];
     cutune_rng rng;
     cutune_rng_seed(&rng, 5);
     for (int i = 0; i < N; i++)
-        grid[i] = (cutune_launch){.threads = 32 * (1 + (int)cutune_rng_below(&rng, 32)),
-                                  .regs = 16 + (int)cutune_rng_below(&rng, 112),
-                                  .static_smem = 1024 * cutune_rng_below(&rng, 48),
-                                  .dynamic_smem = 512 * cutune_rng_below(&rng, 128),
-                                  .carveout = cutune_rng_below(&rng, 4)
-                                                  ? -1
-                                                  : (int)cutune_rng_below(&rng, 101)};
+        grid[i] = (cutune_block_resources){.threads = 32 * (1 + (int)cutune_rng_below(&rng, 32)),
+                                           .regs = 16 + (int)cutune_rng_below(&rng, 112),
+                                           .static_smem = 1024 * cutune_rng_below(&rng, 48),
+                                           .dynamic_smem = 512 * cutune_rng_below(&rng, 128),
+                                           .carveout = cutune_rng_below(&rng, 4)
+                                                           ? -1
+                                                           : (int)cutune_rng_below(&rng, 101)};
     double rate[2];
     uint64_t sum = 0;
     for (int one = 0; one < 2; one++) {

@@ -3,6 +3,7 @@
  * readers against a writer (run under TSan too), and two processes writing at once. */
 #include "check.h"
 #include "cutune.h"
+#include "store/store_impl.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -49,9 +50,17 @@ static cutune_profile profile(const cutune_device_info *d, const char *kernel, i
 static cutune_selection pick(cutune_store *s, const cutune_device_info *d, const char *kernel,
                              int64_t x, int64_t y)
 {
-    cutune_selection sel;
+    cutune_selection sel, prepared;
     cutune_kernel_id k = {kernel, "abc", "float"};
     CHECK_INT(cutune_select(s, d, &k, (int64_t[]){x, y, 0}, &sel), CUTUNE_OK);
+    /* a selector prepared for the kernel and device answers the same */
+    cutune_selector *sr;
+    CHECK_INT(cutune_selector_new(&sr, s, d, &k), CUTUNE_OK);
+    CHECK_INT(cutune_selector_get(sr, (int64_t[]){x, y, 1}, &prepared), CUTUNE_OK);
+    CHECK(prepared.rule == sel.rule && prepared.profile == sel.profile &&
+          strcmp(prepared.config, sel.config) == 0 &&
+          memcmp(prepared.problem, sel.problem, sizeof sel.problem) == 0);
+    cutune_selector_free(sr);
     return sel;
 }
 
@@ -97,6 +106,33 @@ static void test_rules(void)
     CHECK_INT(cutune_select(s, &h100, &other, (int64_t[]){4096, 4096, 1}, &sel), CUTUNE_OK);
     CHECK_INT(sel.rule, CUTUNE_SELECT_DEFAULT);
 
+    /* a selector asked again answers from its thread's memo until the map changes */
+    cutune_selector *kept;
+    cutune_kernel_id conv = {"conv", "abc", "float"};
+    CHECK_INT(cutune_selector_new(&kept, s, &h100, &conv), CUTUNE_OK);
+    for (int k = 0; k < 3; k++) {
+        CHECK_INT(cutune_selector_get(kept, (int64_t[]){4096, 4096, 0}, &sel), CUTUNE_OK);
+        CHECK(sel.rule == CUTUNE_SELECT_EXACT && strcmp(sel.config, "64,2") == 0);
+    }
+    p = profile(&h100, "conv", 4096, 4096, "8,8", 0.01);
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
+    CHECK_INT(cutune_selector_get(kept, (int64_t[]){4096, 4096, 1}, &sel), CUTUNE_OK);
+    CHECK(strcmp(sel.config, "8,8") == 0 && sel.time_ms == 0.01);
+    CHECK_INT(cutune_selector_get(kept, (int64_t[]){2000, 2000, 1}, &sel), CUTUNE_OK);
+    CHECK(sel.rule == CUTUNE_SELECT_NEAREST_SIZE && sel.problem[0] == 1024);
+    p = profile(&h100, "conv", 2000, 2000, "4,4", 0.02);
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
+    CHECK_INT(cutune_selector_get(kept, (int64_t[]){2000, 2000, 1}, &sel), CUTUNE_OK);
+    CHECK(sel.rule == CUTUNE_SELECT_EXACT && strcmp(sel.config, "4,4") == 0);
+    cutune_selector_free(kept);
+    cutune_store_prune(s, NULL, 0, NULL); /* back to nothing, then as before */
+    p = profile(&h100, "conv", 4096, 4096, "64,2", 0.35);
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
+    p = profile(&h100, "conv", 1024, 1024, "32,4", 0.05);
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
+    p = profile(&a100, "conv", 4096, 4096, "32,2", 0.55);
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
+
     /* a slower result leaves the profile; a faster one replaces it */
     p = profile(&h100, "conv", 4096, 4096, "16,16", 0.90);
     CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
@@ -119,6 +155,11 @@ static void test_rules(void)
     cutune_kernel_id lk = {longname, NULL, NULL};
     CHECK_INT(cutune_select(s, &h100, &lk, (int64_t[]){1, 1, 1}, &sel), CUTUNE_EINVAL);
     CHECK_INT(cutune_select(NULL, &h100, &lk, (int64_t[]){1, 1, 1}, &sel), CUTUNE_EINVAL);
+    cutune_selector *sr = (cutune_selector *)1;
+    CHECK_INT(cutune_selector_new(&sr, s, &h100, &lk), CUTUNE_EINVAL);
+    CHECK(sr == NULL);
+    CHECK_INT(cutune_selector_new(&sr, NULL, &h100, &other), CUTUNE_EINVAL);
+    CHECK_INT(cutune_selector_get(NULL, (int64_t[]){1, 1, 1}, &sel), CUTUNE_EINVAL);
     cutune_store_free(s);
 
     /* reopened: the same answers from the file */
@@ -376,7 +417,9 @@ static void test_faults(void)
 /* ------------------------------------------------------------- concurrency ---- */
 
 /* A writer republishes profiles whose config says which version they are and whose time is
- * that version: a reader that ever sees the two disagree saw a torn profile. */
+ * that version, faster each time: a reader that ever sees the two disagree saw a torn
+ * profile, and one that sees a time go up saw an answer older than one it had seen. Readers
+ * ask through cutune_select and through selectors (with their memos). */
 #define KERNELS 16
 #define VERSIONS 200
 
@@ -384,31 +427,54 @@ typedef struct race {
     cutune_store *s;
     cutune_device_info dev;
     int stop;
-    unsigned long lookups, torn, misses;
+    unsigned long lookups, torn, misses, went_back;
 } race;
+
+typedef struct racer {
+    race *r;
+    int prepared; /* asks through selectors */
+} racer;
 
 static void *reader(void *arg)
 {
-    race *r = arg;
-    unsigned long lookups = 0, torn = 0, misses = 0;
-    char kernel[32];
+    racer *me = arg;
+    race *r = me->r;
+    unsigned long lookups = 0, torn = 0, misses = 0, went_back = 0;
+    char kernel[KERNELS][32];
+    cutune_selector *sel[KERNELS] = {0};
+    double last[KERNELS];
+    for (int k = 0; k < KERNELS; k++) {
+        snprintf(kernel[k], sizeof kernel[k], "k%d", k);
+        cutune_kernel_id id = {kernel[k], "abc", "float"};
+        if (me->prepared && cutune_selector_new(&sel[k], r->s, &r->dev, &id))
+            torn++;
+        last[k] = INFINITY;
+    }
     while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
-        snprintf(kernel, sizeof kernel, "k%lu", lookups % KERNELS);
-        cutune_selection sel;
-        cutune_kernel_id k = {kernel, "abc", "float"};
-        cutune_select(r->s, &r->dev, &k, (int64_t[]){1024, 1024, 1}, &sel);
-        if (sel.rule == CUTUNE_SELECT_EXACT) {
+        int k = (int)(lookups % KERNELS);
+        cutune_selection got;
+        cutune_kernel_id id = {kernel[k], "abc", "float"};
+        if (me->prepared)
+            cutune_selector_get(sel[k], (int64_t[]){1024, 1024, 1}, &got);
+        else
+            cutune_select(r->s, &r->dev, &id, (int64_t[]){1024, 1024, 1}, &got);
+        if (got.rule == CUTUNE_SELECT_EXACT) {
             char want[64];
-            snprintf(want, sizeof want, "%d,%d", (int)sel.time_ms, (int)sel.time_ms);
-            torn += strcmp(want, sel.config) != 0;
+            snprintf(want, sizeof want, "%d,%d", (int)got.time_ms, (int)got.time_ms);
+            torn += strcmp(want, got.config) != 0;
+            went_back += got.time_ms > last[k];
+            last[k] = got.time_ms;
         } else {
             misses++;
         }
         lookups++;
     }
+    for (int k = 0; k < KERNELS; k++)
+        cutune_selector_free(sel[k]);
     __atomic_fetch_add(&r->lookups, lookups, __ATOMIC_RELAXED);
     __atomic_fetch_add(&r->torn, torn, __ATOMIC_RELAXED);
     __atomic_fetch_add(&r->misses, misses, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&r->went_back, went_back, __ATOMIC_RELAXED);
     return NULL;
 }
 
@@ -418,8 +484,9 @@ static void test_readers_and_writer(void)
     race r = {.dev = device("GPU", 9, 0, 132, 13000)};
     CHECK_INT(cutune_store_open(&r.s, path_in("race.db", db, sizeof db), 0), CUTUNE_OK);
     pthread_t t[3];
+    racer who[3] = {{&r, 0}, {&r, 1}, {&r, 1}};
     for (int i = 0; i < 3; i++)
-        pthread_create(&t[i], NULL, reader, &r);
+        pthread_create(&t[i], NULL, reader, &who[i]);
     char kernel[32], config[64];
     for (int v = VERSIONS; v >= 1; v--) /* faster each time, so every put replaces */
         for (int k = 0; k < KERNELS; k++) {
@@ -435,6 +502,7 @@ static void test_readers_and_writer(void)
     for (int i = 0; i < 3; i++)
         pthread_join(t[i], NULL);
     CHECK_INT(r.torn, 0);
+    CHECK_INT(r.went_back, 0);
     CHECK(r.lookups > 1000);
     cutune_selection sel = pick(r.s, &r.dev, "k3", 1024, 1024);
     CHECK(strcmp(sel.config, "1,1") == 0);
@@ -498,6 +566,99 @@ static void test_two_processes(void)
     cutune_store_free(s);
 }
 
+/* What a new session warm-starts from: the fastest configurations of the nearest other size
+ * of the same kernel, GPU and space. */
+typedef struct warm {
+    char config[8][32];
+    double time[8];
+    int n;
+} warm;
+
+static int note_warm(const char *config, double time_ms, void *user)
+{
+    warm *w = user;
+    if (w->n < 8) {
+        snprintf(w->config[w->n], sizeof w->config[0], "%s", config);
+        w->time[w->n++] = time_ms;
+    }
+    return CUTUNE_OK;
+}
+
+static void test_warm_start(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/warm.db", dir);
+    cutune_store *s;
+    CHECK_INT(cutune_store_open(&s, path, 0), CUTUNE_OK);
+    /* sizes 1000 and 4096 of the space "A"; 2000 of space "B"; 2048 on another GPU */
+    struct { int64_t n; const char *space, *device; } sessions[] = {
+        {1000, "A", "GPU"}, {4096, "A", "GPU"}, {2000, "B", "GPU"}, {2048, "A", "Other"}};
+    for (int k = 0; k < 4; k++) {
+        ct_session_row row = {.key = {.device = sessions[k].device, .kernel = "k",
+                                      .problem = {sessions[k].n, 1, 1}, .strategy = "bo",
+                                      .params = "x"},
+                              .space_hash = sessions[k].space, .header = "{}",
+                              .origin = "test"};
+        int64_t id;
+        CHECK_INT(ct_store_session_begin(s, &row, &id), CUTUNE_OK);
+        for (int c = 0; c < 6; c++) {
+            char config[16];
+            snprintf(config, sizeof config, "%d", c + 10 * k);
+            double t = c == 0 ? NAN : 10.0 - c;
+            CHECK_INT(ct_store_session_add(s, id, config, t, c == 0 ? "RuntimeFailedConfig"
+                                                                   : NULL, "{}"),
+                      CUTUNE_OK);
+        }
+    }
+    ct_session_row want = {.key = {.device = "GPU", .kernel = "k", .problem = {2048, 1, 1}},
+                           .space_hash = "A"};
+    warm w = {0};
+    int64_t from[3];
+    CHECK_INT(ct_store_session_nearby(s, &want, 3, from, note_warm, &w), CUTUNE_OK);
+    CHECK(from[0] == 4096 && from[1] == 1 && from[2] == 1); /* log 2 away; 1000 is farther */
+    CHECK_INT(w.n, 3);
+    CHECK(strcmp(w.config[0], "15") == 0 && strcmp(w.config[1], "14") == 0 &&
+          strcmp(w.config[2], "13") == 0 && w.time[0] == 5.0);
+    /* nothing at other sizes: another kernel, or the only size there is */
+    want.key.kernel = "other";
+    w.n = 0;
+    CHECK_INT(ct_store_session_nearby(s, &want, 3, from, note_warm, &w), CUTUNE_OK);
+    CHECK(w.n == 0 && from[0] == 0);
+    want.key = (cutune_profile){.device = "GPU", .kernel = "k", .problem = {2000, 1, 1}};
+    want.space_hash = "B";
+    CHECK_INT(ct_store_session_nearby(s, &want, 3, from, note_warm, &w), CUTUNE_OK);
+    CHECK(w.n == 0 && from[0] == 0);
+    cutune_store_free(s);
+}
+
+/* The launcher's checks that need no GPU; without one it says so. */
+static void test_launcher_without_gpu(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/launch.db", dir);
+    cutune_store *s;
+    cutune_launcher *l = (cutune_launcher *)1;
+    CHECK_INT(cutune_store_open(&s, path, 0), CUTUNE_OK);
+    CHECK_INT(cutune_launcher_new(&l, NULL, CUTUNE_SOURCE_DIR "/kernels/convolution.json", NULL,
+                                  NULL),
+              CUTUNE_EINVAL);
+    CHECK(l == NULL);
+    CHECK_INT(cutune_launcher_new(&l, s, "/nonexistent/spec.json", NULL, NULL), CUTUNE_EIO);
+    CHECK_HAS(cutune_last_error(), "/nonexistent/spec.json");
+    int count, st = cutune_launcher_new(&l, s, CUTUNE_SOURCE_DIR "/kernels/convolution.json",
+                                        "/nonexistent/kernel.cu", NULL);
+    CHECK_INT(st, CUTUNE_EIO);
+    CHECK_HAS(cutune_last_error(), "/nonexistent/kernel.cu");
+    st = cutune_launcher_new(&l, s, CUTUNE_SOURCE_DIR "/kernels/convolution.json", NULL, NULL);
+    if (cutune_device_count(&count) != CUTUNE_OK)
+        CHECK_INT(st, CUTUNE_ENODEVICE);
+    else
+        CHECK_INT(st, CUTUNE_OK);
+    cutune_launcher_free(l);
+    cutune_launcher_free(NULL);
+    cutune_store_free(s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--child") == 0)
@@ -509,7 +670,8 @@ int main(int argc, char **argv)
     }
     unsetenv("CUTUNE_DB");
     void (*tests[])(void) = {test_rules, test_files, test_faults, test_readers_and_writer,
-                             test_two_processes};
+                             test_two_processes, test_warm_start,
+                             test_launcher_without_gpu};
     for (size_t t = 0; t < sizeof tests / sizeof *tests; t++) {
         struct timespec a, b;
         clock_gettime(CLOCK_MONOTONIC, &a);

@@ -20,6 +20,8 @@ int cli_fail(const char *cmd, int status);
 int cli_usage_error(const char *cmd, const char *fmt, ...);
 /* Parses a non-negative integer option; 0 on success. */
 int cli_parse_u64(const char *cmd, const char *opt, const char *text, unsigned long long *out);
+/* A problem size "X[,Y[,Z]]" (positive; unused dimensions 1); -1 when malformed. */
+int cli_parse_problem(const char *text, int64_t problem[3]);
 /* Writes `j` to stdout (indented) and releases it. */
 int cli_print_json(json_t *j);
 

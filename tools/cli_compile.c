@@ -43,11 +43,23 @@ static int read_kernel_spec(const char *path, char **kernel, const char ***optio
     if (json_is_string(name) && !*kernel)
         *kernel = strdup(json_string_value(name));
     size_t count = json_is_array(opts) ? json_array_size(opts) : 0;
-    *options = calloc(count + 1, sizeof **options);
+    *options = calloc(count + 4, sizeof **options);
     for (size_t i = 0; *options && i < count; i++) {
         json_t *o = json_array_get(opts, i);
         if (json_is_string(o))
             (*options)[(*n)++] = strdup(json_string_value(o));
+    }
+    /* the spec's problem size, for the macros it names (ProblemSizeDefines) */
+    json_t *defs = json_object_get(ks, "ProblemSizeDefines"), *size = json_object_get(ks,
+                                                                                "ProblemSize");
+    for (size_t d = 0; *options && d < 3 && d < json_array_size(defs); d++) {
+        json_t *v = json_is_array(size) ? json_array_get(size, d) : d ? NULL : size;
+        char def[300];
+        if (!json_is_string(json_array_get(defs, d)))
+            continue;
+        snprintf(def, sizeof def, "-D%s=%lld", json_string_value(json_array_get(defs, d)),
+                 json_is_integer(v) ? (long long)json_integer_value(v) : 1LL);
+        (*options)[(*n)++] = strdup(def);
     }
     json_decref(root);
     return *options ? 0 : -1;
@@ -204,8 +216,9 @@ int cmd_compile(int argc, char **argv)
     cutune_binary_get_info(bin, &info);
     if (output && write_file(output, code, size))
         goto out;
-    cutune_launch l = {.threads = (int)block_threads(space, config), .regs = info.regs,
-                       .static_smem = info.static_smem, .carveout = -1};
+    cutune_block_resources l = {
+        .threads = (int)block_threads(space, config), .regs = info.regs,
+        .static_smem = info.static_smem, .carveout = -1};
     cutune_occupancy occ;
     int have_occ = l.threads > 0 && cutune_occupancy_compute(&arch, &l, &occ) == CUTUNE_OK;
     if (json) {

@@ -71,7 +71,7 @@ static json_t *bound_json(int blocks)
     return blocks == INT_MAX ? json_null() : json_integer(blocks);
 }
 
-static int print_one(const cutune_arch *a, const cutune_launch *l, int json)
+static int print_one(const cutune_arch *a, const cutune_block_resources *l, int json)
 {
     cutune_occupancy o;
     cutune_occupancy_advice adv;
@@ -168,8 +168,9 @@ static int run_batch(void)
             bad = 1;
             continue;
         }
-        cutune_launch l = {.threads = (int)threads, .regs = (int)regs,
-                           .dynamic_smem = (size_t)smem, .carveout = -1};
+        cutune_block_resources l = {
+            .threads = (int)threads, .regs = (int)regs, .dynamic_smem = (size_t)smem,
+            .carveout = -1};
         printf("%d\n", cutune_occupancy_blocks(&arch, &l));
     }
     if (ferror(stdin)) {
@@ -275,8 +276,9 @@ int cmd_occupancy(int argc, char **argv)
     }
     if (st)
         return cli_fail("occupancy", st);
-    cutune_launch l = {.threads = (int)threads, .regs = (int)regs, .static_smem = (size_t)stat,
-                       .dynamic_smem = (size_t)smem, .max_dynamic_smem = (size_t)maxdyn,
-                       .carveout = (int)carve};
+    cutune_block_resources l = {
+        .threads = (int)threads, .regs = (int)regs, .static_smem = (size_t)stat,
+        .dynamic_smem = (size_t)smem, .max_dynamic_smem = (size_t)maxdyn,
+        .carveout = (int)carve};
     return print_one(&arch, &l, json);
 }

@@ -46,26 +46,6 @@ typedef struct opts {
     int json, all, recover, have_older;
 } opts;
 
-/* Problem sizes "X[,Y[,Z]]". */
-static int parse_problem(const char *text, int64_t problem[3])
-{
-    problem[0] = problem[1] = problem[2] = 1;
-    const char *p = text;
-    for (int d = 0; d < 3; d++) {
-        char *end;
-        long long v = strtoll(p, &end, 10);
-        if (end == p || v <= 0)
-            return -1;
-        problem[d] = v;
-        if (*end == '\0')
-            return 0;
-        if (*end != ',')
-            return -1;
-        p = end + 1;
-    }
-    return -1;
-}
-
 static void format_problem(const int64_t problem[3], char *buf, size_t size)
 {
     if (problem[2] > 1)
@@ -169,7 +149,7 @@ static int do_select(cutune_store *s, const opts *o)
     if (!o->kernel || !o->problem)
         return cli_usage_error("profiles", "select needs --kernel and --problem");
     int64_t problem[3];
-    if (parse_problem(o->problem, problem))
+    if (cli_parse_problem(o->problem, problem))
         return cli_usage_error("profiles", "--problem takes up to three positive sizes, "
                                            "X[,Y[,Z]], not '%s'", o->problem);
     cutune_device_info dev = {0};

@@ -15,7 +15,8 @@ static const char tune_help[] =
     "usage: cutune tune [KERNEL.cu] --spec T1.json [--strategy NAME] [--budget N] [--seed S]\n"
     "                   [--time-limit SECONDS] [--device N] [--iterations N] [--flush-l2]\n"
     "                   [--batch Q] [--cache-out FILE.json] [--t4-out FILE.json] [--json]\n"
-    "                   [--db DB | --no-store] [--resume] [--user-key K]\n"
+    "                   [--problem X[,Y[,Z]]] [--db DB | --no-store] [--resume]\n"
+    "                   [--user-key K]\n"
     "       cutune tune --sim CACHE [--spec T1.json] [--strategy NAME] [--budget N]\n"
     "                   [--seed S] [--batch Q] [--time-limit SECONDS] [--arch SM] [--json]\n\n"
     "Tunes a kernel over its search space on the GPU: the spec's KernelSpecification says how\n"
@@ -34,6 +35,8 @@ static const char tune_help[] =
     "  --device N         CUDA device (default 0)\n"
     "  --iterations N     timed launches per configuration (default 7)\n"
     "  --flush-l2         clear the L2 cache before each timed launch\n"
+    "  --problem X[,Y,Z]  the problem size, instead of the spec's ProblemSize (buffers\n"
+    "                     follow it)\n"
     "  --cache-out FILE   write every evaluated configuration as a Kernel Tuner cache file\n"
     "  --t4-out FILE      and in the T4 results format\n"
     "  --db DB            the profile store (default: $CUTUNE_DB, else\n"
@@ -201,8 +204,14 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
             "seconds_per_config", overhead_ms / 1e3,
             "stop", stopped ? "interrupted" : stops[r.search.stop], "history",
             json_incref(t.history));
-        if (out && store)
+        if (out && store) {
             json_object_set_new(out, "restored", json_integer((json_int_t)x->restored));
+            json_object_set_new(out, "warm_start", json_integer((json_int_t)x->warm_start));
+            json_object_set_new(out, "warm_start_problem",
+                                json_pack("[I, I, I]", (json_int_t)x->warm_start_problem[0],
+                                          (json_int_t)x->warm_start_problem[1],
+                                          (json_int_t)x->warm_start_problem[2]));
+        }
         rc = cli_print_json(out);
     } else {
         const cutune_session_stats *x = &r.stats;
@@ -231,6 +240,11 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
         if (store)
             printf("profile store: %s (%llu evaluations taken from earlier sessions)\n",
                    cutune_store_path(store), (unsigned long long)x->restored);
+        if (store && x->warm_start)
+            printf("warm start: the %llu fastest configurations at %lldx%lldx%lld measured "
+                   "first\n",
+                   (unsigned long long)x->warm_start, (long long)x->warm_start_problem[0],
+                   (long long)x->warm_start_problem[1], (long long)x->warm_start_problem[2]);
         if (cache_out)
             printf("every evaluated configuration: %s\n", cache_out);
         if (t4_out)
@@ -255,7 +269,7 @@ int cmd_tune(int argc, char **argv)
         {"t4-out", required_argument, 0, 'T'},   {"batch", required_argument, 0, 'q'},
         {"db", required_argument, 0, 'D'},       {"no-store", no_argument, 0, 'N'},
         {"resume", no_argument, 0, 'R'},         {"user-key", required_argument, 0, 'U'},
-        {0, 0, 0, 0}};
+        {"problem", required_argument, 0, 'z'},  {0, 0, 0, 0}};
     const char *t4_out = NULL;
     store_opts sto = {0};
     int precompile = 0;
@@ -285,6 +299,11 @@ int cmd_tune(int argc, char **argv)
         case 'N': sto.off = 1; break;
         case 'R': sto.resume = 1; break;
         case 'U': sto.user_key = optarg; break;
+        case 'z':
+            if (cli_parse_problem(optarg, so.problem))
+                return cli_usage_error("tune", "--problem takes up to three positive sizes, "
+                                               "X[,Y[,Z]], not '%s'", optarg);
+            break;
         case 'P': {
             unsigned long long v;
             if (cli_parse_u64("tune", "--precompile", optarg, &v))
@@ -334,6 +353,8 @@ int cmd_tune(int argc, char **argv)
         return cli_usage_error("tune", "--budget must be at least 1");
     if (!cutune_strategy_summary(strategy))
         return cli_usage_error("tune", "unknown strategy '%s'", strategy);
+    if (sim && so.problem[0])
+        return cli_usage_error("tune", "--problem is for the GPU: a recorded space has its own");
     if (!sim) {
         if (!spec)
             return cli_usage_error("tune", "give --spec SPEC (and KERNEL.cu unless the spec "

@@ -64,6 +64,26 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *text, unsigned l
     return 0;
 }
 
+/* Problem sizes "X[,Y[,Z]]". */
+int cli_parse_problem(const char *text, int64_t problem[3])
+{
+    problem[0] = problem[1] = problem[2] = 1;
+    const char *p = text;
+    for (int d = 0; d < 3; d++) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || v <= 0)
+            return -1;
+        problem[d] = v;
+        if (*end == '\0')
+            return 0;
+        if (*end != ',')
+            return -1;
+        p = end + 1;
+    }
+    return -1;
+}
+
 int cli_print_json(json_t *j)
 {
     if (!j) {

@@ -3,6 +3,12 @@
  * and listed with the other profiles of its kernel on its GPU (the fallback rules walk those
  * lists, and the GPUs of a kernel). A writer replaces a profile by publishing a new one and
  * hands the old to call_rcu, so readers never block and never see one half-written. */
+/* liburcu's read-side fast paths inline (its static/ headers) rather than called; not
+ * under the sanitizers, which would hold against liburcu that its reader registry places
+ * 128-byte-aligned records at lesser alignments (harmless on x86-64) */
+#ifndef CUTUNE_SANITIZED
+#define _LGPL_SOURCE
+#endif
 #include "store_impl.h"
 
 #include <math.h>
@@ -90,11 +96,44 @@ struct ct_map {
      * (duplicates: one per GPU that has profiles of it) */
     struct cds_lfht *by_key, *by_gpu, *by_kernel;
     pthread_mutex_t write;
+    _Atomic uint64_t generation; /* raised after every change a reader could see */
+    /* raised after every change of a profile whose key hash falls here */
+    _Atomic uint64_t key_generation[CT_KEY_GENERATIONS];
 };
+
+uint64_t ct_map_generation(ct_map *m)
+{
+    return atomic_load_explicit(&m->generation, memory_order_acquire);
+}
+
+uint64_t ct_map_key_generation(ct_map *m, uint64_t key_hash)
+{
+    return atomic_load_explicit(&m->key_generation[key_hash % CT_KEY_GENERATIONS],
+                                memory_order_acquire);
+}
+
+/* Under the write lock, after the change is visible. */
+static void changed(ct_map *m, uint64_t key_hash)
+{
+    atomic_fetch_add_explicit(&m->key_generation[key_hash % CT_KEY_GENERATIONS], 1,
+                              memory_order_release);
+    atomic_fetch_add_explicit(&m->generation, 1, memory_order_release);
+}
 
 /* The canonical key: the kernel part (kernel, source hash, user key), the GPU part (name,
  * compute capability, SMs), the versions, the problem size. */
-#define VERSION_AND_SIZE_BYTES (2 * sizeof(int) + 3 * sizeof(int64_t))
+#define SIZE_BYTES (3 * sizeof(int64_t))
+#define VERSION_AND_SIZE_BYTES (2 * sizeof(int) + SIZE_BYTES)
+
+uint64_t ct_key_prefix_hash(const char *key, size_t key_len)
+{
+    return XXH3_64bits(key, key_len - SIZE_BYTES);
+}
+
+uint64_t ct_key_hash(const char *key, size_t key_len, uint64_t prefix_hash)
+{
+    return XXH3_64bits_withSeed(key + key_len - SIZE_BYTES, SIZE_BYTES, prefix_hash);
+}
 
 size_t ct_profile_key(char *buf, const char *kernel, const char *source_hash,
                       const char *user_key, const char *device, const int dev[5],
@@ -323,7 +362,19 @@ static int append(ct_gpu *g, ct_prof *p)
     return CUTUNE_OK;
 }
 
+static int publish(ct_map *m, const cutune_profile *v, int fresh);
+
 int ct_map_publish(ct_map *m, const cutune_profile *v)
+{
+    return publish(m, v, 0);
+}
+
+int ct_map_publish_new(ct_map *m, const cutune_profile *v)
+{
+    return publish(m, v, 1);
+}
+
+static int publish(ct_map *m, const cutune_profile *v, int fresh)
 {
     char key[CT_KEY_MAX];
     int dev[5] = {v->cc_major, v->cc_minor, v->sm_count, v->driver_version, v->runtime_version};
@@ -356,7 +407,7 @@ int ct_map_publish(ct_map *m, const cutune_profile *v)
     p->view.strategy = put_str(&at, v->strategy, NULL);
     for (int d = 0; d < 3; d++)
         p->view.problem[d] = v->problem[d] <= 0 ? 1 : v->problem[d];
-    p->key_hash = XXH3_64bits(key, key_len);
+    p->key_hash = ct_key_hash(key, key_len, ct_key_prefix_hash(key, key_len));
     cds_lfht_node_init(&p->by_key);
     PUBLISH(p);
 
@@ -365,8 +416,11 @@ int ct_map_publish(ct_map *m, const cutune_profile *v)
     read_lock();
     ct_gpu *g = gpu_list(m, key, kernel_len, p->gpu_len, v);
     struct cds_lfht_iter it;
-    cds_lfht_lookup(m->by_key, p->key_hash, match_key, &(probe){key, key_len}, &it);
-    struct cds_lfht_node *found = cds_lfht_iter_get_node(&it);
+    struct cds_lfht_node *found = NULL;
+    if (!fresh) {
+        cds_lfht_lookup(m->by_key, p->key_hash, match_key, &(probe){key, key_len}, &it);
+        found = cds_lfht_iter_get_node(&it);
+    }
     if (!g) {
         st = CUTUNE_ENOMEM;
     } else if (found) { /* the new one takes the old one's place, in the table and the list */
@@ -382,6 +436,8 @@ int ct_map_publish(ct_map *m, const cutune_profile *v)
         cds_lfht_add(m->by_key, p->key_hash, &p->by_key);
     }
     read_unlock();
+    if (!st)
+        changed(m, p->key_hash);
     pthread_mutex_unlock(&m->write);
     if (st)
         free(p);
@@ -413,6 +469,7 @@ void ct_map_remove(ct_map *m, int64_t id)
         ct_prof *p = caa_container_of(node, ct_prof, by_key);
         if (p->view.id == id && cds_lfht_del(m->by_key, &p->by_key) == 0) {
             unlist(p);
+            changed(m, p->key_hash);
             urcu_bp_call_rcu(&p->rcu, free_prof);
         }
     }
@@ -499,18 +556,24 @@ int ct_map_select(ct_map *m, const cutune_device_info *device, const cutune_kern
                                                 &kernel_len);
     if (!key_len)
         return ct_fail(CUTUNE_EINVAL, "cutune_select: a name is over %d bytes", CT_NAME_MAX);
+    ct_map_select_key(m, device, key, key_len, kernel_len,
+                      ct_key_hash(key, key_len, ct_key_prefix_hash(key, key_len)), out);
+    return CUTUNE_OK;
+}
+
+void ct_map_select_key(ct_map *m, const cutune_device_info *device, const char *key,
+                       size_t key_len, size_t kernel_len, uint64_t hash, cutune_selection *out)
+{
     int64_t want[3];
-    for (int d = 0; d < 3; d++)
-        want[d] = problem[d] <= 0 ? 1 : problem[d];
+    memcpy(want, key + key_len - SIZE_BYTES, sizeof want);
     struct cds_lfht_iter it;
     read_lock();
-    cds_lfht_lookup(m->by_key, XXH3_64bits(key, key_len), match_key, &(probe){key, key_len},
-                    &it);
+    cds_lfht_lookup(m->by_key, hash, match_key, &(probe){key, key_len}, &it);
     struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
     if (node) {
         copy_out(caa_container_of(node, ct_prof, by_key), CUTUNE_SELECT_EXACT, out);
         read_unlock();
-        return CUTUNE_OK;
+        return;
     }
     /* this GPU (any driver): the nearest size */
     const ct_prof *best = nearest_size(find_gpu(m, key, key_len - VERSION_AND_SIZE_BYTES),
@@ -518,7 +581,7 @@ int ct_map_select(ct_map *m, const cutune_device_info *device, const cutune_kern
     if (best) {
         copy_out(best, CUTUNE_SELECT_NEAREST_SIZE, out);
         read_unlock();
-        return CUTUNE_OK;
+        return;
     }
     /* the GPUs with profiles of this kernel, most similar first, until one has a profile */
     const ct_gpu *gpus[MAX_GPUS];
@@ -550,5 +613,4 @@ int ct_map_select(ct_map *m, const cutune_device_info *device, const cutune_kern
         out->time_ms = NAN;
         memcpy(out->problem, want, sizeof want);
     }
-    return CUTUNE_OK;
 }

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,19 +86,24 @@ static cutune_profile profile_of_row(sqlite3_stmt *q)
     return p;
 }
 
-/* Takes profiles with rev > store->rev_seen into the map. */
-static int load_profiles(cutune_store *s)
+/* Takes profiles with rev > store->rev_seen into the map. The first time (`first`: the map
+ * is new and empty), the whole table in its own order: a scan, with no index to follow and
+ * no key that could already be in the map. */
+static int load_profiles(cutune_store *s, int first)
 {
     sqlite3_stmt *q;
-    int st = ct_db_prepare(&s->db, &q, "SELECT " PROFILE_COLUMNS " FROM profiles WHERE rev > ?");
+    int st = ct_db_prepare(&s->db, &q, first ? "SELECT " PROFILE_COLUMNS " FROM profiles"
+                                             : "SELECT " PROFILE_COLUMNS " FROM profiles "
+                                               "WHERE rev > ?");
     if (st)
         return st;
-    sqlite3_bind_int64(q, 1, s->rev_seen);
+    if (!first)
+        sqlite3_bind_int64(q, 1, s->rev_seen);
     int rc;
     while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         cutune_profile p = profile_of_row(q);
         int64_t rev = sqlite3_column_int64(q, 23);
-        st = ct_map_publish(s->map, &p);
+        st = first ? ct_map_publish_new(s->map, &p) : ct_map_publish(s->map, &p);
         s->rev_seen = rev > s->rev_seen ? rev : s->rev_seen;
     }
     if (!st && rc != SQLITE_DONE)
@@ -136,7 +142,7 @@ int cutune_store_open(cutune_store **out, const char *path, int flags)
     if (!st)
         st = ct_map_new(&s->map, count);
     if (!st)
-        st = load_profiles(s);
+        st = load_profiles(s, 1);
     if (st) {
         cutune_store_free(s);
         return st;
@@ -161,7 +167,7 @@ int cutune_store_refresh(cutune_store *s)
     if (!s)
         return ct_fail(CUTUNE_EINVAL, "cutune_store_refresh: NULL store");
     pthread_mutex_lock(&s->lock);
-    int st = load_profiles(s);
+    int st = load_profiles(s, 0);
     pthread_mutex_unlock(&s->lock);
     return st;
 }
@@ -327,6 +333,163 @@ int cutune_select(cutune_store *store, const cutune_device_info *device,
     if (!store || !device || !kernel || !kernel->name || !problem || !out)
         return ct_fail(CUTUNE_EINVAL, "cutune_select: NULL argument");
     return ct_map_select(store->map, device, kernel, problem, out);
+}
+
+/* A kernel on a device, its key made and hashed but for the problem size. */
+struct cutune_selector {
+    uint64_t id;  /* unique in the process: a memo never outlives its selector's identity */
+    cutune_store *store;
+    cutune_device_info device;
+    char key[CT_KEY_MAX];
+    size_t key_len, kernel_len;
+    uint64_t prefix_hash;
+};
+
+int cutune_selector_new(cutune_selector **out, cutune_store *store,
+                        const cutune_device_info *device, const cutune_kernel_id *kernel)
+{
+    if (!out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_selector_new: out is NULL");
+    *out = NULL;
+    if (!store || !device || !kernel || !kernel->name)
+        return ct_fail(CUTUNE_EINVAL, "cutune_selector_new: NULL argument");
+    cutune_selector *sel = malloc(sizeof *sel);
+    if (!sel)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    int dev[5] = {device->cc_major, device->cc_minor, device->sm_count, device->driver_version,
+                  device->runtime_version};
+    sel->store = store;
+    sel->device = *device;
+    sel->key_len = ct_profile_key(sel->key, kernel->name, kernel->source_hash, kernel->user_key,
+                                  device->name, dev, (int64_t[3]){1, 1, 1}, &sel->kernel_len);
+    if (!sel->key_len) {
+        free(sel);
+        return ct_fail(CUTUNE_EINVAL, "cutune_selector_new: a name is over %d bytes",
+                       CT_NAME_MAX);
+    }
+    sel->prefix_hash = ct_key_prefix_hash(sel->key, sel->key_len);
+    static _Atomic uint64_t ids;
+    sel->id = atomic_fetch_add(&ids, 1) + 1;
+    *out = sel;
+    return CUTUNE_OK;
+}
+
+/* Each thread remembers its last answers, so that asking again (what an application does
+ * on every launch) costs no trip through the map while the map has not changed: no RCU read
+ * section, whose barriers cost tens of nanoseconds where the kernel offers no membarrier. */
+#define MEMO_SETS 16
+#define MEMO_WAYS 4 /* a few answers that hash alike do not push each other out */
+#define MEMO_TEXT 176
+typedef struct memo {
+    uint64_t selector;             /* 0: empty */
+    uint64_t generation;           /* the map's, or for an exact hit the key's */
+    uint64_t key_hash;
+    int64_t problem[3];
+    cutune_select_rule rule;
+    int64_t profile;
+    double time_ms;
+    int64_t at[3];                 /* the profile's problem size */
+    uint16_t params_len, config_len;
+    char text[MEMO_TEXT];          /* params, NUL, config, NUL */
+} memo;
+static _Thread_local memo memos[MEMO_SETS][MEMO_WAYS];
+static _Thread_local uint8_t memo_victim[MEMO_SETS]; /* the way a new answer replaces next */
+
+/* The memo of this question, or NULL and in *slot where to keep its answer. A question has
+ * two sets it may sit in (two choices: a handful of questions rarely crowd both). */
+static memo *memo_find(uint64_t selector, const int64_t problem[3], memo **slot)
+{
+    uint64_t h = selector * 0x9E3779B97F4A7C15u;
+    for (int d = 0; d < 3; d++)
+        h = (h ^ (uint64_t)problem[d]) * 0xC2B2AE3D27D4EB4Fu;
+    unsigned which[2] = {(unsigned)(h >> 60), (unsigned)(h >> 56) % MEMO_SETS};
+    *slot = NULL;
+    for (int c = 0; c < 2; c++) {
+        memo *set = memos[which[c]];
+        for (int w = 0; w < MEMO_WAYS; w++) {
+            if (set[w].selector == selector && memcmp(set[w].problem, problem, 24) == 0)
+                return *slot = &set[w];
+            if (!set[w].selector && !*slot)
+                *slot = &set[w];
+        }
+    }
+    if (!*slot) { /* both full: take turns evicting from the first */
+        *slot = &memos[which[0]][memo_victim[which[0]]++ % MEMO_WAYS];
+    }
+    return NULL;
+}
+
+static void memo_answer(const memo *m, cutune_selection *out)
+{
+    out->rule = m->rule;
+    out->profile = m->profile;
+    out->time_ms = m->time_ms;
+    memcpy(out->problem, m->at, sizeof out->problem);
+    memcpy(out->params, m->text, m->params_len + 1u);
+    memcpy(out->config, m->text + m->params_len + 1, m->config_len + 1u);
+}
+
+/* Whether the remembered answer still stands: an exact hit changes only with its key; the
+ * other rules' answers with anything the map holds. */
+static int memo_stands(const memo *m, ct_map *map)
+{
+    return m->generation == (m->rule == CUTUNE_SELECT_EXACT
+                                 ? ct_map_key_generation(map, m->key_hash)
+                                 : ct_map_generation(map));
+}
+
+static void memo_keep(memo *m, uint64_t selector, uint64_t generation, uint64_t key_generation,
+                      uint64_t key_hash, const int64_t problem[3], const cutune_selection *sel)
+{
+    size_t np = strlen(sel->params), nc = strlen(sel->config);
+    if (np + nc + 2 > MEMO_TEXT) {
+        m->selector = 0; /* too long to remember: asked of the map each time */
+        return;
+    }
+    m->selector = selector;
+    m->generation = sel->rule == CUTUNE_SELECT_EXACT ? key_generation : generation;
+    m->key_hash = key_hash;
+    memcpy(m->problem, problem, sizeof m->problem);
+    m->rule = sel->rule;
+    m->profile = sel->profile;
+    m->time_ms = sel->time_ms;
+    memcpy(m->at, sel->problem, sizeof m->at);
+    m->params_len = (uint16_t)np;
+    m->config_len = (uint16_t)nc;
+    memcpy(m->text, sel->params, np + 1);
+    memcpy(m->text + np + 1, sel->config, nc + 1);
+}
+
+void cutune_selector_free(cutune_selector *sel)
+{
+    free(sel);
+}
+
+int cutune_selector_get(const cutune_selector *sel, const int64_t problem[3],
+                        cutune_selection *out)
+{
+    if (!sel || !problem || !out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_selector_get: NULL argument");
+    int64_t want[3];
+    for (int d = 0; d < 3; d++)
+        want[d] = problem[d] <= 0 ? 1 : problem[d];
+    ct_map *map = sel->store->map;
+    memo *m, *found = memo_find(sel->id, want, &m);
+    if (found && memo_stands(found, map)) {
+        memo_answer(found, out);
+        return CUTUNE_OK;
+    }
+    char key[CT_KEY_MAX];
+    size_t head = sel->key_len - sizeof want;
+    memcpy(key, sel->key, head);
+    memcpy(key + head, want, sizeof want);
+    uint64_t hash = ct_key_hash(key, sel->key_len, sel->prefix_hash);
+    /* the generations before the lookup: a change during it makes the memo stale at once */
+    uint64_t generation = ct_map_generation(map), key_generation =
+                                                      ct_map_key_generation(map, hash);
+    ct_map_select_key(map, &sel->device, key, sel->key_len, sel->kernel_len, hash, out);
+    memo_keep(m, sel->id, generation, key_generation, hash, want, out);
+    return CUTUNE_OK;
 }
 
 const char *cutune_select_rule_name(cutune_select_rule rule)
@@ -654,6 +817,79 @@ int ct_store_session_entries(cutune_store *s, const ct_session_row *row, ct_entr
             st = ct_db_fail(&s->db, rc, "reading a session's evaluations");
         sqlite3_finalize(q);
     }
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+/* Sessions of the same kernel and space on the same GPU (any driver) at other sizes. */
+#define NEARBY_MATCH                                                                        \
+    "device = ?1 AND cc_major = ?2 AND cc_minor = ?3 AND sm_count = ?4 AND kernel = ?5 AND " \
+    "source_hash = ?6 AND user_key = ?7 AND space_hash = ?8"
+
+static void bind_nearby(sqlite3_stmt *q, const ct_session_row *row)
+{
+    const cutune_profile *k = &row->key;
+    sqlite3_bind_text(q, 1, k->device ? k->device : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(q, 2, k->cc_major);
+    sqlite3_bind_int(q, 3, k->cc_minor);
+    sqlite3_bind_int(q, 4, k->sm_count);
+    sqlite3_bind_text(q, 5, k->kernel ? k->kernel : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 6, k->source_hash ? k->source_hash : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 7, k->user_key ? k->user_key : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 8, row->space_hash ? row->space_hash : "", -1, SQLITE_TRANSIENT);
+}
+
+int ct_store_session_nearby(cutune_store *s, const ct_session_row *row, size_t max,
+                            int64_t problem[3], ct_config_fn fn, void *user)
+{
+    const cutune_profile *k = &row->key;
+    int64_t want[3];
+    for (int d = 0; d < 3; d++)
+        want[d] = problem[d] = k->problem[d] <= 0 ? 1 : k->problem[d];
+    pthread_mutex_lock(&s->lock);
+    sqlite3_stmt *q;
+    int st = ct_db_cached(&s->db, &q, "SELECT DISTINCT p0, p1, p2 FROM sessions WHERE "
+                          NEARBY_MATCH " AND NOT (p0 = ?9 AND p1 = ?10 AND p2 = ?11)");
+    double nearest = INFINITY;
+    int rc = SQLITE_DONE;
+    if (!st) {
+        bind_nearby(q, row);
+        for (int d = 0; d < 3; d++)
+            sqlite3_bind_int64(q, 9 + d, want[d]);
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            int64_t p[3];
+            double far = 0;
+            for (int d = 0; d < 3; d++) {
+                p[d] = sqlite3_column_int64(q, d);
+                far += p[d] > 0 ? fabs(log((double)p[d] / (double)want[d])) : INFINITY;
+            }
+            if (far < nearest) {
+                nearest = far;
+                memcpy(problem, p, sizeof p);
+            }
+        }
+        if (rc != SQLITE_DONE)
+            st = ct_db_fail(&s->db, rc, "looking for sessions at nearby sizes");
+        sqlite3_reset(q);
+    }
+    if (!st && isfinite(nearest))
+        st = ct_db_cached(&s->db, &q, "SELECT e.config, MIN(e.time_ms) AS t FROM evaluations e "
+                          "JOIN sessions ON sessions.id = e.session WHERE " NEARBY_MATCH
+                          " AND p0 = ?9 AND p1 = ?10 AND p2 = ?11 AND e.time_ms IS NOT NULL "
+                          "GROUP BY e.config ORDER BY t LIMIT ?12");
+    if (!st && isfinite(nearest)) {
+        bind_nearby(q, row);
+        for (int d = 0; d < 3; d++)
+            sqlite3_bind_int64(q, 9 + d, problem[d]);
+        sqlite3_bind_int64(q, 12, (sqlite3_int64)max);
+        while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW)
+            st = fn(ct_db_text(q, 0), sqlite3_column_double(q, 1), user);
+        if (!st && rc != SQLITE_DONE && rc != SQLITE_ROW)
+            st = ct_db_fail(&s->db, rc, "reading the best of a nearby size");
+        sqlite3_reset(q);
+    }
+    if (!st && !isfinite(nearest))
+        memset(problem, 0, 3 * sizeof *problem);
     pthread_mutex_unlock(&s->lock);
     return st;
 }

@@ -66,12 +66,28 @@ void ct_map_free(ct_map *m);
 /* Copies p into an immutable profile and publishes it, replacing the one with the same
  * key; the old one is freed once no reader can hold it. Writers take the map's mutex. */
 int ct_map_publish(ct_map *m, const cutune_profile *p);
+/* The same for a profile whose key the map is known not to hold (loading a database, whose
+ * keys are unique, into an empty map): no lookup first. */
+int ct_map_publish_new(ct_map *m, const cutune_profile *p);
+/* Numbers that grow with every change readers could see, so that a remembered answer is
+ * known to stand: the map's, for any change, and the key's (changes to profiles whose key
+ * hash shares its slot), for an exact hit. */
+#define CT_KEY_GENERATIONS 4096
+uint64_t ct_map_generation(ct_map *m);
+uint64_t ct_map_key_generation(ct_map *m, uint64_t key_hash);
 /* Removes the profile with this id, if it is there. */
 void ct_map_remove(ct_map *m, int64_t id);
 size_t ct_map_size(ct_map *m);
 /* The lookup of cutune_select: lock-free. */
 int ct_map_select(ct_map *m, const cutune_device_info *device, const cutune_kernel_id *kernel,
                   const int64_t problem[3], cutune_selection *out);
+/* The same for a key already made (ct_profile_key) and hashed (ct_key_hash). */
+void ct_map_select_key(ct_map *m, const cutune_device_info *device, const char *key,
+                       size_t key_len, size_t kernel_len, uint64_t hash, cutune_selection *out);
+/* A key's hash in two steps, so that a selector hashes only the problem size per lookup:
+ * the hash of all but the size, then the whole key's from it. */
+uint64_t ct_key_prefix_hash(const char *key, size_t key_len);
+uint64_t ct_key_hash(const char *key, size_t key_len, uint64_t prefix_hash);
 
 /* ------------------------------------------------------- sessions (store.c) ---- */
 
@@ -104,6 +120,13 @@ int ct_store_session_latest(cutune_store *store, const ct_session_row *row, int6
 typedef int (*ct_entry_fn)(const char *config, const char *entry, void *user);
 int ct_store_session_entries(cutune_store *store, const ct_session_row *row, ct_entry_fn fn,
                              void *user);
+
+/* The warm start of a new session: of the sessions of the same kernel, GPU (any driver)
+ * and space at other problem sizes, those of the nearest size (*problem; 0s when there are
+ * none), and their `max` fastest configurations, fastest first. */
+typedef int (*ct_config_fn)(const char *config, double time_ms, void *user);
+int ct_store_session_nearby(cutune_store *store, const ct_session_row *row, size_t max,
+                            int64_t problem[3], ct_config_fn fn, void *user);
 
 /* ------------------------------------------------------------ exchange.c ---- */
 

@@ -1,0 +1,620 @@
+/* launch.c — tuned launches for applications: the store selects a configuration for this GPU
+ * and problem size, the launcher compiles it once (through the binary cache), loads it into
+ * the caller's CUDA context and launches it. Loaded configurations are kept in a list that
+ * only grows and is published with release stores, so a launch that finds its configuration
+ * loaded takes no lock. Online mode tunes a size with no exact profile in a separate
+ * `cutune tune` process and takes in its profile when it appears. */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef CUTUNE_HAVE_CUDA
+#include <cuda_runtime_api.h>
+#endif
+
+extern char **environ;
+
+#define MAX_PARAMS 256
+
+/* One configuration, compiled and loaded. Immutable once published, but for the dynamic
+ * shared memory limit raised when a launch needs more. */
+typedef struct loaded {
+    struct loaded *next;
+    char *params, *config;    /* the selection it answers (the profile's strings) */
+    uint32_t cfg[MAX_PARAMS]; /* what runs: the selected configuration, or the default */
+    char key[512];            /* cfg in the spec's parameter order */
+    int64_t size[3];          /* the problem size compiled in (ProblemSizeDefines), or 0s */
+    int fell_back;
+#ifdef CUTUNE_HAVE_CUDA
+    cudaLibrary_t lib;
+    cudaKernel_t kern;
+#endif
+    _Atomic size_t smem_limit; /* dynamic shared memory the kernel may use now */
+} loaded;
+
+typedef struct constant {
+    struct constant *next;
+    char *name;
+    void *data;
+    size_t bytes;
+} constant;
+
+/* An online tuning session: the size it tunes and its process. */
+typedef struct job {
+    struct job *next;
+    int64_t problem[3];
+    pid_t pid;
+    int running;
+} job;
+
+struct cutune_launcher {
+    cutune_store *store;
+    cutune_space *space;
+    cutune_kernel *kernel;
+    char *spec, *source, *source_name, *user_key, *cache_dir;
+    char source_hash[33];
+    cutune_kernel_id id;
+    cutune_selector *selector;     /* the store's answers for this kernel on this device */
+    cutune_device_info device;
+    cutune_arch arch;
+    char *params;                  /* the spec's parameter names, comma-separated */
+    uint32_t dflt[MAX_PARAMS];
+    _Atomic(loaded *) loaded;      /* readers walk it without the lock */
+    pthread_mutex_t lock;          /* loading, constants, jobs */
+    constant *constants;
+    int online;
+    char *cutune_path, *online_args;
+    job *jobs;
+    _Atomic int running_jobs;
+    _Atomic double next_refresh;   /* while jobs run: when to take in their profiles again */
+};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* ------------------------------------------------------------------- the launcher ---- */
+
+void cutune_launcher_free(cutune_launcher *l)
+{
+    if (!l)
+        return;
+    /* online sessions still running go on by themselves, into the store */
+    for (job *j = l->jobs, *next; j; j = next) {
+        next = j->next;
+        if (j->running)
+            waitpid(j->pid, NULL, WNOHANG);
+        free(j);
+    }
+    for (loaded *e = atomic_load(&l->loaded), *next; e; e = next) {
+        next = e->next;
+#ifdef CUTUNE_HAVE_CUDA
+        cudaLibraryUnload(e->lib);
+#endif
+        free(e->params);
+        free(e->config);
+        free(e);
+    }
+    for (constant *c = l->constants, *next; c; c = next) {
+        next = c->next;
+        free(c->name);
+        free(c->data);
+        free(c);
+    }
+    pthread_mutex_destroy(&l->lock);
+    cutune_selector_free(l->selector);
+    cutune_kernel_free(l->kernel);
+    cutune_space_free(l->space);
+    free(l->spec);
+    free(l->source);
+    free(l->source_name);
+    free(l->user_key);
+    free(l->cache_dir);
+    free(l->params);
+    free(l->cutune_path);
+    free(l->online_args);
+    free(l);
+}
+
+static char *dup_or_null(const char *s, int *st)
+{
+    if (!s || *st)
+        return NULL;
+    char *d = ct_strdup(s);
+    if (!d)
+        *st = CUTUNE_ENOMEM;
+    return d;
+}
+
+/* The spec's parameter names, comma-separated, as a profile lists them. */
+static char *param_names(const cutune_space *space)
+{
+    size_t np = cutune_space_num_params(space), n = 1;
+    for (size_t p = 0; p < np; p++)
+        n += strlen(cutune_space_param_name(space, p)) + 1;
+    char *s = malloc(n), *at = s;
+    if (!s) {
+        ct_fail(CUTUNE_ENOMEM, "out of memory");
+        return NULL;
+    }
+    *s = '\0';
+    for (size_t p = 0; p < np; p++)
+        at += sprintf(at, "%s%s", p ? "," : "", cutune_space_param_name(space, p));
+    return s;
+}
+
+int cutune_launcher_new(cutune_launcher **out, cutune_store *store, const char *spec,
+                        const char *kernel_file, const cutune_launcher_options *options)
+{
+    if (!out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_launcher_new: out is NULL");
+    *out = NULL;
+    if (!store || !spec)
+        return ct_fail(CUTUNE_EINVAL, "cutune_launcher_new: no store or spec");
+    cutune_launcher_options o = options ? *options : (cutune_launcher_options){0};
+    cutune_launcher *l = calloc(1, sizeof *l);
+    if (!l)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    pthread_mutex_init(&l->lock, NULL);
+    l->store = store;
+    l->online = o.online;
+    int st = cutune_space_load_t1(&l->space, spec);
+    if (!st)
+        st = cutune_kernel_load_t1(spec, l->space, &l->kernel);
+    if (!st && cutune_space_num_params(l->space) > MAX_PARAMS)
+        st = ct_fail(CUTUNE_ERANGE, "%s: more than %d parameters", spec, MAX_PARAMS);
+    if (!st && cutune_space_get_default(l->space, l->dflt) != 1)
+        st = ct_fail(CUTUNE_EINVAL, "%s has no default configuration to fall back on", spec);
+    if (!st && !cutune_space_is_valid(l->space, l->dflt))
+        st = ct_fail(CUTUNE_EINVAL, "%s: the default configuration violates the constraints",
+                     spec);
+    const char *file = kernel_file ? kernel_file : cutune_kernel_file(l->kernel);
+    if (!st && !file)
+        st = ct_fail(CUTUNE_EINVAL, "%s names no KernelFile: give the kernel's source", spec);
+    if (!st && !(l->source = ct_read_text(file, (size_t)16 << 20, NULL)))
+        st = ct_wrap(CUTUNE_EIO, "kernel source");
+    l->spec = dup_or_null(spec, &st);
+    l->source_name = dup_or_null(file, &st);
+    l->user_key = dup_or_null(o.user_key ? o.user_key : "", &st);
+    l->cache_dir = dup_or_null(o.cache_dir, &st);
+    l->online_args = dup_or_null(o.online_args, &st);
+    const char *cli = o.cutune_path ? o.cutune_path : getenv("CUTUNE_CLI");
+    l->cutune_path = dup_or_null(cli && *cli ? cli : "cutune", &st);
+    if (!st && !(l->params = param_names(l->space)))
+        st = CUTUNE_ENOMEM;
+    if (!st) {
+        cutune_source_hash(l->source, strlen(l->source), l->source_hash);
+        l->id = (cutune_kernel_id){cutune_kernel_name(l->kernel), l->source_hash, l->user_key};
+        st = cutune_device_query(o.device, &l->device);
+    }
+    if (!st)
+        st = cutune_arch_from_device(&l->device, &l->arch);
+    if (!st)
+        st = cutune_selector_new(&l->selector, store, &l->device, &l->id);
+    if (st) {
+        cutune_launcher_free(l);
+        return st;
+    }
+    *out = l;
+    return CUTUNE_OK;
+}
+
+/* ---------------------------------------------------------------- configurations ---- */
+
+/* The selection in the spec's terms: the values of its parameters, by name, valid there. */
+static int resolve(const cutune_launcher *l, const cutune_selection *sel, uint32_t *cfg)
+{
+    if (sel->rule == CUTUNE_SELECT_DEFAULT)
+        return -1;
+    size_t np = cutune_space_num_params(l->space);
+    const char *value[MAX_PARAMS] = {0};
+    char names[sizeof sel->params], values[sizeof sel->config];
+    memcpy(names, sel->params, sizeof names);
+    memcpy(values, sel->config, sizeof values);
+    char *ns, *vs, *n = strtok_r(names, ",", &ns), *v = strtok_r(values, ",", &vs);
+    for (; n && v; n = strtok_r(NULL, ",", &ns), v = strtok_r(NULL, ",", &vs)) {
+        size_t p;
+        if (cutune_space_find_param(l->space, n, &p) == CUTUNE_OK)
+            value[p] = v;
+    }
+    if (n || v)
+        return -1; /* as many names as values, or it is not a profile of this kernel */
+    char key[2048];
+    size_t at = 0;
+    for (size_t p = 0; p < np; p++) {
+        if (!value[p])
+            return -1;
+        int w = snprintf(key + at, sizeof key - at, "%s%s", p ? "," : "", value[p]);
+        if (w < 0 || (size_t)w >= sizeof key - at)
+            return -1;
+        at += (size_t)w;
+    }
+    if (cutune_space_parse_key(l->space, key, cfg) != CUTUNE_OK)
+        return -1;
+    return cutune_space_is_valid(l->space, cfg) ? 0 : -1;
+}
+
+static loaded *find_loaded(cutune_launcher *l, const char *params, const char *config,
+                           const int64_t size[3])
+{
+    for (loaded *e = atomic_load_explicit(&l->loaded, memory_order_acquire); e; e = e->next)
+        if (strcmp(e->config, config) == 0 && strcmp(e->params, params) == 0 &&
+            memcmp(e->size, size, sizeof e->size) == 0)
+            return e;
+    return NULL;
+}
+
+#ifdef CUTUNE_HAVE_CUDA
+
+static int cuda_fail(cudaError_t e, const char *what, const char *config)
+{
+    return ct_fail(CUTUNE_ECUDA, "configuration %s: %s: %s", config, what,
+                   cudaGetErrorString(e));
+}
+
+static int copy_constant(loaded *e, const constant *c)
+{
+    void *sym;
+    size_t size;
+    cudaError_t err = cudaLibraryGetGlobal(&sym, &size, e->lib, c->name);
+    if (err != cudaSuccess) {
+        cudaGetLastError();
+        return ct_fail(CUTUNE_ENOTFOUND, "configuration %s has no __constant__ symbol '%s'",
+                       e->key, c->name);
+    }
+    if (c->bytes > size)
+        return ct_fail(CUTUNE_ERANGE, "'%s' holds %zu bytes, not %zu", c->name, size,
+                       c->bytes);
+    err = cudaMemcpy(sym, c->data, c->bytes, cudaMemcpyHostToDevice);
+    return err == cudaSuccess ? CUTUNE_OK : cuda_fail(err, c->name, e->key);
+}
+
+/* Compiles and loads e->cfg into the current context; 1 when its block fits no SM here. */
+static int load(cutune_launcher *l, loaded *e, const int64_t problem[3])
+{
+    ct_kernel_source ks = {l->space, l->kernel, l->source, l->source_name, l->arch.name,
+                           l->cache_dir};
+    cutune_binary *bin = NULL;
+    cutune_binary_info info;
+    int st = ct_compile_config(&ks, e->cfg, problem, &bin);
+    if (st)
+        return ct_wrap(st, "configuration %s", e->key);
+    cutune_binary_get_info(bin, &info);
+    size_t code_size;
+    const void *code = cutune_binary_code(bin, &code_size);
+    cudaError_t err = cudaLibraryLoadData(&e->lib, code, NULL, NULL, 0, NULL, NULL, 0);
+    if (err == cudaSuccess && (err = cudaLibraryGetKernel(&e->kern, e->lib, info.lowered_name)))
+        cudaLibraryUnload(e->lib);
+    cutune_binary_free(bin);
+    if (err != cudaSuccess)
+        return cuda_fail(err, "loading its cubin", e->key);
+    for (const constant *c = l->constants; c && !st; c = c->next)
+        st = copy_constant(e, c);
+    /* does a block fit an SM of this GPU? */
+    unsigned grid[3], block[3];
+    size_t smem;
+    int blocks = 0;
+    if (!st)
+        st = cutune_kernel_geometry_at(l->kernel, e->cfg, problem, grid, block, &smem);
+    if (!st && smem > 48 * 1024 &&
+        cudaFuncSetAttribute((const void *)e->kern, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             (int)smem) == cudaSuccess)
+        atomic_store(&e->smem_limit, smem);
+    else if (!st)
+        atomic_store(&e->smem_limit, 48 * 1024);
+    if (!st && block[0] * block[1] * block[2] <= (unsigned)l->device.max_threads_per_block &&
+        smem <= atomic_load(&e->smem_limit))
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, (const void *)e->kern,
+                                                      (int)(block[0] * block[1] * block[2]),
+                                                      smem);
+    cudaGetLastError();
+    if (st)
+        cudaLibraryUnload(e->lib);
+    return st ? st : blocks < 1;
+}
+
+/* The launcher's device must be the calling thread's. */
+static int check_device(const cutune_launcher *l)
+{
+    int current = -1;
+    cudaError_t err = cudaGetDevice(&current);
+    if (err != cudaSuccess)
+        return ct_fail(CUTUNE_ECUDA, "cudaGetDevice: %s", cudaGetErrorString(err));
+    if (current != l->device.ordinal)
+        return ct_fail(CUTUNE_EINVAL, "the launcher is for device %d, this thread's device is "
+                       "%d (cudaSetDevice first)", l->device.ordinal, current);
+    return CUTUNE_OK;
+}
+
+static int launch_loaded(loaded *e, const cutune_kernel *k, const int64_t problem[3],
+                         void **args, void *stream, cutune_launch_info *info)
+{
+    unsigned grid[3], block[3];
+    size_t smem;
+    int st = cutune_kernel_geometry_at(k, e->cfg, problem, grid, block, &smem);
+    if (st)
+        return ct_wrap(st, "configuration %s", e->key);
+    cudaError_t err = cudaSuccess;
+    if (smem > atomic_load(&e->smem_limit) &&
+        (err = cudaFuncSetAttribute((const void *)e->kern,
+                                    cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem)) ==
+            cudaSuccess)
+        atomic_store(&e->smem_limit, smem);
+    if (err == cudaSuccess)
+        err = cudaLaunchKernel((const void *)e->kern, (dim3){grid[0], grid[1], grid[2]},
+                               (dim3){block[0], block[1], block[2]}, args, smem,
+                               (cudaStream_t)stream);
+    if (err != cudaSuccess) {
+        cudaGetLastError();
+        return cuda_fail(err, "cudaLaunchKernel", e->key);
+    }
+    if (info) {
+        memcpy(info->grid, grid, sizeof grid);
+        memcpy(info->block, block, sizeof block);
+        info->dynamic_smem = smem;
+    }
+    return CUTUNE_OK;
+}
+
+#else
+
+static int check_device(const cutune_launcher *l)
+{
+    (void)l;
+    return ct_fail(CUTUNE_ENOTSUP, "cutune was built without CUDA");
+}
+
+static int load(cutune_launcher *l, loaded *e, const int64_t problem[3])
+{
+    (void)l, (void)e, (void)problem;
+    return ct_fail(CUTUNE_ENOTSUP, "cutune was built without CUDA");
+}
+
+static int launch_loaded(loaded *e, const cutune_kernel *k, const int64_t problem[3],
+                         void **args, void *stream, cutune_launch_info *info)
+{
+    (void)e, (void)k, (void)problem, (void)args, (void)stream, (void)info;
+    return ct_fail(CUTUNE_ENOTSUP, "cutune was built without CUDA");
+}
+
+#endif
+
+static void free_entry(loaded *e)
+{
+    if (e) {
+        free(e->params);
+        free(e->config);
+        free(e);
+    }
+}
+
+/* The loaded configuration answering `sel`: found, or compiled and loaded now (falling back
+ * on the default configuration when the selected one cannot run here). */
+static int get_loaded(cutune_launcher *l, const cutune_selection *sel,
+                      const int64_t problem[3], loaded **out, int *compiled)
+{
+    const char *params = sel->rule == CUTUNE_SELECT_DEFAULT ? "" : sel->params;
+    const char *config = sel->rule == CUTUNE_SELECT_DEFAULT ? "" : sel->config;
+    int64_t size[3] = {0, 0, 0}; /* a binary serves every size, unless the size is compiled in */
+    for (int d = 0; d < 3; d++)
+        if (cutune_kernel_size_define(l->kernel, d))
+            size[d] = problem[d] > 0 ? problem[d] : 1;
+    if ((*out = find_loaded(l, params, config, size)))
+        return CUTUNE_OK;
+    pthread_mutex_lock(&l->lock);
+    int st = CUTUNE_OK;
+    loaded *e = find_loaded(l, params, config, size); /* another thread may have been first */
+    if (!e) {
+        *compiled = 1;
+        e = calloc(1, sizeof *e);
+        if (!e || !(e->params = ct_strdup(params)) || !(e->config = ct_strdup(config)))
+            st = ct_fail(CUTUNE_ENOMEM, "out of memory");
+        if (!st)
+            memcpy(e->size, size, sizeof size);
+        if (!st && sel->rule != CUTUNE_SELECT_DEFAULT && resolve(l, sel, e->cfg) != 0)
+            e->fell_back = 1; /* not a configuration of this spec */
+        if (!st && (sel->rule == CUTUNE_SELECT_DEFAULT || e->fell_back))
+            memcpy(e->cfg, l->dflt, sizeof l->dflt);
+        if (!st)
+            cutune_space_config_key(l->space, e->cfg, e->key, sizeof e->key);
+        int unfit = st ? 0 : load(l, e, problem);
+        if (unfit == 1 && !e->fell_back && sel->rule != CUTUNE_SELECT_DEFAULT) {
+            /* the selected configuration cannot run on this GPU: the default instead */
+#ifdef CUTUNE_HAVE_CUDA
+            cudaLibraryUnload(e->lib);
+#endif
+            e->fell_back = 1;
+            memcpy(e->cfg, l->dflt, sizeof l->dflt);
+            cutune_space_config_key(l->space, e->cfg, e->key, sizeof e->key);
+            unfit = load(l, e, problem);
+        }
+        if (unfit == 1) {
+#ifdef CUTUNE_HAVE_CUDA
+            cudaLibraryUnload(e->lib);
+#endif
+            unfit = ct_fail(CUTUNE_ERANGE, "configuration %s: a block does not fit an SM of "
+                            "this %s", e->key, l->device.name);
+        }
+        st = st ? st : unfit;
+        if (st) {
+            free_entry(e);
+            e = NULL;
+        } else {
+            e->next = atomic_load_explicit(&l->loaded, memory_order_relaxed);
+            atomic_store_explicit(&l->loaded, e, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    *out = e;
+    return st;
+}
+
+int cutune_launcher_set_constant(cutune_launcher *l, const char *name, const void *data,
+                                 size_t bytes)
+{
+    if (!l || !name || (!data && bytes))
+        return ct_fail(CUTUNE_EINVAL, "cutune_launcher_set_constant: NULL argument");
+    constant *c = calloc(1, sizeof *c);
+    if (!c || !(c->name = ct_strdup(name)) || !(c->data = malloc(bytes ? bytes : 1))) {
+        if (c)
+            free(c->name);
+        free(c);
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    }
+    memcpy(c->data, data, bytes);
+    c->bytes = bytes;
+    pthread_mutex_lock(&l->lock);
+    int st = CUTUNE_OK;
+#ifdef CUTUNE_HAVE_CUDA
+    for (loaded *e = atomic_load(&l->loaded); e && !st; e = e->next)
+        st = copy_constant(e, c);
+#endif
+    constant **at = &l->constants; /* a new value replaces the old one */
+    while (*at && strcmp((*at)->name, name) != 0)
+        at = &(*at)->next;
+    if (st) {
+        free(c->name);
+        free(c->data);
+        free(c);
+    } else if (*at) {
+        c->next = (*at)->next;
+        free((*at)->name);
+        free((*at)->data);
+        free(*at);
+        *at = c;
+    } else {
+        *at = c;
+    }
+    pthread_mutex_unlock(&l->lock);
+    return st;
+}
+
+/* --------------------------------------------------------------------- online mode ---- */
+
+/* `cutune tune SOURCE --spec SPEC --problem X,Y,Z --device N --db DB [--user-key K] ARGS`,
+ * in the background, its output to /dev/null. */
+static int spawn_tune(const cutune_launcher *l, const int64_t problem[3], pid_t *pid)
+{
+    char size[80], device[16], args[1024];
+    snprintf(size, sizeof size, "%lld,%lld,%lld", (long long)problem[0],
+             (long long)problem[1], (long long)problem[2]);
+    snprintf(device, sizeof device, "%d", l->device.ordinal);
+    const char *argv[64] = {l->cutune_path, "tune", l->source_name, "--spec", l->spec,
+                            "--problem", size, "--device", device, "--db",
+                            cutune_store_path(l->store)};
+    int argc = 11;
+    if (*l->user_key) {
+        argv[argc++] = "--user-key";
+        argv[argc++] = l->user_key;
+    }
+    snprintf(args, sizeof args, "%s", l->online_args ? l->online_args : "");
+    char *save;
+    for (char *a = strtok_r(args, " \t", &save); a && argc < 63; a = strtok_r(NULL, " \t", &save))
+        argv[argc++] = a;
+    argv[argc] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    int err = posix_spawnp(pid, l->cutune_path, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    return err ? ct_fail(CUTUNE_EIO, "online tuning: cannot start '%s': %s", l->cutune_path,
+                         strerror(err))
+               : CUTUNE_OK;
+}
+
+/* A miss at this size: start its tuning session unless one ran or runs. Returns whether one
+ * runs now. */
+static int tune_online(cutune_launcher *l, const int64_t problem[3])
+{
+    int64_t want[3];
+    for (int d = 0; d < 3; d++)
+        want[d] = problem[d] > 0 ? problem[d] : 1;
+    pthread_mutex_lock(&l->lock);
+    job *j = l->jobs;
+    while (j && memcmp(j->problem, want, sizeof want) != 0)
+        j = j->next;
+    if (!j && (j = calloc(1, sizeof *j))) {
+        memcpy(j->problem, want, sizeof want);
+        j->next = l->jobs;
+        l->jobs = j;
+        /* a session that cannot start is not tried again (the failure stays recorded) */
+        if (spawn_tune(l, want, &j->pid) == CUTUNE_OK) {
+            j->running = 1;
+            atomic_fetch_add(&l->running_jobs, 1);
+            atomic_store(&l->next_refresh, now_s() + 1);
+        }
+    }
+    int running = j && j->running;
+    pthread_mutex_unlock(&l->lock);
+    return running;
+}
+
+/* While sessions run: once a second, and when one ends, the store takes in new profiles. */
+static void poll_online(cutune_launcher *l)
+{
+    if (!atomic_load_explicit(&l->running_jobs, memory_order_relaxed) ||
+        now_s() < atomic_load_explicit(&l->next_refresh, memory_order_relaxed) ||
+        pthread_mutex_trylock(&l->lock))
+        return;
+    for (job *j = l->jobs; j; j = j->next)
+        if (j->running && waitpid(j->pid, NULL, WNOHANG) != 0) { /* ended (or not ours) */
+            j->running = 0;
+            atomic_fetch_sub(&l->running_jobs, 1);
+        }
+    atomic_store(&l->next_refresh, now_s() + 1);
+    pthread_mutex_unlock(&l->lock);
+    cutune_store_refresh(l->store);
+}
+
+/* --------------------------------------------------------------------- launching ---- */
+
+int cutune_launch(cutune_launcher *l, const int64_t problem[3], void **args, void *stream,
+                  cutune_launch_info *info)
+{
+    if (!l || !problem || (!args && cutune_kernel_num_args(l->kernel)))
+        return ct_fail(CUTUNE_EINVAL, "cutune_launch: NULL argument");
+    for (int d = 0; d < 3; d++)
+        if (problem[d] < 0 || problem[d] > ((int64_t)1 << 40))
+            return ct_fail(CUTUNE_EINVAL, "cutune_launch: problem size %lld is out of range",
+                           (long long)problem[d]);
+    if (l->online)
+        poll_online(l);
+    cutune_selection sel;
+    int st = check_device(l);
+    if (!st)
+        st = cutune_selector_get(l->selector, problem, &sel);
+    if (st)
+        return st;
+    loaded *e;
+    int compiled = 0;
+    st = get_loaded(l, &sel, problem, &e, &compiled);
+    if (!st)
+        st = launch_loaded(e, l->kernel, problem, args, stream, info);
+    int tuning = !st && l->online && sel.rule != CUTUNE_SELECT_EXACT
+                     ? tune_online(l, problem) : 0;
+    if (info && !st) {
+        info->selection = sel;
+        info->fell_back = e->fell_back;
+        snprintf(info->config, sizeof info->config, "%s", e->key);
+        info->compiled = compiled;
+        info->tuning = tuning;
+    }
+    return st;
+}
