@@ -633,6 +633,71 @@ typedef enum cutune_format { CUTUNE_FORMAT_KERNEL_TUNER = 0, CUTUNE_FORMAT_T4 = 
 int cutune_store_export(cutune_store *store, int64_t id, cutune_format format, char **text);
 
 /* ------------------------------------------------------------------------------------------
+ * The pinned host memory pool: page-locked buffers handed out and taken back without locks.
+ * Buffers come in size classes (4 KiB times a power of two); those under the slab size are
+ * cut from slabs, larger ones are allocated alone. A buffer given back with a CUDA event is
+ * not handed out again before the event has completed (stream-ordered reuse). The memory
+ * underneath comes from a backend: CUDA's (cudaHostAlloc, cudaFreeHost, cudaEventQuery,
+ * cudaHostRegister) by default, or one the caller supplies (tests use malloc).
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_pool cutune_pool;
+
+typedef struct cutune_pool_backend {
+    int (*alloc)(void *user, size_t bytes, void **out); /* page-locked bytes, or a status */
+    void (*free)(void *user, void *ptr, size_t bytes);
+    /* 1: the event has completed; 0: not yet; negative: it failed (the work it guards is
+     * over either way) */
+    int (*event_done)(void *user, void *event);
+    int (*register_host)(void *user, void *ptr, size_t bytes); /* may be NULL: ENOTSUP */
+    void (*unregister_host)(void *user, void *ptr);
+    void *user;
+} cutune_pool_backend;
+
+typedef struct cutune_pool_options {
+    size_t max_pinned;  /* cap on pinned bytes, the registered ones included (0: none); when
+                           growing would pass it, idle buffers are trimmed first */
+    size_t slab_bytes;  /* what small buffers are cut from (0: 2 MiB; a power of two from
+                           64 KiB to 1 GiB) */
+    const cutune_pool_backend *backend; /* NULL: CUDA's */
+} cutune_pool_options;
+
+/* A buffer: `bytes` is its size class's, at least what was asked; `id` names it to the
+ * pool. */
+typedef struct cutune_buffer {
+    void *ptr;
+    size_t bytes;
+    uint32_t id;
+} cutune_buffer;
+
+typedef struct cutune_pool_stats {
+    uint64_t hits;          /* allocations served by an idle buffer */
+    uint64_t misses;        /* allocations that had to pin more memory */
+    uint64_t waits;         /* idle buffers passed over because their event was pending */
+    size_t pinned_bytes;    /* held from the backend, and registered */
+    size_t high_water;      /* the most pinned_bytes has been */
+    size_t in_use_bytes;    /* handed out and not given back */
+    size_t registered_bytes;
+} cutune_pool_stats;
+
+int cutune_pool_new(cutune_pool **out, const cutune_pool_options *options);
+/* Gives every buffer back to the backend, handed out or not. */
+void cutune_pool_free(cutune_pool *pool);
+/* A buffer of at least `bytes` (1 byte to 1 TiB); thread-safe, without locks unless the
+ * pool must grow. */
+int cutune_pool_alloc(cutune_pool *pool, size_t bytes, cutune_buffer *out);
+/* Gives a buffer back. With `event` (a cudaEvent_t recorded after the last work that uses
+ * the buffer; it must stay valid until then), the buffer is not handed out before the event
+ * has completed. A buffer given back twice, or not of this pool: CUTUNE_EINVAL. */
+int cutune_pool_release(cutune_pool *pool, const cutune_buffer *buffer, void *event);
+/* Page-locks the caller's memory (cudaHostRegister) and counts it as pinned. */
+int cutune_pool_register(cutune_pool *pool, void *ptr, size_t bytes);
+int cutune_pool_unregister(cutune_pool *pool, void *ptr);
+/* Gives idle buffers (and slabs all of whose buffers are idle) back to the backend until at
+ * most `keep_bytes` are pinned, or nothing idle is left. */
+int cutune_pool_trim(cutune_pool *pool, size_t keep_bytes);
+void cutune_pool_get_stats(cutune_pool *pool, cutune_pool_stats *stats);
+
+/* ------------------------------------------------------------------------------------------
  * Tuned launches: an application runs a kernel of a T1 spec with the configuration the
  * profile store selects for its GPU and problem size, without knowing the kernel's
  * parameters. Each configuration is compiled once (through the binary cache) and loaded
