@@ -698,6 +698,44 @@ int cutune_pool_trim(cutune_pool *pool, size_t keep_bytes);
 void cutune_pool_get_stats(cutune_pool *pool, cutune_pool_stats *stats);
 
 /* ------------------------------------------------------------------------------------------
+ * The copy/compute pipeline: data goes to the GPU, through a computation and back in
+ * chunks, so that copying one chunk in, computing on another and copying a third out
+ * overlap. Three streams (copies in, compute, copies out) and per-slot events order each
+ * chunk's stages; `depth` chunks are in flight. Host buffers may be pinned (copied directly)
+ * or pageable (staged through pinned buffers of the pool).
+ * ---------------------------------------------------------------------------------------- */
+
+/* Enqueues the computation of one chunk on `stream` (a cudaStream_t): `in` and `out` are
+ * device buffers of `bytes` bytes holding the chunk at `offset` of the data. Returns
+ * CUTUNE_OK, or a status that stops the pipeline (it is returned). */
+typedef int (*cutune_compute_fn)(void *user, void *stream, const void *in, void *out,
+                                 size_t offset, size_t bytes);
+
+typedef struct cutune_pipeline_options {
+    size_t chunk_bytes;  /* 0: 8 MiB */
+    int depth;           /* chunks in flight, 1 to 16 (0: 3; 1: no overlap) */
+    cutune_pool *pool;   /* for staging pageable data (NULL: a pool of the pipeline's own) */
+    int device;          /* the CUDA device (the calling thread's is set to it) */
+    int copy_threads;    /* threads copying pageable data to and from staging, the caller's
+                            included (0: 4 with more than 8 CPUs, else half of them) */
+} cutune_pipeline_options;
+
+typedef struct cutune_pipeline_stats {
+    double seconds;      /* wall time of the whole run */
+    size_t chunks;
+    int staged_in, staged_out; /* 1: that side was pageable and went through pinned buffers;
+                                  0 with pageable data: no pinned memory could be had, and it
+                                  was copied directly (slower) */
+} cutune_pipeline_stats;
+
+/* Runs `bytes` of `in` through `compute` into `out` (as many bytes). `bytes` need not be a
+ * multiple of the chunk; 0 bytes is nothing to do. The first failure of any stage stops the
+ * pipeline: what was enqueued drains, and the failure is returned. stats may be NULL. */
+int cutune_pipeline_run(const void *in, void *out, size_t bytes, cutune_compute_fn compute,
+                        void *user, const cutune_pipeline_options *options,
+                        cutune_pipeline_stats *stats);
+
+/* ------------------------------------------------------------------------------------------
  * Tuned launches: an application runs a kernel of a T1 spec with the configuration the
  * profile store selects for its GPU and problem size, without knowing the kernel's
  * parameters. Each configuration is compiled once (through the binary cache) and loaded

@@ -32,6 +32,9 @@ typedef struct desc {
     _Atomic uint32_t next;  /* on a stack: the index + 1 of the one below, 0 at the bottom */
     _Atomic int state;
     void *event;            /* PENDING: what must complete first */
+    /* times handed out: written only by the thread that holds the buffer (so no locked
+     * instruction), summed when statistics are asked for */
+    _Atomic uint64_t uses;
 } desc;
 
 typedef struct slab {
@@ -58,8 +61,8 @@ struct cutune_pool {
     size_t nslabs, slabs_cap;
     struct region { void *ptr; size_t bytes; } *regions;
     size_t nregions, regions_cap;
-    _Atomic uint64_t hits, misses, waits;
-    _Atomic size_t pinned, high_water, in_use, registered;
+    _Atomic uint64_t misses, waits; /* hits: the descriptors' uses less the misses */
+    _Atomic size_t pinned, high_water, registered;
 };
 
 static desc *at(cutune_pool *p, uint32_t i)
@@ -267,8 +270,8 @@ static int grow_locked(cutune_pool *p, uint32_t cls, uint32_t *out)
         bytes /= 2;
     if (p->max_pinned && atomic_load(&p->pinned) + bytes > p->max_pinned)
         return ct_fail(CUTUNE_ENOMEM, "the pool's cap of %zu pinned bytes is reached (%zu "
-                       "pinned, %zu in use; %zu more asked)", p->max_pinned,
-                       atomic_load(&p->pinned), atomic_load(&p->in_use), bytes);
+                       "pinned; %zu more asked)", p->max_pinned, atomic_load(&p->pinned),
+                       bytes);
     size_t record = p->nslabs; /* a slab's record: one given back, or a new one */
     for (size_t k = 0; size < p->slab_bytes && k < p->nslabs; k++)
         if (!p->slabs[k].base) {
@@ -353,18 +356,15 @@ int cutune_pool_alloc(cutune_pool *p, size_t bytes, cutune_buffer *out)
     if (bytes == 0 || bytes > class_bytes(CLASSES - 1))
         return ct_fail(bytes ? CUTUNE_ETOOBIG : CUTUNE_EINVAL, "a pinned buffer of %zu bytes "
                        "(1 byte to 1 TiB, please)", bytes);
-    uint32_t cls = 0;
-    while (class_bytes(cls) < bytes)
-        cls++;
+    uint32_t cls = bytes <= class_bytes(0) ? 0
+                                            : (uint32_t)(64 - __builtin_clzll(bytes - 1)) -
+                                                  MIN_SHIFT;
     uint32_t i = pop(p, &p->idle[cls]);
-    if (i != NONE) {
+    if (i != NONE)
         atomic_store_explicit(&at(p, i)->state, IN_USE, memory_order_relaxed);
-    } else {
+    else
         reclaim(p, cls, &i);
-    }
-    if (i != NONE) {
-        atomic_fetch_add_explicit(&p->hits, 1, memory_order_relaxed);
-    } else {
+    if (i == NONE) {
         pthread_mutex_lock(&p->grow);
         /* another thread may have grown this class meanwhile */
         i = pop(p, &p->idle[cls]);
@@ -378,10 +378,13 @@ int cutune_pool_alloc(cutune_pool *p, size_t bytes, cutune_buffer *out)
         pthread_mutex_unlock(&p->grow);
         if (st)
             return st;
-        atomic_fetch_add_explicit(grew ? &p->misses : &p->hits, 1, memory_order_relaxed);
+        if (grew)
+            atomic_fetch_add_explicit(&p->misses, 1, memory_order_relaxed);
     }
-    atomic_fetch_add_explicit(&p->in_use, class_bytes(cls), memory_order_relaxed);
-    *out = (cutune_buffer){at(p, i)->ptr, class_bytes(cls), i};
+    desc *d = at(p, i);
+    atomic_store_explicit(&d->uses, atomic_load_explicit(&d->uses, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    *out = (cutune_buffer){d->ptr, class_bytes(cls), i};
     return CUTUNE_OK;
 }
 
@@ -399,7 +402,6 @@ int cutune_pool_release(cutune_pool *p, const cutune_buffer *b, void *event)
                                                  memory_order_acq_rel, memory_order_relaxed))
         return ct_fail(CUTUNE_EINVAL, "cutune_pool_release: buffer %u (%p) is not in use: "
                        "given back twice?", b->id, b->ptr);
-    atomic_fetch_sub_explicit(&p->in_use, class_bytes(d->cls), memory_order_relaxed);
     d->event = event;
     push(p, event ? &p->pending[d->cls] : &p->idle[d->cls], b->id);
     return CUTUNE_OK;
@@ -519,10 +521,20 @@ void cutune_pool_get_stats(cutune_pool *p, cutune_pool_stats *s)
 {
     if (!p || !s)
         return;
-    *s = (cutune_pool_stats){.hits = atomic_load(&p->hits), .misses = atomic_load(&p->misses),
+    uint64_t uses = 0;
+    size_t in_use = 0;
+    uint32_t n = atomic_load_explicit(&p->ndesc, memory_order_acquire);
+    for (uint32_t i = 0; i < n; i++) {
+        desc *d = at(p, i);
+        uses += atomic_load_explicit(&d->uses, memory_order_relaxed);
+        if (atomic_load_explicit(&d->state, memory_order_relaxed) == IN_USE)
+            in_use += class_bytes(d->cls);
+    }
+    uint64_t misses = atomic_load(&p->misses);
+    *s = (cutune_pool_stats){.hits = uses > misses ? uses - misses : 0, .misses = misses,
                              .waits = atomic_load(&p->waits),
                              .pinned_bytes = atomic_load(&p->pinned),
                              .high_water = atomic_load(&p->high_water),
-                             .in_use_bytes = atomic_load(&p->in_use),
+                             .in_use_bytes = in_use,
                              .registered_bytes = atomic_load(&p->registered)};
 }

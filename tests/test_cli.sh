@@ -36,6 +36,14 @@ run 0 bench --help
 has out "Not implemented yet"
 run 2 tune kernel.cu
 has err "give --spec SPEC"
+run 2 pipeline --bytes 1000
+has err "multiples of 16"
+run 2 pipeline --chunk 8X
+has err "needs a size such as 1G"
+run 2 pipeline --depth 0
+has err "--depth is 1 to 16"
+run 2 pipeline --compute-us-per-mb -3
+has err "0 or more"
 run 2 tune kernel.cu --spec "$SPEC" --problem 0,5
 has err "--problem takes up to three positive sizes"
 run 2 tune kernel.cu --spec "$SPEC" --problem 1,2,3,4
@@ -44,7 +52,7 @@ run 2 tune --sim "$SRC/data/spaces/convolution/A100.json.gz" --problem 64
 has err "--problem is for the GPU"
 run 1 tune "$SRC/kernels/convolution.cu" --spec "$SRC/kernels/convolution.json" --problem 64,64,64 --no-store
 has err "its ProblemSize has 2 dimensions, the problem size given has 3"
-for c in device space tune sim occupancy compile profiles; do
+for c in device space tune sim occupancy compile profiles pipeline; do
     run 0 $c --help
     has out "usage: cutune $c"
 done

@@ -1,6 +1,6 @@
 /* test_pool.c — the pinned pool's logic over a malloc-backed fake backend: size classes,
  * slabs, stream-ordered reuse, the cap and trimming, registration, failing backends, bad
- * calls, and a stress test (2 to 16 threads x 1M allocate/give back pairs, run under
+ * calls, the pipeline's answers to bad calls, and a stress test (2 to 16 threads x 1M allocate/give back pairs, run under
  * ThreadSanitizer too) in which no buffer is ever held by two threads and none is lost. */
 #include "check.h"
 #include "cutune.h"
@@ -329,12 +329,43 @@ static void test_stress(void)
     }
 }
 
+/* The pipeline's answers to bad calls, which need no GPU. */
+static char sink[64];
+static int copy_chunk(void *user, void *stream, const void *in, void *out, size_t offset,
+                      size_t bytes)
+{
+    (void)user, (void)stream, (void)in, (void)out, (void)offset, (void)bytes;
+    return CUTUNE_OK;
+}
+
+static void test_pipeline_arguments(void)
+{
+    char in[64] = {0};
+    CHECK_INT(cutune_pipeline_run(in, sink, 64, NULL, NULL, NULL, NULL), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "no compute callback");
+    CHECK_INT(cutune_pipeline_run(NULL, sink, 64, copy_chunk, NULL, NULL, NULL), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "NULL input buffer");
+    cutune_pipeline_options o = {.depth = 17};
+    CHECK_INT(cutune_pipeline_run(in, sink, 64, copy_chunk, NULL, &o, NULL), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "depth 17");
+    o = (cutune_pipeline_options){.copy_threads = 99};
+    CHECK_INT(cutune_pipeline_run(in, sink, 64, copy_chunk, NULL, &o, NULL), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "99 copy threads");
+    cutune_pipeline_stats st = {.chunks = 9};
+    CHECK_INT(cutune_pipeline_run(in, sink, 0, copy_chunk, NULL, NULL, &st), CUTUNE_OK);
+    CHECK_INT(st.chunks, 0); /* nothing to do, and no GPU needed for it */
+    int count, rc = cutune_pipeline_run(in, sink, 64, copy_chunk, NULL, NULL, NULL);
+    if (cutune_device_count(&count) != CUTUNE_OK)
+        CHECK(rc == CUTUNE_ENODEVICE || rc == CUTUNE_ENOTSUP);
+}
+
 int main(void)
 {
     test_classes_and_slabs();
     test_stream_ordered_reuse();
     test_cap_and_trim();
     test_register_and_failures();
+    test_pipeline_arguments();
     test_stress();
     CHECK_DONE();
 }

@@ -32,5 +32,6 @@ int cmd_tune(int argc, char **argv);
 int cmd_occupancy(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
+int cmd_pipeline(int argc, char **argv);
 
 #endif

@@ -29,8 +29,8 @@ static const command commands[] = {
     {"profiles", "list, query, import and export stored tuning profiles", cmd_profiles, NULL},
     {"bench", "benchmark tuned against untuned kernels and the hardware's limits", NULL,
      "issue #11"},
-    {"pipeline", "run and measure the pinned, triple-buffered copy/compute pipeline", NULL,
-     "issue #8"},
+    {"pipeline", "run and measure the pinned, triple-buffered copy/compute pipeline",
+     cmd_pipeline, NULL},
 };
 #define NUM_COMMANDS (sizeof commands / sizeof *commands)
 
