@@ -194,6 +194,37 @@ static void other_sizes(void)
     cutune_space_free(s);
 }
 
+/* cutune's SGEMM: block NDIMC x MDIMC, grid N / NWG by M / MWG, K in the defines only. */
+static void sgemm(void)
+{
+    const char *spec = CUTUNE_SOURCE_DIR "/kernels/sgemm.json";
+    cutune_space *s;
+    cutune_kernel *k = NULL;
+    CHECK_INT(cutune_space_load_t1(&s, spec), CUTUNE_OK);
+    CHECK_INT(cutune_kernel_load_t1(spec, s, &k), CUTUNE_OK);
+    uint64_t count;
+    CHECK_INT(cutune_space_count(s, &count), CUTUNE_OK);
+    CHECK_INT(count, 58217);
+    if (k) {
+        uint32_t c[13];
+        unsigned g[3], b[3];
+        size_t smem;
+        CHECK_INT(cutune_space_get_default(s, c), 1); /* the plain kernel, 16 x 16 */
+        CHECK_INT(cutune_kernel_geometry(k, c, g, b, &smem), CUTUNE_OK);
+        CHECK(g[0] == 256 && g[1] == 256 && g[2] == 1 && b[0] == 16 && b[1] == 16);
+        CHECK_INT(cutune_space_parse_key(s, "1,128,128,16,8,32,4,4,0,1,1,0,1", c), CUTUNE_OK);
+        CHECK_INT(cutune_space_is_valid(s, c), 1);
+        CHECK_INT(cutune_kernel_geometry_at(k, c, (int64_t[3]){1001, 999, 1003}, g, b, &smem),
+                  CUTUNE_OK);
+        CHECK(g[0] == 8 && g[1] == 8 && g[2] == 1 && b[0] == 32 && b[1] == 8);
+        CHECK(strcmp(cutune_kernel_size_define(k, 2), "SIZE_K") == 0);
+        CHECK_INT(cutune_kernel_arg_at(k, 0)->count, 4096 * 4096);
+        CHECK(cutune_kernel_arg_at(k, 3)->scalar && cutune_kernel_arg_at(k, 3)->value == 1.0);
+        cutune_kernel_free(k);
+    }
+    cutune_space_free(s);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -203,6 +234,7 @@ int main(void)
     convolution();
     bad_specs();
     other_sizes();
+    sgemm();
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -65,9 +65,18 @@ static int read_kernel_spec(const char *path, char **kernel, const char ***optio
     return *options ? 0 : -1;
 }
 
-/* Threads of the configuration's block: block_size_x * y * z, the parameters that exist. */
-static long block_threads(const cutune_space *s, const uint32_t *config)
+/* Threads of the configuration's block: as the spec's KernelSpecification says (its
+ * LocalSize), else block_size_x * y * z, the parameters that exist. */
+static long block_threads(const char *spec, const cutune_space *s, const uint32_t *config)
 {
+    cutune_kernel *kernel;
+    if (cutune_kernel_load_t1(spec, s, &kernel) == CUTUNE_OK) {
+        unsigned grid[3], block[3];
+        int st = cutune_kernel_geometry(kernel, config, grid, block, NULL);
+        cutune_kernel_free(kernel);
+        if (st == CUTUNE_OK)
+            return (long)block[0] * block[1] * block[2];
+    }
     static const char *const names[] = {"block_size_x", "block_size_y", "block_size_z"};
     long threads = 1;
     for (int k = 0; k < 3; k++) {
@@ -217,7 +226,7 @@ int cmd_compile(int argc, char **argv)
     if (output && write_file(output, code, size))
         goto out;
     cutune_block_resources l = {
-        .threads = (int)block_threads(space, config), .regs = info.regs,
+        .threads = (int)block_threads(spec, space, config), .regs = info.regs,
         .static_smem = info.static_smem, .carveout = -1};
     cutune_occupancy occ;
     int have_occ = l.threads > 0 && cutune_occupancy_compute(&arch, &l, &occ) == CUTUNE_OK;
