@@ -225,6 +225,31 @@ static void sgemm(void)
     cutune_space_free(s);
 }
 
+/* The streaming and reduction specs load, with their arguments. */
+static void stream_and_reduce(void)
+{
+    static const char *const names[] = {"copy", "scale", "triad", "sum", "max", "dot"};
+    for (int i = 0; i < 6; i++) {
+        char spec[512];
+        snprintf(spec, sizeof spec, "%s/kernels/%s.json", CUTUNE_SOURCE_DIR, names[i]);
+        cutune_space *s;
+        cutune_kernel *k = NULL;
+        CHECK_INT(cutune_space_load_t1(&s, spec), CUTUNE_OK);
+        CHECK_INT(cutune_kernel_load_t1(spec, s, &k), CUTUNE_OK);
+        if (k) {
+            uint32_t c[8];
+            unsigned g[3], b[3];
+            size_t smem;
+            CHECK_INT(cutune_space_get_default(s, c), 1); /* one-shot: N / 256 blocks */
+            CHECK_INT(cutune_kernel_geometry(k, c, g, b, &smem), CUTUNE_OK);
+            CHECK(g[0] == (1u << 28) / 256 && b[0] == 256);
+            CHECK_INT(cutune_kernel_arg_at(k, 0)->count, 1 << 28);
+            cutune_kernel_free(k);
+        }
+        cutune_space_free(s);
+    }
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -235,6 +260,7 @@ int main(void)
     bad_specs();
     other_sizes();
     sgemm();
+    stream_and_reduce();
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
