@@ -375,8 +375,9 @@ int cutune_selector_new(cutune_selector **out, cutune_store *store,
 }
 
 /* Each thread remembers its last answers, so that asking again (what an application does
- * on every launch) costs no trip through the map while the map has not changed: no RCU read
- * section, whose barriers cost tens of nanoseconds where the kernel offers no membarrier. */
+ * on every launch) costs no trip through the map while the answer stands: no hashing, no
+ * table walk, no RCU read section (whose barriers are full fences where the kernel offers
+ * no membarrier). */
 #define MEMO_SETS 16
 #define MEMO_WAYS 4 /* a few answers that hash alike do not push each other out */
 #define MEMO_TEXT 176
