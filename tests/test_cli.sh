@@ -115,6 +115,7 @@ run 2 tune --sim "$A4000" --budget 0
 
 run 0 sim --space "$A4000" --strategy random --budget 20 --repeats 3 --seed 5 --trace "$TMP/trace.csv"
 has out "convolution/A4000"
+has out "median evaluations to get there"
 [ "$(wc -l <"$TMP/trace.csv")" -eq 60 ] || fail "the trace has $(wc -l <"$TMP/trace.csv") lines, expected 60"
 grep -qvE '^[0-2],([1-9]|1[0-9]|20),[0-9]+(,[0-9]+){9},([0-9.e+-]+|[A-Za-z]+)$' "$TMP/trace.csv" &&
     fail "trace lines not in the form repeat,k,config_key,time_or_failure"
@@ -122,7 +123,9 @@ run 0 sim --space "$A4000" --strategy random --budget 20 --repeats 3 --seed 5 --
 has out '"strategy": "random"'
 has out '"repeats": 3'
 has out '"budget": 20'
-for key in space score optimum best_mean_at_budget; do has out "\"$key\": "; done
+for key in space score optimum best_mean_at_budget evaluations_to_5pct_median; do
+    has out "\"$key\": "
+done
 own=$(sed -n 's/.*"score": \([^,]*\),.*/\1/p' "$TMP/out")
 # another tuner's trace is scored by the same code: cutune's own trace scores the same
 run 0 sim --space "$A4000" --score-trace "$TMP/trace.csv" --label mine --json

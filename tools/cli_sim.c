@@ -53,6 +53,8 @@ typedef struct cell {          /* one strategy on one space */
     space_run *space;
     double *best_sum;          /* sum over repeats of best-so-far at k = 1..budget */
     double *final_best;        /* best at the budget, by repeat */
+    double *reach_5pct;        /* evaluations until within 5% of the optimum, by repeat (NaN:
+                                  never, within the budget) */
     double *suggest_s;         /* seconds each suggestion took, repeat * budget + k - 1 */
     double seconds;
     int status;
@@ -138,6 +140,13 @@ static void *sweep_worker(void *arg)
             for (size_t k = 0; k < budget; k++)
                 c->best_sum[k] += ctx.best[k];
             c->final_best[repeat] = ctx.best[budget - 1];
+            double near = 1.05 * cutune_baseline_optimum(c->space->base);
+            c->reach_5pct[repeat] = NAN;
+            for (size_t k = 0; k < budget; k++)
+                if (ctx.best[k] <= near) {
+                    c->reach_5pct[repeat] = (double)(k + 1);
+                    break;
+                }
             c->seconds += r.seconds;
         }
         pthread_mutex_unlock(&c->lock);
@@ -386,6 +395,7 @@ static double median_of(double *v, size_t n, size_t stride, double *scratch)
 typedef struct cell_summary {
     double best_median;     /* median over repeats of the best at the budget */
     double within_5pct;     /* fraction of repeats ending within 5% of the optimum */
+    double reach_5pct;      /* median evaluations to get there, over the repeats that did */
     double suggest_ms;      /* median time of one suggestion */
     double suggest_last_ms; /* median time of the last suggestion (budget - 1 observations) */
 } cell_summary;
@@ -394,14 +404,21 @@ static cell_summary summarise(const cell *c, size_t repeats)
 {
     const space_run *sp = c->space;
     size_t budget = sp->budget, within = 0;
-    cell_summary m = {NAN, NAN, NAN, NAN};
-    double *scratch = malloc(repeats * budget * sizeof *scratch);
+    cell_summary m = {NAN, NAN, NAN, NAN, NAN};
+    double *scratch = malloc(repeats * (budget + 1) * sizeof *scratch);
     if (!scratch)
         return m;
     for (size_t r = 0; r < repeats; r++)
         within += c->final_best[r] <= 1.05 * cutune_baseline_optimum(sp->base);
     m.within_5pct = within / (double)repeats;
     m.best_median = median_of((double *)c->final_best, repeats, 1, scratch);
+    size_t reached = 0;
+    double *got = scratch + repeats; /* past what median_of sorts in */
+    for (size_t r = 0; r < repeats; r++)
+        if (!isnan(c->reach_5pct[r]))
+            got[reached++] = c->reach_5pct[r];
+    if (reached)
+        m.reach_5pct = median_of(got, reached, 1, scratch);
     m.suggest_ms = 1e3 * median_of(c->suggest_s, repeats * budget, 1, scratch);
     m.suggest_last_ms = 1e3 * median_of(c->suggest_s + budget - 1, repeats, budget, scratch);
     free(scratch);
@@ -412,8 +429,8 @@ static json_t *cell_json(const cell *c, size_t repeats, double score)
 {
     const space_run *sp = c->space;
     cell_summary m = summarise(c, repeats);
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, s:f, "
-                     "s:f}",
+    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:f, "
+                          "s:f, s:f}",
                      "strategy", c->strategy, "space", sp->path, "device",
                      cutune_cache_device(sp->cache), "budget", (json_int_t)sp->budget,
                      "repeats", (json_int_t)repeats, "score", score, "optimum",
@@ -424,6 +441,10 @@ static json_t *cell_json(const cell *c, size_t repeats, double score)
                      (json_int_t)cutune_baseline_horizon(sp->base), "seconds_per_session",
                      c->seconds / (double)repeats, "suggest_ms_median", m.suggest_ms,
                      "suggest_ms_last", m.suggest_last_ms);
+    if (j)
+        json_object_set_new(j, "evaluations_to_5pct_median",
+                            isnan(m.reach_5pct) ? json_null() : json_real(m.reach_5pct));
+    return j;
 }
 
 int cmd_sim(int argc, char **argv)
@@ -549,11 +570,12 @@ int cmd_sim(int argc, char **argv)
         cl->strategy = chosen[i / nspaces];
         cl->best_sum = calloc(cl->space->budget, sizeof *cl->best_sum);
         cl->final_best = malloc(repeats * sizeof *cl->final_best);
+        cl->reach_5pct = malloc(repeats * sizeof *cl->reach_5pct);
         cl->suggest_s = malloc(repeats * cl->space->budget * sizeof *cl->suggest_s);
         for (size_t j = 0; cl->suggest_s && j < repeats * cl->space->budget; j++)
             cl->suggest_s[j] = NAN; /* sessions that exhaust the space leave gaps */
         pthread_mutex_init(&cl->lock, NULL);
-        if (!cl->best_sum || !cl->final_best || !cl->suggest_s)
+        if (!cl->best_sum || !cl->final_best || !cl->reach_5pct || !cl->suggest_s)
             rc = EXIT_FAILED;
     }
     if (!w.cells || rc) {
@@ -633,11 +655,13 @@ int cmd_sim(int argc, char **argv)
         if (nstrat == 1 && nspaces == 1) {
             cell_summary m = summarise(&w.cells[0], repeats);
             printf("optimum %.6g ms; best at budget: mean %.6g ms, median %.6g ms, within 5%% "
-                   "of the optimum in %.0f%% of repeats\n"
+                   "of the optimum in %.0f%% of repeats (median evaluations to get there: "
+                   "%.0f)\n"
                    "suggestion time: median %.3g ms, last (after %zu observations) %.3g ms\n",
                    cutune_baseline_optimum(spaces[0].base),
                    w.cells[0].best_sum[spaces[0].budget - 1] / (double)repeats, m.best_median,
-                   100 * m.within_5pct, m.suggest_ms, spaces[0].budget - 1, m.suggest_last_ms);
+                   100 * m.within_5pct, m.reach_5pct, m.suggest_ms, spaces[0].budget - 1,
+                   m.suggest_last_ms);
         }
     }
     if (rc == EXIT_OK && plot_dir)
@@ -647,6 +671,7 @@ int cmd_sim(int argc, char **argv)
     for (size_t i = 0; w.cells && i < w.ncells; i++) {
         free(w.cells[i].best_sum);
         free(w.cells[i].final_best);
+        free(w.cells[i].reach_5pct);
         free(w.cells[i].suggest_s);
         pthread_mutex_destroy(&w.cells[i].lock);
     }
