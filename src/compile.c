@@ -446,42 +446,59 @@ int cutune_compile(const cutune_compile_request *r, cutune_binary **out)
 }
 #endif
 
-/* One configuration of a spec'd kernel: its parameters (and the problem size, when the spec
- * names macros for it) as -D defines, the spec's options. */
-int ct_compile_config(const ct_kernel_source *ks, const uint32_t *config,
-                      const int64_t problem[3], cutune_binary **bin)
+char **ct_config_defines(const cutune_space *space, const cutune_kernel *kernel,
+                        const uint32_t *config, const int64_t problem[3], size_t *count)
 {
-    size_t np = cutune_space_num_params(ks->space), nd = np;
+    size_t np = cutune_space_num_params(space), nd = 0;
     char **defines = calloc(np + 3, sizeof *defines);
     int st = defines ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "out of memory");
     for (size_t p = 0; !st && p < np; p++) {
         char value[256];
-        cutune_space_format_value(ks->space, p, config[p], value, sizeof value);
-        const char *name = cutune_space_param_name(ks->space, p);
+        cutune_space_format_value(space, p, config[p], value, sizeof value);
+        const char *name = cutune_space_param_name(space, p);
         size_t n = strlen(name) + strlen(value) + 2;
-        if (!(defines[p] = malloc(n)))
+        if (!(defines[nd] = malloc(n)))
             st = ct_fail(CUTUNE_ENOMEM, "out of memory");
         else
-            snprintf(defines[p], n, "%s=%s", name, value);
+            snprintf(defines[nd++], n, "%s=%s", name, value);
     }
-    for (int d = 0; !st && d < 3; d++) {
-        const char *name = cutune_kernel_size_define(ks->kernel, d);
+    for (int d = 0; !st && kernel && d < 3; d++) {
+        const char *name = cutune_kernel_size_define(kernel, d);
         size_t n = name ? strlen(name) + 24 : 0;
         if (name && !(defines[nd] = malloc(n)))
             st = ct_fail(CUTUNE_ENOMEM, "out of memory");
         else if (name)
             snprintf(defines[nd++], n, "%s=%lld", name, (long long)problem[d]);
     }
+    if (st) {
+        ct_free_defines(defines, nd);
+        return NULL;
+    }
+    *count = nd;
+    return defines;
+}
+
+void ct_free_defines(char **defines, size_t count)
+{
+    for (size_t k = 0; defines && k < count; k++)
+        free(defines[k]);
+    free(defines);
+}
+
+int ct_compile_config(const ct_kernel_source *ks, const uint32_t *config,
+                      const int64_t problem[3], cutune_binary **bin)
+{
+    size_t nd;
+    char **defines = ct_config_defines(ks->space, ks->kernel, config, problem, &nd);
+    if (!defines)
+        return CUTUNE_ENOMEM;
     cutune_compile_request req = {
         .source = ks->source, .source_name = ks->source_name,
         .kernel = cutune_kernel_name(ks->kernel), .arch = ks->arch,
         .defines = (const char *const *)defines, .num_defines = nd,
         .options = cutune_kernel_options(ks->kernel),
         .num_options = cutune_kernel_num_options(ks->kernel), .cache_dir = ks->cache_dir};
-    if (!st)
-        st = cutune_compile(&req, bin);
-    for (size_t p = 0; defines && p < nd; p++)
-        free(defines[p]);
-    free(defines);
+    int st = cutune_compile(&req, bin);
+    ct_free_defines(defines, nd);
     return st;
 }

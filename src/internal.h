@@ -42,8 +42,14 @@ typedef struct ct_kernel_source {
     const char *arch;      /* "sm_90" */
     const char *cache_dir; /* as in cutune_compile_request */
 } ct_kernel_source;
-/* Compiles (through the binary cache) one configuration at this problem size: parameters
- * as -D defines, and the size too when the spec has ProblemSizeDefines. */
+/* A configuration's -D defines ("NAME=VALUE"): its parameters, and the problem size where
+ * the kernel (may be NULL) names macros for it (ProblemSizeDefines); *count of them, or NULL
+ * when out of memory. */
+char **ct_config_defines(const cutune_space *space, const cutune_kernel *kernel,
+                        const uint32_t *config, const int64_t problem[3], size_t *count);
+void ct_free_defines(char **defines, size_t count);
+/* Compiles (through the binary cache) one configuration at this problem size, with those
+ * defines and the spec's options. */
 int ct_compile_config(const ct_kernel_source *ks, const uint32_t *config,
                       const int64_t problem[3], cutune_binary **bin);
 

@@ -2,6 +2,7 @@
  * architecture, through the disk cache; no GPU needed. Reports registers, shared memory,
  * spills and the occupancy they allow. */
 #include "cli.h"
+#include "internal.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -43,40 +44,24 @@ static int read_kernel_spec(const char *path, char **kernel, const char ***optio
     if (json_is_string(name) && !*kernel)
         *kernel = strdup(json_string_value(name));
     size_t count = json_is_array(opts) ? json_array_size(opts) : 0;
-    *options = calloc(count + 4, sizeof **options);
+    *options = calloc(count + 1, sizeof **options);
     for (size_t i = 0; *options && i < count; i++) {
         json_t *o = json_array_get(opts, i);
         if (json_is_string(o))
             (*options)[(*n)++] = strdup(json_string_value(o));
-    }
-    /* the spec's problem size, for the macros it names (ProblemSizeDefines) */
-    json_t *defs = json_object_get(ks, "ProblemSizeDefines"), *size = json_object_get(ks,
-                                                                                "ProblemSize");
-    for (size_t d = 0; *options && d < 3 && d < json_array_size(defs); d++) {
-        json_t *v = json_is_array(size) ? json_array_get(size, d) : d ? NULL : size;
-        char def[300];
-        if (!json_is_string(json_array_get(defs, d)))
-            continue;
-        snprintf(def, sizeof def, "-D%s=%lld", json_string_value(json_array_get(defs, d)),
-                 json_is_integer(v) ? (long long)json_integer_value(v) : 1LL);
-        (*options)[(*n)++] = strdup(def);
     }
     json_decref(root);
     return *options ? 0 : -1;
 }
 
 /* Threads of the configuration's block: as the spec's KernelSpecification says (its
- * LocalSize), else block_size_x * y * z, the parameters that exist. */
-static long block_threads(const char *spec, const cutune_space *s, const uint32_t *config)
+ * LocalSize) when it has a whole one, else block_size_x * y * z, the parameters that exist. */
+static long block_threads(const cutune_kernel *kernel, const cutune_space *s,
+                          const uint32_t *config)
 {
-    cutune_kernel *kernel;
-    if (cutune_kernel_load_t1(spec, s, &kernel) == CUTUNE_OK) {
-        unsigned grid[3], block[3];
-        int st = cutune_kernel_geometry(kernel, config, grid, block, NULL);
-        cutune_kernel_free(kernel);
-        if (st == CUTUNE_OK)
-            return (long)block[0] * block[1] * block[2];
-    }
+    unsigned grid[3], block[3];
+    if (kernel && cutune_kernel_geometry(kernel, config, grid, block, NULL) == CUTUNE_OK)
+        return (long)block[0] * block[1] * block[2];
     static const char *const names[] = {"block_size_x", "block_size_y", "block_size_z"};
     long threads = 1;
     for (int k = 0; k < 3; k++) {
@@ -155,10 +140,11 @@ int cmd_compile(int argc, char **argv)
 
     int rc = EXIT_FAILED, st;
     cutune_space *space = NULL;
+    cutune_kernel *spec_kernel = NULL; /* NULL: the spec has no whole KernelSpecification */
     cutune_binary *bin = NULL;
     char *source = NULL, **defines = NULL;
     const char **options = NULL;
-    size_t noptions = 0, np = 0;
+    size_t noptions = 0, np = 0, ndefines = 0;
     uint32_t config[64];
     cutune_arch arch;
     if ((st = cutune_arch_find(arch_name, &arch)) || (st = cutune_space_load_t1(&space, spec))) {
@@ -177,6 +163,8 @@ int cmd_compile(int argc, char **argv)
     }
     if (read_kernel_spec(spec, &kernel, &options, &noptions))
         goto out;
+    if (cutune_kernel_load_t1(spec, space, &spec_kernel) != CUTUNE_OK)
+        spec_kernel = NULL;
     if (!kernel) {
         rc = cli_usage_error("compile", "%s names no kernel (KernelName): give --kernel", spec);
         goto out;
@@ -196,13 +184,11 @@ int cmd_compile(int argc, char **argv)
         goto out;
     }
     source[len] = '\0';
-    defines = calloc(np + 1, sizeof *defines);
-    for (size_t p = 0; defines && p < np; p++) {
-        char value[256];
-        cutune_space_format_value(space, p, config[p], value, sizeof value);
-        size_t n = strlen(cutune_space_param_name(space, p)) + strlen(value) + 2;
-        if ((defines[p] = malloc(n)))
-            snprintf(defines[p], n, "%s=%s", cutune_space_param_name(space, p), value);
+    int64_t problem[3];
+    cutune_kernel_problem(spec_kernel, problem);
+    if (!(defines = ct_config_defines(space, spec_kernel, config, problem, &ndefines))) {
+        rc = cli_fail("compile", CUTUNE_ENOMEM);
+        goto out;
     }
     const char *all_options[128];
     size_t nall = 0;
@@ -213,7 +199,7 @@ int cmd_compile(int argc, char **argv)
     cutune_compile_request req = {.source = source, .source_len = len,
                                   .source_name = source_path, .kernel = kernel,
                                   .arch = arch.name, .defines = (const char *const *)defines,
-                                  .num_defines = np, .options = all_options,
+                                  .num_defines = ndefines, .options = all_options,
                                   .num_options = nall, .cache_dir = cache_dir};
     if ((st = cutune_compile(&req, &bin))) {
         rc = cli_fail("compile", st);
@@ -226,7 +212,7 @@ int cmd_compile(int argc, char **argv)
     if (output && write_file(output, code, size))
         goto out;
     cutune_block_resources l = {
-        .threads = (int)block_threads(spec, space, config), .regs = info.regs,
+        .threads = (int)block_threads(spec_kernel, space, config), .regs = info.regs,
         .static_smem = info.static_smem, .carveout = -1};
     cutune_occupancy occ;
     int have_occ = l.threads > 0 && cutune_occupancy_compute(&arch, &l, &occ) == CUTUNE_OK;
@@ -263,9 +249,8 @@ int cmd_compile(int argc, char **argv)
         printf("  occupancy        cannot launch: %s\n", occ.reason);
     rc = EXIT_OK;
 out:
-    for (size_t p = 0; defines && p < np; p++)
-        free(defines[p]);
-    free(defines);
+    ct_free_defines(defines, ndefines);
+    cutune_kernel_free(spec_kernel);
     for (size_t i = 0; options && i < noptions; i++)
         free((char *)options[i]);
     free(options);
