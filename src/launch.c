@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifdef CUTUNE_HAVE_CUDA
@@ -70,7 +69,6 @@ struct cutune_launcher {
     cutune_selector *selector;     /* the store's answers for this kernel on this device */
     cutune_device_info device;
     cutune_arch arch;
-    char *params;                  /* the spec's parameter names, comma-separated */
     uint32_t dflt[MAX_PARAMS];
     _Atomic(loaded *) loaded;      /* readers walk it without the lock */
     pthread_mutex_t lock;          /* loading, constants, jobs */
@@ -82,14 +80,16 @@ struct cutune_launcher {
     _Atomic double next_refresh;   /* while jobs run: when to take in their profiles again */
 };
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 /* ------------------------------------------------------------------- the launcher ---- */
+
+static void free_entry(loaded *e)
+{
+    if (e) {
+        free(e->params);
+        free(e->config);
+        free(e);
+    }
+}
 
 void cutune_launcher_free(cutune_launcher *l)
 {
@@ -107,9 +107,7 @@ void cutune_launcher_free(cutune_launcher *l)
 #ifdef CUTUNE_HAVE_CUDA
         cudaLibraryUnload(e->lib);
 #endif
-        free(e->params);
-        free(e->config);
-        free(e);
+        free_entry(e);
     }
     for (constant *c = l->constants, *next; c; c = next) {
         next = c->next;
@@ -126,7 +124,6 @@ void cutune_launcher_free(cutune_launcher *l)
     free(l->source_name);
     free(l->user_key);
     free(l->cache_dir);
-    free(l->params);
     free(l->cutune_path);
     free(l->online_args);
     free(l);
@@ -140,23 +137,6 @@ static char *dup_or_null(const char *s, int *st)
     if (!d)
         *st = CUTUNE_ENOMEM;
     return d;
-}
-
-/* The spec's parameter names, comma-separated, as a profile lists them. */
-static char *param_names(const cutune_space *space)
-{
-    size_t np = cutune_space_num_params(space), n = 1;
-    for (size_t p = 0; p < np; p++)
-        n += strlen(cutune_space_param_name(space, p)) + 1;
-    char *s = malloc(n), *at = s;
-    if (!s) {
-        ct_fail(CUTUNE_ENOMEM, "out of memory");
-        return NULL;
-    }
-    *s = '\0';
-    for (size_t p = 0; p < np; p++)
-        at += sprintf(at, "%s%s", p ? "," : "", cutune_space_param_name(space, p));
-    return s;
 }
 
 int cutune_launcher_new(cutune_launcher **out, cutune_store *store, const char *spec,
@@ -196,8 +176,6 @@ int cutune_launcher_new(cutune_launcher **out, cutune_store *store, const char *
     l->online_args = dup_or_null(o.online_args, &st);
     const char *cli = o.cutune_path ? o.cutune_path : getenv("CUTUNE_CLI");
     l->cutune_path = dup_or_null(cli && *cli ? cli : "cutune", &st);
-    if (!st && !(l->params = param_names(l->space)))
-        st = CUTUNE_ENOMEM;
     if (!st) {
         cutune_source_hash(l->source, strlen(l->source), l->source_hash);
         l->id = (cutune_kernel_id){cutune_kernel_name(l->kernel), l->source_hash, l->user_key};
@@ -285,7 +263,8 @@ static int copy_constant(loaded *e, const constant *c)
     return err == cudaSuccess ? CUTUNE_OK : cuda_fail(err, c->name, e->key);
 }
 
-/* Compiles and loads e->cfg into the current context; 1 when its block fits no SM here. */
+/* Compiles and loads e->cfg into the current context; 1 when its block fits no SM here.
+ * Anything but 0 leaves nothing loaded. */
 static int load(cutune_launcher *l, loaded *e, const int64_t problem[3])
 {
     ct_kernel_source ks = {l->space, l->kernel, l->source, l->source_name, l->arch.name,
@@ -324,7 +303,7 @@ static int load(cutune_launcher *l, loaded *e, const int64_t problem[3])
                                                       (int)(block[0] * block[1] * block[2]),
                                                       smem);
     cudaGetLastError();
-    if (st)
+    if (st || blocks < 1)
         cudaLibraryUnload(e->lib);
     return st ? st : blocks < 1;
 }
@@ -395,15 +374,6 @@ static int launch_loaded(loaded *e, const cutune_kernel *k, const int64_t proble
 
 #endif
 
-static void free_entry(loaded *e)
-{
-    if (e) {
-        free(e->params);
-        free(e->config);
-        free(e);
-    }
-}
-
 /* The loaded configuration answering `sel`: found, or compiled and loaded now (falling back
  * on the default configuration when the selected one cannot run here). */
 static int get_loaded(cutune_launcher *l, const cutune_selection *sel,
@@ -436,21 +406,14 @@ static int get_loaded(cutune_launcher *l, const cutune_selection *sel,
         int unfit = st ? 0 : load(l, e, problem);
         if (unfit == 1 && !e->fell_back && sel->rule != CUTUNE_SELECT_DEFAULT) {
             /* the selected configuration cannot run on this GPU: the default instead */
-#ifdef CUTUNE_HAVE_CUDA
-            cudaLibraryUnload(e->lib);
-#endif
             e->fell_back = 1;
             memcpy(e->cfg, l->dflt, sizeof l->dflt);
             cutune_space_config_key(l->space, e->cfg, e->key, sizeof e->key);
             unfit = load(l, e, problem);
         }
-        if (unfit == 1) {
-#ifdef CUTUNE_HAVE_CUDA
-            cudaLibraryUnload(e->lib);
-#endif
+        if (unfit == 1)
             unfit = ct_fail(CUTUNE_ERANGE, "configuration %s: a block does not fit an SM of "
                             "this %s", e->key, l->device.name);
-        }
         st = st ? st : unfit;
         if (st) {
             free_entry(e);
@@ -558,7 +521,7 @@ static int tune_online(cutune_launcher *l, const int64_t problem[3])
         if (spawn_tune(l, want, &j->pid) == CUTUNE_OK) {
             j->running = 1;
             atomic_fetch_add(&l->running_jobs, 1);
-            atomic_store(&l->next_refresh, now_s() + 1);
+            atomic_store(&l->next_refresh, ct_now() + 1);
         }
     }
     int running = j && j->running;
@@ -570,7 +533,7 @@ static int tune_online(cutune_launcher *l, const int64_t problem[3])
 static void poll_online(cutune_launcher *l)
 {
     if (!atomic_load_explicit(&l->running_jobs, memory_order_relaxed) ||
-        now_s() < atomic_load_explicit(&l->next_refresh, memory_order_relaxed) ||
+        ct_now() < atomic_load_explicit(&l->next_refresh, memory_order_relaxed) ||
         pthread_mutex_trylock(&l->lock))
         return;
     for (job *j = l->jobs; j; j = j->next)
@@ -578,7 +541,7 @@ static void poll_online(cutune_launcher *l)
             j->running = 0;
             atomic_fetch_sub(&l->running_jobs, 1);
         }
-    atomic_store(&l->next_refresh, now_s() + 1);
+    atomic_store(&l->next_refresh, ct_now() + 1);
     pthread_mutex_unlock(&l->lock);
     cutune_store_refresh(l->store);
 }
