@@ -45,7 +45,6 @@ int ct_nvrtc_loaded; /* see worker.c: no worker can be forked after this */
 #include <dlfcn.h>
 #include <nvrtc.h>
 #include <pthread.h>
-#include <time.h>
 
 /* ---------------------------------------------------------------- NVRTC, loaded late ---- */
 
@@ -244,13 +243,6 @@ static int cubin_resources(const unsigned char *elf, size_t size, const char *sy
 
 /* ----------------------------------------------------------------------- compiling ---- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int check_request(const cutune_compile_request *r)
 {
     if (!r || !r->source || !r->kernel || !r->arch)
@@ -337,9 +329,9 @@ static int run_nvrtc(const cutune_compile_request *r, cutune_binary *b)
         res = nv.nvrtcAddNameExpression(prog, r->kernel);
     if (!st && res != NVRTC_SUCCESS)
         st = ct_fail(CUTUNE_ECOMPILE, "%s: NVRTC: %s", name, nv.nvrtcGetErrorString(res));
-    double t0 = now_s();
+    double t0 = ct_now();
     nvrtcResult compiled = st ? NVRTC_SUCCESS : nv.nvrtcCompileProgram(prog, (int)k, opts);
-    b->info.compile_s = now_s() - t0;
+    b->info.compile_s = ct_now() - t0;
     size_t log_size = 0;
     if (!st && nv.nvrtcGetProgramLogSize(prog, &log_size) == NVRTC_SUCCESS &&
         (b->log = malloc(log_size + 1))) {

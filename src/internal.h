@@ -20,6 +20,9 @@ int ct_vfail(int status, const char *fmt, va_list ap);
 /* Prefixes the current message with "prefix: " and returns `status`. */
 int ct_wrap(int status, const char *fmt, ...) CT_PRINTF(2, 3);
 
+/* Seconds on the monotonic clock. */
+double ct_now(void);
+
 /* strdup that reports failure through ct_fail. */
 char *ct_strdup(const char *s);
 

@@ -9,7 +9,6 @@
 
 #include <pthread.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifdef CUTUNE_HAVE_CUDA
@@ -20,13 +19,6 @@
 #define MAX_COPIERS 16 /* threads copying pageable data, the caller's own not counted */
 
 #ifdef CUTUNE_HAVE_CUDA
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 enum { IN, COMPUTE, OUT, STAGES };
 
@@ -254,7 +246,7 @@ static int enqueue(run *r, size_t k, cutune_compute_fn compute, void *user)
 static int pipeline(run *r, cutune_compute_fn compute, void *user, cutune_pipeline_stats *stats)
 {
     size_t chunks = (r->bytes + r->chunk - 1) / r->chunk;
-    double t0 = now_s();
+    double t0 = ct_now();
     int st = CUTUNE_OK;
     size_t k = 0, finished = 0;
     for (; k < chunks && !st; k++) {
@@ -271,7 +263,7 @@ static int pipeline(run *r, cutune_compute_fn compute, void *user, cutune_pipeli
         if (e != cudaSuccess && !st)
             st = cuda_fail(e, s == COMPUTE ? "the computation" : "a copy");
     }
-    stats->seconds = now_s() - t0;
+    stats->seconds = ct_now() - t0;
     stats->chunks = chunks;
     stats->staged_in = r->stage_in;
     stats->staged_out = r->stage_out;

@@ -106,6 +106,5 @@ typedef struct ct_backend {
 int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_backend *b,
                   cutune_evaluation_fn on_evaluation, void *user, cutune_search_result *result);
 
-double ct_now(void);
 
 #endif

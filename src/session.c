@@ -590,16 +590,26 @@ static const char *failure_literal(const char *name)
     return names[1];
 }
 
-/* One stored evaluation back into its record (the default configuration excepted). */
+/* The entry of a stored configuration key, or CT_NONE when it is not one of this space's
+ * or is the default (which runs again anyway: its outputs are the reference). */
+static size_t stored_entry(const cutune_session *s, const char *key)
+{
+    uint32_t cfg[256];
+    if (s->dom.np > 256 || cutune_space_parse_key(s->space, key, cfg))
+        return CT_NONE;
+    size_t i = ct_domain_find(&s->dom, cfg);
+    return i == s->default_index ? CT_NONE : i;
+}
+
+/* One stored evaluation back into its record. */
 static int restore_entry(const char *config, const char *entry, void *user)
 {
     cutune_session *s = user;
-    uint32_t cfg[256];
-    if (s->dom.np > 256 || cutune_space_parse_key(s->space, config, cfg))
-        return CUTUNE_OK; /* not of this space: left alone */
-    size_t i = ct_domain_find(&s->dom, cfg);
+    size_t i = stored_entry(s, config);
+    if (i == CT_NONE)
+        return CUTUNE_OK; /* left alone */
     json_t *e = json_loads(entry, 0, NULL), *t = json_object_get(e, "time");
-    if (i == CT_NONE || i == s->default_index || !(json_is_number(t) || json_is_string(t))) {
+    if (!(json_is_number(t) || json_is_string(t))) {
         json_decref(e);
         return CUTUNE_OK;
     }
@@ -630,18 +640,13 @@ static int restore_entry(const char *config, const char *entry, void *user)
     return st;
 }
 
-/* One of the warm start's configurations, if it is one of this space (and not the
- * default, which runs anyway). */
+/* One of the warm start's configurations. */
 static int add_warm(const char *config, double time_ms, void *user)
 {
     (void)time_ms;
     cutune_session *s = user;
-    uint32_t cfg[256];
-    if (s->dom.np > 256 || cutune_space_parse_key(s->space, config, cfg))
-        return CUTUNE_OK;
-    size_t i = ct_domain_find(&s->dom, cfg);
-    if (i != CT_NONE && i != s->default_index &&
-        s->nwarm < sizeof s->warm / sizeof *s->warm)
+    size_t i = stored_entry(s, config);
+    if (i != CT_NONE && s->nwarm < sizeof s->warm / sizeof *s->warm)
         s->warm[s->nwarm++] = i;
     return CUTUNE_OK;
 }
