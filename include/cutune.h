@@ -780,7 +780,8 @@ typedef struct cutune_launch_info {
     int tuning;                 /* 1: an online tuning session for this size is running */
 } cutune_launch_info;
 
-/* Launches the kernel for this problem size (3 sizes, 0 or 1 for unused dimensions) on
+/* Launches the kernel for this problem size (3 sizes, 0 or 1 for unused dimensions; a 0 in a
+ * dimension the spec's ProblemSize has is CUTUNE_EINVAL: an empty problem has no grid) on
  * `stream` (a cudaStream_t; NULL: the default stream), asynchronously. args as
  * cudaLaunchKernel's: a pointer to each of the kernel's parameters. Thread-safe; info may be
  * NULL. */

@@ -33,6 +33,8 @@ char *ct_read_text(const char *path, size_t limit, size_t *len);
 
 /* Reads a whole file, gzip'd or plain (at most 1 GiB once decompressed). */
 int ct_read_gz(const char *path, char **data, size_t *len);
+/* Writes a file whole, gzip'd when its name ends in .gz, replacing it only once written. */
+int ct_write_gz(const char *path, const char *data, size_t len);
 /* The same parsed as JSON: *(json_t **)out, a new reference (out is void * so that this
  * header needs no jansson). */
 int ct_load_json(const char *path, void *out);

@@ -1,13 +1,15 @@
 /* ktcache.c — Kernel Tuner cache files (.json or .json.gz): a recorded search space, every
  * configuration with its measured time or the reason it failed. Read once, checked, and kept
- * as arrays sorted by configuration id. */
+ * as arrays sorted by configuration id. Also the reading and writing of gzip'd files. */
 #include "space_impl.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define MAX_CACHE_BYTES ((size_t)1 << 30) /* decompressed: refuses gzip bombs */
@@ -85,6 +87,42 @@ int ct_read_gz(const char *path, char **data, size_t *len)
     *data = buf;
     *len = n;
     return CUTUNE_OK;
+}
+
+/* Writes a whole file, gzip'd when its name ends in .gz (internal.h), into a temporary file
+ * beside it renamed over it at the end: a failed write leaves what was there. */
+int ct_write_gz(const char *path, const char *data, size_t len)
+{
+    size_t n = strlen(path);
+    int gz = n > 3 && strcmp(path + n - 3, ".gz") == 0;
+    char *tmp = malloc(n + 16);
+    if (!tmp)
+        return ct_fail(CUTUNE_ENOMEM, "%s: out of memory", path);
+    snprintf(tmp, n + 16, "%s.tmp%ld", path, (long)getpid());
+    int ok;
+    if (gz) {
+        gzFile f = gzopen(tmp, "wb9");
+        ok = f != NULL;
+        for (size_t at = 0; ok && at < len;) {
+            unsigned part = len - at > (1u << 30) ? 1u << 30 : (unsigned)(len - at);
+            ok = gzwrite(f, data + at, part) == (int)part;
+            at += part;
+        }
+        ok = f && gzclose(f) == Z_OK && ok;
+    } else {
+        FILE *f = fopen(tmp, "wb");
+        ok = f && fwrite(data, 1, len, f) == len;
+        ok = f && fclose(f) == 0 && ok;
+    }
+    int err = errno;
+    if (ok && rename(tmp, path) == 0) {
+        free(tmp);
+        return CUTUNE_OK;
+    }
+    err = ok ? errno : err;
+    unlink(tmp);
+    free(tmp);
+    return ct_fail(CUTUNE_EIO, "cannot write %s: %s", path, strerror(err));
 }
 
 void cutune_cache_free(cutune_cache *c)

@@ -553,10 +553,17 @@ int cutune_launch(cutune_launcher *l, const int64_t problem[3], void **args, voi
 {
     if (!l || !problem || (!args && cutune_kernel_num_args(l->kernel)))
         return ct_fail(CUTUNE_EINVAL, "cutune_launch: NULL argument");
-    for (int d = 0; d < 3; d++)
+    int64_t spec_size[3];
+    int dims = cutune_kernel_problem(l->kernel, spec_size);
+    for (int d = 0; d < 3; d++) {
         if (problem[d] < 0 || problem[d] > ((int64_t)1 << 40))
             return ct_fail(CUTUNE_EINVAL, "cutune_launch: problem size %lld is out of range",
                            (long long)problem[d]);
+        /* an empty problem has no grid; the kernel would be compiled for size 1 */
+        if (d < dims && problem[d] == 0)
+            return ct_fail(CUTUNE_EINVAL, "cutune_launch: problem size %d of %d is 0: %s has "
+                           "nothing to compute", d + 1, dims, cutune_kernel_name(l->kernel));
+    }
     if (l->online)
         poll_online(l);
     cutune_selection sel;

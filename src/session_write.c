@@ -111,12 +111,13 @@ static json_t *kt_json(const cutune_session *s)
     return NULL;
 }
 
+/* A .gz name is written gzip'd, as Kernel Tuner reads it. */
 static int write_json(json_t *root, const char *path)
 {
-    int st = !root ? ct_fail(CUTUNE_ENOMEM, "out of memory writing %s", path)
-             : json_dump_file(root, path, JSON_INDENT(1)) == 0
-                 ? CUTUNE_OK
-                 : ct_fail(CUTUNE_EIO, "cannot write %s", path);
+    char *text = root ? json_dumps(root, JSON_INDENT(1)) : NULL;
+    int st = !text ? ct_fail(CUTUNE_ENOMEM, "out of memory writing %s", path)
+                   : ct_write_gz(path, text, strlen(text));
+    free(text);
     json_decref(root);
     return st;
 }

@@ -188,6 +188,40 @@ typedef struct child {
         }                                                                               \
     } while (0)
 
+/* Refuses arguments that cannot fit before allocating and filling any (a problem size too
+ * large would otherwise spend minutes filling host memory it then cannot copy): on the GPU
+ * each buffer, a pristine copy of those written; on the host each argument's initial
+ * contents, the reference and a pinned read-back of each output. */
+static int check_memory(child *c, char *why, size_t size)
+{
+    double device = 0, host = 0;
+    for (size_t i = 0; i < c->nargs; i++) {
+        const cutune_kernel_arg *a = cutune_kernel_arg_at(c->k, i);
+        c->bytes[i] = (size_t)a->count * cutune_elem_size(a->type);
+        double b = (double)c->bytes[i];
+        host += b * (1 + 2 * a->output);
+        if (!a->scalar)
+            device += b * (1 + a->written);
+    }
+    size_t free_bytes = 0, total_bytes = 0;
+    CUDA_TRY(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");
+    double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    const double gib = 1024.0 * 1024 * 1024;
+    if (device > (double)free_bytes) {
+        snprintf(why, size, "the kernel's arguments at this problem size need %.1f GiB of GPU "
+                 "memory; %.1f GiB of the GPU's %.1f GiB are free", device / gib,
+                 (double)free_bytes / gib, (double)total_bytes / gib);
+        return -1;
+    }
+    if (ram > 0 && host > ram) {
+        snprintf(why, size, "the kernel's arguments at this problem size need %.1f GiB of host "
+                 "memory (initial contents, reference, read-back); this machine has %.1f GiB",
+                 host / gib, ram / gib);
+        return -1;
+    }
+    return 0;
+}
+
 static int child_setup(child *c, int device, cutune_device_info *info, char *why, size_t size)
 {
     int st = cutune_device_query(device, info);
@@ -213,9 +247,10 @@ static int child_setup(child *c, int device, cutune_device_info *info, char *why
         snprintf(why, size, "out of memory");
         return -1;
     }
+    if (check_memory(c, why, size))
+        return -1;
     for (size_t i = 0; i < c->nargs; i++) {
         const cutune_kernel_arg *a = cutune_kernel_arg_at(c->k, i);
-        c->bytes[i] = (size_t)a->count * cutune_elem_size(a->type);
         if (fill_host(c->k, i, &c->host[i], why, size))
             return -1;
         if (a->scalar)

@@ -112,6 +112,23 @@ static void test_objective_session(void)
         CHECK(best == 1.0);
         cutune_cache_free(cache);
     }
+    /* a .gz name is written gzip'd (Kernel Tuner's reader needs it so) and loads back */
+    char gz_path[64];
+    snprintf(gz_path, sizeof gz_path, "%s.json.gz", cache_path);
+    CHECK_INT(cutune_session_write_kt_cache(s, gz_path), CUTUNE_OK);
+    unsigned char magic[2] = {0};
+    FILE *gz = fopen(gz_path, "rb");
+    CHECK(gz && fread(magic, 1, 2, gz) == 2 && magic[0] == 0x1f && magic[1] == 0x8b);
+    if (gz)
+        fclose(gz);
+    CHECK_INT(cutune_cache_load(&cache, gz_path, NULL), CUTUNE_OK);
+    if (cache) {
+        CHECK_INT(cutune_cache_size(cache), p.calls);
+        cutune_cache_free(cache);
+    }
+    unlink(gz_path);
+    CHECK_INT(cutune_session_write_kt_cache(s, "/nonexistent-dir/cache.json"), CUTUNE_EIO);
+    CHECK_HAS(cutune_last_error(), "cannot write /nonexistent-dir/cache.json");
     json_t *t4 = json_load_file(t4_path, 0, NULL);
     CHECK(t4 && json_array_size(json_object_get(t4, "results")) == (size_t)p.calls);
     json_decref(t4);
