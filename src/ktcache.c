@@ -99,21 +99,14 @@ int ct_write_gz(const char *path, const char *data, size_t len)
     if (!tmp)
         return ct_fail(CUTUNE_ENOMEM, "%s: out of memory", path);
     snprintf(tmp, n + 16, "%s.tmp%ld", path, (long)getpid());
-    int ok;
-    if (gz) {
-        gzFile f = gzopen(tmp, "wb9");
-        ok = f != NULL;
-        for (size_t at = 0; ok && at < len;) {
-            unsigned part = len - at > (1u << 30) ? 1u << 30 : (unsigned)(len - at);
-            ok = gzwrite(f, data + at, part) == (int)part;
-            at += part;
-        }
-        ok = f && gzclose(f) == Z_OK && ok;
-    } else {
-        FILE *f = fopen(tmp, "wb");
-        ok = f && fwrite(data, 1, len, f) == len;
-        ok = f && fclose(f) == 0 && ok;
+    gzFile f = gzopen(tmp, gz ? "wb9" : "wbT"); /* T: written as it is, uncompressed */
+    int ok = f != NULL;
+    for (size_t at = 0; ok && at < len;) {
+        unsigned part = len - at > (1u << 30) ? 1u << 30 : (unsigned)(len - at);
+        ok = gzwrite(f, data + at, part) == (int)part;
+        at += part;
     }
+    ok = f && gzclose(f) == Z_OK && ok;
     int err = errno;
     if (ok && rename(tmp, path) == 0) {
         free(tmp);
