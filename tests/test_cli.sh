@@ -44,6 +44,12 @@ run 2 pipeline --depth 0
 has err "--depth is 1 to 16"
 run 2 pipeline --compute-us-per-mb -3
 has err "0 or more"
+run 2 pipeline --frames 0
+has err "--frames is 1 to 10000000"
+run 2 pipeline --frames 10 --oscillators 70000
+has err "--oscillators is 1 to 65536"
+run 2 pipeline --paced
+has err "go with --frames"
 run 2 tune kernel.cu --spec "$SPEC" --problem 0,5
 has err "--problem takes up to three positive sizes"
 run 2 tune kernel.cu --spec "$SPEC" --problem 1,2,3,4

@@ -25,6 +25,14 @@ int cli_parse_problem(const char *text, int64_t problem[3]);
 /* Writes `j` to stdout (indented) and releases it. */
 int cli_print_json(json_t *j);
 
+/* `cutune pipeline --frames`: the real-time demo's frames (cli_frames.c). */
+typedef struct frames_args {
+    int frames, baseline_frames, stage_runs, paced, json, device, oscillators;
+    const char *db;          /* the profile store of the tuned run (NULL: the default) */
+    const char *kernels_dir; /* where oscillators.cu and active_inference.cu are */
+} frames_args;
+int frames_main(const frames_args *a);
+
 int cmd_space(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_sim(int argc, char **argv);

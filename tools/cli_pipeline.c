@@ -27,7 +27,20 @@ static const char pipeline_help[] =
     "  --tune             tune chunk size and depth with cutune's engine (bo) first\n"
     "  --pageable         host buffers from malloc (staged through pinned buffers)\n"
     "  --device N         CUDA device (default 0)\n"
-    "  --json             one JSON object\n";
+    "  --json             one JSON object\n\n"
+    "usage: cutune pipeline --frames N [--paced] [--baseline-frames M] [--stage-runs R]\n"
+    "                       [--oscillators N] [--db DB] [--kernels DIR] [--device N] [--json]\n\n"
+    "The real-time demo: each frame copies 100 observations in from pinned memory, runs 100\n"
+    "steps of the oscillator network and one active-inference step, and copies the action\n"
+    "out, as one CUDA graph. Runs N frames with the configurations the profile store holds\n"
+    "for this GPU (tuned) and M (default min(N, 1000)) with the specs' defaults (baseline);\n"
+    "checks the first frame against the CPU references; prints latency percentiles per stage\n"
+    "(R runs each, default 1000) and per frame, and the contracts (pass/fail).\n\n"
+    "  --paced            also N frames paced at 100 frames/s\n"
+    "  --oscillators N    network size (default 1024)\n"
+    "  --db DB            the profile store (default: $CUTUNE_DB or the user's)\n"
+    "  --kernels DIR      where oscillators.cu and active_inference.cu are (default:\n"
+    "                     $CUTUNE_KERNELS, else ./kernels)\n";
 
 static int parse_size(const char *text, size_t *out)
 {
@@ -706,7 +719,13 @@ int cmd_pipeline(int argc, char **argv)
         {"workloads", no_argument, 0, 'w'},     {"tune", no_argument, 0, 't'},
         {"pageable", no_argument, 0, 'p'},      {"device", required_argument, 0, 'D'},
         {"json", no_argument, 0, 'j'},          {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"frames", required_argument, 0, 'F'},  {"baseline-frames", required_argument, 0, 'B'},
+        {"stage-runs", required_argument, 0, 'R'}, {"paced", no_argument, 0, 'P'},
+        {"oscillators", required_argument, 0, 'N'}, {"db", required_argument, 0, 'S'},
+        {"kernels", required_argument, 0, 'K'}, {0, 0, 0, 0}};
+    const char *kernels = getenv("CUTUNE_KERNELS");
+    frames_args fa = {.baseline_frames = -1, .stage_runs = 1000, .oscillators = 1024,
+                      .kernels_dir = kernels && *kernels ? kernels : "kernels"};
     pipe_args a = {.bytes = (size_t)1 << 30, .chunk = (size_t)8 << 20, .depth = 3,
                    .us_per_mb = -1};
     int c;
@@ -743,6 +762,24 @@ int cmd_pipeline(int argc, char **argv)
                 return EXIT_USAGE;
             a.device = v > 1000 ? 1000 : (int)v;
             break;
+        case 'F':
+        case 'B':
+        case 'R':
+        case 'N':
+        {
+            const char *name = c == 'F' ? "--frames" : c == 'B' ? "--baseline-frames"
+                               : c == 'R' ? "--stage-runs" : "--oscillators";
+            if (cli_parse_u64("pipeline", name, optarg, &v))
+                return EXIT_USAGE;
+            if (v < 1 || v > 10000000)
+                return cli_usage_error("pipeline", "%s is 1 to 10000000", name);
+        }
+            *(c == 'F' ? &fa.frames : c == 'B' ? &fa.baseline_frames
+              : c == 'R' ? &fa.stage_runs : &fa.oscillators) = (int)v;
+            break;
+        case 'P': fa.paced = 1; break;
+        case 'S': fa.db = optarg; break;
+        case 'K': fa.kernels_dir = optarg; break;
         case 'w': a.workloads = 1; break;
         case 't': a.tuning = 1; break;
         case 'p': a.pageable = 1; break;
@@ -755,6 +792,18 @@ int cmd_pipeline(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("pipeline", "unexpected argument '%s'", argv[optind]);
+    if (fa.frames) {
+        if (fa.oscillators > 65536)
+            return cli_usage_error("pipeline", "--oscillators is 1 to 65536");
+        fa.device = a.device;
+        fa.json = a.json;
+        if (fa.baseline_frames < 0)
+            fa.baseline_frames = fa.frames < 1000 ? fa.frames : 1000;
+        return frames_main(&fa);
+    }
+    if (fa.paced || fa.db || fa.baseline_frames >= 0)
+        return cli_usage_error("pipeline", "--paced, --baseline-frames and --db go with "
+                               "--frames");
     if (a.bytes % 16 || a.chunk % 16)
         return cli_usage_error("pipeline", "--bytes and --chunk must be multiples of 16 (the "
                                "computation works on float4)");

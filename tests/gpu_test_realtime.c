@@ -1,0 +1,112 @@
+/* gpu_test_realtime.c — the demo workloads on the GPU against their CPU references
+ * (tools/realtime.c): the first frame (100 oscillator steps, one active-inference step) with
+ * the specs' default configurations and with tuned-looking ones from a profile store, at
+ * N = 1024 and at an N no block size divides; then frames go on and the clock moves.
+ * Exits 77 (skipped) without a GPU. */
+#define _DEFAULT_SOURCE
+#include "check.h"
+#include "realtime_gpu.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/cutune-realtime-XXXXXX";
+
+static const char *kernels_dir(void)
+{
+    static char path[1024];
+    const char *d = getenv("CUTUNE_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/kernels", d ? d : CUTUNE_SOURCE_DIR);
+    return path;
+}
+
+static void put(cutune_store *s, const cutune_device_info *dev, const char *source,
+                const char *kernel, int64_t x, int64_t y, const char *params,
+                const char *config)
+{
+    char path[1200], hash[33];
+    static char text[1 << 17];
+    snprintf(path, sizeof path, "%s/%s", kernels_dir(), source);
+    FILE *f = fopen(path, "rb");
+    size_t len = f ? fread(text, 1, sizeof text, f) : 0;
+    if (f)
+        fclose(f);
+    cutune_source_hash(text, len, hash);
+    cutune_profile p = {.device = dev->name, .cc_major = dev->cc_major,
+                        .cc_minor = dev->cc_minor, .sm_count = dev->sm_count,
+                        .driver_version = dev->driver_version,
+                        .runtime_version = dev->runtime_version, .kernel = kernel,
+                        .source_hash = hash, .problem = {x, y, 1}, .params = params,
+                        .config = config, .time_ms = 1, .median_ms = 1, .strategy = "test",
+                        .budget = 1};
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
+}
+
+/* The first frame against the CPU, then ten more frames that must differ (the clock moves
+ * the noise on) and stay finite. */
+static void check_model(cutune_store *store, int n, const char *label)
+{
+    rt_model m;
+    CHECK_INT(rt_model_init(&m, n, 1), CUTUNE_OK);
+    char why[1024];
+    rt_gpu *g;
+    if (rt_gpu_new(&g, &m, store, kernels_dir(), NULL, why, sizeof why)) {
+        fprintf(stderr, "rt_gpu_new: %s\n", why);
+        check_failures++;
+        rt_model_free(&m);
+        return;
+    }
+    double c[5];
+    CHECK_INT(rt_gpu_check(g, c), 0);
+    printf("%s, N %d (osc_step %s by %s rule, ai_predict %s by %s rule): state within %.3g, "
+           "sums %.3g, belief %.3g, probabilities %.3g, %s policy\n", label, n,
+           rt_gpu_osc_config(g), rt_gpu_osc_rule(g), rt_gpu_predict_config(g),
+           rt_gpu_predict_rule(g), c[0], c[1], c[2], c[3], c[4] ? "same" : "ANOTHER");
+    CHECK(c[0] < 1e-9 && c[1] < 1e-8 && c[2] < 1e-10 && c[3] < 1e-9 && c[4] == 1);
+    double o[RT_NO], ai[RT_AI_OUT], sums[4], first[4], ms;
+    rt_observations(&m, 1, o);
+    CHECK_INT(rt_gpu_frame(g, o, ai, sums, &ms), 0);
+    memcpy(first, sums, sizeof first);
+    for (int f = 2; f < 12; f++) {
+        rt_observations(&m, (uint64_t)f, o);
+        CHECK_INT(rt_gpu_frame(g, o, ai, sums, &ms), 0);
+    }
+    CHECK(sums[2] != first[2] && isfinite(sums[2]) && isfinite(sums[3]) && isfinite(ai[0]));
+    rt_gpu_free(g);
+    rt_model_free(&m);
+}
+
+int main(void)
+{
+    int count;
+    if (cutune_device_count(&count) != CUTUNE_OK) {
+        printf("skipped: %s\n", cutune_last_error());
+        return 77;
+    }
+    CHECK(mkdtemp(dir) != NULL);
+    char db[1100];
+    snprintf(db, sizeof db, "%s/profiles.db", dir);
+    cutune_store *store;
+    cutune_device_info dev;
+    CHECK_INT(cutune_device_query(0, &dev), CUTUNE_OK);
+    CHECK_INT(cutune_store_open(&store, db, 0), CUTUNE_OK);
+    check_model(store, 1024, "defaults");
+    check_model(store, 1000, "defaults");
+    /* configurations of the other kind: many threads a row, staged sincos, batched policies */
+    put(store, &dev, "oscillators.cu", "osc_step", 1024, 1, "TPR,ROWS,SMEM,SINCOS,TILE,VW,UNROLL",
+        "32,8,1,1,512,2,4");
+    put(store, &dev, "oscillators.cu", "osc_step", 1000, 1, "TPR,ROWS,SMEM,SINCOS,TILE,VW,UNROLL",
+        "8,16,1,0,256,2,2");
+    put(store, &dev, "active_inference.cu", "ai_predict", 900, 5,
+        "TPR,ROWS,BATCH,SMEM,VW,UNROLL", "16,16,5,1,2,4");
+    check_model(store, 1024, "profiles");
+    check_model(store, 1000, "profiles");
+    cutune_store_free(store);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+    CHECK_DONE();
+}
