@@ -9,6 +9,8 @@ BUILD=${1:-build}
 BUDGET=${2:-100}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# the checks first: every kernel against its CPU reference, then the marks
+"$BUILD/tests/gpu_test_kernels"
 "$BUILD/kernels_bench" > "$TMP/marks.json"
 cat "$TMP/marks.json"
 tune() { # NAME SOURCE SPEC [options...]
@@ -16,7 +18,7 @@ tune() { # NAME SOURCE SPEC [options...]
     shift 3
     "$BUILD/cutune" tune "$src" --spec "$spec" --strategy bo --budget "$BUDGET" --no-store \
         --json "$@" > "$TMP/$name.json"
-    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('%-14s best %s: %.4f ms; default %.4f ms; %.2fx' % (sys.argv[2], d['best_config'], d['best_ms'], d['default_ms'], d['speedup']))" "$TMP/$name.json" "$name"
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('%-14s best %s: %.4f ms; default %.4f ms; %.2fx; occupancy %.0f%%, limited by %s' % (sys.argv[2], d['best_config'], d['best_ms'], d['default_ms'], d['speedup'], 100 * d.get('best_occupancy', 0), ' and '.join(d.get('best_limiters', [])) or '?'))" "$TMP/$name.json" "$name"
 }
 tune sgemm4096 kernels/sgemm.cu kernels/sgemm.json
 tune sgemm1024 kernels/sgemm.cu kernels/sgemm.json --problem 1024,1024,1024
@@ -34,6 +36,8 @@ for name, f in flop.items():
     r[name + "_tflops"] = f / d["best_ms"] / 1e9
     r[name + "_default_tflops"] = f / d["default_ms"] / 1e9
     r[name + "_best_config"] = d["best_config"]
+    r[name + "_occupancy"] = d.get("best_occupancy")
+    r[name + "_limiters"] = d.get("best_limiters")
 # bytes moved per element: copy and scale read one array and write one, triad reads two and
 # writes one, sum and max read one, dot two
 moved = {"copy": 2, "scale": 2, "triad": 3, "sum": 1, "max": 1, "dot": 2}
@@ -43,6 +47,8 @@ for name, arrays in moved.items():
     r[name + "_gbps"] = arrays * 4 * n / d["best_ms"] / 1e6
     r[name + "_default_gbps"] = arrays * 4 * n / d["default_ms"] / 1e6
     r[name + "_best_config"] = d["best_config"]
+    r[name + "_occupancy"] = d.get("best_occupancy")
+    r[name + "_limiters"] = d.get("best_limiters")
 r["sgemm4096_tflops_vs_cublas"] = r["sgemm4096_tflops"] / r["cublas_sgemm4096_tflops"]
 r["stream_min_gbps"] = min(r[k + "_gbps"] for k in moved)
 r["stream_min_vs_d2d"] = r["stream_min_gbps"] / r["d2d_copy_gbps"]

@@ -40,8 +40,8 @@ static void test_philox(void)
 static void test_oscillators(void)
 {
     rt_model m;
-    CHECK_INT(rt_model_init(&m, 64, 5), CUTUNE_OK);
     CHECK_INT(rt_model_init(&m, 0, 5), CUTUNE_EINVAL);
+    CHECK_INT(rt_model_init(&m, 65537, 5), CUTUNE_EINVAL);
     CHECK_INT(rt_model_init(&m, 64, 5), CUTUNE_OK);
     /* free rotation: theta_s = theta_0 + s v_0 dt + omega dt^2 s (s - 1) / 2 */
     m.K = m.gamma = m.sigma = 0;

@@ -204,6 +204,20 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
             "seconds_per_config", overhead_ms / 1e3,
             "stop", stopped ? "interrupted" : stops[r.search.stop], "history",
             json_incref(t.history));
+        cutune_occupancy occ;
+        cutune_occupancy_advice adv;
+        if (out && cutune_session_explain(s, r.search.best_entry, &occ, &adv) == CUTUNE_OK) {
+            static const char *const names[] = {"warps", "registers", "shared memory",
+                                                 "blocks"};
+            json_t *limiters = json_array();
+            for (int b = 0; b < 4; b++)
+                if (occ.limiters & (1u << b))
+                    json_array_append_new(limiters, json_string(names[b]));
+            json_object_set_new(out, "best_occupancy", json_real(occ.occupancy));
+            json_object_set_new(out, "best_blocks_per_sm", json_integer(occ.blocks_per_sm));
+            json_object_set_new(out, "best_limiters", limiters);
+            json_object_set_new(out, "best_explanation", json_string(adv.text));
+        }
         if (out && store) {
             json_object_set_new(out, "restored", json_integer((json_int_t)x->restored));
             json_object_set_new(out, "warm_start", json_integer((json_int_t)x->warm_start));
