@@ -167,7 +167,10 @@ int frames_main(const frames_args *a)
         return cli_fail("pipeline", CUTUNE_ECUDA);
     rt_model m;
     if ((st = rt_model_init(&m, a->oscillators, 1)))
-        return cli_usage_error("pipeline", "--oscillators is 1 to 65536");
+        return st == CUTUNE_EINVAL ? cli_usage_error("pipeline", "--oscillators is 1 to 65536")
+                                   : (fprintf(stderr, "cutune pipeline: out of memory for the "
+                                              "model of %d oscillators\n", a->oscillators),
+                                      EXIT_FAILED);
     char empty_db[] = "/tmp/cutune-baseline-XXXXXX", empty_path[64], why[1024];
     if (!mkdtemp(empty_db)) {
         rt_model_free(&m);
