@@ -22,6 +22,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...);
 int cli_parse_u64(const char *cmd, const char *opt, const char *text, unsigned long long *out);
 /* A problem size "X[,Y[,Z]]" (positive; unused dimensions 1); -1 when malformed. */
 int cli_parse_problem(const char *text, int64_t problem[3]);
+/* qsort's comparison of doubles, ascending. */
+int cli_cmp_double(const void *a, const void *b);
 /* Writes `j` to stdout (indented) and releases it. */
 int cli_print_json(json_t *j);
 

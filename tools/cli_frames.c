@@ -20,12 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* p-th percentile (nearest rank) of n sorted values */
 static double pct(const double *sorted, int n, double p)
 {
@@ -39,7 +33,7 @@ typedef struct dist {
 
 static dist summarize(double *ms, int n)
 {
-    qsort(ms, (size_t)n, sizeof *ms, cmp_double);
+    qsort(ms, (size_t)n, sizeof *ms, cli_cmp_double);
     double sum = 0;
     for (int i = 0; i < n; i++)
         sum += ms[i];

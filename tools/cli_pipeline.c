@@ -344,12 +344,6 @@ static double gpu_util(bench *b)
 
 /* ------------------------------------------------------ the pool against CUDA's own ---- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* A fine clock: the TSC where there is one (fenced, so that what lies between two reads is
  * what is timed), in ns; else the monotonic clock. */
 #if defined(__x86_64__)
@@ -388,7 +382,7 @@ static int alloc_latency(double alloc_ns[2], double free_ns[2], double cuda_ns[2
         double t0 = tick_ns();
         t[k] = tick_ns() - t0;
     }
-    qsort(t, POOL_PAIRS, sizeof *t, cmp_double);
+    qsort(t, POOL_PAIRS, sizeof *t, cli_cmp_double);
     *timer_ns = t[POOL_PAIRS / 2];
     cutune_pool *p;
     int st = cutune_pool_new(&p, NULL);
@@ -407,8 +401,8 @@ static int alloc_latency(double alloc_ns[2], double free_ns[2], double cuda_ns[2
     cutune_pool_free(p);
     if (st)
         return st;
-    qsort(t, POOL_PAIRS, sizeof *t, cmp_double);
-    qsort(u, POOL_PAIRS, sizeof *u, cmp_double);
+    qsort(t, POOL_PAIRS, sizeof *t, cli_cmp_double);
+    qsort(u, POOL_PAIRS, sizeof *u, cli_cmp_double);
     alloc_ns[0] = t[POOL_PAIRS / 2];
     alloc_ns[1] = t[POOL_PAIRS * 99 / 100];
     free_ns[0] = u[POOL_PAIRS / 2];
@@ -421,7 +415,7 @@ static int alloc_latency(double alloc_ns[2], double free_ns[2], double cuda_ns[2
         cudaFreeHost(ptr);
         t[k] = (now_s() - t0) * 1e9;
     }
-    qsort(t, CUDA_PAIRS, sizeof *t, cmp_double);
+    qsort(t, CUDA_PAIRS, sizeof *t, cli_cmp_double);
     cuda_ns[0] = t[CUDA_PAIRS / 2];
     cuda_ns[1] = t[CUDA_PAIRS * 99 / 100];
     return CUTUNE_OK;

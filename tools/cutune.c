@@ -34,6 +34,12 @@ static const command commands[] = {
 };
 #define NUM_COMMANDS (sizeof commands / sizeof *commands)
 
+int cli_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 int cli_fail(const char *cmd, int status)
 {
     const char *msg = cutune_last_error();

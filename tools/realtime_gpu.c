@@ -3,6 +3,7 @@
  * whole frame; each launch of one replays every kernel with no host work between them. */
 #define _POSIX_C_SOURCE 200809L
 #include "realtime_gpu.h"
+#include "internal.h" /* ct_now */
 
 #include <cuda_runtime.h>
 #include <math.h>
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct rt_gpu {
     const rt_model *m;
@@ -50,12 +50,7 @@ static int fail(rt_gpu *g, const char *fmt, ...)
                         cudaGetErrorString(e_));                                         \
     } while (0)
 
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
+static double now_ms(void) { return 1e3 * ct_now(); }
 
 /* ------------------------------------------------------------------ set-up ---- */
 
