@@ -473,6 +473,13 @@ int cutune_kernel_geometry(const cutune_kernel *kernel, const uint32_t *config,
 int cutune_kernel_geometry_at(const cutune_kernel *kernel, const uint32_t *config,
                               const int64_t problem[3], unsigned grid[3], unsigned block[3],
                               size_t *dynamic_smem);
+/* Whether a configuration at a problem size must be launched cooperatively, every block
+ * resident at once, as a kernel with a grid-wide barrier needs: KernelSpecification.
+ * Cooperative (cutune's extension to T1: true, false or an expression such as
+ * "ProblemSize[1] > 1"; absent means false). The launch then fails cleanly, instead of
+ * hanging, when the grid cannot be resident at once. */
+int cutune_kernel_cooperative_at(const cutune_kernel *kernel, const uint32_t *config,
+                                 const int64_t problem[3], int *cooperative);
 
 /* ------------------------------------------------------------------------------------------
  * Compilation: one configuration of a kernel to a cubin with NVRTC (loaded when first needed:
@@ -787,6 +794,10 @@ typedef struct cutune_launch_info {
  * NULL. */
 int cutune_launch(cutune_launcher *launcher, const int64_t problem[3], void **args,
                   void *stream, cutune_launch_info *info);
+/* What cutune_launch would run at this problem size, without launching: the store's answer
+ * for this GPU (CUTUNE_SELECT_DEFAULT when it knows nothing). Thread-safe. */
+int cutune_launcher_select(const cutune_launcher *launcher, const int64_t problem[3],
+                           cutune_selection *out);
 
 /* ------------------------------------------------------------------------------------------
  * Tuning on the GPU. A session loads a T1 spec with its KernelSpecification and the kernel's

@@ -14,7 +14,12 @@
  *            policy and its first control is the action (ai_choose).
  *
  * The policies' states are a matrix S (NS x NP, row-major: a row holds every policy's value
- * of one state), so that one pass over a row of A serves all of them. Sizes are defines. */
+ * of one state), so that one pass over a row of A serves all of them. Sizes are defines.
+ *
+ * ai_predict makes SUBSTEPS sub-steps in one launch (ProblemSize[2]; 1 is the plain one
+ * launch a sub-step). With more, every block must be resident at once (the spec asks for a
+ * cooperative launch) and the blocks meet at a grid barrier between sub-steps, the states
+ * going back and forth between S_tmp and S_out. */
 
 #ifndef NS
 #define NS 900
@@ -32,7 +37,8 @@
  * block (1: each policy's product in blocks of its own, A read once per policy; NP: every
  * policy from one pass over A), SMEM 1 stages S in shared memory, VW doubles per load of A,
  * UNROLL the loop over columns. The default is the plain port: a thread a row, 128 a block,
- * a policy at a time, S from global memory. */
+ * a policy at a time, S from global memory. CSMEM 1 keeps the block's rows of A in shared
+ * memory for all its sub-steps (read from global memory once a launch). */
 #ifndef TPR
 #define TPR 1
 #endif
@@ -51,6 +57,12 @@
 #ifndef UNROLL
 #define UNROLL 1
 #endif
+#ifndef SUBSTEPS
+#define SUBSTEPS 1
+#endif
+#ifndef CSMEM
+#define CSMEM 0
+#endif
 
 #define PRAGMA(x) _Pragma(#x)
 #define UNROLLED(n) PRAGMA(unroll n)
@@ -63,24 +75,55 @@ __device__ __forceinline__ double row_sum(double v, int width)
     return v;
 }
 
-/* S_out[:, p] = A S_in[:, p] + bu[:, p] for the BATCH policies from blockIdx.y * BATCH (the
- * grid's y covers the NP policies); bu (NS x NP) holds B u_t of the horizon step. */
-extern "C" __global__ void __launch_bounds__(TPR * ROWS)
-ai_predict(const double *__restrict__ A, const double *__restrict__ S_in,
-           double *__restrict__ S_out, const double *__restrict__ bu)
+/* States written during this launch by other blocks are read from L2, never a stale L1. */
+#if SUBSTEPS > 1
+#define STATE(p) __ldcg(p)
+#else
+#define STATE(p) (*(p))
+#endif
+
+/* Every block of the grid waits here for the others (they are all resident: a cooperative
+ * launch). One atomic a block: the first block adds 2^31 - (blocks - 1), the others 1, so the
+ * word's top bit flips when the last one arrives; each waits for the flip from what it saw.
+ * The release and the fence after the wait order the blocks' writes before the barrier and
+ * their reads after it. */
+__device__ __forceinline__ void grid_barrier(unsigned *bar)
+{
+    __syncthreads();
+    if (threadIdx.x == 0 && threadIdx.y == 0) {
+        const unsigned blocks = gridDim.x * gridDim.y * gridDim.z;
+        const bool first = blockIdx.x == 0 && blockIdx.y == 0 && blockIdx.z == 0;
+        const unsigned add = first ? 0x80000000u - (blocks - 1) : 1u;
+        unsigned seen, now;
+        asm volatile("atom.add.release.gpu.u32 %0, [%1], %2;"
+                     : "=r"(seen) : "l"(bar), "r"(add) : "memory");
+        do
+            asm volatile("ld.relaxed.gpu.u32 %0, [%1];" : "=r"(now) : "l"(bar) : "memory");
+        while (((now ^ seen) & 0x80000000u) == 0);
+        asm volatile("fence.acq_rel.gpu;" ::: "memory");
+    }
+    __syncthreads();
+}
+
+/* One sub-step for the block's rows and BATCH policies from blockIdx.y * BATCH (the grid's y
+ * covers the NP policies): S_out[:, p] = A S_in[:, p] + bu[:, p], bu (NS x NP) holding B u_t
+ * of the horizon step. rows: A, or the block's rows of it (CSMEM). */
+__device__ __forceinline__ void predict_rows(const double *__restrict__ rows, const double *S_in,
+                                             double *S_out, const double *__restrict__ bu)
 {
     const int first = blockIdx.y * BATCH;
 #if SMEM
     __shared__ double s_sh[NS * BATCH];
+    __syncthreads(); /* the last sub-step is done with it */
     for (int k = threadIdx.y * TPR + threadIdx.x; k < NS * BATCH; k += TPR * ROWS)
-        s_sh[k] = S_in[(k / BATCH) * NP + first + k % BATCH];
+        s_sh[k] = STATE(S_in + (k / BATCH) * NP + first + k % BATCH);
     __syncthreads();
 #define S_AT(j, b) s_sh[(j) * BATCH + (b)]
 #else
-#define S_AT(j, b) S_in[(j) * NP + first + (b)]
+#define S_AT(j, b) STATE(S_in + (j) * NP + first + (b))
 #endif
     const int lane = threadIdx.x, i = blockIdx.x * ROWS + threadIdx.y;
-    const double *__restrict__ row = A + (size_t)(i < NS ? i : 0) * NS;
+    const double *__restrict__ row = rows + (size_t)(i < NS ? (CSMEM ? threadIdx.y : i) : 0) * NS;
     double acc[BATCH];
 #pragma unroll
     for (int b = 0; b < BATCH; b++)
@@ -115,6 +158,34 @@ ai_predict(const double *__restrict__ A, const double *__restrict__ S_in,
         for (int b = 0; b < BATCH; b++)
             S_out[i * NP + first + b] = acc[b] + bu[i * NP + first + b];
 #undef S_AT
+}
+
+/* SUBSTEPS sub-steps from S_in to S_out. With an even SUBSTEPS, S_out may be S_in: that is
+ * read in the first sub-step only, S_out written from the second on. barrier: a zeroed
+ * word, left ready for the next launch. */
+extern "C" __global__ void __launch_bounds__(TPR * ROWS)
+ai_predict(const double *__restrict__ A, const double *S_in, double *S_out,
+           const double *__restrict__ bu, double *S_tmp, unsigned *barrier)
+{
+#if CSMEM
+    extern __shared__ double a_rows[]; /* the block's ROWS rows of A */
+    const size_t first = (size_t)blockIdx.x * ROWS * NS;
+    for (size_t k = threadIdx.y * TPR + threadIdx.x; k < (size_t)ROWS * NS; k += TPR * ROWS)
+        a_rows[k] = first + k < (size_t)NS * NS ? A[first + k] : 0.0;
+    __syncthreads();
+    const double *rows = a_rows;
+#else
+    const double *rows = A;
+#endif
+    const double *in = S_in;
+    for (int s = 0; s < SUBSTEPS; s++) {
+        /* the last sub-step writes S_out, the one before it S_tmp, ... */
+        double *out = (SUBSTEPS - 1 - s) % 2 == 0 ? S_out : S_tmp;
+        predict_rows(rows, in, out, bu);
+        if (s + 1 < SUBSTEPS)
+            grid_barrier(barrier);
+        in = out;
+    }
 }
 
 /* The belief's residual r = (o - H mu) / so2: a warp a row of H, 8 rows a block. */

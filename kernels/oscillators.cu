@@ -1,5 +1,5 @@
-/* oscillators.cu — one Euler–Maruyama step of a damped, noisy, second-order Kuramoto network
- * in FP64: for each oscillator i
+/* oscillators.cu — Euler–Maruyama steps of a damped, noisy, second-order Kuramoto network in
+ * FP64: for each oscillator i
  *
  *     theta_i' = theta_i + v_i dt
  *     v_i'     = v_i + (omega_i + K sum_j C_ij sin(theta_j - theta_i) - gamma v_i) dt
@@ -7,9 +7,15 @@
  *
  * with C dense (N x N, row-major) and z_i a standard normal drawn from Philox4x32-10 (counter
  * {i, step, step >> 32, 0}, key {seed, seed >> 32}, Box–Muller), so that a run is the same
- * on every GPU and the CPU reference (tools/realtime.c) draws the same noise. The step number
- * is *clock + offset: a CUDA graph of K launches (offsets 0..K-1) serves every frame while
- * osc_observe moves the clock on. N is a define (ProblemSizeDefines).
+ * on every GPU and the CPU reference (tools/realtime.c) draws the same noise. The first step
+ * is number *clock + offset: a CUDA graph of launches serves every frame while osc_observe
+ * moves the clock on. N and STEPS are defines (ProblemSizeDefines).
+ *
+ * osc_step makes STEPS steps in one launch (ProblemSize[1]; 1 is the plain one launch a
+ * step). With more, every block must be resident at once (the spec asks for a cooperative
+ * launch) and the blocks meet at a grid barrier between steps; the state goes back and forth
+ * between the *_tmp buffers and the outputs, ending in the outputs. Launch overhead, which
+ * dominates a step of 1024 oscillators, is paid once per STEPS steps.
  *
  * Parameters (kernels/oscillators.json): a block of TPR x ROWS threads computes ROWS rows,
  * TPR threads a row (their partial sums meet through warp shuffles); theta is read from
@@ -17,8 +23,9 @@
  * (SMEM 1); SINCOS 1 stages sin theta_j and cos theta_j instead and uses
  * sin(theta_j - theta_i) = sin theta_j cos theta_i - cos theta_j sin theta_i, N sincos calls
  * per block instead of one sin per pair; VW 2 reads C two doubles at a time; UNROLL unrolls
- * the loop over j. The default is the plain port: one thread per oscillator, 256 a block, a
- * sin per pair from global memory. */
+ * the loop over j; CSMEM 1 keeps the block's rows of C in shared memory for all its steps
+ * (read from global memory once a launch). The default is the plain port: one thread per
+ * oscillator, 256 a block, a sin per pair from global memory. */
 
 #ifndef N
 #define N 1024
@@ -43,6 +50,12 @@
 #endif
 #ifndef UNROLL
 #define UNROLL 1
+#endif
+#ifndef STEPS
+#define STEPS 1
+#endif
+#ifndef CSMEM
+#define CSMEM 0
 #endif
 
 #define THREADS (TPR * ROWS)
@@ -80,12 +93,46 @@ __device__ __forceinline__ double noise(unsigned i, unsigned long long step,
     return sqrt(-2.0 * log(u1)) * cos(TWO_PI * u2);
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS)
-osc_step(const double *__restrict__ theta, const double *__restrict__ vel,
-         double *__restrict__ theta_out, double *__restrict__ vel_out,
-         const double *__restrict__ omega, const double *__restrict__ C,
-         const unsigned long long *__restrict__ clock, int offset, double K, double gamma,
-         double sigma, double dt, unsigned long long seed)
+/* State written during this launch by other blocks is read from L2, never from a stale L1. */
+#if STEPS > 1
+#define STATE(p) __ldcg(p)
+#else
+#define STATE(p) (*(p))
+#endif
+
+/* Every block of the grid waits here for the others (they are all resident: a cooperative
+ * launch). One atomic a block: the first block adds 2^31 - (blocks - 1), the others 1, so the
+ * word's top bit flips when the last one arrives; each waits for the flip from what it saw.
+ * The release and the fence after the wait order the blocks' writes before the barrier and
+ * their reads after it. */
+__device__ __forceinline__ void grid_barrier(unsigned *bar)
+{
+    __syncthreads();
+    if (threadIdx.x == 0 && threadIdx.y == 0) {
+        const unsigned blocks = gridDim.x * gridDim.y * gridDim.z;
+        const bool first = blockIdx.x == 0 && blockIdx.y == 0 && blockIdx.z == 0;
+        const unsigned add = first ? 0x80000000u - (blocks - 1) : 1u;
+        unsigned seen, now;
+        asm volatile("atom.add.release.gpu.u32 %0, [%1], %2;"
+                     : "=r"(seen) : "l"(bar), "r"(add) : "memory");
+        do
+            asm volatile("ld.relaxed.gpu.u32 %0, [%1];" : "=r"(now) : "l"(bar) : "memory");
+        while (((now ^ seen) & 0x80000000u) == 0);
+        asm volatile("fence.acq_rel.gpu;" ::: "memory");
+    }
+    __syncthreads();
+}
+
+/* One step for the block's rows: from (th, ve) to (th_out, ve_out), z the row's noise. With
+ * SINCOS, trig_in (when not NULL) holds sin and cos of every th (N each), as the last step's
+ * owners of each row left them, and trig_out receives those of th_out: N sincos calls a step
+ * over the grid instead of N a block. What does not wait on the sum (the new phase, its sine
+ * and cosine) is worked out before it, off the step's critical path. */
+__device__ __forceinline__ void step_rows(const double *th, const double *ve, double *th_out,
+                                          double *ve_out, const double *__restrict__ omega,
+                                          const double *__restrict__ rows,
+                                          double z, double K, double gamma, double sigma,
+                                          double dt, const double *trig_in, double *trig_out)
 {
 #if SMEM && SINCOS
     __shared__ double sin_t[TILE], cos_t[TILE];
@@ -95,20 +142,38 @@ osc_step(const double *__restrict__ theta, const double *__restrict__ vel,
     const int lane = threadIdx.x, tid = threadIdx.y * TPR + threadIdx.x;
     const int i = blockIdx.x * ROWS + threadIdx.y;
     const bool live = i < N;
-    const double theta_i = live ? theta[i] : 0.0;
-    const double *__restrict__ row = C + (size_t)(live ? i : 0) * N;
+    const double theta_i = live ? STATE(th + i) : 0.0;
+    const double *__restrict__ row = rows + (size_t)(live ? (CSMEM ? threadIdx.y : i) : 0) * N;
+    const double v = live ? STATE(ve + i) : 0.0, theta_new = theta_i + v * dt;
+    double s_new = 0.0, c_new = 0.0;
+    if (SINCOS && trig_out)
+        sincos(theta_new, &s_new, &c_new);
     double s_i, c_i;
-    sincos(theta_i, &s_i, &c_i);
-    double acc = 0.0, acc_c = 0.0; /* SINCOS: sum C_ij sin theta_j, sum C_ij cos theta_j */
+    if (SINCOS && trig_in && live) {
+        s_i = STATE(trig_in + i);
+        c_i = STATE(trig_in + N + i);
+    } else {
+        sincos(theta_i, &s_i, &c_i);
+    }
+    double acc = 0.0; /* SINCOS: sum C_ij sin theta_j, and acc_c sum C_ij cos theta_j */
+#if SINCOS
+    double acc_c = 0.0;
+#endif
+    (void)tid; /* unused without SMEM */
     for (int t0 = 0; t0 < N; t0 += TILE) {
         const int width = N - t0 < TILE ? N - t0 : TILE;
 #if SMEM
         __syncthreads(); /* the last tile is used up */
         for (int j = tid; j < width; j += THREADS) {
 #if SINCOS
-            sincos(theta[t0 + j], &sin_t[j], &cos_t[j]);
+            if (trig_in) {
+                sin_t[j] = STATE(trig_in + t0 + j);
+                cos_t[j] = STATE(trig_in + N + t0 + j);
+            } else {
+                sincos(STATE(th + t0 + j), &sin_t[j], &cos_t[j]);
+            }
 #else
-            theta_t[j] = theta[t0 + j];
+            theta_t[j] = STATE(th + t0 + j);
 #endif
         }
         __syncthreads();
@@ -137,7 +202,7 @@ osc_step(const double *__restrict__ theta, const double *__restrict__ vel,
 #elif SMEM
                 acc = fma(cij[q], sin(theta_t[jq] - theta_i), acc);
 #else
-                acc = fma(cij[q], sin(theta[t0 + jq] - theta_i), acc);
+                acc = fma(cij[q], sin(STATE(th + t0 + jq) - theta_i), acc);
 #endif
             }
         }
@@ -148,12 +213,59 @@ osc_step(const double *__restrict__ theta, const double *__restrict__ vel,
 #pragma unroll
     for (int d = TPR / 2; d > 0; d >>= 1)
         acc += __shfl_down_sync(0xffffffffu, acc, d, TPR);
-    if (!live || lane)
-        return;
-    const double v = vel[i];
-    const double z = noise((unsigned)i, *clock + (unsigned long long)offset, seed);
-    theta_out[i] = theta_i + v * dt;
-    vel_out[i] = v + (omega[i] + K * acc - gamma * v) * dt + sigma * sqrt(dt) * z;
+    if (live && !lane) {
+        th_out[i] = theta_new;
+        ve_out[i] = v + (omega[i] + K * acc - gamma * v) * dt + sigma * sqrt(dt) * z;
+        if (SINCOS && trig_out) {
+            trig_out[i] = s_new;
+            trig_out[N + i] = c_new;
+        }
+    }
+}
+
+/* STEPS steps from (theta, vel) to (theta_out, vel_out). With an even STEPS the outputs may
+ * be the inputs: those are read in the first step only, the outputs written from the second
+ * on. barrier: a zeroed word, left ready for the next launch; trig (4 N): sin and cos of
+ * the state between steps, two copies used in turn. */
+extern "C" __global__ void __launch_bounds__(THREADS)
+osc_step(const double *theta, const double *vel, double *theta_out, double *vel_out,
+         const double *__restrict__ omega, const double *__restrict__ C,
+         const unsigned long long *__restrict__ clock, int offset, double K, double gamma,
+         double sigma, double dt, unsigned long long seed, double *theta_tmp, double *vel_tmp,
+         unsigned *barrier, double *trig)
+{
+#if CSMEM
+    extern __shared__ double c_rows[]; /* the block's ROWS rows of C */
+    const size_t first = (size_t)blockIdx.x * ROWS * N;
+    for (size_t k = threadIdx.y * TPR + threadIdx.x; k < (size_t)ROWS * N; k += THREADS)
+        c_rows[k] = first + k < (size_t)N * N ? C[first + k] : 0.0;
+    __syncthreads();
+    const double *rows = c_rows;
+#else
+    const double *rows = C;
+#endif
+    const unsigned long long step0 = *clock + (unsigned long long)offset;
+    const double *th = theta, *ve = vel;
+    const int lane = threadIdx.x, i = blockIdx.x * ROWS + threadIdx.y;
+    double z_ahead = 0.0; /* lane q: the row's noise of step s + q, s a multiple of TPR */
+    for (int s = 0; s < STEPS; s++) {
+        if (s % TPR == 0) /* the TPR threads of a row draw the next TPR steps' noise at once */
+            z_ahead = i < N && s + lane < STEPS
+                          ? noise((unsigned)i, step0 + s + lane, seed) : 0.0;
+        const double z = TPR > 1 ? __shfl_sync(0xffffffffu, z_ahead, s % TPR, TPR) : z_ahead;
+        /* the last step writes the outputs, the one before it the *_tmp buffers, ... */
+        const bool to_out = (STEPS - 1 - s) % 2 == 0;
+        double *th_out = to_out ? theta_out : theta_tmp, *ve_out = to_out ? vel_out : vel_tmp;
+        /* sin and cos of this step's state, as the last step left them; of the next one's */
+        const double *trig_in = s ? trig + (size_t)((s - 1) % 2) * 2 * N : nullptr;
+        double *trig_out = s + 1 < STEPS ? trig + (size_t)(s % 2) * 2 * N : nullptr;
+        step_rows(th, ve, th_out, ve_out, omega, rows, z, K, gamma, sigma, dt, trig_in,
+                  trig_out);
+        if (s + 1 < STEPS)
+            grid_barrier(barrier);
+        th = th_out;
+        ve = ve_out;
+    }
 }
 
 /* What a frame reports: out[0] += sum cos theta_i, out[1] += sum sin theta_i (so r is their

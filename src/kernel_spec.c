@@ -23,6 +23,7 @@ struct cutune_kernel {
     size_t ndiv[3];
     int has_div[3];
     expr *smem;        /* dynamic shared memory; NULL: none */
+    expr *cooperative; /* nonzero: all blocks at once (a grid barrier); NULL: never */
     cutune_kernel_arg *args;
     char **arg_strings; /* names and files the args point to */
     size_t nargs;
@@ -49,6 +50,7 @@ void cutune_kernel_free(cutune_kernel *k)
         free(k->div[d]);
     }
     expr_free(k->smem);
+    expr_free(k->cooperative);
     for (size_t i = 0; i < 2 * k->nargs; i++)
         free(k->arg_strings[i]);
     free(k->arg_strings);
@@ -345,10 +347,20 @@ static int load_geometry(loader *ld, json_t *ks)
                 return st;
         }
     }
+    int st;
     json_t *smem = json_object_get(ks, "SharedMemory");
     if (smem && !json_is_null(smem) && !(json_is_integer(smem) && json_integer_value(smem) == 0))
-        return parse_expr(ld, "KernelSpecification.SharedMemory", smem, &k->smem);
-    return CUTUNE_OK;
+        if ((st = parse_expr(ld, "KernelSpecification.SharedMemory", smem, &k->smem)))
+            return st;
+    /* cutune's extension: true, false, or an expression such as "ProblemSize[1] > 1" */
+    json_t *coop = json_object_get(ks, "Cooperative");
+    if (json_is_boolean(coop))
+        coop = json_is_true(coop) ? json_integer(1) : NULL;
+    else
+        json_incref(coop);
+    st = coop ? parse_expr(ld, "KernelSpecification.Cooperative", coop, &k->cooperative) : 0;
+    json_decref(coop);
+    return st;
 }
 
 static int load_kernel(loader *ld, json_t *root)
@@ -532,4 +544,16 @@ int cutune_kernel_geometry_at(const cutune_kernel *k, const uint32_t *config,
         *dynamic_smem = (size_t)s;
     }
     return CUTUNE_OK;
+}
+
+int cutune_kernel_cooperative_at(const cutune_kernel *k, const uint32_t *config,
+                                 const int64_t problem[3], int *cooperative)
+{
+    if (!k || !config || !problem || !cooperative)
+        return ct_fail(CUTUNE_EINVAL, "cutune_kernel_cooperative_at: NULL argument");
+    int64_t v = 0;
+    int st = k->cooperative ? eval_int(k, problem, config, k->cooperative, "Cooperative", &v)
+                            : CUTUNE_OK;
+    *cooperative = !st && v != 0;
+    return st;
 }

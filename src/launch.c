@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #ifdef CUTUNE_HAVE_CUDA
-#include <cuda_runtime_api.h>
+#include "cuda_launch.h"
 #endif
 
 extern char **environ;
@@ -326,7 +326,10 @@ static int launch_loaded(loaded *e, const cutune_kernel *k, const int64_t proble
 {
     unsigned grid[3], block[3];
     size_t smem;
+    int cooperative;
     int st = cutune_kernel_geometry_at(k, e->cfg, problem, grid, block, &smem);
+    if (!st)
+        st = cutune_kernel_cooperative_at(k, e->cfg, problem, &cooperative);
     if (st)
         return ct_wrap(st, "configuration %s", e->key);
     cudaError_t err = cudaSuccess;
@@ -336,12 +339,11 @@ static int launch_loaded(loaded *e, const cutune_kernel *k, const int64_t proble
             cudaSuccess)
         atomic_store(&e->smem_limit, smem);
     if (err == cudaSuccess)
-        err = cudaLaunchKernel((const void *)e->kern, (dim3){grid[0], grid[1], grid[2]},
-                               (dim3){block[0], block[1], block[2]}, args, smem,
-                               (cudaStream_t)stream);
+        err = ct_cuda_launch((const void *)e->kern, grid, block, args, smem,
+                             (cudaStream_t)stream, cooperative);
     if (err != cudaSuccess) {
         cudaGetLastError();
-        return cuda_fail(err, "cudaLaunchKernel", e->key);
+        return cuda_fail(err, cooperative ? "cooperative launch" : "cudaLaunchKernel", e->key);
     }
     if (info) {
         memcpy(info->grid, grid, sizeof grid);
@@ -547,6 +549,15 @@ static void poll_online(cutune_launcher *l)
 }
 
 /* --------------------------------------------------------------------- launching ---- */
+
+int cutune_launcher_select(const cutune_launcher *l, const int64_t problem[3],
+                           cutune_selection *out)
+{
+    if (!l || !problem || !out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_launcher_select: NULL argument");
+    int st = check_device(l);
+    return st ? st : cutune_selector_get(l->selector, problem, out);
+}
 
 int cutune_launch(cutune_launcher *l, const int64_t problem[3], void **args, void *stream,
                   cutune_launch_info *info)

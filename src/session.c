@@ -320,8 +320,20 @@ static int evaluate(cutune_session *s, size_t i, int reference)
     cutune_block_resources l = {
         .threads = (int)(req.block[0] * req.block[1] * req.block[2]), .regs = info.regs,
         .static_smem = info.static_smem, .dynamic_smem = req.dynamic_smem, .carveout = -1};
+    int64_t problem[3];
+    cutune_kernel_problem(s->kernel, problem);
+    cutune_kernel_cooperative_at(s->kernel, config, problem, &req.cooperative);
     cutune_occupancy occ;
-    if (cutune_occupancy_compute(&s->arch, &l, &occ) == CUTUNE_OK && occ.blocks_per_sm == 0) {
+    int occ_ok = cutune_occupancy_compute(&s->arch, &l, &occ) == CUTUNE_OK;
+    uint64_t blocks = (uint64_t)req.grid[0] * req.grid[1] * req.grid[2];
+    if (occ_ok && req.cooperative && occ.blocks_per_sm && s->arch.sm_count &&
+        blocks > (uint64_t)occ.blocks_per_sm * (uint64_t)s->arch.sm_count) {
+        snprintf(occ.reason, sizeof occ.reason, "a cooperative grid of %llu blocks, where at "
+                 "most %d (%d per SM) can be resident at once", (unsigned long long)blocks,
+                 occ.blocks_per_sm * s->arch.sm_count, occ.blocks_per_sm);
+        occ.blocks_per_sm = 0; /* the launch would be refused */
+    }
+    if (occ_ok && occ.blocks_per_sm == 0) {
         s->stats.pruned_after_compile++;
         /* what its run would have cost: the mean of the runs so far */
         uint64_t runs = s->stats.measured + s->stats.runtime_failed +

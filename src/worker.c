@@ -97,11 +97,11 @@ static int wait_readable(int fd, double timeout_s)
 typedef struct run_wire {
     unsigned grid[3], block[3];
     uint64_t dynamic_smem, cubin_size, symbol_len;
-    int32_t warmups, iterations, flush_l2, make_reference, verify;
+    int32_t warmups, iterations, flush_l2, make_reference, verify, cooperative;
 } run_wire;
 
 #ifdef CUTUNE_HAVE_CUDA
-#include <cuda_runtime.h>
+#include "cuda_launch.h"
 
 /* Fills a buffer with an argument's initial contents. */
 static int fill_host(const cutune_kernel *k, size_t index, void **out, char *why, size_t size)
@@ -393,8 +393,6 @@ static int child_run(child *c, const run_wire *w, const char *symbol, const void
             cudaMemcpy(sym, c->host[i], sym_size < c->bytes[i] ? sym_size : c->bytes[i],
                        cudaMemcpyHostToDevice);
     }
-    dim3 grid = {w->grid[0], w->grid[1], w->grid[2]}, block = {w->block[0], w->block[1],
-                                                               w->block[2]};
     if (!params)
         snprintf(why, size, "out of memory");
     else if (w->dynamic_smem > 48 * 1024 &&
@@ -413,8 +411,8 @@ static int child_run(child *c, const run_wire *w, const char *symbol, const void
                 cudaMemsetAsync(c->flush, i, c->flush_bytes, c->stream);
             if (timed)
                 cudaEventRecord(c->start, c->stream);
-            e = cudaLaunchKernel((const void *)kern, grid, block, params,
-                                 (size_t)w->dynamic_smem, c->stream);
+            e = ct_cuda_launch((const void *)kern, w->grid, w->block, params,
+                               (size_t)w->dynamic_smem, c->stream, w->cooperative);
             if (e == cudaSuccess && timed)
                 e = cudaEventRecord(c->stop, c->stream);
             if (e == cudaSuccess)
@@ -716,7 +714,8 @@ int ct_worker_run(ct_worker *w, const ct_run_request *req, ct_run_result *res)
                      .dynamic_smem = req->dynamic_smem, .cubin_size = req->cubin_size,
                      .symbol_len = slen, .warmups = req->warmups,
                      .iterations = req->iterations, .flush_l2 = req->flush_l2,
-                     .make_reference = req->make_reference, .verify = req->verify};
+                     .make_reference = req->make_reference, .verify = req->verify,
+                     .cooperative = req->cooperative};
     msg_head h = {.kind = MSG_RUN, .len = sizeof wire + slen + req->cubin_size};
     if (send_all(w->fd, &h, sizeof h) || send_all(w->fd, &wire, sizeof wire) ||
         send_all(w->fd, req->symbol, slen) || send_all(w->fd, req->cubin, req->cubin_size)) {

@@ -25,6 +25,7 @@ typedef struct ct_run_request {
     const char *symbol;        /* the kernel's lowered name */
     unsigned grid[3], block[3];
     size_t dynamic_smem;
+    int cooperative;           /* every block resident at once (a grid-wide barrier) */
     int warmups, iterations;   /* launches before timing, and timed ones */
     int flush_l2;              /* clear the L2 cache before each timed launch */
     int make_reference;        /* keep this run's outputs as the reference */

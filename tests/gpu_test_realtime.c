@@ -24,11 +24,12 @@ static const char *kernels_dir(void)
 }
 
 static void put(cutune_store *s, const cutune_device_info *dev, const char *source,
-                const char *kernel, int64_t x, int64_t y, const char *params,
+                const char *kernel, int64_t x, int64_t y, int64_t z, const char *params,
                 const char *config)
 {
     char path[1200], hash[33];
     static char text[1 << 17];
+    static int stored; /* each faster than the last, so that the store keeps it */
     snprintf(path, sizeof path, "%s/%s", kernels_dir(), source);
     FILE *f = fopen(path, "rb");
     size_t len = f ? fread(text, 1, sizeof text, f) : 0;
@@ -39,15 +40,16 @@ static void put(cutune_store *s, const cutune_device_info *dev, const char *sour
                         .cc_minor = dev->cc_minor, .sm_count = dev->sm_count,
                         .driver_version = dev->driver_version,
                         .runtime_version = dev->runtime_version, .kernel = kernel,
-                        .source_hash = hash, .problem = {x, y, 1}, .params = params,
-                        .config = config, .time_ms = 1, .median_ms = 1, .strategy = "test",
+                        .source_hash = hash, .problem = {x, y, z}, .params = params,
+                        .config = config, .time_ms = 1.0 / ++stored, .median_ms = 1,
+                        .strategy = "test",
                         .budget = 1};
     CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
 }
 
 /* The first frame against the CPU, then ten more frames that must differ (the clock moves
  * the noise on) and stay finite. */
-static void check_model(cutune_store *store, int n, const char *label)
+static void check_model(cutune_store *store, int n, const char *label, int fused)
 {
     rt_model m;
     CHECK_INT(rt_model_init(&m, n, 1), CUTUNE_OK);
@@ -61,10 +63,13 @@ static void check_model(cutune_store *store, int n, const char *label)
     }
     double c[5];
     CHECK_INT(rt_gpu_check(g, c), 0);
-    printf("%s, N %d (osc_step %s by %s rule, ai_predict %s by %s rule): state within %.3g, "
-           "sums %.3g, belief %.3g, probabilities %.3g, %s policy\n", label, n,
-           rt_gpu_osc_config(g), rt_gpu_osc_rule(g), rt_gpu_predict_config(g),
-           rt_gpu_predict_rule(g), c[0], c[1], c[2], c[3], c[4] ? "same" : "ANOTHER");
+    printf("%s, N %d (osc_step %s by %s rule, %d a launch; ai_predict %s by %s rule, %d a "
+           "launch): state within %.3g, sums %.3g, belief %.3g, probabilities %.3g, %s "
+           "policy\n", label, n, rt_gpu_osc_config(g), rt_gpu_osc_rule(g),
+           rt_gpu_osc_per_launch(g), rt_gpu_predict_config(g), rt_gpu_predict_rule(g),
+           rt_gpu_predict_per_launch(g), c[0], c[1], c[2], c[3], c[4] ? "same" : "ANOTHER");
+    CHECK_INT(rt_gpu_osc_per_launch(g), fused ? RT_OSC_STEPS : 1);
+    CHECK_INT(rt_gpu_predict_per_launch(g), fused ? RT_SUBSTEPS : 1);
     CHECK(c[0] < 1e-9 && c[1] < 1e-8 && c[2] < 1e-10 && c[3] < 1e-9 && c[4] == 1);
     double o[RT_NO], ai[RT_AI_OUT], sums[4], first[4], ms;
     rt_observations(&m, 1, o);
@@ -93,17 +98,31 @@ int main(void)
     cutune_device_info dev;
     CHECK_INT(cutune_device_query(0, &dev), CUTUNE_OK);
     CHECK_INT(cutune_store_open(&store, db, 0), CUTUNE_OK);
-    check_model(store, 1024, "defaults");
-    check_model(store, 1000, "defaults");
+    check_model(store, 1024, "defaults", 0);
+    check_model(store, 1000, "defaults", 0);
     /* configurations of the other kind: many threads a row, staged sincos, batched policies */
-    put(store, &dev, "oscillators.cu", "osc_step", 1024, 1, "TPR,ROWS,SMEM,SINCOS,TILE,VW,UNROLL",
-        "32,8,1,1,512,2,4");
-    put(store, &dev, "oscillators.cu", "osc_step", 1000, 1, "TPR,ROWS,SMEM,SINCOS,TILE,VW,UNROLL",
-        "8,16,1,0,256,2,2");
-    put(store, &dev, "active_inference.cu", "ai_predict", 900, 5,
-        "TPR,ROWS,BATCH,SMEM,VW,UNROLL", "16,16,5,1,2,4");
-    check_model(store, 1024, "profiles");
-    check_model(store, 1000, "profiles");
+    static const char osc[] = "TPR,ROWS,SMEM,SINCOS,TILE,VW,UNROLL,CSMEM",
+                      ai[] = "TPR,ROWS,BATCH,SMEM,VW,UNROLL,CSMEM";
+    put(store, &dev, "oscillators.cu", "osc_step", 1024, 1, 1, osc, "32,8,1,1,512,2,4,0");
+    put(store, &dev, "oscillators.cu", "osc_step", 1000, 1, 1, osc, "8,16,1,0,256,2,2,0");
+    put(store, &dev, "active_inference.cu", "ai_predict", 900, 5, 1, ai, "16,16,5,1,2,4,0");
+    check_model(store, 1024, "profiles", 0);
+    check_model(store, 1000, "profiles", 0);
+    /* every step in one launch (grid barriers between them), C and A held in shared memory */
+    put(store, &dev, "oscillators.cu", "osc_step", 1024, RT_OSC_STEPS, 1, osc,
+        "32,8,1,1,1024,2,4,1");
+    put(store, &dev, "oscillators.cu", "osc_step", 1000, RT_OSC_STEPS, 1, osc,
+        "8,16,1,0,256,2,2,1");
+    put(store, &dev, "active_inference.cu", "ai_predict", 900, 5, RT_SUBSTEPS, ai,
+        "16,16,5,1,2,4,1");
+    check_model(store, 1024, "fused", 1);
+    check_model(store, 1000, "fused", 1);
+    /* from global memory, and the policies' blocks apart */
+    put(store, &dev, "oscillators.cu", "osc_step", 1024, RT_OSC_STEPS, 1, osc,
+        "4,64,0,0,1024,1,1,0");
+    put(store, &dev, "active_inference.cu", "ai_predict", 900, 5, RT_SUBSTEPS, ai,
+        "1,128,1,0,1,1,0");
+    check_model(store, 1024, "fused", 1);
     cutune_store_free(store);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

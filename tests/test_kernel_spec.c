@@ -225,6 +225,77 @@ static void sgemm(void)
     cutune_space_free(s);
 }
 
+/* The oscillators: STEPS steps a launch from ProblemSize[1], a cooperative launch (for the
+ * grid barrier) only with more than one, C's rows in shared memory with CSMEM. */
+static void oscillators(void)
+{
+    const char *spec = CUTUNE_SOURCE_DIR "/kernels/oscillators.json";
+    cutune_space *s;
+    cutune_kernel *k = NULL;
+    CHECK_INT(cutune_space_load_t1(&s, spec), CUTUNE_OK);
+    CHECK_INT(cutune_kernel_load_t1(spec, s, &k), CUTUNE_OK);
+    if (k) {
+        uint32_t c[8];
+        unsigned g[3], b[3];
+        size_t smem;
+        int coop = -1;
+        CHECK_INT(cutune_space_get_default(s, c), 1);
+        CHECK_INT(cutune_kernel_geometry(k, c, g, b, &smem), CUTUNE_OK);
+        CHECK(g[0] == 4 && g[1] == 1 && b[0] == 1 && b[1] == 256 && smem == 0);
+        CHECK_INT(cutune_kernel_cooperative_at(k, c, (int64_t[3]){1024, 1, 1}, &coop),
+                  CUTUNE_OK);
+        CHECK_INT(coop, 0);
+        CHECK_INT(cutune_space_parse_key(s, "32,8,1,1,2048,1,4,1", c), CUTUNE_OK);
+        CHECK_INT(cutune_kernel_geometry_at(k, c, (int64_t[3]){1024, 100, 1}, g, b, &smem),
+                  CUTUNE_OK);
+        CHECK(g[0] == 128 && g[1] == 1 && b[0] == 32 && b[1] == 8 && smem == 8 * 1024 * 8);
+        CHECK_INT(cutune_kernel_cooperative_at(k, c, (int64_t[3]){1024, 100, 1}, &coop),
+                  CUTUNE_OK);
+        CHECK_INT(coop, 1);
+        CHECK(strcmp(cutune_kernel_size_define(k, 1), "STEPS") == 0);
+        CHECK_INT(cutune_kernel_cooperative_at(k, NULL, (int64_t[3]){1, 1, 1}, &coop),
+                  CUTUNE_EINVAL);
+        cutune_kernel_free(k);
+    }
+    cutune_space_free(s);
+}
+
+/* Cooperative: true, false, an expression; anything else is an error that names it. */
+static void cooperative(void)
+{
+    cutune_kernel *k = NULL;
+    CHECK_INT(load("{\"KernelName\": \"k\", \"Cooperative\": true}", &k), CUTUNE_OK);
+    CHECK_INT(load("{\"KernelName\": \"k\", \"Cooperative\": false}", &k), CUTUNE_OK);
+    CHECK_INT(load("{\"KernelName\": \"k\", \"Cooperative\": \"block_size_x > 32\"}", &k),
+              CUTUNE_OK);
+    BAD("{\"KernelName\": \"k\", \"Cooperative\": [1]}", CUTUNE_EINVAL,
+        "KernelSpecification.Cooperative must be an expression");
+    BAD("{\"KernelName\": \"k\", \"Cooperative\": \"block_size_x >\"}", CUTUNE_EPARSE,
+        "KernelSpecification.Cooperative");
+    /* what each says, for a configuration */
+    cutune_space *s;
+    const char *spec = CUTUNE_SOURCE_DIR "/kernels/active_inference.json";
+    CHECK_INT(cutune_space_load_t1(&s, spec), CUTUNE_OK);
+    CHECK_INT(cutune_kernel_load_t1(spec, s, &k), CUTUNE_OK);
+    if (k) {
+        uint32_t c[8];
+        int coop = -1;
+        CHECK_INT(cutune_space_get_default(s, c), 1);
+        CHECK_INT(cutune_kernel_cooperative_at(k, c, (int64_t[3]){900, 5, 1}, &coop), CUTUNE_OK);
+        CHECK_INT(coop, 0);
+        CHECK_INT(cutune_kernel_cooperative_at(k, c, (int64_t[3]){900, 5, 100}, &coop),
+                  CUTUNE_OK);
+        CHECK_INT(coop, 1);
+        unsigned g[3], b[3];
+        size_t smem;
+        CHECK_INT(cutune_kernel_geometry_at(k, c, (int64_t[3]){900, 5, 100}, g, b, &smem),
+                  CUTUNE_OK);
+        CHECK(g[0] == 8 && g[1] == 5 && g[2] == 1); /* all the sub-steps in one grid */
+        cutune_kernel_free(k);
+    }
+    cutune_space_free(s);
+}
+
 /* The streaming and reduction specs load, with their arguments. */
 static void stream_and_reduce(void)
 {
@@ -258,6 +329,8 @@ int main(void)
     }
     convolution();
     bad_specs();
+    oscillators();
+    cooperative();
     other_sizes();
     sgemm();
     stream_and_reduce();

@@ -50,6 +50,7 @@ static json_t *dist_json(dist d)
 typedef struct run_result {
     char osc_config[512], predict_config[512];
     const char *osc_rule, *predict_rule;
+    int osc_per_launch, predict_per_launch;
     dist osc, ai, frame, paced;
     double throughput_fps;
     int paced_frames, missed_deadlines;
@@ -67,6 +68,8 @@ static int run_one(rt_gpu *g, const rt_model *m, int stage_runs, int frames, int
     snprintf(r->predict_config, sizeof r->predict_config, "%s", rt_gpu_predict_config(g));
     r->osc_rule = rt_gpu_osc_rule(g);
     r->predict_rule = rt_gpu_predict_rule(g);
+    r->osc_per_launch = rt_gpu_osc_per_launch(g);
+    r->predict_per_launch = rt_gpu_predict_per_launch(g);
     int bad = rt_gpu_reset(g) || rt_gpu_time_osc(g, stage_runs, ms);
     if (!bad)
         r->osc = summarize(ms, stage_runs);
@@ -115,8 +118,10 @@ typedef struct contract {
 
 static void print_run(const char *name, const run_result *r)
 {
-    printf("%s: osc_step %s (%s), ai_predict %s (%s)\n", name, r->osc_config, r->osc_rule,
-           r->predict_config, r->predict_rule);
+    printf("%s: osc_step %s (%s, %d step%s a launch), ai_predict %s (%s, %d sub-step%s a "
+           "launch)\n", name, r->osc_config, r->osc_rule, r->osc_per_launch,
+           r->osc_per_launch > 1 ? "s" : "", r->predict_config, r->predict_rule,
+           r->predict_per_launch, r->predict_per_launch > 1 ? "s" : "");
     printf("  %-28s %9s %9s %9s %9s\n", "", "p50 ms", "p99 ms", "p99.9 ms", "max ms");
     const struct {
         const char *name;
@@ -138,9 +143,11 @@ static void print_run(const char *name, const run_result *r)
 
 static json_t *run_json(const run_result *r)
 {
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:f}", "osc_config",
-                          r->osc_config, "osc_rule", r->osc_rule, "predict_config",
-                          r->predict_config, "predict_rule", r->predict_rule, "osc_100steps",
+    json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:i, s:o, s:o, s:o, s:f}", "osc_config",
+                          r->osc_config, "osc_rule", r->osc_rule, "osc_steps_per_launch",
+                          r->osc_per_launch, "predict_config", r->predict_config,
+                          "predict_rule", r->predict_rule, "predict_substeps_per_launch",
+                          r->predict_per_launch, "osc_100steps",
                           dist_json(r->osc), "ai_step", dist_json(r->ai), "frame",
                           dist_json(r->frame), "throughput_fps", r->throughput_fps);
     if (j && r->paced_frames) {
@@ -215,7 +222,7 @@ int frames_main(const frames_args *a)
                                                 "pass", got[i] <= contracts[i].limit_ms));
         json_t *out = json_pack(
             "{s:s, s:i, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:o, s:o, s:o}",
-            "device", dev.name, "driver", dev.driver_version, "oscillators", m.n, "frames",
+            "device", dev.name, "cuda_driver_version", dev.driver_version, "oscillators", m.n, "frames",
             a->frames, "osc1024_step_us_baseline", osc_step_base, "osc1024_step_us", osc_step,
             "osc1024_100steps_ms_p99", rtu.osc.p99, "ai_step_ms_baseline_p99", rb.ai.p99,
             "ai_step_ms_p99", rtu.ai.p99, "frame_ms_p50", rtu.frame.p50, "frame_ms_p99",

@@ -17,12 +17,14 @@ struct rt_gpu {
     cudaStream_t stream;
     cutune_launcher *osc, *predict;
     cutune_launch_info osc_info, predict_info;
+    int osc_per_launch, predict_per_launch; /* steps a launch: 1, or all of them (fused) */
     cutune_binary *osc_bin, *ai_bin;
     cudaLibrary_t osc_lib, ai_lib;
     cudaKernel_t observe, residual, descend, risk, choose;
     /* oscillators: two copies of the state (steps alternate), the step clock, the sums */
-    double *theta[2], *vel[2], *omega, *C, *sums;
+    double *theta[2], *vel[2], *omega, *C, *sums, *trig; /* trig: fused steps' scratch */
     unsigned long long *clock;
+    unsigned *barrier; /* the fused launches' grid barriers: [0] osc_step's, [2] ai_predict's */
     /* active inference */
     double *A, *H, *mu, *mu_p, *o, *r, *S[2], *bu, *o_pref, *G, *U, *ai_out;
     /* pinned host buffers: observations in, results out (RT_AI_OUT + 4) */
@@ -104,6 +106,7 @@ int rt_gpu_reset(rt_gpu *g)
     CUDA(cudaMemcpy(g->theta[0], m->theta0, sizeof(double) * n, cudaMemcpyHostToDevice));
     CUDA(cudaMemcpy(g->vel[0], m->vel0, sizeof(double) * n, cudaMemcpyHostToDevice));
     CUDA(cudaMemset(g->clock, 0, sizeof *g->clock));
+    CUDA(cudaMemset(g->barrier, 0, 4 * sizeof *g->barrier));
     CUDA(cudaMemcpy(g->mu, m->mu_p, sizeof(double) * RT_NS, cudaMemcpyHostToDevice));
     CUDA(cudaMemset(g->G, 0, sizeof(double) * RT_NP));
     CUDA(cudaMemset(g->sums, 0, sizeof(double) * 4));
@@ -118,16 +121,19 @@ static int launch_fixed(rt_gpu *g, cudaKernel_t k, unsigned grid, unsigned block
     return 0;
 }
 
-/* RT_OSC_STEPS steps: the state goes from copy 0 to copy 1 and back, ending in copy 0. */
+/* RT_OSC_STEPS steps, ending in copy 0: one launch a step, the state going from copy 0 to
+ * copy 1 and back, or all the steps in one launch (copy 1 its scratch). */
 static int enqueue_osc(rt_gpu *g)
 {
     const rt_model *m = g->m;
-    for (int k = 0; k < RT_OSC_STEPS; k++) {
-        int a = k % 2, b = 1 - a;
+    const int per = g->osc_per_launch;
+    int64_t problem[3] = {m->n, per, 1};
+    for (int k = 0; k < RT_OSC_STEPS; k += per) {
+        int a = per > 1 ? 0 : k % 2, b = per > 1 ? 0 : 1 - a, tmp = 1 - b;
         void *args[] = {&g->theta[a], &g->vel[a], &g->theta[b], &g->vel[b], &g->omega, &g->C,
                         &g->clock, &k, (void *)&m->K, (void *)&m->gamma, (void *)&m->sigma,
-                        (void *)&m->dt, (void *)&m->seed};
-        int64_t problem[3] = {m->n, 1, 1};
+                        (void *)&m->dt, (void *)&m->seed, &g->theta[tmp], &g->vel[tmp],
+                        &g->barrier, &g->trig};
         if (cutune_launch(g->osc, problem, args, g->stream, &g->osc_info))
             return fail(g, "osc_step: %s", cutune_last_error());
     }
@@ -155,12 +161,14 @@ static int enqueue_ai(rt_gpu *g)
             launch_fixed(g, g->descend, (RT_NS + 127) / 128, 128, desc))
             return -1;
     }
-    int64_t problem[3] = {RT_NS, RT_NP, 1};
+    const int per = g->predict_per_launch;
+    int64_t problem[3] = {RT_NS, RT_NP, per};
+    unsigned *barrier = g->barrier + 2;
     for (int t = 0; t < RT_HORIZON; t++) {
         double *bu = g->bu + (size_t)t * RT_NS * RT_NP;
-        for (int s = 0; s < RT_SUBSTEPS; s++) {
-            int a = s % 2, b = 1 - a;
-            void *args[] = {&g->A, &g->S[a], &g->S[b], &bu};
+        for (int s = 0; s < RT_SUBSTEPS; s += per) { /* as the oscillators' steps */
+            int a = per > 1 ? 0 : s % 2, b = per > 1 ? 0 : 1 - a, tmp = 1 - b;
+            void *args[] = {&g->A, &g->S[a], &g->S[b], &bu, &g->S[tmp], &barrier};
             if (cutune_launch(g->predict, problem, args, g->stream, &g->predict_info))
                 return fail(g, "ai_predict: %s", cutune_last_error());
         }
@@ -182,6 +190,35 @@ static int enqueue_frame(rt_gpu *g)
                          g->stream));
     CUDA(cudaMemcpyAsync(out + RT_AI_OUT, g->sums, sizeof(double) * 4, cudaMemcpyDeviceToHost,
                          g->stream));
+    return 0;
+}
+
+/* Steps a launch of a tuned kernel: all `steps` at once when the store holds a profile tuned
+ * for fused launches (problem dimension `dim` above 1), else one, as the baseline. */
+static int steps_per_launch(const cutune_launcher *l, const int64_t fused[3], int dim,
+                            int steps)
+{
+    cutune_selection sel;
+    return cutune_launcher_select(l, fused, &sel) == CUTUNE_OK &&
+                   sel.rule != CUTUNE_SELECT_DEFAULT && sel.problem[dim] > 1
+               ? steps
+               : 1;
+}
+
+/* Every configuration compiled and loaded, and the first frame run, before capturing
+ * (capture cannot load). A fused launch this GPU refuses (a cooperative grid too large to be
+ * resident) falls back to one launch a step. */
+static int warm_up(rt_gpu *g)
+{
+    if (rt_gpu_reset(g) || enqueue_frame(g) || cudaStreamSynchronize(g->stream) != cudaSuccess) {
+        cudaGetLastError();
+        if (g->osc_per_launch == 1 && g->predict_per_launch == 1)
+            return fail(g, "the first frame failed: %s", g->why[0] ? g->why :
+                        cudaGetErrorString(cudaGetLastError()));
+        g->osc_per_launch = g->predict_per_launch = 1;
+        cudaStreamSynchronize(g->stream);
+        return warm_up(g);
+    }
     return 0;
 }
 
@@ -246,7 +283,7 @@ int rt_gpu_new(rt_gpu **out, const rt_model *m, cutune_store *store, const char 
     for (size_t i = 0; !bad && i < sizeof kernels / sizeof *kernels; i++)
         if (cudaLibraryGetKernel(kernels[i].k, *kernels[i].lib, kernels[i].name))
             bad = fail(g, "no kernel %s", kernels[i].name);
-    bad = bad || upload(g, &g->theta[0], NULL, n) || upload(g, &g->theta[1], NULL, n) ||
+    bad = bad || upload(g, &g->trig, NULL, 4 * n) || upload(g, &g->theta[0], NULL, n) || upload(g, &g->theta[1], NULL, n) ||
           upload(g, &g->vel[0], NULL, n) || upload(g, &g->vel[1], NULL, n) ||
           upload(g, &g->omega, m->omega, n) || upload(g, &g->C, m->C, n * n) ||
           upload(g, &g->sums, NULL, 4) || upload(g, &g->A, m->A, ns * ns) ||
@@ -258,7 +295,9 @@ int rt_gpu_new(rt_gpu **out, const rt_model *m, cutune_store *store, const char 
           upload(g, &g->o_pref, m->o_pref, RT_NO) || upload(g, &g->G, NULL, RT_NP) ||
           upload(g, &g->U, m->U, (size_t)RT_NP * RT_HORIZON * RT_NU) ||
           upload(g, &g->ai_out, NULL, RT_AI_OUT);
-    if (!bad && cudaMalloc((void **)&g->clock, sizeof *g->clock) != cudaSuccess)
+    if (!bad && (cudaMalloc((void **)&g->clock, sizeof *g->clock) != cudaSuccess ||
+                 cudaMalloc((void **)&g->barrier, 4 * sizeof *g->barrier) != cudaSuccess ||
+                 cudaMemset(g->barrier, 0, 4 * sizeof *g->barrier) != cudaSuccess))
         bad = fail(g, "cudaMalloc failed");
     if (!bad && (cutune_pool_new(&g->pool, NULL) ||
                  cutune_pool_alloc(g->pool, sizeof(double) * RT_NO, &g->in) ||
@@ -266,10 +305,13 @@ int rt_gpu_new(rt_gpu **out, const rt_model *m, cutune_store *store, const char 
         bad = fail(g, "pinned buffers: %s", cutune_last_error());
     if (!bad)
         memset(g->in.ptr, 0, sizeof(double) * RT_NO);
-    /* every configuration compiled and loaded before capturing (capture cannot load) */
-    bad = bad || rt_gpu_reset(g) || enqueue_frame(g);
-    if (!bad && cudaStreamSynchronize(g->stream) != cudaSuccess)
-        bad = fail(g, "the first frame failed: %s", cudaGetErrorString(cudaGetLastError()));
+    if (!bad) {
+        const int64_t osc_fused[3] = {m->n, RT_OSC_STEPS, 1},
+                      ai_fused[3] = {RT_NS, RT_NP, RT_SUBSTEPS};
+        g->osc_per_launch = steps_per_launch(g->osc, osc_fused, 1, RT_OSC_STEPS);
+        g->predict_per_launch = steps_per_launch(g->predict, ai_fused, 2, RT_SUBSTEPS);
+    }
+    bad = bad || warm_up(g);
     bad = bad || capture(g, enqueue_osc, &g->osc_graph) ||
           capture(g, enqueue_ai, &g->ai_graph) || capture(g, enqueue_frame, &g->frame_graph);
     bad = bad || rt_gpu_reset(g);
@@ -292,8 +334,8 @@ void rt_gpu_free(rt_gpu *g)
         if (graphs[i])
             cudaGraphExecDestroy(graphs[i]);
     void *buffers[] = {g->theta[0], g->theta[1], g->vel[0], g->vel[1], g->omega, g->C,
-                       g->sums, g->clock, g->A, g->H, g->mu, g->mu_p, g->o, g->r, g->S[0],
-                       g->S[1], g->bu, g->o_pref, g->G, g->U, g->ai_out};
+                       g->sums, g->trig, g->clock, g->barrier, g->A, g->H, g->mu, g->mu_p, g->o,
+                       g->r, g->S[0], g->S[1], g->bu, g->o_pref, g->G, g->U, g->ai_out};
     for (size_t i = 0; i < sizeof buffers / sizeof *buffers; i++)
         cudaFree(buffers[i]);
     if (g->pool)
@@ -313,6 +355,8 @@ void rt_gpu_free(rt_gpu *g)
 
 const char *rt_gpu_osc_config(const rt_gpu *g) { return g->osc_info.config; }
 const char *rt_gpu_predict_config(const rt_gpu *g) { return g->predict_info.config; }
+int rt_gpu_osc_per_launch(const rt_gpu *g) { return g->osc_per_launch; }
+int rt_gpu_predict_per_launch(const rt_gpu *g) { return g->predict_per_launch; }
 const char *rt_gpu_osc_rule(const rt_gpu *g)
 {
     return cutune_select_rule_name(g->osc_info.selection.rule);

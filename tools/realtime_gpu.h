@@ -21,6 +21,11 @@ const char *rt_gpu_osc_config(const rt_gpu *g);
 const char *rt_gpu_predict_config(const rt_gpu *g);
 const char *rt_gpu_osc_rule(const rt_gpu *g);
 const char *rt_gpu_predict_rule(const rt_gpu *g);
+/* Steps a launch: RT_OSC_STEPS oscillator steps or RT_SUBSTEPS sub-steps in one launch when
+ * the store holds profiles tuned for that (osc_step at {N, RT_OSC_STEPS}, ai_predict at
+ * {RT_NS, RT_NP, RT_SUBSTEPS}), else 1: the plain one launch a step. */
+int rt_gpu_osc_per_launch(const rt_gpu *g);
+int rt_gpu_predict_per_launch(const rt_gpu *g);
 
 /* Back to the model's initial state (phases, velocities, step 0, belief mu_p). */
 int rt_gpu_reset(rt_gpu *g);
