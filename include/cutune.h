@@ -295,6 +295,38 @@ int cutune_device_count(int *count);
 int cutune_device_query(int ordinal, cutune_device_info *info);
 
 /* ------------------------------------------------------------------------------------------
+ * GPU telemetry through NVML, opened at run time (dlopen of libnvidia-ml.so.1, which comes
+ * with the NVIDIA driver; without it cutune_monitor_start fails with CUTUNE_ENOTSUP and says
+ * so). A monitor samples one GPU from a thread of its own until stopped.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_monitor cutune_monitor;
+
+typedef struct cutune_monitor_report {
+    int samples;
+    double seconds;                  /* from start to stop */
+    double gpu_util_mean, gpu_util_min; /* % of the time a kernel ran (NVML's utilisation) */
+    double mem_util_mean;            /* % of the time device memory was read or written */
+    double sm_clock_mhz_mean, sm_clock_mhz_min, mem_clock_mhz_mean;
+    double power_w_mean, power_w_max;
+    double energy_j;                 /* the total-energy counter's difference; NaN without one */
+    unsigned long long throttle_reasons; /* NVML's bits of the slowdowns seen: power cap,
+                                            hardware, thermal, power brake */
+    int throttled;                   /* 1 when any was seen: the run's figures are suspect */
+} cutune_monitor_report;
+
+/* Starts sampling the GPU at this PCI bus id (cutune_device_info.pci_bus_id) every
+ * period_ms (1 to 60000), leaving out the first skip_s seconds (NVML's utilisation is an
+ * average over its own window, up to 1 s, that still holds what ran before). */
+int cutune_monitor_start(cutune_monitor **out, const char *pci_bus_id, double period_ms,
+                         double skip_s);
+/* Stops sampling (once; later calls give the same report) and reports; means and minima of
+ * what was never sampled are NaN. */
+int cutune_monitor_stop(cutune_monitor *monitor, cutune_monitor_report *report);
+void cutune_monitor_free(cutune_monitor *monitor);
+/* The slowdowns in `reasons` in words ("hardware slowdown, software power cap"), in buf. */
+const char *cutune_throttle_names(unsigned long long reasons, char *buf, size_t size);
+
+/* ------------------------------------------------------------------------------------------
  * Occupancy: how many blocks of a kernel one SM holds at once, what limits that, and what
  * would lift it. The answers are those of the CUDA runtime's own calculator
  * (cudaOccupancyMaxActiveBlocksPerMultiprocessor, cuda_occupancy.h) for a kernel with one

@@ -68,9 +68,7 @@ static int pipeline_main(const pipe_args *a);
 
 #ifdef CUTUNE_HAVE_CUDA
 #include <cuda_runtime_api.h>
-#include <dlfcn.h>
 #include <math.h>
-#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -274,72 +272,20 @@ static int measure(bench *b, workload *w)
 
 /* ---------------------------------------------------------- GPU utilisation (NVML) ---- */
 
-typedef struct nvml {
-    void *lib, *device;
-    int (*init)(void);
-    int (*shutdown)(void);
-    int (*by_bus)(const char *, void **);
-    int (*util)(void *, unsigned[2]);
-} nvml;
-
-static int nvml_open(nvml *n, const char *bus_id)
-{
-    memset(n, 0, sizeof *n);
-    if (!(n->lib = dlopen("libnvidia-ml.so.1", RTLD_NOW)))
-        return -1;
-    *(void **)&n->init = dlsym(n->lib, "nvmlInit_v2");
-    *(void **)&n->shutdown = dlsym(n->lib, "nvmlShutdown");
-    *(void **)&n->by_bus = dlsym(n->lib, "nvmlDeviceGetHandleByPciBusId_v2");
-    *(void **)&n->util = dlsym(n->lib, "nvmlDeviceGetUtilizationRates");
-    if (!n->init || !n->shutdown || !n->by_bus || !n->util || n->init() != 0)
-        return -1;
-    if (n->by_bus(bus_id, &n->device) != 0) {
-        n->shutdown();
-        return -1;
-    }
-    return 0;
-}
-
-typedef struct sampler {
-    nvml *n;
-    volatile int stop;
-    double sum;
-    int count;
-} sampler;
-
-/* Samples every 20 ms; the first half second (NVML's window still holds idle time) is left
- * out. */
-static void *sample(void *arg)
-{
-    sampler *s = arg;
-    double t0 = now_s();
-    while (!s->stop) {
-        unsigned u[2];
-        if (now_s() - t0 > 0.5 && s->n->util(s->n->device, u) == 0) {
-            s->sum += u[0];
-            s->count++;
-        }
-        usleep(20000);
-    }
-    return NULL;
-}
-
-/* Utilisation while the pipeline runs the compute-bound workload for about 3 s. */
+/* Utilisation while the pipeline runs the compute-bound workload for about 3 s (the first
+ * half second left out: NVML's window still holds the idle time before). */
 static double gpu_util(bench *b)
 {
-    nvml n;
-    if (nvml_open(&n, b->dev.pci_bus_id))
+    cutune_monitor *m;
+    if (cutune_monitor_start(&m, b->dev.pci_bus_id, 20, 0.5))
         return NAN;
-    sampler s = {&n, 0, 0, 0};
-    pthread_t t;
-    pthread_create(&t, NULL, sample, &s);
     double t0 = now_s(), ms;
     while (now_s() - t0 < 3 && pipeline_ms(b, b->chunk, b->depth, 1, &ms) == CUTUNE_OK)
         ;
-    s.stop = 1;
-    pthread_join(t, NULL);
-    n.shutdown();
-    return s.count ? s.sum / s.count : NAN;
+    cutune_monitor_report r;
+    cutune_monitor_stop(m, &r);
+    cutune_monitor_free(m);
+    return r.gpu_util_mean;
 }
 
 /* ------------------------------------------------------ the pool against CUDA's own ---- */
