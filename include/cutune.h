@@ -513,6 +513,21 @@ int cutune_kernel_geometry_at(const cutune_kernel *kernel, const uint32_t *confi
 int cutune_kernel_cooperative_at(const cutune_kernel *kernel, const uint32_t *config,
                                  const int64_t problem[3], int *cooperative);
 
+/* A kernel's arguments on the GPU, allocated and filled as its spec's Arguments say (the
+ * contents a tuning session's worker gives them): what a benchmark, or an application
+ * running a shipped kernel, launches it with. At the kernel's problem size (load it with
+ * cutune_kernel_load_t1_sized for another). Needs CUDA (CUTUNE_ENOTSUP without); arguments
+ * that do not fit in the GPU's free memory are refused (CUTUNE_ENOMEM, with the sizes). */
+typedef struct cutune_args cutune_args;
+int cutune_args_new(cutune_args **out, const cutune_kernel *kernel);
+/* cutune_launch's args: a pointer to each argument (to its device pointer, or to the
+ * scalar), owned by `args`. */
+void **cutune_args_params(cutune_args *args);
+/* Argument i's initial contents on the host and their size (e.g. for a __constant__ one:
+ * cutune_launcher_set_constant); NULL past the last. */
+const void *cutune_args_host(const cutune_args *args, size_t i, size_t *bytes);
+void cutune_args_free(cutune_args *args);
+
 /* ------------------------------------------------------------------------------------------
  * Compilation: one configuration of a kernel to a cubin with NVRTC (loaded when first needed:
  * without the CUDA toolkit this fails with CUTUNE_ENOTSUP and says so). No GPU is needed.
@@ -817,6 +832,8 @@ typedef struct cutune_launch_info {
     int compiled;               /* 1: this launch compiled (or read from the binary cache) and
                                    loaded its configuration */
     int tuning;                 /* 1: an online tuning session for this size is running */
+    int regs;                   /* its registers per thread and static shared memory (bytes): */
+    size_t static_smem;         /* with grid and block, what cutune_occupancy_compute needs */
 } cutune_launch_info;
 
 /* Launches the kernel for this problem size (3 sizes, 0 or 1 for unused dimensions; a 0 in a

@@ -76,4 +76,11 @@ static inline size_t ct_find_id(const uint64_t *ids, size_t n, uint64_t id)
     return lo < n && ids[lo] == id ? lo : n;
 }
 
+/* args.c: an argument's initial contents as its spec says (malloc'd; why on failure), and
+ * the few CUDA calls behind cutune_args (CUTUNE_ENOTSUP without CUDA). */
+int ct_fill_host(const cutune_kernel *k, size_t index, void **out, char *why, size_t size);
+int ct_cuda_free_memory(size_t *free_bytes);
+int ct_cuda_upload(void **dev, const void *host, size_t bytes);
+void ct_cuda_free(void *dev);
+
 #endif

@@ -37,6 +37,8 @@ typedef struct loaded {
     char key[512];            /* cfg in the spec's parameter order */
     int64_t size[3];          /* the problem size compiled in (ProblemSizeDefines), or 0s */
     int fell_back;
+    int regs;                 /* the binary's registers per thread and static shared memory */
+    size_t static_smem;
 #ifdef CUTUNE_HAVE_CUDA
     cudaLibrary_t lib;
     cudaKernel_t kern;
@@ -275,6 +277,8 @@ static int load(cutune_launcher *l, loaded *e, const int64_t problem[3])
     if (st)
         return ct_wrap(st, "configuration %s", e->key);
     cutune_binary_get_info(bin, &info);
+    e->regs = info.regs;
+    e->static_smem = info.static_smem;
     size_t code_size;
     const void *code = cutune_binary_code(bin, &code_size);
     cudaError_t err = cudaLibraryLoadData(&e->lib, code, NULL, NULL, 0, NULL, NULL, 0);
@@ -596,6 +600,8 @@ int cutune_launch(cutune_launcher *l, const int64_t problem[3], void **args, voi
         snprintf(info->config, sizeof info->config, "%s", e->key);
         info->compiled = compiled;
         info->tuning = tuning;
+        info->regs = e->regs;
+        info->static_smem = e->static_smem;
     }
     return st;
 }

@@ -68,8 +68,10 @@ static int load_api(nvml_api *a)
 {
     memset(a, 0, sizeof *a);
     if (!(a->lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL)))
-        return ct_fail(CUTUNE_ENOTSUP, "NVML (libnvidia-ml.so.1, part of the NVIDIA driver) "
-                       "cannot be opened: %s", dlerror());
+        return ct_fail(CUTUNE_ENOTSUP,
+                       "NVML (libnvidia-ml.so.1, part of the NVIDIA driver) "
+                       "cannot be opened: %s",
+                       dlerror());
     static const struct {
         size_t offset;
         const char *names[2]; /* the newer name first */
@@ -78,14 +80,17 @@ static int load_api(nvml_api *a)
         {offsetof(nvml_api, init), {"nvmlInit_v2", "nvmlInit"}, 0},
         {offsetof(nvml_api, shutdown), {"nvmlShutdown", NULL}, 0},
         {offsetof(nvml_api, error_string), {"nvmlErrorString", NULL}, 0},
-        {offsetof(nvml_api, by_bus_id), {"nvmlDeviceGetHandleByPciBusId_v2",
-                                         "nvmlDeviceGetHandleByPciBusId"}, 0},
+        {offsetof(nvml_api, by_bus_id),
+         {"nvmlDeviceGetHandleByPciBusId_v2", "nvmlDeviceGetHandleByPciBusId"},
+         0},
         {offsetof(nvml_api, utilization), {"nvmlDeviceGetUtilizationRates", NULL}, 0},
         {offsetof(nvml_api, clock), {"nvmlDeviceGetClockInfo", NULL}, 1},
         {offsetof(nvml_api, power_mw), {"nvmlDeviceGetPowerUsage", NULL}, 1},
         {offsetof(nvml_api, energy_mj), {"nvmlDeviceGetTotalEnergyConsumption", NULL}, 1},
-        {offsetof(nvml_api, throttle), {"nvmlDeviceGetCurrentClocksEventReasons",
-                                        "nvmlDeviceGetCurrentClocksThrottleReasons"}, 1}};
+        {offsetof(nvml_api, throttle),
+         {"nvmlDeviceGetCurrentClocksEventReasons",
+          "nvmlDeviceGetCurrentClocksThrottleReasons"},
+         1}};
     for (size_t i = 0; i < sizeof syms / sizeof *syms; i++) {
         void *f = NULL;
         for (int n = 0; n < 2 && !f && syms[i].names[n]; n++)
@@ -143,8 +148,10 @@ int cutune_monitor_start(cutune_monitor **out, const char *pci_bus_id, double pe
         return ct_fail(CUTUNE_EINVAL, "cutune_monitor_start: NULL argument");
     *out = NULL;
     if (!(period_ms >= 1 && period_ms <= 60000) || !(skip_s >= 0 && skip_s <= 3600))
-        return ct_fail(CUTUNE_EINVAL, "cutune_monitor_start: a period of 1 ms to 60 s and a "
-                       "lead-in of 0 to 3600 s, not %g ms and %g s", period_ms, skip_s);
+        return ct_fail(CUTUNE_EINVAL,
+                       "cutune_monitor_start: a period of 1 ms to 60 s and a "
+                       "lead-in of 0 to 3600 s, not %g ms and %g s",
+                       period_ms, skip_s);
     cutune_monitor *m = calloc(1, sizeof *m);
     if (!m)
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
@@ -191,10 +198,10 @@ int cutune_monitor_stop(cutune_monitor *m, cutune_monitor_report *report)
         m->t1 = now();
         cutune_monitor_report *r = &m->r;
         unsigned long long energy1;
-        r->energy_j = m->has_energy && m->api.energy_mj(m->device, &energy1) == 0 &&
-                              energy1 >= m->energy0
-                          ? (double)(energy1 - m->energy0) / 1e3
-                          : NAN;
+        r->energy_j =
+            m->has_energy && m->api.energy_mj(m->device, &energy1) == 0 && energy1 >= m->energy0
+                ? (double)(energy1 - m->energy0) / 1e3
+                : NAN;
         r->seconds = m->t1 - m->t0;
         int n = r->samples;
         r->gpu_util_mean = n ? m->util_sum / n : NAN;

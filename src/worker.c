@@ -103,52 +103,6 @@ typedef struct run_wire {
 #ifdef CUTUNE_HAVE_CUDA
 #include "cuda_launch.h"
 
-/* Fills a buffer with an argument's initial contents. */
-static int fill_host(const cutune_kernel *k, size_t index, void **out, char *why, size_t size)
-{
-    const cutune_kernel_arg *a = cutune_kernel_arg_at(k, index);
-    size_t es = cutune_elem_size(a->type), bytes = (size_t)a->count * es;
-    unsigned char *buf = calloc(1, bytes ? bytes : 1);
-    if (!buf) {
-        snprintf(why, size, "%s: cannot allocate %zu bytes", a->name, bytes);
-        return -1;
-    }
-    cutune_rng rng;
-    cutune_rng_seed(&rng, cutune_kernel_seed(k) * 1000003u + index);
-    if (a->fill == CUTUNE_FILL_FILE) {
-        FILE *f = fopen(a->file, "rb");
-        size_t got = f ? fread(buf, 1, bytes, f) : 0;
-        int extra = f && fgetc(f) != EOF;
-        if (f)
-            fclose(f);
-        if (got != bytes || extra) {
-            snprintf(why, size, "%s: %s %s (need exactly %zu bytes)", a->name, a->file,
-                     f ? "has another size" : "cannot be read", bytes);
-            free(buf);
-            return -1;
-        }
-    } else if (a->fill != CUTUNE_FILL_ZEROS) {
-        for (uint64_t i = 0; i < a->count; i++) {
-            double v = a->fill == CUTUNE_FILL_CONSTANT
-                           ? a->value
-                           : (double)(cutune_rng_next(&rng) >> 11) * 0x1.0p-53 * a->value;
-            unsigned char *p = buf + i * es;
-            switch (a->type) {
-            case CUTUNE_FLOAT32: *(float *)p = (float)v; break;
-            case CUTUNE_FLOAT64: *(double *)p = v; break;
-            case CUTUNE_INT32: *(int32_t *)p = (int32_t)v; break;
-            case CUTUNE_UINT32: *(uint32_t *)p = (uint32_t)v; break;
-            case CUTUNE_INT64: *(int64_t *)p = (int64_t)v; break;
-            case CUTUNE_UINT64: *(uint64_t *)p = (uint64_t)v; break;
-            case CUTUNE_INT8: *(int8_t *)p = (int8_t)v; break;
-            case CUTUNE_UINT8: *(uint8_t *)p = (uint8_t)v; break;
-            }
-        }
-    }
-    *out = buf;
-    return 0;
-}
-
 static double elem_value(cutune_elem_type t, const unsigned char *p)
 {
     switch (t) {
@@ -251,7 +205,7 @@ static int child_setup(child *c, int device, cutune_device_info *info, char *why
         return -1;
     for (size_t i = 0; i < c->nargs; i++) {
         const cutune_kernel_arg *a = cutune_kernel_arg_at(c->k, i);
-        if (fill_host(c->k, i, &c->host[i], why, size))
+        if (ct_fill_host(c->k, i, &c->host[i], why, size))
             return -1;
         if (a->scalar)
             continue;

@@ -30,10 +30,40 @@ has err "usage: cutune"
 run 2 frobnicate
 has err "unknown command or option 'frobnicate'"
 run 2 --frobnicate
-run 2 bench
-has err "not implemented yet"
 run 0 bench --help
-has out "Not implemented yet"
+has out "usage: cutune bench"
+run 2 bench --workloads sgemm,nope
+has err "no workload 'nope'"
+run 2 bench --runs 5
+has err "--runs must be 100 to 10000000"
+printf '{"contracts": [{"stage": "frame", "percentile": 99.9, "limit_ms": 1}]}' >"$TMP/slo.json"
+run 2 bench --slo "$TMP/slo.json"
+has err "no stage 'frame'"
+printf '{"contracts": [{"stage": "sgemm", "percentile": 97, "limit_ms": 1}]}' >"$TMP/slo.json"
+run 2 bench --slo "$TMP/slo.json"
+has err "the percentile must be 50, 90, 99, 99.9 or 100"
+printf '{"contracts": [' >"$TMP/slo.json"
+run 2 bench --slo "$TMP/slo.json"
+has err "slo.json:1"
+run 2 bench --slo "$TMP/missing.json"
+run 1 bench --report "$TMP/slo.json" --slo "$SRC/bench/slo.json" --out "$TMP"
+has err "slo.json: ']' expected"
+# a report rendered again: tables, contracts judged, goals, plots where gnuplot is
+run 0 bench --report "$SRC/tests/data/bench-synthetic.json" --slo "$SRC/bench/slo.json" \
+    --out "$TMP/bench"
+has out "| sgemm | 4.0000 | 0.5000 | 8.00x | 1,128,128 | 25% (registers) | 34.4 TFLOP/s |"
+has out "| realtime.active_inference | p99.9 | 5 | 6.4500 | fail |"
+has out "| realtime.frame | p99.9 | 10 | 2.4133 | pass |"
+has out "sum: at least 90% of the device's copy bandwidth: \*\*met\*\* (102)"
+has out "every contract of the SLO file met: \*\*missed\*\*"
+has out "| convolution | failed: a failure kept as a test case"
+has out "| oscillators | not measured: NVML (libnvidia-ml.so.1) cannot be opened"
+[ -s "$TMP/bench/bench-synthetic.md" ] || fail "bench --report wrote no Markdown"
+if command -v gnuplot >/dev/null 2>&1; then
+    for p in speedup latency convergence; do
+        [ -s "$TMP/bench/bench-synthetic-$p.png" ] || fail "bench --report drew no $p plot"
+    done
+fi
 run 2 tune kernel.cu
 has err "give --spec SPEC"
 run 2 pipeline --bytes 1000
@@ -58,7 +88,7 @@ run 2 tune --sim "$SRC/data/spaces/convolution/A100.json.gz" --problem 64
 has err "--problem is for the GPU"
 run 1 tune "$SRC/kernels/convolution.cu" --spec "$SRC/kernels/convolution.json" --problem 64,64,64 --no-store
 has err "its ProblemSize has 2 dimensions, the problem size given has 3"
-for c in device space tune sim occupancy compile profiles pipeline; do
+for c in device space tune sim occupancy compile profiles pipeline bench; do
     run 0 $c --help
     has out "usage: cutune $c"
 done
@@ -252,6 +282,13 @@ fi
 run 0 sim --space "$SRC/data/spaces/conv2d_H100.json.gz" --spec "$SRC/kernels/convolution.json" \
     --strategy random --repeats 2 --json
 has out '"score"'
+
+# bench: without a GPU, exit 3 and say why (before any tuning)
+if ! "$CLI" device >/dev/null 2>&1; then
+    run 3 bench --workloads sgemm --out "$TMP/bench" --db "$TMP/bench.db" \
+        --slo "$SRC/bench/slo.json"
+    has err "bench: "
+fi
 
 # tune on the GPU: without one, exit 3 and say why
 "$CLI" tune "$SRC/kernels/convolution.cu" --spec "$SRC/kernels/convolution.json" --budget 3 \

@@ -255,6 +255,22 @@ static void oscillators(void)
         CHECK(strcmp(cutune_kernel_size_define(k, 1), "STEPS") == 0);
         CHECK_INT(cutune_kernel_cooperative_at(k, NULL, (int64_t[3]){1, 1, 1}, &coop),
                   CUTUNE_EINVAL);
+        /* its arguments on the GPU, where there is one */
+        cutune_args *args = (cutune_args *)1;
+        int st = cutune_args_new(&args, k);
+        if (st == CUTUNE_OK) {
+            size_t bytes;
+            CHECK(cutune_args_params(args)[8] == cutune_args_host(args, 8, &bytes)); /* K */
+            const double *K = cutune_args_host(args, 8, NULL);
+            CHECK(bytes == sizeof(double) && *K == 0.001);
+            CHECK(cutune_args_host(args, 99, &bytes) == NULL);
+        } else {
+            CHECK(st == CUTUNE_ENOTSUP || st == CUTUNE_ECUDA || st == CUTUNE_ENODEVICE);
+            CHECK(args == NULL && cutune_last_error()[0]);
+        }
+        cutune_args_free(args);
+        CHECK_INT(cutune_args_new(&args, NULL), CUTUNE_EINVAL);
+        CHECK(cutune_args_params(NULL) == NULL);
         cutune_kernel_free(k);
     }
     cutune_space_free(s);
@@ -281,7 +297,8 @@ static void cooperative(void)
         uint32_t c[8];
         int coop = -1;
         CHECK_INT(cutune_space_get_default(s, c), 1);
-        CHECK_INT(cutune_kernel_cooperative_at(k, c, (int64_t[3]){900, 5, 1}, &coop), CUTUNE_OK);
+        CHECK_INT(cutune_kernel_cooperative_at(k, c, (int64_t[3]){900, 5, 1}, &coop),
+                  CUTUNE_OK);
         CHECK_INT(coop, 0);
         CHECK_INT(cutune_kernel_cooperative_at(k, c, (int64_t[3]){900, 5, 100}, &coop),
                   CUTUNE_OK);

@@ -43,5 +43,6 @@ int cmd_occupancy(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
 int cmd_pipeline(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

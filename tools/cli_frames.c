@@ -222,8 +222,8 @@ int frames_main(const frames_args *a)
                                                 "pass", got[i] <= contracts[i].limit_ms));
         json_t *out = json_pack(
             "{s:s, s:i, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:o, s:o, s:o}",
-            "device", dev.name, "cuda_driver_version", dev.driver_version, "oscillators", m.n, "frames",
-            a->frames, "osc1024_step_us_baseline", osc_step_base, "osc1024_step_us", osc_step,
+            "device", dev.name, "cuda_driver_version", dev.driver_version, "oscillators", m.n,
+            "frames", a->frames, "osc1024_step_us_baseline", osc_step_base, "osc1024_step_us", osc_step,
             "osc1024_100steps_ms_p99", rtu.osc.p99, "ai_step_ms_baseline_p99", rb.ai.p99,
             "ai_step_ms_p99", rtu.ai.p99, "frame_ms_p50", rtu.frame.p50, "frame_ms_p99",
             rtu.frame.p99, "frame_ms_p999", rtu.frame.p999, "baseline", run_json(&rb),

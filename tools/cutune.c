@@ -27,8 +27,8 @@ static const command commands[] = {
      NULL},
     {"sim", "score search strategies on recorded search spaces, without a GPU", cmd_sim, NULL},
     {"profiles", "list, query, import and export stored tuning profiles", cmd_profiles, NULL},
-    {"bench", "benchmark tuned against untuned kernels and the hardware's limits", NULL,
-     "issue #11"},
+    {"bench", "benchmark tuned against untuned kernels and the hardware's limits", cmd_bench,
+     NULL},
     {"pipeline", "run and measure the pinned, triple-buffered copy/compute pipeline",
      cmd_pipeline, NULL},
 };

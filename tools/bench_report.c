@@ -1,0 +1,391 @@
+/* bench_report.c — what `cutune bench` makes of its measurements: the contracts and the
+ * goals judged, the report as JSON and Markdown in --out, plots drawn by gnuplot (speedup,
+ * latency CDFs, tuning convergence), and the tables on the terminal. */
+#define _GNU_SOURCE
+#include "bench.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+json_t *bench_num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static double num(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+json_t *bench_latency_json(const bench_latency *l)
+{
+    json_t *cdf = json_array();
+    for (int i = 0; i < BENCH_CDF_POINTS; i++)
+        json_array_append_new(
+            cdf, json_pack("[o, o]", bench_num(l->cdf_q[i]), bench_num(l->cdf_ms[i])));
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "runs", (json_int_t)l->runs,
+                     "p50_ms", bench_num(l->p50), "p90_ms", bench_num(l->p90), "p99_ms",
+                     bench_num(l->p99), "p999_ms", bench_num(l->p999), "max_ms",
+                     bench_num(l->max), "mean_ms", bench_num(l->mean), "cdf", cdf);
+}
+
+/* The keys of the percentiles a contract may name. */
+const char *bench_percentile_key(double p)
+{
+    static const struct {
+        double p;
+        const char *key;
+    } keys[] = {
+        {50, "p50_ms"}, {90, "p90_ms"}, {99, "p99_ms"}, {99.9, "p999_ms"}, {100, "max_ms"}};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (fabs(p - keys[i].p) < 1e-9)
+            return keys[i].key;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- judgement ---- */
+
+static void judge(json_t *report, const bench_slo *slo)
+{
+    json_t *stages = json_object_get(report, "stages"), *contracts = json_array(),
+           *goals = json_array(), *workloads = json_object_get(report, "workloads"), *w;
+    int all_met = 1, any = 0;
+    for (size_t i = 0; i < slo->n; i++) {
+        const bench_contract *c = &slo->items[i];
+        double got =
+            num(json_object_get(stages, c->stage), bench_percentile_key(c->percentile));
+        json_array_append_new(contracts,
+                              json_pack("{s:s, s:f, s:f, s:o, s:s}", "stage", c->stage,
+                                        "percentile", c->percentile, "limit_ms", c->limit_ms,
+                                        "measured_ms", bench_num(got), "result",
+                                        isnan(got)           ? "not run"
+                                        : got <= c->limit_ms ? "pass"
+                                                             : "fail"));
+        all_met &= !(got > c->limit_ms);
+        any |= !isnan(got);
+    }
+    json_object_set_new(report, "contracts", contracts);
+    size_t i;
+    json_array_foreach(workloads, i, w)
+    {
+        const char *kind = json_string_value(json_object_get(w, "kind")),
+                   *name = json_string_value(json_object_get(w, "name"));
+        char goal[160];
+        double speedup = num(w, "speedup"),
+               util = num(json_object_get(w, "nvml"), "gpu_util_mean");
+        if (kind && strcmp(kind, "compute") == 0) {
+            snprintf(goal, sizeof goal, "%s: tuned at least 2x the default", name);
+            json_array_append_new(goals, json_pack("{s:s, s:o, s:b}", "goal", goal, "measured",
+                                                   bench_num(speedup), "met", speedup >= 2));
+            snprintf(goal, sizeof goal, "%s: GPU utilisation over 95%% while tuned runs run",
+                     name);
+            json_array_append_new(goals, json_pack("{s:s, s:o, s:b}", "goal", goal, "measured",
+                                                   bench_num(util), "met", util > 95));
+        } else if (kind && strcmp(kind, "memory") == 0) {
+            double pct = num(w, "pct_of_copy");
+            snprintf(goal, sizeof goal, "%s: at least 90%% of the device's copy bandwidth",
+                     name);
+            json_array_append_new(goals, json_pack("{s:s, s:o, s:b}", "goal", goal, "measured",
+                                                   bench_num(pct), "met", pct >= 90));
+        }
+    }
+    if (slo->n)
+        json_array_append_new(goals, json_pack("{s:s, s:b}", "goal",
+                                               "every contract of the SLO file met", "met",
+                                               all_met && any));
+    json_object_set_new(report, "goals", goals);
+}
+
+/* ---------------------------------------------------------------- the files ---- */
+
+/* "NVIDIA H200" -> "nvidia-h200" */
+static void slug(const char *name, char *out, size_t size)
+{
+    size_t n = 0;
+    for (const char *p = name; *p && n + 1 < size; p++)
+        if (isalnum((unsigned char)*p))
+            out[n++] = (char)tolower((unsigned char)*p);
+        else if (n && out[n - 1] != '-')
+            out[n++] = '-';
+    while (n && out[n - 1] == '-')
+        n--;
+    out[n] = 0;
+}
+
+static int run_gnuplot(const char *script)
+{
+    char *argv[] = {"gnuplot", (char *)script, NULL};
+    pid_t pid;
+    int status = -1;
+    if (posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ))
+        return -1;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* Draws base-speedup.png, base-latency.png and base-convergence.png: the data and the
+ * gnuplot script go to a temporary folder, removed afterwards. */
+static int plot(const json_t *report, const char *base)
+{
+    char tmp[] = "/tmp/cutune-plot-XXXXXX", path[1600], script[64];
+    if (!mkdtemp(tmp))
+        return -1;
+    snprintf(script, sizeof script, "%s/plot.gp", tmp);
+    FILE *gp = fopen(script, "w");
+    if (!gp) {
+        rmdir(tmp);
+        return -1;
+    }
+    fprintf(gp, "set terminal pngcairo noenhanced size 1000,600 font ',11'\nset grid\nset key "
+                "outside\n");
+    const json_t *workloads = json_object_get(report, "workloads"), *w;
+    const char *device = json_string_value(json_object_get(report, "device"));
+    /* speedup bars */
+    snprintf(path, sizeof path, "%s/speedup.dat", tmp);
+    FILE *f = fopen(path, "w");
+    size_t i;
+    json_array_foreach(workloads, i, w) if (f && isfinite(num(w, "speedup")))
+        fprintf(f, "%s %g\n", json_string_value(json_object_get(w, "name")), num(w, "speedup"));
+    if (f)
+        fclose(f);
+    fprintf(
+        gp,
+        "set output '%s-speedup.png'\nset title 'cutune on %s: tuned against the "
+        "default configuration'\nset ylabel 'speedup (x)'\nset logscale y\nset offsets 0, 0, "
+        "graph 0.12, 0\nset style fill solid 0.6\nset boxwidth 0.6\nunset key\nplot '%s' using "
+        "0:2:xtic(1) with boxes, "
+        "'' using 0:2:(sprintf('%%.1fx', $2)) with labels offset 0,1\n",
+        base, device, path);
+    /* latency: the tail of each tuned run's distribution */
+    fprintf(gp,
+            "set output '%s-latency.png'\nset title 'latency of the tuned runs on %s'\n"
+            "set xlabel 'latency (ms)'\nset ylabel 'fraction of runs slower'\nset logscale xy\n"
+            "set key outside\nset offsets 0, 0, 0, 0\nset format y '1e%%T'\nplot ",
+            base, device);
+    const json_t *stages = json_object_get(report, "stages");
+    const char *stage;
+    const json_t *l;
+    int first = 1;
+    json_object_foreach((json_t *)stages, stage, l)
+    {
+        snprintf(path, sizeof path, "%s/latency-%s.dat", tmp, stage);
+        if (!(f = fopen(path, "w")))
+            continue;
+        const json_t *pt;
+        size_t k;
+        json_array_foreach(json_object_get(l, "cdf"), k, pt) if (json_array_size(pt) == 2)
+            fprintf(f, "%g %g\n", json_number_value(json_array_get(pt, 1)),
+                    fmax(1 - json_number_value(json_array_get(pt, 0)), 1e-5));
+        fclose(f);
+        fprintf(gp, "%s'%s' using 1:2 with steps lw 2 title '%s'", first ? "" : ", ", path,
+                stage);
+        first = 0;
+    }
+    fprintf(gp, "%s\nunset logscale\nset format y '%%g'\n", first ? "0 notitle" : "");
+    /* convergence of the sessions tuned in this run, against their final best */
+    fprintf(gp,
+            "set output '%s-convergence.png'\nset title 'tuning sessions (BO) in this run'\n"
+            "set xlabel 'evaluations'\nset ylabel 'best so far / final best'\nset yrange "
+            "[0.95:*]\nplot ",
+            base);
+    first = 1;
+    json_array_foreach(workloads, i, w)
+    {
+        const json_t *c = json_object_get(json_object_get(w, "tuning"), "convergence"), *v;
+        size_t n = json_array_size(c), k;
+        double final = n ? json_number_value(json_array_get(c, n - 1)) : NAN;
+        snprintf(path, sizeof path, "%s/convergence-%s.dat", tmp,
+                 json_string_value(json_object_get(w, "name")));
+        if (!n || !(final > 0) || !(f = fopen(path, "w")))
+            continue;
+        json_array_foreach(c, k, v) if (json_is_number(v))
+            fprintf(f, "%zu %g\n", k + 1, json_number_value(v) / final);
+        fclose(f);
+        fprintf(gp, "%s'%s' using 1:2 with lines lw 2 title '%s'", first ? "" : ", ", path,
+                json_string_value(json_object_get(w, "name")));
+        first = 0;
+    }
+    fprintf(gp, "%s\n",
+            first ? "1 title 'no session ran: every profile was in the store'" : "");
+    fclose(gp);
+    int st = run_gnuplot(script);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0)
+        st = -1;
+    return st;
+}
+
+/* --------------------------------------------------------------- the tables ---- */
+
+static void markdown(FILE *f, const json_t *r, const char *base_name, int plotted)
+{
+    const json_t *ws = json_object_get(r, "workloads"), *w, *c;
+    size_t i;
+    fprintf(f,
+            "# cutune bench: %s\n\nCUDA driver %lld, %lld SMs; device-to-device copy "
+            "%.0f GB/s (theoretical %.0f GB/s); %lld timed runs per tuned workload.\n\n",
+            json_string_value(json_object_get(r, "device")),
+            (long long)json_integer_value(json_object_get(r, "cuda_driver_version")),
+            (long long)json_integer_value(json_object_get(r, "sm_count")), num(r, "copy_gbps"),
+            num(r, "theoretical_gbps"),
+            (long long)json_integer_value(json_object_get(r, "runs")));
+    fprintf(f, "| workload | default ms | tuned ms | speedup | tuned configuration | occupancy "
+               "(limiter) | throughput |\n|---|---|---|---|---|---|---|\n");
+    json_array_foreach(ws, i, w)
+    {
+        const char *err = json_string_value(json_object_get(w, "error"));
+        if (err) {
+            fprintf(f, "| %s | failed: %s |||||| \n",
+                    json_string_value(json_object_get(w, "name")), err);
+            continue;
+        }
+        char lim[128] = "", thr[96] = "";
+        const json_t *l;
+        size_t k;
+        json_array_foreach(json_object_get(w, "limiters"), k, l)
+            snprintf(lim + strlen(lim), sizeof lim - strlen(lim), "%s%s", k ? ", " : "",
+                     json_string_value(l));
+        if (isfinite(num(w, "tflops")))
+            snprintf(thr, sizeof thr, "%.1f TFLOP/s", num(w, "tflops"));
+        else if (isfinite(num(w, "gbps")))
+            snprintf(thr, sizeof thr, "%.0f GB/s (%.0f%% of copy)", num(w, "gbps"),
+                     num(w, "pct_of_copy"));
+        fprintf(f, "| %s | %.4f | %.4f | %.2fx | %s | ",
+                json_string_value(json_object_get(w, "name")), num(w, "default_ms"),
+                num(w, "tuned_ms"), num(w, "speedup"),
+                json_string_value(json_object_get(w, "tuned_config")));
+        if (isfinite(num(w, "occupancy")))
+            fprintf(f, "%.0f%% (%s) | %s |\n", 100 * num(w, "occupancy"), lim, thr);
+        else
+            fprintf(f, " | %s |\n", thr);
+    }
+    fprintf(f,
+            "\n## Latency of the tuned runs (ms)\n\n| stage | runs | p50 | p90 | p99 | p99.9 "
+            "| max |\n|---|---|---|---|---|---|---|\n");
+    const char *stage;
+    json_object_foreach((json_t *)json_object_get(r, "stages"), stage, c)
+        fprintf(f, "| %s | %lld | %.4f | %.4f | %.4f | %.4f | %.4f |\n", stage,
+                (long long)json_integer_value(json_object_get(c, "runs")), num(c, "p50_ms"),
+                num(c, "p90_ms"), num(c, "p99_ms"), num(c, "p999_ms"), num(c, "max_ms"));
+    fprintf(f,
+            "\n## The GPU during the tuned runs (NVML)\n\n| workload | utilisation mean (min) "
+            "| memory busy | SM clock MHz mean (min) | power W mean (max) | energy mJ/run | "
+            "throttled |\n|---|---|---|---|---|---|---|\n");
+    json_array_foreach(ws, i, w)
+    {
+        const json_t *n = json_object_get(w, "nvml");
+        const char *note = json_string_value(json_object_get(w, "nvml_note"));
+        if (!json_is_object(n)) {
+            fprintf(f, "| %s | not measured%s%s ||||||\n",
+                    json_string_value(json_object_get(w, "name")), note ? ": " : "",
+                    note ? note : "");
+            continue;
+        }
+        const char *why = json_string_value(json_object_get(n, "throttle_reasons"));
+        fprintf(f,
+                "| %s | %.1f%% (%.0f%%) | %.1f%% | %.0f (%.0f) | %.0f (%.0f) | %.3g | %s |\n",
+                json_string_value(json_object_get(w, "name")), num(n, "gpu_util_mean"),
+                num(n, "gpu_util_min"), num(n, "mem_util_mean"), num(n, "sm_clock_mhz_mean"),
+                num(n, "sm_clock_mhz_min"), num(n, "power_w_mean"), num(n, "power_w_max"),
+                num(n, "energy_mj_per_run"),
+                json_is_true(json_object_get(n, "throttled")) ? why : "no");
+    }
+    fprintf(f, "\n## Contracts\n\n| stage | percentile | limit ms | measured ms | |\n"
+               "|---|---|---|---|---|\n");
+    json_array_foreach(json_object_get(r, "contracts"), i, c) fprintf(
+        f, "| %s | p%g | %g | %.4f | %s |\n", json_string_value(json_object_get(c, "stage")),
+        num(c, "percentile"), num(c, "limit_ms"), num(c, "measured_ms"),
+        json_string_value(json_object_get(c, "result")));
+    fprintf(f, "\n## Goals\n\n");
+    json_array_foreach(json_object_get(r, "goals"), i, c)
+    {
+        double m = num(c, "measured");
+        fprintf(f, "- %s: **%s**", json_string_value(json_object_get(c, "goal")),
+                json_is_true(json_object_get(c, "met")) ? "met" : "missed");
+        if (isfinite(m))
+            fprintf(f, " (%.3g)", m);
+        fprintf(f, "\n");
+    }
+    if (plotted)
+        fprintf(f,
+                "\n![speedup](%s-speedup.png)\n![latency](%s-latency.png)\n"
+                "![convergence](%s-convergence.png)\n",
+                base_name, base_name, base_name);
+}
+
+int bench_report_write(json_t *report, const bench_args *a, const char *name_as)
+{
+    judge(report, &a->contracts);
+    char name[128], date[32], base[1200], path[1300], base_name[200];
+    if (name_as) { /* a report rendered again: its own name */
+        const char *slash = strrchr(name_as, '/');
+        snprintf(base_name, sizeof base_name, "%s", slash ? slash + 1 : name_as);
+        char *dot = strstr(base_name, ".json");
+        if (dot)
+            *dot = 0;
+    } else {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(date, sizeof date, "%Y-%m-%d", &tm);
+        slug(json_string_value(json_object_get(report, "device")), name, sizeof name);
+        snprintf(base_name, sizeof base_name, "%s-%s", name, date);
+        json_object_set_new(report, "date", json_string(date));
+    }
+    snprintf(base, sizeof base, "%s/%s", a->out, base_name);
+    snprintf(path, sizeof path, "%s.json", base);
+    int rc = EXIT_OK;
+    if (json_dump_file(report, path, JSON_INDENT(2) | JSON_REAL_PRECISION(8))) {
+        fprintf(stderr, "cutune bench: cannot write %s\n", path);
+        rc = EXIT_FAILED;
+    }
+    int plotted = plot(report, base) == 0;
+    snprintf(path, sizeof path, "%s.md", base);
+    FILE *md = fopen(path, "w");
+    if (md) {
+        markdown(md, report, base_name, plotted);
+        fclose(md);
+    } else {
+        fprintf(stderr, "cutune bench: cannot write %s\n", path);
+        rc = EXIT_FAILED;
+    }
+    if (a->json) {
+        cli_print_json(report);
+        return rc;
+    }
+    if (md && (md = fopen(path, "r"))) { /* the tables as the report has them */
+        char line[2048];
+        while (fgets(line, sizeof line, md))
+            if (strncmp(line, "![", 2) != 0)
+                fputs(line, stdout);
+        fclose(md);
+    }
+    printf("\nreport: %s.json, %s.md%s\n", base, base,
+           plotted ? "; plots: the .png files beside them"
+                   : "; no plots (gnuplot is not installed here: cutune bench --report "
+                     "FILE.json draws them on a machine that has it)");
+    json_decref(report);
+    return rc;
+}
+
+int bench_render(const char *path, const bench_args *a)
+{
+    json_error_t err;
+    json_t *r = json_load_file(path, 0, &err);
+    if (!r || !json_is_array(json_object_get(r, "workloads")) ||
+        !json_is_object(json_object_get(r, "stages"))) {
+        fprintf(stderr, "cutune bench: %s: %s\n", path,
+                r ? "not a cutune bench report" : err.text);
+        json_decref(r);
+        return EXIT_FAILED;
+    }
+    return bench_report_write(r, a, path);
+}
