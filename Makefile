@@ -6,8 +6,11 @@
 #   make ASAN=1 ...   address + undefined-behaviour sanitizers, clang, build-asan/
 #   make TSAN=1 ...   thread sanitizer, clang, build-tsan/
 #   make CPUONLY=1 ... without the CUDA toolkit (-DCUTUNE_CUDA=OFF), build-cpu/
+#   make install PREFIX=DIR  the CLI, libcutune (.a and .so), header, cutune.pc, the CMake
+#                package, the man page and the shipped kernels under DIR (default /usr/local)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
+PREFIX ?= /usr/local
 
 ifeq ($(ASAN),1)
 BUILD := build-asan
@@ -24,7 +27,7 @@ BUILD := build
 CONFIG := -DCMAKE_BUILD_TYPE=Release
 endif
 
-.PHONY: all deps build test test-one demo bench bench-store clean
+.PHONY: all deps build test test-one demo bench bench-store install clean
 
 all: build
 
@@ -61,6 +64,10 @@ bench: build
 # The profile store's lookups: one JSON line (bench/store_bench.c says what it measures).
 bench-store: build
 	@$(BUILD)/store_bench
+
+# Issue 14: libcutune for applications (README "Embedding cutune")
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf build build-asan build-tsan build*.cmake.log
