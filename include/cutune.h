@@ -1,5 +1,36 @@
 /* cutune.h — the one public header of libcutune, an automatic tuner for CUDA kernels.
- * No CUDA types appear here: a program that includes it needs no CUDA headers. */
+ * No CUDA types appear here: a program that includes it needs no CUDA headers.
+ *
+ * Conventions that hold for every function below, unless its own comment says otherwise:
+ *
+ * Status. A function that can fail returns an int status: CUTUNE_OK (0) or one of the codes
+ * of CUTUNE_STATUS_TABLE, and on failure leaves a message naming what went wrong in
+ * cutune_last_error() (per thread). Every such function may return CUTUNE_EINVAL (a NULL
+ * handle or required pointer, a value outside what its comment allows) and CUTUNE_ENOMEM;
+ * the comments list the others. Outputs are written only on success, except `*out` of a
+ * constructor, which is set to NULL on failure. The library never prints, exits or aborts.
+ *
+ * Handles. Objects are opaque handles made by a constructor (cutune_x_new, _load, _open,
+ * _start) into `*out` and released by the matching cutune_x_free, which accepts NULL and does
+ * nothing then. The caller owns what a constructor gives and frees it once; a handle must
+ * not be used after its free. A NULL handle is never a crash: functions returning a status
+ * give CUTUNE_EINVAL; getters give 0, NULL or NaN (their result type's "nothing").
+ *
+ * Pointers. Strings and arrays passed in are copied before the call returns, so the caller
+ * may free them at once, except where a comment says an object "must outlive" another (a
+ * space under a kernel or session, a store under a launcher, selector or session). Strings
+ * and arrays returned by getters belong to the object they came from and stay valid until it
+ * is freed (cutune_last_error's, until the next failing call on the same thread). Memory the
+ * caller must free() is said so (cutune_store_export).
+ *
+ * Threads. Functions without a handle are thread-safe. An object that is no longer being
+ * modified (a space once built, a loaded cache, kernel or binary, a baseline) may be read
+ * through const pointers from any number of threads. The profile store, its selectors, the
+ * launcher and the pinned pool are thread-safe as a whole: any function on them may be
+ * called from any number of threads at once, except their free, which must come after every
+ * other call has returned. A session and a monitor are used from one thread at a time. A
+ * random generator (cutune_rng) is the caller's and is not shared between threads.
+ * (tests/test_api.c checks the NULL, read-only and many-thread behaviour.) */
 #ifndef CUTUNE_H
 #define CUTUNE_H
 
@@ -53,6 +84,8 @@ const char *cutune_strerror(int status);
  * valid until the next cutune call on the same thread. */
 const char *cutune_last_error(void);
 
+/* The library's version, "MAJOR.MINOR.PATCH" (CUTUNE_VERSION_STRING of the build), for an
+ * application to compare with the header it was compiled against. Never NULL. */
 const char *cutune_version(void);
 
 /* ------------------------------------------------------------------------------------------
@@ -71,10 +104,14 @@ typedef enum cutune_value_type {
     CUTUNE_STRING = 2
 } cutune_value_type;
 
+/* An empty space, to be filled with the cutune_space_add_* calls. Building (add_*,
+ * set_default) is for one thread, before the space is shared. */
 int cutune_space_new(cutune_space **out);
 void cutune_space_free(cutune_space *space);
 
-/* Adds a parameter; `values` are copied. Names are identifiers, unique within a space. */
+/* Adds a parameter; `values` are copied. Names are identifiers, unique within a space.
+ * CUTUNE_EINVAL: a name that is no identifier or is taken, n == 0; CUTUNE_ETOOBIG: too many
+ * parameters or values. */
 int cutune_space_add_int(cutune_space *space, const char *name, const int64_t *values, size_t n);
 int cutune_space_add_float(cutune_space *space, const char *name, const double *values, size_t n);
 int cutune_space_add_string(cutune_space *space, const char *name, const char *const *values,
@@ -87,24 +124,29 @@ int cutune_space_add_constraint(cutune_space *space, const char *expression);
 int cutune_space_set_default(cutune_space *space, const uint32_t *config);
 
 /* Loads a T1 JSON spec (ConfigurationSpace.TuningParameters and Conditions). Errors name the
- * file and, for JSON syntax, the line and column; for expressions, the JSON path and column. */
+ * file and, for JSON syntax, the line and column; for expressions, the JSON path and column.
+ * CUTUNE_EIO: the file cannot be read; CUTUNE_EPARSE: bad JSON or expression syntax;
+ * CUTUNE_ENAME, CUTUNE_ETYPE: a constraint names no parameter or mixes types. */
 int cutune_space_load_t1(cutune_space **out, const char *path);
 /* Same from memory; `name` is used in messages. */
 int cutune_space_load_t1_buffer(cutune_space **out, const char *data, size_t len,
                                 const char *name);
 
+/* Getters: a parameter index past the last gives 0, NULL or CUTUNE_INT. */
 size_t cutune_space_num_params(const cutune_space *space);
 const char *cutune_space_param_name(const cutune_space *space, size_t param);
 cutune_value_type cutune_space_param_type(const cutune_space *space, size_t param);
 size_t cutune_space_param_size(const cutune_space *space, size_t param);
 /* Formats value `index` of `param` as Python would print it (16, 0.5, 'abc' without quotes).
- * Returns the length it needed, like snprintf. */
+ * Returns the length it needed, like snprintf (truncated to `size`, always terminated when
+ * size > 0), or a negative status for a NULL space or an index out of range. */
 int cutune_space_format_value(const cutune_space *space, size_t param, size_t index, char *buf,
                               size_t size);
-/* Index of a parameter by name. */
+/* Index of a parameter by name; CUTUNE_ENOTFOUND when there is none. */
 int cutune_space_find_param(const cutune_space *space, const char *name, size_t *param);
 size_t cutune_space_num_constraints(const cutune_space *space);
-/* 1 and the default's value indices in `config` when the spec had a default; else 0. */
+/* 1 and the default's value indices in `config` when the spec had a default; else 0 (also
+ * for a NULL space). */
 int cutune_space_get_default(const cutune_space *space, uint32_t *config);
 
 /* Number of raw combinations (product of value-list sizes), saturating at UINT64_MAX. */
@@ -114,10 +156,14 @@ uint64_t cutune_space_raw_size(const cutune_space *space);
  * `config` has an index out of range. Thread-safe. */
 int cutune_space_is_valid(const cutune_space *space, const uint32_t *config);
 
+/* A configuration's id (0 for a NULL space), and back: CUTUNE_ERANGE for an id past the
+ * raw size. */
 uint64_t cutune_space_config_id(const cutune_space *space, const uint32_t *config);
 int cutune_space_config_from_id(const cutune_space *space, uint64_t id, uint32_t *config);
 
-/* Kernel Tuner's key of a configuration: values joined by commas ("16,1,1,1,0,0,0,1,15,15"). */
+/* Kernel Tuner's key of a configuration: values joined by commas ("16,1,1,1,0,0,0,1,15,15").
+ * CUTUNE_ERANGE when it does not fit in `size` bytes. Parsing a key: CUTUNE_EPARSE for the
+ * wrong number of values, CUTUNE_ENOTFOUND for a value not in its parameter's list. */
 int cutune_space_config_key(const cutune_space *space, const uint32_t *config, char *buf,
                             size_t size);
 int cutune_space_parse_key(const cutune_space *space, const char *key, uint32_t *config);
@@ -127,6 +173,7 @@ int cutune_space_parse_key(const cutune_space *space, const char *key, uint32_t 
  * large invalid regions are skipped whole. Thread-safe. */
 typedef int (*cutune_config_visitor)(const uint32_t *config, void *user);
 int cutune_space_enumerate(const cutune_space *space, cutune_config_visitor visit, void *user);
+/* The number of valid configurations (enumerates them). */
 int cutune_space_count(const cutune_space *space, uint64_t *count);
 
 /* Valid neighbours of `config`: one parameter moved to an adjacent value in its list. Writes
@@ -139,6 +186,7 @@ int cutune_space_neighbours(const cutune_space *space, const uint32_t *config, u
 typedef struct cutune_rng {
     uint64_t s[4];
 } cutune_rng;
+/* (rng must not be NULL.) */
 void cutune_rng_seed(cutune_rng *rng, uint64_t seed);
 uint64_t cutune_rng_next(cutune_rng *rng);
 /* Uniform integer in [0, bound), bound > 0. */
@@ -154,7 +202,10 @@ int cutune_space_sample(const cutune_space *space, cutune_rng *rng, uint32_t *co
 typedef struct cutune_cache cutune_cache;
 
 /* Loads a cache file. With `spec` (a T1 spec path, may be NULL) the space is the spec's and
- * every cache entry must be one of its valid configurations, and the other way round. */
+ * every cache entry must be one of its valid configurations, and the other way round.
+ * CUTUNE_EIO: unreadable (or bad gzip); CUTUNE_EPARSE: not JSON; CUTUNE_ETYPE, CUTUNE_EINVAL:
+ * JSON that is no cache file, or entries that disagree with the spec; CUTUNE_ETOOBIG: a file
+ * too large. A loaded cache is read-only: share it between threads freely. */
 int cutune_cache_load(cutune_cache **out, const char *path, const char *spec);
 void cutune_cache_free(cutune_cache *cache);
 /* The space of the cache's parameters (owned by the cache). */
@@ -170,6 +221,7 @@ double cutune_cache_time(const cutune_cache *cache, size_t i, const char **failu
 /* What measuring entry i cost the tuner that recorded it, in ms (Kernel Tuner's compile,
  * verification, benchmark and framework times); NaN when the file does not say. */
 double cutune_cache_cost(const cutune_cache *cache, size_t i);
+/* Getters: an entry index past the last gives NULL (config, key) or NaN (time, cost). */
 /* Index of a configuration among the entries; CUTUNE_ENOTFOUND when it is not there. */
 int cutune_cache_find(const cutune_cache *cache, const uint32_t *config, size_t *index);
 
@@ -227,7 +279,8 @@ typedef struct cutune_search_result {
     double seconds;
 } cutune_search_result;
 
-/* NULL-terminated list of strategy names, and a one-line summary of each. */
+/* NULL-terminated list of strategy names, and a one-line summary of each (NULL for a name
+ * that is no strategy). Static strings. */
 const char *const *cutune_strategy_names(void);
 const char *cutune_strategy_summary(const char *name);
 
@@ -241,11 +294,16 @@ const char *cutune_strategy_summary(const char *name);
  * but not in evaluations). */
 typedef int (*cutune_objective_fn)(const uint32_t *config, void *user, double *value,
                                    const char **failure);
+/* Statuses: CUTUNE_ENOTFOUND an unknown strategy; CUTUNE_EEMPTY no valid configuration;
+ * CUTUNE_ETOOBIG a space past 2^24 valid configurations; a callback's nonzero return. The
+ * objective is called from the calling thread only. */
 int cutune_optimize(const cutune_space *space, const cutune_search_options *options,
                     cutune_objective_fn objective, void *user, cutune_evaluation_fn on_evaluation,
                     void *on_evaluation_user, cutune_search_result *result);
 
-/* One search over a recorded space: each measurement is the cache's entry. */
+/* One search over a recorded space: each measurement is the cache's entry. Statuses as
+ * cutune_optimize's. Searches over one cache may run on several threads at once (one
+ * search per thread). */
 int cutune_simulate(const cutune_cache *cache, const cutune_search_options *options,
                     cutune_evaluation_fn on_evaluation, void *user,
                     cutune_search_result *result);
@@ -259,6 +317,8 @@ int cutune_simulate(const cutune_cache *cache, const cutune_search_options *opti
  * F(k) being its mean best-so-far: 0 is as good as random, 1 optimal from the start.
  * ---------------------------------------------------------------------------------------- */
 typedef struct cutune_baseline cutune_baseline;
+/* The baseline of a cache's entries (the cache may be freed afterwards); CUTUNE_EEMPTY when
+ * no entry succeeded. Getters on NULL give NaN or 0. */
 int cutune_baseline_new(const cutune_cache *cache, cutune_baseline **out);
 void cutune_baseline_free(cutune_baseline *b);
 double cutune_baseline_optimum(const cutune_baseline *b);
@@ -266,7 +326,8 @@ double cutune_baseline_median(const cutune_baseline *b);
 size_t cutune_baseline_horizon(const cutune_baseline *b);
 /* B(k) for k = 0..number of entries (B(0) is the median). */
 double cutune_baseline_random(const cutune_baseline *b, size_t k);
-/* Score of mean best-so-far values best_mean[k-1], k = 1..n (n >= horizon). */
+/* Score of mean best-so-far values best_mean[k-1], k = 1..n (n >= horizon; CUTUNE_EINVAL
+ * when n is shorter). */
 int cutune_score(const cutune_baseline *b, const double *best_mean, size_t n, double *score);
 
 /* ------------------------------------------------------------------------------------------
@@ -290,8 +351,11 @@ typedef struct cutune_device_info {
     char pci_bus_id[32];
 } cutune_device_info;
 
-/* Number of CUDA devices; CUTUNE_ENODEVICE (message says why) when there are none. */
+/* Number of CUDA devices; CUTUNE_ENODEVICE (message says why: no driver, no device, a build
+ * without CUDA) when there are none. Thread-safe. */
 int cutune_device_count(int *count);
+/* Fills `info` for device `ordinal`: CUTUNE_ENODEVICE as above, CUTUNE_ERANGE for an ordinal
+ * with no device, CUTUNE_ECUDA when the runtime fails. Thread-safe. */
 int cutune_device_query(int ordinal, cutune_device_info *info);
 
 /* ------------------------------------------------------------------------------------------
@@ -316,14 +380,17 @@ typedef struct cutune_monitor_report {
 
 /* Starts sampling the GPU at this PCI bus id (cutune_device_info.pci_bus_id) every
  * period_ms (1 to 60000), leaving out the first skip_s seconds (NVML's utilisation is an
- * average over its own window, up to 1 s, that still holds what ran before). */
+ * average over its own window, up to 1 s, that still holds what ran before).
+ * CUTUNE_ENOTSUP: no NVML; CUTUNE_ENODEVICE: NVML knows no GPU at that bus id. The monitor
+ * is driven from one thread (start, stop, free); its sampling thread is its own. */
 int cutune_monitor_start(cutune_monitor **out, const char *pci_bus_id, double period_ms,
                          double skip_s);
 /* Stops sampling (once; later calls give the same report) and reports; means and minima of
  * what was never sampled are NaN. */
 int cutune_monitor_stop(cutune_monitor *monitor, cutune_monitor_report *report);
 void cutune_monitor_free(cutune_monitor *monitor);
-/* The slowdowns in `reasons` in words ("hardware slowdown, software power cap"), in buf. */
+/* The slowdowns in `reasons` in words ("hardware slowdown, software power cap"), in buf
+ * (truncated to `size`); returns buf. */
 const char *cutune_throttle_names(unsigned long long reasons, char *buf, size_t size);
 
 /* ------------------------------------------------------------------------------------------
@@ -354,7 +421,7 @@ typedef struct cutune_arch {
 } cutune_arch;
 
 /* Accepts "sm_90", "sm_90a", "compute_90", "90" and "9.0". Unknown: CUTUNE_ENOTFOUND with the
- * list of known ones. */
+ * list of known ones. The occupancy functions below are pure: thread-safe, no allocation. */
 int cutune_arch_find(const char *name, cutune_arch *arch);
 /* NULL-terminated list of the architectures in cutune's tables. */
 const char *const *cutune_arch_names(void);
@@ -479,7 +546,10 @@ typedef struct cutune_kernel_arg {
     int constant;     /* also copied into the __constant__ symbol of this name */
 } cutune_kernel_arg;
 
-/* The space gives the parameter names and must outlive the kernel. */
+/* The space gives the parameter names and must outlive the kernel. CUTUNE_EIO: unreadable;
+ * CUTUNE_EPARSE: bad JSON or expression; CUTUNE_EINVAL: a KernelSpecification that lacks
+ * or misstates something (the message names it); CUTUNE_ERANGE: sizes out of range. A
+ * loaded kernel is read-only: share it between threads freely. */
 int cutune_kernel_load_t1(const char *path, const cutune_space *space, cutune_kernel **out);
 /* The same at another problem size than the spec's (3 sizes; 0 or 1 for unused dimensions;
  * no more dimensions than the spec's ProblemSize has): buffer sizes follow it. */
@@ -498,7 +568,9 @@ uint64_t cutune_kernel_seed(const cutune_kernel *kernel);
 /* ProblemSizeDefines: the macro that receives problem dimension d (0..2) when the kernel is
  * compiled ("image_width"), or NULL (a kernel that takes its sizes as arguments). */
 const char *cutune_kernel_size_define(const cutune_kernel *kernel, int d);
-/* Grid, block and dynamic shared memory of a configuration. */
+/* Getters on NULL give 0 or NULL; an argument index past the last gives NULL. */
+/* Grid, block and dynamic shared memory of a configuration; CUTUNE_ERANGE when a size does
+ * not fit its type, CUTUNE_EDOMAIN (and the like) when an expression cannot be evaluated. */
 int cutune_kernel_geometry(const cutune_kernel *kernel, const uint32_t *config,
                            unsigned grid[3], unsigned block[3], size_t *dynamic_smem);
 /* The same at another problem size (3 sizes, as cutune_kernel_load_t1_sized's). */
@@ -519,6 +591,9 @@ int cutune_kernel_cooperative_at(const cutune_kernel *kernel, const uint32_t *co
  * cutune_kernel_load_t1_sized for another). Needs CUDA (CUTUNE_ENOTSUP without); arguments
  * that do not fit in the GPU's free memory are refused (CUTUNE_ENOMEM, with the sizes). */
 typedef struct cutune_args cutune_args;
+/* CUTUNE_ECUDA: allocation or copy failed (no device: CUTUNE_ENODEVICE or CUTUNE_ECUDA);
+ * CUTUNE_EIO: a FillType File argument cannot be read. The kernel may be freed afterwards.
+ * Not thread-safe while being made or freed; its buffers are the caller's to launch with. */
 int cutune_args_new(cutune_args **out, const cutune_kernel *kernel);
 /* cutune_launch's args: a pointer to each argument (to its device pointer, or to the
  * scalar), owned by `args`. */
@@ -563,12 +638,16 @@ typedef struct cutune_binary_info {
     const char *cache_path;   /* NULL without a disk cache */
 } cutune_binary_info;
 
-/* A compile error is CUTUNE_ECOMPILE with the first lines of the log in the message. */
+/* A compile error is CUTUNE_ECOMPILE with the first lines of the log in the message;
+ * CUTUNE_ENOTSUP: NVRTC cannot be loaded (no CUDA toolkit). Thread-safe: compilations may
+ * run on many threads at once and share the disk cache (also with other processes). */
 int cutune_compile(const cutune_compile_request *request, cutune_binary **out);
+/* The cubin: its bytes, owned by the binary, and their number in *size. */
 const void *cutune_binary_code(const cutune_binary *binary, size_t *size);
 /* Strings in `info` live as long as the binary. */
 int cutune_binary_get_info(const cutune_binary *binary, cutune_binary_info *info);
 void cutune_binary_free(cutune_binary *binary);
+/* NVRTC's version; CUTUNE_ENOTSUP when it cannot be loaded. */
 int cutune_nvrtc_version(int *major, int *minor);
 
 /* ------------------------------------------------------------------------------------------
@@ -582,19 +661,32 @@ int cutune_nvrtc_version(int *major, int *minor);
 typedef struct cutune_store cutune_store;
 
 /* Where the store lives when no path is given: $CUTUNE_DB, else
- * $XDG_DATA_HOME/cutune/profiles.db, else ~/.local/share/cutune/profiles.db. */
+ * $XDG_DATA_HOME/cutune/profiles.db, else ~/.local/share/cutune/profiles.db. CUTUNE_EINVAL
+ * when it does not fit in `size`; CUTUNE_ENOTFOUND when none of those (nor HOME) is set. */
 int cutune_store_default_path(char *buf, size_t size);
 
 enum {
-    CUTUNE_STORE_READONLY = 1, /* never write (the file must exist) */
+    /* Never write (the file must exist: CUTUNE_ENOTFOUND otherwise, and nothing is
+     * created). Every write on such a store (cutune_store_put, _import, _prune, _vacuum,
+     * cutune_session_set_store) is refused with CUTUNE_EINVAL and "PATH was opened
+     * read-only", before anything changes; every read works. What an application that only
+     * asks should use. */
+    CUTUNE_STORE_READONLY = 1,
 };
 /* Opens (creating it and its folder if need be) and loads every profile into memory. A
  * damaged file is CUTUNE_ECORRUPT and is left as it is; one written by a newer cutune is
- * refused. path NULL: cutune_store_default_path(). */
+ * refused (CUTUNE_ENOTSUP); CUTUNE_EIO when it cannot be opened or created. path NULL:
+ * cutune_store_default_path().
+ * Thread safety: every function on a store, and on the selectors, launchers and sessions
+ * over it, may be called from any number of threads at once (lookups never block; writes
+ * take a lock); cutune_store_free after every other call on it, its selectors', launchers'
+ * and sessions' has returned and they are freed. Several processes may open the same file. */
 int cutune_store_open(cutune_store **out, const char *path, int flags);
 void cutune_store_free(cutune_store *store);
+/* The database's path (owned by the store). */
 const char *cutune_store_path(const cutune_store *store);
-/* Takes in profiles other processes wrote since the store was opened or last refreshed. */
+/* Takes in profiles other processes wrote since the store was opened or last refreshed.
+ * Lookups running meanwhile see either the old or the new profile of each key. */
 int cutune_store_refresh(cutune_store *store);
 
 /* A kernel as the store knows it. */
@@ -623,7 +715,10 @@ typedef struct cutune_profile {
 } cutune_profile;
 
 /* Keeps `p` unless the store holds a faster profile for the same key (then CUTUNE_OK and
- * nothing changes). p->id, evaluations and updated are set by the store. */
+ * nothing changes). p->id, evaluations and updated are set by the store; its strings are
+ * copied. CUTUNE_EINVAL: a missing name, params, config or strategy, a negative problem size,
+ * a time that is negative or not a number, a read-only store; CUTUNE_EIO: the database could not be written (nothing is
+ * published then). Lookups see the new profile whole, or the old one. */
 int cutune_store_put(cutune_store *store, const cutune_profile *p);
 
 typedef enum cutune_select_rule {
@@ -643,10 +738,14 @@ typedef struct cutune_selection {
 } cutune_selection;
 
 /* The configuration to run kernel K at this problem size on this device: never blocks, safe
- * from any number of threads. problem: 3 sizes, 0 or 1 for unused dimensions. */
+ * from any number of threads. problem: 3 sizes, 0 or 1 for unused dimensions. A store that
+ * knows nothing of the kernel is no error: the rule is CUTUNE_SELECT_DEFAULT. device needs
+ * only name, cc_major, cc_minor and sm_count (and the versions, for an exact match), so an
+ * application may describe a GPU it is not running on. */
 int cutune_select(cutune_store *store, const cutune_device_info *device,
                   const cutune_kernel_id *kernel, const int64_t problem[3],
                   cutune_selection *out);
+/* "exact", "nearest size", "similar device", "default"; "?" for another value. */
 const char *cutune_select_rule_name(cutune_select_rule rule);
 
 /* cutune_select for one kernel on one device, prepared once: what an application asks on
@@ -659,7 +758,10 @@ int cutune_selector_get(const cutune_selector *selector, const int64_t problem[3
                         cutune_selection *out);
 void cutune_selector_free(cutune_selector *selector);
 
-/* Every profile, ordered by kernel, device and size; stops at a nonzero return. */
+/* Every profile, ordered by kernel, device and size; stops at a nonzero return (which is
+ * returned). The profile's strings are valid during the callback only. The callback must
+ * not call back into the same store. cutune_store_get: one profile, CUTUNE_ENOTFOUND when
+ * there is no such id. */
 typedef int (*cutune_profile_fn)(const cutune_profile *p, void *user);
 int cutune_store_list(cutune_store *store, cutune_profile_fn fn, void *user);
 int cutune_store_get(cutune_store *store, int64_t id, cutune_profile_fn fn, void *user);
@@ -667,7 +769,8 @@ int cutune_store_get(cutune_store *store, int64_t id, cutune_profile_fn fn, void
  * (0: all) whose kernel is `kernel` (NULL: any); *removed counts them. */
 int cutune_store_prune(cutune_store *store, const char *kernel, double older_than_s,
                        uint64_t *removed);
-/* Gives free pages back to the file system and folds the WAL into the database. */
+/* Gives free pages back to the file system and folds the WAL into the database. (Prune and
+ * vacuum write: refused on a read-only store.) */
 int cutune_store_vacuum(cutune_store *store);
 /* Salvages what SQLite can still read of a damaged database into a new one at the same path:
  * each table front to back and back to front, row by row, until a damaged page stops it
@@ -733,22 +836,26 @@ typedef struct cutune_pool_stats {
     size_t registered_bytes;
 } cutune_pool_stats;
 
+/* options NULL: the defaults. CUTUNE_EINVAL: a slab size that is no power of two in range.
+ * Every pool function but cutune_pool_free is thread-safe. */
 int cutune_pool_new(cutune_pool **out, const cutune_pool_options *options);
 /* Gives every buffer back to the backend, handed out or not. */
 void cutune_pool_free(cutune_pool *pool);
 /* A buffer of at least `bytes` (1 byte to 1 TiB); thread-safe, without locks unless the
- * pool must grow. */
+ * pool must grow. CUTUNE_ENOMEM: the backend has no more, or max_pinned would be passed. */
 int cutune_pool_alloc(cutune_pool *pool, size_t bytes, cutune_buffer *out);
 /* Gives a buffer back. With `event` (a cudaEvent_t recorded after the last work that uses
  * the buffer; it must stay valid until then), the buffer is not handed out before the event
  * has completed. A buffer given back twice, or not of this pool: CUTUNE_EINVAL. */
 int cutune_pool_release(cutune_pool *pool, const cutune_buffer *buffer, void *event);
-/* Page-locks the caller's memory (cudaHostRegister) and counts it as pinned. */
+/* Page-locks the caller's memory (cudaHostRegister) and counts it as pinned; the memory
+ * stays the caller's. CUTUNE_ENOTSUP: a backend without register_host. */
 int cutune_pool_register(cutune_pool *pool, void *ptr, size_t bytes);
 int cutune_pool_unregister(cutune_pool *pool, void *ptr);
 /* Gives idle buffers (and slabs all of whose buffers are idle) back to the backend until at
  * most `keep_bytes` are pinned, or nothing idle is left. */
 int cutune_pool_trim(cutune_pool *pool, size_t keep_bytes);
+/* A snapshot of the counters (zeros for a NULL pool). */
 void cutune_pool_get_stats(cutune_pool *pool, cutune_pool_stats *stats);
 
 /* ------------------------------------------------------------------------------------------
@@ -784,7 +891,9 @@ typedef struct cutune_pipeline_stats {
 
 /* Runs `bytes` of `in` through `compute` into `out` (as many bytes). `bytes` need not be a
  * multiple of the chunk; 0 bytes is nothing to do. The first failure of any stage stops the
- * pipeline: what was enqueued drains, and the failure is returned. stats may be NULL. */
+ * pipeline: what was enqueued drains, and the failure is returned. stats may be NULL.
+ * CUTUNE_ENOTSUP without CUDA, CUTUNE_ECUDA for a failed copy. Runs on the calling thread
+ * (and its copy threads); several pipelines may run at once on different threads. */
 int cutune_pipeline_run(const void *in, void *out, size_t bytes, cutune_compute_fn compute,
                         void *user, const cutune_pipeline_options *options,
                         cutune_pipeline_stats *stats);
@@ -813,13 +922,20 @@ typedef struct cutune_launcher_options {
 } cutune_launcher_options;
 
 /* spec: the T1 spec (with its KernelSpecification); kernel_file NULL: the spec's KernelFile.
- * The store must outlive the launcher. */
+ * The store must outlive the launcher (it may be read-only, online mode too: the tuning
+ * process writes the file, the launcher reads it). options
+ * NULL: device 0, no user key, the default cache. CUTUNE_ENODEVICE: no GPU (or a build
+ * without CUDA): an application can still ask the store with cutune_select for a described
+ * device; the spec's statuses as cutune_kernel_load_t1's; CUTUNE_EINVAL: the spec has no
+ * default configuration to fall back on. Every launcher function but cutune_launcher_free
+ * is thread-safe. */
 int cutune_launcher_new(cutune_launcher **out, cutune_store *store, const char *spec,
                         const char *kernel_file, const cutune_launcher_options *options);
 void cutune_launcher_free(cutune_launcher *launcher);
 
 /* Copies `bytes` into the kernel's __constant__ symbol `name` in every configuration loaded,
- * now and later (a spec argument with MemType Constant). */
+ * now and later (a spec argument with MemType Constant); `data` is copied.
+ * CUTUNE_ENOTFOUND: no such symbol; CUTUNE_ERANGE: more bytes than it holds. */
 int cutune_launcher_set_constant(cutune_launcher *launcher, const char *name, const void *data,
                                  size_t bytes);
 
@@ -840,7 +956,8 @@ typedef struct cutune_launch_info {
  * dimension the spec's ProblemSize has is CUTUNE_EINVAL: an empty problem has no grid) on
  * `stream` (a cudaStream_t; NULL: the default stream), asynchronously. args as
  * cudaLaunchKernel's: a pointer to each of the kernel's parameters. Thread-safe; info may be
- * NULL. */
+ * NULL. The first launch of a configuration compiles (or reads from the binary cache) and
+ * loads it: CUTUNE_ECOMPILE, CUTUNE_ENOTSUP (no NVRTC); a failed launch is CUTUNE_ECUDA. */
 int cutune_launch(cutune_launcher *launcher, const int64_t problem[3], void **args,
                   void *stream, cutune_launch_info *info);
 /* What cutune_launch would run at this problem size, without launching: the store's answer
@@ -897,7 +1014,9 @@ typedef struct cutune_session_result {
     double seconds;
 } cutune_session_result;
 
-/* kernel_file NULL: the spec's KernelFile (beside the spec). */
+/* kernel_file NULL: the spec's KernelFile (beside the spec); options NULL: the defaults.
+ * CUTUNE_ENODEVICE without a GPU; the spec's statuses as cutune_kernel_load_t1's. A session
+ * is driven from one thread at a time (its compile threads are its own). */
 int cutune_session_new(cutune_session **out, const char *spec, const char *kernel_file,
                        const cutune_session_options *options);
 /* A session over a custom objective (see cutune_objective_fn) instead of a kernel: anything
@@ -912,7 +1031,8 @@ int cutune_session_new_objective(cutune_session **out, const cutune_space *space
                                  const char *name, cutune_objective_fn objective, void *user);
 /* options->arch is set by the session (the device's); a batch of 0 becomes 4 when the
  * session compiles ahead (at most a tenth of the budget). The callback sees each
- * evaluation. */
+ * evaluation, on the calling thread. Statuses as cutune_optimize's (a callback's nonzero
+ * return stops the run with that status); CUTUNE_EIO when the store cannot be written. */
 int cutune_session_run(cutune_session *session, const cutune_search_options *options,
                        cutune_evaluation_fn on_evaluation, void *user,
                        cutune_session_result *result);
@@ -923,16 +1043,20 @@ int cutune_session_run(cutune_session *session, const cutune_search_options *opt
  * configuration, whose outputs are the reference, runs again), and an unfinished session
  * goes on. A run warm-starts: the fastest configurations of earlier sessions of the same
  * kernel, GPU and space at the nearest other problem size (a tenth of the budget, at most
- * 5) are measured right after the default. The store must outlive the run. */
+ * 5) are measured right after the default. The store must outlive the run; a read-only
+ * store is refused (CUTUNE_EINVAL). store NULL: keep nothing. */
 int cutune_session_set_store(cutune_session *session, cutune_store *store,
                              const char *user_key, int resume);
 /* Compiles every configuration of the space into the binary cache on `threads` CPU threads,
- * before a run that will visit many of them (brute force). */
+ * before a run that will visit many of them (brute force). CUTUNE_ENOTSUP for an objective
+ * session or without NVRTC. */
 int cutune_session_precompile(cutune_session *session, int threads, uint64_t *compiled,
                               uint64_t *failed);
+/* The session's device and space (owned by the session; NULL for a NULL session). */
 const cutune_device_info *cutune_session_device(const cutune_session *session);
 const cutune_space *cutune_session_space(const cutune_session *session);
-/* The key of entry i (an index as in cutune_evaluation.entry). */
+/* The key of entry i (an index as in cutune_evaluation.entry), written into buf; returns
+ * buf, or NULL for a NULL session or an entry out of range. */
 const char *cutune_session_key(const cutune_session *session, size_t entry, char *buf,
                                size_t size);
 /* Outputs to check against instead of the default configuration's: one call per output
@@ -945,7 +1069,8 @@ int cutune_session_set_reference(cutune_session *session, const char *argument,
 int cutune_session_explain(cutune_session *session, size_t entry, cutune_occupancy *occ,
                            cutune_occupancy_advice *advice);
 /* Every evaluated configuration in the T4 results format of the autotuning community
- * (schema_version 1.0.0: configuration, times, invalidity, correctness, measurements). */
+ * (schema_version 1.0.0: configuration, times, invalidity, correctness, measurements).
+ * This and the cache file below: CUTUNE_EIO when the file cannot be written. */
 int cutune_session_write_t4(const cutune_session *session, const char *path);
 /* Every evaluated configuration as a Kernel Tuner cache file (JSON). */
 int cutune_session_write_kt_cache(const cutune_session *session, const char *path);

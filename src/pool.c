@@ -519,6 +519,8 @@ int cutune_pool_unregister(cutune_pool *p, void *ptr)
 
 void cutune_pool_get_stats(cutune_pool *p, cutune_pool_stats *s)
 {
+    if (s && !p)
+        *s = (cutune_pool_stats){0};
     if (!p || !s)
         return;
     uint64_t uses = 0;

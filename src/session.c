@@ -559,6 +559,8 @@ int cutune_session_set_store(cutune_session *s, cutune_store *store, const char 
 {
     if (!s)
         return ct_fail(CUTUNE_EINVAL, "cutune_session_set_store: NULL session");
+    if (store && ct_store_writable(store, "cutune_session_set_store"))
+        return CUTUNE_EINVAL;
     char *key = user_key ? ct_strdup(user_key) : NULL;
     if (user_key && !key)
         return CUTUNE_ENOMEM;

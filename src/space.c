@@ -303,6 +303,8 @@ int cutune_space_format_value(const cutune_space *s, size_t p, size_t index, cha
 
 int cutune_space_find_param(const cutune_space *s, const char *name, size_t *p)
 {
+    if (!s || !name)
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_find_param: NULL argument");
     for (size_t i = 0; s && name && i < s->np; i++)
         if (strcmp(s->params[i].name, name) == 0) {
             if (p)

@@ -266,8 +266,11 @@ int cutune_store_import(cutune_store *s, const char *path, const char *user_key,
 {
     if (!s || !path)
         return ct_fail(CUTUNE_EINVAL, "cutune_store_import: NULL argument");
+    int st = ct_store_writable(s, "cutune_store_import");
+    if (st)
+        return st;
     json_t *root;
-    int st = ct_load_json(path, &root);
+    st = ct_load_json(path, &root);
     if (st)
         return st;
     char why[256] = "";

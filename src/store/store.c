@@ -28,6 +28,12 @@ static double unix_now(void)
 }
 
 ct_db *ct_store_db(cutune_store *store) { return &store->db; }
+int ct_store_writable(const cutune_store *store, const char *what)
+{
+    return store->db.readonly
+               ? ct_fail(CUTUNE_EINVAL, "%s: %s was opened read-only", what, store->db.path)
+               : CUTUNE_OK;
+}
 void ct_store_lock(cutune_store *store) { pthread_mutex_lock(&store->lock); }
 void ct_store_unlock(cutune_store *store) { pthread_mutex_unlock(&store->lock); }
 const char *cutune_store_path(const cutune_store *store) { return store ? store->db.path : NULL; }
@@ -41,6 +47,8 @@ void cutune_source_hash(const char *source, size_t len, char buf[33])
 
 int cutune_store_default_path(char *buf, size_t size)
 {
+    if (!buf || !size)
+        return ct_fail(CUTUNE_EINVAL, "cutune_store_default_path: no buffer");
     const char *db = getenv("CUTUNE_DB"), *data = getenv("XDG_DATA_HOME"),
                *home = getenv("HOME");
     int n;

@@ -147,6 +147,8 @@ void ct_store_bind_key(sqlite3_stmt *q, int first, const cutune_profile *p);
 
 /* The store's database, for exchange.c (under the store's lock). */
 ct_db *ct_store_db(cutune_store *store);
+/* CUTUNE_OK, or CUTUNE_EINVAL ("WHAT: PATH was opened read-only") for a read-only store. */
+int ct_store_writable(const cutune_store *store, const char *what);
 void ct_store_lock(cutune_store *store);
 void ct_store_unlock(cutune_store *store);
 
