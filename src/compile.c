@@ -431,9 +431,11 @@ int cutune_nvrtc_version(int *major, int *minor)
 
 int cutune_compile(const cutune_compile_request *r, cutune_binary **out)
 {
-    (void)r;
-    if (out)
-        *out = NULL;
+    if (!out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_compile: out is NULL");
+    *out = NULL;
+    if (!r)
+        return ct_fail(CUTUNE_EINVAL, "cutune_compile: request is NULL");
     return ct_fail(CUTUNE_ENOTSUP, "cutune was built without the CUDA toolkit (no NVRTC)");
 }
 #endif

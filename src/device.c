@@ -110,16 +110,18 @@ int cutune_device_query(int ordinal, cutune_device_info *info)
 
 int cutune_device_count(int *count)
 {
-    if (count)
-        *count = 0;
+    if (!count)
+        return ct_fail(CUTUNE_EINVAL, "cutune_device_count: count is NULL");
+    *count = 0;
     return ct_fail(CUTUNE_ENODEVICE, "cutune was built without the CUDA toolkit");
 }
 
 int cutune_device_query(int ordinal, cutune_device_info *info)
 {
     (void)ordinal;
-    if (info)
-        memset(info, 0, sizeof *info);
+    if (!info)
+        return ct_fail(CUTUNE_EINVAL, "cutune_device_query: info is NULL");
+    memset(info, 0, sizeof *info);
     return ct_fail(CUTUNE_ENODEVICE, "cutune was built without the CUDA toolkit");
 }
 #endif
