@@ -11,6 +11,11 @@ include(CMakePackageConfigHelpers)
 set(CUTUNE_SHARED_LIBS jansson z xxhash sqlite3 urcu-cds urcu-bp urcu-common lapacke openblas)
 # what an application linking libcutune.a needs after it (pkg-config --static, CMake)
 set(CUTUNE_STATIC_LIBS ${CUTUNE_SHARED_LIBS} gfortran quadmath dl pthread m)
+# the CMake package's static target links the very archives the CLI links, so that an
+# application built with it runs, like the CLI, where those libraries are not installed
+set(CUTUNE_STATIC_DEP_PATHS ${JANSSON_LIBRARY} ${ZLIB_STATIC} ${XXHASH_LIBRARY} ${SQLITE_LIBRARY}
+    ${URCU_CDS_LIBRARY} ${URCU_BP_LIBRARY} ${URCU_COMMON_LIBRARY} ${LAPACKE_LIBRARY}
+    ${OPENBLAS_LIBRARY} ${FORTRAN_RUNTIME})
 set(CUTUNE_STATIC_LIBDIRS "")
 if(CUTUNE_HAVE_CUDA)
   list(INSERT CUTUNE_STATIC_LIBS 0 cudart_static rt)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_install.sh — libcutune as an application sees it: `cmake --install` of this build
-# into a temporary prefix (nothing is rebuilt), then examples/app built against it twice,
-# with CMake's find_package(cutune) and with pkg-config, and both binaries run: before any
+# into a temporary prefix (nothing is rebuilt), then examples/app built against it with
+# CMake's find_package(cutune) (shared, and static: cutune::cutune_static) and with
+# pkg-config, and the binaries run: before any
 # profile (every size runs or selects the default, and says so) and after one is stored
 # (exact at the tuned size, nearest size at the others). Without a GPU the app exits 3 and
 # shows what it selects for a described GPU; with one it launches and exits 0.
@@ -37,6 +38,16 @@ cmake -S "$src/examples/app" -B "$tmp/app-cmake" -DCMAKE_PREFIX_PATH="$prefix" \
     cmake --build "$tmp/app-cmake" >>"$tmp/cmake.log" 2>&1 ||
     { cat "$tmp/cmake.log"; die "examples/app does not build with find_package(cutune)"; }
 grep "cutune_app:" "$tmp/cmake.log"
+# ... and static (cutune::cutune_static): it must need none of the third-party libraries,
+# nor libcutune.so or libcudart.so, where it runs
+cmake -S "$src/examples/app" -B "$tmp/app-static" -DCMAKE_PREFIX_PATH="$prefix" \
+      -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Release -DCUTUNE_APP_STATIC=ON \
+      >"$tmp/static.log" 2>&1 && cmake --build "$tmp/app-static" >>"$tmp/static.log" 2>&1 ||
+    { cat "$tmp/static.log"; die "examples/app does not build with cutune::cutune_static"; }
+needed=$(readelf -d "$tmp/app-static/cutune_app" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
+if echo "$needed" | grep -E 'cutune|jansson|sqlite|urcu|xxhash|lapacke|openblas|gfortran|libz\.|cudart'; then
+    die "the static cutune_app still needs the shared libraries above"
+fi
 
 # 2. pkg-config, with the CUDA runtime when cutune has CUDA and the toolkit is here
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
@@ -45,7 +56,7 @@ kernels=$(pkg-config --variable=kernelsdir cutune)
 [ -f "$kernels/sgemm.json" ] || die "pkg-config's kernelsdir ($kernels) has no sgemm.json"
 cuda_flags=""
 if [ "$(pkg-config --variable=cuda cutune)" = ON ] && [ -f "$cuda_inc/cuda_runtime.h" ]; then
-    cuda_flags="-DCUTUNE_APP_CUDA=1 -I$cuda_inc -L$cuda_lib -lcudart -Wl,-rpath,$cuda_lib"
+    cuda_flags="-DCUTUNE_APP_CUDA=1 -I$cuda_inc -L$cuda_lib -lcudart_static -ldl -lrt -lpthread"
 fi
 # shellcheck disable=SC2046,SC2086
 "$cc" -std=c11 -Wall -Wextra -Werror -DCUTUNE_APP_KERNELS_DIR="\"$kernels\"" \
@@ -80,7 +91,7 @@ check() {
     [ "$(grep -c '^  [0-9]' "$log")" -eq 3 ] || die "$name: not three problem sizes"
 }
 db=$tmp/profiles.db
-for app in app-cmake/cutune_app app-pc; do
+for app in app-cmake/cutune_app app-static/cutune_app app-pc; do
     tag=${app%%/*}
     check "$tag-empty" "default:_no_profile" "$tmp/$app" --db "$db" --runs 3
     grep -q "no profile store at" "$tmp/$tag-empty.log" || die "$tag: says nothing of the missing store"
@@ -88,9 +99,9 @@ done
 "$tmp/seed" "$db" "$kernels/sgemm.cu" "NVIDIA H100 80GB HBM3" 9 132 || die "install_seed failed"
 "$tmp/seed-static" "$db" "$kernels/sgemm.cu" "NVIDIA H100 80GB HBM3" 9 132 ||
     die "install_seed (static) failed"
-for app in app-cmake/cutune_app app-pc; do
+for app in app-cmake/cutune_app app-static/cutune_app app-pc; do
     tag=${app%%/*}
     check "$tag-tuned" "1024x1024x1024_+exact 2048x2048x2048_+nearest_size 4096x4096x4096_+nearest_size TILED=1_MWG=64" \
           "$tmp/$app" --db "$db" --runs 3
 done
-echo "installed into a temporary prefix; examples/app built with find_package and pkg-config, and ran"
+echo "installed into a temporary prefix; examples/app built with find_package (shared and static) and pkg-config, and ran"

@@ -96,8 +96,9 @@ static void default_values(const cutune_space *space, char *buf, size_t size)
 }
 
 /* No GPU: what cutune_select() answers for the described GPU, through a selector (the
- * question prepared once, as an application that asks on every launch does). */
-static int select_described(app *a, cutune_store *store)
+ * question prepared once, as an application that asks on every launch does); returns
+ * `done` unless something fails. */
+static int select_described(app *a, cutune_store *store, int done)
 {
     char *source = NULL, hash[33];
     const char *file = cutune_kernel_file(a->kernel);
@@ -118,7 +119,7 @@ static int select_described(app *a, cutune_store *store)
     int st = cutune_selector_new(&selector, store, &a->described, &id);
     if (st)
         return fail("cutune_selector_new", st);
-    printf("selecting for %s (compute capability %d.%d, %d SMs) instead; nothing is launched\n",
+    printf("selecting for %s (compute capability %d.%d, %d SMs); nothing is launched\n",
            a->described.name, a->described.cc_major, a->described.cc_minor,
            a->described.sm_count);
     for (int i = 0; i < 3 && !st; i++) {
@@ -141,7 +142,7 @@ static int select_described(app *a, cutune_store *store)
         }
     }
     cutune_selector_free(selector);
-    return st ? fail("cutune_selector_get", st) : EXIT_NO_DEVICE;
+    return st ? fail("cutune_selector_get", st) : done;
 }
 
 #ifdef CUTUNE_APP_CUDA
@@ -178,6 +179,11 @@ static int time_launches(cutune_launcher *l, const int64_t problem[3], void **pa
  * (a launcher over an empty store selects nothing, so it runs the spec's default). */
 static int launch_all(app *a, cutune_launcher *tuned, cutune_launcher *plain)
 {
+    /* the launchers launch on this thread's current device: make it theirs */
+    if (cudaSetDevice(a->device) != cudaSuccess) {
+        fprintf(stderr, "cutune_app: cudaSetDevice(%d) failed\n", a->device);
+        return EXIT_FAILED;
+    }
     /* arguments for the largest size serve the smaller ones too */
     cutune_kernel *big = NULL;
     cutune_args *args = NULL;
@@ -234,7 +240,7 @@ static int run(app *a, cutune_store *store, cutune_store *empty)
     int st = cutune_launcher_new(&tuned, store, a->spec, NULL, &options);
     if (st == CUTUNE_ENODEVICE) {
         printf("no CUDA device: %s\n", cutune_last_error());
-        return select_described(a, store);
+        return select_described(a, store, EXIT_NO_DEVICE);
     }
     if (st)
         return fail("cutune_launcher_new", st);
@@ -245,7 +251,8 @@ static int run(app *a, cutune_store *store, cutune_store *empty)
 #else
     (void)empty;
     printf("this application was built without the CUDA runtime: nothing is launched\n");
-    int rc = select_described(a, store);
+    int rc = (st = cutune_device_query(a->device, &a->described))
+                 ? fail("cutune_device_query", st) : select_described(a, store, EXIT_OK);
 #endif
     cutune_launcher_free(plain);
     cutune_launcher_free(tuned);
