@@ -7,8 +7,8 @@
  * of CUTUNE_STATUS_TABLE, and on failure leaves a message naming what went wrong in
  * cutune_last_error() (per thread). Every such function may return CUTUNE_EINVAL (a NULL
  * handle or required pointer, a value outside what its comment allows) and CUTUNE_ENOMEM;
- * the comments list the others. Outputs are written only on success, except `*out` of a
- * constructor, which is set to NULL on failure. The library never prints, exits or aborts.
+ * the comments list the others. After a failure the outputs hold nothing to rely on, except
+ * `*out` of a constructor, which is then NULL. The library never prints, exits or aborts.
  *
  * Handles. Objects are opaque handles made by a constructor (cutune_x_new, _load, _open,
  * _start) into `*out` and released by the matching cutune_x_free, which accepts NULL and does
@@ -492,6 +492,7 @@ typedef struct cutune_occupancy_advice {
     char text[512];         /* all of it in words, with the limiter first */
 } cutune_occupancy_advice;
 
+/* What would lift the occupancy of this launch (as cutune_occupancy_compute checks input). */
 int cutune_occupancy_advise(const cutune_arch *arch, const cutune_block_resources *launch,
                             cutune_occupancy_advice *advice);
 
@@ -525,6 +526,7 @@ typedef enum cutune_elem_type {
     CUTUNE_FLOAT32 = 0, CUTUNE_FLOAT64, CUTUNE_INT32, CUTUNE_UINT32, CUTUNE_INT64,
     CUTUNE_UINT64, CUTUNE_INT8, CUTUNE_UINT8
 } cutune_elem_type;
+/* Bytes of one element (4 for CUTUNE_FLOAT32); 0 for a value outside the enum. */
 size_t cutune_elem_size(cutune_elem_type type);
 
 typedef enum cutune_fill {
