@@ -8,6 +8,7 @@ NEEDS="
 cmake:cmake
 cc:gcc
 make:make
+pkg-config:pkg-config
 clang:clang
 /usr/include/jansson.h:libjansson-dev
 /usr/include/zlib.h:zlib1g-dev
