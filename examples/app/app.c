@@ -146,29 +146,40 @@ static int select_described(app *a, cutune_store *store, int done)
 }
 
 #ifdef CUTUNE_APP_CUDA
+/* The application's own CUDA calls: say which failed, as cutune_last_error() would not. */
+static int cuda_failed(const char *what, cudaError_t err)
+{
+    fprintf(stderr, "cutune_app: %s: %s\n", what, cudaGetErrorString(err));
+    return CUTUNE_ECUDA;
+}
+
 /* Milliseconds per launch: one launch first (it compiles or loads the configuration), then
  * `runs` between CUDA events, on the default stream. */
 static int time_launches(cutune_launcher *l, const int64_t problem[3], void **params, int runs,
                          cutune_launch_info *info, double *ms)
 {
     cudaEvent_t start, stop;
+    cudaError_t err;
     int st = cutune_launch(l, problem, params, NULL, info);
     if (st)
-        return st;
-    if (cudaDeviceSynchronize() != cudaSuccess || cudaEventCreate(&start) != cudaSuccess)
-        return CUTUNE_ECUDA;
-    if (cudaEventCreate(&stop) != cudaSuccess) {
+        return fail("cutune_launch", st);
+    if ((err = cudaDeviceSynchronize()) != cudaSuccess)
+        return cuda_failed("the first launch", err);
+    if ((err = cudaEventCreate(&start)) != cudaSuccess)
+        return cuda_failed("cudaEventCreate", err);
+    if ((err = cudaEventCreate(&stop)) != cudaSuccess) {
         cudaEventDestroy(start);
-        return CUTUNE_ECUDA;
+        return cuda_failed("cudaEventCreate", err);
     }
     cudaEventRecord(start, NULL);
     for (int r = 0; r < runs && !st; r++)
-        st = cutune_launch(l, problem, params, NULL, NULL);
+        if ((st = cutune_launch(l, problem, params, NULL, NULL)))
+            fail("cutune_launch", st);
     cudaEventRecord(stop, NULL);
     float elapsed = 0;
-    if (!st && (cudaEventSynchronize(stop) != cudaSuccess ||
-                cudaEventElapsedTime(&elapsed, start, stop) != cudaSuccess))
-        st = CUTUNE_ECUDA;
+    if ((err = cudaEventSynchronize(stop)) != cudaSuccess ||
+        (err = cudaEventElapsedTime(&elapsed, start, stop)) != cudaSuccess)
+        st = st ? st : cuda_failed("timing the launches", err);
     cudaEventDestroy(start);
     cudaEventDestroy(stop);
     *ms = elapsed / runs;
@@ -228,7 +239,7 @@ static int launch_all(app *a, cutune_launcher *tuned, cutune_launcher *plain)
     }
     cutune_args_free(args);
     cutune_kernel_free(big);
-    return st ? fail("cutune_launch", st) : EXIT_OK;
+    return st ? EXIT_FAILED : EXIT_OK; /* (time_launches said what failed) */
 }
 #endif
 
