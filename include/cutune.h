@@ -719,8 +719,9 @@ typedef struct cutune_profile {
 /* Keeps `p` unless the store holds a faster profile for the same key (then CUTUNE_OK and
  * nothing changes). p->id, evaluations and updated are set by the store; its strings are
  * copied. CUTUNE_EINVAL: a missing name, params, config or strategy, a negative problem size,
- * a time that is negative or not a number, a read-only store; CUTUNE_EIO: the database could not be written (nothing is
- * published then). Lookups see the new profile whole, or the old one. */
+ * a time that is negative or not a number, a read-only store; CUTUNE_EIO: the database
+ * could not be written (nothing is published then). Lookups see the new profile whole, or
+ * the old one. */
 int cutune_store_put(cutune_store *store, const cutune_profile *p);
 
 typedef enum cutune_select_rule {
