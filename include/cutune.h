@@ -193,6 +193,11 @@ typedef struct cutune_search_options {
      * few saves time per configuration at some cost in sample efficiency; other strategies
      * ignore it. */
     unsigned batch;
+    /* cutune_simulate only: evaluations in flight at once, as distributed tuning keeps them
+     * (ranks x configurations queued per rank), each suggestion made before the earlier ones
+     * have returned; they return in the order they were started, as equally fast GPUs would
+     * return them. 0 or 1: one at a time; at most 1024. */
+    unsigned in_flight;
 } cutune_search_options;
 
 typedef enum cutune_stop {
