@@ -15,12 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static void claim(cutune_session *s, size_t i); /* compiling ahead, below */
-
 void cutune_session_free(cutune_session *s)
 {
     if (!s)
         return;
+    ct_session_ahead_stop(s);
     ct_worker_stop(s->worker);
     for (size_t i = 0; s->rec && i < s->dom.n; i++) {
         free(s->rec[i].times_ms);
@@ -33,6 +32,7 @@ void cutune_session_free(cutune_session *s)
     free(s->source_name);
     free(s->name);
     free(s->user_key);
+    free(s->restored);
     for (size_t i = 0; s->user_ref && i < cutune_kernel_num_args(s->kernel); i++)
         free(s->user_ref[i]);
     free(s->user_ref);
@@ -157,10 +157,11 @@ int cutune_session_new(cutune_session **out, const char *spec, const char *kerne
         st = CUTUNE_ENOMEM;
     if (!st)
         st = session_enumerate(s);
-    /* the worker is forked now, before anything is compiled in this process */
-    if (!st)
+    /* the worker is forked now, before anything is compiled in this process (none when an
+     * executor measures: then the executor says what the device is) */
+    if (!st && s->opt.device >= 0)
         st = ct_worker_start(&s->worker, s->kernel, s->opt.device, &s->device);
-    if (!st)
+    if (!st && s->opt.device >= 0)
         st = cutune_arch_from_device(&s->device, &s->arch);
     if (st) {
         cutune_session_free(s);
@@ -208,7 +209,7 @@ const cutune_space *cutune_session_space(const cutune_session *s) { return s ? s
 
 static double now_ms(void) { return ct_now() * 1e3; }
 
-static int compile_config(cutune_session *s, size_t i, cutune_binary **bin, record *r)
+int ct_session_compile(cutune_session *s, size_t i, cutune_binary **bin, record *r)
 {
     ct_kernel_source ks = {s->space, s->kernel, s->source, s->source_name, s->arch.name,
                            s->opt.cache_dir};
@@ -221,7 +222,7 @@ static int compile_config(cutune_session *s, size_t i, cutune_binary **bin, reco
 }
 
 /* `failure`: a literal (Kernel Tuner's name). A message that cannot be kept is dropped. */
-static void fail_record(record *r, const char *failure, const char *message)
+void ct_session_fail_record(record *r, const char *failure, const char *message)
 {
     r->time_ms = NAN;
     r->failure = failure;
@@ -230,7 +231,7 @@ static void fail_record(record *r, const char *failure, const char *message)
 }
 
 /* The times of a measured configuration: mean, median and standard deviation. */
-static int keep_times(cutune_session *s, record *r, const double *times, int n)
+int ct_session_keep_times(cutune_session *s, record *r, const double *times, int n)
 {
     if (!(r->times_ms = malloc((size_t)(n > 0 ? n : 1) * sizeof *r->times_ms)))
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
@@ -275,27 +276,34 @@ static int evaluate_objective(cutune_session *s, size_t i)
     }
     if (why || !(value >= 0) || isinf(value)) {
         s->stats.runtime_failed++;
-        fail_record(r, "RuntimeFailedConfig", why ? why : "no value (NaN, infinite or negative)");
+        ct_session_fail_record(r, "RuntimeFailedConfig", why ? why : "no value (NaN, infinite or negative)");
         return CUTUNE_OK;
     }
     s->stats.measured++;
-    return keep_times(s, r, &value, 1);
+    return ct_session_keep_times(s, r, &value, 1);
 }
 
 /* Compiles, prunes, runs and checks configuration i into its record. A status only when the
  * session cannot go on (out of memory, the worker cannot be started). */
-static int evaluate(cutune_session *s, size_t i, int reference)
+int ct_session_evaluate(cutune_session *s, size_t i, int reference)
 {
+    if (s->exec.submit)
+        return ct_session_exec_one(s, i);
+    if (s->cache)
+        return ct_session_evaluate_recorded(s, i);
     if (s->objective)
         return evaluate_objective(s, i);
+    if (!s->worker)
+        return ct_fail(CUTUNE_ENODEVICE, "this session has no device of its own (device -1): "
+                       "give it an executor");
     record *r = &s->rec[i];
     r->done = 1;
     cutune_binary *bin = NULL;
-    claim(s, i);
-    int st = compile_config(s, i, &bin, r);
+    ct_session_claim(s, i);
+    int st = ct_session_compile(s, i, &bin, r);
     if (st == CUTUNE_ECOMPILE) {
         s->stats.compile_failed++;
-        fail_record(r, "CompilationFailedConfig", cutune_last_error());
+        ct_session_fail_record(r, "CompilationFailedConfig", cutune_last_error());
         return CUTUNE_OK;
     }
     if (st)
@@ -312,7 +320,7 @@ static int evaluate(cutune_session *s, size_t i, int reference)
     const uint32_t *config = ct_domain_config(&s->dom, i);
     if (cutune_kernel_geometry(s->kernel, config, req.grid, req.block, &req.dynamic_smem)) {
         s->stats.pruned_after_compile++;
-        fail_record(r, "InvalidConfig", cutune_last_error());
+        ct_session_fail_record(r, "InvalidConfig", cutune_last_error());
         cutune_binary_free(bin);
         return CUTUNE_OK;
     }
@@ -330,7 +338,7 @@ static int evaluate(cutune_session *s, size_t i, int reference)
             s->stats.pruned_saved_s += s->stats.run_s / (double)runs;
         char why[256];
         snprintf(why, sizeof why, "pruned after compiling: %s", occ.reason);
-        fail_record(r, "InvalidConfig", why);
+        ct_session_fail_record(r, "InvalidConfig", why);
         cutune_binary_free(bin);
         return CUTUNE_OK;
     }
@@ -354,190 +362,11 @@ static int evaluate(cutune_session *s, size_t i, int reference)
         s->stats.runtime_failed += res.outcome == CT_RUNTIME_FAILED;
         s->stats.verification_failed += res.outcome == CT_VERIFICATION_FAILED;
         s->stats.timeouts += res.outcome == CT_TIMEOUT;
-        fail_record(r, ct_outcome_name(res.outcome), res.message);
+        ct_session_fail_record(r, ct_outcome_name(res.outcome), res.message);
         return CUTUNE_OK;
     }
     s->stats.measured++;
-    return keep_times(s, r, res.times_ms, res.iterations);
-}
-
-/* ------------------------------------------------------------------ compiling ahead ---- */
-
-typedef struct ahead {
-    cutune_session *s;
-    size_t next; /* taken with an atomic add */
-    uint64_t compiled, failed;
-    int status;
-} ahead;
-
-static void *compile_ahead(void *arg)
-{
-    ahead *a = arg;
-    for (;;) {
-        size_t i = __atomic_fetch_add(&a->next, 1, __ATOMIC_RELAXED);
-        if (i >= a->s->dom.n || __atomic_load_n(&a->status, __ATOMIC_RELAXED))
-            return NULL;
-        record scratch;
-        cutune_binary *bin = NULL;
-        int st = compile_config(a->s, i, &bin, &scratch);
-        if (st == CUTUNE_ECOMPILE)
-            __atomic_fetch_add(&a->failed, 1, __ATOMIC_RELAXED);
-        else if (st)
-            __atomic_store_n(&a->status, st, __ATOMIC_RELAXED);
-        else
-            __atomic_fetch_add(&a->compiled, 1, __ATOMIC_RELAXED);
-        cutune_binary_free(bin);
-    }
-}
-
-int cutune_session_precompile(cutune_session *s, int threads, uint64_t *compiled,
-                              uint64_t *failed)
-{
-    if (!s)
-        return ct_fail(CUTUNE_EINVAL, "cutune_session_precompile: NULL session");
-    if (!s->kernel)
-        return ct_fail(CUTUNE_ENOTSUP, "a session over a custom objective compiles nothing");
-    if (threads < 1)
-        threads = 1;
-    if (threads > 256)
-        threads = 256;
-    ahead a = {.s = s};
-    pthread_t t[256];
-    int started = 0;
-    for (; started < threads; started++)
-        if (pthread_create(&t[started], NULL, compile_ahead, &a) != 0)
-            break;
-    if (!started)
-        compile_ahead(&a);
-    for (int i = 0; i < started; i++)
-        pthread_join(t[i], NULL);
-    if (compiled)
-        *compiled = a.compiled;
-    if (failed)
-        *failed = a.failed;
-    return a.status ? ct_fail(a.status, "compiling ahead failed") : CUTUNE_OK;
-}
-
-/* -------------------------------------------------- compiling ahead during a search ---- */
-
-/* While the worker measures one configuration, CPU threads compile the ones the strategy
- * expects to ask for next into the binary cache. */
-enum { AHEAD_IDLE = 0, AHEAD_QUEUED, AHEAD_BUSY, AHEAD_DONE };
-#define AHEAD_MAX_THREADS 16
-
-typedef struct pool {
-    cutune_session *s;
-    pthread_t threads[AHEAD_MAX_THREADS];
-    int nthreads, stop;
-    pthread_mutex_t mu;
-    pthread_cond_t work, done;
-    size_t queue[16], nq;
-    uint8_t *state; /* per configuration */
-} pool;
-
-static void *pool_thread(void *arg)
-{
-    pool *p = arg;
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (!p->nq && !p->stop)
-            pthread_cond_wait(&p->work, &p->mu);
-        if (p->stop)
-            break;
-        size_t i = p->queue[0];
-        memmove(p->queue, p->queue + 1, --p->nq * sizeof *p->queue);
-        p->state[i] = AHEAD_BUSY;
-        pthread_mutex_unlock(&p->mu);
-        record scratch;
-        cutune_binary *bin = NULL;
-        compile_config(p->s, i, &bin, &scratch); /* a failure shows again when it is asked */
-        cutune_binary_free(bin);
-        pthread_mutex_lock(&p->mu);
-        p->state[i] = AHEAD_DONE;
-        pthread_cond_broadcast(&p->done);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
-}
-
-static void upcoming_gpu(void *self, const size_t *idx, size_t n)
-{
-    cutune_session *s = self;
-    pool *p = s->pool;
-    if (!p)
-        return;
-    pthread_mutex_lock(&p->mu);
-    for (size_t k = 0; k < p->nq; k++) /* plans change: what was not started goes */
-        p->state[p->queue[k]] = AHEAD_IDLE;
-    p->nq = 0;
-    for (size_t k = 0; k < n && p->nq < 16; k++)
-        if (p->state[idx[k]] == AHEAD_IDLE && !s->rec[idx[k]].done) {
-            p->state[idx[k]] = AHEAD_QUEUED;
-            p->queue[p->nq++] = idx[k];
-        }
-    pthread_cond_broadcast(&p->work);
-    pthread_mutex_unlock(&p->mu);
-}
-
-/* Before compiling i itself: wait if a thread is at it, take it off the queue if not yet. */
-static void claim(cutune_session *s, size_t i)
-{
-    pool *p = s->pool;
-    if (!p)
-        return;
-    pthread_mutex_lock(&p->mu);
-    while (p->state[i] == AHEAD_BUSY)
-        pthread_cond_wait(&p->done, &p->mu);
-    if (p->state[i] == AHEAD_QUEUED) {
-        for (size_t k = 0; k < p->nq; k++)
-            if (p->queue[k] == i) {
-                memmove(p->queue + k, p->queue + k + 1, (p->nq - k - 1) * sizeof *p->queue);
-                p->nq--;
-                break;
-            }
-        p->state[i] = AHEAD_IDLE;
-    }
-    pthread_mutex_unlock(&p->mu);
-}
-
-static void pool_stop(cutune_session *s)
-{
-    pool *p = s->pool;
-    if (!p)
-        return;
-    pthread_mutex_lock(&p->mu);
-    p->stop = 1;
-    pthread_cond_broadcast(&p->work);
-    pthread_mutex_unlock(&p->mu);
-    for (int t = 0; t < p->nthreads; t++)
-        pthread_join(p->threads[t], NULL);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->work);
-    pthread_cond_destroy(&p->done);
-    free(p->state);
-    free(p);
-    s->pool = NULL;
-}
-
-static void pool_start(cutune_session *s, int threads)
-{
-    if (threads <= 0 || (s->opt.cache_dir && !s->opt.cache_dir[0]))
-        return; /* without the disk cache there is nowhere to compile ahead to */
-    pool *p = calloc(1, sizeof *p);
-    if (!p || !(p->state = calloc(s->dom.n, 1))) {
-        free(p);
-        return;
-    }
-    p->s = s;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->work, NULL);
-    pthread_cond_init(&p->done, NULL);
-    s->pool = p;
-    for (int t = 0; t < threads && t < AHEAD_MAX_THREADS; t++)
-        if (pthread_create(&p->threads[p->nthreads], NULL, pool_thread, p) == 0)
-            p->nthreads++;
-    if (!p->nthreads)
-        pool_stop(s);
+    return ct_session_keep_times(s, r, res.times_ms, res.iterations);
 }
 
 /* ------------------------------------------------------------ the profile store ---- */
@@ -558,7 +387,7 @@ int cutune_session_set_store(cutune_session *s, cutune_store *store, const char 
 }
 
 /* Evaluation i, as it completed, into the store's session. */
-static int checkpoint(cutune_session *s, size_t i)
+int ct_session_checkpoint(cutune_session *s, size_t i)
 {
     if (!s->store || !s->store_session)
         return CUTUNE_OK;
@@ -579,7 +408,7 @@ static int checkpoint(cutune_session *s, size_t i)
 }
 
 /* Kernel Tuner's failure names, as the literals records keep. */
-static const char *failure_literal(const char *name)
+const char *ct_session_failure_literal(const char *name)
 {
     static const char *const names[] = {"CompilationFailedConfig", "RuntimeFailedConfig",
                                         "VerificationFailedConfig", "TimeoutConfig",
@@ -614,6 +443,8 @@ static int restore_entry(const char *config, const char *entry, void *user)
         return CUTUNE_OK;
     }
     record *r = &s->rec[i];
+    if (!r->done) /* given to the strategy first, in the order they were measured */
+        s->restored[s->nrestored++] = i;
     free(r->times_ms);
     free(r->message);
     memset(r, 0, sizeof *r);
@@ -622,7 +453,8 @@ static int restore_entry(const char *config, const char *entry, void *user)
     r->run_ms = json_number_value(json_object_get(e, "benchmark_time"));
     int st = CUTUNE_OK;
     if (json_is_string(t)) {
-        fail_record(r, failure_literal(json_string_value(t)), "measured by an earlier session");
+        ct_session_fail_record(r, ct_session_failure_literal(json_string_value(t)),
+                               "measured by an earlier session");
     } else {
         double times[64];
         int n = 0;
@@ -633,7 +465,7 @@ static int restore_entry(const char *config, const char *entry, void *user)
                 times[n++] = json_number_value(v);
         if (!n)
             times[n++] = json_number_value(t);
-        st = keep_times(s, r, times, n);
+        st = ct_session_keep_times(s, r, times, n);
     }
     s->stats.restored++;
     json_decref(e);
@@ -666,7 +498,7 @@ static int store_begin(cutune_session *s, const cutune_search_options *o)
     int64_t problem[3];
     cutune_kernel_problem(s->kernel, problem);
     ct_session_row row = {
-        .key = {.device = s->kernel ? s->device.name : "custom objective",
+        .key = {.device = ct_session_device_name(s),
                 .cc_major = s->device.cc_major, .cc_minor = s->device.cc_minor,
                 .sm_count = s->device.sm_count, .driver_version = s->device.driver_version,
                 .runtime_version = s->device.runtime_version, .kernel = s->name,
@@ -676,7 +508,13 @@ static int store_begin(cutune_session *s, const cutune_search_options *o)
         .seed = o->seed, .space_hash = space, .header = header, .origin = "cutune"};
     int64_t latest = 0;
     int finished = 1, st = CUTUNE_OK;
-    if (s->resume)
+    free(s->restored);
+    s->nrestored = 0;
+    /* room for every configuration, and the warm start after them (see cutune_session_run) */
+    if (!(s->restored = malloc((s->dom.n + sizeof s->warm / sizeof *s->warm) *
+                               sizeof *s->restored)))
+        st = ct_fail(CUTUNE_ENOMEM, "out of memory");
+    if (!st && s->resume)
         st = ct_store_session_latest(s->store, &row, &latest, &finished);
     if (!st && s->resume)
         st = ct_store_session_entries(s->store, &row, restore_entry, s);
@@ -700,9 +538,9 @@ static int measure_one(void *self, size_t i, double *time_ms, const char **failu
 {
     cutune_session *s = self;
     int fresh = !s->rec[i].done;
-    int st = fresh ? evaluate(s, i, 0) : CUTUNE_OK;
+    int st = fresh ? ct_session_evaluate(s, i, 0) : CUTUNE_OK;
     if (!st && fresh)
-        st = checkpoint(s, i);
+        st = ct_session_checkpoint(s, i);
     const record *r = &s->rec[i];
     *time_ms = r->time_ms;
     /* a kernel's failures by Kernel Tuner's names; an objective's in its own words */
@@ -721,9 +559,11 @@ static double cost_gpu(void *self, size_t i)
 
 /* The default configuration, measured first: a kernel's outputs there are the reference
  * every other configuration is held to, so a kernel's session needs one that works. */
-static int measure_default(cutune_session *s)
+int ct_session_measure_default(cutune_session *s)
 {
     uint32_t dflt[256];
+    if (s->cache)
+        return CUTUNE_OK; /* a recorded space has no reference to check against */
     if (s->dom.np > 256 || cutune_space_get_default(s->space, dflt) != 1) {
         if (s->objective)
             return CUTUNE_OK;
@@ -734,10 +574,11 @@ static int measure_default(cutune_session *s)
     if (s->default_index == CT_NONE)
         return ct_fail(CUTUNE_EINVAL, "the default configuration violates the constraints");
     /* (with the user's reference, the default is checked like any other) */
-    int st = s->rec[s->default_index].done ? CUTUNE_OK
-                                           : evaluate(s, s->default_index, !s->have_user_ref);
+    int st = s->rec[s->default_index].done
+                 ? CUTUNE_OK
+                 : ct_session_evaluate(s, s->default_index, !s->have_user_ref);
     if (!st && s->rec[s->default_index].done)
-        st = checkpoint(s, s->default_index);
+        st = ct_session_checkpoint(s, s->default_index);
     const record *d = &s->rec[s->default_index];
     if (!st && isnan(d->time_ms) && !s->objective)
         st = ct_fail(CUTUNE_ECUDA, "the default configuration failed (%s: %s): nothing to "
@@ -756,11 +597,11 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
     result->default_entry = CT_NONE;
     double t0 = ct_now();
     uint32_t dflt[256]; /* the default's index first: resuming leaves it to run again */
-    if (s->dom.np <= 256 && cutune_space_get_default(s->space, dflt) == 1)
+    if (!s->cache && s->dom.np <= 256 && cutune_space_get_default(s->space, dflt) == 1)
         s->default_index = ct_domain_find(&s->dom, dflt);
     int st = s->store ? store_begin(s, search) : CUTUNE_OK;
     if (!st)
-        st = measure_default(s);
+        st = ct_session_measure_default(s);
     if (st)
         return st;
     if (s->default_index != CT_NONE) {
@@ -768,19 +609,32 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
         result->default_entry = s->default_index;
     }
     cutune_search_options o = *search;
-    ct_backend b = {.measure = measure_one, .self = s, .first = s->warm, .nfirst = s->nwarm};
-    if (!s->objective) {
+    /* what earlier sessions measured comes first (it counts against the budget, and costs
+     * nothing), then the warm start */
+    const size_t *first = s->warm;
+    size_t nfirst = s->nwarm;
+    if (s->restored) {
+        memcpy(s->restored + s->nrestored, s->warm, s->nwarm * sizeof *s->warm);
+        first = s->restored;
+        nfirst = s->nrestored + s->nwarm;
+    }
+    ct_backend b = {.measure = measure_one, .self = s, .first = first, .nfirst = nfirst};
+    if (s->kernel) {
         o.arch = &s->arch; /* prune before compiling what cannot launch here */
         b.cost_s = cost_gpu;
-        b.upcoming = upcoming_gpu;
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        pool_start(s, s->opt.compile_threads ? s->opt.compile_threads
-                                             : (int)(cpus > 2 ? cpus - 1 : 1));
     }
+    if (s->kernel && !s->exec.submit) {
+        b.upcoming = ct_session_upcoming;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        ct_session_ahead_start(s, s->opt.compile_threads ? s->opt.compile_threads
+                                                         : (int)(cpus > 2 ? cpus - 1 : 1));
+    }
+    if (s->exec.submit || s->cache)
+        ct_session_exec_backend(s, &b);
     if (!o.batch && s->pool) /* a few at a time compile in parallel; small budgets less */
         o.batch = o.budget >= 40 ? 4 : o.budget >= 20 ? (unsigned)(o.budget / 10) : 1;
     st = ct_search_run(&s->dom, &o, &b, on_evaluation, user, &result->search);
-    pool_stop(s);
+    ct_session_ahead_stop(s);
     /* finished, or stopped by the caller: the best so far becomes the profile */
     if (s->store && s->store_session && (!st || st == CUTUNE_ECANCELED)) {
         int fin = ct_store_session_finish(s->store, s->store_session);
@@ -831,7 +685,7 @@ int cutune_session_explain(cutune_session *s, size_t entry, cutune_occupancy *oc
                        "explain");
     record scratch;
     cutune_binary *bin = NULL;
-    int st = compile_config(s, entry, &bin, &scratch); /* from the cache, normally */
+    int st = ct_session_compile(s, entry, &bin, &scratch); /* from the cache, normally */
     cutune_binary_info info;
     ct_run_request req;
     if (!st) {
