@@ -52,6 +52,13 @@ const char *cutune_strerror(int status);
  * "spec.json:12:5: '[' or '{' expected". Empty string when none failed yet. Never NULL;
  * valid until the next cutune call on the same thread. */
 const char *cutune_last_error(void);
+/* Sets this thread's message and returns `status`: for callbacks and executors outside the
+ * library that fail, so that whoever called the run reads why in cutune_last_error(). */
+int cutune_set_error(int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 const char *cutune_version(void);
 
