@@ -139,7 +139,8 @@ int cutune_session_measure(cutune_session *s, size_t entry, double best_ms,
     out->std_ms = r->std_ms;
     out->n = r->n;
     out->regs = r->regs;
-    memcpy(out->times_ms, r->times_ms, (size_t)r->n * sizeof *r->times_ms);
+    if (r->n > 0)
+        memcpy(out->times_ms, r->times_ms, (size_t)r->n * sizeof *r->times_ms);
     out->compile_ms = r->compile_ms;
     out->run_ms = r->run_ms;
     if (isnan(r->time_ms)) {

@@ -366,8 +366,10 @@ static int check_ranks(const hello_msg *h, int size)
         char device[32] = "";
         if (h[r].device >= 0)
             snprintf(device, sizeof device, ", device %d", (int)h[r].device);
-        fprintf(stderr, "cutune tune: rank %d (%s, local rank %d%s): %s\n", r, h[r].host,
-                (int)h[r].local_rank, device, mismatch[0] ? mismatch : why);
+        fprintf(stderr, "cutune tune: rank %d (%s, local rank %d%s): %s%s\n", r, h[r].host,
+                (int)h[r].local_rank, device,
+                h[r].exit_code == EXIT_NO_DEVICE ? "no CUDA device found: " : "",
+                mismatch[0] ? mismatch : why);
         if (h[r].exit_code == EXIT_NO_DEVICE && h[r].local_rank > 0)
             fprintf(stderr, "cutune tune: (local rank N measures on device --device + N: run "
                     "at most as many ranks per host as it has GPUs)\n");

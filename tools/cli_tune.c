@@ -127,7 +127,8 @@ static const char *const stops[] = {"budget spent", "time limit", "space exhaust
 
 /* The result of a session on the GPU. */
 static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
-                      const cutune_session_result *r, int stopped, const cutune_store *store)
+                      const cutune_session_result *r, int stopped, const cutune_store *store,
+                      json_t *extra)
 {
     const cutune_search_options *o = &a->search;
     const cutune_device_info *dev = cutune_session_device(s);
@@ -176,6 +177,8 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
                                           (json_int_t)x->warm_start_problem[1],
                                           (json_int_t)x->warm_start_problem[2]));
         }
+        if (out)
+            json_object_update(out, extra);
         return out ? cli_print_json(out) : EXIT_FAILED;
     }
     if (stopped)
@@ -204,7 +207,8 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
 
 /* The result of a session over a recorded space. */
 static int report_sim(const cutune_cache *cache, const tune_args *a, const tune_ctx *t,
-                      const cutune_session_result *sr, int stopped, const cutune_store *store)
+                      const cutune_session_result *sr, int stopped, const cutune_store *store,
+                      json_t *extra)
 {
     const cutune_search_result *r = &sr->search;
     double optimum = INFINITY; /* the fastest recorded time: how close the session came */
@@ -233,6 +237,8 @@ static int report_sim(const cutune_cache *cache, const tune_args *a, const tune_
                                                           x->verification_failed +
                                                           x->pruned_after_compile)));
         }
+        if (out)
+            json_object_update(out, extra);
         return out ? cli_print_json(out) : EXIT_FAILED;
     }
     if (stopped)
@@ -315,9 +321,13 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
     if (!rc && ((a->cache_out && (st = cutune_session_write_kt_cache(s, a->cache_out))) ||
                 (a->t4_out && (st = cutune_session_write_t4(s, a->t4_out)))))
         rc = cli_fail("tune", st);
+    json_t *extra = ranks ? json_pack("{s:i, s:i, s:i}", "ranks", ranks->ranks, "in_flight",
+                                      (int)ranks->in_flight, "batch", (int)o->batch)
+                          : json_object();
     if (!rc)
-        rc = cache ? report_sim(cache, a, &t, &r, stopped, store)
-                   : report_gpu(s, a, &t, &r, stopped, store);
+        rc = cache ? report_sim(cache, a, &t, &r, stopped, store, extra)
+                   : report_gpu(s, a, &t, &r, stopped, store, extra);
+    json_decref(extra);
     if (!rc && !a->json) {
         if (store)
             printf("profile store: %s (%llu evaluations taken from earlier sessions)\n",

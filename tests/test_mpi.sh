@@ -1,0 +1,150 @@
+#!/bin/sh
+# test_mpi.sh — distributed `cutune tune` under mpirun, on recorded spaces (no GPU): 1 to 4
+# ranks spend the budget on distinct configurations (random search: the very ones a single
+# process picks, failures included); 4 ranks finish 200 measurements of 50 ms at least 3x
+# faster than 1, as many distinct configurations and a best no worse over seeds; a rank that
+# dies, then the whole job killed: --resume finishes the budget and measures nothing twice;
+# bad input. Skipped (77) without cutune-mpi or mpirun.
+# usage: test_mpi.sh PATH/TO/cutune SOURCE_DIR [sanitized]   (sanitized: timings not held
+# to, as in test_speed: the driver's own work is several times slower there)
+CLI=$1
+SRC=$2
+SANITIZED=${3:-}
+[ -x "$(dirname "$CLI")/cutune-mpi" ] || { echo "skipped: built without MPI (no cutune-mpi)"; exit 77; }
+command -v mpirun >/dev/null 2>&1 || { echo "skipped: no mpirun (scripts/deps.sh installs Open MPI)"; exit 77; }
+# Open MPI refuses root unless told; containers may forbid its cross-memory copies
+if [ "$(id -u)" -eq 0 ]; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
+# (sanitized builds) what Open MPI keeps past MPI_Finalize is its own: its components stay
+# loaded so that LeakSanitizer can name them, and the suppressions do
+export OMPI_MCA_mca_base_component_disable_dlclose=1 PMIX_MCA_mca_base_component_disable_dlclose=1
+export LSAN_OPTIONS="suppressions=$SRC/tests/lsan_mpi.supp:fast_unwind_on_malloc=0"
+MPIRUN="mpirun --oversubscribe --bind-to none"
+SGEMM=$SRC/data/spaces/cutune/sgemm_H200.json.gz   # 1525 configurations, one optimum
+CONV=$SRC/data/spaces/convolution/A6000.json.gz    # 4362, of which 473 failed when recorded
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+# tune NP OUT ARGS...: mpirun -np NP cutune tune ARGS --json > OUT; the wall time in $TMP/wall
+tune() {
+    np=$1 out=$2
+    shift 2
+    t0=$(date +%s%N)
+    $MPIRUN -np "$np" "$CLI" tune "$@" --json >"$out" 2>"$out.err"
+    rc=$?
+    echo "$(( ($(date +%s%N) - t0) / 1000000 ))" >"$TMP/wall"
+    [ $rc -eq 0 ] || fail "mpirun -np $np cutune tune $* exited $rc: $(cat "$out.err")"
+}
+field() { sed -n "s/^  \"$2\": \(.*\),\{0,1\}$/\1/p" "$1" | sed 's/,$//' | head -1; }
+distinct() { grep -o '"config": "[^"]*"' "$1" | sort -u | wc -l; }
+configs() { grep -o '"config": "[^"]*"' "$1" | sort; }
+
+# --- 1 to 4 ranks: random search picks the same configurations as one process does ------
+"$CLI" tune --sim "$CONV" --strategy random --budget 90 --seed 4 --json >"$TMP/one.json" ||
+    fail "cutune tune --sim (one process) failed"
+configs "$TMP/one.json" >"$TMP/one.configs"
+for np in 1 2 3 4; do
+    tune $np "$TMP/r$np.json" --sim "$CONV" --strategy random --budget 90 --seed 4 --sim-delay-ms 10
+    [ "$(field "$TMP/r$np.json" evaluations)" = 90 ] || fail "-np $np: $(field "$TMP/r$np.json" evaluations) evaluations"
+    [ "$(field "$TMP/r$np.json" ranks)" = $np ] || fail "-np $np: the report says $(field "$TMP/r$np.json" ranks) ranks"
+    configs "$TMP/r$np.json" | cmp -s - "$TMP/one.configs" ||
+        fail "-np $np: random search measured other configurations than one process did"
+    [ "$(field "$TMP/r$np.json" failed)" = "$(field "$TMP/one.json" failed)" ] &&
+        [ "$(field "$TMP/one.json" failed)" -gt 0 ] ||
+        fail "-np $np: $(field "$TMP/r$np.json" failed) failed, one process $(field "$TMP/one.json" failed)"
+    [ "$(field "$TMP/r$np.json" best_ms)" = "$(field "$TMP/one.json" best_ms)" ] ||
+        fail "-np $np: best $(field "$TMP/r$np.json" best_ms), one process $(field "$TMP/one.json" best_ms)"
+done
+# every strategy runs distributed, each configuration once
+for s in bo lhs anneal genetic brute; do
+    tune 3 "$TMP/s.json" --sim "$SGEMM" --strategy $s --budget 40
+    [ "$(distinct "$TMP/s.json")" = 40 ] || fail "-np 3 --strategy $s: $(distinct "$TMP/s.json") distinct of 40"
+done
+
+# --- 200 measurements of 50 ms: 4 ranks at least 3x faster than 1, and no worse -----------
+# (the session's wall time, from its first measurement to its report; mpirun's start and
+# MPI_Init's come on top, about 0.5 s here, and are printed too)
+tune 1 "$TMP/w1.json" --sim "$SGEMM" --budget 200 --seed 1 --sim-delay-ms 50
+wall1=$(cat "$TMP/wall") session1=$(field "$TMP/w1.json" seconds)
+tune 4 "$TMP/w4.json" --sim "$SGEMM" --budget 200 --seed 1 --sim-delay-ms 50
+wall4=$(cat "$TMP/wall") session4=$(field "$TMP/w4.json" seconds)
+echo "bo, 200 measurements of 50 ms on sgemm_H200: -np 1 $session1 s ($wall1 ms with mpirun)," \
+     "-np 4 $session4 s ($wall4 ms)"
+if [ -n "$SANITIZED" ]; then
+    echo "(a sanitized build: the speedup is not held to 3x)"
+else
+    echo "$session4 $session1" | awk '{exit !($1 * 3 <= $2)}' ||
+        fail "-np 4's session took $session4 s, -np 1's $session1 s: less than 3x faster"
+fi
+for np in 1 4; do
+    [ "$(distinct "$TMP/w$np.json")" = 200 ] || fail "-np $np measured $(distinct "$TMP/w$np.json") distinct configurations, not 200"
+done
+sum1=0 sum4=0
+for seed in 1 2 3; do # the search does not depend on the delay: seeds 2 and 3 without it
+    [ $seed = 1 ] || tune 1 "$TMP/w1.json" --sim "$SGEMM" --budget 200 --seed $seed
+    [ $seed = 1 ] || tune 4 "$TMP/w4.json" --sim "$SGEMM" --budget 200 --seed $seed --sim-delay-ms 50
+    sum1=$(echo "$sum1 $(field "$TMP/w1.json" best_ms)" | awk '{print $1 + $2}')
+    sum4=$(echo "$sum4 $(field "$TMP/w4.json" best_ms)" | awk '{print $1 + $2}')
+done
+echo "mean best over seeds 1-3: -np 1 $(echo $sum1 | awk '{print $1 / 3}') ms, -np 4 $(echo $sum4 | awk '{print $1 / 3}') ms"
+echo "$sum4 $sum1" | awk '{exit !($1 <= $2 * 1.000001)}' || fail "-np 4's mean best $sum4/3 is worse than -np 1's $sum1/3"
+
+# --- a rank dies, then the whole job is killed: --resume finishes the budget --------------
+# the processes of a job started with setsid: its session; rank N by its environment
+job_pids() { ps -eo pid=,sid= | awk -v s="$1" '$2 == s && $1 != s {print $1}'; }
+rank_pid() {
+    for p in $(job_pids "$1"); do
+        tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2" && echo "$p"
+    done | head -1
+}
+stored() { "$CLI" profiles export 1 --db "$TMP/p.db" --format kerneltuner 2>/dev/null | grep -c '"time":'; }
+# start JOB_ARGS...: a job in its own session, in the background; its session id in $job
+start() {
+    setsid $MPIRUN -np 4 "$CLI" tune --sim "$SGEMM" --budget 200 --sim-delay-ms 50 \
+        --db "$TMP/p.db" "$@" >"$TMP/job.out" 2>"$TMP/job.err" &
+    job=$!
+}
+# until_stored N: waits (at most 60 s) for the job to have stored N evaluations
+until_stored() {
+    i=0
+    while [ "$(stored)" -lt "$1" ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+}
+start --seed 7
+until_stored 40
+victim=$(rank_pid $job 2)
+[ -n "$victim" ] && kill -9 "$victim" || fail "no rank 2 to kill"
+wait $job
+rc=$?
+[ $rc -ne 0 ] || fail "a job whose rank died exited 0"
+grep -q "exited on signal 9" "$TMP/job.err" || fail "mpirun did not say which rank died: $(cat "$TMP/job.err")"
+grep -q "with --resume goes on" "$TMP/job.err" || fail "rank 0 did not say how to go on: $(cat "$TMP/job.err")"
+for p in $(job_pids $job); do kill -9 "$p" 2>/dev/null; done # none should be left
+first=$(stored)
+[ "$first" -gt 0 ] && [ "$first" -lt 200 ] || fail "after the rank died the store holds $first evaluations"
+# resumed, then that job killed whole (every process of it at once, as a crash would)
+start --seed 7 --resume
+until_stored $((first + 30))
+for p in $(job_pids $job); do kill -9 "$p"; done
+wait $job
+second=$(stored)
+[ "$second" -gt "$first" ] && [ "$second" -lt 200 ] || fail "the second job stored $first, then $second"
+tune 3 "$TMP/last.json" --sim "$SGEMM" --budget 200 --sim-delay-ms 5 --db "$TMP/p.db" --resume --seed 7
+[ "$(field "$TMP/last.json" evaluations)" = 200 ] || fail "resumed: $(field "$TMP/last.json" evaluations) evaluations"
+[ "$(field "$TMP/last.json" restored)" = "$second" ] || fail "resumed: $(field "$TMP/last.json" restored) restored, the store had $second"
+[ "$(field "$TMP/last.json" measured)" = $((200 - second)) ] || fail "resumed: measured $(field "$TMP/last.json" measured), not the $((200 - second)) left"
+[ "$(distinct "$TMP/last.json")" = 200 ] || fail "resumed: $(distinct "$TMP/last.json") distinct configurations"
+[ "$(stored)" = 200 ] || fail "the store holds $(stored) evaluations, not 200"
+echo "resume: $first evaluations stored when rank 2 died, $second when the job was killed; the third measured $((200 - second))"
+
+# --- bad input ----------------------------------------------------------------------------
+$MPIRUN -np 5 "$CLI" tune --sim "$SGEMM" --budget 4 >"$TMP/out" 2>"$TMP/err"
+[ $? -eq 2 ] && grep -q "5 ranks for a budget of 4" "$TMP/err" || fail "-np 5 for a budget of 4: $(cat "$TMP/err")"
+$MPIRUN -np 2 "$CLI" tune --sim "$TMP/none.json" >"$TMP/out" 2>"$TMP/err"
+[ $? -eq 1 ] && grep -q "rank 0 (.*): .*none.json" "$TMP/err" || fail "a missing space: $(cat "$TMP/err")"
+
+[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "test_mpi: all passed"
