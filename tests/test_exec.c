@@ -209,6 +209,94 @@ static void test_resume(const cutune_cache *c)
     cutune_store_free(store);
 }
 
+/* A kernel's session that drives from a process without a GPU (device -1), as rank 0 of a
+ * job does when a thread of its own measures: the executor's device keys the store and
+ * prunes, the default goes first through the executor, failures keep their names. */
+typedef struct gpu_fake {
+    size_t queue[64], n, calls, default_seen;
+} gpu_fake;
+
+static int gpu_submit(void *user, size_t entry, double best_ms)
+{
+    (void)best_ms;
+    gpu_fake *f = user;
+    if (f->n == 64)
+        return CUTUNE_ETOOBIG;
+    f->queue[f->n++] = entry;
+    return CUTUNE_OK;
+}
+
+static int gpu_wait(void *user, cutune_measurement *out)
+{
+    gpu_fake *f = user;
+    if (!f->n)
+        return cutune_set_error(CUTUNE_EINVAL, "nothing in flight");
+    size_t e = f->queue[--f->n]; /* last in, first out: out of order */
+    memset(out, 0, sizeof *out);
+    out->entry = e;
+    f->default_seen += f->calls++ == 0;
+    if (e % 7 == 3) { /* some fail to compile, as a rank would report it */
+        snprintf(out->failure, sizeof out->failure, "CompilationFailedConfig");
+        snprintf(out->message, sizeof out->message, "error: expected ';'");
+        out->stats.compile_failed = 1;
+        out->time_ms = NAN;
+        return CUTUNE_OK;
+    }
+    out->n = 2;
+    out->times_ms[0] = 1.0 + (double)(e % 101) / 100;
+    out->times_ms[1] = out->times_ms[0];
+    out->time_ms = out->median_ms = out->times_ms[0];
+    out->regs = 32;
+    out->stats.measured = 1;
+    out->stats.compiled = 1;
+    return CUTUNE_OK;
+}
+
+static void test_driving_kernel_session(void)
+{
+    cutune_session *s;
+    cutune_session_options so = {.device = -1};
+    CHECK_INT(cutune_session_new(&s, CUTUNE_SOURCE_DIR "/kernels/convolution.json", NULL, &so),
+              CUTUNE_OK);
+    if (!s)
+        return;
+    cutune_search_options o = {.strategy = "random", .budget = 30, .seed = 2};
+    cutune_session_result r;
+    CHECK_INT(cutune_session_run(s, &o, NULL, NULL, &r), CUTUNE_ENODEVICE);
+    CHECK_HAS(cutune_last_error(), "give it an executor");
+    gpu_fake f = {0};
+    cutune_executor ex = {.slots = 4, .submit = gpu_submit, .wait = gpu_wait, .user = &f};
+    CHECK_INT(cutune_session_set_executor(s, &ex), CUTUNE_EINVAL); /* which device? */
+    cutune_device_info dev = {.name = "Test GPU", .cc_major = 9, .cc_minor = 0,
+                              .sm_count = 132, .max_threads_per_block = 1024};
+    ex.device = &dev;
+    CHECK_INT(cutune_session_set_executor(s, &ex), CUTUNE_OK);
+    cutune_store *store;
+    CHECK_INT(cutune_store_open(&store, tmp("gpu.db"), 0), CUTUNE_OK);
+    CHECK_INT(cutune_session_set_store(s, store, NULL, 0), CUTUNE_OK);
+    CHECK_INT(cutune_session_run(s, &o, NULL, NULL, &r), CUTUNE_OK);
+    CHECK_INT(r.search.evaluations, 30);
+    CHECK_INT(f.default_seen, 1);
+    CHECK(r.default_ms >= 1.0 && r.speedup >= 1.0);
+    CHECK_INT(r.stats.measured + r.stats.compile_failed, f.calls);
+    CHECK(r.stats.compile_failed > 0);
+    CHECK_HAS(cutune_session_device(s)->name, "Test GPU");
+    char hash[33] = "", source[1 << 16];
+    FILE *cu = fopen(CUTUNE_SOURCE_DIR "/kernels/convolution.cu", "rb");
+    size_t len = cu ? fread(source, 1, sizeof source, cu) : 0;
+    if (cu)
+        fclose(cu);
+    cutune_source_hash(source, len, hash);
+    cutune_selection sel;
+    cutune_kernel_id k = {"convolution_kernel", hash, NULL};
+    /* the profile is the executor's device's */
+    CHECK_INT(cutune_select(store, &dev, &k, (const int64_t[]){4096, 4096, 1}, &sel),
+              CUTUNE_OK);
+    CHECK_INT(sel.rule, CUTUNE_SELECT_EXACT);
+    cutune_session_free(s);
+    cutune_store_free(store);
+}
+
 static int objective(const uint32_t *c, void *user, double *value, const char **failure)
 {
     (void)c, (void)user, (void)failure;
@@ -267,6 +355,7 @@ int main(void)
         test_misuse(c);
         cutune_cache_free(c);
     }
+    test_driving_kernel_session();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
