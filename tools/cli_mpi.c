@@ -5,6 +5,7 @@
  * sends each result back as soon as it has it. Only rank 0 prints. */
 #include "cli_tune.h"
 
+#include <cblas.h>
 #include <errno.h>
 #include <mpi.h>
 #include <pthread.h>
@@ -435,6 +436,9 @@ static int drive(cutune_session *driving, const cutune_cache *cache, const tune_
 int cli_mpi_tune(int argc, char **argv, const tune_args *a)
 {
     int provided, rank, size, local_size;
+    /* the GP's matrices are small: BLAS threads would only spin against the ranks (and, on
+     * the GPU, the compile threads) for the host's cores */
+    openblas_set_num_threads(1);
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
