@@ -2,9 +2,10 @@
 # test_mpi.sh — distributed `cutune tune` under mpirun, on recorded spaces (no GPU): 1 to 4
 # ranks spend the budget on distinct configurations (random search: the very ones a single
 # process picks, failures included); 4 ranks finish 200 measurements of 50 ms at least 3x
-# faster than 1, as many distinct configurations and a best no worse over seeds; a rank that
-# dies, then the whole job killed: --resume finishes the budget and measures nothing twice;
-# bad input. Skipped (77) without cutune-mpi or mpirun.
+# faster than 1, as many distinct configurations and a best no worse over seeds; BO as 4
+# ranks run it scores as well as BO one at a time; a rank that dies, then the whole job
+# killed: --resume finishes the budget and measures nothing twice; bad input. Skipped (77)
+# without cutune-mpi or mpirun.
 # usage: test_mpi.sh PATH/TO/cutune SOURCE_DIR [optimised|sanitized]   (sanitized: timings
 # not held to, as in test_speed: the driver's own work is several times slower there)
 CLI=$1
@@ -94,6 +95,21 @@ for seed in 1 2 3; do # the search does not depend on the delay: seeds 2 and 3 w
 done
 echo "mean best over seeds 1-3: -np 1 $(echo $sum1 | awk '{print $1 / 3}') ms, -np 4 $(echo $sum4 | awk '{print $1 / 3}') ms"
 echo "$sum4 $sum1" | awk '{exit !($1 <= $2 * 1.000001)}' || fail "-np 4's mean best $sum4/3 is worse than -np 1's $sum1/3"
+
+# --- BO as 4 ranks run it (8 in flight, batches of 4) against BO one at a time, scored -----
+# with the simulation methodology over 10 seeds on three spaces (cutune sim --in-flight: the
+# same search as the driver's, results returning in order as from equally fast GPUs)
+score() { grep -o '"score": [0-9.e-]*' "$1" | awk '{s += $2; n++} END {printf "%.4f", s / n}'; }
+for run in "1 1" "8 4"; do
+    set -- $run
+    "$CLI" sim --space "$SGEMM" --space "$SRC/data/spaces/pnpoly/RTX_3090.json.gz" \
+        --space "$CONV" --strategy bo --repeats 10 --in-flight $1 --batch $2 --json \
+        >"$TMP/score$1.json" || fail "cutune sim --in-flight $1 --batch $2 failed"
+done
+seq=$(score "$TMP/score1.json") par=$(score "$TMP/score8.json")
+echo "BO scored over 3 spaces x 10 seeds: one at a time $seq, 8 in flight in batches of 4 $par"
+echo "$par $seq" | awk '{exit !($1 >= $2 - 0.1 && $1 > 0.5)}' ||
+    fail "BO with 8 in flight scores $par, one at a time $seq"
 
 # --- a rank dies, then the whole job is killed: --resume finishes the budget --------------
 # the processes of a job started with setsid: its session; rank N by its environment
