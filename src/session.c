@@ -49,6 +49,8 @@ int cutune_session_set_reference(cutune_session *s, const char *argument, const 
     if (!s->kernel)
         return ct_fail(CUTUNE_ENOTSUP, "a session over a custom objective has no outputs to "
                        "check");
+    if (!s->worker) /* (device -1: the sessions that measure keep their own references) */
+        return ct_fail(CUTUNE_ENOTSUP, "this session measures nothing itself");
     size_t n = cutune_kernel_num_args(s->kernel), i = 0;
     const cutune_kernel_arg *a = NULL;
     for (; i < n; i++)

@@ -264,6 +264,7 @@ static void test_driving_kernel_session(void)
     cutune_session_result r;
     CHECK_INT(cutune_session_run(s, &o, NULL, NULL, &r), CUTUNE_ENODEVICE);
     CHECK_HAS(cutune_last_error(), "give it an executor");
+    CHECK_INT(cutune_session_set_reference(s, "output_image", "x", 1), CUTUNE_ENOTSUP);
     gpu_fake f = {0};
     cutune_executor ex = {.slots = 4, .submit = gpu_submit, .wait = gpu_wait, .user = &f};
     CHECK_INT(cutune_session_set_executor(s, &ex), CUTUNE_EINVAL); /* which device? */
