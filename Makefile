@@ -5,7 +5,8 @@
 # which installs missing Debian packages.
 #   make ASAN=1 ...   address + undefined-behaviour sanitizers, clang, build-asan/
 #   make TSAN=1 ...   thread sanitizer, clang, build-tsan/
-#   make CPUONLY=1 ... without the CUDA toolkit (-DCUTUNE_CUDA=OFF), build-cpu/
+#   make CPUONLY=1 ... without the CUDA toolkit and MPI (-DCUTUNE_CUDA=OFF -DCUTUNE_MPI=OFF),
+#                      build-cpu/
 #   make install PREFIX=DIR  the CLI, libcutune (.a and .so), header, cutune.pc, the CMake
 #                package, the man page and the shipped kernels under DIR (default /usr/local)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -18,7 +19,7 @@ CONFIG := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
           -DCUTUNE_SANITIZE=address,undefined -DCUTUNE_FUZZ=ON
 else ifeq ($(CPUONLY),1)
 BUILD := build-cpu
-CONFIG := -DCMAKE_BUILD_TYPE=Release -DCUTUNE_CUDA=OFF
+CONFIG := -DCMAKE_BUILD_TYPE=Release -DCUTUNE_CUDA=OFF -DCUTUNE_MPI=OFF
 else ifeq ($(TSAN),1)
 BUILD := build-tsan
 CONFIG := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCUTUNE_SANITIZE=thread
@@ -43,8 +44,8 @@ build: deps
 test-one: build
 	@sh scripts/run_tests.sh $(BUILD) $(JOBS)
 
-# Plain `make test`: the optimised build, the same without the CUDA toolkit (it must build
-# and say "no CUDA device"), then the sanitized one. With ASAN=1, TSAN=1 or CPUONLY=1, only
+# Plain `make test`: the optimised build, the same without the CUDA toolkit and MPI (it must
+# build and say "no CUDA device"), then the sanitized one. With ASAN=1, TSAN=1 or CPUONLY=1, only
 # that build.
 ifeq ($(ASAN)$(TSAN)$(CPUONLY),)
 test: deps

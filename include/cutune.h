@@ -83,6 +83,13 @@ const char *cutune_strerror(int status);
  * "spec.json:12:5: '[' or '{' expected". Empty string when none failed yet. Never NULL;
  * valid until the next cutune call on the same thread. */
 const char *cutune_last_error(void);
+/* Sets this thread's message and returns `status`: for callbacks and executors outside the
+ * library that fail, so that whoever called the run reads why in cutune_last_error(). */
+int cutune_set_error(int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 /* The library's version, "MAJOR.MINOR.PATCH" (CUTUNE_VERSION_STRING of the build), for an
  * application to compare with the header it was compiled against. Never NULL. */
@@ -245,6 +252,11 @@ typedef struct cutune_search_options {
      * few saves time per configuration at some cost in sample efficiency; other strategies
      * ignore it. */
     unsigned batch;
+    /* cutune_simulate only: evaluations in flight at once, as distributed tuning keeps them
+     * (ranks x configurations queued per rank), each suggestion made before the earlier ones
+     * have returned; they return in the order they were started, as equally fast GPUs would
+     * return them. 0 or 1: one at a time; at most 1024. */
+    unsigned in_flight;
 } cutune_search_options;
 
 typedef enum cutune_stop {
@@ -981,7 +993,8 @@ int cutune_launcher_select(const cutune_launcher *launcher, const int64_t proble
 typedef struct cutune_session cutune_session;
 
 typedef struct cutune_session_options {
-    int device;            /* CUDA device ordinal */
+    int device;            /* CUDA device ordinal; -1: none, the session measures nothing
+                              itself (an executor does: cutune_session_set_executor) */
     int iterations;        /* timed launches per configuration (0: 7; at most 64) */
     int warmups;           /* launches before timing (0: 1) */
     int flush_l2;          /* clear the L2 cache before each timed launch */
@@ -1032,6 +1045,12 @@ int cutune_session_new(cutune_session **out, const char *spec, const char *kerne
  * (CUTUNE_ENOTSUP). */
 int cutune_session_new_objective(cutune_session **out, const cutune_space *space,
                                  const char *name, cutune_objective_fn objective, void *user);
+/* A session over a recorded space (a Kernel Tuner cache file, which must outlive it): its
+ * configurations are the cache's entries and each measurement is the recorded one, after
+ * `delay_ms` of sleep standing in for the GPU's time (0: none). No default configuration is
+ * measured first. What cutune_simulate does, with what sessions add: the profile store
+ * (checkpoints, resume) and executors; the same seed gives the same search. */
+int cutune_session_new_cache(cutune_session **out, const cutune_cache *cache, double delay_ms);
 /* options->arch is set by the session (the device's); a batch of 0 becomes 4 when the
  * session compiles ahead (at most a tenth of the budget). The callback sees each
  * evaluation, on the calling thread. Statuses as cutune_optimize's (a callback's nonzero
@@ -1078,6 +1097,50 @@ int cutune_session_write_t4(const cutune_session *session, const char *path);
 /* Every evaluated configuration as a Kernel Tuner cache file (JSON). */
 int cutune_session_write_kt_cache(const cutune_session *session, const char *path);
 void cutune_session_free(cutune_session *session);
+
+/* ------------------------------------------------------------------------------------------
+ * Distributed tuning: one session drives the search (strategy, records, profile store) and
+ * hands configurations to an executor; sessions elsewhere (other processes, GPUs, hosts)
+ * measure them with cutune_session_measure, one configuration at a time each, and the
+ * results travel back as cutune_measurement, plain data. cutune tune under mpirun does this
+ * over MPI (tools/cli_mpi.c).
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_measurement {
+    uint64_t entry;             /* the configuration (cutune_evaluation.entry) */
+    double time_ms;             /* mean of the timed launches; NaN when it failed */
+    double median_ms, std_ms;
+    int32_t n, regs;            /* timed launches kept in times_ms; registers per thread */
+    double times_ms[64];
+    double compile_ms, run_ms;
+    char failure[32];           /* Kernel Tuner's name of the failure; "" when it ran */
+    char message[256];          /* why it failed */
+    cutune_session_stats stats; /* what measuring it added to the measuring session's */
+} cutune_measurement;
+
+typedef struct cutune_executor {
+    unsigned slots; /* configurations in flight at once, at least 1 (at most 1024) */
+    /* Starts measuring `entry` elsewhere; best_ms is the fastest time so far (NaN: none),
+     * which sets the timeout. A nonzero status ends the run with it. */
+    int (*submit)(void *user, size_t entry, double best_ms);
+    /* Waits until any started configuration is measured and gives its result. */
+    int (*wait)(void *user, cutune_measurement *out);
+    void *user;
+    /* What the measurements run on, for the profile store's key and for pruning before
+     * compiling (NULL: the session's own device). */
+    const cutune_device_info *device;
+} cutune_executor;
+
+/* Measurements of the next runs come from the executor (copied; NULL: the session's own). */
+int cutune_session_set_executor(cutune_session *session, const cutune_executor *executor);
+/* Measures one configuration here as a run would (before the first, the default one, whose
+ * outputs are the reference) and gives the result; best_ms: the driving session's fastest
+ * time so far (NaN: none), for the timeout. A configuration measured before is not measured
+ * again. A status only when this session cannot measure at all. */
+int cutune_session_measure(cutune_session *session, size_t entry, double best_ms,
+                           cutune_measurement *out);
+/* Configurations this session will be asked to measure next: compiled ahead on CPU threads
+ * (cutune_session_options.compile_threads) while it measures others. */
+int cutune_session_prepare(cutune_session *session, const size_t *entries, size_t n);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,7 @@
 # deps.sh — makes sure the Debian packages the build needs are installed. As root it installs
 # what is missing with apt-get; otherwise it prints the exact apt-get line and fails.
 # The CUDA toolkit is optional (CPU-only build without it) and is not a Debian package here.
+# Open MPI (distributed tuning, cutune-mpi) is optional to the build, but installed here.
 set -u
 # command or file that shows the package is there : package
 NEEDS="
@@ -19,6 +20,8 @@ clang:clang
 /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a:libopenblas-dev
 gnuplot:gnuplot-nox
 /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev
+/usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h:libopenmpi-dev
+orterun:openmpi-bin
 "
 missing=""
 for need in $NEEDS; do

@@ -350,10 +350,138 @@ static int launchable(const ct_domain *d, const size_t bp[3], const cutune_arch 
     return 0;
 }
 
+/* A search under way: the strategy's view, and what is in flight. */
+typedef struct run {
+    const ct_domain *d;
+    const cutune_search_options *o;
+    const ct_backend *b;
+    const ct_strategy *strat;
+    const char *name;
+    void *state;
+    ct_search s;
+    size_t bp[3], next_first;
+    size_t *busy;       /* the configurations in flight (s.busy) */
+    double *suggest_s;  /* and what choosing each took */
+    size_t slots;
+    cutune_evaluation_fn on_evaluation;
+    void *user;
+    cutune_search_result *result;
+} run;
+
+/* The next configuration: the backend's first ones, then the strategy's. */
+static int choose(run *r, size_t *i, int *warm)
+{
+    const ct_backend *b = r->b;
+    while (r->next_first < b->nfirst &&
+           (b->first[r->next_first] >= r->d->n || r->s.visited[b->first[r->next_first]]))
+        r->next_first++;
+    *warm = r->next_first < b->nfirst;
+    if (*warm) {
+        *i = b->first[r->next_first++];
+        return CUTUNE_OK;
+    }
+    int st = r->strat->suggest(r->state, &r->s, i);
+    if (st == CT_WAIT && r->s.nbusy == 0)
+        return ct_fail(CUTUNE_EINVAL, "strategy %s waits with nothing in flight", r->name);
+    if (!st && (*i >= r->d->n || r->s.visited[*i]))
+        return ct_fail(CUTUNE_EINVAL, "strategy %s suggested configuration %zu, which %s",
+                       r->name, *i, *i >= r->d->n ? "does not exist" : "was already evaluated");
+    return st;
+}
+
+/* Tells the backend what the strategy expects to ask for after i, to prepare it. */
+static void announce(run *r, size_t i, int warm)
+{
+    const ct_backend *b = r->b;
+    if (!b->upcoming || !(warm || r->strat->peek))
+        return;
+    size_t ahead[16], n = 0, m = 0;
+    while (warm && n < 16 && r->next_first + n < b->nfirst)
+        ahead[n] = b->first[r->next_first + n], n++;
+    n = warm ? n : r->strat->peek(r->state, &r->s, ahead, 16);
+    for (size_t k = 0; k < n; k++)
+        if (ahead[k] < r->d->n && ahead[k] != i && !r->s.visited[ahead[k]])
+            ahead[m++] = ahead[k];
+    if (m)
+        b->upcoming(b->self, ahead, m);
+}
+
+/* Configuration i is done (measured, failed or pruned): the strategy and the caller hear of
+ * it. Returns the caller's status. */
+static int finish(run *r, size_t i, double t, const char *failure, double suggest_s,
+                  int pruned)
+{
+    cutune_search_result *res = r->result;
+    if (!pruned) {
+        if (!(t >= 0) || isinf(t)) {
+            t = NAN;
+            failure = failure ? failure : "no time";
+        }
+        res->evaluations++;
+    }
+    r->s.visited[i] = 1;
+    r->s.value[i] = t;
+    if (!isnan(t) && !(t >= res->best_ms)) {
+        res->best_ms = t;
+        res->best_entry = i;
+    }
+    r->strat->observe(r->state, &r->s, i, t); /* a pruned one is a failure to the strategy */
+    if (!r->on_evaluation)
+        return CUTUNE_OK;
+    cutune_evaluation e = {.k = res->evaluations, .entry = i,
+                           .config = ct_domain_config(r->d, i), .time_ms = t,
+                           .failure = isnan(t) ? failure : NULL, .best_ms = res->best_ms,
+                           .suggest_s = suggest_s, .pruned = pruned};
+    return r->on_evaluation(&e, r->user);
+}
+
+/* Starts configuration i, or prunes it (done at once). *caller: the caller's status. */
+static int start(run *r, size_t i, double suggest_s, int *caller)
+{
+    char why[192];
+    if (r->o->arch && !launchable(r->d, r->bp, r->o->arch, i, why, sizeof why)) {
+        r->result->pruned++;
+        r->result->pruned_cost_s += r->b->cost_s ? r->b->cost_s(r->b->self, i) : NAN;
+        r->s.nvisited++;
+        *caller = finish(r, i, NAN, why, suggest_s, 1);
+        return CUTUNE_OK;
+    }
+    r->s.visited[i] = CT_BUSY;
+    r->s.value[i] = NAN; /* not known yet */
+    r->s.nvisited++;
+    r->busy[r->s.nbusy] = i;
+    r->suggest_s[r->s.nbusy++] = suggest_s;
+    return r->b->submit ? r->b->submit(r->b->self, i) : CUTUNE_OK;
+}
+
+/* Waits for one configuration in flight to complete. *caller: the caller's status. */
+static int complete(run *r, int *caller)
+{
+    const ct_backend *b = r->b;
+    size_t i = r->busy[0], k = 0;
+    double t = NAN;
+    const char *failure = NULL;
+    int st = b->complete ? b->complete(b->self, &i, &t, &failure)
+                         : b->measure(b->self, i, &t, &failure);
+    while (!st && k < r->s.nbusy && r->busy[k] != i)
+        k++;
+    if (!st && k == r->s.nbusy)
+        st = ct_fail(CUTUNE_EINVAL, "search: configuration %zu completed but was not in flight",
+                     i);
+    if (st)
+        return st;
+    double suggest_s = r->suggest_s[k];
+    r->s.nbusy--; /* the last in flight takes its place */
+    r->busy[k] = r->busy[r->s.nbusy];
+    r->suggest_s[k] = r->suggest_s[r->s.nbusy];
+    *caller = finish(r, i, t, failure, suggest_s, 0);
+    return CUTUNE_OK;
+}
+
 int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_backend *b,
                   cutune_evaluation_fn on_evaluation, void *user, cutune_search_result *result)
 {
-    if (!d || !o || !b || !b->measure || !result)
+    if (!d || !o || !b || !result || !(b->submit ? b->complete != NULL : b->measure != NULL))
         return ct_fail(CUTUNE_EINVAL, "search: NULL argument");
     const char *name = o->strategy ? o->strategy : "bo";
     const ct_strategy *strat = ct_strategy_find(name);
@@ -368,99 +496,72 @@ int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_b
     memset(result, 0, sizeof *result);
     result->best_ms = NAN;
     result->best_entry = CT_NONE;
-    size_t bp[3];
+    run r = {.d = d, .o = o, .b = b, .strat = strat, .name = name,
+             .slots = b->submit && b->slots > 1 ? b->slots : 1, .on_evaluation = on_evaluation,
+             .user = user, .result = result,
+             .s = {.dom = d, .budget = o->budget, .batch = o->batch}};
     if (o->arch)
-        block_params(d->space, bp);
-
-    ct_search s = {.dom = d, .budget = o->budget, .batch = o->batch};
-    s.visited = calloc(d->n, 1);
-    s.value = malloc(d->n * sizeof *s.value);
-    cutune_rng_seed(&s.rng, o->seed);
-    void *state = NULL;
-    int st = s.visited && s.value ? strat->init(&state, &s)
-                                  : ct_fail(CUTUNE_ENOMEM, "out of memory");
-    double start = ct_now();
-    size_t next_first = 0;
-    while (!st && result->evaluations < o->budget) {
-        if (s.nvisited == d->n) {
-            result->stop = CUTUNE_STOP_EXHAUSTED;
-            break;
-        }
-        if (o->time_limit_s > 0 && ct_now() - start >= o->time_limit_s) {
-            result->stop = CUTUNE_STOP_TIME;
-            break;
-        }
-        size_t i;
-        double t0 = ct_now();
-        while (next_first < b->nfirst &&
-               (b->first[next_first] >= d->n || s.visited[b->first[next_first]]))
-            next_first++;
-        int warm = next_first < b->nfirst;
-        if (warm)
-            i = b->first[next_first++];
-        else
-            st = strat->suggest(state, &s, &i);
-        double suggest_s = ct_now() - t0;
-        if (st == CUTUNE_EEMPTY) {
-            st = CUTUNE_OK;
-            result->stop = CUTUNE_STOP_EXHAUSTED;
-            break;
-        }
-        if (!st && (i >= d->n || s.visited[i]))
-            st = ct_fail(CUTUNE_EINVAL, "strategy %s suggested configuration %zu, which %s", name,
-                         i, i >= d->n ? "does not exist" : "was already evaluated");
-        if (st)
-            break;
-        if (b->upcoming && (warm || strat->peek)) { /* the backend may prepare what is next */
-            size_t ahead[16], n = 0, m = 0;
-            while (warm && n < 16 && next_first + n < b->nfirst)
-                ahead[n] = b->first[next_first + n], n++;
-            n = warm ? n : strat->peek(state, &s, ahead, 16);
-            for (size_t k = 0; k < n; k++)
-                if (ahead[k] < d->n && ahead[k] != i && !s.visited[ahead[k]])
-                    ahead[m++] = ahead[k];
-            if (m)
-                b->upcoming(b->self, ahead, m);
-        }
-        double t = NAN;
-        const char *failure = NULL;
-        char why[192];
-        int pruned = o->arch && !launchable(d, bp, o->arch, i, why, sizeof why);
-        if (pruned) {
-            failure = why;
-            result->pruned++;
-            result->pruned_cost_s += b->cost_s ? b->cost_s(b->self, i) : NAN;
-        } else {
-            if ((st = b->measure(b->self, i, &t, &failure)))
+        block_params(d->space, r.bp);
+    r.s.visited = calloc(d->n, 1);
+    r.s.value = malloc(d->n * sizeof *r.s.value);
+    r.busy = malloc(r.slots * sizeof *r.busy);
+    r.suggest_s = malloc(r.slots * sizeof *r.suggest_s);
+    r.s.busy = r.busy;
+    cutune_rng_seed(&r.s.rng, o->seed);
+    int st = r.s.visited && r.s.value && r.busy && r.suggest_s
+                 ? strat->init(&r.state, &r.s)
+                 : ct_fail(CUTUNE_ENOMEM, "out of memory");
+    double began = ct_now();
+    int caller = CUTUNE_OK; /* the callback's first nonzero status: no more starts */
+    int stopping = 0;       /* no more starts: the rest in flight still completes */
+    while (!st) {
+        while (!st && !stopping && r.s.nbusy < r.slots &&
+               result->evaluations + r.s.nbusy < o->budget) {
+            if (r.s.nvisited == d->n) {
+                result->stop = CUTUNE_STOP_EXHAUSTED;
+                stopping = 1;
                 break;
-            if (!(t >= 0) || isinf(t)) {
-                t = NAN;
-                failure = failure ? failure : "no time";
             }
-            result->evaluations++;
+            if (o->time_limit_s > 0 && ct_now() - began >= o->time_limit_s) {
+                result->stop = CUTUNE_STOP_TIME;
+                stopping = 1;
+                break;
+            }
+            size_t i;
+            int warm;
+            double t0 = ct_now();
+            int chosen = choose(&r, &i, &warm);
+            if (chosen == CT_WAIT)
+                break;
+            if (chosen == CUTUNE_EEMPTY) {
+                result->stop = CUTUNE_STOP_EXHAUSTED;
+                stopping = 1;
+                break;
+            }
+            if ((st = chosen))
+                break;
+            double suggest_s = ct_now() - t0;
+            announce(&r, i, warm);
+            st = start(&r, i, suggest_s, &caller);
+            stopping |= caller != CUTUNE_OK;
         }
-        s.visited[i] = 1;
-        s.value[i] = t;
-        s.nvisited++;
-        if (!isnan(t) && !(t >= result->best_ms)) {
-            result->best_ms = t;
-            result->best_entry = i;
-        }
-        strat->observe(state, &s, i, t); /* a pruned one is a failure to the strategy */
-        if (on_evaluation) {
-            cutune_evaluation e = {.k = result->evaluations, .entry = i,
-                                   .config = ct_domain_config(d, i), .time_ms = t,
-                                   .failure = isnan(t) ? failure : NULL,
-                                   .best_ms = result->best_ms, .suggest_s = suggest_s,
-                                   .pruned = pruned};
-            st = on_evaluation(&e, user);
-        }
+        if (st || r.s.nbusy == 0)
+            break;
+        int status = CUTUNE_OK;
+        st = complete(&r, &status);
+        if (status && !caller)
+            caller = status;
+        stopping |= caller != CUTUNE_OK;
     }
-    result->seconds = ct_now() - start;
-    if (state)
-        strat->release(state);
-    free(s.visited);
-    free(s.value);
+    if (!st)
+        st = caller;
+    result->seconds = ct_now() - began;
+    if (r.state)
+        strat->release(r.state);
+    free(r.s.visited);
+    free(r.s.value);
+    free(r.busy);
+    free(r.suggest_s);
     return st;
 }
 
@@ -478,19 +579,60 @@ static double cost_cached(void *self, size_t index)
     return cutune_cache_cost(self, index) / 1e3;
 }
 
+#define MAX_IN_FLIGHT 1024
+
+/* Several evaluations in flight: they come back first in, first out. */
+typedef struct replay {
+    const cutune_cache *cache;
+    size_t queue[MAX_IN_FLIGHT], head, count;
+} replay;
+
+static int submit_replay(void *self, size_t index)
+{
+    replay *r = self;
+    r->queue[(r->head + r->count++) % MAX_IN_FLIGHT] = index;
+    return CUTUNE_OK;
+}
+
+static int complete_replay(void *self, size_t *index, double *time_ms, const char **failure)
+{
+    replay *r = self;
+    *index = r->queue[r->head];
+    r->head = (r->head + 1) % MAX_IN_FLIGHT;
+    r->count--;
+    return measure_cached((void *)r->cache, *index, time_ms, failure);
+}
+
+static double cost_replay(void *self, size_t index)
+{
+    return cost_cached((void *)((replay *)self)->cache, index);
+}
+
 int cutune_simulate(const cutune_cache *cache, const cutune_search_options *options,
                     cutune_evaluation_fn on_evaluation, void *user,
                     cutune_search_result *result)
 {
     if (!cache || !options || !result)
         return ct_fail(CUTUNE_EINVAL, "cutune_simulate: NULL argument");
+    if (options->in_flight > MAX_IN_FLIGHT)
+        return ct_fail(CUTUNE_EINVAL, "at most %d evaluations in flight, not %u", MAX_IN_FLIGHT,
+                       options->in_flight);
     ct_domain d;
     int st = ct_domain_from_cache(&d, cache);
+    replay *r = NULL;
+    ct_backend b = {.measure = measure_cached, .cost_s = cost_cached, .self = (void *)cache};
+    if (!st && options->in_flight > 1) {
+        if (!(r = calloc(1, sizeof *r)))
+            st = ct_fail(CUTUNE_ENOMEM, "out of memory");
+        else
+            b = (ct_backend){.submit = submit_replay, .complete = complete_replay,
+                             .cost_s = cost_replay, .self = r, .slots = options->in_flight};
+        if (r)
+            r->cache = cache;
+    }
     if (!st)
-        st = ct_search_run(&d, options,
-                           &(ct_backend){.measure = measure_cached, .cost_s = cost_cached,
-                                         .self = (void *)cache},
-                           on_evaluation, user, result);
+        st = ct_search_run(&d, options, &b, on_evaluation, user, result);
+    free(r);
     ct_domain_release(&d);
     return st;
 }

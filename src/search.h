@@ -39,7 +39,14 @@ static inline double ct_domain_coord(const ct_domain *d, size_t i, size_t j)
     return d->coord[j][d->configs[i * d->np + d->dim_param[j]]];
 }
 
-/* What every strategy may read: evaluated configurations and their times (NaN: failed). */
+/* visited[i] of a configuration being evaluated: suggested, its time not known yet. */
+#define CT_BUSY 3
+/* What suggest returns when it needs a result still in flight before it can choose (a
+ * genetic algorithm between generations); never while nothing is in flight. */
+#define CT_WAIT (-1)
+
+/* What every strategy may read: evaluated configurations and their times (NaN: failed).
+ * Configurations in flight count as visited (visited[i] == CT_BUSY, value[i] unknown). */
 typedef struct ct_search {
     const ct_domain *dom;
     uint8_t *visited;
@@ -48,6 +55,8 @@ typedef struct ct_search {
     uint64_t budget;
     unsigned batch; /* configurations a model-based strategy may plan per update */
     cutune_rng rng;
+    const size_t *busy; /* the configurations in flight, nbusy of them */
+    size_t nbusy;
 } ct_search;
 
 /* A random configuration not evaluated yet, or CT_NONE. */
@@ -71,7 +80,8 @@ typedef struct ct_strategy {
     const char *name;
     const char *summary;
     int (*init)(void **state, ct_search *s);
-    /* CUTUNE_OK with an unevaluated configuration in *index, or CUTUNE_EEMPTY when done */
+    /* CUTUNE_OK with an unevaluated configuration in *index, CUTUNE_EEMPTY when done, or
+     * CT_WAIT (only while s->nbusy > 0) */
     int (*suggest)(void *state, ct_search *s, size_t *index);
     /* time in ms, NaN for a failed configuration; s->visited/value are already updated */
     void (*observe)(void *state, ct_search *s, size_t index, double time_ms);
@@ -98,9 +108,16 @@ typedef struct ct_backend {
      * what was fast elsewhere); they count as evaluations and the strategy observes them. */
     const size_t *first;
     size_t nfirst;
+    /* Optional, for several evaluations in flight at once (distributed tuning): up to
+     * `slots` configurations are submitted before one completes, and `complete` gives back
+     * any one of them, as it finishes. Without them, `measure` takes one at a time. */
+    unsigned slots;
+    int (*submit)(void *self, size_t index);
+    int (*complete)(void *self, size_t *index, double *time_ms, const char **failure);
 } ct_backend;
 
-/* Runs a search over a domain. With options->arch, a configuration whose block cannot run on
+/* Runs a search over a domain. Evaluations complete in any order; the strategy suggests
+ * while others are in flight (those count against the budget). With options->arch, a configuration whose block cannot run on
  * that architecture (block_size_x * block_size_y * block_size_z threads over its limit) is
  * pruned instead of measured: the strategy sees it fail, and it costs no evaluation. */
 int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_backend *b,

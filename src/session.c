@@ -15,12 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static void claim(cutune_session *s, size_t i); /* compiling ahead, below */
-
 void cutune_session_free(cutune_session *s)
 {
     if (!s)
         return;
+    ct_session_ahead_stop(s);
     ct_worker_stop(s->worker);
     for (size_t i = 0; s->rec && i < s->dom.n; i++) {
         free(s->rec[i].times_ms);
@@ -33,6 +32,7 @@ void cutune_session_free(cutune_session *s)
     free(s->source_name);
     free(s->name);
     free(s->user_key);
+    free(s->restored);
     for (size_t i = 0; s->user_ref && i < cutune_kernel_num_args(s->kernel); i++)
         free(s->user_ref[i]);
     free(s->user_ref);
@@ -49,6 +49,8 @@ int cutune_session_set_reference(cutune_session *s, const char *argument, const 
     if (!s->kernel)
         return ct_fail(CUTUNE_ENOTSUP, "a session over a custom objective has no outputs to "
                        "check");
+    if (!s->worker) /* (device -1: the sessions that measure keep their own references) */
+        return ct_fail(CUTUNE_ENOTSUP, "this session measures nothing itself");
     size_t n = cutune_kernel_num_args(s->kernel), i = 0;
     const cutune_kernel_arg *a = NULL;
     for (; i < n; i++)
@@ -157,10 +159,11 @@ int cutune_session_new(cutune_session **out, const char *spec, const char *kerne
         st = CUTUNE_ENOMEM;
     if (!st)
         st = session_enumerate(s);
-    /* the worker is forked now, before anything is compiled in this process */
-    if (!st)
+    /* the worker is forked now, before anything is compiled in this process (none when an
+     * executor measures: then the executor says what the device is) */
+    if (!st && s->opt.device >= 0)
         st = ct_worker_start(&s->worker, s->kernel, s->opt.device, &s->device);
-    if (!st)
+    if (!st && s->opt.device >= 0)
         st = cutune_arch_from_device(&s->device, &s->arch);
     if (st) {
         cutune_session_free(s);
@@ -286,12 +289,19 @@ static int evaluate_objective(cutune_session *s, size_t i)
  * session cannot go on (out of memory, the worker cannot be started). */
 static int evaluate(cutune_session *s, size_t i, int reference)
 {
+    if (s->exec.submit)
+        return ct_session_exec_one(s, i);
+    if (s->cache)
+        return ct_session_evaluate_recorded(s, i);
     if (s->objective)
         return evaluate_objective(s, i);
+    if (!s->worker)
+        return ct_fail(CUTUNE_ENODEVICE, "this session has no device of its own (device -1): "
+                       "give it an executor");
     record *r = &s->rec[i];
     r->done = 1;
     cutune_binary *bin = NULL;
-    claim(s, i);
+    ct_session_claim(s, i);
     int st = compile_config(s, i, &bin, r);
     if (st == CUTUNE_ECOMPILE) {
         s->stats.compile_failed++;
@@ -373,185 +383,6 @@ static int evaluate(cutune_session *s, size_t i, int reference)
     return keep_times(s, r, res.times_ms, res.iterations);
 }
 
-/* ------------------------------------------------------------------ compiling ahead ---- */
-
-typedef struct ahead {
-    cutune_session *s;
-    size_t next; /* taken with an atomic add */
-    uint64_t compiled, failed;
-    int status;
-} ahead;
-
-static void *compile_ahead(void *arg)
-{
-    ahead *a = arg;
-    for (;;) {
-        size_t i = __atomic_fetch_add(&a->next, 1, __ATOMIC_RELAXED);
-        if (i >= a->s->dom.n || __atomic_load_n(&a->status, __ATOMIC_RELAXED))
-            return NULL;
-        record scratch;
-        cutune_binary *bin = NULL;
-        int st = compile_config(a->s, i, &bin, &scratch);
-        if (st == CUTUNE_ECOMPILE)
-            __atomic_fetch_add(&a->failed, 1, __ATOMIC_RELAXED);
-        else if (st)
-            __atomic_store_n(&a->status, st, __ATOMIC_RELAXED);
-        else
-            __atomic_fetch_add(&a->compiled, 1, __ATOMIC_RELAXED);
-        cutune_binary_free(bin);
-    }
-}
-
-int cutune_session_precompile(cutune_session *s, int threads, uint64_t *compiled,
-                              uint64_t *failed)
-{
-    if (!s)
-        return ct_fail(CUTUNE_EINVAL, "cutune_session_precompile: NULL session");
-    if (!s->kernel)
-        return ct_fail(CUTUNE_ENOTSUP, "a session over a custom objective compiles nothing");
-    if (threads < 1)
-        threads = 1;
-    if (threads > 256)
-        threads = 256;
-    ahead a = {.s = s};
-    pthread_t t[256];
-    int started = 0;
-    for (; started < threads; started++)
-        if (pthread_create(&t[started], NULL, compile_ahead, &a) != 0)
-            break;
-    if (!started)
-        compile_ahead(&a);
-    for (int i = 0; i < started; i++)
-        pthread_join(t[i], NULL);
-    if (compiled)
-        *compiled = a.compiled;
-    if (failed)
-        *failed = a.failed;
-    return a.status ? ct_fail(a.status, "compiling ahead failed") : CUTUNE_OK;
-}
-
-/* -------------------------------------------------- compiling ahead during a search ---- */
-
-/* While the worker measures one configuration, CPU threads compile the ones the strategy
- * expects to ask for next into the binary cache. */
-enum { AHEAD_IDLE = 0, AHEAD_QUEUED, AHEAD_BUSY, AHEAD_DONE };
-#define AHEAD_MAX_THREADS 16
-
-typedef struct pool {
-    cutune_session *s;
-    pthread_t threads[AHEAD_MAX_THREADS];
-    int nthreads, stop;
-    pthread_mutex_t mu;
-    pthread_cond_t work, done;
-    size_t queue[16], nq;
-    uint8_t *state; /* per configuration */
-} pool;
-
-static void *pool_thread(void *arg)
-{
-    pool *p = arg;
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (!p->nq && !p->stop)
-            pthread_cond_wait(&p->work, &p->mu);
-        if (p->stop)
-            break;
-        size_t i = p->queue[0];
-        memmove(p->queue, p->queue + 1, --p->nq * sizeof *p->queue);
-        p->state[i] = AHEAD_BUSY;
-        pthread_mutex_unlock(&p->mu);
-        record scratch;
-        cutune_binary *bin = NULL;
-        compile_config(p->s, i, &bin, &scratch); /* a failure shows again when it is asked */
-        cutune_binary_free(bin);
-        pthread_mutex_lock(&p->mu);
-        p->state[i] = AHEAD_DONE;
-        pthread_cond_broadcast(&p->done);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
-}
-
-static void upcoming_gpu(void *self, const size_t *idx, size_t n)
-{
-    cutune_session *s = self;
-    pool *p = s->pool;
-    if (!p)
-        return;
-    pthread_mutex_lock(&p->mu);
-    for (size_t k = 0; k < p->nq; k++) /* plans change: what was not started goes */
-        p->state[p->queue[k]] = AHEAD_IDLE;
-    p->nq = 0;
-    for (size_t k = 0; k < n && p->nq < 16; k++)
-        if (p->state[idx[k]] == AHEAD_IDLE && !s->rec[idx[k]].done) {
-            p->state[idx[k]] = AHEAD_QUEUED;
-            p->queue[p->nq++] = idx[k];
-        }
-    pthread_cond_broadcast(&p->work);
-    pthread_mutex_unlock(&p->mu);
-}
-
-/* Before compiling i itself: wait if a thread is at it, take it off the queue if not yet. */
-static void claim(cutune_session *s, size_t i)
-{
-    pool *p = s->pool;
-    if (!p)
-        return;
-    pthread_mutex_lock(&p->mu);
-    while (p->state[i] == AHEAD_BUSY)
-        pthread_cond_wait(&p->done, &p->mu);
-    if (p->state[i] == AHEAD_QUEUED) {
-        for (size_t k = 0; k < p->nq; k++)
-            if (p->queue[k] == i) {
-                memmove(p->queue + k, p->queue + k + 1, (p->nq - k - 1) * sizeof *p->queue);
-                p->nq--;
-                break;
-            }
-        p->state[i] = AHEAD_IDLE;
-    }
-    pthread_mutex_unlock(&p->mu);
-}
-
-static void pool_stop(cutune_session *s)
-{
-    pool *p = s->pool;
-    if (!p)
-        return;
-    pthread_mutex_lock(&p->mu);
-    p->stop = 1;
-    pthread_cond_broadcast(&p->work);
-    pthread_mutex_unlock(&p->mu);
-    for (int t = 0; t < p->nthreads; t++)
-        pthread_join(p->threads[t], NULL);
-    pthread_mutex_destroy(&p->mu);
-    pthread_cond_destroy(&p->work);
-    pthread_cond_destroy(&p->done);
-    free(p->state);
-    free(p);
-    s->pool = NULL;
-}
-
-static void pool_start(cutune_session *s, int threads)
-{
-    if (threads <= 0 || (s->opt.cache_dir && !s->opt.cache_dir[0]))
-        return; /* without the disk cache there is nowhere to compile ahead to */
-    pool *p = calloc(1, sizeof *p);
-    if (!p || !(p->state = calloc(s->dom.n, 1))) {
-        free(p);
-        return;
-    }
-    p->s = s;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->work, NULL);
-    pthread_cond_init(&p->done, NULL);
-    s->pool = p;
-    for (int t = 0; t < threads && t < AHEAD_MAX_THREADS; t++)
-        if (pthread_create(&p->threads[p->nthreads], NULL, pool_thread, p) == 0)
-            p->nthreads++;
-    if (!p->nthreads)
-        pool_stop(s);
-}
-
 /* ------------------------------------------------------------ the profile store ---- */
 
 int cutune_session_set_store(cutune_session *s, cutune_store *store, const char *user_key,
@@ -628,6 +459,8 @@ static int restore_entry(const char *config, const char *entry, void *user)
         return CUTUNE_OK;
     }
     record *r = &s->rec[i];
+    if (!r->done) /* given to the strategy first, in the order they were measured */
+        s->restored[s->nrestored++] = i;
     free(r->times_ms);
     free(r->message);
     memset(r, 0, sizeof *r);
@@ -680,7 +513,7 @@ static int store_begin(cutune_session *s, const cutune_search_options *o)
     int64_t problem[3];
     cutune_kernel_problem(s->kernel, problem);
     ct_session_row row = {
-        .key = {.device = s->kernel ? s->device.name : "custom objective",
+        .key = {.device = ct_session_device_name(s),
                 .cc_major = s->device.cc_major, .cc_minor = s->device.cc_minor,
                 .sm_count = s->device.sm_count, .driver_version = s->device.driver_version,
                 .runtime_version = s->device.runtime_version, .kernel = s->name,
@@ -690,7 +523,13 @@ static int store_begin(cutune_session *s, const cutune_search_options *o)
         .seed = o->seed, .space_hash = space, .header = header, .origin = "cutune"};
     int64_t latest = 0;
     int finished = 1, st = CUTUNE_OK;
-    if (s->resume)
+    free(s->restored);
+    s->nrestored = 0;
+    /* room for every configuration, and the warm start after them (see cutune_session_run) */
+    if (!(s->restored = malloc((s->dom.n + sizeof s->warm / sizeof *s->warm) *
+                               sizeof *s->restored)))
+        st = ct_fail(CUTUNE_ENOMEM, "out of memory");
+    if (!st && s->resume)
         st = ct_store_session_latest(s->store, &row, &latest, &finished);
     if (!st && s->resume)
         st = ct_store_session_entries(s->store, &row, restore_entry, s);
@@ -738,6 +577,8 @@ static double cost_gpu(void *self, size_t i)
 static int measure_default(cutune_session *s)
 {
     uint32_t dflt[256];
+    if (s->cache)
+        return CUTUNE_OK; /* a recorded space has no reference to check against */
     if (s->dom.np > 256 || cutune_space_get_default(s->space, dflt) != 1) {
         if (s->objective)
             return CUTUNE_OK;
@@ -770,7 +611,7 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
     result->default_entry = CT_NONE;
     double t0 = ct_now();
     uint32_t dflt[256]; /* the default's index first: resuming leaves it to run again */
-    if (s->dom.np <= 256 && cutune_space_get_default(s->space, dflt) == 1)
+    if (!s->cache && s->dom.np <= 256 && cutune_space_get_default(s->space, dflt) == 1)
         s->default_index = ct_domain_find(&s->dom, dflt);
     int st = s->store ? store_begin(s, search) : CUTUNE_OK;
     if (!st)
@@ -782,19 +623,32 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
         result->default_entry = s->default_index;
     }
     cutune_search_options o = *search;
-    ct_backend b = {.measure = measure_one, .self = s, .first = s->warm, .nfirst = s->nwarm};
-    if (!s->objective) {
+    /* what earlier sessions measured comes first (it counts against the budget, and costs
+     * nothing), then the warm start */
+    const size_t *first = s->warm;
+    size_t nfirst = s->nwarm;
+    if (s->restored) {
+        memcpy(s->restored + s->nrestored, s->warm, s->nwarm * sizeof *s->warm);
+        first = s->restored;
+        nfirst = s->nrestored + s->nwarm;
+    }
+    ct_backend b = {.measure = measure_one, .self = s, .first = first, .nfirst = nfirst};
+    if (s->kernel) {
         o.arch = &s->arch; /* prune before compiling what cannot launch here */
         b.cost_s = cost_gpu;
-        b.upcoming = upcoming_gpu;
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        pool_start(s, s->opt.compile_threads ? s->opt.compile_threads
-                                             : (int)(cpus > 2 ? cpus - 1 : 1));
     }
+    if (s->kernel && !s->exec.submit) {
+        b.upcoming = ct_session_upcoming;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        ct_session_ahead_start(s, s->opt.compile_threads ? s->opt.compile_threads
+                                                         : (int)(cpus > 2 ? cpus - 1 : 1));
+    }
+    if (s->exec.submit || s->cache)
+        ct_session_exec_backend(s, &b);
     if (!o.batch && s->pool) /* a few at a time compile in parallel; small budgets less */
         o.batch = o.budget >= 40 ? 4 : o.budget >= 20 ? (unsigned)(o.budget / 10) : 1;
     st = ct_search_run(&s->dom, &o, &b, on_evaluation, user, &result->search);
-    pool_stop(s);
+    ct_session_ahead_stop(s);
     /* finished, or stopped by the caller: the best so far becomes the profile */
     if (s->store && s->store_session && (!st || st == CUTUNE_ECANCELED)) {
         int fin = ct_store_session_finish(s->store, s->store_session);
@@ -873,3 +727,24 @@ const char *cutune_session_key(const cutune_session *s, size_t entry, char *buf,
     return buf;
 }
 
+/* ------------------------------------------- for session_ahead.c and session_exec.c ---- */
+
+int ct_session_compile(cutune_session *s, size_t i, cutune_binary **bin, record *r)
+{
+    return compile_config(s, i, bin, r);
+}
+int ct_session_evaluate(cutune_session *s, size_t i, int reference)
+{
+    return evaluate(s, i, reference);
+}
+int ct_session_measure_default(cutune_session *s) { return measure_default(s); }
+int ct_session_checkpoint(cutune_session *s, size_t i) { return checkpoint(s, i); }
+int ct_session_keep_times(cutune_session *s, record *r, const double *times, int n)
+{
+    return keep_times(s, r, times, n);
+}
+void ct_session_fail_record(record *r, const char *failure, const char *message)
+{
+    fail_record(r, failure, message);
+}
+const char *ct_session_failure_literal(const char *name) { return failure_literal(name); }

@@ -47,7 +47,48 @@ struct cutune_session {
     int64_t store_session;
     size_t warm[8];        /* the best configurations of the nearest size tuned before */
     size_t nwarm;
+    size_t *restored;      /* evaluations taken from the store (resume), in their order */
+    size_t nrestored;
+    const cutune_cache *cache; /* a recorded space's session: measurements come from it */
+    double delay_ms;       /* ... each after this long, standing in for the GPU's time */
+    cutune_executor exec;  /* measurements made elsewhere (exec.submit set) */
+    cutune_device_info exec_device;
+    size_t ready[1024];    /* started but already known (restored): given back first */
+    size_t nready;
 };
+
+/* A session's device for files and the store: a recorded space's, the GPU's, or none. */
+static inline const char *ct_session_device_name(const cutune_session *s)
+{
+    return s->cache ? cutune_cache_device(s->cache)
+           : s->kernel ? s->device.name : "custom objective";
+}
+
+/* session.c: one configuration. ct_session_evaluate measures configuration i into its
+ * record (a status only when the session cannot go on); measure_default the default one
+ * first (a kernel's outputs there are the reference); checkpoint writes a record to the
+ * store; failure_literal gives Kernel Tuner's failure name as a literal. */
+int ct_session_evaluate(cutune_session *s, size_t i, int reference);
+int ct_session_measure_default(cutune_session *s);
+int ct_session_checkpoint(cutune_session *s, size_t i);
+int ct_session_compile(cutune_session *s, size_t i, cutune_binary **bin, record *r);
+int ct_session_keep_times(cutune_session *s, record *r, const double *times, int n);
+void ct_session_fail_record(record *r, const char *failure, const char *message);
+const char *ct_session_failure_literal(const char *name);
+
+/* session_ahead.c: compiling ahead on CPU threads while the worker measures. upcoming: the
+ * configurations expected next (a ct_backend's upcoming); claim: before compiling i itself. */
+void ct_session_ahead_start(cutune_session *s, int threads);
+void ct_session_ahead_stop(cutune_session *s);
+void ct_session_upcoming(void *self, const size_t *idx, size_t n);
+void ct_session_claim(cutune_session *s, size_t i);
+
+/* session_exec.c: measurements made by an executor (distributed tuning): the search's
+ * backend for a run, and one configuration alone (the default, before the search); and a
+ * recorded space's measurement. */
+void ct_session_exec_backend(cutune_session *s, ct_backend *b);
+int ct_session_exec_one(cutune_session *s, size_t i);
+int ct_session_evaluate_recorded(cutune_session *s, size_t i);
 
 /* session_write.c: the Kernel Tuner cache header (device, kernel, problem size, parameters
  * and their values) and the entry of evaluated configuration i (new references). */

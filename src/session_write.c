@@ -21,12 +21,6 @@ static json_t *param_json(const cutune_space *space, size_t p, size_t v)
     }
 }
 
-/* A custom objective's session runs on no device of its own. */
-static const char *device_name(const cutune_session *s)
-{
-    return s->kernel ? s->device.name : "custom objective";
-}
-
 json_t *ct_session_kt_header(const cutune_session *s)
 {
     size_t np = cutune_space_num_params(s->space);
@@ -44,7 +38,8 @@ json_t *ct_session_kt_header(const cutune_session *s)
     for (int d = 0; !bad && d < dims; d++)
         bad |= json_array_append_new(ps, json_integer(problem[d]));
     json_t *h = bad ? NULL
-                    : json_pack("{s:s, s:s, s:o, s:o, s:s}", "device_name", device_name(s),
+                    : json_pack("{s:s, s:s, s:o, s:o, s:s}", "device_name",
+                                ct_session_device_name(s),
                                 "kernel_name", s->name, "tune_params_keys", keys, "tune_params",
                                 params, "objective", "time");
     if (!h) {

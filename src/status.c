@@ -40,6 +40,15 @@ int ct_fail(int status, const char *fmt, ...)
     return status;
 }
 
+int cutune_set_error(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ct_vfail(status, fmt ? fmt : "", ap);
+    va_end(ap);
+    return status;
+}
+
 int ct_wrap(int status, const char *fmt, ...)
 {
     char old[sizeof last_error];

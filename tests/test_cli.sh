@@ -188,6 +188,37 @@ run 0 sim --space "$A4000" --strategy bo --batch 4 --repeats 2
 has out "convolution/A4000"
 run 2 tune --sim "$A4000" --batch 0
 has err "batch must be 1 to 16"
+run 2 sim --space "$A4000" --strategy bo --in-flight 0
+has err "in-flight must be 1 to 1024"
+run 0 sim --space "$A4000" --strategy bo --in-flight 4 --repeats 2 --json
+has out '"score": '
+
+# a simulation with a delay per measurement, checkpointed with --db and resumed
+run 2 tune --sim "$A4000" --sim-delay-ms -1
+has err "sim-delay-ms needs 0 to 3600000"
+run 2 tune "$SRC/kernels/convolution.cu" --spec "$SRC/kernels/convolution.json" --sim-delay-ms 5
+has err "sim-delay-ms goes with --sim"
+run 2 tune --sim "$A4000" --resume
+has err "resume needs it"
+run 2 tune --sim "$A4000" --per-rank 17
+has err "per-rank must be 1 to 16"
+run 0 tune --sim "$A4000" --budget 10 --sim-delay-ms 30 --json
+has out '"evaluations": 10'
+secs=$(sed -n 's/^  "seconds": \([0-9.]*\),$/\1/p' "$TMP/out")
+echo "$secs" | awk '{exit !($1 >= 0.3)}' || fail "10 measurements of 30 ms took $secs s"
+run 0 tune --sim "$A4000" --strategy random --budget 12 --db "$TMP/sim.db" --json
+run 0 tune --sim "$A4000" --strategy random --budget 20 --seed 2 --db "$TMP/sim.db" --resume --json
+has out '"restored": 12'
+has out '"measured": 8'
+has out '"evaluations": 20'
+run 0 profiles list --db "$TMP/sim.db"
+has out "NVIDIA RTX A4000"
+# under mpirun, a cutune without cutune-mpi beside it says what is missing
+if [ ! -x "$(dirname "$CLI")/cutune-mpi" ]; then
+    OMPI_COMM_WORLD_SIZE=2 "$CLI" tune --sim "$A4000" >"$TMP/out" 2>"$TMP/err"
+    [ $? -eq 1 ] || fail "tune under mpirun without cutune-mpi did not fail"
+    has err "this cutune was built without MPI"
+fi
 run 2 sim --space "$A4000"
 has err "give --strategy NAME or --all-strategies"
 run 2 sim --strategy bo

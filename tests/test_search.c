@@ -1,7 +1,8 @@
 /* test_search.c — search strategies and scoring: the score against a hand-computed small
  * space, determinism per seed, the stop rules (budget, time, exhaustion, a callback), and
  * Bayesian optimisation beating random search on a smooth function and steering clear of a
- * region that fails; and pruning of configurations whose blocks cannot launch. */
+ * region that fails; evaluations in flight at once (out of order, as distributed tuning has
+ * them); and pruning of configurations whose blocks cannot launch. */
 #include "cutune.h"
 #include "search.h"
 
@@ -409,6 +410,144 @@ static void test_warm_start(void)
     cutune_space_free(space);
 }
 
+/* ---------------------------------------------------------------------- in flight ---- */
+
+/* Several evaluations in flight, returning in a scrambled order (as ranks of a distributed
+ * session finish): the most ever in flight, and each configuration started once. */
+typedef struct flights {
+    objective obj;
+    size_t queue[16], n, most, started;
+    uint8_t *seen;
+    int twice;
+    cutune_rng rng;
+} flights;
+
+static int submit_flight(void *self, size_t i)
+{
+    flights *f = self;
+    if (f->n == 16)
+        return CUTUNE_EINVAL;
+    f->twice += f->seen[i]++ != 0;
+    f->queue[f->n++] = i;
+    f->started++;
+    f->most = f->n > f->most ? f->n : f->most;
+    return CUTUNE_OK;
+}
+
+static int complete_flight(void *self, size_t *i, double *t, const char **failure)
+{
+    flights *f = self;
+    size_t k = (size_t)cutune_rng_below(&f->rng, f->n);
+    *i = f->queue[k];
+    f->queue[k] = f->queue[--f->n];
+    return measure(&f->obj, *i, t, failure);
+}
+
+static int count_calls(const cutune_evaluation *e, void *user)
+{
+    (void)e;
+    return ++*(int *)user == 5 ? CUTUNE_ECANCELED : 0;
+}
+
+/* Every strategy keeps 5 in flight, never suggests one in flight or done, and spends the
+ * budget exactly (or the whole space); a stop from the caller lets those in flight finish;
+ * BO with 8 in flight still beats random search clearly. */
+static void test_in_flight(void)
+{
+    cutune_space *space;
+    CHECK_INT(cutune_space_load_t1_buffer(&space, grid_spec, strlen(grid_spec), "grid"), 0);
+    ct_domain d;
+    CHECK_INT(ct_domain_from_space(&d, space, 100000), CUTUNE_OK);
+    for (const char *const *name = cutune_strategy_names(); *name; name++) {
+        flights f = {.obj = {.d = &d, .failing_region = 1}, .seen = calloc(d.n, 1)};
+        cutune_rng_seed(&f.rng, 11);
+        cutune_search_options o = {.strategy = *name, .budget = 150, .seed = 4, .batch = 2};
+        ct_backend b = {.submit = submit_flight, .complete = complete_flight, .self = &f,
+                        .slots = 5};
+        cutune_search_result r;
+        CHECK_INT(ct_search_run(&d, &o, &b, NULL, NULL, &r), CUTUNE_OK);
+        CHECK_INT(r.evaluations, 150);
+        CHECK_INT(f.started, 150);
+        CHECK_INT(f.twice, 0);
+        CHECK_INT(f.most, 5);
+        CHECK_INT(f.n, 0);
+        CHECK(r.best_ms < 3.0 || strcmp(*name, "brute") == 0); /* brute: in id order */
+        /* the caller stops at the 5th: the 4 others in flight still come back */
+        int calls = 0;
+        f.n = f.started = 0;
+        memset(f.seen, 0, d.n);
+        CHECK_INT(ct_search_run(&d, &o, &b, count_calls, &calls, &r), CUTUNE_ECANCELED);
+        CHECK_INT(calls, 9);
+        CHECK_INT(r.evaluations, 9);
+        CHECK_INT(f.n, 0);
+        free(f.seen);
+    }
+    ct_domain_release(&d);
+    cutune_space_free(space);
+
+    /* a small space runs out with evaluations in flight: each configuration once */
+    CHECK_INT(write_cache_file(tmp("bowl.json"), 3, (const int[]){6, 4, 3}, bowl), 0);
+    cutune_cache *c;
+    CHECK_INT(cutune_cache_load(&c, tmp("bowl.json"), NULL), CUTUNE_OK);
+    if (!c)
+        return;
+    for (const char *const *name = cutune_strategy_names(); *name; name++) {
+        recorded a = {0}, one = {0}, seq = {0};
+        cutune_search_options o = {.strategy = *name, .budget = 1000, .seed = 2, .in_flight = 7};
+        cutune_search_result r;
+        CHECK_INT(cutune_simulate(c, &o, record, &a, &r), CUTUNE_OK);
+        CHECK_INT(r.evaluations, 72);
+        CHECK_INT(r.stop, CUTUNE_STOP_EXHAUSTED);
+        unsigned char seen[72] = {0};
+        for (size_t i = 0; i < a.n; i++)
+            CHECK(a.entries[i] < 72 && !seen[a.entries[i]]++);
+        CHECK(near(r.best_ms, 1.1));
+        /* one in flight is one at a time */
+        o.budget = 30;
+        o.in_flight = 1;
+        CHECK_INT(cutune_simulate(c, &o, record, &one, &r), CUTUNE_OK);
+        o.in_flight = 0;
+        CHECK_INT(cutune_simulate(c, &o, record, &seq, &r), CUTUNE_OK);
+        CHECK(one.n == 30 && memcmp(one.entries, seq.entries, sizeof one.entries) == 0);
+    }
+    cutune_search_options o = {.budget = 5, .in_flight = 1025};
+    cutune_search_result r;
+    CHECK_INT(cutune_simulate(c, &o, NULL, NULL, &r), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "at most 1024");
+    cutune_cache_free(c);
+}
+
+/* BO with 8 evaluations in flight, against random search, on the smooth valley. */
+static void test_bo_in_flight(void)
+{
+    cutune_space *space;
+    CHECK_INT(cutune_space_load_t1_buffer(&space, grid_spec, strlen(grid_spec), "grid"), 0);
+    ct_domain d;
+    CHECK_INT(ct_domain_from_space(&d, space, 100000), CUTUNE_OK);
+    const double optimum = 1 + 0.16 + 0.6 * 0.09 + 0.3 * 0.04 + 0.15 * 0.25;
+    double regret[2] = {0};
+    for (uint64_t seed = 1; seed <= 10; seed++)
+        for (int s = 0; s < 2; s++) {
+            flights f = {.obj = {.d = &d}, .seen = calloc(d.n, 1)};
+            cutune_rng_seed(&f.rng, seed);
+            cutune_search_options o = {.strategy = s ? "random" : "bo", .budget = 60,
+                                       .seed = seed, .batch = 4};
+            ct_backend b = {.submit = submit_flight, .complete = complete_flight, .self = &f,
+                            .slots = 8};
+            cutune_search_result r;
+            CHECK_INT(ct_search_run(&d, &o, &b, NULL, NULL, &r), CUTUNE_OK);
+            regret[s] += r.best_ms - optimum;
+            free(f.seen);
+        }
+    if (!(regret[0] < 0.25 * regret[1])) {
+        fprintf(stderr, "BO with 8 in flight: regret %g against random's %g\n", regret[0] / 10,
+                regret[1] / 10);
+        check_failures++;
+    }
+    ct_domain_release(&d);
+    cutune_space_free(space);
+}
+
 /* ---------------------------------------------------------------------------- pruning ---- */
 
 /* Blocks of block_size_x * block_size_y threads; those over 1024 were recorded (as a tuner
@@ -504,6 +643,8 @@ int main(void)
     test_bo_beats_random();
     test_peek();
     test_warm_start();
+    test_in_flight();
+    test_bo_in_flight();
     test_custom_objective();
     test_pruning();
     char cmd[300];

@@ -18,8 +18,8 @@
 static const char sim_help[] =
     "usage: cutune sim --space CACHE [--space CACHE...] [--spec T1.json]\n"
     "                  (--strategy NAME | --all-strategies) [--budget N] [--repeats R]\n"
-    "                  [--seed S] [--batch Q] [--trace FILE] [--plot-dir DIR] [--threads T]\n"
-    "                  [--json]\n"
+    "                  [--seed S] [--batch Q] [--in-flight W] [--trace FILE]\n"
+    "                  [--plot-dir DIR] [--threads T] [--json]\n"
     "       cutune sim --space CACHE --score-trace TRACE [--label NAME] [--json]\n\n"
     "Scores search strategies on recorded search spaces (Kernel Tuner cache files, .json or\n"
     ".json.gz), without a GPU: each measurement is the recorded one. The score compares the\n"
@@ -33,6 +33,9 @@ static const char sim_help[] =
     "  --repeats R       sessions per strategy and space (default 20)\n"
     "  --seed S          seed of the first session (session r uses S + r; default 1)\n"
     "  --batch Q         bo: configurations planned per model update (1-16, default 1)\n"
+    "  --in-flight W     evaluations in flight at once, as distributed tuning keeps them\n"
+    "                    (ranks x queued per rank): each suggestion is made before the W-1\n"
+    "                    before it have returned; they return in order (default 1)\n"
     "  --trace FILE      one line per evaluation: repeat,k,config_key,time_or_failure\n"
     "  --plot-dir DIR    a convergence plot per space, DIR/<space>.png (gnuplot)\n"
     "  --threads T       sessions run in parallel (default: the number of CPUs)\n"
@@ -65,7 +68,7 @@ typedef struct sweep {
     cell *cells;
     size_t ncells, repeats;
     uint64_t seed;
-    unsigned batch;
+    unsigned batch, in_flight;
     atomic_size_t next_job;
     FILE *trace;
     pthread_mutex_t trace_lock;
@@ -123,7 +126,8 @@ static void *sweep_worker(void *arg)
                            .suggest_s = c->suggest_s + repeat * budget};
         ctx.best = malloc(budget * sizeof *ctx.best);
         cutune_search_options o = {.strategy = c->strategy, .budget = budget,
-                                   .seed = w->seed + repeat, .batch = w->batch};
+                                   .seed = w->seed + repeat, .batch = w->batch,
+                                   .in_flight = w->in_flight};
         cutune_search_result r;
         int st = ctx.best ? cutune_simulate(c->space->cache, &o, on_eval, &ctx, &r)
                           : CUTUNE_ENOMEM;
@@ -454,7 +458,7 @@ int cmd_sim(int argc, char **argv)
         {"strategy", required_argument, 0, 's'}, {"all-strategies", no_argument, 0, 'a'},
         {"budget", required_argument, 0, 'b'},   {"repeats", required_argument, 0, 'r'},
         {"seed", required_argument, 0, 'e'},     {"batch", required_argument, 0, 'q'},
-        {"trace", required_argument, 0, 't'},
+        {"trace", required_argument, 0, 't'},    {"in-flight", required_argument, 0, 'w'},
         {"plot-dir", required_argument, 0, 'P'}, {"threads", required_argument, 0, 'T'},
         {"score-trace", required_argument, 0, 'x'}, {"label", required_argument, 0, 'l'},
         {"json", no_argument, 0, 'j'},           {"help", no_argument, 0, 'h'},
@@ -464,6 +468,7 @@ int cmd_sim(int argc, char **argv)
     size_t nspaces = 0;
     int all = 0, json = 0, c, have_budget = 0;
     unsigned long long budget = 0, repeats = 20, seed = 1, threads = 0, batch = 1, v;
+    unsigned long long in_flight = 1;
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
@@ -488,6 +493,7 @@ int cmd_sim(int argc, char **argv)
         case 'r':
         case 'e':
         case 'q':
+        case 'w':
         case 'T':
             if (cli_parse_u64("sim", argv[optind - 1], optarg, &v))
                 return EXIT_USAGE;
@@ -499,6 +505,8 @@ int cmd_sim(int argc, char **argv)
                 seed = v;
             else if (c == 'q')
                 batch = v;
+            else if (c == 'w')
+                in_flight = v;
             else
                 threads = v;
             break;
@@ -518,6 +526,8 @@ int cmd_sim(int argc, char **argv)
         return cli_usage_error("sim", "--repeats must be at least 1");
     if (batch < 1 || batch > 16)
         return cli_usage_error("sim", "--batch must be 1 to 16");
+    if (in_flight < 1 || in_flight > 1024)
+        return cli_usage_error("sim", "--in-flight must be 1 to 1024");
     if (score_path && (nspaces != 1 || strategy || all))
         return cli_usage_error("sim", "--score-trace takes one --space and no strategy");
     if (!score_path && !strategy == !all)
@@ -560,7 +570,8 @@ int cmd_sim(int argc, char **argv)
     if (!all)
         chosen[nstrat++] = strategy;
 
-    sweep w = {.repeats = repeats, .seed = seed, .batch = (unsigned)batch, .ncells = nstrat * nspaces};
+    sweep w = {.repeats = repeats, .seed = seed, .batch = (unsigned)batch,
+              .in_flight = (unsigned)in_flight, .ncells = nstrat * nspaces};
     w.cells = calloc(w.ncells, sizeof *w.cells);
     pthread_mutex_init(&w.trace_lock, NULL);
     atomic_init(&w.next_job, 0);

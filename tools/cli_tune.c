@@ -1,6 +1,7 @@
 /* cli_tune.c — `cutune tune`: one tuning session, on the GPU (a kernel and its T1 spec) or,
- * with --sim, on a recorded space whose measurements stand in for the GPU's. */
-#include "cli.h"
+ * with --sim, on a recorded space whose measurements stand in for the GPU's; under mpirun
+ * the same session is spread over the ranks (cli_mpi.c) and reported here. */
+#include "cli_tune.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -18,21 +19,28 @@ static const char tune_help[] =
     "                   [--problem X[,Y[,Z]]] [--db DB | --no-store] [--resume]\n"
     "                   [--user-key K]\n"
     "       cutune tune --sim CACHE [--spec T1.json] [--strategy NAME] [--budget N]\n"
-    "                   [--seed S] [--batch Q] [--time-limit SECONDS] [--arch SM] [--json]\n\n"
+    "                   [--seed S] [--batch Q] [--time-limit SECONDS] [--arch SM] [--json]\n"
+    "                   [--sim-delay-ms MS] [--db DB [--resume]]\n"
+    "       mpirun -np N cutune tune ... [--per-rank K]     (distributed: README)\n\n"
     "Tunes a kernel over its search space on the GPU: the spec's KernelSpecification says how\n"
     "to launch it (README: 'Tuning on the GPU'); the kernel's source is KERNEL.cu or the\n"
     "spec's KernelFile. The default configuration is measured first and its outputs are the\n"
     "reference the others must match. With --sim the measurements come from a recorded\n"
     "space (a Kernel Tuner cache file) instead of a GPU. Prints each new best configuration\n"
-    "as it is found, then the result.\n\n"
+    "as it is found, then the result. Under mpirun, rank 0 runs the strategy and keeps the\n"
+    "profile store, and every rank (rank 0 too) measures on its own GPU (device --device\n"
+    "plus its rank on the host) or replays the recorded space; results come back as they\n"
+    "finish.\n\n"
     "  --strategy NAME    bo (default), random, lhs, anneal, genetic, brute\n"
     "  --budget N         evaluations (default 100)\n"
     "  --time-limit S     stop after S seconds\n"
     "  --batch Q          bo: configurations planned per model update, 1 to 16 (on the GPU\n"
     "                     they compile in parallel; default there: 4, at most a tenth of the\n"
-    "                     budget; with --sim: 1)\n"
+    "                     budget; with --sim: 1; under mpirun: the number of ranks)\n"
+    "  --per-rank K       under mpirun: configurations each rank has in hand, one measuring\n"
+    "                     and the rest queued (compiling ahead), 1 to 16 (default 2)\n"
     "  --seed S           seed (default 1)\n"
-    "  --device N         CUDA device (default 0)\n"
+    "  --device N         CUDA device (default 0; under mpirun: N plus the local rank)\n"
     "  --iterations N     timed launches per configuration (default 7)\n"
     "  --flush-l2         clear the L2 cache before each timed launch\n"
     "  --problem X[,Y,Z]  the problem size, instead of the spec's ProblemSize (buffers\n"
@@ -44,14 +52,18 @@ static const char tune_help[] =
     "                     there as it completes, and the best becomes the profile\n"
     "  --no-store         keep nothing in the profile store\n"
     "  --resume           take what earlier sessions of this kernel, GPU, size and space\n"
-    "                     measured (a killed session goes on where it stopped)\n"
+    "                     measured (a killed session goes on where it stopped, and what\n"
+    "                     finished counts against the budget)\n"
     "  --user-key K       what else sets this profile apart (e.g. the data type)\n"
     "  --precompile T     first compile every configuration into the binary cache on T\n"
     "                     threads (for brute force over a whole space)\n"
     "  --arch SM          (--sim) prune, before compiling, configurations whose block cannot launch\n"
     "                     on this architecture (block_size_x*y*z threads over its limit);\n"
     "                     they cost no evaluation, and the report counts them with the\n"
-    "                     time the recording tuner spent on them\n";
+    "                     time the recording tuner spent on them\n"
+    "  --sim-delay-ms MS  (--sim) sleep MS per measurement, standing in for the GPU's time\n"
+    "  --db DB            (--sim) checkpoint into this profile store (none without it), so\n"
+    "                     that --resume works as on the GPU\n";
 
 /* Ctrl-C: the session stops after the configuration in hand and reports what it has. */
 static volatile sig_atomic_t interrupted;
@@ -114,99 +126,39 @@ static int report(const cutune_evaluation *e, void *user)
 
 static const char *const stops[] = {"budget spent", "time limit", "space exhausted"};
 
-typedef struct store_opts {
-    const char *db, *user_key; /* db NULL: the default place */
-    int off, resume;
-} store_opts;
-
-/* A session on the GPU. */
-static int tune_gpu(const char *kernel_file, const char *spec, const cutune_search_options *o,
-                    const cutune_session_options *so, const char *cache_out,
-                    const char *t4_out, int json, int precompile, const store_opts *sto)
+/* The result of a session on the GPU. */
+static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
+                      const cutune_session_result *r, int stopped, const cutune_store *store,
+                      json_t *extra)
 {
-    cutune_session *s;
-    int st = cutune_session_new(&s, spec, kernel_file, so);
-    if (st == CUTUNE_ENODEVICE) {
-        fprintf(stderr, "no CUDA device found: %s\n", cutune_last_error());
-        return EXIT_NO_DEVICE;
-    }
-    if (st)
-        return cli_fail("tune", st);
-    cutune_store *store = NULL;
-    if (!sto->off && ((st = cutune_store_open(&store, sto->db, 0)) ||
-                      (st = cutune_session_set_store(s, store, sto->user_key, sto->resume)))) {
-        cutune_store_free(store);
-        cutune_session_free(s);
-        return cli_fail("tune", st);
-    }
+    const cutune_search_options *o = &a->search;
     const cutune_device_info *dev = cutune_session_device(s);
-    if (precompile > 0) {
-        uint64_t done = 0, failed = 0;
-        double t0 = (double)time(NULL);
-        if ((st = cutune_session_precompile(s, precompile, &done, &failed))) {
-            cutune_session_free(s);
-            cutune_store_free(store);
-            return cli_fail("tune", st);
-        }
-        if (!json)
-            printf("compiled ahead: %llu configurations (%llu failed) on %d threads in %.0f s\n",
-                   (unsigned long long)done, (unsigned long long)failed, precompile,
-                   (double)time(NULL) - t0);
-    }
-    tune_ctx t = {.session = s, .json = json, .best = INFINITY, .budget = o->budget,
-                  .progress = !json && isatty(STDOUT_FILENO), .start = wall()};
-    if (json && !(t.history = json_array())) {
-        cutune_session_free(s);
-        cutune_store_free(store);
-        return EXIT_FAILED;
-    }
-    signal(SIGINT, on_sigint);
-    if (!json)
-        printf("tuning %s on %s with %s, budget %llu, seed %llu\n", spec, dev->name,
-               o->strategy, (unsigned long long)o->budget, (unsigned long long)o->seed);
-    cutune_session_result r;
-    st = cutune_session_run(s, o, report, &t, &r);
-    signal(SIGINT, SIG_DFL);
-    if (t.progress)
-        printf("\r\033[K");
-    int stopped = st == CUTUNE_ECANCELED; /* Ctrl-C: a result all the same */
-    if (stopped)
-        st = CUTUNE_OK;
-    int rc = EXIT_OK;
     char best[1024] = "", dflt[1024] = "";
-    if (!st) {
-        cutune_session_key(s, r.search.best_entry, best, sizeof best);
-        cutune_session_key(s, r.default_entry, dflt, sizeof dflt);
-    }
+    cutune_session_key(s, r->search.best_entry, best, sizeof best);
+    cutune_session_key(s, r->default_entry, dflt, sizeof dflt);
     /* what the session cost beyond the kernels' own time, per configuration */
-    uint64_t evaluated = r.search.evaluations + 1;
-    double overhead_ms = st ? NAN : 1e3 * r.seconds / (double)evaluated;
-    if (!st && ((cache_out && (st = cutune_session_write_kt_cache(s, cache_out))) ||
-                (t4_out && (st = cutune_session_write_t4(s, t4_out)))))
-        rc = cli_fail("tune", st);
-    else if (st)
-        rc = cli_fail("tune", st);
-    else if (json) {
-        const cutune_session_stats *x = &r.stats;
+    uint64_t evaluated = r->search.evaluations + 1;
+    double overhead_ms = 1e3 * r->seconds / (double)evaluated;
+    const cutune_session_stats *x = &r->stats;
+    if (a->json) {
         json_t *out = json_pack(
             "{s:s, s:s, s:s, s:I, s:s, s:f, s:s, s:f, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
             "s:I, s:I, s:f, s:f, s:f, s:f, s:s, s:o}",
-            "spec", spec, "device", dev->name, "strategy", o->strategy, "evaluations",
-            (json_int_t)r.search.evaluations, "default_config", dflt, "default_ms", r.default_ms,
-            "best_config", best, "best_ms", r.search.best_ms, "speedup", r.speedup,
-            "best_regs", r.best_regs, "compiled", (json_int_t)x->compiled, "from_cache",
-            (json_int_t)x->from_cache, "compile_failed", (json_int_t)x->compile_failed,
-            "pruned_before_compile", (json_int_t)r.search.pruned, "pruned_after_compile",
-            (json_int_t)x->pruned_after_compile, "runtime_failed",
+            "spec", a->spec, "device", dev->name, "strategy", o->strategy, "evaluations",
+            (json_int_t)r->search.evaluations, "default_config", dflt, "default_ms",
+            r->default_ms, "best_config", best, "best_ms", r->search.best_ms, "speedup",
+            r->speedup, "best_regs", r->best_regs, "compiled", (json_int_t)x->compiled,
+            "from_cache", (json_int_t)x->from_cache, "compile_failed",
+            (json_int_t)x->compile_failed, "pruned_before_compile", (json_int_t)r->search.pruned,
+            "pruned_after_compile", (json_int_t)x->pruned_after_compile, "runtime_failed",
             (json_int_t)x->runtime_failed, "verification_failed",
             (json_int_t)x->verification_failed, "timeouts", (json_int_t)x->timeouts,
-            "compile_s", x->compile_s, "pruned_saved_s", x->pruned_saved_s, "seconds", r.seconds,
-            "seconds_per_config", overhead_ms / 1e3,
-            "stop", stopped ? "interrupted" : stops[r.search.stop], "history",
-            json_incref(t.history));
+            "compile_s", x->compile_s, "pruned_saved_s", x->pruned_saved_s, "seconds",
+            r->seconds, "seconds_per_config", overhead_ms / 1e3, "stop",
+            stopped ? "interrupted" : stops[r->search.stop], "history", json_incref(t->history));
         cutune_occupancy occ;
         cutune_occupancy_advice adv;
-        if (out && cutune_session_explain(s, r.search.best_entry, &occ, &adv) == CUTUNE_OK) {
+        if (out && cutune_session_explain(s, r->search.best_entry, &occ, &adv) == CUTUNE_OK) {
             static const char *const names[] = {"warps", "registers", "shared memory",
                                                  "blocks"};
             json_t *limiters = json_array();
@@ -226,47 +178,207 @@ static int tune_gpu(const char *kernel_file, const char *spec, const cutune_sear
                                           (json_int_t)x->warm_start_problem[1],
                                           (json_int_t)x->warm_start_problem[2]));
         }
-        rc = cli_print_json(out);
+        if (out)
+            json_object_update(out, extra);
+        return out ? cli_print_json(out) : EXIT_FAILED;
+    }
+    if (stopped)
+        printf("stopped by Ctrl-C after %llu evaluations\n",
+               (unsigned long long)r->search.evaluations);
+    printf("best %s: %.4f ms (median %.4f, sd %.4f); default %s: %.4f ms; speedup %.2fx\n", best,
+           r->search.best_ms, r->best_median_ms, r->best_std_ms, dflt, r->default_ms,
+           r->speedup);
+    cutune_occupancy occ;
+    cutune_occupancy_advice adv;
+    if (cutune_session_explain(s, r->search.best_entry, &occ, &adv) == CUTUNE_OK)
+        printf("the best: %d registers per thread; %s\n", r->best_regs, adv.text);
+    printf("%llu evaluations (%s) in %.1f s, %.1f ms per configuration; compiled %llu, from "
+           "the cache %llu (NVRTC %.1f s)\n",
+           (unsigned long long)r->search.evaluations,
+           stopped ? "interrupted" : stops[r->search.stop], r->seconds, overhead_ms,
+           (unsigned long long)x->compiled, (unsigned long long)x->from_cache, x->compile_s);
+    printf("failed: %llu compilation, %llu runtime, %llu verification, %llu timeout; "
+           "pruned %llu before and %llu after compiling (%.1f s of runs saved)\n",
+           (unsigned long long)x->compile_failed, (unsigned long long)x->runtime_failed,
+           (unsigned long long)x->verification_failed, (unsigned long long)x->timeouts,
+           (unsigned long long)r->search.pruned, (unsigned long long)x->pruned_after_compile,
+           x->pruned_saved_s);
+    return EXIT_OK;
+}
+
+/* The result of a session over a recorded space. */
+static int report_sim(const cutune_cache *cache, const tune_args *a, const tune_ctx *t,
+                      const cutune_session_result *sr, int stopped, const cutune_store *store,
+                      json_t *extra)
+{
+    const cutune_search_result *r = &sr->search;
+    double optimum = INFINITY; /* the fastest recorded time: how close the session came */
+    for (size_t i = 0; i < cutune_cache_size(cache); i++) {
+        double ti = cutune_cache_time(cache, i, NULL);
+        optimum = ti < optimum ? ti : optimum;
+    }
+    const char *stop = stopped ? "interrupted" : stops[r->stop];
+    if (a->json) {
+        json_t *out = json_pack(
+            "{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:s*, s:o, s:o, s:s, s:f, s:o}", "space",
+            a->sim, "strategy", a->search.strategy, "device", cutune_cache_device(cache),
+            "evaluations", (json_int_t)r->evaluations, "failed", (json_int_t)t->failed,
+            "pruned", (json_int_t)r->pruned, "pruned_cost_s",
+            isnan(r->pruned_cost_s) ? json_null() : json_real(r->pruned_cost_s), "best_config",
+            isnan(r->best_ms) ? NULL : cutune_cache_key(cache, r->best_entry), "best_ms",
+            isnan(r->best_ms) ? json_null() : json_real(r->best_ms), "recorded_optimum_ms",
+            isinf(optimum) ? json_null() : json_real(optimum), "stop", stop, "seconds",
+            r->seconds, "history", json_incref(t->history));
+        if (out && store) {
+            json_object_set_new(out, "restored", json_integer((json_int_t)sr->stats.restored));
+            const cutune_session_stats *x = &sr->stats; /* by this run, not restored */
+            json_object_set_new(out, "measured",
+                                json_integer((json_int_t)(x->measured + x->compile_failed +
+                                                          x->runtime_failed + x->timeouts +
+                                                          x->verification_failed +
+                                                          x->pruned_after_compile)));
+        }
+        if (out)
+            json_object_update(out, extra);
+        return out ? cli_print_json(out) : EXIT_FAILED;
+    }
+    if (stopped)
+        printf("stopped by Ctrl-C after %llu evaluations\n",
+               (unsigned long long)r->evaluations);
+    if (isnan(r->best_ms)) {
+        printf("no configuration succeeded in %llu evaluations (%s)\n",
+               (unsigned long long)r->evaluations, stop);
     } else {
-        const cutune_session_stats *x = &r.stats;
-        if (stopped)
-            printf("stopped by Ctrl-C after %llu evaluations\n",
-                   (unsigned long long)r.search.evaluations);
-        printf("best %s: %.4f ms (median %.4f, sd %.4f); default %s: %.4f ms; speedup %.2fx\n",
-               best, r.search.best_ms, r.best_median_ms, r.best_std_ms, dflt, r.default_ms,
-               r.speedup);
-        cutune_occupancy occ;
-        cutune_occupancy_advice adv;
-        if (cutune_session_explain(s, r.search.best_entry, &occ, &adv) == CUTUNE_OK)
-            printf("the best: %d registers per thread; %s\n", r.best_regs, adv.text);
-        printf("%llu evaluations (%s) in %.1f s, %.1f ms per configuration; compiled %llu, from "
-               "the cache %llu (NVRTC %.1f s)\n",
-               (unsigned long long)r.search.evaluations,
-               stopped ? "interrupted" : stops[r.search.stop], r.seconds,
-               overhead_ms, (unsigned long long)x->compiled, (unsigned long long)x->from_cache,
-               x->compile_s);
-        printf("failed: %llu compilation, %llu runtime, %llu verification, %llu timeout; "
-               "pruned %llu before and %llu after compiling (%.1f s of runs saved)\n",
-               (unsigned long long)x->compile_failed, (unsigned long long)x->runtime_failed,
-               (unsigned long long)x->verification_failed, (unsigned long long)x->timeouts,
-               (unsigned long long)r.search.pruned, (unsigned long long)x->pruned_after_compile,
-               x->pruned_saved_s);
+        printf("best %s: %.4f ms after %llu evaluations (%llu failed; %s; %.3f s)\n",
+               cutune_cache_key(cache, r->best_entry), r->best_ms,
+               (unsigned long long)r->evaluations, (unsigned long long)t->failed, stop,
+               r->seconds);
+        printf("the fastest recorded configuration takes %.4f ms: the best found is %.1f%% "
+               "slower\n", optimum, 100 * (r->best_ms / optimum - 1));
+    }
+    if (a->arch_name) {
+        printf("pruned before compiling (cannot launch on %s): %llu configuration%s",
+               a->search.arch->name, (unsigned long long)r->pruned, r->pruned == 1 ? "" : "s");
+        if (r->pruned && !isnan(r->pruned_cost_s))
+            printf(", on which the recording tuner spent %.1f s", r->pruned_cost_s);
+        printf("\n");
+    }
+    return EXIT_OK;
+}
+
+int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
+             const tune_ranks *ranks)
+{
+    const cutune_search_options *o = &a->search;
+    cutune_store *store = NULL;
+    int st = CUTUNE_OK;
+    /* on the GPU the store is kept unless --no-store; a simulation only with --db */
+    if (cache ? a->db != NULL : !a->no_store)
+        if ((st = cutune_store_open(&store, a->db, 0)) ||
+            (st = cutune_session_set_store(s, store, a->user_key, a->resume))) {
+            cutune_store_free(store);
+            return cli_fail("tune", st);
+        }
+    if (!cache && a->precompile > 0) {
+        uint64_t done = 0, failed = 0;
+        double t0 = (double)time(NULL);
+        if ((st = cutune_session_precompile(s, a->precompile, &done, &failed))) {
+            cutune_store_free(store);
+            return cli_fail("tune", st);
+        }
+        if (!a->json)
+            printf("compiled ahead: %llu configurations (%llu failed) on %d threads in %.0f s\n",
+                   (unsigned long long)done, (unsigned long long)failed, a->precompile,
+                   (double)time(NULL) - t0);
+    }
+    tune_ctx t = {.cache = cache, .session = s, .json = a->json, .best = INFINITY,
+                  .budget = o->budget, .progress = !cache && !a->json && isatty(STDOUT_FILENO),
+                  .start = wall()};
+    if (a->json && !(t.history = json_array())) {
+        cutune_store_free(store);
+        return EXIT_FAILED;
+    }
+    if (!a->json && cache)
+        printf("tuning %s (%s, %zu configurations) with %s, budget %llu, seed %llu",
+               cutune_cache_kernel(cache), cutune_cache_device(cache), cutune_cache_size(cache),
+               o->strategy, (unsigned long long)o->budget, (unsigned long long)o->seed);
+    else if (!a->json)
+        printf("tuning %s on %s with %s, budget %llu, seed %llu", a->spec,
+               cutune_session_device(s)->name, o->strategy, (unsigned long long)o->budget,
+               (unsigned long long)o->seed);
+    if (!a->json && ranks)
+        printf(", on %d rank%s (%u in flight, batches of %u)", ranks->ranks,
+               ranks->ranks == 1 ? "" : "s", ranks->in_flight, o->batch);
+    if (!a->json)
+        printf("\n");
+    signal(SIGINT, on_sigint);
+    cutune_session_result r;
+    st = cutune_session_run(s, o, report, &t, &r);
+    signal(SIGINT, SIG_DFL);
+    if (t.progress)
+        printf("\r\033[K");
+    int stopped = st == CUTUNE_ECANCELED; /* Ctrl-C: a result all the same */
+    int rc = stopped || !st ? EXIT_OK : cli_fail("tune", st);
+    if (!rc && ((a->cache_out && (st = cutune_session_write_kt_cache(s, a->cache_out))) ||
+                (a->t4_out && (st = cutune_session_write_t4(s, a->t4_out)))))
+        rc = cli_fail("tune", st);
+    json_t *extra = ranks ? json_pack("{s:i, s:i, s:i}", "ranks", ranks->ranks, "in_flight",
+                                      (int)ranks->in_flight, "batch", (int)o->batch)
+                          : json_object();
+    if (!rc)
+        rc = cache ? report_sim(cache, a, &t, &r, stopped, store, extra)
+                   : report_gpu(s, a, &t, &r, stopped, store, extra);
+    json_decref(extra);
+    if (!rc && !a->json) {
         if (store)
             printf("profile store: %s (%llu evaluations taken from earlier sessions)\n",
-                   cutune_store_path(store), (unsigned long long)x->restored);
-        if (store && x->warm_start)
+                   cutune_store_path(store), (unsigned long long)r.stats.restored);
+        if (store && r.stats.warm_start)
             printf("warm start: the %llu fastest configurations at %lldx%lldx%lld measured "
                    "first\n",
-                   (unsigned long long)x->warm_start, (long long)x->warm_start_problem[0],
-                   (long long)x->warm_start_problem[1], (long long)x->warm_start_problem[2]);
-        if (cache_out)
-            printf("every evaluated configuration: %s\n", cache_out);
-        if (t4_out)
-            printf("T4 results: %s\n", t4_out);
+                   (unsigned long long)r.stats.warm_start, (long long)r.stats.warm_start_problem[0],
+                   (long long)r.stats.warm_start_problem[1],
+                   (long long)r.stats.warm_start_problem[2]);
+        if (a->cache_out)
+            printf("every evaluated configuration: %s\n", a->cache_out);
+        if (a->t4_out)
+            printf("T4 results: %s\n", a->t4_out);
     }
     json_decref(t.history);
-    cutune_session_free(s);
     cutune_store_free(store);
+    return rc;
+}
+
+/* Whether mpirun (Open MPI's, or a PMI/PMIx launcher such as MPICH's or srun) started this
+ * process: then `cutune tune` is distributed over the job's ranks. CUTUNE_MPI=0 says no. */
+static int launched_by_mpi(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"};
+    const char *off = getenv("CUTUNE_MPI");
+    if (off && strcmp(off, "0") == 0)
+        return 0;
+    for (size_t k = 0; k < sizeof vars / sizeof *vars; k++)
+        if (getenv(vars[k]))
+            return 1;
+    return 0;
+}
+
+/* One process: the session, on the GPU or over the recorded space, then its run. */
+static int tune_here(const tune_args *a)
+{
+    cutune_session *s = NULL;
+    cutune_cache *cache = NULL;
+    int st = a->sim ? cutune_cache_load(&cache, a->sim, a->spec) : CUTUNE_OK;
+    if (!st)
+        st = a->sim ? cutune_session_new_cache(&s, cache, a->sim_delay_ms)
+                    : cutune_session_new(&s, a->spec, a->kernel_file, &a->session);
+    if (st == CUTUNE_ENODEVICE) {
+        fprintf(stderr, "no CUDA device found: %s\n", cutune_last_error());
+        return EXIT_NO_DEVICE;
+    }
+    int rc = st ? cli_fail("tune", st) : tune_run(s, cache, a, NULL);
+    cutune_session_free(s);
+    cutune_cache_free(cache);
     return rc;
 }
 
@@ -283,77 +395,75 @@ int cmd_tune(int argc, char **argv)
         {"t4-out", required_argument, 0, 'T'},   {"batch", required_argument, 0, 'q'},
         {"db", required_argument, 0, 'D'},       {"no-store", no_argument, 0, 'N'},
         {"resume", no_argument, 0, 'R'},         {"user-key", required_argument, 0, 'U'},
-        {"problem", required_argument, 0, 'z'},  {0, 0, 0, 0}};
-    const char *t4_out = NULL;
-    store_opts sto = {0};
-    int precompile = 0;
-    cutune_session_options so = {0};
-    const char *cache_out = NULL;
-    const char *sim = NULL, *spec = NULL, *strategy = "bo", *arch_name = NULL;
-    unsigned long long budget = 100, seed = 1, batch = 0;
-    double time_limit = 0;
-    int json = 0, c;
+        {"problem", required_argument, 0, 'z'},  {"sim-delay-ms", required_argument, 0, 'y'},
+        {"per-rank", required_argument, 0, 'k'}, {0, 0, 0, 0}};
+    tune_args a = {.search = {.strategy = "bo", .budget = 100, .seed = 1}};
+    cutune_arch arch;
+    int c;
     opterr = 0;
     optind = 0;
     /* (no '+': the kernel file may come before the options) */
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         char *end;
+        unsigned long long v;
         switch (c) {
         case 'h':
             fputs(tune_help, stdout);
             return EXIT_OK;
-        case 'S': sim = optarg; break;
-        case 'p': spec = optarg; break;
-        case 's': strategy = optarg; break;
-        case 'a': arch_name = optarg; break;
-        case 'F': so.flush_l2 = 1; break;
-        case 'C': cache_out = optarg; break;
-        case 'T': t4_out = optarg; break;
-        case 'D': sto.db = optarg; break;
-        case 'N': sto.off = 1; break;
-        case 'R': sto.resume = 1; break;
-        case 'U': sto.user_key = optarg; break;
+        case 'S': a.sim = optarg; break;
+        case 'p': a.spec = optarg; break;
+        case 's': a.search.strategy = optarg; break;
+        case 'a': a.arch_name = optarg; break;
+        case 'F': a.session.flush_l2 = 1; break;
+        case 'C': a.cache_out = optarg; break;
+        case 'T': a.t4_out = optarg; break;
+        case 'D': a.db = optarg; break;
+        case 'N': a.no_store = 1; break;
+        case 'R': a.resume = 1; break;
+        case 'U': a.user_key = optarg; break;
+        case 'j': a.json = 1; break;
         case 'z':
-            if (cli_parse_problem(optarg, so.problem))
+            if (cli_parse_problem(optarg, a.session.problem))
                 return cli_usage_error("tune", "--problem takes up to three positive sizes, "
                                                "X[,Y[,Z]], not '%s'", optarg);
             break;
-        case 'P': {
-            unsigned long long v;
+        case 'P':
             if (cli_parse_u64("tune", "--precompile", optarg, &v))
                 return EXIT_USAGE;
-            precompile = v > 256 ? 256 : (int)v;
+            a.precompile = v > 256 ? 256 : (int)v;
             break;
-        }
         case 'd':
-        case 'I': {
-            unsigned long long v;
+        case 'I':
             if (cli_parse_u64("tune", c == 'd' ? "--device" : "--iterations", optarg, &v))
                 return EXIT_USAGE;
             if (c == 'I' && (v < 1 || v > 64))
                 return cli_usage_error("tune", "--iterations is 1 to 64");
-            *(c == 'd' ? &so.device : &so.iterations) = v > 1000 ? 1000 : (int)v;
+            *(c == 'd' ? &a.session.device : &a.session.iterations) = v > 1000 ? 1000 : (int)v;
             break;
-        }
-        case 'j': json = 1; break;
         case 'b':
-            if (cli_parse_u64("tune", "--budget", optarg, &budget))
-                return EXIT_USAGE;
-            break;
         case 'e':
-            if (cli_parse_u64("tune", "--seed", optarg, &seed))
+            if (cli_parse_u64("tune", c == 'b' ? "--budget" : "--seed", optarg, &v))
                 return EXIT_USAGE;
+            *(c == 'b' ? &a.search.budget : &a.search.seed) = v;
             break;
         case 'q':
-            if (cli_parse_u64("tune", "--batch", optarg, &batch))
+        case 'k':
+            if (cli_parse_u64("tune", c == 'q' ? "--batch" : "--per-rank", optarg, &v))
                 return EXIT_USAGE;
-            if (batch < 1 || batch > 16)
-                return cli_usage_error("tune", "--batch must be 1 to 16");
+            if (v < 1 || v > 16)
+                return cli_usage_error("tune", "--%s must be 1 to 16",
+                                       c == 'q' ? "batch" : "per-rank");
+            *(c == 'q' ? &a.search.batch : &a.per_rank) = (unsigned)v;
             break;
         case 'L':
-            time_limit = strtod(optarg, &end);
-            if (*end || !(time_limit > 0))
+            a.search.time_limit_s = strtod(optarg, &end);
+            if (*end || !(a.search.time_limit_s > 0))
                 return cli_usage_error("tune", "--time-limit needs a positive number of seconds");
+            break;
+        case 'y':
+            a.sim_delay_ms = strtod(optarg, &end);
+            if (*end || !(a.sim_delay_ms >= 0 && a.sim_delay_ms <= 3.6e6))
+                return cli_usage_error("tune", "--sim-delay-ms needs 0 to 3600000 milliseconds");
             break;
         case ':':
             return cli_usage_error("tune", "option '%s' needs a value", argv[optind - 1]);
@@ -361,85 +471,28 @@ int cmd_tune(int argc, char **argv)
             return cli_usage_error("tune", "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (optind < argc - (sim ? 0 : 1))
+    if (optind < argc - (a.sim ? 0 : 1))
         return cli_usage_error("tune", "unexpected argument '%s'", argv[argc - 1]);
-    if (budget == 0)
+    a.kernel_file = optind < argc ? argv[optind] : NULL;
+    if (a.search.budget == 0)
         return cli_usage_error("tune", "--budget must be at least 1");
-    if (!cutune_strategy_summary(strategy))
-        return cli_usage_error("tune", "unknown strategy '%s'", strategy);
-    if (sim && so.problem[0])
+    if (!cutune_strategy_summary(a.search.strategy))
+        return cli_usage_error("tune", "unknown strategy '%s'", a.search.strategy);
+    if (a.sim && a.session.problem[0])
         return cli_usage_error("tune", "--problem is for the GPU: a recorded space has its own");
-    if (!sim) {
-        if (!spec)
-            return cli_usage_error("tune", "give --spec SPEC (and KERNEL.cu unless the spec "
-                                           "names its KernelFile), or --sim CACHE");
-        cutune_search_options go = {.strategy = strategy, .budget = budget, .seed = seed,
-                                    .time_limit_s = time_limit, .batch = (unsigned)batch};
-        if (sto.off && (sto.db || sto.resume))
-            return cli_usage_error("tune", "--no-store goes with neither --db nor --resume");
-        return tune_gpu(optind < argc ? argv[optind] : NULL, spec, &go, &so, cache_out, t4_out,
-                        json, precompile, &sto);
-    }
-
-    cutune_arch arch;
-    if (arch_name && cutune_arch_find(arch_name, &arch))
+    if (!a.sim && !a.spec)
+        return cli_usage_error("tune", "give --spec SPEC (and KERNEL.cu unless the spec "
+                                       "names its KernelFile), or --sim CACHE");
+    if (a.no_store && (a.db || a.resume))
+        return cli_usage_error("tune", "--no-store goes with neither --db nor --resume");
+    if (a.sim && a.resume && !a.db)
+        return cli_usage_error("tune", "--sim keeps nothing in the profile store unless "
+                                       "--db DB names one: --resume needs it");
+    if (!a.sim && (a.arch_name || a.sim_delay_ms > 0))
+        return cli_usage_error("tune", "--%s goes with --sim (on the GPU the device decides)",
+                               a.arch_name ? "arch" : "sim-delay-ms");
+    if (a.arch_name && cutune_arch_find(a.arch_name, &arch))
         return cli_fail("tune", CUTUNE_ENOTFOUND);
-    cutune_cache *cache;
-    int st = cutune_cache_load(&cache, sim, spec);
-    if (st)
-        return cli_fail("tune", st);
-    tune_ctx t = {.cache = cache, .json = json, .best = INFINITY};
-    if (json && !(t.history = json_array())) {
-        cutune_cache_free(cache);
-        return EXIT_FAILED;
-    }
-    if (!json)
-        printf("tuning %s (%s, %zu configurations) with %s, budget %llu, seed %llu\n",
-               cutune_cache_kernel(cache), cutune_cache_device(cache), cutune_cache_size(cache),
-               strategy, budget, seed);
-    cutune_search_options o = {.strategy = strategy, .budget = budget, .seed = seed,
-                               .time_limit_s = time_limit, .arch = arch_name ? &arch : NULL,
-                               .batch = (unsigned)batch};
-    cutune_search_result r;
-    st = cutune_simulate(cache, &o, report, &t, &r);
-    double optimum = INFINITY; /* the fastest recorded time: how close the session came */
-    for (size_t i = 0; i < cutune_cache_size(cache); i++) {
-        double ti = cutune_cache_time(cache, i, NULL);
-        optimum = ti < optimum ? ti : optimum;
-    }
-    int rc = EXIT_OK;
-    if (st) {
-        rc = cli_fail("tune", st);
-    } else if (json) {
-        rc = cli_print_json(json_pack(
-            "{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:s*, s:o, s:o, s:s, s:f, s:o}", "space", sim,
-            "strategy", strategy, "device", cutune_cache_device(cache), "evaluations",
-            (json_int_t)r.evaluations, "failed", (json_int_t)t.failed, "pruned",
-            (json_int_t)r.pruned, "pruned_cost_s",
-            isnan(r.pruned_cost_s) ? json_null() : json_real(r.pruned_cost_s), "best_config",
-            isnan(r.best_ms) ? NULL : cutune_cache_key(cache, r.best_entry), "best_ms",
-            isnan(r.best_ms) ? json_null() : json_real(r.best_ms), "recorded_optimum_ms",
-            isinf(optimum) ? json_null() : json_real(optimum), "stop", stops[r.stop],
-            "seconds", r.seconds, "history", json_incref(t.history)));
-    } else if (isnan(r.best_ms)) {
-        printf("no configuration succeeded in %llu evaluations (%s)\n",
-               (unsigned long long)r.evaluations, stops[r.stop]);
-    } else {
-        printf("best %s: %.4f ms after %llu evaluations (%llu failed; %s; %.3f s)\n",
-               cutune_cache_key(cache, r.best_entry), r.best_ms,
-               (unsigned long long)r.evaluations, (unsigned long long)t.failed, stops[r.stop],
-               r.seconds);
-        printf("the fastest recorded configuration takes %.4f ms: the best found is %.1f%% "
-               "slower\n", optimum, 100 * (r.best_ms / optimum - 1));
-    }
-    if (!st && !json && arch_name) {
-        printf("pruned before compiling (cannot launch on %s): %llu configuration%s", arch.name,
-               (unsigned long long)r.pruned, r.pruned == 1 ? "" : "s");
-        if (r.pruned && !isnan(r.pruned_cost_s))
-            printf(", on which the recording tuner spent %.1f s", r.pruned_cost_s);
-        printf("\n");
-    }
-    json_decref(t.history);
-    cutune_cache_free(cache);
-    return rc;
+    a.search.arch = a.arch_name ? &arch : NULL;
+    return launched_by_mpi() ? cli_mpi_tune(argc, argv, &a) : tune_here(&a);
 }

@@ -8,7 +8,9 @@
  * With a batch of q > 1, each model update proposes q configurations at once ("kriging
  * believer": after each pick the model takes its own prediction there as if measured, so the
  * next pick looks elsewhere). A backend that knows the whole batch ahead can prepare it in
- * parallel, e.g. compile it on CPU threads while the GPU measures. */
+ * parallel, e.g. compile it on CPU threads while the GPU measures. Configurations still in
+ * flight elsewhere (distributed tuning) enter each model update the same way, as the model
+ * predicts them, so that a suggestion made while others run looks elsewhere too. */
 #include "gp.h"
 
 #include <stdlib.h>
@@ -42,7 +44,10 @@ typedef struct bo {
     double gains[NUM_ACQ];
     size_t batch[MAX_BATCH], nbatch, next_batch; /* this model update's picks */
     uint8_t *planned;     /* per configuration: in the batch */
-    int fantasies;        /* the GP holds its own predictions for the batch: rebuild it */
+    int fantasies;        /* the GP holds its own predictions since `believed`: take them
+                             back (or rebuild it) before the next update */
+    ct_gp_mark believed;
+    int fitted;           /* the hyperparameters have been fitted once */
     size_t proposal[MAX_BATCH][NUM_ACQ]; /* each acquisition's choice, per batch slot */
     size_t nproposed;
     size_t runners_up[PEEK_TOP]; /* EI's next favourites, for a backend to prepare */
@@ -163,14 +168,19 @@ static size_t working_set(bo *b, const ct_search *s, double worst, size_t *out)
 static int sync_model(bo *b, ct_search *s, double worst, size_t room)
 {
     int st = CUTUNE_OK;
-    int refit = b->nobs >= b->next_fit;
+    /* (with evaluations in flight, the model may be needed before the design is all in) */
+    int refit = b->nobs >= b->next_fit || !b->fitted;
     if (refit) {
         for (size_t i = 0; i < b->nobs; i++)
             b->y[i] = target(s, b->obs[i], worst);
         if ((st = ct_gp_fit(b->gp, b->obs, b->y, b->nobs)))
             return st;
         b->next_fit = b->nobs * 3 / 2 > b->nobs + 8 ? b->nobs * 3 / 2 : b->nobs + 8;
+        b->next_fit = b->next_fit > b->ndesign ? b->next_fit : b->ndesign;
+        b->fitted = 1;
     }
+    if (b->fantasies && !refit && ct_gp_rollback(b->gp, b->believed) == CUTUNE_OK)
+        b->fantasies = 0; /* cheaper than a rebuild */
     if (refit || b->fantasies ||
         ct_gp_size(b->gp) + b->npending + room > ct_gp_capacity(b->gp)) {
         b->fantasies = 0;
@@ -235,13 +245,47 @@ static int hedge(const bo *b, ct_search *s)
     return chosen;
 }
 
+/* The model is about to take a guess as if measured: mark where the guesses start. */
+static void believe(bo *b)
+{
+    if (!b->fantasies)
+        b->believed = ct_gp_get_mark(b->gp);
+    b->fantasies = 1;
+}
+
+/* Kriging believer for the configurations in flight: each enters the model at its predicted
+ * value (as many as the working set has room for, leaving `keep` places). */
+static int believe_in_flight(bo *b, const ct_search *s, double worst, double *best, size_t keep)
+{
+    size_t room = ct_gp_capacity(b->gp) - ct_gp_size(b->gp);
+    room = room > keep ? room - keep : 0;
+    if (!s->nbusy || !room)
+        return CUTUNE_OK;
+    const double *mean, *sd;
+    double y_best;
+    int st = ct_gp_predict(b->gp, worst, *best, &mean, &sd, &y_best);
+    for (size_t k = 0; !st && k < s->nbusy && room; k++) {
+        size_t i = s->busy[k];
+        if (isnan(mean[i]))
+            continue; /* not a candidate of the model */
+        double guess = ct_gp_unstandardise(b->gp, mean[i]);
+        *best = guess < *best ? guess : *best;
+        believe(b);
+        room--;
+        st = ct_gp_add(b->gp, i, guess); /* the mean stays where it was, the sd shrinks */
+    }
+    return st;
+}
+
 /* The next model update: up to q picks into b->batch. `best` and `worst`: log-times. */
 static int plan_batch(bo *b, ct_search *s, size_t q, double best, double worst)
 {
     for (size_t k = 0; k < b->nbatch; k++)
         b->planned[b->batch[k]] = 0;
     b->nbatch = b->next_batch = 0;
-    int st = sync_model(b, s, worst, q - 1);
+    int st = sync_model(b, s, worst, q - 1 + s->nbusy);
+    if (!st)
+        st = believe_in_flight(b, s, worst, &best, q - 1);
     for (size_t k = 0; !st && k < q; k++) {
         const double *mean, *sd;
         double y_best;
@@ -263,7 +307,7 @@ static int plan_batch(bo *b, ct_search *s, size_t q, double best, double worst)
         if (k + 1 < q) { /* believe the model there, for the rest of the batch */
             double guess = ct_gp_unstandardise(b->gp, mean[i]);
             best = guess < best ? guess : best;
-            b->fantasies = 1;
+            believe(b);
             st = ct_gp_add(b->gp, i, guess);
         }
     }

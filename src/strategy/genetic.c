@@ -133,7 +133,11 @@ static int genetic_suggest(void *state, ct_search *s, size_t *index)
                 return CUTUNE_EEMPTY;
             continue;
         }
-        /* the generation is complete: it becomes the population, and breeds */
+        /* the generation is complete once every member has its time: it becomes the
+         * population, and breeds */
+        for (size_t k = 0; k < g->nnext; k++)
+            if (s->visited[g->next[k]] == CT_BUSY)
+                return CT_WAIT;
         memcpy(g->pop, g->next, g->nnext * sizeof *g->pop);
         g->npop = g->nnext;
         breed(g, s);

@@ -47,6 +47,7 @@ struct ct_gp {
     double *mean, *sd; /* per domain index (NaN where not a candidate) */
     double *work;      /* scratch: 4 * cap */
     double mu, sigma;  /* the standardisation of the last prediction */
+    size_t resets;     /* times the working set was rebuilt (see ct_gp_rollback) */
 };
 
 static void build_tables(ct_gp *g)
@@ -383,6 +384,7 @@ int ct_gp_reset(ct_gp *g, const size_t *x, const double *y, size_t n)
         return ct_fail(CUTUNE_ETOOBIG, "GP working set of %zu exceeds its capacity %zu", n,
                        g->cap);
     const ct_domain *d = g->d;
+    g->resets++;
     memcpy(g->x, x, n * sizeof *x);
     for (size_t i = 0; i < n; i++) {
         g->fl[i] = isnan(y[i]);
@@ -488,6 +490,28 @@ int ct_gp_add(ct_gp *g, size_t x, double y)
     }
     g->x[n] = x;
     g->n = n + 1;
+    return CUTUNE_OK;
+}
+
+ct_gp_mark ct_gp_get_mark(const ct_gp *g)
+{
+    return (ct_gp_mark){g->n, g->resets};
+}
+
+/* Point j added its column of V to each candidate's |v|^2 and v.(u, w, o): take them off. */
+int ct_gp_rollback(ct_gp *g, ct_gp_mark mark)
+{
+    if (mark.resets != g->resets || mark.n > g->n)
+        return CUTUNE_EINVAL;
+    for (size_t j = g->n; j-- > mark.n;)
+        for (size_t c = 0; c < g->nc; c++) {
+            double v = g->V[c * g->cap + j];
+            g->sumsq[c] -= v * v;
+            g->vu[3 * c] -= v * g->u[j];
+            g->vu[3 * c + 1] -= v * g->w[j];
+            g->vu[3 * c + 2] -= v * g->o[j];
+        }
+    g->n = mark.n;
     return CUTUNE_OK;
 }
 

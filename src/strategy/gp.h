@@ -25,6 +25,13 @@ int ct_gp_fit(ct_gp *g, const size_t *x, const double *y, size_t n);
 int ct_gp_reset(ct_gp *g, const size_t *x, const double *y, size_t n);
 /* Adds one point to the working set: O(n * candidates). Fails when it is full. */
 int ct_gp_add(ct_gp *g, size_t x, double y);
+/* Points added after a mark can be taken back in O(candidates) each (a batch's guesses):
+ * rollback fails (CUTUNE_EINVAL) when the working set was rebuilt since the mark. */
+typedef struct ct_gp_mark {
+    size_t n, resets;
+} ct_gp_mark;
+ct_gp_mark ct_gp_get_mark(const ct_gp *g);
+int ct_gp_rollback(ct_gp *g, ct_gp_mark mark);
 size_t ct_gp_size(const ct_gp *g);
 size_t ct_gp_capacity(const ct_gp *g);
 /* Configuration of working-set point k. */

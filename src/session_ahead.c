@@ -1,0 +1,186 @@
+/* session_ahead.c — compiling ahead of the measurements: the whole space before a brute-force
+ * run (cutune_session_precompile), and during a run the configurations expected next. */
+#include "session_impl.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ compiling ahead ---- */
+
+typedef struct ahead {
+    cutune_session *s;
+    size_t next; /* taken with an atomic add */
+    uint64_t compiled, failed;
+    int status;
+} ahead;
+
+static void *compile_ahead(void *arg)
+{
+    ahead *a = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&a->next, 1, __ATOMIC_RELAXED);
+        if (i >= a->s->dom.n || __atomic_load_n(&a->status, __ATOMIC_RELAXED))
+            return NULL;
+        record scratch;
+        cutune_binary *bin = NULL;
+        int st = ct_session_compile(a->s, i, &bin, &scratch);
+        if (st == CUTUNE_ECOMPILE)
+            __atomic_fetch_add(&a->failed, 1, __ATOMIC_RELAXED);
+        else if (st)
+            __atomic_store_n(&a->status, st, __ATOMIC_RELAXED);
+        else
+            __atomic_fetch_add(&a->compiled, 1, __ATOMIC_RELAXED);
+        cutune_binary_free(bin);
+    }
+}
+
+int cutune_session_precompile(cutune_session *s, int threads, uint64_t *compiled,
+                              uint64_t *failed)
+{
+    if (!s)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_precompile: NULL session");
+    if (!s->kernel)
+        return ct_fail(CUTUNE_ENOTSUP, "a session over a custom objective compiles nothing");
+    if (threads < 1)
+        threads = 1;
+    if (threads > 256)
+        threads = 256;
+    ahead a = {.s = s};
+    pthread_t t[256];
+    int started = 0;
+    for (; started < threads; started++)
+        if (pthread_create(&t[started], NULL, compile_ahead, &a) != 0)
+            break;
+    if (!started)
+        compile_ahead(&a);
+    for (int i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+    if (compiled)
+        *compiled = a.compiled;
+    if (failed)
+        *failed = a.failed;
+    return a.status ? ct_fail(a.status, "compiling ahead failed") : CUTUNE_OK;
+}
+
+/* -------------------------------------------------- compiling ahead during a search ---- */
+
+/* While the worker measures one configuration, CPU threads compile the ones the strategy
+ * expects to ask for next into the binary cache. */
+enum { AHEAD_IDLE = 0, AHEAD_QUEUED, AHEAD_BUSY, AHEAD_DONE };
+#define AHEAD_MAX_THREADS 16
+
+typedef struct pool {
+    cutune_session *s;
+    pthread_t threads[AHEAD_MAX_THREADS];
+    int nthreads, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    size_t queue[16], nq;
+    uint8_t *state; /* per configuration */
+} pool;
+
+static void *pool_thread(void *arg)
+{
+    pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->nq && !p->stop)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->stop)
+            break;
+        size_t i = p->queue[0];
+        memmove(p->queue, p->queue + 1, --p->nq * sizeof *p->queue);
+        p->state[i] = AHEAD_BUSY;
+        pthread_mutex_unlock(&p->mu);
+        record scratch;
+        cutune_binary *bin = NULL;
+        ct_session_compile(p->s, i, &bin, &scratch); /* a failure shows again when it is asked */
+        cutune_binary_free(bin);
+        pthread_mutex_lock(&p->mu);
+        p->state[i] = AHEAD_DONE;
+        pthread_cond_broadcast(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+void ct_session_upcoming(void *self, const size_t *idx, size_t n)
+{
+    cutune_session *s = self;
+    pool *p = s->pool;
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    for (size_t k = 0; k < p->nq; k++) /* plans change: what was not started goes */
+        p->state[p->queue[k]] = AHEAD_IDLE;
+    p->nq = 0;
+    for (size_t k = 0; k < n && p->nq < 16; k++)
+        if (p->state[idx[k]] == AHEAD_IDLE && !s->rec[idx[k]].done) {
+            p->state[idx[k]] = AHEAD_QUEUED;
+            p->queue[p->nq++] = idx[k];
+        }
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Before compiling i itself: wait if a thread is at it, take it off the queue if not yet. */
+void ct_session_claim(cutune_session *s, size_t i)
+{
+    pool *p = s->pool;
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    while (p->state[i] == AHEAD_BUSY)
+        pthread_cond_wait(&p->done, &p->mu);
+    if (p->state[i] == AHEAD_QUEUED) {
+        for (size_t k = 0; k < p->nq; k++)
+            if (p->queue[k] == i) {
+                memmove(p->queue + k, p->queue + k + 1, (p->nq - k - 1) * sizeof *p->queue);
+                p->nq--;
+                break;
+            }
+        p->state[i] = AHEAD_IDLE;
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+void ct_session_ahead_stop(cutune_session *s)
+{
+    pool *p = s->pool;
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    for (int t = 0; t < p->nthreads; t++)
+        pthread_join(p->threads[t], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    free(p->state);
+    free(p);
+    s->pool = NULL;
+}
+
+void ct_session_ahead_start(cutune_session *s, int threads)
+{
+    if (threads <= 0 || (s->opt.cache_dir && !s->opt.cache_dir[0]))
+        return; /* without the disk cache there is nowhere to compile ahead to */
+    pool *p = calloc(1, sizeof *p);
+    if (!p || !(p->state = calloc(s->dom.n, 1))) {
+        free(p);
+        return;
+    }
+    p->s = s;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    s->pool = p;
+    for (int t = 0; t < threads && t < AHEAD_MAX_THREADS; t++)
+        if (pthread_create(&p->threads[p->nthreads], NULL, pool_thread, p) == 0)
+            p->nthreads++;
+    if (!p->nthreads)
+        ct_session_ahead_stop(s);
+}
