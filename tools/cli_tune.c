@@ -81,7 +81,7 @@ typedef struct tune_ctx {
     double best;
     uint64_t failed; /* measured and failed (pruned ones apart) */
     uint64_t budget;
-    int progress;    /* a progress line on a terminal */
+    FILE *progress;  /* where a progress line goes (a terminal), or NULL */
     double start;
 } tune_ctx;
 
@@ -92,6 +92,18 @@ static double wall(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* The progress line: evaluations, the best so far, time spent and left. */
+static void draw_progress(const tune_ctx *t, const cutune_evaluation *e)
+{
+    if (!t->progress)
+        return;
+    double elapsed = wall() - t->start,
+           left = e->k ? elapsed / (double)e->k * (double)(t->budget - e->k) : 0;
+    fprintf(t->progress, "\r\033[K  [%llu/%llu] best %.4f ms, %.0f s, about %.0f s left",
+            (unsigned long long)e->k, (unsigned long long)t->budget, t->best, elapsed, left);
+    fflush(t->progress);
+}
+
 static int report(const cutune_evaluation *e, void *user)
 {
     tune_ctx *t = user;
@@ -99,8 +111,10 @@ static int report(const cutune_evaluation *e, void *user)
     const char *key = t->cache ? cutune_cache_key(t->cache, e->entry)
                                : cutune_session_key(t->session, e->entry, buf, sizeof buf);
     t->failed += e->failure != NULL && !e->pruned;
+    if (t->json && t->progress && !isnan(e->best_ms))
+        t->best = fmin(t->best, e->best_ms);
     if (t->json)
-        return json_array_append_new(
+        return draw_progress(t, e), json_array_append_new(
                    t->history,
                    e->failure ? json_pack("{s:I, s:s, s:s, s:b}", "k", (json_int_t)e->k, "config",
                                           key, "failure", e->failure, "pruned", e->pruned)
@@ -113,14 +127,7 @@ static int report(const cutune_evaluation *e, void *user)
                (unsigned long long)e->k, e->best_ms, key);
         t->best = e->best_ms;
     }
-    if (t->progress) {
-        double elapsed = wall() - t->start, left = e->k ? elapsed / (double)e->k *
-                                                              (double)(t->budget - e->k)
-                                                        : 0;
-        printf("\r\033[K  [%llu/%llu] best %.4f ms, %.0f s, about %.0f s left",
-               (unsigned long long)e->k, (unsigned long long)t->budget, t->best, elapsed, left);
-        fflush(stdout);
-    }
+    draw_progress(t, e);
     return interrupted ? CUTUNE_ECANCELED : 0;
 }
 
@@ -291,9 +298,14 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
                    (unsigned long long)done, (unsigned long long)failed, a->precompile,
                    (double)time(NULL) - t0);
     }
+    /* a progress line on a terminal: stdout's, or stderr's with --json (stdout holds it) */
+    FILE *progress = NULL;
+    if (!cache && !a->json && isatty(STDOUT_FILENO))
+        progress = stdout;
+    else if (!cache && a->json && isatty(STDERR_FILENO))
+        progress = stderr;
     tune_ctx t = {.cache = cache, .session = s, .json = a->json, .best = INFINITY,
-                  .budget = o->budget, .progress = !cache && !a->json && isatty(STDOUT_FILENO),
-                  .start = wall()};
+                  .budget = o->budget, .progress = progress, .start = wall()};
     if (a->json && !(t.history = json_array())) {
         cutune_store_free(store);
         return EXIT_FAILED;
@@ -316,7 +328,7 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
     st = cutune_session_run(s, o, report, &t, &r);
     signal(SIGINT, SIG_DFL);
     if (t.progress)
-        printf("\r\033[K");
+        fprintf(t.progress, "\r\033[K");
     int stopped = st == CUTUNE_ECANCELED; /* Ctrl-C: a result all the same */
     int rc = stopped || !st ? EXIT_OK : cli_fail("tune", st);
     if (!rc && ((a->cache_out && (st = cutune_session_write_kt_cache(s, a->cache_out))) ||
