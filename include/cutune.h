@@ -712,6 +712,13 @@ typedef struct cutune_kernel_id {
 
 /* 32 hex digits (XXH3-128) naming a kernel's source; buf needs 33 bytes. */
 void cutune_source_hash(const char *source, size_t len, char buf[33]);
+/* The hash that names a kernel's code in the profile store (cutune_kernel_id.source_hash),
+ * as tuning sessions and launchers compute it: its source's, and with it the defines its
+ * spec's CompilerOptions give (-DNAME[=V]), which change the code: copy, scale and triad
+ * share stream.cu and differ only there. Without such defines it is cutune_source_hash's.
+ * CUTUNE_EINVAL for NULLs; CUTUNE_ENOMEM. buf: 33 bytes. Thread-safe. */
+int cutune_kernel_source_hash(const cutune_kernel *kernel, const char *source, size_t len,
+                              char buf[33]);
 
 typedef struct cutune_profile {
     int64_t id;

@@ -557,3 +557,29 @@ int cutune_kernel_cooperative_at(const cutune_kernel *k, const uint32_t *config,
     *cooperative = !st && v != 0;
     return st;
 }
+
+int cutune_kernel_source_hash(const cutune_kernel *k, const char *source, size_t len,
+                              char buf[33])
+{
+    if (!k || (!source && len) || !buf)
+        return ct_fail(CUTUNE_EINVAL, "cutune_kernel_source_hash: NULL argument");
+    size_t extra = 0;
+    for (size_t i = 0; i < k->num_options; i++)
+        if (strncmp(k->options[i], "-D", 2) == 0)
+            extra += strlen(k->options[i]) + 1;
+    if (!extra) { /* as the source alone: profiles stored before defines counted still match */
+        cutune_source_hash(source ? source : "", len, buf);
+        return CUTUNE_OK;
+    }
+    char *text = malloc(len + extra + 1), *at = text;
+    if (!text)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    memcpy(at, source, len);
+    at += len;
+    for (size_t i = 0; i < k->num_options; i++)
+        if (strncmp(k->options[i], "-D", 2) == 0)
+            at += sprintf(at, "\n%s", k->options[i]);
+    cutune_source_hash(text, (size_t)(at - text), buf);
+    free(text);
+    return CUTUNE_OK;
+}

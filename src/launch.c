@@ -178,8 +178,9 @@ int cutune_launcher_new(cutune_launcher **out, cutune_store *store, const char *
     l->online_args = dup_or_null(o.online_args, &st);
     const char *cli = o.cutune_path ? o.cutune_path : getenv("CUTUNE_CLI");
     l->cutune_path = dup_or_null(cli && *cli ? cli : "cutune", &st);
+    if (!st)
+        st = cutune_kernel_source_hash(l->kernel, l->source, strlen(l->source), l->source_hash);
     if (!st) {
-        cutune_source_hash(l->source, strlen(l->source), l->source_hash);
         l->id = (cutune_kernel_id){cutune_kernel_name(l->kernel), l->source_hash, l->user_key};
         st = cutune_device_query(o.device, &l->device);
     }

@@ -508,8 +508,13 @@ static int store_begin(cutune_session *s, const cutune_search_options *o)
     json_decref(h);
     if (!header)
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
-    if (s->source)
-        cutune_source_hash(s->source, strlen(s->source), source);
+    int hashed = s->source && s->kernel
+                     ? cutune_kernel_source_hash(s->kernel, s->source, strlen(s->source), source)
+                     : CUTUNE_OK;
+    if (hashed) {
+        free(header);
+        return hashed;
+    }
     int64_t problem[3];
     cutune_kernel_problem(s->kernel, problem);
     ct_session_row row = {

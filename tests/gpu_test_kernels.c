@@ -68,9 +68,9 @@ static int kernel_open(kernel_under_test *t, const char *spec_name, const char *
     size_t len = f ? fread(text, 1, sizeof text, f) : 0;
     if (f)
         fclose(f);
-    cutune_source_hash(text, len, t->hash);
     cutune_kernel *k;
-    if (cutune_space_load_t1(&t->space, spec) || cutune_kernel_load_t1(spec, t->space, &k)) {
+    if (cutune_space_load_t1(&t->space, spec) || cutune_kernel_load_t1(spec, t->space, &k) ||
+        cutune_kernel_source_hash(k, text, len, t->hash)) { /* the spec's -DOP counts */
         fprintf(stderr, "%s: %s\n", spec, cutune_last_error());
         return -1;
     }

@@ -313,6 +313,39 @@ static void cooperative(void)
     cutune_space_free(s);
 }
 
+/* The hash that keys profiles: the source's alone without defines in CompilerOptions; with
+ * them (copy, scale and triad: one source, -DOP=0/1/2), one per spec. */
+static void source_hashes(void)
+{
+    static const char text[] = "extern \"C\" __global__ void k() {}";
+    char plain[33], h[3][33];
+    cutune_source_hash(text, sizeof text - 1, plain);
+    static const char *const names[] = {"copy", "scale", "triad"};
+    for (int i = 0; i < 3; i++) {
+        char spec[512];
+        snprintf(spec, sizeof spec, "%s/kernels/%s.json", CUTUNE_SOURCE_DIR, names[i]);
+        cutune_space *s;
+        cutune_kernel *k = NULL;
+        CHECK_INT(cutune_space_load_t1(&s, spec), CUTUNE_OK);
+        CHECK_INT(cutune_kernel_load_t1(spec, s, &k), CUTUNE_OK);
+        CHECK_INT(cutune_kernel_source_hash(k, text, sizeof text - 1, h[i]), CUTUNE_OK);
+        CHECK(strlen(h[i]) == 32 && strcmp(h[i], plain) != 0);
+        CHECK_INT(cutune_kernel_source_hash(k, NULL, 1, h[i]), CUTUNE_EINVAL);
+        cutune_kernel_free(k);
+        cutune_space_free(s);
+    }
+    CHECK(strcmp(h[0], h[1]) != 0 && strcmp(h[1], h[2]) != 0 && strcmp(h[0], h[2]) != 0);
+    cutune_space *s;
+    cutune_kernel *k = NULL;
+    CHECK_INT(cutune_space_load_t1(&s, CONV), CUTUNE_OK); /* -std=c++17 only */
+    CHECK_INT(cutune_kernel_load_t1(CONV, s, &k), CUTUNE_OK);
+    CHECK_INT(cutune_kernel_source_hash(k, text, sizeof text - 1, h[0]), CUTUNE_OK);
+    CHECK(strcmp(h[0], plain) == 0);
+    CHECK_INT(cutune_kernel_source_hash(NULL, text, 1, h[0]), CUTUNE_EINVAL);
+    cutune_kernel_free(k);
+    cutune_space_free(s);
+}
+
 /* The streaming and reduction specs load, with their arguments. */
 static void stream_and_reduce(void)
 {
@@ -348,6 +381,7 @@ int main(void)
     bad_specs();
     oscillators();
     cooperative();
+    source_hashes();
     other_sizes();
     sgemm();
     stream_and_reduce();

@@ -14,7 +14,7 @@ static const char profiles_help[] =
     "usage: cutune profiles list [--json]\n"
     "       cutune profiles show ID [--json]\n"
     "       cutune profiles select --kernel NAME --problem X[,Y[,Z]]\n"
-    "                              [--source KERNEL.cu | --source-hash H]\n"
+    "                              [--source KERNEL.cu [--spec T1.json] | --source-hash H]\n"
     "                              [--user-key K] (--device N | --device-name NAME --cc M.m\n"
     "                              --sms N [--driver V] [--runtime V]) [--json]\n"
     "       cutune profiles import FILE [--user-key K]\n"
@@ -28,7 +28,8 @@ static const char profiles_help[] =
     "  list      every profile, a line each\n"
     "  show      one profile in full\n"
     "  select    what cutune_select() answers, and by which rule: exact, nearest size (this\n"
-    "            GPU), similar device, or default (nothing known)\n"
+    "            GPU), similar device, or default (nothing known); --source and --spec key\n"
+    "            the kernel as tuning does (the source, and the spec's -D compiler options)\n"
     "  import    a Kernel Tuner cache file (.json, .json.gz) or T4 results, as one session\n"
     "  export    every evaluation behind a profile, as a Kernel Tuner cache file or T4\n"
     "            results (standard output without -o)\n"
@@ -39,7 +40,7 @@ static const char profiles_help[] =
 
 typedef struct opts {
     const char *db, *kernel, *source_hash, *user_key, *device_name, *out, *format;
-    const char *problem, *cc, *source;
+    const char *problem, *cc, *source, *spec;
     long device;
     unsigned long long sms, driver, runtime;
     double older_days;
@@ -183,8 +184,19 @@ static int do_select(cutune_store *s, const opts *o)
             fprintf(stderr, "cutune profiles: cannot read %s\n", o->source);
             return EXIT_FAILED;
         }
-        cutune_source_hash(text, len, hash);
+        cutune_space *space = NULL;
+        cutune_kernel *k = NULL;
+        int st = o->spec ? cutune_space_load_t1(&space, o->spec) : CUTUNE_OK;
+        st = st ? st : o->spec ? cutune_kernel_load_t1(o->spec, space, &k) : CUTUNE_OK;
+        if (!st && k)
+            st = cutune_kernel_source_hash(k, text, len, hash);
+        else if (!st)
+            cutune_source_hash(text, len, hash);
+        cutune_kernel_free(k);
+        cutune_space_free(space);
         free(text);
+        if (st)
+            return cli_fail("profiles", st);
     }
     cutune_kernel_id k = {o->kernel, o->source ? hash : o->source_hash, o->user_key};
     cutune_selection sel;
@@ -246,6 +258,7 @@ int cmd_profiles(int argc, char **argv)
         {"format", required_argument, 0, 'f'},      {"older-than", required_argument, 0, 'O'},
         {"all", no_argument, 0, 'a'},               {"recover", no_argument, 0, 'X'},
         {"source", required_argument, 0, 'S'},      {"help", no_argument, 0, 'h'},
+        {"spec", required_argument, 0, 'P'},
         {0, 0, 0, 0}};
     opts o = {.device = -1, .format = "kerneltuner"};
     int c;
@@ -261,6 +274,7 @@ int cmd_profiles(int argc, char **argv)
         case 'k': o.kernel = optarg; break;
         case 'H': o.source_hash = optarg; break;
         case 'S': o.source = optarg; break;
+        case 'P': o.spec = optarg; break;
         case 'u': o.user_key = optarg; break;
         case 'p': o.problem = optarg; break;
         case 'n': o.device_name = optarg; break;
