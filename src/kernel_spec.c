@@ -574,7 +574,8 @@ int cutune_kernel_source_hash(const cutune_kernel *k, const char *source, size_t
     char *text = malloc(len + extra + 1), *at = text;
     if (!text)
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
-    memcpy(at, source, len);
+    if (len)
+        memcpy(at, source, len);
     at += len;
     for (size_t i = 0; i < k->num_options; i++)
         if (strncmp(k->options[i], "-D", 2) == 0)
