@@ -57,7 +57,6 @@ const bench_workload *bench_workload_named(const char *name);
 int bench_stage_known(const char *stage);
 int bench_slo_load(const char *path, bench_slo *out, char *why, size_t size);
 void bench_slo_free(bench_slo *slo);
-double bench_pct(const double *sorted, size_t n, double p);
 /* The report's key of a percentile a contract may name (50, 90, 99, 99.9, 100), or NULL. */
 const char *bench_percentile_key(double p);
 /* Sorts ms and summarises it. */

@@ -225,7 +225,7 @@ static json_t *run_kernel(const gpu *g, const bench_workload *w, json_t *tuning)
     if (!st && !(st = cutune_launch(dl, w->problem, params, g->stream, &di)) &&
         !(st = time_launches(dl, w->problem, params, g->stream, 20, 0, &ms, &n))) {
         qsort(ms, n, sizeof *ms, cli_cmp_double);
-        default_ms = bench_pct(ms, n, 50);
+        default_ms = cli_percentile(ms, n, 50);
         free(ms);
         ms = NULL;
     }
@@ -314,7 +314,7 @@ static json_t *run_realtime(const gpu *g, json_t *stages)
     }
     if (!bad) {
         qsort(ms, 20, sizeof *ms, cli_cmp_double);
-        default_ms = bench_pct(ms, 20, 50);
+        default_ms = cli_percentile(ms, 20, 50);
     }
     const char *nvml_note = NULL;
     cutune_monitor *mon = NULL;
@@ -428,13 +428,11 @@ int bench_main(const bench_args *a)
         }
     }
     cutune_store_free(probe);
-    char empty_dir[] = "/tmp/cutune-bench-XXXXXX", empty_db[64];
-    if (!mkdtemp(empty_dir))
-        return cli_fail("bench", CUTUNE_EIO);
-    snprintf(empty_db, sizeof empty_db, "%s/profiles.db", empty_dir);
+    char empty_dir[32];
+    if ((st = cli_temp_store_open(&g.empty, empty_dir)))
+        return cli_fail("bench", st);
     json_t *report = NULL, *list = json_array(), *stages = json_object();
-    if ((st = cutune_store_open(&g.tuned, db_path, 0)) ||
-        (st = cutune_store_open(&g.empty, empty_db, 0))) {
+    if ((st = cutune_store_open(&g.tuned, db_path, 0))) {
         cli_fail("bench", st);
     } else {
         fprintf(stderr, "cutune bench: a device-to-device copy for the bandwidth mark ...\n");
@@ -475,14 +473,7 @@ int bench_main(const bench_args *a)
     json_decref(list);
     json_decref(stages);
     cutune_store_free(g.tuned);
-    cutune_store_free(g.empty);
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char f[96];
-        snprintf(f, sizeof f, "%s%s", empty_db, suffixes[i]);
-        unlink(f);
-    }
-    rmdir(empty_dir);
+    cli_temp_store_close(g.empty, empty_dir);
     cudaStreamDestroy(g.stream);
     return report ? bench_report_write(report, a, NULL) : EXIT_FAILED;
 }

@@ -24,6 +24,12 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *text, unsigned l
 int cli_parse_problem(const char *text, int64_t problem[3]);
 /* qsort's comparison of doubles, ascending. */
 int cli_cmp_double(const void *a, const void *b);
+/* The p-th percentile (nearest rank) of n sorted values; NaN when n is 0. */
+double cli_percentile(const double *sorted, size_t n, double p);
+/* An empty profile store in a temporary folder (the baseline: every kernel's defaults);
+ * dir (32 bytes) receives the folder, which cli_temp_store_close removes with the store. */
+int cli_temp_store_open(cutune_store **out, char dir[32]);
+void cli_temp_store_close(cutune_store *store, const char dir[32]);
 /* Writes `j` to stdout (indented) and releases it. */
 int cli_print_json(json_t *j);
 

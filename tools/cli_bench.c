@@ -202,23 +202,14 @@ int bench_stage_known(const char *stage)
 
 /* ---------------------------------------------------------------- percentiles ---- */
 
-/* p-th percentile (nearest rank) of n sorted values */
-double bench_pct(const double *sorted, size_t n, double p)
-{
-    if (!n)
-        return NAN;
-    long k = (long)ceil(p / 100.0 * (double)n) - 1;
-    return sorted[k < 0 ? 0 : (size_t)k >= n ? n - 1 : (size_t)k];
-}
-
 void bench_latency_from(bench_latency *l, double *ms, size_t n)
 {
     qsort(ms, n, sizeof *ms, cli_cmp_double);
     l->runs = n;
-    l->p50 = bench_pct(ms, n, 50);
-    l->p90 = bench_pct(ms, n, 90);
-    l->p99 = bench_pct(ms, n, 99);
-    l->p999 = bench_pct(ms, n, 99.9);
+    l->p50 = cli_percentile(ms, n, 50);
+    l->p90 = cli_percentile(ms, n, 90);
+    l->p99 = cli_percentile(ms, n, 99);
+    l->p999 = cli_percentile(ms, n, 99.9);
     l->max = n ? ms[n - 1] : NAN;
     double sum = 0;
     for (size_t i = 0; i < n; i++)
@@ -227,7 +218,7 @@ void bench_latency_from(bench_latency *l, double *ms, size_t n)
     /* the CDF for the plot: BENCH_CDF_POINTS quantiles, log-spaced towards the tail */
     for (int i = 0; i < BENCH_CDF_POINTS; i++) {
         double q = 1 - pow(10, -4.0 * i / (BENCH_CDF_POINTS - 1)); /* 0 .. 0.9999 */
-        l->cdf_ms[i] = bench_pct(ms, n, 100 * fmax(q, 1.0 / (double)n));
+        l->cdf_ms[i] = cli_percentile(ms, n, 100 * fmax(q, 1.0 / (double)n));
         l->cdf_q[i] = q;
     }
 }

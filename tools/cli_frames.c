@@ -18,14 +18,6 @@
 
 #include <cuda_runtime_api.h>
 #include <time.h>
-#include <unistd.h>
-
-/* p-th percentile (nearest rank) of n sorted values */
-static double pct(const double *sorted, int n, double p)
-{
-    int k = (int)ceil(p / 100.0 * n) - 1;
-    return sorted[k < 0 ? 0 : k >= n ? n - 1 : k];
-}
 
 typedef struct dist {
     double p50, p99, p999, max, mean;
@@ -37,7 +29,9 @@ static dist summarize(double *ms, int n)
     double sum = 0;
     for (int i = 0; i < n; i++)
         sum += ms[i];
-    return (dist){pct(ms, n, 50), pct(ms, n, 99), pct(ms, n, 99.9), ms[n - 1], sum / n};
+    size_t m = (size_t)n;
+    return (dist){cli_percentile(ms, m, 50), cli_percentile(ms, m, 99),
+                  cli_percentile(ms, m, 99.9), ms[n - 1], sum / n};
 }
 
 static json_t *dist_json(dist d)
@@ -172,19 +166,17 @@ int frames_main(const frames_args *a)
                                    : (fprintf(stderr, "cutune pipeline: out of memory for the "
                                               "model of %d oscillators\n", a->oscillators),
                                       EXIT_FAILED);
-    char empty_db[] = "/tmp/cutune-baseline-XXXXXX", empty_path[64], why[1024];
-    if (!mkdtemp(empty_db)) {
-        rt_model_free(&m);
-        return cli_fail("pipeline", CUTUNE_EIO);
-    }
-    snprintf(empty_path, sizeof empty_path, "%s/profiles.db", empty_db);
+    char empty_dir[32], why[1024];
     cutune_store *tuned_store = NULL, *empty_store = NULL;
+    if ((st = cli_temp_store_open(&empty_store, empty_dir))) {
+        rt_model_free(&m);
+        return cli_fail("pipeline", st);
+    }
     rt_gpu *base = NULL, *tuned = NULL;
     run_result rb = {0}, rtu = {0};
     double check[5] = {0};
     int rc = EXIT_FAILED;
-    if ((st = cutune_store_open(&empty_store, empty_path, 0)) ||
-        (st = cutune_store_open(&tuned_store, a->db, 0))) {
+    if ((st = cutune_store_open(&tuned_store, a->db, 0))) {
         cli_fail("pipeline", st);
         goto done;
     }
@@ -255,15 +247,8 @@ int frames_main(const frames_args *a)
 done:
     rt_gpu_free(base);
     rt_gpu_free(tuned);
-    cutune_store_free(empty_store);
+    cli_temp_store_close(empty_store, empty_dir);
     cutune_store_free(tuned_store);
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char f[96];
-        snprintf(f, sizeof f, "%s%s", empty_path, suffixes[i]);
-        unlink(f);
-    }
-    rmdir(empty_db);
     rt_model_free(&m);
     return rc;
 }

@@ -3,10 +3,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct command {
     const char *name;
@@ -38,6 +40,39 @@ int cli_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+double cli_percentile(const double *sorted, size_t n, double p)
+{
+    if (!n)
+        return NAN;
+    long k = (long)ceil(p / 100.0 * (double)n) - 1;
+    return sorted[k < 0 ? 0 : (size_t)k >= n ? n - 1 : (size_t)k];
+}
+
+int cli_temp_store_open(cutune_store **out, char dir[32])
+{
+    snprintf(dir, 32, "/tmp/cutune-empty-XXXXXX");
+    if (!mkdtemp(dir))
+        return CUTUNE_EIO;
+    char path[64];
+    snprintf(path, sizeof path, "%s/profiles.db", dir);
+    int st = cutune_store_open(out, path, 0);
+    if (st)
+        rmdir(dir);
+    return st;
+}
+
+void cli_temp_store_close(cutune_store *store, const char dir[32])
+{
+    cutune_store_free(store);
+    static const char *const files[] = {"profiles.db", "profiles.db-wal", "profiles.db-shm"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char f[64];
+        snprintf(f, sizeof f, "%s/%s", dir, files[i]);
+        unlink(f);
+    }
+    rmdir(dir);
 }
 
 int cli_fail(const char *cmd, int status)

@@ -3,7 +3,7 @@
  * whole frame; each launch of one replays every kernel with no host work between them. */
 #define _POSIX_C_SOURCE 200809L
 #include "realtime_gpu.h"
-#include "internal.h" /* ct_now */
+#include "internal.h" /* ct_now, ct_read_text */
 
 #include <cuda_runtime.h>
 #include <math.h>
@@ -61,27 +61,25 @@ static int load_module(rt_gpu *g, const char *dir, const char *file, const char 
                        const char *const *defines, size_t ndefines, const char *cache_dir,
                        cutune_binary **bin, cudaLibrary_t *lib)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fail(g, "%s: cannot be read", path);
-    static char text[1 << 17];
-    size_t len = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[len] = '\0';
     int dev;
     struct cudaDeviceProp prop;
     CUDA(cudaGetDevice(&dev));
     CUDA(cudaGetDeviceProperties(&prop, dev));
-    char arch[16];
+    char arch[16], path[4096];
     snprintf(arch, sizeof arch, "sm_%d%d", prop.major, prop.minor);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    size_t len;
+    char *text = ct_read_text(path, (size_t)16 << 20, &len);
+    if (!text)
+        return fail(g, "%s", cutune_last_error());
     const char *options[] = {"-std=c++17"};
     cutune_compile_request req = {.source = text, .source_len = len, .source_name = file,
                                   .kernel = kernel, .arch = arch, .defines = defines,
                                   .num_defines = ndefines, .options = options,
                                   .num_options = 1, .cache_dir = cache_dir};
-    if (cutune_compile(&req, bin))
+    int st = cutune_compile(&req, bin);
+    free(text);
+    if (st)
         return fail(g, "%s: %s", path, cutune_last_error());
     size_t size;
     const void *code = cutune_binary_code(*bin, &size);
