@@ -1009,7 +1009,8 @@ typedef struct cutune_session_options {
                               at least 1 s */
     const char *cache_dir; /* the binary cache (see cutune_compile_request) */
     int compile_threads;   /* threads compiling ahead what the strategy will ask for next
-                              (0: the CPUs less one; -1: none); needs the disk cache */
+                              (0: one fewer than the CPUs this process may run on;
+                              -1: none); needs the disk cache */
     int64_t problem[3];    /* the problem size, instead of the spec's ProblemSize (all 0:
                               the spec's; see cutune_kernel_load_t1_sized) */
 } cutune_session_options;

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 void cutune_session_free(cutune_session *s)
 {
@@ -644,9 +643,7 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
     }
     if (s->kernel && !s->exec.submit) {
         b.upcoming = ct_session_upcoming;
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        ct_session_ahead_start(s, s->opt.compile_threads ? s->opt.compile_threads
-                                                         : (int)(cpus > 2 ? cpus - 1 : 1));
+        ct_session_ahead_start(s);
     }
     if (s->exec.submit || s->cache)
         ct_session_exec_backend(s, &b);

@@ -1,10 +1,13 @@
 /* session_ahead.c — compiling ahead of the measurements: the whole space before a brute-force
  * run (cutune_session_precompile), and during a run the configurations expected next. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "session_impl.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------ compiling ahead ---- */
 
@@ -164,8 +167,21 @@ void ct_session_ahead_stop(cutune_session *s)
     s->pool = NULL;
 }
 
-void ct_session_ahead_start(cutune_session *s, int threads)
+/* The session's compile_threads, else one fewer than the CPUs this process may run on (its
+ * affinity: taskset, or mpirun's binding), which measuring needs one of. */
+static int ahead_threads(const cutune_session *s)
 {
+    if (s->opt.compile_threads)
+        return s->opt.compile_threads;
+    cpu_set_t set;
+    long cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                           : sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > 2 ? (int)cpus - 1 : 1;
+}
+
+void ct_session_ahead_start(cutune_session *s)
+{
+    int threads = ahead_threads(s);
     if (threads <= 0 || (s->opt.cache_dir && !s->opt.cache_dir[0]))
         return; /* without the disk cache there is nowhere to compile ahead to */
     pool *p = calloc(1, sizeof *p);

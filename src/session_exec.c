@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* ------------------------------------------------------------------ recorded spaces ---- */
 
@@ -164,11 +163,8 @@ int cutune_session_prepare(cutune_session *s, const size_t *entries, size_t n)
     for (size_t k = 0; k < n; k++)
         if (entries[k] >= s->dom.n)
             return ct_fail(CUTUNE_EINVAL, "cutune_session_prepare: no entry %zu", entries[k]);
-    if (!s->pool) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        ct_session_ahead_start(s, s->opt.compile_threads ? s->opt.compile_threads
-                                                         : (int)(cpus > 2 ? cpus - 1 : 1));
-    }
+    if (!s->pool)
+        ct_session_ahead_start(s);
     ct_session_upcoming(s, entries, n);
     return CUTUNE_OK;
 }

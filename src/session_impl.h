@@ -78,7 +78,7 @@ const char *ct_session_failure_literal(const char *name);
 
 /* session_ahead.c: compiling ahead on CPU threads while the worker measures. upcoming: the
  * configurations expected next (a ct_backend's upcoming); claim: before compiling i itself. */
-void ct_session_ahead_start(cutune_session *s, int threads);
+void ct_session_ahead_start(cutune_session *s);
 void ct_session_ahead_stop(cutune_session *s);
 void ct_session_upcoming(void *self, const size_t *idx, size_t n);
 void ct_session_claim(cutune_session *s, size_t i);

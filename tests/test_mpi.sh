@@ -74,6 +74,10 @@ for np in 1 2 3 4; do
     export ASAN_OPTIONS=detect_leaks=0
     [ "$(field "$TMP/r$np.json" evaluations)" = 90 ] || fail "-np $np: $(field "$TMP/r$np.json" evaluations) evaluations"
     [ "$(field "$TMP/r$np.json" ranks)" = $np ] || fail "-np $np: the report says $(field "$TMP/r$np.json" ranks) ranks"
+    # each rank's share: one entry a rank, the shares adding up to the budget
+    shares=$(sed -n 's/^      "evaluations": \([0-9]*\),$/\1/p' "$TMP/r$np.json")
+    [ "$(echo "$shares" | wc -l)" = $np ] && [ "$(echo "$shares" | awk '{s += $1} END {print s}')" = 90 ] ||
+        fail "-np $np: per-rank evaluations $(echo $shares) (want $np ranks adding up to 90)"
     configs "$TMP/r$np.json" | cmp -s - "$TMP/one.configs" ||
         fail "-np $np: random search measured other configurations than one process did"
     [ "$(field "$TMP/r$np.json" failed)" = "$(field "$TMP/one.json" failed)" ] &&

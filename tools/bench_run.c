@@ -368,6 +368,22 @@ static json_t *run_realtime(const gpu *g, json_t *stages)
 
 static const char *kind_names[] = {"compute", "memory", "latency", "pipeline"};
 
+/* Whether workload i needs a profile: the kernels chosen, and the real-time frame's stages
+ * (the oscillators' and active inference's fused launches) when the frame is chosen. */
+static int to_tune(const bench_args *a, size_t i)
+{
+    const bench_workload *w = &a->workloads[i];
+    if (w->kind == BENCH_PIPELINE)
+        return 0;
+    if (a->chosen[i])
+        return 1;
+    int stage = !strcmp(w->name, "oscillators") || !strcmp(w->name, "active_inference");
+    for (size_t k = 0; stage && k < a->nworkloads; k++)
+        if (a->chosen[k] && a->workloads[k].kind == BENCH_PIPELINE)
+            return 1;
+    return 0;
+}
+
 int bench_main(const bench_args *a)
 {
     gpu g = {.a = a};
@@ -393,11 +409,10 @@ int bench_main(const bench_args *a)
         return cli_fail("bench", st);
     size_t total = 0, done = 0;
     for (size_t i = 0; i < a->nworkloads; i++)
-        total += a->chosen[i];
+        total += to_tune(a, i);
     for (size_t i = 0; i < a->nworkloads; i++) {
         const bench_workload *w = &a->workloads[i];
-        /* the real-time frame takes the oscillators' and active inference's profiles */
-        if (!a->chosen[i] || w->kind == BENCH_PIPELINE)
+        if (!to_tune(a, i))
             continue;
         char spec[1024];
         snprintf(spec, sizeof spec, "%s/%s", a->kernels, w->spec);

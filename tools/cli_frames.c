@@ -151,6 +151,32 @@ static json_t *run_json(const run_result *r)
     return j;
 }
 
+/* A store without the fused launches' profiles makes the "tuned" run (nearly) the baseline:
+ * say so before minutes go on it, and how to tune them. */
+static void untuned_stage(const frames_args *a, const char *kernel, const char *file,
+                          const char *problem, const char *launches, const char *rule)
+{
+    fprintf(stderr, "cutune pipeline: %s holds no profile of %s at %s for this GPU (it runs "
+            "one launch %s, %s configuration); tune it first: cutune tune %s/%s.cu --spec "
+            "%s/%s.json --problem %s%s%s\n", a->db ? a->db : "the default store", kernel,
+            problem, launches, rule, a->kernels_dir, file, a->kernels_dir, file, problem,
+            a->db ? " --db " : "", a->db ? a->db : "");
+}
+
+static void untuned_note(const rt_gpu *g, const rt_model *m, const frames_args *a)
+{
+    char problem[64];
+    if (rt_gpu_osc_per_launch(g) == 1) {
+        snprintf(problem, sizeof problem, "%d,%d", m->n, RT_OSC_STEPS);
+        untuned_stage(a, "osc_step", "oscillators", problem, "a step", rt_gpu_osc_rule(g));
+    }
+    if (rt_gpu_predict_per_launch(g) == 1) {
+        snprintf(problem, sizeof problem, "%d,%d,%d", RT_NS, RT_NP, RT_SUBSTEPS);
+        untuned_stage(a, "ai_predict", "active_inference", problem, "a sub-step",
+                      rt_gpu_predict_rule(g));
+    }
+}
+
 int frames_main(const frames_args *a)
 {
     cutune_device_info dev;
@@ -185,9 +211,14 @@ int frames_main(const frames_args *a)
         fprintf(stderr, "cutune pipeline: %s\n", why);
         goto done;
     }
+    untuned_note(tuned, &m, a);
+    fprintf(stderr, "cutune pipeline: baseline (the specs' defaults): %d runs of each stage, "
+            "%d frames ...\n", a->stage_runs, a->baseline_frames);
     if (rt_gpu_check(tuned, check) ||
         run_one(base, &m, a->stage_runs, a->baseline_frames, 0, &rb) ||
-        run_one(tuned, &m, a->stage_runs, a->frames, a->paced, &rtu)) {
+        (fprintf(stderr, "cutune pipeline: tuned: %d runs of each stage, %d frames%s ...\n",
+                 a->stage_runs, a->frames, a->paced ? ", then as many paced" : ""),
+         run_one(tuned, &m, a->stage_runs, a->frames, a->paced, &rtu))) {
         fprintf(stderr, "cutune pipeline: %s\n", why);
         goto done;
     }

@@ -3,12 +3,14 @@
  * the ranks; every rank, rank 0 included on a thread of its own, measures what it is sent with
  * a session of its own (its GPU, its worker, its compile threads; or the recorded space) and
  * sends each result back as soon as it has it. Only rank 0 prints. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "cli_tune.h"
 
 #include <cblas.h>
 #include <errno.h>
 #include <mpi.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@ typedef struct result_msg {
 /* Every rank to rank 0 before the run: whether it is ready, and what it measures on. */
 typedef struct hello_msg {
     int32_t exit_code, local_rank, device;
+    int32_t cpus, host_cpus; /* CPUs this rank may run on (its binding), and its host's */
     char host[MPI_MAX_PROCESSOR_NAME], error[480];
     uint64_t entries, checksum; /* the space as this rank enumerated it */
     cutune_device_info info;
@@ -194,6 +197,7 @@ typedef struct driver {
     unsigned char *broken; /* ranks that cannot measure any more */
     const hello_msg *hello;
     local_channel *local;
+    tune_rank_tally *tally; /* per rank */
 } driver;
 
 /* To the rank with the least in hand, rank 0 (which shares its process with the strategy)
@@ -266,8 +270,15 @@ static int drv_wait(void *user, cutune_measurement *out)
         st = cutune_set_error(r.status, "rank %d (%s, local rank %d) cannot measure any more: "
                               "%s", (int)r.rank, h->host, (int)h->local_rank, r.error);
     }
-    if (!st)
+    if (!st) {
         *out = r.m;
+        tune_rank_tally *t = &d->tally[r.rank];
+        t->evaluations++;
+        t->compiled += r.m.stats.compiled;
+        t->from_cache += r.m.stats.from_cache;
+        t->compile_s += r.m.stats.compile_s;
+        t->run_s += r.m.stats.run_s;
+    }
     return st;
 }
 
@@ -320,9 +331,10 @@ static void setup(const tune_args *a, int rank, int local_size, cutune_cache **c
     cutune_session_options so = a->session;
     so.device = a->session.device + hello->local_rank;
     hello->device = a->sim ? -1 : so.device;
-    if (!so.compile_threads) { /* the host's CPUs shared by its ranks */
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN) / (local_size > 0 ? local_size : 1);
-        so.compile_threads = cpus > 2 ? (int)cpus - 1 : 1;
+    if (!so.compile_threads) { /* its CPUs: those it is bound to, or its share of the host's */
+        int share = hello->host_cpus / (local_size > 0 ? local_size : 1);
+        int cpus = hello->cpus < share ? hello->cpus : share;
+        so.compile_threads = cpus > 2 ? cpus - 1 : 1;
     }
     if (!st)
         st = a->sim ? cutune_session_new_cache(measuring, *cache, a->sim_delay_ms)
@@ -339,6 +351,33 @@ static void setup(const tune_args *a, int rank, int local_size, cutune_cache **c
     hello->checksum = space_checksum(*measuring, &hello->entries);
     if (!a->sim)
         hello->info = *cutune_session_device(*measuring);
+}
+
+/* The CPUs this process may run on: mpirun binds each rank to one core by default when it
+ * starts one or two. */
+static int cpus_allowed(void)
+{
+    cpu_set_t set;
+    long host = sysconf(_SC_NPROCESSORS_ONLN);
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return host > 0 ? (int)host : 1;
+    int n = CPU_COUNT(&set);
+    return n > 0 ? n : 1;
+}
+
+/* Rank 0: a rank bound to a CPU or two compiles ahead on those alone, where its host has
+ * many: worth a line, since NVRTC is most of a short session's time. */
+static void note_bindings(const hello_msg *h, int size, int local_size)
+{
+    for (int r = 0; r < size; r++)
+        if (!h[r].exit_code && h[r].device >= 0 && h[r].cpus < 4 &&
+            h[r].host_cpus / (local_size > 0 ? local_size : 1) >= 8) {
+            fprintf(stderr, "cutune tune: rank %d may run on %d of %s's %d CPUs (mpirun binds "
+                    "a rank to a core by default at -np 1 or 2): it compiles ahead on those "
+                    "alone; mpirun --bind-to none, or --map-by slot:PE=N, gives it more\n",
+                    r, (int)h[r].cpus, h[r].host, (int)h[r].host_cpus);
+            return; /* once: the others are bound alike */
+        }
 }
 
 /* Rank 0: whether every rank is ready to measure the same space on the same kind of GPU;
@@ -419,7 +458,7 @@ static int drive(cutune_session *driving, const cutune_cache *cache, const tune_
                      : "every finished evaluation is in the profile store: the same command "
                        "with --resume goes on from there");
         signal(SIGTERM, on_end);
-        tune_ranks ranks = {.ranks = d->size, .in_flight = ex.slots};
+        tune_ranks ranks = {.ranks = d->size, .in_flight = ex.slots, .per_rank = d->tally};
         rc = tune_run(driving, cache, &a, &ranks);
         signal(SIGTERM, SIG_DFL);
     }
@@ -452,6 +491,9 @@ int cli_mpi_tune(int argc, char **argv, const tune_args *a)
     char host[MPI_MAX_PROCESSOR_NAME];
     MPI_Get_processor_name(host, &len);
     snprintf(hello.host, sizeof hello.host, "%s", host);
+    long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    hello.host_cpus = host_cpus > 0 ? (int32_t)host_cpus : 1;
+    hello.cpus = cpus_allowed();
 
     int rc = EXIT_OK;
     if ((uint64_t)size > a->search.budget) {
@@ -473,14 +515,23 @@ int cli_mpi_tune(int argc, char **argv, const tune_args *a)
                MPI_COMM_WORLD);
     if (rank == 0)
         rc = all ? check_ranks(all, size) : EXIT_FAILED;
+    if (rank == 0 && !rc)
+        note_bindings(all, size, local_size);
     MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (!rc && rank == 0) {
         driver d = {.size = size, .hello = all,
                     .outstanding = calloc((size_t)size, sizeof *d.outstanding),
-                    .broken = calloc((size_t)size, 1)};
-        rc = d.outstanding && d.broken ? drive(driving, cache, a, &d, measuring) : EXIT_FAILED;
+                    .broken = calloc((size_t)size, 1),
+                    .tally = calloc((size_t)size, sizeof *d.tally)};
+        for (int r = 0; d.tally && r < size; r++) {
+            snprintf(d.tally[r].host, sizeof d.tally[r].host, "%s", all[r].host);
+            d.tally[r].device = all[r].device;
+        }
+        rc = d.outstanding && d.broken && d.tally ? drive(driving, cache, a, &d, measuring)
+                                                  : EXIT_FAILED;
         free(d.outstanding);
         free(d.broken);
+        free(d.tally);
     } else if (!rc) {
         channel l = {mpi_take, mpi_give};
         measure_loop(measuring, &l, rank);

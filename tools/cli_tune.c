@@ -47,6 +47,8 @@ static const char tune_help[] =
     "                     follow it)\n"
     "  --cache-out FILE   write every evaluated configuration as a Kernel Tuner cache file\n"
     "  --t4-out FILE      and in the T4 results format\n"
+    "  --json             the result as JSON, with the history: every evaluation's\n"
+    "                     configuration, time or failure, and at_s (seconds from the start)\n"
     "  --db DB            the profile store (default: $CUTUNE_DB, else\n"
     "                     $XDG_DATA_HOME/cutune/profiles.db): every evaluation is written\n"
     "                     there as it completes, and the best becomes the profile\n"
@@ -82,7 +84,7 @@ typedef struct tune_ctx {
     uint64_t failed; /* measured and failed (pruned ones apart) */
     uint64_t budget;
     FILE *progress;  /* where a progress line goes (a terminal), or NULL */
-    double start;
+    double start, drawn;
 } tune_ctx;
 
 static double wall(void)
@@ -92,12 +94,15 @@ static double wall(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* The progress line: evaluations, the best so far, time spent and left. */
-static void draw_progress(const tune_ctx *t, const cutune_evaluation *e)
+/* The progress line: evaluations, the best so far, time spent and left. Redrawn a few times
+ * a second at most: under mpirun the "terminal" is Open MPI's, and may end in a file. */
+static void draw_progress(tune_ctx *t, const cutune_evaluation *e)
 {
-    if (!t->progress)
+    double now = wall();
+    if (!t->progress || (now - t->drawn < 0.2 && e->k < t->budget))
         return;
-    double elapsed = wall() - t->start,
+    t->drawn = now;
+    double elapsed = now - t->start,
            left = e->k ? elapsed / (double)e->k * (double)(t->budget - e->k) : 0;
     fprintf(t->progress, "\r\033[K  [%llu/%llu] best %.4f ms, %.0f s, about %.0f s left",
             (unsigned long long)e->k, (unsigned long long)t->budget, t->best, elapsed, left);
@@ -113,13 +118,17 @@ static int report(const cutune_evaluation *e, void *user)
     t->failed += e->failure != NULL && !e->pruned;
     if (t->json && t->progress && !isnan(e->best_ms))
         t->best = fmin(t->best, e->best_ms);
+    /* at_s: when the result came back, so time-to-quality can be read from the history */
+    double at_s = wall() - t->start;
     if (t->json)
-        return draw_progress(t, e), json_array_append_new(
+        return draw_progress(t, e),
+               json_array_append_new(
                    t->history,
-                   e->failure ? json_pack("{s:I, s:s, s:s, s:b}", "k", (json_int_t)e->k, "config",
-                                          key, "failure", e->failure, "pruned", e->pruned)
-                              : json_pack("{s:I, s:s, s:f}", "k", (json_int_t)e->k, "config",
-                                          key, "time_ms", e->time_ms))
+                   e->failure ? json_pack("{s:I, s:s, s:s, s:b, s:f}", "k", (json_int_t)e->k,
+                                          "config", key, "failure", e->failure, "pruned",
+                                          e->pruned, "at_s", at_s)
+                              : json_pack("{s:I, s:s, s:f, s:f}", "k", (json_int_t)e->k,
+                                          "config", key, "time_ms", e->time_ms, "at_s", at_s))
                    ? CUTUNE_ENOMEM
                    : 0;
     if (!isnan(e->best_ms) && !(e->best_ms >= t->best)) {
@@ -273,6 +282,22 @@ static int report_sim(const cutune_cache *cache, const tune_args *a, const tune_
     return EXIT_OK;
 }
 
+/* Each rank's share of a distributed run. */
+static json_t *per_rank_json(const tune_ranks *ranks)
+{
+    json_t *out = json_array();
+    for (int k = 0; out && ranks->per_rank && k < ranks->ranks; k++) {
+        const tune_rank_tally *x = &ranks->per_rank[k];
+        json_array_append_new(
+            out, json_pack("{s:i, s:s, s:i, s:I, s:I, s:I, s:f, s:f}", "rank", k, "host",
+                           x->host, "device", x->device, "evaluations",
+                           (json_int_t)x->evaluations, "compiled", (json_int_t)x->compiled,
+                           "from_cache", (json_int_t)x->from_cache, "compile_s", x->compile_s,
+                           "run_s", x->run_s));
+    }
+    return out;
+}
+
 int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
              const tune_ranks *ranks)
 {
@@ -334,8 +359,9 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
     if (!rc && ((a->cache_out && (st = cutune_session_write_kt_cache(s, a->cache_out))) ||
                 (a->t4_out && (st = cutune_session_write_t4(s, a->t4_out)))))
         rc = cli_fail("tune", st);
-    json_t *extra = ranks ? json_pack("{s:i, s:i, s:i}", "ranks", ranks->ranks, "in_flight",
-                                      (int)ranks->in_flight, "batch", (int)o->batch)
+    json_t *extra = ranks ? json_pack("{s:i, s:i, s:i, s:o}", "ranks", ranks->ranks,
+                                      "in_flight", (int)ranks->in_flight, "batch",
+                                      (int)o->batch, "per_rank", per_rank_json(ranks))
                           : json_object();
     if (!rc)
         rc = cache ? report_sim(cache, a, &t, &r, stopped, store, extra)
@@ -355,6 +381,19 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
             printf("every evaluated configuration: %s\n", a->cache_out);
         if (a->t4_out)
             printf("T4 results: %s\n", a->t4_out);
+        for (int k = 0; ranks && ranks->per_rank && k < ranks->ranks; k++) {
+            const tune_rank_tally *x = &ranks->per_rank[k];
+            if (x->device < 0)
+                printf("rank %d (%s, a recorded space): %llu evaluations\n", k, x->host,
+                       (unsigned long long)x->evaluations);
+            else
+                printf("rank %d (%s, GPU %d): %llu evaluations; %.1f s measuring, %.1f s "
+                       "waiting for NVRTC (%llu compiled while it waited, %llu ready in the "
+                       "binary cache)\n",
+                       k, x->host, x->device, (unsigned long long)x->evaluations, x->run_s,
+                       x->compile_s, (unsigned long long)x->compiled,
+                       (unsigned long long)x->from_cache);
+        }
     }
     json_decref(t.history);
     cutune_store_free(store);

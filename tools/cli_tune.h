@@ -19,10 +19,19 @@ typedef struct tune_args {
     unsigned per_rank; /* distributed: configurations in hand per rank (0: the default) */
 } tune_args;
 
+/* What one rank of a distributed run did: where, and where its time went. */
+typedef struct tune_rank_tally {
+    char host[64];
+    int device;                           /* -1: replaying a recorded space */
+    uint64_t evaluations, compiled, from_cache; /* compiled: NVRTC ran while it waited */
+    double compile_s, run_s;              /* NVRTC while waiting, and the worker's time */
+} tune_rank_tally;
+
 /* What a distributed run adds to the report (NULL in one process). */
 typedef struct tune_ranks {
     int ranks;         /* processes of the job, rank 0 included */
     unsigned in_flight;
+    const tune_rank_tally *per_rank; /* ranks of them, filled as results come back */
 } tune_ranks;
 
 /* Runs the session (a GPU one, or one over `cache`), writes the profile store as the
