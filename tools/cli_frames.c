@@ -153,26 +153,27 @@ static json_t *run_json(const run_result *r)
 
 /* A store without the fused launches' profiles makes the "tuned" run (nearly) the baseline:
  * say so before minutes go on it, and how to tune them. */
-static void untuned_stage(const frames_args *a, const char *kernel, const char *file,
-                          const char *problem, const char *launches, const char *rule)
+static void untuned_stage(const char *db, const char *dir, const char *kernel,
+                          const char *file, const char *problem, const char *launches,
+                          const char *rule)
 {
     fprintf(stderr, "cutune pipeline: %s holds no profile of %s at %s for this GPU (it runs "
             "one launch %s, %s configuration); tune it first: cutune tune %s/%s.cu --spec "
-            "%s/%s.json --problem %s%s%s\n", a->db ? a->db : "the default store", kernel,
-            problem, launches, rule, a->kernels_dir, file, a->kernels_dir, file, problem,
-            a->db ? " --db " : "", a->db ? a->db : "");
+            "%s/%s.json --problem %s --db %s\n", db, kernel, problem, launches, rule, dir,
+            file, dir, file, problem, db);
 }
 
-static void untuned_note(const rt_gpu *g, const rt_model *m, const frames_args *a)
+static void untuned_note(const rt_gpu *g, const rt_model *m, const char *db, const char *dir)
 {
     char problem[64];
     if (rt_gpu_osc_per_launch(g) == 1) {
         snprintf(problem, sizeof problem, "%d,%d", m->n, RT_OSC_STEPS);
-        untuned_stage(a, "osc_step", "oscillators", problem, "a step", rt_gpu_osc_rule(g));
+        untuned_stage(db, dir, "osc_step", "oscillators", problem, "a step",
+                      rt_gpu_osc_rule(g));
     }
     if (rt_gpu_predict_per_launch(g) == 1) {
         snprintf(problem, sizeof problem, "%d,%d,%d", RT_NS, RT_NP, RT_SUBSTEPS);
-        untuned_stage(a, "ai_predict", "active_inference", problem, "a sub-step",
+        untuned_stage(db, dir, "ai_predict", "active_inference", problem, "a sub-step",
                       rt_gpu_predict_rule(g));
     }
 }
@@ -211,7 +212,7 @@ int frames_main(const frames_args *a)
         fprintf(stderr, "cutune pipeline: %s\n", why);
         goto done;
     }
-    untuned_note(tuned, &m, a);
+    untuned_note(tuned, &m, cutune_store_path(tuned_store), a->kernels_dir);
     fprintf(stderr, "cutune pipeline: baseline (the specs' defaults): %d runs of each stage, "
             "%d frames ...\n", a->stage_runs, a->baseline_frames);
     if (rt_gpu_check(tuned, check) ||
