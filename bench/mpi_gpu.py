@@ -1,21 +1,24 @@
 #!/usr/bin/env python3
-"""Distributed tuning on real GPUs: the same BO session on 1, 2, ... ranks (one per GPU).
+"""Distributed tuning on real GPUs: the same session on 1, 2, ... ranks (one per GPU).
 
-  bench/mpi_gpu.py run DIR [--build B] [--mpirun M] [--ranks 0,1,2] [--repeats R] [--budget N]
-                    [--strategy S] [--mpirun-args "--bind-to none"]
+  bench/mpi_gpu.py run DIR [--build B] [--mpirun M] [--kernels convolution,sgemm]
+                   [--ranks 0,1,2] [--repeats R] [--budget N] [--strategy S]
+                   [--mpirun-args "--bind-to none"]
       on the GPU machine: for each kernel, rank count and seed, one
-      `mpirun -np N cutune tune ... --strategy S --no-store --json` with an empty binary
-      cache (every configuration compiled in the run, as a first session would); its JSON
-      and mpirun's wall time go to DIR. BO's path depends on the number of ranks (it plans
-      one configuration per rank at a time), so its sessions differ in what they compile;
-      random search with one seed measures the same configurations on any number of ranks,
-      the same work done faster or not.
+      `mpirun -np N cutune tune ... --strategy S --no-store --json` (ranks 0: the same
+      `cutune tune` in one process, without mpirun) with an empty binary cache (every
+      configuration compiled in the run, as a first session would); its JSON and the
+      process's wall time go to DIR. BO's path depends on the number of ranks (it plans one
+      configuration per rank at a time), so its sessions differ in what they compile; random
+      search with one seed measures the same configurations on any number of ranks: the
+      same work, done faster or not.
   bench/mpi_gpu.py report DIR [--reference KERNEL=CACHE.json.gz ...] [--device TEXT]
-      anywhere: per kernel and rank count (0: one process without mpirun), the session's and mpirun's wall time, evaluations
-      per second and the speedup in them over one rank, the time until the best so far came
-      within 5% of the reference (the fastest time of a recorded space, cutune's Kernel
-      Tuner cache of the same kernel on the same kind of GPU), and the best configuration;
-      writes DIR/summary.json and prints a Markdown table.
+                   [--note TEXT]
+      anywhere: per kernel, strategy and rank count, the session's and the process's wall
+      time, evaluations per second and their speedup over one rank, the time until the best
+      so far came within 5% of the reference (the fastest time of a recorded space:
+      cutune's Kernel Tuner cache of the same kernel on the same kind of GPU), and the best
+      configuration; writes DIR/summary.json and prints a Markdown table.
 """
 import argparse
 import gzip
@@ -47,9 +50,9 @@ def run(a):
                 # ranks 0: one process without mpirun (cutune's own single-GPU mode)
                 launcher = ([a.mpirun, "--report-bindings", *a.mpirun_args.split(), "-np",
                              str(ranks)] if ranks else [])
-                cmd = [*launcher, f"{a.build}/cutune", "tune", source,
-                       "--spec", spec, *extra, "--strategy", a.strategy, "--budget", str(a.budget),
-                       "--seed", str(seed), "--no-store", "--json"]
+                cmd = [*launcher, f"{a.build}/cutune", "tune", source, "--spec", spec, *extra,
+                       "--strategy", a.strategy, "--budget", str(a.budget), "--seed",
+                       str(seed), "--no-store", "--json"]
                 with tempfile.TemporaryDirectory() as cache:
                     env["XDG_CACHE_HOME"] = cache  # an empty binary cache for every run
                     t0 = time.monotonic()
@@ -68,7 +71,7 @@ def run(a):
                 with open(os.path.join(a.dir, name + ".json"), "w") as f:
                     json.dump(out, f, indent=1)
                 print(f"{name}: {out['evaluations']} evaluations in {out['seconds']:.2f} s "
-                      f"(mpirun {wall:.2f} s), best {out['best_ms']:.4f} ms "
+                      f"(the process {wall:.2f} s), best {out['best_ms']:.4f} ms "
                       f"{out['best_config']}", flush=True)
 
 
