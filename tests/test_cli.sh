@@ -145,6 +145,10 @@ sed 's/; [0-9.]* s)$//' "$TMP/out" | cmp -s - "$TMP/tune1" || fail "tune --sim i
 run 0 tune --sim "$A4000" --budget 5000 --strategy random --json
 has out '"evaluations": 4362'
 has out '"stop": "space exhausted"'
+# every evaluation says when it came back, in order
+[ "$(grep -c '"at_s": ' "$TMP/out")" = 4362 ] || fail "tune --json: $(grep -c '"at_s": ' "$TMP/out") at_s of 4362"
+sed -n 's/.*"at_s": \([0-9.e+-]*\).*/\1/p' "$TMP/out" | awk 'NR > 1 && $1 < last {bad = 1} {last = $1} END {exit bad}' ||
+    fail "tune --json: at_s goes backwards"
 run 2 tune --sim "$A4000" --strategy nope
 has err "unknown strategy 'nope'"
 run 2 tune --sim "$A4000" --budget 0
