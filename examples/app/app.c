@@ -112,11 +112,14 @@ static int select_described(app *a, cutune_store *store, int done)
         fprintf(stderr, "cutune_app: cannot read the kernel's source %s\n", file ? file : "");
         return EXIT_FAILED;
     }
-    cutune_source_hash(source, len, hash); /* the kernel as `cutune tune` stored it */
+    /* the kernel as `cutune tune` stored it: its source and its spec's -D defines */
+    int st = cutune_kernel_source_hash(a->kernel, source, len, hash);
     free(source);
+    if (st)
+        return fail("cutune_kernel_source_hash", st);
     cutune_kernel_id id = {cutune_kernel_name(a->kernel), hash, a->user_key};
     cutune_selector *selector;
-    int st = cutune_selector_new(&selector, store, &a->described, &id);
+    st = cutune_selector_new(&selector, store, &a->described, &id);
     if (st)
         return fail("cutune_selector_new", st);
     printf("selecting for %s (compute capability %d.%d, %d SMs); nothing is launched\n",
