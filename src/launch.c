@@ -583,9 +583,7 @@ int cutune_launch(cutune_launcher *l, const int64_t problem[3], void **args, voi
     if (l->online)
         poll_online(l);
     cutune_selection sel;
-    int st = check_device(l);
-    if (!st)
-        st = cutune_selector_get(l->selector, problem, &sel);
+    int st = cutune_launcher_select(l, problem, &sel);
     if (st)
         return st;
     loaded *e;

@@ -57,13 +57,6 @@ static const struct {
                  {0x40ULL, "hardware thermal slowdown"},
                  {0x80ULL, "hardware power brake"}};
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static int load_api(nvml_api *a)
 {
     memset(a, 0, sizeof *a);
@@ -112,7 +105,7 @@ static void *sample_loop(void *arg)
                              (long)((m->period_s - floor(m->period_s)) * 1e9)};
     while (!atomic_load(&m->stop)) {
         nvml_util u;
-        if (now() - m->t0 >= m->skip_s && a->utilization(m->device, &u) == 0) {
+        if (ct_now() - m->t0 >= m->skip_s && a->utilization(m->device, &u) == 0) {
             cutune_monitor_report *r = &m->r;
             r->samples++;
             m->util_sum += u.gpu;
@@ -177,7 +170,7 @@ int cutune_monitor_start(cutune_monitor **out, const char *pci_bus_id, double pe
     m->skip_s = skip_s;
     m->r.gpu_util_min = m->r.sm_clock_mhz_min = INFINITY;
     m->has_energy = m->api.energy_mj && m->api.energy_mj(m->device, &m->energy0) == 0;
-    m->t0 = now();
+    m->t0 = ct_now();
     if (pthread_create(&m->thread, NULL, sample_loop, m)) {
         cutune_monitor_free(m);
         return ct_fail(CUTUNE_ENOMEM, "cutune_monitor_start: cannot start a thread");
@@ -195,7 +188,7 @@ int cutune_monitor_stop(cutune_monitor *m, cutune_monitor_report *report)
         atomic_store(&m->stop, 1);
         pthread_join(m->thread, NULL);
         m->running = 0;
-        m->t1 = now();
+        m->t1 = ct_now();
         cutune_monitor_report *r = &m->r;
         unsigned long long energy1;
         r->energy_j =
