@@ -43,7 +43,7 @@ typedef struct bench_slo {
 } bench_slo;
 
 typedef struct bench_args {
-    const char *out, *db, *slo, *kernels, *self;
+    const char *out, *db, *slo, *kernels;
     size_t runs;
     unsigned budget;
     int device, json;

@@ -361,13 +361,7 @@ int bench_report_write(json_t *report, const bench_args *a, const char *name_as)
         cli_print_json(report);
         return rc;
     }
-    if (md && (md = fopen(path, "r"))) { /* the tables as the report has them */
-        char line[2048];
-        while (fgets(line, sizeof line, md))
-            if (strncmp(line, "![", 2) != 0)
-                fputs(line, stdout);
-        fclose(md);
-    }
+    markdown(stdout, report, base_name, 0); /* the report's tables, without its plots */
     printf("\nreport: %s.json, %s.md%s\n", base, base,
            plotted ? "; plots: the .png files beside them"
                    : "; no plots (gnuplot is not installed here: cutune bench --report "

@@ -262,8 +262,7 @@ int cmd_bench(int argc, char **argv)
                     .runs = 10000,
                     .budget = 40,
                     .slo = "bench/slo.json",
-                    .kernels = "kernels",
-                    .self = argv[0]};
+                    .kernels = "kernels"};
     for (size_t i = 0; i < NWORKLOADS; i++)
         a.chosen[i] = 1;
     const char *plot = NULL; /* --report */

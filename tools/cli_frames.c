@@ -5,6 +5,7 @@
  * holds for this GPU (tuned), checks the GPU against the CPU references on the first frame,
  * and reports latency percentiles per stage and per frame against the contracts. */
 #define _GNU_SOURCE
+#include "bench.h"
 #include "cli.h"
 #include "realtime.h"
 
@@ -19,25 +20,11 @@
 #include <cuda_runtime_api.h>
 #include <time.h>
 
-typedef struct dist {
-    double p50, p99, p999, max, mean;
-} dist;
-
-static dist summarize(double *ms, int n)
+/* The percentiles this command's JSON has always given. */
+static json_t *dist_json(const bench_latency *d)
 {
-    qsort(ms, (size_t)n, sizeof *ms, cli_cmp_double);
-    double sum = 0;
-    for (int i = 0; i < n; i++)
-        sum += ms[i];
-    size_t m = (size_t)n;
-    return (dist){cli_percentile(ms, m, 50), cli_percentile(ms, m, 99),
-                  cli_percentile(ms, m, 99.9), ms[n - 1], sum / n};
-}
-
-static json_t *dist_json(dist d)
-{
-    return json_pack("{s:f, s:f, s:f, s:f, s:f}", "p50_ms", d.p50, "p99_ms", d.p99,
-                     "p999_ms", d.p999, "max_ms", d.max, "mean_ms", d.mean);
+    return json_pack("{s:f, s:f, s:f, s:f, s:f}", "p50_ms", d->p50, "p99_ms", d->p99,
+                     "p999_ms", d->p999, "max_ms", d->max, "mean_ms", d->mean);
 }
 
 /* One configuration set (baseline or tuned): the stages alone, then the frames. */
@@ -45,7 +32,7 @@ typedef struct run_result {
     char osc_config[512], predict_config[512];
     const char *osc_rule, *predict_rule;
     int osc_per_launch, predict_per_launch;
-    dist osc, ai, frame, paced;
+    bench_latency osc, ai, frame, paced;
     double throughput_fps;
     int paced_frames, missed_deadlines;
 } run_result;
@@ -66,10 +53,10 @@ static int run_one(rt_gpu *g, const rt_model *m, int stage_runs, int frames, int
     r->predict_per_launch = rt_gpu_predict_per_launch(g);
     int bad = rt_gpu_reset(g) || rt_gpu_time_osc(g, stage_runs, ms);
     if (!bad)
-        r->osc = summarize(ms, stage_runs);
+        bench_latency_from(&r->osc, ms, (size_t)stage_runs);
     bad = bad || rt_gpu_time_ai(g, stage_runs, ms);
     if (!bad)
-        r->ai = summarize(ms, stage_runs);
+        bench_latency_from(&r->ai, ms, (size_t)stage_runs);
     bad = bad || rt_gpu_reset(g);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -81,7 +68,7 @@ static int run_one(rt_gpu *g, const rt_model *m, int stage_runs, int frames, int
     if (!bad && frames) {
         double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
         r->throughput_fps = frames / s;
-        r->frame = summarize(ms, frames);
+        bench_latency_from(&r->frame, ms, (size_t)frames);
     }
     /* paced: a frame every 10 ms, as the application runs them */
     r->paced_frames = paced ? frames : 0;
@@ -99,7 +86,7 @@ static int run_one(rt_gpu *g, const rt_model *m, int stage_runs, int frames, int
         r->missed_deadlines += !bad && ms[f] > 10.0;
     }
     if (!bad && r->paced_frames)
-        r->paced = summarize(ms, r->paced_frames);
+        bench_latency_from(&r->paced, ms, (size_t)r->paced_frames);
     free(ms);
     return bad ? -1 : 0;
 }
@@ -119,7 +106,7 @@ static void print_run(const char *name, const run_result *r)
     printf("  %-28s %9s %9s %9s %9s\n", "", "p50 ms", "p99 ms", "p99.9 ms", "max ms");
     const struct {
         const char *name;
-        const dist *d;
+        const bench_latency *d;
         int shown;
     } rows[] = {{"oscillators, 100 steps", &r->osc, 1},
                 {"active inference, 1 step", &r->ai, 1},
@@ -142,10 +129,10 @@ static json_t *run_json(const run_result *r)
                           r->osc_per_launch, "predict_config", r->predict_config,
                           "predict_rule", r->predict_rule, "predict_substeps_per_launch",
                           r->predict_per_launch, "osc_100steps",
-                          dist_json(r->osc), "ai_step", dist_json(r->ai), "frame",
-                          dist_json(r->frame), "throughput_fps", r->throughput_fps);
+                          dist_json(&r->osc), "ai_step", dist_json(&r->ai), "frame",
+                          dist_json(&r->frame), "throughput_fps", r->throughput_fps);
     if (j && r->paced_frames) {
-        json_object_set_new(j, "frame_paced", dist_json(r->paced));
+        json_object_set_new(j, "frame_paced", dist_json(&r->paced));
         json_object_set_new(j, "paced_missed_10ms", json_integer(r->missed_deadlines));
     }
     return j;
@@ -231,11 +218,10 @@ int frames_main(const frames_args *a)
                                   {"active inference (target)", 1.0, "p99"},
                                   {"frame (contract)", 10.0, "p99.9"},
                                   {"frame (target)", 3.0, "p99.9"}};
-    const double got[] = {rtu.osc.p99, rtu.osc.p99, rtu.ai.p99, rtu.ai.p99,
-                          rtu.paced_frames ? fmax(rtu.frame.p999, rtu.paced.p999)
-                                           : rtu.frame.p999,
-                          rtu.paced_frames ? fmax(rtu.frame.p999, rtu.paced.p999)
-                                           : rtu.frame.p999};
+    const double frame_p999 = rtu.paced_frames ? fmax(rtu.frame.p999, rtu.paced.p999)
+                                               : rtu.frame.p999;
+    const double got[] = {rtu.osc.p99, rtu.osc.p99, rtu.ai.p99, rtu.ai.p99, frame_p999,
+                          frame_p999};
     if (a->json) {
         json_t *cs = json_array();
         for (size_t i = 0; i < sizeof contracts / sizeof *contracts; i++)

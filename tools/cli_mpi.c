@@ -44,11 +44,13 @@ typedef struct hello_msg {
     cutune_device_info info;
 } hello_msg;
 
-/* Waiting for a message without spinning a core: sleeps growing to 1 ms. */
+/* Waiting for a message without spinning a core: waits growing to 1 ms. */
+static long longer_wait(long ns) { return ns < 1000000 ? ns * 2 : 1000000; }
+
 static void pause_a_little(long *ns)
 {
     nanosleep(&(struct timespec){0, *ns}, NULL);
-    *ns = *ns < 1000000 ? *ns * 2 : 1000000;
+    *ns = longer_wait(*ns);
 }
 
 /* --------------------------------------------------------------------- measuring ---- */
@@ -227,7 +229,7 @@ static int drv_submit(void *user, size_t entry, double best_ms)
 /* The next result from any rank, as it comes. */
 static int drv_receive(driver *d, result_msg *r)
 {
-    for (long ns = 20000;; ns = ns < 1000000 ? ns * 2 : 1000000) {
+    for (long ns = 20000;; ns = longer_wait(ns)) {
         int flag = 0;
         MPI_Status status;
         if (local_poll(d->local, r, 0))
@@ -355,13 +357,10 @@ static void setup(const tune_args *a, int rank, int local_size, cutune_cache **c
 
 /* The CPUs this process may run on: mpirun binds each rank to one core by default when it
  * starts one or two. */
-static int cpus_allowed(void)
+static int cpus_allowed(int host_cpus)
 {
     cpu_set_t set;
-    long host = sysconf(_SC_NPROCESSORS_ONLN);
-    if (sched_getaffinity(0, sizeof set, &set) != 0)
-        return host > 0 ? (int)host : 1;
-    int n = CPU_COUNT(&set);
+    int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : host_cpus;
     return n > 0 ? n : 1;
 }
 
@@ -493,7 +492,7 @@ int cli_mpi_tune(int argc, char **argv, const tune_args *a)
     snprintf(hello.host, sizeof hello.host, "%s", host);
     long host_cpus = sysconf(_SC_NPROCESSORS_ONLN);
     hello.host_cpus = host_cpus > 0 ? (int32_t)host_cpus : 1;
-    hello.cpus = cpus_allowed();
+    hello.cpus = cpus_allowed(hello.host_cpus);
 
     int rc = EXIT_OK;
     if ((uint64_t)size > a->search.budget) {

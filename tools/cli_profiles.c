@@ -184,16 +184,20 @@ static int do_select(cutune_store *s, const opts *o)
             fprintf(stderr, "cutune profiles: cannot read %s\n", o->source);
             return EXIT_FAILED;
         }
-        cutune_space *space = NULL;
-        cutune_kernel *k = NULL;
-        int st = o->spec ? cutune_space_load_t1(&space, o->spec) : CUTUNE_OK;
-        st = st ? st : o->spec ? cutune_kernel_load_t1(o->spec, space, &k) : CUTUNE_OK;
-        if (!st && k)
-            st = cutune_kernel_source_hash(k, text, len, hash);
-        else if (!st)
+        int st = CUTUNE_OK;
+        if (o->spec) { /* the source with the spec's -D defines, as tuning keys it */
+            cutune_space *space = NULL;
+            cutune_kernel *k = NULL;
+            st = cutune_space_load_t1(&space, o->spec);
+            if (!st)
+                st = cutune_kernel_load_t1(o->spec, space, &k);
+            if (!st)
+                st = cutune_kernel_source_hash(k, text, len, hash);
+            cutune_kernel_free(k);
+            cutune_space_free(space);
+        } else {
             cutune_source_hash(text, len, hash);
-        cutune_kernel_free(k);
-        cutune_space_free(space);
+        }
         free(text);
         if (st)
             return cli_fail("profiles", st);

@@ -118,19 +118,18 @@ static int report(const cutune_evaluation *e, void *user)
     t->failed += e->failure != NULL && !e->pruned;
     if (t->json && t->progress && !isnan(e->best_ms))
         t->best = fmin(t->best, e->best_ms);
-    /* at_s: when the result came back, so time-to-quality can be read from the history */
-    double at_s = wall() - t->start;
-    if (t->json)
-        return draw_progress(t, e),
-               json_array_append_new(
-                   t->history,
-                   e->failure ? json_pack("{s:I, s:s, s:s, s:b, s:f}", "k", (json_int_t)e->k,
-                                          "config", key, "failure", e->failure, "pruned",
-                                          e->pruned, "at_s", at_s)
-                              : json_pack("{s:I, s:s, s:f, s:f}", "k", (json_int_t)e->k,
-                                          "config", key, "time_ms", e->time_ms, "at_s", at_s))
-                   ? CUTUNE_ENOMEM
-                   : 0;
+    if (t->json) {
+        /* at_s: when the result came back, so time-to-quality can be read from the history */
+        double at_s = wall() - t->start;
+        draw_progress(t, e);
+        json_t *entry =
+            e->failure ? json_pack("{s:I, s:s, s:s, s:b, s:f}", "k", (json_int_t)e->k, "config",
+                                   key, "failure", e->failure, "pruned", e->pruned, "at_s",
+                                   at_s)
+                       : json_pack("{s:I, s:s, s:f, s:f}", "k", (json_int_t)e->k, "config", key,
+                                   "time_ms", e->time_ms, "at_s", at_s);
+        return json_array_append_new(t->history, entry) ? CUTUNE_ENOMEM : 0;
+    }
     if (!isnan(e->best_ms) && !(e->best_ms >= t->best)) {
         printf("%s  %5llu  new best %10.4f ms  %s\n", t->progress ? "\r\033[K" : "",
                (unsigned long long)e->k, e->best_ms, key);
