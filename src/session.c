@@ -319,7 +319,11 @@ static int evaluate(cutune_session *s, size_t i, int reference)
                           .flush_l2 = s->opt.flush_l2, .make_reference = reference,
                           .verify = !reference};
     const uint32_t *config = ct_domain_config(&s->dom, i);
-    if (cutune_kernel_geometry(s->kernel, config, req.grid, req.block, &req.dynamic_smem)) {
+    int64_t problem[3];
+    cutune_kernel_problem(s->kernel, problem);
+    /* the launch: its geometry, and whether it is cooperative (an expression may fail) */
+    if (cutune_kernel_geometry(s->kernel, config, req.grid, req.block, &req.dynamic_smem) ||
+        cutune_kernel_cooperative_at(s->kernel, config, problem, &req.cooperative)) {
         s->stats.pruned_after_compile++;
         fail_record(r, "InvalidConfig", cutune_last_error());
         cutune_binary_free(bin);
@@ -329,9 +333,6 @@ static int evaluate(cutune_session *s, size_t i, int reference)
     cutune_block_resources l = {
         .threads = (int)(req.block[0] * req.block[1] * req.block[2]), .regs = info.regs,
         .static_smem = info.static_smem, .dynamic_smem = req.dynamic_smem, .carveout = -1};
-    int64_t problem[3];
-    cutune_kernel_problem(s->kernel, problem);
-    cutune_kernel_cooperative_at(s->kernel, config, problem, &req.cooperative);
     cutune_occupancy occ;
     int occ_ok = cutune_occupancy_compute(&s->arch, &l, &occ) == CUTUNE_OK;
     uint64_t blocks = (uint64_t)req.grid[0] * req.grid[1] * req.grid[2];
