@@ -389,8 +389,7 @@ int bench_main(const bench_args *a)
     gpu g = {.a = a};
     int st = cutune_device_query(a->device, &g.dev);
     if (st)
-        return st == CUTUNE_ENODEVICE ? (cli_fail("bench", st), EXIT_NO_DEVICE)
-                                      : cli_fail("bench", st);
+        return cli_fail("bench", st);
     char db_path[1024];
     if (a->db)
         snprintf(db_path, sizeof db_path, "%s", a->db);

@@ -14,7 +14,8 @@ enum cli_exit {
     EXIT_NO_DEVICE = 3 /* no CUDA device (or driver) on this machine */
 };
 
-/* Reports a failed library call as "cutune CMD: <message>" on stderr; returns EXIT_FAILED. */
+/* Reports a failed library call as "cutune CMD: <message>" on stderr; returns EXIT_NO_DEVICE
+ * for CUTUNE_ENODEVICE, else EXIT_FAILED. */
 int cli_fail(const char *cmd, int status);
 /* Prints "cutune CMD: <what>" and a pointer to --help on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...);

@@ -170,8 +170,7 @@ int frames_main(const frames_args *a)
     cutune_device_info dev;
     int st = cutune_device_query(a->device, &dev);
     if (st)
-        return st == CUTUNE_ENODEVICE ? (cli_fail("pipeline", st), EXIT_NO_DEVICE)
-                                      : cli_fail("pipeline", st);
+        return cli_fail("pipeline", st);
     if (cudaSetDevice(a->device) != cudaSuccess)
         return cli_fail("pipeline", CUTUNE_ECUDA);
     rt_model m;

@@ -595,8 +595,7 @@ static int pipeline_main(const pipe_args *a)
     int device = a->device;
     int st = cutune_device_query(device, &b.dev);
     if (st)
-        return st == CUTUNE_ENODEVICE ? (cli_fail("pipeline", st), EXIT_NO_DEVICE)
-                                      : cli_fail("pipeline", st);
+        return cli_fail("pipeline", st);
     if (cudaSetDevice(device) != cudaSuccess)
         return cli_fail("pipeline", CUTUNE_ECUDA);
     if ((st = work_load(&b.w, &b.dev)))

@@ -157,8 +157,7 @@ static int do_select(cutune_store *s, const opts *o)
     if (o->device >= 0) {
         int st = cutune_device_query(o->device, &dev);
         if (st)
-            return st == CUTUNE_ENODEVICE ? (cli_fail("profiles", st), EXIT_NO_DEVICE)
-                                          : cli_fail("profiles", st);
+            return cli_fail("profiles", st);
     } else {
         if (!o->device_name || !o->cc)
             return cli_usage_error("profiles", "select needs --device N, or --device-name and "

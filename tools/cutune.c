@@ -79,7 +79,7 @@ int cli_fail(const char *cmd, int status)
 {
     const char *msg = cutune_last_error();
     fprintf(stderr, "cutune %s: %s\n", cmd, *msg ? msg : cutune_strerror(status));
-    return EXIT_FAILED;
+    return status == CUTUNE_ENODEVICE ? EXIT_NO_DEVICE : EXIT_FAILED;
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
