@@ -339,12 +339,10 @@ static void setup(const tune_args *a, int rank, int local_size, cutune_cache **c
         so.compile_threads = cpus > 2 ? cpus - 1 : 1;
     }
     if (!st)
-        st = a->sim ? cutune_session_new_cache(measuring, *cache, a->sim_delay_ms)
-                    : cutune_session_new(measuring, a->spec, a->kernel_file, &so);
+        st = tune_session_new(a, *cache, &so, a->sim_delay_ms, measuring);
     so.device = -1; /* rank 0 drives with no worker: its thread measures */
     if (!st && rank == 0)
-        st = a->sim ? cutune_session_new_cache(driving, *cache, 0)
-                    : cutune_session_new(driving, a->spec, a->kernel_file, &so);
+        st = tune_session_new(a, *cache, &so, 0, driving);
     if (st) {
         hello->exit_code = st == CUTUNE_ENODEVICE ? EXIT_NO_DEVICE : EXIT_FAILED;
         snprintf(hello->error, sizeof hello->error, "%s", cutune_last_error());

@@ -413,6 +413,13 @@ static int launched_by_mpi(void)
     return 0;
 }
 
+int tune_session_new(const tune_args *a, const cutune_cache *cache,
+                     const cutune_session_options *so, double delay_ms, cutune_session **out)
+{
+    return cache ? cutune_session_new_cache(out, cache, delay_ms)
+                 : cutune_session_new(out, a->spec, a->kernel_file, so);
+}
+
 /* One process: the session, on the GPU or over the recorded space, then its run. */
 static int tune_here(const tune_args *a)
 {
@@ -420,8 +427,7 @@ static int tune_here(const tune_args *a)
     cutune_cache *cache = NULL;
     int st = a->sim ? cutune_cache_load(&cache, a->sim, a->spec) : CUTUNE_OK;
     if (!st)
-        st = a->sim ? cutune_session_new_cache(&s, cache, a->sim_delay_ms)
-                    : cutune_session_new(&s, a->spec, a->kernel_file, &a->session);
+        st = tune_session_new(a, cache, &a->session, a->sim_delay_ms, &s);
     if (st == CUTUNE_ENODEVICE) {
         fprintf(stderr, "no CUDA device found: %s\n", cutune_last_error());
         return EXIT_NO_DEVICE;

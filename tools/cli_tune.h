@@ -34,6 +34,11 @@ typedef struct tune_ranks {
     const tune_rank_tally *per_rank; /* ranks of them, filled as results come back */
 } tune_ranks;
 
+/* A session as the arguments ask: over the recorded space `cache` (replayed with delay_ms
+ * per measurement) when there is one, else on the GPU with the options `so`. */
+int tune_session_new(const tune_args *a, const cutune_cache *cache,
+                     const cutune_session_options *so, double delay_ms, cutune_session **out);
+
 /* Runs the session (a GPU one, or one over `cache`), writes the profile store as the
  * arguments say and reports; returns the exit status. The session may have an executor. */
 int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
