@@ -8,6 +8,7 @@
 #define _DEFAULT_SOURCE
 #include "check.h"
 #include "cutune.h"
+#include "profile.h"
 
 #include <cuda_runtime_api.h>
 #include <math.h>
@@ -120,13 +121,7 @@ static void choose(const kernel_under_test *t, const int64_t problem[3], const c
 {
     static double time_ms = 1e6;
     time_ms *= 0.99;
-    cutune_profile p = {.device = dev.name, .cc_major = dev.cc_major, .cc_minor = dev.cc_minor,
-                        .sm_count = dev.sm_count, .driver_version = dev.driver_version,
-                        .runtime_version = dev.runtime_version, .kernel = t->name,
-                        .source_hash = t->hash, .problem = {problem[0], problem[1], problem[2]},
-                        .params = t->params, .config = config, .time_ms = time_ms,
-                        .median_ms = time_ms,
-                        .strategy = "test", .budget = 1};
+    cutune_profile p = test_profile(&dev, t->name, t->hash, problem, t->params, config, time_ms);
     CHECK_INT(cutune_store_put(store, &p), CUTUNE_OK);
 }
 

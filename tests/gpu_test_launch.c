@@ -6,6 +6,7 @@
 #define _DEFAULT_SOURCE
 #include "check.h"
 #include "cutune.h"
+#include "profile.h"
 
 #include <cuda_runtime_api.h>
 #include <math.h>
@@ -103,13 +104,8 @@ static const char *params(void)
 static void put(cutune_store *s, const cutune_device_info *dev, const char *hash, int n,
                 const char *names, const char *config)
 {
-    cutune_profile p = {.device = dev->name, .cc_major = dev->cc_major,
-                        .cc_minor = dev->cc_minor, .sm_count = dev->sm_count,
-                        .driver_version = dev->driver_version,
-                        .runtime_version = dev->runtime_version, .kernel = "convolution_kernel",
-                        .source_hash = hash, .problem = {n, n, 1}, .params = names,
-                        .config = config, .time_ms = 1, .median_ms = 1, .strategy = "test",
-                        .budget = 1};
+    cutune_profile p = test_profile(dev, "convolution_kernel", hash, (const int64_t[]){n, n, 1},
+                                    names, config, 1);
     CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
 }
 
@@ -142,18 +138,11 @@ int main(void)
     }
     if (!mkdtemp(dir))
         return 1;
-    char spec[1024], kernel[1024], db[1024], cache[1024], source_hash[33];
+    char spec[1024], db[1024], cache[1024], source_hash[33];
     snprintf(spec, sizeof spec, "%s/kernels/convolution.json", source_dir());
-    snprintf(kernel, sizeof kernel, "%s/kernels/convolution.cu", source_dir());
     snprintf(db, sizeof db, "%s/profiles.db", dir);
     snprintf(cache, sizeof cache, "%s/kernels", dir);
-    size_t len;
-    FILE *f = fopen(kernel, "rb");
-    static char text[1 << 16];
-    len = f ? fread(text, 1, sizeof text, f) : 0;
-    if (f)
-        fclose(f);
-    cutune_source_hash(text, len, source_hash);
+    CHECK_INT(spec_source_hash(spec, source_hash), 0);
     for (int i = 0; i < F * F; i++)
         filter[i] = (float)rand() / (float)RAND_MAX;
     cutune_device_info dev;

@@ -5,6 +5,7 @@
  * Exits 77 (skipped) without a GPU. */
 #define _DEFAULT_SOURCE
 #include "check.h"
+#include "profile.h"
 #include "realtime_gpu.h"
 
 #include <math.h>
@@ -23,27 +24,16 @@ static const char *kernels_dir(void)
     return path;
 }
 
-static void put(cutune_store *s, const cutune_device_info *dev, const char *source,
+/* hash: the kernel's (spec_source_hash); each profile faster than the last, so that the
+ * store keeps it */
+static void put(cutune_store *s, const cutune_device_info *dev, const char *hash,
                 const char *kernel, int64_t x, int64_t y, int64_t z, const char *params,
                 const char *config)
 {
-    char path[1200], hash[33];
-    static char text[1 << 17];
-    static int stored; /* each faster than the last, so that the store keeps it */
-    snprintf(path, sizeof path, "%s/%s", kernels_dir(), source);
-    FILE *f = fopen(path, "rb");
-    size_t len = f ? fread(text, 1, sizeof text, f) : 0;
-    if (f)
-        fclose(f);
-    cutune_source_hash(text, len, hash);
-    cutune_profile p = {.device = dev->name, .cc_major = dev->cc_major,
-                        .cc_minor = dev->cc_minor, .sm_count = dev->sm_count,
-                        .driver_version = dev->driver_version,
-                        .runtime_version = dev->runtime_version, .kernel = kernel,
-                        .source_hash = hash, .problem = {x, y, z}, .params = params,
-                        .config = config, .time_ms = 1.0 / ++stored, .median_ms = 1,
-                        .strategy = "test",
-                        .budget = 1};
+    static int stored;
+    cutune_profile p = test_profile(dev, kernel, hash, (const int64_t[]){x, y, z}, params,
+                                    config, 1.0 / ++stored);
+    p.median_ms = 1;
     CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
 }
 
@@ -98,29 +88,34 @@ int main(void)
     cutune_device_info dev;
     CHECK_INT(cutune_device_query(0, &dev), CUTUNE_OK);
     CHECK_INT(cutune_store_open(&store, db, 0), CUTUNE_OK);
+    char spec[1200], osc_hash[33] = "", ai_hash[33] = "";
+    snprintf(spec, sizeof spec, "%s/oscillators.json", kernels_dir());
+    CHECK_INT(spec_source_hash(spec, osc_hash), 0);
+    snprintf(spec, sizeof spec, "%s/active_inference.json", kernels_dir());
+    CHECK_INT(spec_source_hash(spec, ai_hash), 0);
     check_model(store, 1024, "defaults", 0);
     check_model(store, 1000, "defaults", 0);
     /* configurations of the other kind: many threads a row, staged sincos, batched policies */
     static const char osc[] = "TPR,ROWS,SMEM,SINCOS,TILE,VW,UNROLL,CSMEM",
                       ai[] = "TPR,ROWS,BATCH,SMEM,VW,UNROLL,CSMEM";
-    put(store, &dev, "oscillators.cu", "osc_step", 1024, 1, 1, osc, "32,8,1,1,512,2,4,0");
-    put(store, &dev, "oscillators.cu", "osc_step", 1000, 1, 1, osc, "8,16,1,0,256,2,2,0");
-    put(store, &dev, "active_inference.cu", "ai_predict", 900, 5, 1, ai, "16,16,5,1,2,4,0");
+    put(store, &dev, osc_hash, "osc_step", 1024, 1, 1, osc, "32,8,1,1,512,2,4,0");
+    put(store, &dev, osc_hash, "osc_step", 1000, 1, 1, osc, "8,16,1,0,256,2,2,0");
+    put(store, &dev, ai_hash, "ai_predict", 900, 5, 1, ai, "16,16,5,1,2,4,0");
     check_model(store, 1024, "profiles", 0);
     check_model(store, 1000, "profiles", 0);
     /* every step in one launch (grid barriers between them), C and A held in shared memory */
-    put(store, &dev, "oscillators.cu", "osc_step", 1024, RT_OSC_STEPS, 1, osc,
+    put(store, &dev, osc_hash, "osc_step", 1024, RT_OSC_STEPS, 1, osc,
         "32,8,1,1,1024,2,4,1");
-    put(store, &dev, "oscillators.cu", "osc_step", 1000, RT_OSC_STEPS, 1, osc,
+    put(store, &dev, osc_hash, "osc_step", 1000, RT_OSC_STEPS, 1, osc,
         "8,16,1,0,256,2,2,1");
-    put(store, &dev, "active_inference.cu", "ai_predict", 900, 5, RT_SUBSTEPS, ai,
+    put(store, &dev, ai_hash, "ai_predict", 900, 5, RT_SUBSTEPS, ai,
         "16,16,5,1,2,4,1");
     check_model(store, 1024, "fused", 1);
     check_model(store, 1000, "fused", 1);
     /* from global memory, and the policies' blocks apart */
-    put(store, &dev, "oscillators.cu", "osc_step", 1024, RT_OSC_STEPS, 1, osc,
+    put(store, &dev, osc_hash, "osc_step", 1024, RT_OSC_STEPS, 1, osc,
         "4,64,0,0,1024,1,1,0");
-    put(store, &dev, "active_inference.cu", "ai_predict", 900, 5, RT_SUBSTEPS, ai,
+    put(store, &dev, ai_hash, "ai_predict", 900, 5, RT_SUBSTEPS, ai,
         "1,128,1,0,1,1,0");
     check_model(store, 1024, "fused", 1);
     cutune_store_free(store);

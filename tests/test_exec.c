@@ -5,6 +5,8 @@
 
 #include "cache_file.h"
 #include "check.h"
+#include "internal.h" /* ct_now */
+#include "profile.h"
 
 #include <time.h>
 #include <unistd.h>
@@ -16,13 +18,6 @@ static const char *tmp(const char *name)
     static char path[256];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     return path;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* 8 x 6 x 5 = 240 entries: a bowl with a failing corner */
@@ -71,9 +66,9 @@ static void test_cache_session(const cutune_cache *c)
     CHECK_INT(cutune_session_new_cache(&s, c, 20), CUTUNE_OK);
     cutune_search_options o = {.strategy = "random", .budget = 5, .seed = 1};
     cutune_session_result sr;
-    double t0 = now();
+    double t0 = ct_now();
     CHECK_INT(cutune_session_run(s, &o, NULL, NULL, &sr), CUTUNE_OK);
-    CHECK(now() - t0 >= 0.1 && sr.stats.run_s >= 0.1 - 1e-9);
+    CHECK(ct_now() - t0 >= 0.1 && sr.stats.run_s >= 0.1 - 1e-9);
     cutune_session_free(s);
 }
 
@@ -282,12 +277,8 @@ static void test_driving_kernel_session(void)
     CHECK_INT(r.stats.measured + r.stats.compile_failed, f.calls);
     CHECK(r.stats.compile_failed > 0);
     CHECK_HAS(cutune_session_device(s)->name, "Test GPU");
-    char hash[33] = "", source[1 << 16];
-    FILE *cu = fopen(CUTUNE_SOURCE_DIR "/kernels/convolution.cu", "rb");
-    size_t len = cu ? fread(source, 1, sizeof source, cu) : 0;
-    if (cu)
-        fclose(cu);
-    cutune_source_hash(source, len, hash);
+    char hash[33] = "";
+    CHECK_INT(spec_source_hash(CUTUNE_SOURCE_DIR "/kernels/convolution.json", hash), 0);
     cutune_selection sel;
     cutune_kernel_id k = {"convolution_kernel", hash, NULL};
     /* the profile is the executor's device's */
