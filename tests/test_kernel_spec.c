@@ -12,12 +12,19 @@
 
 static char dir[] = "/tmp/cutune-kspec-XXXXXX";
 
+/* The space and the kernel of a spec, each checked (a macro: failures name the caller's
+ * line); k may be NULL afterwards. */
+#define OPEN_SPEC(path, s, k)                                                               \
+    do {                                                                                    \
+        CHECK_INT(cutune_space_load_t1(&(s), (path)), CUTUNE_OK);                           \
+        CHECK_INT(cutune_kernel_load_t1((path), (s), &(k)), CUTUNE_OK);                     \
+    } while (0)
+
 static void convolution(void)
 {
     cutune_space *s;
     cutune_kernel *k;
-    CHECK_INT(cutune_space_load_t1(&s, CONV), CUTUNE_OK);
-    CHECK_INT(cutune_kernel_load_t1(CONV, s, &k), CUTUNE_OK);
+    OPEN_SPEC(CONV, s, k);
     if (!k) {
         cutune_space_free(s);
         return;
@@ -200,8 +207,7 @@ static void sgemm(void)
     const char *spec = CUTUNE_SOURCE_DIR "/kernels/sgemm.json";
     cutune_space *s;
     cutune_kernel *k = NULL;
-    CHECK_INT(cutune_space_load_t1(&s, spec), CUTUNE_OK);
-    CHECK_INT(cutune_kernel_load_t1(spec, s, &k), CUTUNE_OK);
+    OPEN_SPEC(spec, s, k);
     uint64_t count;
     CHECK_INT(cutune_space_count(s, &count), CUTUNE_OK);
     CHECK_INT(count, 58217);
@@ -232,8 +238,7 @@ static void oscillators(void)
     const char *spec = CUTUNE_SOURCE_DIR "/kernels/oscillators.json";
     cutune_space *s;
     cutune_kernel *k = NULL;
-    CHECK_INT(cutune_space_load_t1(&s, spec), CUTUNE_OK);
-    CHECK_INT(cutune_kernel_load_t1(spec, s, &k), CUTUNE_OK);
+    OPEN_SPEC(spec, s, k);
     if (k) {
         uint32_t c[8];
         unsigned g[3], b[3];
@@ -291,8 +296,7 @@ static void cooperative(void)
     /* what each says, for a configuration */
     cutune_space *s;
     const char *spec = CUTUNE_SOURCE_DIR "/kernels/active_inference.json";
-    CHECK_INT(cutune_space_load_t1(&s, spec), CUTUNE_OK);
-    CHECK_INT(cutune_kernel_load_t1(spec, s, &k), CUTUNE_OK);
+    OPEN_SPEC(spec, s, k);
     if (k) {
         uint32_t c[8];
         int coop = -1;
@@ -326,8 +330,7 @@ static void source_hashes(void)
         snprintf(spec, sizeof spec, "%s/kernels/%s.json", CUTUNE_SOURCE_DIR, names[i]);
         cutune_space *s;
         cutune_kernel *k = NULL;
-        CHECK_INT(cutune_space_load_t1(&s, spec), CUTUNE_OK);
-        CHECK_INT(cutune_kernel_load_t1(spec, s, &k), CUTUNE_OK);
+        OPEN_SPEC(spec, s, k);
         CHECK_INT(cutune_kernel_source_hash(k, text, sizeof text - 1, h[i]), CUTUNE_OK);
         CHECK(strlen(h[i]) == 32 && strcmp(h[i], plain) != 0);
         CHECK_INT(cutune_kernel_source_hash(k, NULL, 1, h[i]), CUTUNE_EINVAL);
@@ -337,8 +340,7 @@ static void source_hashes(void)
     CHECK(strcmp(h[0], h[1]) != 0 && strcmp(h[1], h[2]) != 0 && strcmp(h[0], h[2]) != 0);
     cutune_space *s;
     cutune_kernel *k = NULL;
-    CHECK_INT(cutune_space_load_t1(&s, CONV), CUTUNE_OK); /* -std=c++17 only */
-    CHECK_INT(cutune_kernel_load_t1(CONV, s, &k), CUTUNE_OK);
+    OPEN_SPEC(CONV, s, k); /* -std=c++17 only */
     CHECK_INT(cutune_kernel_source_hash(k, text, sizeof text - 1, h[0]), CUTUNE_OK);
     CHECK(strcmp(h[0], plain) == 0);
     CHECK_INT(cutune_kernel_source_hash(NULL, text, 1, h[0]), CUTUNE_EINVAL);
@@ -355,8 +357,7 @@ static void stream_and_reduce(void)
         snprintf(spec, sizeof spec, "%s/kernels/%s.json", CUTUNE_SOURCE_DIR, names[i]);
         cutune_space *s;
         cutune_kernel *k = NULL;
-        CHECK_INT(cutune_space_load_t1(&s, spec), CUTUNE_OK);
-        CHECK_INT(cutune_kernel_load_t1(spec, s, &k), CUTUNE_OK);
+        OPEN_SPEC(spec, s, k);
         if (k) {
             uint32_t c[8];
             unsigned g[3], b[3];
