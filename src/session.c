@@ -646,8 +646,7 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
         b.upcoming = ct_session_upcoming;
         ct_session_ahead_start(s);
     }
-    if (s->exec.submit || s->cache)
-        ct_session_exec_backend(s, &b);
+    ct_session_exec_backend(s, &b); /* measured by an executor, or replayed */
     if (!o.batch && s->pool) /* a few at a time compile in parallel; small budgets less */
         o.batch = o.budget >= 40 ? 4 : o.budget >= 20 ? (unsigned)(o.budget / 10) : 1;
     st = ct_search_run(&s->dom, &o, &b, on_evaluation, user, &result->search);

@@ -305,7 +305,7 @@ int cutune_space_find_param(const cutune_space *s, const char *name, size_t *p)
 {
     if (!s || !name)
         return ct_fail(CUTUNE_EINVAL, "cutune_space_find_param: NULL argument");
-    for (size_t i = 0; s && name && i < s->np; i++)
+    for (size_t i = 0; i < s->np; i++)
         if (strcmp(s->params[i].name, name) == 0) {
             if (p)
                 *p = i;

@@ -626,8 +626,9 @@ int cutune_store_vacuum(cutune_store *s)
     if (!s)
         return ct_fail(CUTUNE_EINVAL, "cutune_store_vacuum: NULL store");
     pthread_mutex_lock(&s->lock);
-    int st = s->db.readonly ? ct_fail(CUTUNE_EINVAL, "%s was opened read-only", s->db.path)
-                            : ct_db_exec(&s->db, "VACUUM; PRAGMA wal_checkpoint(TRUNCATE)");
+    int st = ct_store_writable(s, "cutune_store_vacuum");
+    if (!st)
+        st = ct_db_exec(&s->db, "VACUUM; PRAGMA wal_checkpoint(TRUNCATE)");
     pthread_mutex_unlock(&s->lock);
     return st;
 }
