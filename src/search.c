@@ -389,7 +389,8 @@ static int choose(run *r, size_t *i, int *warm)
     return st;
 }
 
-/* Tells the backend what the strategy expects to ask for after i, to prepare it. */
+/* Tells the backend what the strategy expects to ask for after i, to prepare it: no more
+ * than the budget has room for, since a compilation begun for nothing delays the end. */
 static void announce(run *r, size_t i, int warm)
 {
     const ct_backend *b = r->b;
@@ -399,10 +400,12 @@ static void announce(run *r, size_t i, int warm)
     while (warm && n < 16 && r->next_first + n < b->nfirst)
         ahead[n] = b->first[r->next_first + n], n++;
     n = warm ? n : r->strat->peek(r->state, &r->s, ahead, 16);
-    for (size_t k = 0; k < n; k++)
+    uint64_t taken = r->result->evaluations + r->s.nbusy + 1; /* i is about to start */
+    size_t room = r->o->budget > taken ? (size_t)(r->o->budget - taken) : 0;
+    for (size_t k = 0; k < n && m < room; k++)
         if (ahead[k] < r->d->n && ahead[k] != i && !r->s.visited[ahead[k]])
             ahead[m++] = ahead[k];
-    if (m)
+    if (m || n) /* an empty list withdraws what was announced before */
         b->upcoming(b->self, ahead, m);
 }
 

@@ -341,7 +341,8 @@ static void note_upcoming(void *self, const size_t *idx, size_t n)
 }
 
 /* Peeking changes nothing the search does; brute force, random and LHS announce exactly what
- * they ask for next, BO at least during its initial design and the rest of each batch. */
+ * they ask for next, BO at least during its initial design and the rest of each batch; none
+ * announces more than the budget will measure. */
 static void test_peek(void)
 {
     cutune_space *space;
@@ -365,6 +366,8 @@ static void test_peek(void)
         CHECK(r1.best_ms == r2.best_ms);
         /* promised next = measured next */
         size_t kept = 0, checked = 0;
+        for (size_t j = 0; j < with.n; j++) /* never more than the budget has room for */
+            CHECK(with.np[j] <= o.budget - j - 1);
         for (size_t j = 0; j + 1 < with.n; j++)
             if (with.np[j]) {
                 checked++;
