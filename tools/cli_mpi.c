@@ -21,6 +21,11 @@
 enum { TAG_WORK = 1, TAG_RESULT = 2 };
 #define PER_RANK_DEFAULT 2
 #define QUEUE_MAX 17 /* configurations a rank holds: at most 16 per rank, and a stop */
+#define WAIT_FOREVER (-1L)
+/* How long a rank waits for the configuration that replaces the one it just gave back, so
+ * that it compiles while the next is measured: rank 0 answers within its polling step (at
+ * most 1 ms) and the strategy's choice. */
+#define REPLACEMENT_WAIT_NS 3000000L
 
 /* Rank 0 to a rank: a configuration to measure (entry < 0: no more, stop). */
 typedef struct work_msg {
@@ -53,20 +58,39 @@ static void pause_a_little(long *ns)
     *ns = longer_wait(*ns);
 }
 
+/* wait_ns from now, for pthread_cond_timedwait */
+static struct timespec deadline(long wait_ns)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_nsec += wait_ns;
+    t.tv_sec += t.tv_nsec / 1000000000;
+    t.tv_nsec %= 1000000000;
+    return t;
+}
+
 /* --------------------------------------------------------------------- measuring ---- */
 
 /* Where a measuring rank's work comes from and its results go: MPI, or (rank 0's own
- * measuring thread) the driver in the same process. take: 1 when it got one. */
+ * measuring thread) the driver in the same process. take: 1 when it got one within wait_ns
+ * (WAIT_FOREVER: until one comes). await_replacement: see measure_loop. */
 typedef struct channel channel;
 struct channel {
-    int (*take)(channel *l, work_msg *w, int wait);
+    int (*take)(channel *l, work_msg *w, long wait_ns);
     void (*give)(channel *l, const result_msg *r);
+    int await_replacement;
 };
 
-static int mpi_take(channel *l, work_msg *w, int wait)
+/* Whether a rank waits a moment for the configuration that replaces the one it gave back:
+ * only when one is to come (two or more in hand) and the rank may run on more than one CPU.
+ * Ranks bound to one core (mpirun's default at -np 1 or 2) ran 2-4x slower with the wait on
+ * the 4-GPU H200 machine (one run each; why is not measured yet). */
+static int await_replacement(unsigned per_rank, int cpus) { return per_rank > 1 && cpus > 1; }
+
+static int mpi_take(channel *l, work_msg *w, long wait_ns)
 {
     (void)l;
-    for (long ns = 20000;; pause_a_little(&ns)) {
+    for (long ns = 20000, waited = 0;; waited += ns, pause_a_little(&ns)) {
         int flag = 0;
         MPI_Iprobe(0, TAG_WORK, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
         if (flag) {
@@ -74,7 +98,7 @@ static int mpi_take(channel *l, work_msg *w, int wait)
                      MPI_STATUS_IGNORE);
             return 1;
         }
-        if (!wait)
+        if (wait_ns != WAIT_FOREVER && waited >= wait_ns)
             return 0;
     }
 }
@@ -91,11 +115,16 @@ static void measure_loop(cutune_session *s, channel *l, int rank)
 {
     work_msg q[QUEUE_MAX];
     size_t nq = 0;
-    int broken = 0;
+    int broken = 0, gave = 0;
     for (;;) {
         if (!nq)
-            nq += (size_t)l->take(l, &q[0], 1);
+            nq += (size_t)l->take(l, &q[0], WAIT_FOREVER);
         while (nq < QUEUE_MAX && l->take(l, &q[nq], 0))
+            nq++;
+        /* The replacement for what was just given back is on its way; without it nothing
+         * would compile during this measurement, and it would compile during its own. */
+        if (gave && nq == 1 && q[0].entry >= 0 && l->await_replacement &&
+            l->take(l, &q[1], REPLACEMENT_WAIT_NS))
             nq++;
         if (q[0].entry < 0)
             return;
@@ -111,6 +140,7 @@ static void measure_loop(cutune_session *s, channel *l, int rank)
                 snprintf(r.error, sizeof r.error, "%s", cutune_last_error());
             broken = r.status != CUTUNE_OK;
             l->give(l, &r);
+            gave = 1;
         }
         memmove(q, q + 1, --nq * sizeof *q);
     }
@@ -128,12 +158,16 @@ typedef struct local_channel {
     size_t nresults, cap;
 } local_channel;
 
-static int local_take(channel *l, work_msg *w, int wait)
+static int local_take(channel *l, work_msg *w, long wait_ns)
 {
     local_channel *ll = (local_channel *)l;
     pthread_mutex_lock(&ll->mu);
-    while (wait && !ll->nwork)
+    while (wait_ns == WAIT_FOREVER && !ll->nwork)
         pthread_cond_wait(&ll->work_cv, &ll->mu);
+    if (wait_ns > 0 && !ll->nwork) {
+        struct timespec until = deadline(wait_ns);
+        pthread_cond_timedwait(&ll->work_cv, &ll->mu, &until);
+    }
     int got = ll->nwork > 0;
     if (got) {
         *w = ll->work[0];
@@ -167,11 +201,7 @@ static int local_poll(local_channel *ll, result_msg *r, long wait_ns)
 {
     pthread_mutex_lock(&ll->mu);
     if (!ll->nresults && wait_ns > 0) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += wait_ns;
-        until.tv_sec += until.tv_nsec / 1000000000;
-        until.tv_nsec %= 1000000000;
+        struct timespec until = deadline(wait_ns);
         pthread_cond_timedwait(&ll->result_cv, &ll->mu, &until);
     }
     int got = ll->nresults > 0;
@@ -425,7 +455,9 @@ static int drive(cutune_session *driving, const cutune_cache *cache, const tune_
     unsigned per_rank = a.per_rank ? a.per_rank : PER_RANK_DEFAULT;
     if (!a.search.batch) /* one model update per round of the ranks */
         a.search.batch = d->size < 16 ? (unsigned)d->size : 16;
-    local_channel ll = {.base = {local_take, local_give}, .s = measuring, .cap = per_rank + 1};
+    local_channel ll = {.base = {local_take, local_give,
+                                 await_replacement(per_rank, d->hello[0].cpus)},
+                        .s = measuring, .cap = per_rank + 1};
     d->per_rank = per_rank;
     d->local = &ll;
     cutune_executor ex = {.slots = per_rank * (unsigned)d->size, .submit = drv_submit,
@@ -530,7 +562,9 @@ int cli_mpi_tune(int argc, char **argv, const tune_args *a)
         free(d.broken);
         free(d.tally);
     } else if (!rc) {
-        channel l = {mpi_take, mpi_give};
+        channel l = {mpi_take, mpi_give,
+                     await_replacement(a->per_rank ? a->per_rank : PER_RANK_DEFAULT,
+                                       hello.cpus)};
         measure_loop(measuring, &l, rank);
     }
     MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD); /* every rank ends as rank 0 does */
