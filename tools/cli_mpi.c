@@ -83,8 +83,8 @@ struct channel {
 
 /* Whether a rank waits a moment for the configuration that replaces the one it gave back:
  * only when one is to come (two or more in hand) and the rank may run on more than one CPU.
- * Ranks bound to one core (mpirun's default at -np 1 or 2) ran 2-4x slower with the wait on
- * the 4-GPU H200 machine (one run each; why is not measured yet). */
+ * Ranks bound to one core (mpirun's default at -np 1 or 2) ran 1.1-3.4x slower with the
+ * wait on the 4-GPU H200 machine (one run of each; why is not measured yet). */
 static int await_replacement(unsigned per_rank, int cpus) { return per_rank > 1 && cpus > 1; }
 
 static int mpi_take(channel *l, work_msg *w, long wait_ns)
