@@ -14,11 +14,12 @@
       same work, done faster or not.
   bench/mpi_gpu.py report DIR [--reference KERNEL=CACHE.json.gz ...] [--device TEXT]
                    [--note TEXT]
-      anywhere: per kernel, strategy and rank count, the session's and the process's wall
-      time, evaluations per second and their speedup over one rank, the time until the best
-      so far came within 5% of the reference (the fastest time of a recorded space:
-      cutune's Kernel Tuner cache of the same kernel on the same kind of GPU), and the best
-      configuration; writes DIR/summary.json and prints a Markdown table.
+      anywhere: per kernel, strategy, budget and rank count, the session's and the process's
+      wall time, evaluations per second and their speedup over one rank (also "steady": the
+      rate from the first result to the last, without the start every session pays once),
+      the time until the best so far came within 5% of the reference (the fastest time of a
+      recorded space: cutune's Kernel Tuner cache of the same kernel on the same kind of
+      GPU), and the best configuration; writes DIR/summary.json and prints a Markdown table.
 """
 import argparse
 import gzip
@@ -104,12 +105,17 @@ def report(a):
     for r in runs:
         b = r["bench"]
         b.setdefault("strategy", "bo")
-        how = " ".join([b["strategy"], b.get("mpirun_args", "")]).strip()
+        budget = b["command"].split("--budget ")[1].split()[0]
+        how = " ".join([b["strategy"], budget, b.get("mpirun_args", "")]).strip()
+        at = [e["at_s"] for e in r["history"]]
         ref = refs.get(b["kernel"])
         cells.setdefault((b["kernel"], how, b["ranks"]), []).append({
             "seed": b["seed"], "evaluations": r["evaluations"], "seconds": r["seconds"],
             "mpirun_wall_s": b["mpirun_wall_s"],
             "evaluations_per_s": r["evaluations"] / r["seconds"],
+            # the rate once results flow: without the start (CUDA contexts, the first
+            # compilation) that every session pays once
+            "steady_evaluations_per_s": (len(at) - 1) / (at[-1] - at[0]),
             "best_ms": r["best_ms"], "best_config": r["best_config"],
             "default_ms": r["default_ms"], "compiled": r["compiled"],
             "compile_s": r["compile_s"], "per_rank": r.get("per_rank"),
@@ -126,6 +132,7 @@ def report(a):
             "runs": c, "seconds_mean": mean("seconds"),
             "mpirun_wall_s_mean": mean("mpirun_wall_s"),
             "evaluations_per_s_mean": mean("evaluations_per_s"),
+            "steady_evaluations_per_s_mean": mean("steady_evaluations_per_s"),
             "within_5pct_reached": len(reached),
             "within_5pct_s_mean": statistics.mean(reached) if reached else None,
             "best_ms": best["best_ms"], "best_config": best["best_config"],
@@ -135,6 +142,8 @@ def report(a):
                     r["strategy"] == row["strategy"] and r["ranks"] == 1), None)
         row["speedup_evaluations_per_s"] = (row["evaluations_per_s_mean"] /
                                             one["evaluations_per_s_mean"]) if one else None
+        row["speedup_steady"] = (row["steady_evaluations_per_s_mean"] /
+                                 one["steady_evaluations_per_s_mean"]) if one else None
         # did each seed measure what one rank measured with that seed?
         ones = {x["seed"]: x["configurations"] for x in one["runs"]} if one else {}
         row["same_configurations_as_1_rank"] = all(
@@ -148,18 +157,18 @@ def report(a):
                "cells": rows}
     with open(os.path.join(a.dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    print("| kernel | strategy | ranks | runs | session s | process s | evaluations/s | speedup | "
-          "same configurations | within 5% of the recorded optimum (s) | best ms (mean) | "
-          "best configuration |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| kernel | strategy, budget | ranks | runs | session s | process s | evaluations/s | "
+          "speedup | steady speedup | same configurations | within 5% of the recorded optimum "
+          "(s) | best ms (mean) | best configuration |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         ref = refs.get(r["kernel"])
         w = ("no reference" if not ref else
              f"{r['within_5pct_s_mean']:.2f} ({r['within_5pct_reached']} of {r['repeats']} runs)"
              if r["within_5pct_reached"] else f"not reached in {r['repeats']} runs")
         same = "yes" if r["same_configurations_as_1_rank"] else "no"
-        x = r["speedup_evaluations_per_s"]
-        speedup = f"{x:.2f}x" if x else "-"
+        x, y = r["speedup_evaluations_per_s"], r["speedup_steady"]
+        speedup = f"{x:.2f}x | {y:.2f}x" if x else "- | -"
         ranks = r["ranks"] or "1, no mpirun"
         print(f"| {r['kernel']} | {r['strategy']} | {ranks} | {r['repeats']} | "
               f"{r['seconds_mean']:.2f} | {r['mpirun_wall_s_mean']:.2f} | "
