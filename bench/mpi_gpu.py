@@ -157,9 +157,9 @@ def report(a):
                "cells": rows}
     with open(os.path.join(a.dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    print("| kernel | strategy, budget | ranks | runs | session s | process s | evaluations/s | "
-          "speedup | steady speedup | same configurations | within 5% of the recorded optimum "
-          "(s) | best ms (mean) | best configuration |")
+    print("| kernel | strategy, budget | ranks | runs | session s | process s | "
+          "evaluations/s | speedup | steady speedup | same configurations | within 5% of "
+          "the recorded optimum (s) | best ms (mean) | best configuration |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         ref = refs.get(r["kernel"])

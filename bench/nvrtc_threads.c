@@ -4,7 +4,8 @@
  * each T given. cutune compiles ahead on threads; this says what they can buy on a host.
  *
  *   nvrtc_threads KERNEL.cu N T1,T2,... OPTION...
- *   nvrtc_threads kernels/sgemm.cu 2 1,2,4,8,16,32 -std=c++17 --gpu-architecture=sm_90 -DMWG=128 ...
+ *   nvrtc_threads kernels/sgemm.cu 2 1,2,4,8,16,32 -std=c++17 --gpu-architecture=sm_90 \
+ *       -DTILED=1 -DMWG=128 ...
  */
 #include <nvrtc.h>
 #include <pthread.h>
