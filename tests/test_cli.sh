@@ -35,7 +35,11 @@ has out "usage: cutune bench"
 run 2 bench --workloads sgemm,nope
 has err "no workload 'nope'"
 run 2 bench --runs 5
-has err "--runs must be 100 to 10000000"
+has err "--runs must be 100 to 10000000, not '5'"
+run 2 bench --budget 0
+has err "--budget must be 1 to 100000, not '0'"
+run 2 bench --budget -3
+has err "--budget needs a non-negative integer, not '-3'"
 printf '{"contracts": [{"stage": "frame", "percentile": 99.9, "limit_ms": 1}]}' >"$TMP/slo.json"
 run 2 bench --slo "$TMP/slo.json"
 has err "no stage 'frame'"
@@ -71,11 +75,11 @@ has err "multiples of 16"
 run 2 pipeline --chunk 8X
 has err "needs a size such as 1G"
 run 2 pipeline --depth 0
-has err "--depth is 1 to 16"
+has err "--depth must be 1 to 16"
 run 2 pipeline --compute-us-per-mb -3
 has err "0 or more"
 run 2 pipeline --frames 0
-has err "--frames is 1 to 10000000"
+has err "--frames must be 1 to 10000000"
 run 2 pipeline --frames 10 --oscillators 70000
 has err "--oscillators is 1 to 65536"
 run 2 pipeline --paced
@@ -334,7 +338,7 @@ case $? in
 *) fail "tune on the GPU: $(cat "$TMP/err")" ;;
 esac
 run 2 tune "$SRC/kernels/convolution.cu" --spec "$SRC/kernels/convolution.json" --iterations 0
-has err "--iterations is 1 to 64"
+has err "--iterations must be 1 to 64"
 
 # device: the binary carries the CUDA runtime and JSON library inside it
 if command -v ldd >/dev/null 2>&1; then

@@ -21,6 +21,9 @@ int cli_fail(const char *cmd, int status);
 int cli_usage_error(const char *cmd, const char *fmt, ...);
 /* Parses a non-negative integer option; 0 on success. */
 int cli_parse_u64(const char *cmd, const char *opt, const char *text, unsigned long long *out);
+/* The same, which must also lie in [lo, hi] ("OPT must be LO to HI"). */
+int cli_parse_u64_in(const char *cmd, const char *opt, const char *text, unsigned long long lo,
+                     unsigned long long hi, unsigned long long *out);
 /* A problem size "X[,Y[,Z]]" (positive; unused dimensions 1); -1 when malformed. */
 int cli_parse_problem(const char *text, int64_t problem[3]);
 /* qsort's comparison of doubles, ascending. */

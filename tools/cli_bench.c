@@ -284,17 +284,13 @@ int cmd_bench(int argc, char **argv)
         case 'p': plot = optarg; break;
         case 'j': a.json = 1; break;
         case 'r':
-            if (cli_parse_u64("bench", "--runs", optarg, &v))
+            if (cli_parse_u64_in("bench", "--runs", optarg, 100, 10000000, &v))
                 return EXIT_USAGE;
-            if (v < 100 || v > 10000000)
-                return cli_usage_error("bench", "--runs must be 100 to 10000000");
             a.runs = (size_t)v;
             break;
         case 'b':
-            if (cli_parse_u64("bench", "--budget", optarg, &v))
+            if (cli_parse_u64_in("bench", "--budget", optarg, 1, 100000, &v))
                 return EXIT_USAGE;
-            if (v < 1 || v > 100000)
-                return cli_usage_error("bench", "--budget must be 1 to 100000");
             a.budget = (unsigned)v;
             break;
         case 'd':

@@ -684,10 +684,8 @@ int cmd_pipeline(int argc, char **argv)
                                        "'%s'", c == 'b' ? "--bytes" : "--chunk", optarg);
             break;
         case 'd':
-            if (cli_parse_u64("pipeline", "--depth", optarg, &v))
+            if (cli_parse_u64_in("pipeline", "--depth", optarg, 1, 16, &v))
                 return EXIT_USAGE;
-            if (v < 1 || v > 16)
-                return cli_usage_error("pipeline", "--depth is 1 to 16");
             a.depth = (int)v;
             break;
         case 'x':
@@ -708,10 +706,8 @@ int cmd_pipeline(int argc, char **argv)
         {
             const char *name = c == 'F' ? "--frames" : c == 'B' ? "--baseline-frames"
                                : c == 'R' ? "--stage-runs" : "--oscillators";
-            if (cli_parse_u64("pipeline", name, optarg, &v))
+            if (cli_parse_u64_in("pipeline", name, optarg, 1, 10000000, &v))
                 return EXIT_USAGE;
-            if (v < 1 || v > 10000000)
-                return cli_usage_error("pipeline", "%s is 1 to 10000000", name);
         }
             *(c == 'F' ? &fa.frames : c == 'B' ? &fa.baseline_frames
               : c == 'R' ? &fa.stage_runs : &fa.oscillators) = (int)v;

@@ -490,10 +490,9 @@ int cmd_tune(int argc, char **argv)
             break;
         case 'd':
         case 'I':
-            if (cli_parse_u64("tune", c == 'd' ? "--device" : "--iterations", optarg, &v))
+            if (c == 'd' ? cli_parse_u64("tune", "--device", optarg, &v)
+                         : cli_parse_u64_in("tune", "--iterations", optarg, 1, 64, &v))
                 return EXIT_USAGE;
-            if (c == 'I' && (v < 1 || v > 64))
-                return cli_usage_error("tune", "--iterations is 1 to 64");
             *(c == 'd' ? &a.session.device : &a.session.iterations) = v > 1000 ? 1000 : (int)v;
             break;
         case 'b':
@@ -504,11 +503,8 @@ int cmd_tune(int argc, char **argv)
             break;
         case 'q':
         case 'k':
-            if (cli_parse_u64("tune", c == 'q' ? "--batch" : "--per-rank", optarg, &v))
+            if (cli_parse_u64_in("tune", c == 'q' ? "--batch" : "--per-rank", optarg, 1, 16, &v))
                 return EXIT_USAGE;
-            if (v < 1 || v > 16)
-                return cli_usage_error("tune", "--%s must be 1 to 16",
-                                       c == 'q' ? "batch" : "per-rank");
             *(c == 'q' ? &a.search.batch : &a.per_rank) = (unsigned)v;
             break;
         case 'L':

@@ -105,6 +105,18 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *text, unsigned l
     return 0;
 }
 
+int cli_parse_u64_in(const char *cmd, const char *opt, const char *text, unsigned long long lo,
+                     unsigned long long hi, unsigned long long *out)
+{
+    if (cli_parse_u64(cmd, opt, text, out))
+        return -1;
+    if (*out < lo || *out > hi) {
+        cli_usage_error(cmd, "%s must be %llu to %llu, not '%s'", opt, lo, hi, text);
+        return -1;
+    }
+    return 0;
+}
+
 /* Problem sizes "X[,Y[,Z]]". */
 int cli_parse_problem(const char *text, int64_t problem[3])
 {
