@@ -210,7 +210,7 @@ const cutune_space *cutune_session_space(const cutune_session *s) { return s ? s
 
 static double now_ms(void) { return ct_now() * 1e3; }
 
-static int compile_config(cutune_session *s, size_t i, cutune_binary **bin, record *r)
+int ct_session_compile(cutune_session *s, size_t i, cutune_binary **bin, record *r)
 {
     ct_kernel_source ks = {s->space, s->kernel, s->source, s->source_name, s->arch.name,
                            s->opt.cache_dir};
@@ -223,7 +223,7 @@ static int compile_config(cutune_session *s, size_t i, cutune_binary **bin, reco
 }
 
 /* `failure`: a literal (Kernel Tuner's name). A message that cannot be kept is dropped. */
-static void fail_record(record *r, const char *failure, const char *message)
+void ct_session_fail_record(record *r, const char *failure, const char *message)
 {
     r->time_ms = NAN;
     r->failure = failure;
@@ -232,7 +232,7 @@ static void fail_record(record *r, const char *failure, const char *message)
 }
 
 /* The times of a measured configuration: mean, median and standard deviation. */
-static int keep_times(cutune_session *s, record *r, const double *times, int n)
+int ct_session_keep_times(cutune_session *s, record *r, const double *times, int n)
 {
     if (!(r->times_ms = malloc((size_t)(n > 0 ? n : 1) * sizeof *r->times_ms)))
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
@@ -277,16 +277,17 @@ static int evaluate_objective(cutune_session *s, size_t i)
     }
     if (why || !(value >= 0) || isinf(value)) {
         s->stats.runtime_failed++;
-        fail_record(r, "RuntimeFailedConfig", why ? why : "no value (NaN, infinite or negative)");
+        ct_session_fail_record(r, "RuntimeFailedConfig",
+                               why ? why : "no value (NaN, infinite or negative)");
         return CUTUNE_OK;
     }
     s->stats.measured++;
-    return keep_times(s, r, &value, 1);
+    return ct_session_keep_times(s, r, &value, 1);
 }
 
 /* Compiles, prunes, runs and checks configuration i into its record. A status only when the
  * session cannot go on (out of memory, the worker cannot be started). */
-static int evaluate(cutune_session *s, size_t i, int reference)
+int ct_session_evaluate(cutune_session *s, size_t i, int reference)
 {
     if (s->exec.submit)
         return ct_session_exec_one(s, i);
@@ -301,10 +302,10 @@ static int evaluate(cutune_session *s, size_t i, int reference)
     r->done = 1;
     cutune_binary *bin = NULL;
     ct_session_claim(s, i);
-    int st = compile_config(s, i, &bin, r);
+    int st = ct_session_compile(s, i, &bin, r);
     if (st == CUTUNE_ECOMPILE) {
         s->stats.compile_failed++;
-        fail_record(r, "CompilationFailedConfig", cutune_last_error());
+        ct_session_fail_record(r, "CompilationFailedConfig", cutune_last_error());
         return CUTUNE_OK;
     }
     if (st)
@@ -325,7 +326,7 @@ static int evaluate(cutune_session *s, size_t i, int reference)
     if (cutune_kernel_geometry(s->kernel, config, req.grid, req.block, &req.dynamic_smem) ||
         cutune_kernel_cooperative_at(s->kernel, config, problem, &req.cooperative)) {
         s->stats.pruned_after_compile++;
-        fail_record(r, "InvalidConfig", cutune_last_error());
+        ct_session_fail_record(r, "InvalidConfig", cutune_last_error());
         cutune_binary_free(bin);
         return CUTUNE_OK;
     }
@@ -352,7 +353,7 @@ static int evaluate(cutune_session *s, size_t i, int reference)
             s->stats.pruned_saved_s += s->stats.run_s / (double)runs;
         char why[256];
         snprintf(why, sizeof why, "pruned after compiling: %s", occ.reason);
-        fail_record(r, "InvalidConfig", why);
+        ct_session_fail_record(r, "InvalidConfig", why);
         cutune_binary_free(bin);
         return CUTUNE_OK;
     }
@@ -376,11 +377,11 @@ static int evaluate(cutune_session *s, size_t i, int reference)
         s->stats.runtime_failed += res.outcome == CT_RUNTIME_FAILED;
         s->stats.verification_failed += res.outcome == CT_VERIFICATION_FAILED;
         s->stats.timeouts += res.outcome == CT_TIMEOUT;
-        fail_record(r, ct_outcome_name(res.outcome), res.message);
+        ct_session_fail_record(r, ct_outcome_name(res.outcome), res.message);
         return CUTUNE_OK;
     }
     s->stats.measured++;
-    return keep_times(s, r, res.times_ms, res.iterations);
+    return ct_session_keep_times(s, r, res.times_ms, res.iterations);
 }
 
 /* ------------------------------------------------------------ the profile store ---- */
@@ -403,7 +404,7 @@ int cutune_session_set_store(cutune_session *s, cutune_store *store, const char 
 }
 
 /* Evaluation i, as it completed, into the store's session. */
-static int checkpoint(cutune_session *s, size_t i)
+int ct_session_checkpoint(cutune_session *s, size_t i)
 {
     if (!s->store || !s->store_session)
         return CUTUNE_OK;
@@ -424,7 +425,7 @@ static int checkpoint(cutune_session *s, size_t i)
 }
 
 /* Kernel Tuner's failure names, as the literals records keep. */
-static const char *failure_literal(const char *name)
+const char *ct_session_failure_literal(const char *name)
 {
     static const char *const names[] = {"CompilationFailedConfig", "RuntimeFailedConfig",
                                         "VerificationFailedConfig", "TimeoutConfig",
@@ -469,7 +470,8 @@ static int restore_entry(const char *config, const char *entry, void *user)
     r->run_ms = json_number_value(json_object_get(e, "benchmark_time"));
     int st = CUTUNE_OK;
     if (json_is_string(t)) {
-        fail_record(r, failure_literal(json_string_value(t)), "measured by an earlier session");
+        ct_session_fail_record(r, ct_session_failure_literal(json_string_value(t)),
+                               "measured by an earlier session");
     } else {
         double times[64];
         int n = 0;
@@ -480,7 +482,7 @@ static int restore_entry(const char *config, const char *entry, void *user)
                 times[n++] = json_number_value(v);
         if (!n)
             times[n++] = json_number_value(t);
-        st = keep_times(s, r, times, n);
+        st = ct_session_keep_times(s, r, times, n);
     }
     s->stats.restored++;
     json_decref(e);
@@ -558,9 +560,9 @@ static int measure_one(void *self, size_t i, double *time_ms, const char **failu
 {
     cutune_session *s = self;
     int fresh = !s->rec[i].done;
-    int st = fresh ? evaluate(s, i, 0) : CUTUNE_OK;
+    int st = fresh ? ct_session_evaluate(s, i, 0) : CUTUNE_OK;
     if (!st && fresh)
-        st = checkpoint(s, i);
+        st = ct_session_checkpoint(s, i);
     const record *r = &s->rec[i];
     *time_ms = r->time_ms;
     /* a kernel's failures by Kernel Tuner's names; an objective's in its own words */
@@ -579,7 +581,7 @@ static double cost_gpu(void *self, size_t i)
 
 /* The default configuration, measured first: a kernel's outputs there are the reference
  * every other configuration is held to, so a kernel's session needs one that works. */
-static int measure_default(cutune_session *s)
+int ct_session_measure_default(cutune_session *s)
 {
     uint32_t dflt[256];
     if (s->cache)
@@ -594,10 +596,11 @@ static int measure_default(cutune_session *s)
     if (s->default_index == CT_NONE)
         return ct_fail(CUTUNE_EINVAL, "the default configuration violates the constraints");
     /* (with the user's reference, the default is checked like any other) */
-    int st = s->rec[s->default_index].done ? CUTUNE_OK
-                                           : evaluate(s, s->default_index, !s->have_user_ref);
+    int st = s->rec[s->default_index].done
+                 ? CUTUNE_OK
+                 : ct_session_evaluate(s, s->default_index, !s->have_user_ref);
     if (!st && s->rec[s->default_index].done)
-        st = checkpoint(s, s->default_index);
+        st = ct_session_checkpoint(s, s->default_index);
     const record *d = &s->rec[s->default_index];
     if (!st && isnan(d->time_ms) && !s->objective)
         st = ct_fail(CUTUNE_ECUDA, "the default configuration failed (%s: %s): nothing to "
@@ -620,7 +623,7 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
         s->default_index = ct_domain_find(&s->dom, dflt);
     int st = s->store ? store_begin(s, search) : CUTUNE_OK;
     if (!st)
-        st = measure_default(s);
+        st = ct_session_measure_default(s);
     if (st)
         return st;
     if (s->default_index != CT_NONE) {
@@ -701,7 +704,7 @@ int cutune_session_explain(cutune_session *s, size_t entry, cutune_occupancy *oc
                        "explain");
     record scratch;
     cutune_binary *bin = NULL;
-    int st = compile_config(s, entry, &bin, &scratch); /* from the cache, normally */
+    int st = ct_session_compile(s, entry, &bin, &scratch); /* from the cache, normally */
     cutune_binary_info info;
     ct_run_request req;
     if (!st) {
@@ -728,25 +731,3 @@ const char *cutune_session_key(const cutune_session *s, size_t entry, char *buf,
     cutune_space_config_key(s->space, ct_domain_config(&s->dom, entry), buf, size);
     return buf;
 }
-
-/* ------------------------------------------- for session_ahead.c and session_exec.c ---- */
-
-int ct_session_compile(cutune_session *s, size_t i, cutune_binary **bin, record *r)
-{
-    return compile_config(s, i, bin, r);
-}
-int ct_session_evaluate(cutune_session *s, size_t i, int reference)
-{
-    return evaluate(s, i, reference);
-}
-int ct_session_measure_default(cutune_session *s) { return measure_default(s); }
-int ct_session_checkpoint(cutune_session *s, size_t i) { return checkpoint(s, i); }
-int ct_session_keep_times(cutune_session *s, record *r, const double *times, int n)
-{
-    return keep_times(s, r, times, n);
-}
-void ct_session_fail_record(record *r, const char *failure, const char *message)
-{
-    fail_record(r, failure, message);
-}
-const char *ct_session_failure_literal(const char *name) { return failure_literal(name); }

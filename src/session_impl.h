@@ -65,9 +65,11 @@ static inline const char *ct_session_device_name(const cutune_session *s)
 }
 
 /* session.c: one configuration. ct_session_evaluate measures configuration i into its
- * record (a status only when the session cannot go on); measure_default the default one
- * first (a kernel's outputs there are the reference); checkpoint writes a record to the
- * store; failure_literal gives Kernel Tuner's failure name as a literal. */
+ * record (a status only when the session cannot go on); _measure_default the default one
+ * first (a kernel's outputs there are the reference); _checkpoint writes a record to the
+ * store; _compile compiles i (from the binary cache when it is there); _keep_times and
+ * _fail_record fill a record; _failure_literal gives Kernel Tuner's failure name as a
+ * literal. */
 int ct_session_evaluate(cutune_session *s, size_t i, int reference);
 int ct_session_measure_default(cutune_session *s);
 int ct_session_checkpoint(cutune_session *s, size_t i);
