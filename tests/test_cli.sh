@@ -210,6 +210,12 @@ run 2 tune --sim "$A4000" --resume
 has err "resume needs it"
 run 2 tune --sim "$A4000" --per-rank 17
 has err "per-rank must be 1 to 16"
+run 2 tune --sim "$A4000" --compile-threads 17
+has err "--compile-threads must be 0 to 16, not '17'"
+run 2 tune --sim "$A4000" --compile-threads many
+has err "--compile-threads needs a non-negative integer, not 'many'"
+run 0 tune --sim "$A4000" --budget 5 --compile-threads 0 --json
+has out '"evaluations": 5'
 run 0 tune --sim "$A4000" --budget 10 --sim-delay-ms 30 --json
 has out '"evaluations": 10'
 secs=$(sed -n 's/^  "seconds": \([0-9.]*\),$/\1/p' "$TMP/out")

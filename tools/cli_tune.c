@@ -17,7 +17,7 @@ static const char tune_help[] =
     "                   [--time-limit SECONDS] [--device N] [--iterations N] [--flush-l2]\n"
     "                   [--batch Q] [--cache-out FILE.json] [--t4-out FILE.json] [--json]\n"
     "                   [--problem X[,Y[,Z]]] [--db DB | --no-store] [--resume]\n"
-    "                   [--user-key K]\n"
+    "                   [--user-key K] [--precompile T] [--compile-threads T]\n"
     "       cutune tune --sim CACHE [--spec T1.json] [--strategy NAME] [--budget N]\n"
     "                   [--seed S] [--batch Q] [--time-limit SECONDS] [--arch SM] [--json]\n"
     "                   [--sim-delay-ms MS] [--db DB [--resume]]\n"
@@ -59,6 +59,12 @@ static const char tune_help[] =
     "  --user-key K       what else sets this profile apart (e.g. the data type)\n"
     "  --precompile T     first compile every configuration into the binary cache on T\n"
     "                     threads (for brute force over a whole space)\n"
+    "  --compile-threads T\n"
+    "                     threads compiling ahead, while one configuration is measured, those\n"
+    "                     the strategy will ask for next, 0 to 16 (0: none; default: one\n"
+    "                     fewer than the CPUs the process may run on; under mpirun, per\n"
+    "                     rank). Where NVRTC serialises a process's compilations, threads\n"
+    "                     beyond one only reorder them (README: distributed tuning)\n"
     "  --arch SM          (--sim) prune, before compiling, configurations whose block cannot launch\n"
     "                     on this architecture (block_size_x*y*z threads over its limit);\n"
     "                     they cost no evaluation, and the report counts them with the\n"
@@ -452,7 +458,8 @@ int cmd_tune(int argc, char **argv)
         {"db", required_argument, 0, 'D'},       {"no-store", no_argument, 0, 'N'},
         {"resume", no_argument, 0, 'R'},         {"user-key", required_argument, 0, 'U'},
         {"problem", required_argument, 0, 'z'},  {"sim-delay-ms", required_argument, 0, 'y'},
-        {"per-rank", required_argument, 0, 'k'}, {0, 0, 0, 0}};
+        {"per-rank", required_argument, 0, 'k'}, {"compile-threads", required_argument, 0, 'c'},
+        {0, 0, 0, 0}};
     tune_args a = {.search = {.strategy = "bo", .budget = 100, .seed = 1}};
     cutune_arch arch;
     int c;
@@ -487,6 +494,11 @@ int cmd_tune(int argc, char **argv)
             if (cli_parse_u64("tune", "--precompile", optarg, &v))
                 return EXIT_USAGE;
             a.precompile = v > 256 ? 256 : (int)v;
+            break;
+        case 'c': /* the library's 0 is its default, -1 none */
+            if (cli_parse_u64_in("tune", "--compile-threads", optarg, 0, 16, &v))
+                return EXIT_USAGE;
+            a.session.compile_threads = v ? (int)v : -1;
             break;
         case 'd':
         case 'I':
