@@ -115,7 +115,8 @@ def report(a):
             "evaluations_per_s": r["evaluations"] / r["seconds"],
             # the rate once results flow: without the start (CUDA contexts, the first
             # compilation) that every session pays once
-            "steady_evaluations_per_s": (len(at) - 1) / (at[-1] - at[0]),
+            "steady_evaluations_per_s": ((len(at) - 1) / (at[-1] - at[0])
+                                         if len(at) > 1 and at[-1] > at[0] else float("nan")),
             "best_ms": r["best_ms"], "best_config": r["best_config"],
             "default_ms": r["default_ms"], "compiled": r["compiled"],
             "compile_s": r["compile_s"], "per_rank": r.get("per_rank"),

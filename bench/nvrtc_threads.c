@@ -36,7 +36,7 @@ static void *compile_some(void *failed)
         nvrtcProgram p;
         if (nvrtcCreateProgram(&p, source, "probe.cu", 0, NULL, NULL) != NVRTC_SUCCESS ||
             nvrtcCompileProgram(p, num_options + 1, opts) != NVRTC_SUCCESS)
-            *(int *)failed = 1;
+            __atomic_store_n((int *)failed, 1, __ATOMIC_RELAXED);
         nvrtcDestroyProgram(&p);
     }
     return NULL;
@@ -70,10 +70,16 @@ int main(int argc, char **argv)
         if (threads < 1 || threads > 256)
             break;
         double t0 = now();
-        for (int i = 0; i < threads; i++)
-            pthread_create(&tid[i], NULL, compile_some, &failed);
-        for (int i = 0; i < threads; i++)
+        int started = 0;
+        while (started < threads &&
+               pthread_create(&tid[started], NULL, compile_some, &failed) == 0)
+            started++;
+        for (int i = 0; i < started; i++)
             pthread_join(tid[i], NULL);
+        if (started < threads) {
+            fprintf(stderr, "nvrtc_threads: only %d of %d threads started\n", started, threads);
+            return 1;
+        }
         double s = now() - t0;
         printf("%d threads: %d compilations in %.2f s, %.1f a second\n", threads,
                threads * per_thread, s, threads * per_thread / s);
