@@ -54,12 +54,13 @@ int cli_temp_store_open(cutune_store **out, char dir[32])
 {
     snprintf(dir, 32, "/tmp/cutune-empty-XXXXXX");
     if (!mkdtemp(dir))
-        return CUTUNE_EIO;
+        return cutune_set_error(CUTUNE_EIO, "cannot make a temporary folder for the baseline "
+                                "store in /tmp: %s", strerror(errno));
     char path[64];
     snprintf(path, sizeof path, "%s/profiles.db", dir);
     int st = cutune_store_open(out, path, 0);
-    if (st)
-        rmdir(dir);
+    if (st) /* what the failed open left, and the folder */
+        cli_temp_store_close(NULL, dir);
     return st;
 }
 
