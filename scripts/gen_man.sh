@@ -1,15 +1,17 @@
 #!/bin/sh
 # gen_man.sh — writes the cutune(1) man page from the CLI's own --help texts (the top-level
 # one and each command's), so that the page says what the binary says.
-# usage: gen_man.sh path/to/cutune > man/cutune.1   (test_man checks the committed copy)
+# usage: gen_man.sh path/to/cutune [man/cutune.1]   (test_man checks the committed copy)
+# With an output file, the page replaces it only once it is whole; without, it goes to stdout.
 set -eu
-cli=${1:?usage: gen_man.sh path/to/cutune}
+cli=${1:?usage: gen_man.sh path/to/cutune [OUTPUT]}
 
 # roff-escape a preformatted block: backslashes, leading dots and quotes, hyphens
 escape() {
     sed -e 's/\\/\\e/g' -e 's/^\([.'"'"']\)/\\\&\1/' -e 's/-/\\-/g'
 }
 
+page() {
 version=$("$cli" --version | sed 's/^cutune //')
 commands=$("$cli" --help | sed -n '/^commands:/,/^$/p' | awk 'NR > 1 && NF { print $1 }')
 
@@ -49,6 +51,9 @@ a usage error, or a command not implemented
 .TP
 .B 3
 no CUDA device (\fBno CUDA device found:\fR \fIreason\fR)
+.TP
+.B 130
+stopped by Ctrl-C (\fBtune\fR: after reporting what it had measured)
 .SH ENVIRONMENT
 .TP
 .B CUTUNE_DB
@@ -74,3 +79,13 @@ the shipped kernels and their T1 specs
 .SH SEE ALSO
 The README of cutune, and the comments of \fIcutune.h\fR.
 TAIL
+}
+
+if [ $# -ge 2 ]; then
+    tmp="$2.tmp.$$"
+    trap 'rm -f "$tmp"' EXIT
+    page >"$tmp"
+    mv "$tmp" "$2"
+else
+    page
+fi

@@ -33,8 +33,15 @@ char *ct_read_text(const char *path, size_t limit, size_t *len);
 
 /* Reads a whole file, gzip'd or plain (at most 1 GiB once decompressed). */
 int ct_read_gz(const char *path, char **data, size_t *len);
+/* A new file beside `path` for writing, named into tmp (size >= strlen(path) + 16): never
+ * one that exists or a link (O_EXCL). It gets the mode `path` has, or what the umask allows,
+ * as a file fopen makes. The descriptor, or -1 with errno set. */
+int ct_create_beside(const char *path, char *tmp, size_t size);
 /* Writes a file whole, gzip'd when its name ends in .gz, replacing it only once written. */
 int ct_write_gz(const char *path, const char *data, size_t len);
+/* A Kernel Tuner cache file already parsed (json: a json_t *), checked as cutune_cache_load
+ * checks a file; `path` names it in messages. */
+int ct_cache_from_json(cutune_cache **out, const void *json, const char *path, const char *spec);
 /* The same parsed as JSON: *(json_t **)out, a new reference (out is void * so that this
  * header needs no jansson). */
 int ct_load_json(const char *path, void *out);

@@ -3,12 +3,16 @@
  * as arrays sorted by configuration id. Also the reading and writing of gzip'd files. */
 #include "space_impl.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -89,8 +93,34 @@ int ct_read_gz(const char *path, char **data, size_t *len)
     return CUTUNE_OK;
 }
 
-/* Writes a whole file, gzip'd when its name ends in .gz (internal.h), into a temporary file
- * beside it renamed over it at the end: a failed write leaves what was there. */
+int ct_create_beside(const char *path, char *tmp, size_t size)
+{
+    static _Atomic unsigned counter;
+    struct stat sb;
+    int have = stat(path, &sb) == 0;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        unsigned mix = (unsigned)ts.tv_nsec ^ ((unsigned)getpid() << 12) ^
+                       counter++ * 2654435761u;
+        snprintf(tmp, size, "%s.tmp-%08x", path, mix);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd >= 0 && have && fchmod(fd, sb.st_mode & 07777) != 0) {
+            int err = errno;
+            close(fd);
+            unlink(tmp);
+            errno = err;
+            return -1;
+        }
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
+/* Writes a whole file, gzip'd when its name ends in .gz (internal.h), into a new temporary
+ * file beside it, flushed to disk and renamed over it at the end: a failed write leaves what
+ * was there. */
 int ct_write_gz(const char *path, const char *data, size_t len)
 {
     size_t n = strlen(path);
@@ -98,24 +128,32 @@ int ct_write_gz(const char *path, const char *data, size_t len)
     char *tmp = malloc(n + 16);
     if (!tmp)
         return ct_fail(CUTUNE_ENOMEM, "%s: out of memory", path);
-    snprintf(tmp, n + 16, "%s.tmp%ld", path, (long)getpid());
-    gzFile f = gzopen(tmp, gz ? "wb9" : "wbT"); /* T: written as it is, uncompressed */
-    int ok = f != NULL;
+    int fd = ct_create_beside(path, tmp, n + 16), ok = fd >= 0;
+    int keep = ok ? dup(fd) : -1; /* for the fsync once zlib has closed its descriptor */
+    gzFile f = ok && keep >= 0 ? gzdopen(fd, gz ? "wb9" : "wbT") : NULL; /* T: uncompressed */
+    ok = f != NULL;
+    if (!f && fd >= 0)
+        close(fd);
     for (size_t at = 0; ok && at < len;) {
         unsigned part = len - at > (1u << 30) ? 1u << 30 : (unsigned)(len - at);
         ok = gzwrite(f, data + at, part) == (int)part;
         at += part;
     }
     ok = f && gzclose(f) == Z_OK && ok;
-    int err = errno;
+    ok = ok && fsync(keep) == 0;
+    int err = errno ? errno : EIO;
+    if (keep >= 0)
+        close(keep);
     if (ok && rename(tmp, path) == 0) {
         free(tmp);
         return CUTUNE_OK;
     }
     err = ok ? errno : err;
-    unlink(tmp);
+    if (fd >= 0)
+        unlink(tmp);
     free(tmp);
-    return ct_fail(CUTUNE_EIO, "cannot write %s: %s", path, strerror(err));
+    return ct_fail(CUTUNE_EIO, "cannot write %s: %s (what was there is left as it was)", path,
+                   strerror(err));
 }
 
 void cutune_cache_free(cutune_cache *c)
@@ -237,6 +275,16 @@ static double entry_cost(json_t *rec)
     return found ? total : NAN;
 }
 
+/* "0.53", " 1e-3", "nan", "inf": text that reads as a number (strtod takes all of it) */
+static int is_number_text(const char *text)
+{
+    char *end;
+    strtod(text, &end);
+    while (end != text && isspace((unsigned char)*end))
+        end++;
+    return end != text && *end == '\0';
+}
+
 static int load_entries(cutune_cache *c, const char *path, json_t *cache, int check_valid)
 {
     c->n = json_object_size(cache);
@@ -304,6 +352,10 @@ static int load_entries(cutune_cache *c, const char *path, json_t *cache, int ch
             if (!(c->times[i] >= 0) || isinf(c->times[i]))
                 st = ct_fail(CUTUNE_EINVAL, "%s: cache entry \"%s\" has time %g", path, keys[e],
                              c->times[i]);
+        } else if (is_number_text(json_string_value(records[e]))) {
+            st = ct_fail(CUTUNE_EINVAL, "%s: cache entry \"%s\" has its time as a string "
+                         "(\"%s\"): a time is a number, a string names why the configuration "
+                         "failed", path, keys[e], json_string_value(records[e]));
         } else {
             c->times[i] = NAN;
             c->failures[i] = ct_strdup(json_string_value(records[e]));
@@ -322,15 +374,11 @@ static int load_entries(cutune_cache *c, const char *path, json_t *cache, int ch
     return st;
 }
 
-int cutune_cache_load(cutune_cache **out, const char *path, const char *spec)
+int ct_cache_from_json(cutune_cache **out, const void *json, const char *path, const char *spec)
 {
-    if (!out || !path)
-        return ct_fail(CUTUNE_EINVAL, "cutune_cache_load: NULL argument");
+    const json_t *root = json;
     *out = NULL;
-    json_t *root;
-    int st = ct_load_json(path, &root);
-    if (st)
-        return st;
+    int st = CUTUNE_OK;
     cutune_cache *c = calloc(1, sizeof *c);
     json_t *keys = json_object_get(root, "tune_params_keys");
     json_t *params = json_object_get(root, "tune_params");
@@ -362,13 +410,26 @@ int cutune_cache_load(cutune_cache **out, const char *path, const char *spec)
     if (!st && spec && !(st = cutune_space_count(c->space, &valid)) && valid != c->n)
         st = ct_fail(CUTUNE_EINVAL, "%s has %llu valid configurations, %s has %zu entries",
                      spec, (unsigned long long)valid, path, c->n);
-    json_decref(root);
     if (st) {
         cutune_cache_free(c);
         return st;
     }
     *out = c;
     return CUTUNE_OK;
+}
+
+int cutune_cache_load(cutune_cache **out, const char *path, const char *spec)
+{
+    if (!out || !path)
+        return ct_fail(CUTUNE_EINVAL, "cutune_cache_load: NULL argument");
+    *out = NULL;
+    json_t *root;
+    int st = ct_load_json(path, &root);
+    if (st)
+        return st;
+    st = ct_cache_from_json(out, root, path, spec);
+    json_decref(root);
+    return st;
 }
 
 const cutune_space *cutune_cache_space(const cutune_cache *c) { return c ? c->space : NULL; }

@@ -201,6 +201,18 @@ has err "in-flight must be 1 to 1024"
 run 0 sim --space "$A4000" --strategy bo --in-flight 4 --repeats 2 --json
 has out '"score": '
 
+# Ctrl-C: the session reports what it has, writes its files and exits 130
+"$CLI" tune --sim "$A4000" --budget 400 --sim-delay-ms 20 --cache-out "$TMP/int.json" \
+    >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid
+got=$?
+[ $got -eq 130 ] || fail "tune stopped by SIGINT exited $got, expected 130"
+has out "stopped by Ctrl-C after"
+grep -q '"cache"' "$TMP/int.json" || fail "tune stopped by SIGINT wrote no --cache-out"
+
 # a simulation with a delay per measurement, checkpointed with --db and resumed
 run 2 tune --sim "$A4000" --sim-delay-ms -1
 has err "sim-delay-ms needs 0 to 3600000"
@@ -420,9 +432,15 @@ has err "bad.json: line 1"
 printf '{"a": 1}' >"$TMP/neither.json"
 run 1 profiles import "$TMP/neither.json" --db "$DB"
 has err "neither a Kernel Tuner cache file"
-printf '{"device_name": "d", "kernel_name": "k", "tune_params_keys": ["x"], "cache": {"1": {"x": 1}}}' >"$TMP/notime.json"
+printf '{"device_name": "d", "kernel_name": "k", "tune_params_keys": ["x"], "tune_params": {"x": [1]}, "cache": {"1": {"x": 1}}}' >"$TMP/notime.json"
 run 1 profiles import "$TMP/notime.json" --db "$DB"
-has err "entry '1' has no time"
+has err 'entry "1" has no time'
+# import checks a cache as tune --sim does: a key outside its own tune_params is refused
+printf '{"device_name": "d", "kernel_name": "k", "tune_params_keys": ["x"], "tune_params": {"x": [1]}, "cache": {"999": {"time": 1}}}' >"$TMP/badkey.json"
+run 1 profiles import "$TMP/badkey.json" --db "$DB"
+has err "'999' is not a value of 'x'"
+run 1 tune --sim "$TMP/badkey.json" --budget 1
+has err "'999' is not a value of 'x'"
 run 0 profiles prune --kernel convolution_kernel --db "$DB"
 has out "removed 1 profile"
 run 0 profiles vacuum --db "$DB"

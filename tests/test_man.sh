@@ -8,7 +8,7 @@ tmp=$(mktemp) || exit 1
 trap 'rm -f "$tmp"' EXIT
 sh "$src/scripts/gen_man.sh" "$cli" >"$tmp" || { echo "gen_man.sh failed"; exit 1; }
 if ! diff -u "$src/man/cutune.1" "$tmp"; then
-    echo "man/cutune.1 is out of date: sh scripts/gen_man.sh build/cutune > man/cutune.1"
+    echo "man/cutune.1 is out of date: sh scripts/gen_man.sh build/cutune man/cutune.1"
     exit 1
 fi
 if command -v groff >/dev/null 2>&1; then

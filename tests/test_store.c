@@ -274,9 +274,23 @@ static void test_files(void)
         {"{\"a\": 1}", "neither a Kernel Tuner cache file"},
         {"{\"cache\": {}, \"device_name\": \"d\", \"kernel_name\": \"k\"}", "tune_params_keys"},
         {"{\"cache\": {\"1\": {\"time\": -3}}, \"device_name\": \"d\", \"kernel_name\": \"k\", "
-         "\"tune_params_keys\": [\"x\"]}", "negative time"},
+         "\"tune_params_keys\": [\"x\"], \"tune_params\": {\"x\": [1]}}", "has time -3"},
         {"{\"cache\": {\"1\": {\"time\": [1]}}, \"device_name\": \"d\", \"kernel_name\": \"k\", "
-         "\"tune_params_keys\": [\"x\"]}", "has no time"},
+         "\"tune_params_keys\": [\"x\"], \"tune_params\": {\"x\": [1]}}", "has no time"},
+        /* what `tune --sim` refuses, import refuses: a key that is no configuration of the
+         * file's tune_params, two keys of one configuration, a time written as a string, no
+         * tune_params at all */
+        {"{\"cache\": {\"999\": {\"time\": 1}}, \"device_name\": \"d\", \"kernel_name\": "
+         "\"k\", \"tune_params_keys\": [\"x\"], \"tune_params\": {\"x\": [1, 2]}}",
+         "'999' is not a value of 'x'"},
+        {"{\"cache\": {\"1\": {\"time\": 1}, \"1.0\": {\"time\": 2}}, \"device_name\": \"d\", "
+         "\"kernel_name\": \"k\", \"tune_params_keys\": [\"x\"], \"tune_params\": {\"x\": [1]}}",
+         "are the same configuration"},
+        {"{\"cache\": {\"1\": {\"time\": \"0.5\"}}, \"device_name\": \"d\", \"kernel_name\": "
+         "\"k\", \"tune_params_keys\": [\"x\"], \"tune_params\": {\"x\": [1]}}",
+         "has its time as a string"},
+        {"{\"cache\": {\"1\": {\"time\": 1}}, \"device_name\": \"d\", \"kernel_name\": \"k\", "
+         "\"tune_params_keys\": [\"x\"]}", "tune_params missing"},
         {"{\"cache\": {}, \"kernel_name\": \"k\", \"tune_params_keys\": [\"x\"]}",
          "does not name its device"},
         {"{\"cache\": {}, \"device_name\": \"d\", \"kernel_name\": \"k\", \"tune_params_keys\": "

@@ -6,15 +6,11 @@
 
 #include <ctype.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 json_t *bench_num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
@@ -119,108 +115,96 @@ static void slug(const char *name, char *out, size_t size)
     out[n] = 0;
 }
 
-static int run_gnuplot(const char *script)
+/* An image BASE-WHAT.png: its "set output" line. */
+static void output(cli_plot *p, const char *base, const char *what)
 {
-    char *argv[] = {"gnuplot", (char *)script, NULL};
-    pid_t pid;
-    int status = -1;
-    if (posix_spawnp(&pid, "gnuplot", NULL, NULL, argv, environ))
-        return -1;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+    char dest[1600];
+    snprintf(dest, sizeof dest, "%s-%s.png", base, what);
+    fprintf(p->script, "set output %s\n", cli_plot_quote(p, cli_plot_image(p, dest)));
 }
 
-/* Draws base-speedup.png, base-latency.png and base-convergence.png: the data and the
- * gnuplot script go to a temporary folder, removed afterwards. */
-static int plot(const json_t *report, const char *base)
+/* Draws BASE-speedup.png, BASE-latency.png and BASE-convergence.png (BASE in folder dir):
+ * 1 when drawn, 0 when not (gnuplot missing), -1 when it failed. */
+static int plot(const json_t *report, const char *dir, const char *base)
 {
-    char tmp[] = "/tmp/cutune-plot-XXXXXX", path[1600], script[64];
-    if (!mkdtemp(tmp))
+    cli_plot p;
+    if (cli_plot_begin(&p, dir, "bench"))
         return -1;
-    snprintf(script, sizeof script, "%s/plot.gp", tmp);
-    FILE *gp = fopen(script, "w");
-    if (!gp) {
-        rmdir(tmp);
-        return -1;
-    }
+    FILE *gp = p.script, *f;
+    char title[1024];
+    const char *data;
     fprintf(gp, "set terminal pngcairo noenhanced size 1000,600 font ',11'\nset grid\nset key "
                 "outside\n");
     const json_t *workloads = json_object_get(report, "workloads"), *w;
     const char *device = json_string_value(json_object_get(report, "device"));
-    /* speedup bars */
-    snprintf(path, sizeof path, "%s/speedup.dat", tmp);
-    FILE *f = fopen(path, "w");
+    /* speedup bars (the data files are the plot's own, removed afterwards) */
     size_t i;
-    json_array_foreach(workloads, i, w) if (f && isfinite(num(w, "speedup")))
-        fprintf(f, "%s %g\n", json_string_value(json_object_get(w, "name")), num(w, "speedup"));
-    if (f)
-        fclose(f);
-    fprintf(
-        gp,
-        "set output '%s-speedup.png'\nset title 'cutune on %s: tuned against the "
-        "default configuration'\nset ylabel 'speedup (x)'\nset logscale y\nset offsets 0, 0, "
-        "graph 0.12, 0\nset style fill solid 0.6\nset boxwidth 0.6\nunset key\nplot '%s' using "
-        "0:2:xtic(1) with boxes, "
-        "'' using 0:2:(sprintf('%%.1fx', $2)) with labels offset 0,1\n",
-        base, device, path);
-    /* latency: the tail of each tuned run's distribution */
+    if ((f = cli_plot_data(&p, NULL, &data))) {
+        json_array_foreach(workloads, i, w) if (isfinite(num(w, "speedup")))
+            fprintf(f, "%s %g\n", json_string_value(json_object_get(w, "name")),
+                    num(w, "speedup"));
+        cli_plot_close(&p, f);
+    }
+    output(&p, base, "speedup");
+    snprintf(title, sizeof title, "cutune on %s: tuned against the default configuration",
+             device ? device : "?");
     fprintf(gp,
-            "set output '%s-latency.png'\nset title 'latency of the tuned runs on %s'\n"
-            "set xlabel 'latency (ms)'\nset ylabel 'fraction of runs slower'\nset logscale xy\n"
-            "set key outside\nset offsets 0, 0, 0, 0\nset format y '1e%%T'\nplot ",
-            base, device);
+            "set title %s\nset ylabel 'speedup (x)'\nset logscale y\nset offsets 0, 0, "
+            "graph 0.12, 0\nset style fill solid 0.6\nset boxwidth 0.6\nunset key\nplot %s "
+            "using 0:2:xtic(1) with boxes, '' using 0:2:(sprintf('%%.1fx', $2)) with labels "
+            "offset 0,1\n",
+            cli_plot_quote(&p, title), cli_plot_quote(&p, data));
+    /* latency: the tail of each tuned run's distribution */
+    output(&p, base, "latency");
+    snprintf(title, sizeof title, "latency of the tuned runs on %s", device ? device : "?");
+    fprintf(gp,
+            "set title %s\nset xlabel 'latency (ms)'\nset ylabel 'fraction of runs slower'\n"
+            "set logscale xy\nset key outside\nset offsets 0, 0, 0, 0\nset format y '1e%%T'\n"
+            "plot ",
+            cli_plot_quote(&p, title));
     const json_t *stages = json_object_get(report, "stages");
     const char *stage;
     const json_t *l;
     int first = 1;
     json_object_foreach((json_t *)stages, stage, l)
     {
-        snprintf(path, sizeof path, "%s/latency-%s.dat", tmp, stage);
-        if (!(f = fopen(path, "w")))
+        if (!(f = cli_plot_data(&p, NULL, &data)))
             continue;
         const json_t *pt;
         size_t k;
         json_array_foreach(json_object_get(l, "cdf"), k, pt) if (json_array_size(pt) == 2)
             fprintf(f, "%g %g\n", json_number_value(json_array_get(pt, 1)),
                     fmax(1 - json_number_value(json_array_get(pt, 0)), 1e-5));
-        fclose(f);
-        fprintf(gp, "%s'%s' using 1:2 with steps lw 2 title '%s'", first ? "" : ", ", path,
-                stage);
+        cli_plot_close(&p, f);
+        fprintf(gp, "%s%s using 1:2 with steps lw 2 title %s", first ? "" : ", ",
+                cli_plot_quote(&p, data), cli_plot_quote(&p, stage));
         first = 0;
     }
     fprintf(gp, "%s\nunset logscale\nset format y '%%g'\n", first ? "0 notitle" : "");
     /* convergence of the sessions tuned in this run, against their final best */
-    fprintf(gp,
-            "set output '%s-convergence.png'\nset title 'tuning sessions (BO) in this run'\n"
-            "set xlabel 'evaluations'\nset ylabel 'best so far / final best'\nset yrange "
-            "[0.95:*]\nplot ",
-            base);
+    output(&p, base, "convergence");
+    fprintf(gp, "set title 'tuning sessions (BO) in this run'\nset xlabel 'evaluations'\n"
+                "set ylabel 'best so far / final best'\nset yrange [0.95:*]\nplot ");
     first = 1;
     json_array_foreach(workloads, i, w)
     {
         const json_t *c = json_object_get(json_object_get(w, "tuning"), "convergence"), *v;
         size_t n = json_array_size(c), k;
         double final = n ? json_number_value(json_array_get(c, n - 1)) : NAN;
-        snprintf(path, sizeof path, "%s/convergence-%s.dat", tmp,
-                 json_string_value(json_object_get(w, "name")));
-        if (!n || !(final > 0) || !(f = fopen(path, "w")))
+        if (!n || !(final > 0) || !(f = cli_plot_data(&p, NULL, &data)))
             continue;
         json_array_foreach(c, k, v) if (json_is_number(v))
             fprintf(f, "%zu %g\n", k + 1, json_number_value(v) / final);
-        fclose(f);
-        fprintf(gp, "%s'%s' using 1:2 with lines lw 2 title '%s'", first ? "" : ", ", path,
-                json_string_value(json_object_get(w, "name")));
+        cli_plot_close(&p, f);
+        fprintf(gp, "%s%s using 1:2 with lines lw 2 title %s", first ? "" : ", ",
+                cli_plot_quote(&p, data),
+                cli_plot_quote(&p, json_string_value(json_object_get(w, "name"))));
         first = 0;
     }
     fprintf(gp, "%s\n",
             first ? "1 title 'no session ran: every profile was in the store'" : "");
-    fclose(gp);
-    int st = run_gnuplot(script);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (system(cmd) != 0)
-        st = -1;
-    return st;
+    int drawn;
+    return cli_plot_end(&p, &drawn) ? -1 : drawn;
 }
 
 /* --------------------------------------------------------------- the tables ---- */
@@ -343,18 +327,18 @@ int bench_report_write(json_t *report, const bench_args *a, const char *name_as)
     snprintf(base, sizeof base, "%s/%s", a->out, base_name);
     snprintf(path, sizeof path, "%s.json", base);
     int rc = EXIT_OK;
-    if (json_dump_file(report, path, JSON_INDENT(2) | JSON_REAL_PRECISION(8))) {
-        fprintf(stderr, "cutune bench: cannot write %s\n", path);
+    char *text = json_dumps(report, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
+    if (!text || cli_file_write(path, text, strlen(text), "bench"))
         rc = EXIT_FAILED;
-    }
-    int plotted = plot(report, base) == 0;
+    free(text);
+    int plotted = plot(report, a->out, base) == 1;
     snprintf(path, sizeof path, "%s.md", base);
-    FILE *md = fopen(path, "w");
-    if (md) {
-        markdown(md, report, base_name, plotted);
-        fclose(md);
+    cli_file md;
+    if (cli_file_open(&md, path, "bench") == 0) {
+        markdown(md.f, report, base_name, plotted);
+        if (cli_file_commit(&md, "bench"))
+            rc = EXIT_FAILED;
     } else {
-        fprintf(stderr, "cutune bench: cannot write %s\n", path);
         rc = EXIT_FAILED;
     }
     if (a->json) {

@@ -15,7 +15,6 @@
 #include "realtime_gpu.h"
 
 #include <cuda_runtime_api.h>
-#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,15 +123,20 @@ static json_t *tune_now(const bench_args *a, const bench_workload *w, const char
     char *argv[] = {"cutune",    "tune",  src,          "--spec", spec,
                     "--problem", problem, "--strategy", "bo",     "--budget",
                     budget,      "--db",  (char *)db,   "--json", NULL};
+    cli_file out; /* the session's JSON, whole once it ends */
+    if (cli_file_open(&out, report, "bench"))
+        return NULL;
+    fflush(out.f);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, report, O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
+    posix_spawn_file_actions_adddup2(&fa, fileno(out.f), STDOUT_FILENO);
     pid_t pid;
     int status = -1;
     if (posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ) == 0)
         waitpid(pid, &status, 0);
     posix_spawn_file_actions_destroy(&fa);
+    if (cli_file_commit(&out, "bench"))
+        return NULL;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         fprintf(stderr, "cutune bench: tuning %s failed (its report: %s)\n", w->name, report);
         return NULL;

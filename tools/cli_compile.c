@@ -76,17 +76,6 @@ static long block_threads(const cutune_kernel *kernel, const cutune_space *s,
     return threads;
 }
 
-static int write_file(const char *path, const void *data, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-    int ok = f && fwrite(data, 1, size, f) == size;
-    if (f)
-        ok = fclose(f) == 0 && ok;
-    if (!ok)
-        fprintf(stderr, "cutune compile: cannot write %s\n", path);
-    return ok ? 0 : -1;
-}
-
 int cmd_compile(int argc, char **argv)
 {
     enum { O_CACHE = 256 };
@@ -209,7 +198,7 @@ int cmd_compile(int argc, char **argv)
     size_t size;
     const void *code = cutune_binary_code(bin, &size);
     cutune_binary_get_info(bin, &info);
-    if (output && write_file(output, code, size))
+    if (output && cli_file_write(output, code, size, "compile"))
         goto out;
     cutune_block_resources l = {
         .threads = (int)block_threads(spec_kernel, space, config), .regs = info.regs,

@@ -225,16 +225,20 @@ static int do_select(cutune_store *s, const opts *o)
 
 static int write_text(const char *path, const char *text)
 {
-    FILE *f = path ? fopen(path, "w") : stdout;
-    if (!f) {
-        fprintf(stderr, "cutune profiles: cannot write %s\n", path);
-        return EXIT_FAILED;
+    if (path) {
+        cli_file f;
+        if (cli_file_open(&f, path, "profiles"))
+            return EXIT_FAILED;
+        if (fputs(text, f.f) < 0 || fputc('\n', f.f) < 0) {
+            fprintf(stderr, "cutune profiles: cannot write %s\n", path);
+            cli_file_abort(&f);
+            return EXIT_FAILED;
+        }
+        return cli_file_commit(&f, "profiles") ? EXIT_FAILED : EXIT_OK;
     }
-    int bad = fputs(text, f) < 0 || fputc('\n', f) < 0;
-    if (path)
-        bad |= fclose(f) != 0;
+    int bad = fputs(text, stdout) < 0 || fputc('\n', stdout) < 0 || fflush(stdout) != 0;
     if (bad)
-        fprintf(stderr, "cutune profiles: writing %s failed\n", path ? path : "the output");
+        fprintf(stderr, "cutune profiles: writing the output failed\n");
     return bad ? EXIT_FAILED : EXIT_OK;
 }
 

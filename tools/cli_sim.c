@@ -189,63 +189,68 @@ static char *space_label(const char *path)
     return label;
 }
 
+/* DIR/<space>.dat (the curves) and DIR/<space>.png, drawn by gnuplot. */
 static int write_plot(const char *dir, const space_run *sp, const cell *cells, size_t ncells,
                       size_t repeats)
 {
-    char *label = space_label(sp->path), data[4096], png[4096];
+    char *label = space_label(sp->path);
     for (char *c = label; c && *c; c++)
         if (*c == '/')
             *c = '-';
-    snprintf(data, sizeof data, "%s/%s.dat", dir, label ? label : "space");
-    snprintf(png, sizeof png, "%s/%s.png", dir, label ? label : "space");
-    FILE *f = fopen(data, "w");
-    if (!f) {
-        fprintf(stderr, "cutune sim: cannot write %s\n", data);
+    size_t n = strlen(dir) + (label ? strlen(label) : 5) + 8;
+    char *dest_data = malloc(n), *dest_png = malloc(n);
+    cli_plot p;
+    if (!label || !dest_data || !dest_png || cli_plot_begin(&p, dir, "sim")) {
         free(label);
+        free(dest_data);
+        free(dest_png);
         return -1;
     }
-    fprintf(f, "# k random");
-    for (size_t i = 0; i < ncells; i++)
-        if (cells[i].space == sp)
-            fprintf(f, " %s", cells[i].strategy);
-    fprintf(f, "\n");
-    for (size_t k = 1; k <= sp->budget; k++) {
-        fprintf(f, "%zu %.9g", k, cutune_baseline_random(sp->base, k));
+    snprintf(dest_data, n, "%s/%s.dat", dir, label);
+    snprintf(dest_png, n, "%s/%s.png", dir, label);
+    const char *data;
+    FILE *f = cli_plot_data(&p, dest_data, &data);
+    if (f) {
+        fprintf(f, "# k random");
         for (size_t i = 0; i < ncells; i++)
             if (cells[i].space == sp)
-                fprintf(f, " %.9g", cells[i].best_sum[k - 1] / (double)repeats);
+                fprintf(f, " %s", cells[i].strategy);
         fprintf(f, "\n");
+        for (size_t k = 1; k <= sp->budget; k++) {
+            fprintf(f, "%zu %.9g", k, cutune_baseline_random(sp->base, k));
+            for (size_t i = 0; i < ncells; i++)
+                if (cells[i].space == sp)
+                    fprintf(f, " %.9g", cells[i].best_sum[k - 1] / (double)repeats);
+            fprintf(f, "\n");
+        }
+        cli_plot_close(&p, f);
     }
-    fclose(f);
-    FILE *g = popen("gnuplot 2>&1", "w");
-    if (!g) {
-        fprintf(stderr, "cutune sim: gnuplot not found: no plot (data in %s)\n", data);
-        free(label);
-        return -1;
-    }
-    fprintf(g, "set terminal pngcairo size 900,600 noenhanced\nset output '%s'\n", png);
-    fprintf(g, "set title 'best-so-far on %s (%s), mean of %zu sessions; optimum %.4g ms'\n",
-            label ? label : "", cutune_cache_device(sp->cache), repeats,
-            cutune_baseline_optimum(sp->base));
+    char title[1024];
+    snprintf(title, sizeof title, "best-so-far on %s (%s), mean of %zu sessions; optimum %.4g ms",
+             label, cutune_cache_device(sp->cache), repeats, cutune_baseline_optimum(sp->base));
+    FILE *g = p.script;
+    fprintf(g, "set terminal pngcairo size 900,600 noenhanced\nset output %s\nset title %s\n",
+            cli_plot_quote(&p, cli_plot_image(&p, dest_png)), cli_plot_quote(&p, title));
     /* from just under the optimum to the median: the part of the range a search moves in */
     fprintf(g, "set xlabel 'evaluations'\nset ylabel 'best time so far (ms)'\n"
                "set yrange [%.9g:%.9g]\nset key top right\nset grid\n",
             0.97 * cutune_baseline_optimum(sp->base), 1.05 * cutune_baseline_median(sp->base));
-    fprintf(g, "plot '%s' using 1:2 with lines dashtype 2 lw 2 lc rgb 'black' title 'random "
-               "(exact)'", data);
+    fprintf(g, "plot %s using 1:2 with lines dashtype 2 lw 2 lc rgb 'black' title 'random "
+               "(exact)'", cli_plot_quote(&p, data));
     size_t col = 3;
     for (size_t i = 0; i < ncells; i++)
         if (cells[i].space == sp)
-            fprintf(g, ", '' using 1:%zu with lines lw 2 title '%s'", col++, cells[i].strategy);
+            fprintf(g, ", '' using 1:%zu with lines lw 2 title %s", col++,
+                    cli_plot_quote(&p, cells[i].strategy));
     fprintf(g, ", %.9g with lines lc rgb 'gray' title 'optimum'\n",
             cutune_baseline_optimum(sp->base));
-    int rc = pclose(g);
-    if (rc != 0)
-        fprintf(stderr, "cutune sim: gnuplot failed (exit %d) drawing %s\n", rc, png);
-    else
-        printf("plot: %s\n", png);
+    int drawn, rc = cli_plot_end(&p, &drawn);
+    if (!rc)
+        printf(drawn ? "plot: %s\n" : "plot data: %s\n", drawn ? dest_png : dest_data);
     free(label);
-    return rc ? -1 : 0;
+    free(dest_data);
+    free(dest_png);
+    return rc;
 }
 
 /* ------------------------------------------------------------------- trace scoring ---- */
@@ -536,6 +541,8 @@ int cmd_sim(int argc, char **argv)
         return cli_usage_error("sim", "unknown strategy '%s'", strategy);
     if (trace_path && (all || nspaces > 1))
         return cli_usage_error("sim", "--trace needs one strategy and one space");
+    if (plot_dir && cli_make_dir(plot_dir, "sim"))
+        return EXIT_FAILED;
     if (repeats > 100000 || budget > 100000000)
         return cli_usage_error("sim", "--repeats or --budget is absurdly large");
 
@@ -593,9 +600,12 @@ int cmd_sim(int argc, char **argv)
         fprintf(stderr, "cutune sim: out of memory\n");
         rc = EXIT_FAILED;
     }
-    if (rc == EXIT_OK && trace_path && !(w.trace = fopen(trace_path, "w"))) {
-        fprintf(stderr, "cutune sim: cannot write %s\n", trace_path);
-        rc = EXIT_FAILED;
+    cli_file trace;
+    if (rc == EXIT_OK && trace_path) {
+        if (cli_file_open(&trace, trace_path, "sim"))
+            rc = EXIT_FAILED;
+        else
+            w.trace = trace.f;
     }
     double start = 0;
     if (rc == EXIT_OK) {
@@ -619,10 +629,10 @@ int cmd_sim(int argc, char **argv)
         clock_gettime(CLOCK_MONOTONIC, &ts);
         start = ts.tv_sec + ts.tv_nsec * 1e-9 - start;
     }
-    if (w.trace && fclose(w.trace)) {
-        fprintf(stderr, "cutune sim: writing %s failed\n", trace_path);
+    if (w.trace && rc != EXIT_OK)
+        cli_file_abort(&trace);
+    else if (w.trace && cli_file_commit(&trace, "sim"))
         rc = EXIT_FAILED;
-    }
     for (size_t i = 0; rc == EXIT_OK && i < w.ncells; i++)
         if (w.cells[i].status)
             rc = EXIT_FAILED;
@@ -675,9 +685,9 @@ int cmd_sim(int argc, char **argv)
                    m.suggest_last_ms);
         }
     }
-    if (rc == EXIT_OK && plot_dir)
-        for (size_t s = 0; s < nspaces; s++)
-            write_plot(plot_dir, &spaces[s], w.cells, w.ncells, repeats);
+    for (size_t s = 0; rc == EXIT_OK && plot_dir && s < nspaces; s++)
+        if (write_plot(plot_dir, &spaces[s], w.cells, w.ncells, repeats))
+            rc = EXIT_FAILED;
     free(scores);
     for (size_t i = 0; w.cells && i < w.ncells; i++) {
         free(w.cells[i].best_sum);

@@ -71,7 +71,10 @@ static const char tune_help[] =
     "                     time the recording tuner spent on them\n"
     "  --sim-delay-ms MS  (--sim) sleep MS per measurement, standing in for the GPU's time\n"
     "  --db DB            (--sim) checkpoint into this profile store (none without it), so\n"
-    "                     that --resume works as on the GPU\n";
+    "                     that --resume works as on the GPU\n\n"
+    "Ctrl-C stops the session after the configuration in hand: it reports what it has,\n"
+    "writes --cache-out and --t4-out, and exits with status 130; a second Ctrl-C ends it at\n"
+    "once (also 130). With a profile store, --resume goes on from there.\n";
 
 /* Ctrl-C: the session stops after the configuration in hand and reports what it has. */
 static volatile sig_atomic_t interrupted;
@@ -402,7 +405,7 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
     }
     json_decref(t.history);
     cutune_store_free(store);
-    return rc;
+    return !rc && stopped ? EXIT_INTERRUPTED : rc;
 }
 
 /* Whether mpirun (Open MPI's, or a PMI/PMIx launcher such as MPICH's or srun) started this

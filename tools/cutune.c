@@ -161,7 +161,8 @@ static void print_usage(FILE *f)
         fprintf(f, "  %-10s %s%s\n", commands[i].name, commands[i].summary,
                 commands[i].run ? "" : " (not implemented yet)");
     fprintf(f, "\n'cutune COMMAND --help' describes a command. Exit status: 0 success, 1 the\n"
-               "command failed, 2 usage error or command not implemented, 3 no CUDA device.\n");
+               "command failed, 2 usage error or command not implemented, 3 no CUDA device,\n"
+               "130 stopped by Ctrl-C.\n");
 }
 
 static int not_implemented(const command *c, int argc, char **argv)

@@ -297,23 +297,18 @@ int cutune_store_import(cutune_store *s, const char *path, const char *user_key,
         json_decref(kt);
         return ct_fail(CUTUNE_EPARSE, "%s: %s", path, why);
     }
-    /* the entries, checked before anything is written */
+    /* the entries, checked before anything is written, as `tune --sim` checks a recorded
+     * space: every key a configuration of the file's own tune_params, once, with a time */
+    cutune_cache *checked = NULL;
+    st = ct_cache_from_json(&checked, kt, path, NULL);
+    cutune_cache_free(checked);
+    if (st) {
+        json_decref(kt);
+        return st;
+    }
     json_t *cache = json_object_get(kt, "cache");
     const char *key;
     json_t *e;
-    json_object_foreach(cache, key, e) {
-        json_t *t = json_object_get(e, "time");
-        int st_entry = CUTUNE_OK; /* (the message first: the key goes with kt) */
-        if (!json_is_object(e) || !(json_is_number(t) || json_is_string(t)))
-            st_entry = ct_fail(CUTUNE_EPARSE, "%s: entry '%s' has no time (a number or a "
-                               "failure's name)", path, key);
-        else if (json_is_number(t) && !(json_number_value(t) >= 0))
-            st_entry = ct_fail(CUTUNE_EPARSE, "%s: entry '%s' has a negative time", path, key);
-        if (st_entry) {
-            json_decref(kt);
-            return st_entry;
-        }
-    }
     json_t *header = json_deep_copy(kt);
     json_object_del(header, "cache");
     char *header_text = json_dumps(header, JSON_COMPACT);

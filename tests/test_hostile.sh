@@ -1,0 +1,143 @@
+#!/bin/sh
+# test_hostile.sh — strings a user downloads (a cache file's names, a file's own name, a report's
+# fields) never reach an interpreter: each hostile string below tries to run a command that
+# leaves a marker file, through gnuplot (sim --plot-dir, bench --report), SQL (the store) and the
+# shell; and every file cutune writes appears whole or not at all (a write cut short by a file
+# size limit leaves the old file as it was).
+# usage: test_hostile.sh PATH/TO/cutune SOURCE_DIR        prints "hostile strings that reached
+#        an interpreter: N of M" and fails unless N is 0
+CLI=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") # (the commands run in another folder)
+SRC=$(cd "$2" && pwd)
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+run() {
+    want=$1
+    shift
+    "$CLI" "$@" >"$TMP/out" 2>"$TMP/err"
+    got=$?
+    [ "$got" -eq "$want" ] || fail "cutune $* exited $got, expected $want: $(cat "$TMP/err")"
+}
+has() { grep -q -- "$2" "$TMP/$1" || fail "$1 of the last command lacks '$2': $(cat "$TMP/$1")"; }
+
+SPACE=$SRC/data/spaces/pnpoly/RTX_3090.json.gz
+M=$TMP/marks
+mkdir "$M"
+cd "$M" || exit 1
+
+# Hostile string number N, as JSON string content: each would create the file mark-N in the
+# current folder ($M, where every command here runs) if a gnuplot, SQL or shell parser ran it.
+count=8
+hostile() {
+    case $1 in
+    1) printf '%s' "H200'; system('touch mark-1'); print '" ;;
+    2) printf '%s' '`touch mark-2`' ;;
+    3) printf '%s' "\\\"; system(\\\"touch mark-3\\\"); print \\\"" ;;
+    4) printf '%s' "x\\nsystem('touch mark-4')\\n" ;;
+    5) printf '%s' "x\\\\'; system('touch mark-5'); #" ;;
+    6) printf '%s' '$(touch mark-6)' ;;
+    7) printf '%s' "x'); DROP TABLE profiles; SELECT writefile('mark-7', 'x'); --" ;;
+    8) printf '%s' "x' || system('touch mark-8') || '" ;;
+    esac
+}
+
+# The text as the replacement of a sed s||| command.
+sed_escape() { sed 's/[\\&|]/\\&/g'; }
+
+# A copy of the recorded space with its device and kernel named by hostile string N.
+named_space() {
+    name=$(hostile "$1" | sed_escape)
+    gzip -dc "$SPACE" | sed -e "s|\"device_name\": \"[^\"]*\"|\"device_name\": \"$name\"|" \
+        -e "s|\"kernel_name\": \"[^\"]*\"|\"kernel_name\": \"$name\"|" >"$2"
+}
+
+# gnuplot: the device name in the title, the space's file name in the title and the data
+# path, the output folder's name in every path
+n=1
+while [ $n -le $count ]; do
+    named_space $n "$TMP/space-$n.json"
+    run 0 sim --space "$TMP/space-$n.json" --strategy random --repeats 2 --plot-dir "$TMP/plots"
+    n=$((n + 1))
+done
+for n in 1 2 6 8; do # names a file may have
+    file="$TMP/$(hostile $n).json"
+    cp "$TMP/space-1.json" "$file"
+    run 0 sim --space "$file" --strategy random --repeats 2 --plot-dir "$TMP/plots"
+    dir="$TMP/o$(hostile $n)"
+    run 0 sim --space "$TMP/space-1.json" --strategy random --repeats 2 --plot-dir "$dir"
+    ls "$dir"/*.dat >/dev/null 2>&1 || fail "sim --plot-dir $dir wrote no data"
+done
+# a line break in a file name: one character of gnuplot's, still only a string
+file="$TMP/a
+system('touch mark-9')
+.json"
+cp "$TMP/space-1.json" "$file"
+run 0 sim --space "$file" --strategy random --repeats 2 --plot-dir "$TMP/plots"
+if command -v gnuplot >/dev/null 2>&1; then
+    [ "$(ls "$TMP/plots"/*.png | wc -l)" -ge $count ] || fail "sim drew fewer plots than spaces"
+fi
+
+# gnuplot again: a bench report's device, workload and stage names
+n=1
+while [ $n -le $count ]; do
+    name=$(hostile $n | sed_escape)
+    sed -e "s|\"device\": \"[^\"]*\"|\"device\": \"$name\"|" \
+        -e "s|\"name\": \"sgemm\"|\"name\": \"$name\"|" \
+        -e "s|\"realtime.frame\"|\"$name\"|" \
+        "$SRC/tests/data/bench-synthetic.json" >"$TMP/report-$n.json"
+    run 0 bench --report "$TMP/report-$n.json" --slo "$SRC/bench/slo.json" --out "$TMP/rep"
+    n=$((n + 1))
+done
+
+# SQL: the names stored, listed, selected and exported as they are
+n=1
+while [ $n -le $count ]; do
+    run 0 profiles import "$TMP/space-$n.json" --db "$TMP/p.db"
+    n=$((n + 1))
+done
+run 0 profiles list --db "$TMP/p.db"
+has out "$count profiles in"
+run 0 profiles export 7 --db "$TMP/p.db" -o "$TMP/export-7.json"
+grep -q 'DROP TABLE profiles' "$TMP/export-7.json" || fail "export lost a stored name"
+
+reached=$(ls "$M" | wc -l)
+tried=$((count * 3 + 4 * 2 + 1))
+echo "hostile strings that reached an interpreter: $reached of $tried"
+[ "$reached" -eq 0 ] || fail "hostile strings ran commands: $(ls "$M")"
+
+# --plot-dir: made when missing, refused when a file
+run 0 sim --space "$SPACE" --strategy random --repeats 1 --plot-dir "$TMP/new/deeper"
+[ -d "$TMP/new/deeper" ] || fail "sim --plot-dir did not make its folder"
+: >"$TMP/afile"
+run 1 sim --space "$SPACE" --strategy random --repeats 1 --plot-dir "$TMP/afile"
+has err "cannot make the folder"
+ls -a "$TMP/plots" "$TMP/rep" | grep -q '\.cutune-plot-\|\.tmp-' && fail "plots left temporary files"
+
+# Whole or not at all: a file size limit cuts each write short (as a full disk would); the
+# file that was there must stay as it was, and no temporary file may stay beside it
+cutoff() { # cutoff FILE ARGS...: runs cutune ARGS under a 4 KiB file size limit
+    f=$1
+    shift
+    echo "old content" >"$f"
+    (trap '' XFSZ; ulimit -f 8; "$CLI" "$@") >"$TMP/out" 2>"$TMP/err"
+    got=$?
+    [ "$got" -eq 1 ] || fail "cutune $* under a file size limit exited $got, expected 1"
+    [ "$(cat "$f")" = "old content" ] || fail "cutune $* cut short changed $f"
+    ls "$f".tmp-* >/dev/null 2>&1 && fail "cutune $* left a temporary file beside $f"
+}
+cutoff "$TMP/export.json" profiles export 1 --db "$TMP/p.db" -o "$TMP/export.json"
+cutoff "$TMP/cache.json" tune --sim "$SPACE" --budget 400 --cache-out "$TMP/cache.json"
+cutoff "$TMP/t4.json" tune --sim "$SPACE" --budget 400 --t4-out "$TMP/t4.json"
+cutoff "$TMP/trace.csv" sim --space "$SPACE" --strategy random --repeats 20 --trace "$TMP/trace.csv"
+# and written whole when there is room, with the mode the old file had
+chmod 640 "$TMP/export.json"
+run 0 profiles export 1 --db "$TMP/p.db" -o "$TMP/export.json"
+[ "$(stat -c %a "$TMP/export.json")" = 640 ] || fail "export changed the file's mode"
+grep -q '"cache"' "$TMP/export.json" || fail "export wrote no cache"
+
+if [ $fails -ne 0 ]; then
+    echo "$fails hostile-input check(s) failed" >&2
+    exit 1
+fi
+echo "all hostile-input checks passed"

@@ -1,0 +1,122 @@
+/* cli_file.c — the files the CLI writes, each whole or not at all: output goes to a new
+ * temporary file beside its destination, flushed to disk and renamed over it at the end, so a
+ * full disk, an error or a kill leaves what was there before. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cli_file_open(cli_file *out, const char *path, const char *cmd)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = strlen(path);
+    out->path = path;
+    if (!(out->tmp = malloc(n + 16))) {
+        fprintf(stderr, "cutune %s: out of memory writing %s\n", cmd, path);
+        return -1;
+    }
+    /* beside the destination, so that the rename stays on one file system */
+    snprintf(out->tmp, n + 16, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(out->tmp);
+    if (fd < 0) {
+        fprintf(stderr, "cutune %s: cannot write %s: %s\n", cmd, path, strerror(errno));
+        free(out->tmp);
+        out->tmp = NULL;
+        return -1;
+    }
+    /* mkstemp's 0600 would hide the file from others: an existing file keeps its mode, a new
+     * one gets what the umask allows, as fopen gives */
+    struct stat sb;
+    mode_t mode;
+    if (stat(path, &sb) == 0)
+        mode = sb.st_mode & 07777;
+    else {
+        mode_t mask = umask(0);
+        umask(mask);
+        mode = 0666 & ~mask;
+    }
+    if (fchmod(fd, mode) != 0 || !(out->f = fdopen(fd, "wb"))) {
+        fprintf(stderr, "cutune %s: cannot write %s: %s\n", cmd, path, strerror(errno));
+        close(fd);
+        unlink(out->tmp);
+        free(out->tmp);
+        out->tmp = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int cli_file_commit(cli_file *file, const char *cmd)
+{
+    if (!file->f)
+        return -1;
+    int ok = !ferror(file->f) && fflush(file->f) == 0 && fsync(fileno(file->f)) == 0;
+    int err = errno;
+    ok = fclose(file->f) == 0 && ok;
+    err = ok ? 0 : err ? err : errno;
+    file->f = NULL;
+    if (ok && rename(file->tmp, file->path) != 0) {
+        ok = 0;
+        err = errno;
+    }
+    if (!ok) {
+        fprintf(stderr, "cutune %s: cannot write %s: %s (what was there is left as it was)\n",
+                cmd, file->path, strerror(err ? err : EIO));
+        unlink(file->tmp);
+    }
+    free(file->tmp);
+    file->tmp = NULL;
+    return ok ? 0 : -1;
+}
+
+void cli_file_abort(cli_file *file)
+{
+    if (file->f)
+        fclose(file->f);
+    if (file->tmp)
+        unlink(file->tmp);
+    free(file->tmp);
+    memset(file, 0, sizeof *file);
+}
+
+int cli_file_write(const char *path, const void *data, size_t size, const char *cmd)
+{
+    cli_file f;
+    if (cli_file_open(&f, path, cmd))
+        return -1;
+    if (size && fwrite(data, 1, size, f.f) != size) {
+        fprintf(stderr, "cutune %s: cannot write %s: %s\n", cmd, path, strerror(errno));
+        cli_file_abort(&f);
+        return -1;
+    }
+    return cli_file_commit(&f, cmd);
+}
+
+int cli_make_dir(const char *path, const char *cmd)
+{
+    char *dir = strdup(path);
+    int ok = dir != NULL;
+    /* each folder on the way, then the last */
+    for (char *p = dir ? dir + 1 : NULL; ok && p && *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            ok = mkdir(dir, 0777) == 0 || errno == EEXIST;
+            *p = '/';
+        }
+    ok = ok && (mkdir(dir, 0777) == 0 || errno == EEXIST);
+    struct stat sb;
+    if (ok && (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+        errno = ENOTDIR;
+        ok = 0;
+    }
+    if (!ok)
+        fprintf(stderr, "cutune %s: cannot make the folder %s: %s\n", cmd, path,
+                strerror(errno));
+    free(dir);
+    return ok ? 0 : -1;
+}
