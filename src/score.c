@@ -53,17 +53,22 @@ int cutune_baseline_new(const cutune_cache *cache, cutune_baseline **out)
     b->random[0] = b->median;
     size_t failed = n - m;
     b->horizon = 0;
+    double none = 1.0; /* P(no success among k draws) = C(failed, k) / C(n, k) */
     for (size_t k = 1; k <= n; k++) {
-        /* P(best = t_i) = C(n-i, k-1) / C(n, k), i = 1..m; each from the previous */
-        double p = (double)k / (double)n, sum = 0;
+        none *= k - 1 < failed ? (double)(failed - k + 1) / (double)(n - k + 1) : 0.0;
+        /* P(best = t_i) = C(n-i, k-1) / C(n, k), i = 1..m, each from the previous. The terms
+         * fall geometrically (about (1 - k/n)^i): once what all later ones can add, at most
+         * P(none of the first i drawn) times the slowest time, is below the last bit of the
+         * sum, they change nothing, and the sum stops there. So B(k) costs about
+         * min(m, 42 n / k) steps, and all of B(1..n) O(n log n). */
+        double p = (double)k / (double)n, sum = 0, rest = 1.0, slowest = t[m - 1];
         for (size_t i = 1; i <= m && p > 0; i++) {
             sum += t[i - 1] * p;
+            rest *= n - i + 1 > k ? (double)(n - i + 1 - k) / (double)(n - i + 1) : 0.0;
+            if (rest * slowest <= 0x1p-60 * sum)
+                break;
             p *= n - i >= k ? (double)(n - i - k + 1) / (double)(n - i) : 0.0;
         }
-        /* P(no success among k draws) = C(failed, k) / C(n, k) */
-        double none = 1.0;
-        for (size_t j = 0; j < k && none > 0; j++)
-            none *= j < failed ? (double)(failed - j) / (double)(n - j) : 0.0;
         b->random[k] = sum + b->median * none;
         if (!b->horizon && b->median - b->random[k] >= 0.95 * (b->median - b->optimum))
             b->horizon = k;
