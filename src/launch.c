@@ -477,7 +477,7 @@ int cutune_launcher_set_constant(cutune_launcher *l, const char *name, const voi
 
 /* --------------------------------------------------------------------- online mode ---- */
 
-/* `cutune tune SOURCE --spec SPEC --problem X,Y,Z --device N --db DB [--user-key K] ARGS`,
+/* `cutune tune --spec SPEC --problem X,Y,Z --device N --db DB [--user-key K] ARGS -- SOURCE`,
  * in the background, its output to /dev/null. */
 static int spawn_tune(const cutune_launcher *l, const int64_t problem[3], pid_t *pid)
 {
@@ -485,18 +485,20 @@ static int spawn_tune(const cutune_launcher *l, const int64_t problem[3], pid_t 
     snprintf(size, sizeof size, "%lld,%lld,%lld", (long long)problem[0],
              (long long)problem[1], (long long)problem[2]);
     snprintf(device, sizeof device, "%d", l->device.ordinal);
-    const char *argv[64] = {l->cutune_path, "tune", l->source_name, "--spec", l->spec,
-                            "--problem", size, "--device", device, "--db",
-                            cutune_store_path(l->store)};
-    int argc = 11;
+    const char *argv[64] = {l->cutune_path, "tune", "--spec", l->spec, "--problem", size,
+                            "--device", device, "--db", cutune_store_path(l->store)};
+    int argc = 10;
     if (*l->user_key) {
         argv[argc++] = "--user-key";
         argv[argc++] = l->user_key;
     }
     snprintf(args, sizeof args, "%s", l->online_args ? l->online_args : "");
     char *save;
-    for (char *a = strtok_r(args, " \t", &save); a && argc < 63; a = strtok_r(NULL, " \t", &save))
+    for (char *a = strtok_r(args, " \t", &save); a && argc < 61; a = strtok_r(NULL, " \t", &save))
         argv[argc++] = a;
+    /* the source last, after "--": a file name that begins with '-' is not an option */
+    argv[argc++] = "--";
+    argv[argc++] = l->source_name;
     argv[argc] = NULL;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);

@@ -101,6 +101,19 @@ has out "$count profiles in"
 run 0 profiles export 7 --db "$TMP/p.db" -o "$TMP/export-7.json"
 grep -q 'DROP TABLE profiles' "$TMP/export-7.json" || fail "export lost a stored name"
 
+# the terminal: a name is shown without the control characters a terminal acts on (an escape
+# sequence that sets the window's title, colours, a bell)
+gzip -dc "$SPACE" |
+    sed 's|"device_name": "[^"]*"|"device_name": "\\u001b]2;pwned\\u0007\\u001b[31mred"|' \
+        >"$TMP/escape.json"
+run 0 profiles import "$TMP/escape.json" --db "$TMP/escape.db"
+run 0 profiles list --db "$TMP/escape.db"
+has out "?]2;pwned??\[31mred"
+run 0 profiles show 1 --db "$TMP/escape.db"
+run 0 tune --sim "$TMP/escape.json" --budget 2
+esc=$(printf '\033')
+grep -q "$esc" "$TMP/out" && fail "tune --sim printed an escape character from a file"
+
 reached=$(ls "$M" | wc -l)
 tried=$((count * 3 + 4 * 2 + 1))
 echo "hostile strings that reached an interpreter: $reached of $tried"

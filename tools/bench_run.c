@@ -120,9 +120,10 @@ static json_t *tune_now(const bench_args *a, const bench_workload *w, const char
              (long long)w->problem[1], (long long)w->problem[2]);
     snprintf(budget, sizeof budget, "%u", a->budget);
     snprintf(report, sizeof report, "%s/tune-%s.json", a->out, w->name);
-    char *argv[] = {"cutune",    "tune",  src,          "--spec", spec,
-                    "--problem", problem, "--strategy", "bo",     "--budget",
-                    budget,      "--db",  (char *)db,   "--json", NULL};
+    /* (the source after "--": a path that begins with '-' is not an option) */
+    char *argv[] = {"cutune", "tune",   "--spec", spec,       "--problem", problem,
+                    "--strategy", "bo", "--budget", budget,   "--db",      (char *)db,
+                    "--json", "--",     src,      NULL};
     cli_file out; /* the session's JSON, whole once it ends */
     if (cli_file_open(&out, report, "bench"))
         return NULL;

@@ -36,6 +36,10 @@ double cli_percentile(const double *sorted, size_t n, double p);
  * dir (32 bytes) receives the folder, which cli_temp_store_close removes with the store. */
 int cli_temp_store_open(cutune_store **out, char dir[32]);
 void cli_temp_store_close(cutune_store *store, const char dir[32]);
+/* `text` (a name from a file or a store) as it may be shown on a terminal: control characters,
+ * which a terminal would act on, become '?'. One of 8 buffers in turn, so that a printf may
+ * take several; long texts are cut at 1 KiB. */
+const char *cli_text(const char *text);
 /* Writes `j` to stdout (indented) and releases it. */
 int cli_print_json(json_t *j);
 

@@ -98,26 +98,27 @@ static int print_profile(const cutune_profile *p, void *user)
     char size[64];
     format_problem(p->problem, size, sizeof size);
     if (!l->full) {
-        printf("%5lld  %-24s %-24s %-12s %-8s %10.4f ms  %s\n", (long long)p->id, p->kernel,
-               p->device, size, *p->user_key ? p->user_key : "-", p->time_ms, p->config);
+        printf("%5lld  %-24s %-24s %-12s %-8s %10.4f ms  %s\n", (long long)p->id,
+               cli_text(p->kernel), cli_text(p->device), size,
+               *p->user_key ? cli_text(p->user_key) : "-", p->time_ms, cli_text(p->config));
         return 0;
     }
     char when[64];
     time_t t = (time_t)p->updated;
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
     printf("profile %lld\n", (long long)p->id);
-    printf("  kernel        %s (source %s)%s%s\n", p->kernel,
-           *p->source_hash ? p->source_hash : "unknown", *p->user_key ? ", user key " : "",
-           p->user_key);
-    printf("  device        %s, sm_%d%d, %d SMs, driver %d, runtime %d\n", p->device,
+    printf("  kernel        %s (source %s)%s%s\n", cli_text(p->kernel),
+           *p->source_hash ? cli_text(p->source_hash) : "unknown",
+           *p->user_key ? ", user key " : "", cli_text(p->user_key));
+    printf("  device        %s, sm_%d%d, %d SMs, driver %d, runtime %d\n", cli_text(p->device),
            p->cc_major, p->cc_minor, p->sm_count, p->driver_version, p->runtime_version);
     printf("  problem size  %s\n", size);
-    printf("  best          %s = %s\n", p->params, p->config);
+    printf("  best          %s = %s\n", cli_text(p->params), cli_text(p->config));
     printf("  time          %.4f ms", p->time_ms);
     if (!isnan(p->median_ms))
         printf(" (median %.4f, sd %.4f)", p->median_ms, isnan(p->std_ms) ? 0 : p->std_ms);
     printf("\n  found by      %s, budget %llu (session %lld); %llu evaluations behind it\n",
-           p->strategy, (unsigned long long)p->budget, (long long)p->session,
+           cli_text(p->strategy), (unsigned long long)p->budget, (long long)p->session,
            (unsigned long long)p->evaluations);
     printf("  updated       %s\n", when);
     return 0;
@@ -215,11 +216,12 @@ static int do_select(cutune_store *s, const opts *o)
                                         sel.params, "config", sel.config, "time_ms",
                                         isnan(sel.time_ms) ? -1.0 : sel.time_ms));
     if (sel.rule == CUTUNE_SELECT_DEFAULT)
-        printf("default: nothing is known of %s; use its default configuration\n", o->kernel);
+        printf("default: nothing is known of %s; use its default configuration\n",
+               cli_text(o->kernel));
     else
         printf("%s: profile %lld (problem %s, %.4f ms): %s = %s\n",
                cutune_select_rule_name(sel.rule), (long long)sel.profile, size, sel.time_ms,
-               sel.params, sel.config);
+               cli_text(sel.params), cli_text(sel.config));
     return EXIT_OK;
 }
 

@@ -352,7 +352,7 @@ static int score_trace(space_run *sp, const char *path, const char *label, int j
                                  sum[(longest ? longest : 1) - 1], "horizon", (json_int_t)K));
     else if (rc == EXIT_OK)
         printf("%-12s %-24s score %6.3f  (%zu repeats of up to %zu evaluations; horizon %zu)\n",
-               label, sp->name, score, repeats, longest, K);
+               cli_text(label), cli_text(sp->name), score, repeats, longest, K);
     free(sum);
     free(best);
     free(config);
@@ -666,7 +666,8 @@ int cmd_sim(int argc, char **argv)
             printf(" %8s", chosen[t]);
         printf("\n");
         for (size_t s = 0; s < nspaces; s++) {
-            printf("%-*s %6zu", width, spaces[s].name, cutune_baseline_horizon(spaces[s].base));
+            printf("%-*s %6zu", width, cli_text(spaces[s].name),
+                   cutune_baseline_horizon(spaces[s].base));
             for (size_t t = 0; t < nstrat; t++)
                 printf(" %8.3f", scores[t * nspaces + s]);
             printf("\n");

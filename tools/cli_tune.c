@@ -345,7 +345,8 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
     }
     if (!a->json && cache)
         printf("tuning %s (%s, %zu configurations) with %s, budget %llu, seed %llu",
-               cutune_cache_kernel(cache), cutune_cache_device(cache), cutune_cache_size(cache),
+               cli_text(cutune_cache_kernel(cache)), cli_text(cutune_cache_device(cache)),
+               cutune_cache_size(cache),
                o->strategy, (unsigned long long)o->budget, (unsigned long long)o->seed);
     else if (!a->json)
         printf("tuning %s on %s with %s, budget %llu, seed %llu", a->spec,

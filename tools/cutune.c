@@ -76,6 +76,18 @@ void cli_temp_store_close(cutune_store *store, const char dir[32])
     rmdir(dir);
 }
 
+const char *cli_text(const char *text)
+{
+    static char ring[8][1024];
+    static unsigned next;
+    char *out = ring[next++ % 8];
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)(text ? text : ""); *c && n < 1023; c++)
+        out[n++] = *c < 0x20 || *c == 0x7f ? '?' : (char)*c;
+    out[n] = '\0';
+    return out;
+}
+
 int cli_fail(const char *cmd, int status)
 {
     const char *msg = cutune_last_error();
