@@ -119,6 +119,16 @@ tried=$((count * 3 + 4 * 2 + 1))
 echo "hostile strings that reached an interpreter: $reached of $tried"
 [ "$reached" -eq 0 ] || fail "hostile strings ran commands: $(ls "$M")"
 
+# writes stay in the folder given: a space reached through ../ still plots into --plot-dir
+mkdir -p "$TMP/deep/a" "$TMP/pd"
+cp "$TMP/space-1.json" "$TMP/deep/evil.json"
+: >"$TMP/stamp"
+run 0 sim --space "$TMP/deep/a/../../deep/evil.json" --strategy random --repeats 1 \
+    --plot-dir "$TMP/pd"
+outside=$(find "$TMP" -newer "$TMP/stamp" -type f ! -path "$TMP/pd/*" ! -name out ! -name err)
+[ -z "$outside" ] || fail "sim --plot-dir wrote outside its folder: $outside"
+ls "$TMP/pd"/*.dat >/dev/null 2>&1 || fail "sim --plot-dir $TMP/pd wrote no data"
+
 # --plot-dir: made when missing, refused when a file
 run 0 sim --space "$SPACE" --strategy random --repeats 1 --plot-dir "$TMP/new/deeper"
 [ -d "$TMP/new/deeper" ] || fail "sim --plot-dir did not make its folder"
