@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum expr_type { EV_NONE = 0, EV_INT, EV_FLOAT, EV_STR, EV_LIST };
 
@@ -28,6 +29,15 @@ struct expr_list {
 
 /* Parsed expression. Messages are "column C: what" (1-based column in the source). */
 typedef struct expr expr;
+/* The column C of such a message (1 when it has none). */
+static inline int expr_error_column(const char *err)
+{
+    int col = 0;
+    if (strncmp(err, "column ", 7) == 0)
+        for (const char *c = err + 7; *c >= '0' && *c <= '9' && col < 100000000; c++)
+            col = col * 10 + (*c - '0');
+    return col > 0 ? col : 1;
+}
 int expr_parse(const char *src, expr **out, char *err, size_t errsize);
 void expr_free(expr *e);
 

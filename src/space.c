@@ -221,34 +221,47 @@ int cutune_space_add_string(cutune_space *s, const char *name, const char *const
     return st;
 }
 
-int cutune_space_add_constraint(cutune_space *s, const char *text)
+int ct_space_add_constraint(cutune_space *s, const char *text, char *err, size_t errsize)
 {
-    if (!s || !text)
-        return ct_fail(CUTUNE_EINVAL, "cutune_space_add_constraint: NULL argument");
     const char *names[CUTUNE_MAX_PARAMS];
     for (size_t i = 0; i < s->np; i++)
         names[i] = s->params[i].name;
-    char err[512];
     expr *e;
-    int st = expr_parse(text, &e, err, sizeof err);
+    int st = expr_parse(text, &e, err, errsize);
     expr_prog *prog = NULL;
     int max_var = -1;
     if (!st) {
-        st = expr_compile(e, names, s->np, &prog, &max_var, err, sizeof err);
+        st = expr_compile(e, names, s->np, &prog, &max_var, err, errsize);
         expr_free(e);
     }
     if (st)
-        return ct_fail(st, "constraint \"%s\": %s", text, err);
+        return st;
     constraint *cons = realloc(s->cons, (s->nc + 1) * sizeof *cons);
     char *copy = cons ? ct_strdup(text) : NULL;
     if (cons)
         s->cons = cons;
     if (!copy) {
         expr_prog_free(prog);
-        return ct_fail(CUTUNE_ENOMEM, "out of memory adding a constraint");
+        snprintf(err, errsize, "out of memory adding a constraint");
+        return CUTUNE_ENOMEM;
     }
     s->cons[s->nc++] = (constraint){.src = copy, .prog = prog, .max_var = max_var};
-    return rebuild_check_order(s);
+    st = rebuild_check_order(s);
+    if (st)
+        snprintf(err, errsize, "%s", cutune_last_error());
+    return st;
+}
+
+int cutune_space_add_constraint(cutune_space *s, const char *text)
+{
+    if (!s || !text)
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_add_constraint: NULL argument");
+    char err[512], shown[128];
+    int st = ct_space_add_constraint(s, text, err, sizeof err);
+    if (st && st != CUTUNE_ENOMEM)
+        return ct_fail(st, "constraint %zu: %s (in \"%s\")", s->nc + 1, err,
+                       ct_excerpt(text, expr_error_column(err), shown, sizeof shown));
+    return st ? ct_fail(st, "%s", err) : CUTUNE_OK;
 }
 
 int cutune_space_set_default(cutune_space *s, const uint32_t *config)

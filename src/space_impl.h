@@ -31,4 +31,8 @@ struct cutune_space {
     int has_default;
 };
 
+/* cutune_space_add_constraint, leaving the parser's or compiler's message ("column C: what")
+ * in err instead of recording it: the spec loader reports it at its place in the file. */
+int ct_space_add_constraint(cutune_space *s, const char *text, char *err, size_t errsize);
+
 #endif

@@ -310,6 +310,41 @@ static void test_bad_specs(void)
         "    {\"Expression\": \"block_size_x * blok_size_y <= 1024\"}]}}";
     BAD(unknown_name, CUTUNE_ENAME, "bad.json:4:36: ConfigurationSpace.Conditions[0].Expression: "
                                     "unknown name 'blok_size_y'");
+    /* a long constraint: the reason comes first, the expression is cut around the error */
+    char long_expr[4096] = "{\"ConfigurationSpace\": {\"TuningParameters\": ["
+                           "{\"Name\": \"block_size_x\", \"Values\": [32, 64]}],"
+                           " \"Conditions\": [{\"Expression\": \"";
+    for (int i = 0; i < 150; i++)
+        strcat(long_expr, "block_size_x + ");
+    strcat(long_expr, "blok_size_y <= 1024\"}]}}");
+    BAD(long_expr, CUTUNE_ENAME, "bad.json:1:2374: ConfigurationSpace.Conditions[0].Expression: "
+                                 "unknown name 'blok_size_y' (in \"...");
+    CHECK_HAS(cutune_last_error(), "block_size_x + blok_size_y <= 1024\")");
+    CHECK(strlen(cutune_last_error()) < 300);
+    char long_values[4096] = "{\"ConfigurationSpace\": {\"TuningParameters\": ["
+                             "{\"Name\": \"x\", \"Values\": \"[";
+    for (int i = 0; i < 400; i++)
+        strcat(long_values, "1, ");
+    strcat(long_values, "1 // 0]\"}]}}");
+    BAD(long_values, CUTUNE_EDOMAIN, "bad.json:1:1274: ConfigurationSpace.TuningParameters[0] "
+                                     "(x).Values: '//' divides by zero");
+    CHECK_HAS(cutune_last_error(), "(in \"...");
+    CHECK(strlen(cutune_last_error()) < 300);
+    /* the same through the API */
+    cutune_space *api;
+    CHECK_INT(cutune_space_new(&api), 0);
+    static const int64_t two[] = {1, 2};
+    CHECK_INT(cutune_space_add_int(api, "a_rather_long_parameter_name", two, 2), 0);
+    char text[2400] = "";
+    for (int i = 0; i < 70; i++)
+        strcat(text, "a_rather_long_parameter_name + ");
+    strcat(text, "a_rather_long_parameter_nam > 0");
+    CHECK_INT(cutune_space_add_constraint(api, text), CUTUNE_ENAME);
+    CHECK_HAS(cutune_last_error(), "constraint 1: column 2171: unknown name "
+                                   "'a_rather_long_parameter_nam' (in \"...");
+    CHECK_HAS(cutune_last_error(), "+ a_rather_long_parameter_nam > 0\")");
+    CHECK(strlen(cutune_last_error()) < 300);
+    cutune_space_free(api);
     BAD(PARAMS(P_INT("x", "[1]")) ",", CUTUNE_EPARSE, "end of file expected");
     const char *syntax = "{\"ConfigurationSpace\": {\"TuningParameters\": [" P_INT("x", "[1]")
                          "], \"Conditions\": [{\"Expression\": \"x <\"}]}}";
