@@ -54,7 +54,9 @@ int expr_builtin_scalar(const char *name, const expr_value *args, size_t n, expr
 int expr_is_scalar_builtin(const char *name);
 /* Names read by the subtree at `root` and not bound inside it; returns their number. */
 size_t collect_free_names(const expr *e, int root, const char **names, size_t max);
-/* Evaluates the subtree at `root`, which must read no name (constant folding). */
-int expr_eval_node(const expr *e, int root, expr_arena *arena, expr_value *out);
+/* Evaluates the subtree at `root`, which must read no name (constant folding); err receives
+ * "column C: what" on failure. */
+int expr_eval_node(const expr *e, int root, expr_arena *arena, expr_value *out, char *err,
+                   size_t errsize);
 
 #endif

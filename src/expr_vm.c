@@ -125,7 +125,8 @@ static int fold(compiler *c, int n, expr_arena *arena, expr_value *out)
 {
     if (collect_free_names(c->e, n, NULL, 0) > 0)
         return -1;
-    return expr_eval_node(c->e, n, arena, out) ? -1 : 0;
+    char err[8];
+    return expr_eval_node(c->e, n, arena, out, err, sizeof err) ? -1 : 0;
 }
 
 static int compile_node(compiler *c, int n);
@@ -190,6 +191,11 @@ static int patch_here(compiler *c, size_t at)
     return CUTUNE_OK;
 }
 
+/* A part that reads no parameter is computed once, here. When that fails (an overflow, a
+ * division by zero, a type mismatch) the constraint is refused: it would fail for every
+ * configuration that reaches it, and where Python's unbounded integers give a value cutune
+ * cannot, the user has to know. Unknown functions and lists fall through to the compiler,
+ * which says why they are not allowed. */
 static int compile_node(compiler *c, int n)
 {
     const node *nd = &c->e->nodes[n];
@@ -197,14 +203,17 @@ static int compile_node(compiler *c, int n)
     if (!c->no_fold && nd->kind != N_CONST && nd->kind != N_LIST && nd->kind != N_COMP &&
         collect_free_names(c->e, n, NULL, 0) == 0) {
         expr_arena *arena = expr_arena_new();
+        if (!arena)
+            return cfail(c, CUTUNE_ENOMEM, nd, "out of memory");
         expr_value v;
-        int folded = arena && expr_eval_node(c->e, n, arena, &v) == 0 && v.type != EV_LIST;
-        st = folded ? emit_const(c, nd, v) : CUTUNE_OK;
-        expr_arena_free(arena);
+        st = expr_eval_node(c->e, n, arena, &v, c->err, c->errsize);
+        int folded = st == CUTUNE_OK && v.type != EV_LIST;
         if (folded)
+            st = emit_const(c, nd, v);
+        expr_arena_free(arena);
+        if (folded || (st && st != CUTUNE_ENAME))
             return st;
-        /* it fails (1 // 0) or is a list: compile it as it is, so it fails at run time */
-        c->no_fold = 1;
+        c->no_fold = 1; /* a list, or a call the compiler will refuse with its reason */
         st = compile_node_unfolded(c, n);
         c->no_fold = 0;
         return st;

@@ -345,6 +345,11 @@ static void test_bad_specs(void)
     CHECK_HAS(cutune_last_error(), "+ a_rather_long_parameter_nam > 0\")");
     CHECK(strlen(cutune_last_error()) < 300);
     cutune_space_free(api);
+    /* a constant part that overflows 64-bit integers is refused when the spec loads */
+    const char *huge = "{\"ConfigurationSpace\": {\"TuningParameters\": [" P_INT("x", "[1]")
+                       "], \"Conditions\": [{\"Expression\": \"x < 2**2**2**2**2\"}]}}";
+    BAD(huge, CUTUNE_EDOMAIN, "bad.json:1:128: ConfigurationSpace.Conditions[0].Expression: "
+                              "'**' overflows 64-bit integers");
     BAD(PARAMS(P_INT("x", "[1]")) ",", CUTUNE_EPARSE, "end of file expected");
     const char *syntax = "{\"ConfigurationSpace\": {\"TuningParameters\": [" P_INT("x", "[1]")
                          "], \"Conditions\": [{\"Expression\": \"x <\"}]}}";
