@@ -204,6 +204,18 @@ int cutune_space_add_string(cutune_space *s, const char *name, const char *const
     expr_value *vals = calloc(n ? n : 1, sizeof *vals);
     int st = vals ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "out of memory");
     for (size_t i = 0; !st && i < n && values; i++) {
+        /* Keys join values with commas (Kernel Tuner's do, and the profile store and cache
+         * files are keyed by them): a comma inside a value would make two configurations
+         * print the same key, as "1,2" then "3" and "1" then "2,3" both give "1,2,3". */
+        if (values[i] && strchr(values[i], ',')) {
+            char shown[128];
+            st = ct_fail(CUTUNE_EINVAL, "parameter '%s': the value \"%s\" contains a comma, "
+                         "which configuration keys (values joined by commas, as in Kernel "
+                         "Tuner) could not tell apart from two values", name ? name : "?",
+                         ct_excerpt(values[i], (int)(strchr(values[i], ',') - values[i]) + 1,
+                                    shown, sizeof shown));
+            break;
+        }
         char *copy = values[i] ? ct_strdup(values[i]) : NULL;
         if (!copy)
             st = values[i] ? CUTUNE_ENOMEM
@@ -404,13 +416,19 @@ int cutune_space_config_key(const cutune_space *s, const uint32_t *config, char 
     int st = check_config(s, config, "cutune_space_config_key");
     if (st)
         return st;
+    if (!buf && size)
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_config_key: buf is NULL");
+    /* Each value is written whole: a key cut to a buffer's length could be another's. */
     size_t used = 0;
     for (size_t i = 0; i < s->np; i++) {
-        char v[128];
-        expr_format(s->params[i].vals[config[i]], v, sizeof v);
-        int n = snprintf(buf + (used < size ? used : size), used < size ? size - used : 0,
-                         "%s%s", i ? "," : "", v);
-        used += (size_t)n;
+        if (i) {
+            if (used + 1 < size)
+                buf[used] = ',';
+            used++;
+        }
+        int n = expr_format(s->params[i].vals[config[i]], used < size ? buf + used : NULL,
+                            used < size ? size - used : 0);
+        used += n > 0 ? (size_t)n : 0;
     }
     if (used >= size)
         return ct_fail(CUTUNE_ERANGE, "configuration key needs %zu bytes, buffer has %zu",
@@ -418,17 +436,24 @@ int cutune_space_config_key(const cutune_space *s, const uint32_t *config, char 
     return CUTUNE_OK;
 }
 
-static int value_matches(expr_value v, const char *text)
+/* Whether text[0..len) names value v: its printed form, or for a number any spelling of it
+ * ("16.0" for 16, "1e-3" for 0.001). */
+static int value_matches(expr_value v, const char *text, size_t len)
 {
-    char buf[128];
+    if (v.type == EV_STR)
+        return strlen(v.u.s) == len && memcmp(v.u.s, text, len) == 0;
+    char buf[64], copy[64];
+    if (len >= sizeof copy)
+        return 0;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
     expr_format(v, buf, sizeof buf);
-    if (strcmp(buf, text) == 0)
+    if (strcmp(buf, copy) == 0)
         return 1;
     if (v.type == EV_INT || v.type == EV_FLOAT) {
         char *end;
-        double x = strtod(text, &end);
-        return end != text && *end == '\0' &&
-               x == (v.type == EV_INT ? (double)v.u.i : v.u.f);
+        double x = strtod(copy, &end);
+        return end != copy && *end == '\0' && x == (v.type == EV_INT ? (double)v.u.i : v.u.f);
     }
     return 0;
 }
@@ -445,18 +470,12 @@ int cutune_space_parse_key(const cutune_space *s, const char *key, uint32_t *con
         if (*end == '\0' && i + 1 < s->np)
             return ct_fail(CUTUNE_EPARSE, "key \"%s\" has %zu values, the space has %zu "
                            "parameters", key, i + 1, s->np);
-        char text[128];
-        size_t len = (size_t)(end - part);
-        if (len >= sizeof text)
-            return ct_fail(CUTUNE_EPARSE, "key \"%.40s...\": value %zu too long", key, i + 1);
-        memcpy(text, part, len);
-        text[len] = '\0';
-        size_t k = 0;
-        while (k < s->params[i].n && !value_matches(s->params[i].vals[k], text))
+        size_t len = (size_t)(end - part), k = 0;
+        while (k < s->params[i].n && !value_matches(s->params[i].vals[k], part, len))
             k++;
         if (k == s->params[i].n)
-            return ct_fail(CUTUNE_ENOTFOUND, "key \"%s\": '%s' is not a value of '%s'", key, text,
-                           s->params[i].name);
+            return ct_fail(CUTUNE_ENOTFOUND, "key \"%s\": '%.*s' is not a value of '%s'", key,
+                           (int)len, part, s->params[i].name);
         config[i] = (uint32_t)k;
         part = *end ? end + 1 : end;
         if (i + 1 == s->np && *end)

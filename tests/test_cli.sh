@@ -137,6 +137,17 @@ run 1 space --spec "$TMP/name.json"
 has err "name.json:2:37: ConfigurationSpace.Conditions\[0\].Expression: unknown name 'y'"
 head -c 3000 /dev/urandom >"$TMP/garbage.json"
 run 1 space --spec "$TMP/garbage.json"
+# keys join values with commas: a string value with one is refused
+printf '{"ConfigurationSpace": {"TuningParameters": [{"Name": "a", "Values": ["1,2", "1"]},\n {"Name": "b", "Values": ["3", "2,3"]}]}}\n' >"$TMP/comma.json"
+run 1 space --spec "$TMP/comma.json" --list
+has err "parameter 'a': the value \"1,2\" contains a comma"
+# long string values print whole, in keys and in JSON
+long=$(printf 'x%.0s' $(seq 300))
+printf '{"ConfigurationSpace": {"TuningParameters": [{"Name": "s", "Values": ["%s_a", "%s_b"]}]}}\n' "$long" "$long" >"$TMP/long.json"
+run 0 space --spec "$TMP/long.json" --list
+has out "^${long}_b$"
+run 0 space --spec "$TMP/long.json" --list --json
+has out "${long}_a"
 
 # tune --sim and sim on a recorded space
 A4000="$SRC/data/spaces/convolution/A4000.json.gz"
