@@ -119,6 +119,18 @@ has out '"block_size_x"'
 run 0 space --spec "$SRC/data/spaces/pnpoly/spec.json" --count
 [ "$(cat "$TMP/out")" = "4092" ] || fail "pnpoly count is $(cat "$TMP/out"), expected 4092"
 
+# 10^15 raw combinations with two valid ones: counted, listed and sampled by propagation
+params=$(for i in $(seq 0 14); do printf '%s{"Name": "p%d", "Values": "list(range(10))"}' "$([ "$i" -gt 0 ] && echo ,)" "$i"; done)
+chain=$(for i in $(seq 0 14); do printf '%sp%d' "$([ "$i" -gt 0 ] && echo ' == ')" "$i"; done)
+printf '{"ConfigurationSpace": {"TuningParameters": [%s], "Conditions": [{"Expression": "%s and p0 < 2"}]}}\n' "$params" "$chain" >"$TMP/two.json"
+run 0 space --spec "$TMP/two.json" --count
+[ "$(cat "$TMP/out")" = "2" ] || fail "the chained space counts $(cat "$TMP/out"), expected 2"
+run 0 space --spec "$TMP/two.json" --list
+[ "$(cat "$TMP/out" | tr '\n' ' ')" = "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1 " ] ||
+    fail "the chained space lists $(cat "$TMP/out")"
+run 0 space --spec "$TMP/two.json" --sample 20 --seed 2
+[ "$(sort -u "$TMP/out" | wc -l)" -eq 2 ] || fail "20 samples of the chained space: $(cat "$TMP/out")"
+
 # bad command lines and bad specs
 run 2 space
 has err "--spec FILE is required"

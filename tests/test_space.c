@@ -197,13 +197,7 @@ static void test_uniform_convolution(void)
         if (at)
             hits[at - m.ids]++;
     }
-    double chi2 = 0;
-    for (size_t i = 0; i < m.n; i++)
-        chi2 += (hits[i] - (double)per_cell) * (hits[i] - (double)per_cell) / per_cell;
-    double dof = (double)m.n - 1, z = (chi2 - dof) / sqrt(2 * dof);
-    printf("convolution sampling: chi2 %.1f with %.0f degrees of freedom (z = %.2f)\n", chi2,
-           dof, z);
-    CHECK(fabs(z) < 4.0);
+    CHECK(fabs(chi2_uniform_z(hits, m.n, per_cell, "convolution sampling")) < 4.0);
     free(hits);
     free(m.ids);
     cutune_space_free(s);

@@ -15,8 +15,8 @@ static const char space_help[] =
     "  --count       number of valid configurations\n"
     "  --list        every valid configuration, one Kernel Tuner key a line\n"
     "                (values joined by commas, in parameter order)\n"
-    "  --sample N    N configurations drawn uniformly from the valid ones, without\n"
-    "                enumerating the space\n"
+    "  --sample N    N configurations drawn uniformly from the valid ones (random draws\n"
+    "                where they find valid ones readily, else from the listed valid ones)\n"
     "  --seed S      seed for --sample (default 1)\n"
     "  --json        machine-readable output\n";
 
