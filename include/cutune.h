@@ -186,6 +186,14 @@ int cutune_space_enumerate(const cutune_space *space, cutune_config_visitor visi
 /* The number of valid configurations (enumerates them, but counts a region where nothing is
  * left to check by multiplying). */
 int cutune_space_count(const cutune_space *space, uint64_t *count);
+/* The configurations that only a failing evaluation makes invalid: no part of a constraint is
+ * false for them, but one cannot be computed (an integer past 64 bits, where Python's have no
+ * limit; a division by zero; a type mismatch). `count` receives how many; when there are some
+ * and the first (in id order) is found within 2^24 search steps, `first` (may be NULL) receives
+ * it and `why` (NULL when why_size is 0) which constraint fails there and how; else why is "". */
+int cutune_space_count_failing(const cutune_space *space, uint64_t *count, uint32_t *first,
+                               char *why, size_t why_size);
+
 /* Valid neighbours of `config`: one parameter moved to an adjacent value in its list. Writes
  * up to `max` configurations to `out` (max * num_params values) and their number to `found`. */
 int cutune_space_neighbours(const cutune_space *space, const uint32_t *config, uint32_t *out,

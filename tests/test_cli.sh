@@ -130,6 +130,14 @@ run 0 space --spec "$TMP/two.json" --list
     fail "the chained space lists $(cat "$TMP/out")"
 run 0 space --spec "$TMP/two.json" --sample 20 --seed 2
 [ "$(sort -u "$TMP/out" | wc -l)" -eq 2 ] || fail "20 samples of the chained space: $(cat "$TMP/out")"
+# a configuration that only an overflow makes invalid is counted and named
+printf '{"ConfigurationSpace": {"TuningParameters": [{"Name": "x", "Values": "list(range(70))"}],\n "Conditions": [{"Expression": "2**x > 10"}]}}\n' >"$TMP/overflow.json"
+run 0 space --spec "$TMP/overflow.json"
+has out "valid         59 configurations"
+has out "failing       7 configurations are invalid only because a constraint cannot be computed"
+has out "the first, 63: constraint 1: column 2: '\*\*' overflows 64-bit integers"
+run 0 space --spec "$TMP/overflow.json" --json
+has out '"failing_configurations": 7'
 
 # bad command lines and bad specs
 run 2 space

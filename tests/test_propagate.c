@@ -1,7 +1,8 @@
 /* test_propagate.c — enumeration by constraint propagation gives exactly the configurations,
  * in exactly the order, that checking every raw combination gives (random spaces and the
  * shipped specs); spaces with few valid configurations among 10^15 count, list and sample in
- * well under a second; and sampling stays uniform whichever way it draws. */
+ * well under a second; sampling stays uniform whichever way it draws; and the configurations
+ * that only a failing evaluation makes invalid are counted and named. */
 #include "check.h"
 #include "cutune.h"
 #include "expr.h"
@@ -552,6 +553,59 @@ static void test_uniform_live(void)
     cutune_space_free(s);
 }
 
+/* -------------------------------------------------------- failing evaluations ---- */
+
+static void test_failing(void)
+{
+    /* 2**x overflows 64 bits from x = 63 on, where Python's integers go on: those are
+     * invalid here, and counted and named as such */
+    cutune_space *s;
+    cutune_space_new(&s);
+    int64_t x[100], y[2] = {1, 2};
+    for (int i = 0; i < 100; i++)
+        x[i] = i;
+    CHECK_INT(cutune_space_add_int(s, "x", x, 100), 0);
+    CHECK_INT(cutune_space_add_int(s, "y", y, 2), 0);
+    CHECK_INT(cutune_space_add_constraint(s, "y > 0 and 2**x > 10"), 0);
+    uint64_t valid, failing;
+    CHECK_INT(cutune_space_count(s, &valid), 0);
+    CHECK_INT(valid, (62 - 4 + 1) * 2);
+    uint32_t first[2];
+    char why[256];
+    CHECK_INT(cutune_space_count_failing(s, &failing, first, why, sizeof why), 0);
+    CHECK_INT(failing, (99 - 63 + 1) * 2);
+    CHECK_INT(first[0], 63);
+    CHECK_INT(first[1], 0);
+    CHECK_HAS(why, "constraint 1: column 12: '**' overflows 64-bit integers");
+    CHECK_HAS(why, "(in \"y > 0 and 2**x > 10\")");
+    /* where another constraint is false they are not counted (from x = 70 on) */
+    CHECK_INT(cutune_space_add_constraint(s, "x < 70 or y // (x - 80) > 5"), 0);
+    CHECK_INT(cutune_space_count_failing(s, &failing, NULL, why, sizeof why), 0);
+    CHECK_INT(failing, (69 - 63 + 1 + 1) * 2); /* and x = 80, where y // (x - 80) fails too */
+    cutune_space_free(s);
+
+    /* a division by zero on its own */
+    cutune_space_new(&s);
+    CHECK_INT(cutune_space_add_int(s, "x", x, 10), 0);
+    CHECK_INT(cutune_space_add_constraint(s, "100 // (x - 3) != 7"), 0);
+    CHECK_INT(cutune_space_count_failing(s, &failing, first, why, sizeof why), 0);
+    CHECK_INT(failing, 1);
+    CHECK_INT(first[0], 3);
+    CHECK_HAS(why, "'//' divides by zero");
+    /* none that can fail: found without enumerating (this space has 10^15 raw) */
+    cutune_space_free(s);
+    s = fifteen();
+    char text[256];
+    joined(text, sizeof text, " + ", " <= 1");
+    CHECK_INT(cutune_space_add_constraint(s, text), 0);
+    double t0 = now();
+    CHECK_INT(cutune_space_count_failing(s, &failing, first, why, sizeof why), 0);
+    CHECK_INT(failing, 0);
+    CHECK_HAS(why, "");
+    CHECK(now() - t0 < HOSTILE_SECONDS);
+    cutune_space_free(s);
+}
+
 int main(void)
 {
     test_random_spaces();
@@ -561,5 +615,6 @@ int main(void)
     test_few_valid();
     test_uniform_table();
     test_uniform_live();
+    test_failing();
     CHECK_DONE();
 }

@@ -10,7 +10,9 @@
 static const char space_help[] =
     "usage: cutune space --spec FILE [--count | --list | --sample N [--seed S]] [--json]\n\n"
     "Loads the search space of a T1 JSON spec (tunable parameters and constraints).\n"
-    "Without an action it prints a summary: parameters, constraints, raw and valid counts.\n\n"
+    "Without an action it prints a summary: parameters, constraints, raw and valid counts,\n"
+    "and how many configurations only a constraint that cannot be computed (an integer past\n"
+    "64 bits, a division by zero) makes invalid.\n\n"
     "  --spec FILE   the T1 spec to load\n"
     "  --count       number of valid configurations\n"
     "  --list        every valid configuration, one Kernel Tuner key a line\n"
@@ -96,8 +98,15 @@ static int summary(const char *path, const cutune_space *s, int json)
     if (st)
         return cli_fail("space", st);
     size_t np = cutune_space_num_params(s);
-    uint32_t dflt[256];
+    uint32_t dflt[256], first[256];
     int has_default = cutune_space_get_default(s, dflt);
+    /* configurations that a constraint that cannot be computed makes invalid (an overflow
+     * where Python's integers would go on): worth a line, since Python would differ */
+    uint64_t failing;
+    char why[512];
+    if ((st = cutune_space_count_failing(s, &failing, first, why, sizeof why)))
+        return cli_fail("space", st);
+    char *first_key = failing && why[0] ? key_text(s, first) : NULL;
     if (json) {
         json_t *params = json_array();
         for (size_t p = 0; p < np; p++) {
@@ -108,10 +117,14 @@ static int summary(const char *path, const cutune_space *s, int json)
                                                     cutune_space_param_name(s, p), "values",
                                                     vals));
         }
+        json_t *example = first_key ? json_pack("{s:s, s:s}", "key", first_key, "why", why)
+                                    : json_null();
+        free(first_key);
         return cli_print_json(json_pack(
-            "{s:s, s:o, s:I, s:I, s:I, s:o}", "spec", path, "parameters", params, "constraints",
-            (json_int_t)cutune_space_num_constraints(s), "raw_combinations",
+            "{s:s, s:o, s:I, s:I, s:I, s:I, s:o, s:o}", "spec", path, "parameters", params,
+            "constraints", (json_int_t)cutune_space_num_constraints(s), "raw_combinations",
             (json_int_t)cutune_space_raw_size(s), "valid_configurations", (json_int_t)valid,
+            "failing_configurations", (json_int_t)failing, "failing_example", example,
             "default", has_default ? config_json(s, dflt) : json_null()));
     }
     printf("spec          %s\n", path);
@@ -128,6 +141,12 @@ static int summary(const char *path, const cutune_space *s, int json)
     printf("constraints   %zu\n", cutune_space_num_constraints(s));
     printf("raw           %llu combinations\n", (unsigned long long)cutune_space_raw_size(s));
     printf("valid         %llu configurations\n", (unsigned long long)valid);
+    if (failing)
+        printf("failing       %llu configurations are invalid only because a constraint cannot "
+               "be computed for them\n", (unsigned long long)failing);
+    if (first_key)
+        printf("              the first, %s: %s\n", first_key, why);
+    free(first_key);
     if (has_default) {
         char *key = key_text(s, dflt);
         printf("default       %s%s\n", key ? key : "?",
