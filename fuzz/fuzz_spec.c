@@ -1,5 +1,6 @@
 /* fuzz_spec.c — libFuzzer target for the T1 spec loader: any bytes must load or fail with a
- * message; a space that loads is then counted and sampled (when small enough to do quickly). */
+ * message; a space that loads is then counted (its failing configurations too) and sampled,
+ * when small enough to do quickly. */
 #include "cutune.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -13,6 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cutune_rng rng;
         cutune_rng_seed(&rng, 1);
         uint32_t c[256];
+        uint64_t failing;
+        char why[256];
+        cutune_space_count_failing(s, &failing, c, why, sizeof why);
         if (n > 0 && cutune_space_sample(s, &rng, c) == CUTUNE_OK) {
             char key[4096];
             cutune_space_config_key(s, c, key, sizeof key);

@@ -124,8 +124,10 @@ int cutune_space_add_float(cutune_space *space, const char *name, const double *
 int cutune_space_add_string(cutune_space *space, const char *name, const char *const *values,
                             size_t n);
 /* Adds a constraint, e.g. "block_size_x * block_size_y <= 1024". Parsed at once: a syntax
- * error or a name that is no parameter fails here. A configuration is valid when every
- * constraint is true; one whose evaluation fails (division by zero, type mismatch) is invalid. */
+ * error or a name that is no parameter fails here, and so does a part that reads no parameter
+ * and cannot be computed (CUTUNE_EDOMAIN for 2**2**2**2**2, past 64-bit integers). A
+ * configuration is valid when every constraint is true; one whose evaluation fails (division
+ * by zero, an integer past 64 bits, a type mismatch) is invalid. */
 int cutune_space_add_constraint(cutune_space *space, const char *expression);
 /* Optional default configuration, as value indices. */
 int cutune_space_set_default(cutune_space *space, const uint32_t *config);
@@ -176,20 +178,31 @@ int cutune_space_config_key(const cutune_space *space, const uint32_t *config, c
 int cutune_space_parse_key(const cutune_space *space, const char *key, uint32_t *config);
 
 /* Visits every valid configuration in id order; the callback returns nonzero to stop (that
- * value is then returned). Constraints are checked as soon as their parameters are set, so
- * large invalid regions are skipped whole. Thread-safe. */
+ * value is then returned). Values no constraint can accept are dropped first, and each part of
+ * a constraint (each operand of its outermost 'and') is checked as soon as the values set so
+ * far decide it, so large invalid regions are skipped whole. Thread-safe. */
 typedef int (*cutune_config_visitor)(const uint32_t *config, void *user);
 int cutune_space_enumerate(const cutune_space *space, cutune_config_visitor visit, void *user);
-/* The number of valid configurations (enumerates them). */
+/* The number of valid configurations (enumerates them, but counts a region where nothing is
+ * left to check by multiplying). */
 int cutune_space_count(const cutune_space *space, uint64_t *count);
+/* The configurations that only a failing evaluation makes invalid: no part of a constraint is
+ * false for them, but one cannot be computed (an integer past 64 bits, where Python's have no
+ * limit; a division by zero; a type mismatch). `count` receives how many; when there are some
+ * and the first (in id order) is found within 2^24 search steps, `first` (may be NULL) receives
+ * it and `why` (NULL when why_size is 0) which constraint fails there and how; else why is "". */
+int cutune_space_count_failing(const cutune_space *space, uint64_t *count, uint32_t *first,
+                               char *why, size_t why_size);
 
 /* Valid neighbours of `config`: one parameter moved to an adjacent value in its list. Writes
  * up to `max` configurations to `out` (max * num_params values) and their number to `found`. */
 int cutune_space_neighbours(const cutune_space *space, const uint32_t *config, uint32_t *out,
                             size_t max, size_t *found);
 
-/* Uniform random sampling of valid configurations, without enumerating the space.
- * A generator is deterministic for a seed and is not shared between threads. */
+/* Uniform random sampling of valid configurations. Where random draws find valid ones readily
+ * the space is never enumerated; where they do not, the valid configurations are listed (up to
+ * 2^20) or drawn over the values constraint propagation leaves. A generator is deterministic
+ * for a seed and is not shared between threads. */
 typedef struct cutune_rng {
     uint64_t s[4];
 } cutune_rng;
@@ -198,8 +211,8 @@ void cutune_rng_seed(cutune_rng *rng, uint64_t seed);
 uint64_t cutune_rng_next(cutune_rng *rng);
 /* Uniform integer in [0, bound), bound > 0. */
 uint64_t cutune_rng_below(cutune_rng *rng, uint64_t bound);
-/* One valid configuration drawn uniformly. Fails with CUTUNE_EEMPTY when a long run of draws
- * finds none (the valid fraction is then below about one in 10^7, or zero). */
+/* One valid configuration drawn uniformly. Fails with CUTUNE_EEMPTY when there is none, or when
+ * the valid ones are too many to list and too few for 2^24 draws to find one. Thread-safe. */
 int cutune_space_sample(const cutune_space *space, cutune_rng *rng, uint32_t *config);
 
 /* ------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum expr_type { EV_NONE = 0, EV_INT, EV_FLOAT, EV_STR, EV_LIST };
 
@@ -28,6 +29,15 @@ struct expr_list {
 
 /* Parsed expression. Messages are "column C: what" (1-based column in the source). */
 typedef struct expr expr;
+/* The column C of such a message (1 when it has none). */
+static inline int expr_error_column(const char *err)
+{
+    int col = 0;
+    if (strncmp(err, "column ", 7) == 0)
+        for (const char *c = err + 7; *c >= '0' && *c <= '9' && col < 100000000; c++)
+            col = col * 10 + (*c - '0');
+    return col > 0 ? col : 1;
+}
 int expr_parse(const char *src, expr **out, char *err, size_t errsize);
 void expr_free(expr *e);
 
@@ -52,9 +62,34 @@ typedef struct expr_prog expr_prog;
 int expr_compile(const expr *e, const char *const *names, size_t nnames, expr_prog **out,
                  int *max_var, char *err, size_t errsize);
 void expr_prog_free(expr_prog *p);
+/* The same for the subtree at `root`, one of the roots expr_conjuncts gives. */
+int expr_compile_at(const expr *e, int root, const char *const *names, size_t nnames,
+                    expr_prog **out, int *max_var, char *err, size_t errsize);
+/* The operands of the expression's outermost chain of 'and' (chained comparisons included:
+ * "a < b < c" is "a < b and b < c"), as node roots for expr_compile_at; the expression is true
+ * exactly when each of them is. Returns their number; writes up to `max` of them. */
+size_t expr_conjuncts(const expr *e, int *roots, size_t max);
+/* The variables the program reads, ascending, each once; `vars` has room for every variable
+ * it was compiled with. Returns their number. */
+size_t expr_prog_vars(const expr_prog *p, int *vars);
 /* Runs the program with vars[i] as variable i. Returns 0 and the result, or a cutune status
  * (CUTUNE_EDOMAIN for division by zero or overflow, CUTUNE_ETYPE for a type mismatch). */
 int expr_run(const expr_prog *p, const expr_value *vars, expr_value *out);
+
+/* Running a constraint before every variable has its value: a variable holds exactly `v`
+ * (EXPR_EXACT), any number in [lo, hi] (EXPR_NUMBERS; `num` is EV_INT or EV_FLOAT when all of
+ * them have that type, else 0), or anything (EXPR_ANYTHING). */
+enum { EXPR_EXACT, EXPR_NUMBERS, EXPR_ANYTHING };
+typedef struct expr_range {
+    int kind, num;
+    double lo, hi;
+    expr_value v;
+} expr_range;
+/* 1 when no assignment of values within `vars` makes the program true (every run gives a
+ * falsy value or fails), 0 when one might. With `may_fail` not NULL every branch is followed
+ * and *may_fail tells whether some run might fail (overflow, division by zero, a type
+ * mismatch); when unsure, it says so. */
+int expr_never_true(const expr_prog *p, const expr_range *vars, int *may_fail);
 
 /* Python ==, for values of any type (1 == 1.0; 1 != 'a'). */
 int expr_equal(expr_value a, expr_value b);

@@ -94,13 +94,31 @@ static int fail(evalctx *c, int status, const node *nd, const char *fmt, ...)
     return status;
 }
 
+static int is_zero(expr_value v)
+{
+    return (v.type == EV_INT && v.u.i == 0) || (v.type == EV_FLOAT && v.u.f == 0.0);
+}
+
 static int op_fail(evalctx *c, int status, const node *nd, expr_value a, expr_value b)
 {
-    if (status == CUTUNE_EDOMAIN)
-        return fail(c, status, nd, "'%s' divides by zero or overflows (%s %s %s)",
-                    op_text[nd->op], type_name(a), op_text[nd->op], type_name(b));
-    return fail(c, status, nd, "unsupported operand types for '%s': %s and %s",
-                op_text[nd->op], type_name(a), type_name(b));
+    const char *op = op_text[nd->op];
+    if (status != CUTUNE_EDOMAIN)
+        return fail(c, status, nd, "unsupported operand types for '%s': %s and %s", op,
+                    type_name(a), type_name(b));
+    if ((nd->op == OP_DIV || nd->op == OP_FLOORDIV || nd->op == OP_MOD) && is_zero(b))
+        return fail(c, status, nd, "'%s' divides by zero (%s %s %s)", op, type_name(a), op,
+                    type_name(b));
+    if (nd->op == OP_POW && is_zero(a))
+        return fail(c, status, nd, "0 to a negative power divides by zero");
+    if ((nd->op == OP_SHL || nd->op == OP_SHR) && b.type == EV_INT && b.u.i < 0)
+        return fail(c, status, nd, "negative shift count");
+    if (nd->op == OP_POW && a.type == EV_FLOAT && a.u.f < 0)
+        return fail(c, status, nd, "a negative float to a fractional power is complex");
+    if (a.type == EV_INT && b.type == EV_INT)
+        return fail(c, status, nd, "'%s' overflows 64-bit integers (int %s int); Python's "
+                    "integers have no such limit", op, op);
+    return fail(c, status, nd, "'%s' overflows the float range (%s %s %s)", op, type_name(a),
+                op, type_name(b));
 }
 
 static int new_list(evalctx *c, const node *nd, size_t n, expr_value *out)
@@ -293,6 +311,8 @@ static int eval(evalctx *c, int n, expr_value *out)
         if ((st = eval(c, nd->a, &a)))
             return st;
         st = expr_unop(nd->kind == N_NOT ? OP_NOT : nd->op, a, out);
+        if (st == CUTUNE_EDOMAIN)
+            return fail(c, st, nd, "unary '%s' overflows 64-bit integers", op_text[nd->op]);
         if (st)
             return fail(c, st, nd, "bad operand for unary '%s': %s", op_text[nd->op],
                         type_name(a));
@@ -372,9 +392,9 @@ int expr_eval(const expr *e, expr_lookup_fn lookup, void *user, expr_arena *aren
 }
 
 /* Evaluates the subtree at `root` alone (no free names): used for constant folding. */
-int expr_eval_node(const expr *e, int root, expr_arena *arena, expr_value *out)
+int expr_eval_node(const expr *e, int root, expr_arena *arena, expr_value *out, char *err,
+                   size_t errsize)
 {
-    char err[8];
-    evalctx c = {.e = e, .arena = arena, .err = err, .errsize = sizeof err};
+    evalctx c = {.e = e, .arena = arena, .err = err, .errsize = errsize};
     return eval(&c, root, out);
 }

@@ -44,6 +44,42 @@ struct expr {
     size_t nstr, strcap;
 };
 
+/* Bytecode of a compiled constraint (expr_vm.c runs it, expr_range.c runs it over ranges). */
+enum instr_kind {
+    I_CONST,   /* push consts[arg] */
+    I_VAR,     /* push vars[arg] */
+    I_UNARY,   /* sub = op */
+    I_BINARY,  /* sub = op */
+    I_JF_KEEP, /* top falsy: jump to arg keeping it; else pop */
+    I_JT_KEEP, /* top truthy: jump to arg keeping it; else pop */
+    I_JF_POP,  /* pop; jump to arg when falsy */
+    I_JMP,
+    I_IN,      /* top in lists[arg]; sub = 1 for "not in" */
+    I_CALL,    /* sub = builtin number, arg = argument count */
+    I_RET
+};
+
+typedef struct instr {
+    uint8_t kind, sub;
+    int32_t arg;
+} instr;
+
+/* The functions a constraint may call; I_CALL's sub is an index here. */
+#define EXPR_NUM_BUILTINS 5
+extern const char *const expr_builtin_names[EXPR_NUM_BUILTINS];
+
+struct expr_prog {
+    instr *code;
+    size_t n, cap;
+    expr_value *consts;
+    size_t nconst, constcap;
+    expr_list *lists;
+    size_t nlist, listcap;
+    char **strs;
+    size_t nstr, strcap;
+    int max_depth; /* deepest the stack gets */
+};
+
 /* Writes "column COL: <message>" into err. */
 void expr_verror(char *err, size_t size, int col, const char *fmt, va_list ap);
 
@@ -54,7 +90,9 @@ int expr_builtin_scalar(const char *name, const expr_value *args, size_t n, expr
 int expr_is_scalar_builtin(const char *name);
 /* Names read by the subtree at `root` and not bound inside it; returns their number. */
 size_t collect_free_names(const expr *e, int root, const char **names, size_t max);
-/* Evaluates the subtree at `root`, which must read no name (constant folding). */
-int expr_eval_node(const expr *e, int root, expr_arena *arena, expr_value *out);
+/* Evaluates the subtree at `root`, which must read no name (constant folding); err receives
+ * "column C: what" on failure. */
+int expr_eval_node(const expr *e, int root, expr_arena *arena, expr_value *out, char *err,
+                   size_t errsize);
 
 #endif

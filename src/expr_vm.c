@@ -8,37 +8,8 @@
 
 #define MAX_STACK 256
 
-enum instr_kind {
-    I_CONST,   /* push consts[arg] */
-    I_VAR,     /* push vars[arg] */
-    I_UNARY,   /* sub = op */
-    I_BINARY,  /* sub = op */
-    I_JF_KEEP, /* top falsy: jump to arg keeping it; else pop */
-    I_JT_KEEP, /* top truthy: jump to arg keeping it; else pop */
-    I_JF_POP,  /* pop; jump to arg when falsy */
-    I_JMP,
-    I_IN,      /* top in lists[arg]; sub = 1 for "not in" */
-    I_CALL,    /* sub = builtin number, arg = argument count */
-    I_RET
-};
-
-typedef struct instr {
-    uint8_t kind, sub;
-    int32_t arg;
-} instr;
-
-static const char *const builtin_names[] = {"min", "max", "abs", "int", "float"};
-
-struct expr_prog {
-    instr *code;
-    size_t n, cap;
-    expr_value *consts;
-    size_t nconst, constcap;
-    expr_list *lists;
-    size_t nlist, listcap;
-    char **strs;
-    size_t nstr, strcap;
-};
+const char *const expr_builtin_names[EXPR_NUM_BUILTINS] = {"min", "max", "abs", "int",
+                                                           "float"};
 
 typedef struct compiler {
     const expr *e;
@@ -83,6 +54,8 @@ static int emit(compiler *c, const node *nd, int kind, int sub, int32_t arg, int
         return cfail(c, CUTUNE_ENOMEM, nd, "out of memory");
     p->code[p->n++] = (instr){.kind = (uint8_t)kind, .sub = (uint8_t)sub, .arg = arg};
     c->depth += stack_change;
+    if (c->depth > p->max_depth)
+        p->max_depth = c->depth;
     if (c->depth > MAX_STACK)
         return cfail(c, CUTUNE_ETOOBIG, nd, "expression too complex (stack deeper than %d)",
                      MAX_STACK);
@@ -125,7 +98,8 @@ static int fold(compiler *c, int n, expr_arena *arena, expr_value *out)
 {
     if (collect_free_names(c->e, n, NULL, 0) > 0)
         return -1;
-    return expr_eval_node(c->e, n, arena, out) ? -1 : 0;
+    char err[8];
+    return expr_eval_node(c->e, n, arena, out, err, sizeof err) ? -1 : 0;
 }
 
 static int compile_node(compiler *c, int n);
@@ -168,10 +142,10 @@ done:
 static int compile_call(compiler *c, const node *nd)
 {
     size_t fn = 0;
-    while (fn < sizeof builtin_names / sizeof *builtin_names &&
-           strcmp(builtin_names[fn], nd->v.u.s) != 0)
+    while (fn < sizeof expr_builtin_names / sizeof *expr_builtin_names &&
+           strcmp(expr_builtin_names[fn], nd->v.u.s) != 0)
         fn++;
-    if (fn == sizeof builtin_names / sizeof *builtin_names)
+    if (fn == sizeof expr_builtin_names / sizeof *expr_builtin_names)
         return cfail(c, CUTUNE_ENAME, nd,
                      "function '%s' is not allowed in a constraint (allowed: min, max, abs, int, "
                      "float)", nd->v.u.s);
@@ -190,6 +164,11 @@ static int patch_here(compiler *c, size_t at)
     return CUTUNE_OK;
 }
 
+/* A part that reads no parameter is computed once, here. When that fails (an overflow, a
+ * division by zero, a type mismatch) the constraint is refused: it would fail for every
+ * configuration that reaches it, and where Python's unbounded integers give a value cutune
+ * cannot, the user has to know. Unknown functions and lists fall through to the compiler,
+ * which says why they are not allowed. */
 static int compile_node(compiler *c, int n)
 {
     const node *nd = &c->e->nodes[n];
@@ -197,14 +176,17 @@ static int compile_node(compiler *c, int n)
     if (!c->no_fold && nd->kind != N_CONST && nd->kind != N_LIST && nd->kind != N_COMP &&
         collect_free_names(c->e, n, NULL, 0) == 0) {
         expr_arena *arena = expr_arena_new();
+        if (!arena)
+            return cfail(c, CUTUNE_ENOMEM, nd, "out of memory");
         expr_value v;
-        int folded = arena && expr_eval_node(c->e, n, arena, &v) == 0 && v.type != EV_LIST;
-        st = folded ? emit_const(c, nd, v) : CUTUNE_OK;
-        expr_arena_free(arena);
+        st = expr_eval_node(c->e, n, arena, &v, c->err, c->errsize);
+        int folded = st == CUTUNE_OK && v.type != EV_LIST;
         if (folded)
+            st = emit_const(c, nd, v);
+        expr_arena_free(arena);
+        if (folded || (st && st != CUTUNE_ENAME))
             return st;
-        /* it fails (1 // 0) or is a list: compile it as it is, so it fails at run time */
-        c->no_fold = 1;
+        c->no_fold = 1; /* a list, or a call the compiler will refuse with its reason */
         st = compile_node_unfolded(c, n);
         c->no_fold = 0;
         return st;
@@ -269,8 +251,8 @@ static int compile_node_unfolded(compiler *c, int n)
     }
 }
 
-int expr_compile(const expr *e, const char *const *names, size_t nnames, expr_prog **out,
-                 int *max_var, char *err, size_t errsize)
+int expr_compile_at(const expr *e, int root, const char *const *names, size_t nnames,
+                    expr_prog **out, int *max_var, char *err, size_t errsize)
 {
     *out = NULL;
     expr_prog *p = calloc(1, sizeof *p);
@@ -280,9 +262,9 @@ int expr_compile(const expr *e, const char *const *names, size_t nnames, expr_pr
     }
     compiler c = {.e = e, .p = p, .names = names, .nnames = nnames, .max_var = -1, .err = err,
                   .errsize = errsize};
-    int st = compile_node(&c, e->root);
+    int st = compile_node(&c, root);
     if (!st)
-        st = emit(&c, &e->nodes[e->root], I_RET, 0, 0, 0);
+        st = emit(&c, &e->nodes[root], I_RET, 0, 0, 0);
     if (st) {
         expr_prog_free(p);
         return st;
@@ -291,6 +273,47 @@ int expr_compile(const expr *e, const char *const *names, size_t nnames, expr_pr
         *max_var = c.max_var;
     *out = p;
     return CUTUNE_OK;
+}
+
+int expr_compile(const expr *e, const char *const *names, size_t nnames, expr_prog **out,
+                 int *max_var, char *err, size_t errsize)
+{
+    return expr_compile_at(e, e->root, names, nnames, out, max_var, err, errsize);
+}
+
+static size_t conjuncts(const expr *e, int n, int *roots, size_t count, size_t max)
+{
+    if (e->nodes[n].kind == N_AND) {
+        count = conjuncts(e, e->nodes[n].a, roots, count, max);
+        return conjuncts(e, e->nodes[n].b, roots, count, max);
+    }
+    if (count < max)
+        roots[count] = n;
+    return count + 1;
+}
+
+size_t expr_conjuncts(const expr *e, int *roots, size_t max)
+{
+    return conjuncts(e, e->root, roots, 0, max);
+}
+
+size_t expr_prog_vars(const expr_prog *p, int *vars)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->code[i].kind != I_VAR)
+            continue;
+        int v = p->code[i].arg;
+        size_t at = n;
+        while (at > 0 && vars[at - 1] > v)
+            at--;
+        if (at > 0 && vars[at - 1] == v)
+            continue;
+        memmove(vars + at + 1, vars + at, (n - at) * sizeof *vars);
+        vars[at] = v;
+        n++;
+    }
+    return n;
 }
 
 void expr_prog_free(expr_prog *p)
@@ -362,7 +385,7 @@ int expr_run(const expr_prog *p, const expr_value *vars, expr_value *out)
         }
         case I_CALL:
             sp -= ip->arg - 1;
-            if ((st = expr_builtin_scalar(builtin_names[ip->sub], &stack[sp], (size_t)ip->arg,
+            if ((st = expr_builtin_scalar(expr_builtin_names[ip->sub], &stack[sp], (size_t)ip->arg,
                                           &stack[sp])))
                 return st;
             break;

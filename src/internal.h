@@ -69,6 +69,10 @@ int ct_compile_config(const ct_kernel_source *ks, const uint32_t *config,
  * ".0" where it would otherwise look like an integer. */
 int ct_format_double(double v, char *buf, size_t size);
 
+/* A window of `src` for a message, around 1-based column `col`: the whole text when it is
+ * short, else about 60 characters with "..." where it was cut. Returns buf. */
+const char *ct_excerpt(const char *src, int col, char *buf, size_t size);
+
 /* Position of `id` in the sorted array ids[0..n), or n when it is not there. */
 static inline size_t ct_find_id(const uint64_t *ids, size_t n, uint64_t id)
 {

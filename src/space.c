@@ -1,6 +1,6 @@
-/* space.c — a search space: parameters with value lists and compiled constraints. Each
- * constraint is checked at the depth where its last parameter gets a value, so enumeration
- * and sampling drop an invalid prefix without visiting what lies under it. */
+/* space.c — a search space: parameters with value lists and compiled constraints (whole, and
+ * split at their outermost 'and'), configuration ids, keys and validity. Enumeration, counting
+ * and sampling are in space_propagate.c. */
 #include "space_impl.h"
 
 #include <ctype.h>
@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define SAMPLE_ATTEMPTS (1u << 24)
 
 int cutune_space_new(cutune_space **out)
 {
@@ -33,10 +31,16 @@ void cutune_space_free(cutune_space *s)
         free(p->vals);
         free(p->name);
     }
+    ct_space_forget(s);
     for (size_t i = 0; i < s->nc; i++) {
         free(s->cons[i].src);
         expr_prog_free(s->cons[i].prog);
     }
+    for (size_t i = 0; i < s->nparts; i++) {
+        expr_prog_free(s->parts[i].prog);
+        free(s->parts[i].vars);
+    }
+    free(s->parts);
     free(s->params);
     free(s->cons);
     free(s->check_order);
@@ -160,6 +164,7 @@ static int add_param(cutune_space *s, const char *name, cutune_value_type type,
     if (!copy)
         return CUTUNE_ENOMEM;
     params[s->np++] = (param){.name = copy, .type = type, .n = n, .vals = vals};
+    ct_space_forget(s);
     free(s->dflt);
     s->dflt = NULL;
     s->has_default = 0;
@@ -204,6 +209,18 @@ int cutune_space_add_string(cutune_space *s, const char *name, const char *const
     expr_value *vals = calloc(n ? n : 1, sizeof *vals);
     int st = vals ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "out of memory");
     for (size_t i = 0; !st && i < n && values; i++) {
+        /* Keys join values with commas (Kernel Tuner's do, and the profile store and cache
+         * files are keyed by them): a comma inside a value would make two configurations
+         * print the same key, as "1,2" then "3" and "1" then "2,3" both give "1,2,3". */
+        if (values[i] && strchr(values[i], ',')) {
+            char shown[128];
+            st = ct_fail(CUTUNE_EINVAL, "parameter '%s': the value \"%s\" contains a comma, "
+                         "which configuration keys (values joined by commas, as in Kernel "
+                         "Tuner) could not tell apart from two values", name ? name : "?",
+                         ct_excerpt(values[i], (int)(strchr(values[i], ',') - values[i]) + 1,
+                                    shown, sizeof shown));
+            break;
+        }
         char *copy = values[i] ? ct_strdup(values[i]) : NULL;
         if (!copy)
             st = values[i] ? CUTUNE_ENOMEM
@@ -221,34 +238,93 @@ int cutune_space_add_string(cutune_space *s, const char *name, const char *const
     return st;
 }
 
+/* Compiles each operand of the outermost 'and' of `e` on its own, as parts. */
+static int add_parts(cutune_space *s, const expr *e, const char *const *names, char *err,
+                     size_t errsize)
+{
+    int roots[256];
+    size_t n = expr_conjuncts(e, roots, 256);
+    int whole = n > 256; /* the parser's depth limit keeps chains shorter; if not, one part */
+    n = whole ? 1 : n;
+    ct_part *parts = realloc(s->parts, (s->nparts + n) * sizeof *parts);
+    if (!parts) {
+        snprintf(err, errsize, "out of memory adding a constraint");
+        return CUTUNE_ENOMEM;
+    }
+    s->parts = parts;
+    for (size_t i = 0; i < n; i++) {
+        ct_part pt = {0};
+        int vars[CUTUNE_MAX_PARAMS];
+        int st = whole ? expr_compile(e, names, s->np, &pt.prog, NULL, err, errsize)
+                       : expr_compile_at(e, roots[i], names, s->np, &pt.prog, NULL, err, errsize);
+        if (!st) {
+            pt.nvars = expr_prog_vars(pt.prog, vars);
+            pt.vars = malloc((pt.nvars ? pt.nvars : 1) * sizeof *pt.vars);
+            st = pt.vars ? CUTUNE_OK : CUTUNE_ENOMEM;
+            if (st)
+                snprintf(err, errsize, "out of memory adding a constraint");
+        }
+        if (st) {
+            expr_prog_free(pt.prog);
+            return st;
+        }
+        memcpy(pt.vars, vars, pt.nvars * sizeof *vars);
+        s->parts[s->nparts++] = pt;
+    }
+    return CUTUNE_OK;
+}
+
+int ct_space_add_constraint(cutune_space *s, const char *text, char *err, size_t errsize)
+{
+    const char *names[CUTUNE_MAX_PARAMS];
+    for (size_t i = 0; i < s->np; i++)
+        names[i] = s->params[i].name;
+    expr *e;
+    int st = expr_parse(text, &e, err, errsize);
+    if (st)
+        return st;
+    expr_prog *prog = NULL;
+    int max_var = -1;
+    size_t nparts = s->nparts;
+    st = expr_compile(e, names, s->np, &prog, &max_var, err, errsize);
+    if (!st)
+        st = add_parts(s, e, names, err, errsize);
+    expr_free(e);
+    constraint *cons = st ? NULL : realloc(s->cons, (s->nc + 1) * sizeof *cons);
+    char *copy = cons ? ct_strdup(text) : NULL;
+    if (cons)
+        s->cons = cons;
+    if (!st && !copy) {
+        snprintf(err, errsize, "out of memory adding a constraint");
+        st = CUTUNE_ENOMEM;
+    }
+    if (st) { /* the space stays as it was */
+        while (s->nparts > nparts) {
+            s->nparts--;
+            expr_prog_free(s->parts[s->nparts].prog);
+            free(s->parts[s->nparts].vars);
+        }
+        expr_prog_free(prog);
+        return st;
+    }
+    s->cons[s->nc++] = (constraint){.src = copy, .prog = prog, .max_var = max_var};
+    ct_space_forget(s);
+    st = rebuild_check_order(s);
+    if (st)
+        snprintf(err, errsize, "%s", cutune_last_error());
+    return st;
+}
+
 int cutune_space_add_constraint(cutune_space *s, const char *text)
 {
     if (!s || !text)
         return ct_fail(CUTUNE_EINVAL, "cutune_space_add_constraint: NULL argument");
-    const char *names[CUTUNE_MAX_PARAMS];
-    for (size_t i = 0; i < s->np; i++)
-        names[i] = s->params[i].name;
-    char err[512];
-    expr *e;
-    int st = expr_parse(text, &e, err, sizeof err);
-    expr_prog *prog = NULL;
-    int max_var = -1;
-    if (!st) {
-        st = expr_compile(e, names, s->np, &prog, &max_var, err, sizeof err);
-        expr_free(e);
-    }
-    if (st)
-        return ct_fail(st, "constraint \"%s\": %s", text, err);
-    constraint *cons = realloc(s->cons, (s->nc + 1) * sizeof *cons);
-    char *copy = cons ? ct_strdup(text) : NULL;
-    if (cons)
-        s->cons = cons;
-    if (!copy) {
-        expr_prog_free(prog);
-        return ct_fail(CUTUNE_ENOMEM, "out of memory adding a constraint");
-    }
-    s->cons[s->nc++] = (constraint){.src = copy, .prog = prog, .max_var = max_var};
-    return rebuild_check_order(s);
+    char err[512], shown[128];
+    int st = ct_space_add_constraint(s, text, err, sizeof err);
+    if (st && st != CUTUNE_ENOMEM)
+        return ct_fail(st, "constraint %zu: %s (in \"%s\")", s->nc + 1, err,
+                       ct_excerpt(text, expr_error_column(err), shown, sizeof shown));
+    return st ? ct_fail(st, "%s", err) : CUTUNE_OK;
 }
 
 int cutune_space_set_default(cutune_space *s, const uint32_t *config)
@@ -325,17 +401,6 @@ uint64_t cutune_space_raw_size(const cutune_space *s)
     return raw;
 }
 
-/* Constraints decidable once parameter d has its value; vals[0..d] are set. */
-static inline int check_depth(const cutune_space *s, size_t d, const expr_value *vals)
-{
-    for (size_t k = s->check_start[d]; k < s->check_start[d + 1]; k++) {
-        expr_value r;
-        if (expr_run(s->cons[s->check_order[k]].prog, vals, &r) != CUTUNE_OK || !expr_truthy(r))
-            return 0;
-    }
-    return 1;
-}
-
 static int check_config(const cutune_space *s, const uint32_t *config, const char *who)
 {
     if (!s || !config)
@@ -358,7 +423,7 @@ int cutune_space_is_valid(const cutune_space *s, const uint32_t *config)
     for (size_t d = 0; d < s->np; d++)
         vals[d] = s->params[d].vals[config[d]];
     for (size_t d = 0; d < s->np; d++)
-        if (!check_depth(s, d, vals))
+        if (!ct_check_depth(s, d, vals))
             return 0;
     return 1;
 }
@@ -391,13 +456,19 @@ int cutune_space_config_key(const cutune_space *s, const uint32_t *config, char 
     int st = check_config(s, config, "cutune_space_config_key");
     if (st)
         return st;
+    if (!buf && size)
+        return ct_fail(CUTUNE_EINVAL, "cutune_space_config_key: buf is NULL");
+    /* Each value is written whole: a key cut to a buffer's length could be another's. */
     size_t used = 0;
     for (size_t i = 0; i < s->np; i++) {
-        char v[128];
-        expr_format(s->params[i].vals[config[i]], v, sizeof v);
-        int n = snprintf(buf + (used < size ? used : size), used < size ? size - used : 0,
-                         "%s%s", i ? "," : "", v);
-        used += (size_t)n;
+        if (i) {
+            if (used + 1 < size)
+                buf[used] = ',';
+            used++;
+        }
+        int n = expr_format(s->params[i].vals[config[i]], used < size ? buf + used : NULL,
+                            used < size ? size - used : 0);
+        used += n > 0 ? (size_t)n : 0;
     }
     if (used >= size)
         return ct_fail(CUTUNE_ERANGE, "configuration key needs %zu bytes, buffer has %zu",
@@ -405,17 +476,24 @@ int cutune_space_config_key(const cutune_space *s, const uint32_t *config, char 
     return CUTUNE_OK;
 }
 
-static int value_matches(expr_value v, const char *text)
+/* Whether text[0..len) names value v: its printed form, or for a number any spelling of it
+ * ("16.0" for 16, "1e-3" for 0.001). */
+static int value_matches(expr_value v, const char *text, size_t len)
 {
-    char buf[128];
+    if (v.type == EV_STR)
+        return strlen(v.u.s) == len && memcmp(v.u.s, text, len) == 0;
+    char buf[64], copy[64];
+    if (len >= sizeof copy)
+        return 0;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
     expr_format(v, buf, sizeof buf);
-    if (strcmp(buf, text) == 0)
+    if (strcmp(buf, copy) == 0)
         return 1;
     if (v.type == EV_INT || v.type == EV_FLOAT) {
         char *end;
-        double x = strtod(text, &end);
-        return end != text && *end == '\0' &&
-               x == (v.type == EV_INT ? (double)v.u.i : v.u.f);
+        double x = strtod(copy, &end);
+        return end != copy && *end == '\0' && x == (v.type == EV_INT ? (double)v.u.i : v.u.f);
     }
     return 0;
 }
@@ -432,18 +510,12 @@ int cutune_space_parse_key(const cutune_space *s, const char *key, uint32_t *con
         if (*end == '\0' && i + 1 < s->np)
             return ct_fail(CUTUNE_EPARSE, "key \"%s\" has %zu values, the space has %zu "
                            "parameters", key, i + 1, s->np);
-        char text[128];
-        size_t len = (size_t)(end - part);
-        if (len >= sizeof text)
-            return ct_fail(CUTUNE_EPARSE, "key \"%.40s...\": value %zu too long", key, i + 1);
-        memcpy(text, part, len);
-        text[len] = '\0';
-        size_t k = 0;
-        while (k < s->params[i].n && !value_matches(s->params[i].vals[k], text))
+        size_t len = (size_t)(end - part), k = 0;
+        while (k < s->params[i].n && !value_matches(s->params[i].vals[k], part, len))
             k++;
         if (k == s->params[i].n)
-            return ct_fail(CUTUNE_ENOTFOUND, "key \"%s\": '%s' is not a value of '%s'", key, text,
-                           s->params[i].name);
+            return ct_fail(CUTUNE_ENOTFOUND, "key \"%s\": '%.*s' is not a value of '%s'", key,
+                           (int)len, part, s->params[i].name);
         config[i] = (uint32_t)k;
         part = *end ? end + 1 : end;
         if (i + 1 == s->np && *end)
@@ -453,53 +525,6 @@ int cutune_space_parse_key(const cutune_space *s, const char *key, uint32_t *con
     if (s->np == 0)
         return ct_fail(CUTUNE_EEMPTY, "cutune_space_parse_key: the space has no parameters");
     return CUTUNE_OK;
-}
-
-int cutune_space_enumerate(const cutune_space *s, cutune_config_visitor visit, void *user)
-{
-    if (!s || !visit)
-        return ct_fail(CUTUNE_EINVAL, "cutune_space_enumerate: NULL argument");
-    if (s->np == 0)
-        return ct_fail(CUTUNE_EEMPTY, "cutune_space_enumerate: the space has no parameters");
-    uint32_t idx[CUTUNE_MAX_PARAMS];
-    expr_value vals[CUTUNE_MAX_PARAMS];
-    size_t last = s->np - 1;
-    size_t d = 0;
-    idx[0] = 0;
-    for (;;) {
-        if (idx[d] >= s->params[d].n) {
-            if (d == 0)
-                return CUTUNE_OK;
-            idx[--d]++;
-            continue;
-        }
-        vals[d] = s->params[d].vals[idx[d]];
-        if (!check_depth(s, d, vals)) {
-            idx[d]++;
-        } else if (d == last) {
-            int stop = visit(idx, user);
-            if (stop)
-                return stop;
-            idx[d]++;
-        } else {
-            idx[++d] = 0;
-        }
-    }
-}
-
-static int count_one(const uint32_t *config, void *user)
-{
-    (void)config;
-    ++*(uint64_t *)user;
-    return 0;
-}
-
-int cutune_space_count(const cutune_space *s, uint64_t *count)
-{
-    if (!count)
-        return ct_fail(CUTUNE_EINVAL, "cutune_space_count: count is NULL");
-    *count = 0;
-    return cutune_space_enumerate(s, count_one, count);
 }
 
 int cutune_space_neighbours(const cutune_space *s, const uint32_t *config, uint32_t *out,
@@ -569,29 +594,4 @@ uint64_t cutune_rng_below(cutune_rng *rng, uint64_t bound)
         if (r >= threshold)
             return r % bound;
     }
-}
-
-int cutune_space_sample(const cutune_space *s, cutune_rng *rng, uint32_t *config)
-{
-    if (!s || !rng || !config)
-        return ct_fail(CUTUNE_EINVAL, "cutune_space_sample: NULL argument");
-    if (s->np == 0)
-        return ct_fail(CUTUNE_EEMPTY, "cutune_space_sample: the space has no parameters");
-    /* Rejection from the uniform raw distribution is uniform over valid configurations;
-     * rejecting a prefix early is the same event, only cheaper. */
-    expr_value vals[CUTUNE_MAX_PARAMS];
-    for (uint32_t attempt = 0; attempt < SAMPLE_ATTEMPTS; attempt++) {
-        size_t d = 0;
-        for (; d < s->np; d++) {
-            config[d] = (uint32_t)cutune_rng_below(rng, s->params[d].n);
-            vals[d] = s->params[d].vals[config[d]];
-            if (!check_depth(s, d, vals))
-                break;
-        }
-        if (d == s->np)
-            return CUTUNE_OK;
-    }
-    return ct_fail(CUTUNE_EEMPTY, "no valid configuration in %u random draws: the constraints "
-                   "leave less than about one raw combination in 10^7 valid, or none",
-                   SAMPLE_ATTEMPTS);
 }

@@ -55,18 +55,22 @@ static int spec_fail(const loader *ld, int status, const char *path, const char 
 }
 
 /* An expression error "column C: what" inside JSON string `src` at `path`: reported at the
- * file position of that column when the string can be found in the file. */
+ * file position of that column when the string can be found in the file. The reason comes
+ * first and the expression is shown cut to the part around the column, so that a long one
+ * cannot push the reason out of the message. */
 static int expr_fail(const loader *ld, int status, const char *path, const char *src,
                      const char *err)
 {
-    int line, col, expr_col = 1;
+    int line, col, expr_col = expr_error_column(err);
     const char *what = err;
-    if (sscanf(err, "column %d: ", &expr_col) == 1 && strstr(err, ": "))
+    if (strncmp(err, "column ", 7) == 0 && strstr(err, ": "))
         what = strstr(err, ": ") + 2;
+    char shown[128];
+    ct_excerpt(src, expr_col, shown, sizeof shown);
     if (locate(ld, src, &line, &col))
         return ct_fail(status, "%s:%d:%d: %s: %s (in \"%s\")", ld->name, line,
-                       col + expr_col - 1, path, what, src);
-    return spec_fail(ld, status, path, "%s (in \"%s\")", err, src);
+                       col + expr_col - 1, path, what, shown);
+    return spec_fail(ld, status, path, "%s (in \"%s\")", err, shown);
 }
 
 static int json_to_value(json_t *j, expr_value *out)
@@ -241,12 +245,11 @@ static int load_condition(loader *ld, json_t *c, size_t index)
                              "parameter", i, pname ? pname : "(not a string)");
     }
     const char *src = json_string_value(jexpr);
-    int st = cutune_space_add_constraint(ld->space, src);
+    char err[512];
+    int st = ct_space_add_constraint(ld->space, src, err, sizeof err);
+    if (st == CUTUNE_ENOMEM)
+        return ct_fail(st, "%s: %s", ld->name, err);
     if (st) {
-        /* message is 'constraint "src": column C: what' */
-        const char *inner = strstr(cutune_last_error(), "\": ");
-        char err[512];
-        snprintf(err, sizeof err, "%s", inner ? inner + 3 : cutune_last_error());
         strncat(path, ".Expression", sizeof path - strlen(path) - 1);
         return expr_fail(ld, st, path, src, err);
     }

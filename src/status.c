@@ -91,3 +91,28 @@ int ct_format_double(double v, char *buf, size_t size)
         strcat(tmp, ".0");
     return snprintf(buf, size, "%s", tmp);
 }
+
+#define EXCERPT_WIDTH 60 /* characters shown of a long text */
+#define EXCERPT_BEFORE 20 /* of them before the column: what is wrong starts there */
+#define EXCERPT_SLACK 10  /* a cut that would leave out fewer characters than this is not made */
+
+const char *ct_excerpt(const char *src, int col, char *buf, size_t size)
+{
+    size_t len = strlen(src), start = 0, end = len;
+    if (len > EXCERPT_WIDTH + 2 * EXCERPT_SLACK) {
+        size_t at = col > 0 && (size_t)col <= len ? (size_t)col - 1 : len;
+        start = at > EXCERPT_BEFORE ? at - EXCERPT_BEFORE : 0;
+        end = start + EXCERPT_WIDTH < len ? start + EXCERPT_WIDTH : len;
+        start = end - start < EXCERPT_WIDTH ? end - EXCERPT_WIDTH : start;
+        start = start <= EXCERPT_SLACK ? 0 : start;
+        end = len - end <= EXCERPT_SLACK ? len : end;
+        /* never cut inside a UTF-8 sequence */
+        while (start > 0 && ((unsigned char)src[start] & 0xC0) == 0x80)
+            start--;
+        while (end < len && ((unsigned char)src[end] & 0xC0) == 0x80)
+            end++;
+    }
+    snprintf(buf, size, "%s%.*s%s", start ? "..." : "", (int)(end - start), src + start,
+             end < len ? "..." : "");
+    return buf;
+}

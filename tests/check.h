@@ -3,6 +3,7 @@
 #ifndef CUTUNE_CHECK_H
 #define CUTUNE_CHECK_H
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,6 +44,19 @@ static int check_failures;
             fprintf(stderr, "%d check(s) failed\n", check_failures);                    \
         return check_failures ? 1 : 0;                                                  \
     } while (0)
+
+/* How far `hits` (n cells, each expected `expect` times) are from uniform: the z-score of
+ * their chi-square statistic (about normal for many cells); prints it with `what`. */
+static inline double chi2_uniform_z(const size_t *hits, size_t n, double expect,
+                                    const char *what)
+{
+    double chi2 = 0;
+    for (size_t i = 0; i < n; i++)
+        chi2 += (hits[i] - expect) * (hits[i] - expect) / expect;
+    double dof = (double)n - 1, z = (chi2 - dof) / sqrt(2 * dof);
+    printf("%s: chi2 %.1f with %.0f degrees of freedom (z = %.2f)\n", what, chi2, dof, z);
+    return z;
+}
 
 /* exit code that CTest reports as "skipped" */
 #define SKIP_TEST 77

@@ -134,6 +134,7 @@ static void null_handles(void)
     NULL_CASE(status, cutune_space_parse_key(NULL, "1", config));
     NULL_CASE(status, cutune_space_enumerate(NULL, visit_nothing, NULL));
     NULL_CASE(status, cutune_space_count(NULL, &u64));
+    NULL_CASE(status, cutune_space_count_failing(NULL, &u64, config, buf, sizeof buf));
     NULL_CASE(status, cutune_space_neighbours(NULL, config, config, 1, &n));
     NULL_CASE(status, cutune_space_sample(NULL, &(cutune_rng){{1, 2, 3, 4}}, config));
 

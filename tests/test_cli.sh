@@ -119,6 +119,26 @@ has out '"block_size_x"'
 run 0 space --spec "$SRC/data/spaces/pnpoly/spec.json" --count
 [ "$(cat "$TMP/out")" = "4092" ] || fail "pnpoly count is $(cat "$TMP/out"), expected 4092"
 
+# 10^15 raw combinations with two valid ones: counted, listed and sampled by propagation
+params=$(for i in $(seq 0 14); do printf '%s{"Name": "p%d", "Values": "list(range(10))"}' "$([ "$i" -gt 0 ] && echo ,)" "$i"; done)
+chain=$(for i in $(seq 0 14); do printf '%sp%d' "$([ "$i" -gt 0 ] && echo ' == ')" "$i"; done)
+printf '{"ConfigurationSpace": {"TuningParameters": [%s], "Conditions": [{"Expression": "%s and p0 < 2"}]}}\n' "$params" "$chain" >"$TMP/two.json"
+run 0 space --spec "$TMP/two.json" --count
+[ "$(cat "$TMP/out")" = "2" ] || fail "the chained space counts $(cat "$TMP/out"), expected 2"
+run 0 space --spec "$TMP/two.json" --list
+[ "$(cat "$TMP/out" | tr '\n' ' ')" = "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1 " ] ||
+    fail "the chained space lists $(cat "$TMP/out")"
+run 0 space --spec "$TMP/two.json" --sample 20 --seed 2
+[ "$(sort -u "$TMP/out" | wc -l)" -eq 2 ] || fail "20 samples of the chained space: $(cat "$TMP/out")"
+# a configuration that only an overflow makes invalid is counted and named
+printf '{"ConfigurationSpace": {"TuningParameters": [{"Name": "x", "Values": "list(range(70))"}],\n "Conditions": [{"Expression": "2**x > 10"}]}}\n' >"$TMP/overflow.json"
+run 0 space --spec "$TMP/overflow.json"
+has out "valid         59 configurations"
+has out "failing       7 configurations are invalid only because a constraint cannot be computed"
+has out "the first, 63: constraint 1: column 2: '\*\*' overflows 64-bit integers"
+run 0 space --spec "$TMP/overflow.json" --json
+has out '"failing_configurations": 7'
+
 # bad command lines and bad specs
 run 2 space
 has err "--spec FILE is required"
@@ -137,6 +157,17 @@ run 1 space --spec "$TMP/name.json"
 has err "name.json:2:37: ConfigurationSpace.Conditions\[0\].Expression: unknown name 'y'"
 head -c 3000 /dev/urandom >"$TMP/garbage.json"
 run 1 space --spec "$TMP/garbage.json"
+# keys join values with commas: a string value with one is refused
+printf '{"ConfigurationSpace": {"TuningParameters": [{"Name": "a", "Values": ["1,2", "1"]},\n {"Name": "b", "Values": ["3", "2,3"]}]}}\n' >"$TMP/comma.json"
+run 1 space --spec "$TMP/comma.json" --list
+has err "parameter 'a': the value \"1,2\" contains a comma"
+# long string values print whole, in keys and in JSON
+long=$(printf 'x%.0s' $(seq 300))
+printf '{"ConfigurationSpace": {"TuningParameters": [{"Name": "s", "Values": ["%s_a", "%s_b"]}]}}\n' "$long" "$long" >"$TMP/long.json"
+run 0 space --spec "$TMP/long.json" --list
+has out "^${long}_b$"
+run 0 space --spec "$TMP/long.json" --list --json
+has out "${long}_a"
 
 # tune --sim and sim on a recorded space
 A4000="$SRC/data/spaces/convolution/A4000.json.gz"

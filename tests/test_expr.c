@@ -200,7 +200,11 @@ static void test_errors(void)
     ERR("a % 0", CUTUNE_EDOMAIN, "divides by zero");
     ERR("f / 0.0", CUTUNE_EDOMAIN, "divides by zero");
     ERR("9223372036854775807 + 1", CUTUNE_EDOMAIN, "overflows");
-    ERR("2 ** 64", CUTUNE_EDOMAIN, "overflows");
+    ERR("2 ** 64", CUTUNE_EDOMAIN, "'**' overflows 64-bit integers");
+    ERR("1 << a * 11", CUTUNE_EDOMAIN, "'<<' overflows 64-bit integers");
+    ERR("1 >> -a", CUTUNE_EDOMAIN, "negative shift count");
+    ERR("0 ** -a", CUTUNE_EDOMAIN, "0 to a negative power");
+    ERR("1e308 * 10", CUTUNE_EDOMAIN, "'*' overflows the float range");
     ERR("s + 1", CUTUNE_ETYPE, "unsupported operand types for '+': str and int");
     ERR("s < 1", CUTUNE_ETYPE, "unsupported operand types for '<'");
     ERR("-s", CUTUNE_ETYPE, "bad operand for unary");
@@ -242,6 +246,13 @@ static void test_compile_errors(void)
         {"[x, y]", "a list is not allowed"},
         {"x in [y]", "must be a constant list"},
         {"range(x)", "'range' is not allowed in a constraint"},
+        /* a part that reads no parameter is computed once, when the constraint is added:
+         * where it cannot be, the constraint is refused (Python would compute 2**65536) */
+        {"x < 2**2**2**2**2", "column 6: '**' overflows 64-bit integers"},
+        {"x > 0 or 1 // (y - y) > 0 or 1 // 0 > 0", "column 32: '//' divides by zero"},
+        {"x < -(-9223372036854775807 - 1)", "unary '-' overflows"},
+        {"x < 'a' + 1", "unsupported operand types for '+': str and int"},
+        {"frobnicate(1) > x", "function 'frobnicate' is not allowed in a constraint"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         expr *e;

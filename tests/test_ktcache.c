@@ -164,6 +164,15 @@ static void test_bad_files(void)
         CUTUNE_EINVAL, "y");
     BAD(HEAD "\"cache\": {\"1,8\": {\"time\": 1.0}, \"1,8\": {\"time\": 2.0}}", CUTUNE_EPARSE,
         "bad.json");
+    /* keys join values with commas: a string value with one, or values of one parameter that
+     * would print alike, cannot be told apart in keys */
+    BAD("{\"tune_params_keys\": [\"a\", \"b\"], \"tune_params\": {\"a\": [\"1,2\", \"1\"], "
+        "\"b\": [\"3\", \"2,3\"]}, \"cache\": {\"1,2,3\": {\"time\": 1.0}}}",
+        CUTUNE_EINVAL, "tune_params: parameter 'a': the value \"1,2\" contains a comma");
+    BAD("{\"tune_params_keys\": [\"x\"], \"tune_params\": {\"x\": [1, \"1\"]}, \"cache\": "
+        "{\"1\": {\"time\": 1.0}}}", CUTUNE_ETYPE, "tune_params 'x' mixes numbers and strings");
+    BAD("{\"tune_params_keys\": [\"x\"], \"tune_params\": {\"x\": [1, 1.0]}, \"cache\": "
+        "{\"1\": {\"time\": 1.0}}}", CUTUNE_EINVAL, "lists the value 1.0 twice");
 
     cutune_cache *c = (cutune_cache *)1;
     CHECK_INT(cutune_cache_load(&c, tmp("missing.json"), NULL), CUTUNE_EIO);

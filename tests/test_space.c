@@ -197,13 +197,7 @@ static void test_uniform_convolution(void)
         if (at)
             hits[at - m.ids]++;
     }
-    double chi2 = 0;
-    for (size_t i = 0; i < m.n; i++)
-        chi2 += (hits[i] - (double)per_cell) * (hits[i] - (double)per_cell) / per_cell;
-    double dof = (double)m.n - 1, z = (chi2 - dof) / sqrt(2 * dof);
-    printf("convolution sampling: chi2 %.1f with %.0f degrees of freedom (z = %.2f)\n", chi2,
-           dof, z);
-    CHECK(fabs(z) < 4.0);
+    CHECK(fabs(chi2_uniform_z(hits, m.n, per_cell, "convolution sampling")) < 4.0);
     free(hits);
     free(m.ids);
     cutune_space_free(s);
@@ -310,6 +304,46 @@ static void test_bad_specs(void)
         "    {\"Expression\": \"block_size_x * blok_size_y <= 1024\"}]}}";
     BAD(unknown_name, CUTUNE_ENAME, "bad.json:4:36: ConfigurationSpace.Conditions[0].Expression: "
                                     "unknown name 'blok_size_y'");
+    /* a long constraint: the reason comes first, the expression is cut around the error */
+    char long_expr[4096] = "{\"ConfigurationSpace\": {\"TuningParameters\": ["
+                           "{\"Name\": \"block_size_x\", \"Values\": [32, 64]}],"
+                           " \"Conditions\": [{\"Expression\": \"";
+    for (int i = 0; i < 150; i++)
+        strcat(long_expr, "block_size_x + ");
+    strcat(long_expr, "blok_size_y <= 1024\"}]}}");
+    BAD(long_expr, CUTUNE_ENAME, "bad.json:1:2374: ConfigurationSpace.Conditions[0].Expression: "
+                                 "unknown name 'blok_size_y' (in \"...");
+    CHECK_HAS(cutune_last_error(), "block_size_x + blok_size_y <= 1024\")");
+    CHECK(strlen(cutune_last_error()) < 300);
+    char long_values[4096] = "{\"ConfigurationSpace\": {\"TuningParameters\": ["
+                             "{\"Name\": \"x\", \"Values\": \"[";
+    for (int i = 0; i < 400; i++)
+        strcat(long_values, "1, ");
+    strcat(long_values, "1 // 0]\"}]}}");
+    BAD(long_values, CUTUNE_EDOMAIN, "bad.json:1:1274: ConfigurationSpace.TuningParameters[0] "
+                                     "(x).Values: '//' divides by zero");
+    CHECK_HAS(cutune_last_error(), "(in \"...");
+    CHECK(strlen(cutune_last_error()) < 300);
+    /* the same through the API */
+    cutune_space *api;
+    CHECK_INT(cutune_space_new(&api), 0);
+    static const int64_t two[] = {1, 2};
+    CHECK_INT(cutune_space_add_int(api, "a_rather_long_parameter_name", two, 2), 0);
+    char text[2400] = "";
+    for (int i = 0; i < 70; i++)
+        strcat(text, "a_rather_long_parameter_name + ");
+    strcat(text, "a_rather_long_parameter_nam > 0");
+    CHECK_INT(cutune_space_add_constraint(api, text), CUTUNE_ENAME);
+    CHECK_HAS(cutune_last_error(), "constraint 1: column 2171: unknown name "
+                                   "'a_rather_long_parameter_nam' (in \"...");
+    CHECK_HAS(cutune_last_error(), "+ a_rather_long_parameter_nam > 0\")");
+    CHECK(strlen(cutune_last_error()) < 300);
+    cutune_space_free(api);
+    /* a constant part that overflows 64-bit integers is refused when the spec loads */
+    const char *huge = "{\"ConfigurationSpace\": {\"TuningParameters\": [" P_INT("x", "[1]")
+                       "], \"Conditions\": [{\"Expression\": \"x < 2**2**2**2**2\"}]}}";
+    BAD(huge, CUTUNE_EDOMAIN, "bad.json:1:128: ConfigurationSpace.Conditions[0].Expression: "
+                              "'**' overflows 64-bit integers");
     BAD(PARAMS(P_INT("x", "[1]")) ",", CUTUNE_EPARSE, "end of file expected");
     const char *syntax = "{\"ConfigurationSpace\": {\"TuningParameters\": [" P_INT("x", "[1]")
                          "], \"Conditions\": [{\"Expression\": \"x <\"}]}}";
@@ -370,6 +404,71 @@ static void test_long_value_list(void)
     free(v);
 }
 
+/* ------------------------------------------------------------------------- keys ---- */
+
+/* Keys are values joined by commas: no two configurations may print the same key. */
+static void test_keys_unambiguous(void)
+{
+    cutune_space *s;
+    CHECK_INT(cutune_space_new(&s), 0);
+    /* {"1,2", "1"} x {"3", "2,3"} would print "1,2,3" twice */
+    static const char *const a[] = {"1,2", "1"}, *const b[] = {"3", "2,3"};
+    CHECK_INT(cutune_space_add_string(s, "a", a, 2), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "parameter 'a': the value \"1,2\" contains a comma");
+    CHECK_INT(cutune_space_num_params(s), 0);
+    static const char *const ok[] = {"1", "2"};
+    CHECK_INT(cutune_space_add_string(s, "a", ok, 2), 0);
+    CHECK_INT(cutune_space_add_string(s, "b", b, 2), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "parameter 'b': the value \"2,3\"");
+    static const char *const b_ok[] = {"3", "4"};
+    CHECK_INT(cutune_space_add_string(s, "b", b_ok, 2), 0);
+
+    /* long strings that share a long prefix get different keys, which parse back */
+    char long1[300], long2[300];
+    memset(long1, 'x', 250);
+    memcpy(long2, long1, 250);
+    strcpy(long1 + 250, "_one");
+    strcpy(long2 + 250, "_two");
+    const char *longs[] = {long1, long2};
+    CHECK_INT(cutune_space_add_string(s, "c", longs, 2), 0);
+    /* floats one ulp apart print apart (shortest round-trip form) */
+    double f[] = {0.1, nextafter(0.1, 1.0), 1.0};
+    CHECK_INT(cutune_space_add_float(s, "f", f, 3), 0);
+    char seen[12][600];
+    size_t n = 0;
+    for (uint32_t i = 0; i < 2; i++)
+        for (uint32_t j = 0; j < 2; j++)
+            for (uint32_t k = 0; k < 3; k++, n++) {
+                uint32_t config[4] = {0, i, j, k}, back[4];
+                CHECK_INT(cutune_space_config_key(s, config, seen[n], sizeof seen[n]), 0);
+                for (size_t m = 0; m < n; m++)
+                    CHECK(strcmp(seen[m], seen[n]) != 0);
+                CHECK_INT(cutune_space_parse_key(s, seen[n], back), 0);
+                CHECK(memcmp(back, config, sizeof back) == 0);
+            }
+    CHECK_HAS(seen[0], "1,3,xxxx");
+    CHECK_HAS(seen[1], "_one,0.10000000000000002");
+    /* a buffer too small for the whole key is an error, not a shorter key */
+    uint32_t config[4] = {0, 0, 0, 0};
+    char small[100];
+    CHECK_INT(cutune_space_config_key(s, config, small, sizeof small), CUTUNE_ERANGE);
+    cutune_space_free(s);
+
+    /* the loaders: a T1 string value with a comma, and values of one parameter that would
+     * print alike (1 and 1.0, or 1 and "1") */
+    BAD(PARAMS("{\"Name\": \"s\", \"Values\": [\"a\", \"b,c\"]}"), CUTUNE_EINVAL,
+        "bad.json: ConfigurationSpace.TuningParameters[0] (s).Values: parameter 's': the value "
+        "\"b,c\" contains a comma");
+    BAD(PARAMS("{\"Name\": \"x\", \"Values\": [1, 1.0]}"), CUTUNE_EINVAL,
+        "lists the value 1.0 twice");
+    BAD(PARAMS("{\"Name\": \"x\", \"Values\": [true, 1]}"), CUTUNE_EINVAL,
+        "lists the value 1 twice");
+    BAD(PARAMS("{\"Name\": \"x\", \"Values\": [1, \"1\"]}"), CUTUNE_ETYPE,
+        "value 1 (1) of 'x' is not of type string");
+    BAD(PARAMS("{\"Name\": \"x\", \"Type\": \"float\", \"Values\": [-0.0, 0]}"),
+        CUTUNE_EINVAL, "lists the value 0.0 twice");
+}
+
 int main(void)
 {
     test_long_value_list();
@@ -380,5 +479,6 @@ int main(void)
     test_uniform_huge();
     test_bad_specs();
     test_runtime_errors_invalidate();
+    test_keys_unambiguous();
     CHECK_DONE();
 }

@@ -10,13 +10,15 @@
 static const char space_help[] =
     "usage: cutune space --spec FILE [--count | --list | --sample N [--seed S]] [--json]\n\n"
     "Loads the search space of a T1 JSON spec (tunable parameters and constraints).\n"
-    "Without an action it prints a summary: parameters, constraints, raw and valid counts.\n\n"
+    "Without an action it prints a summary: parameters, constraints, raw and valid counts,\n"
+    "and how many configurations only a constraint that cannot be computed (an integer past\n"
+    "64 bits, a division by zero) makes invalid.\n\n"
     "  --spec FILE   the T1 spec to load\n"
     "  --count       number of valid configurations\n"
     "  --list        every valid configuration, one Kernel Tuner key a line\n"
     "                (values joined by commas, in parameter order)\n"
-    "  --sample N    N configurations drawn uniformly from the valid ones, without\n"
-    "                enumerating the space\n"
+    "  --sample N    N configurations drawn uniformly from the valid ones (random draws\n"
+    "                where they find valid ones readily, else from the listed valid ones)\n"
     "  --seed S      seed for --sample (default 1)\n"
     "  --json        machine-readable output\n";
 
@@ -25,19 +27,49 @@ typedef struct list_ctx {
     json_t *out; /* NULL: print keys */
 } list_ctx;
 
+/* Value `k` of parameter `p`, whole however long (malloc'd; NULL when out of memory). */
+static char *value_text(const cutune_space *s, size_t p, size_t k)
+{
+    int n = cutune_space_format_value(s, p, k, NULL, 0);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf)
+        cutune_space_format_value(s, p, k, buf, (size_t)n + 1);
+    return buf;
+}
+
+/* The key of a configuration, whole (malloc'd; NULL when out of memory). */
+static char *key_text(const cutune_space *s, const uint32_t *config)
+{
+    size_t need = 1;
+    for (size_t p = 0; p < cutune_space_num_params(s); p++)
+        need += (size_t)cutune_space_format_value(s, p, config[p], NULL, 0) + 1;
+    char *key = malloc(need);
+    if (key && cutune_space_config_key(s, config, key, need)) {
+        free(key);
+        key = NULL;
+    }
+    return key;
+}
+
 /* value `k` of parameter `p` as a JSON number or string */
 static json_t *value_json(const cutune_space *s, size_t p, size_t k)
 {
-    char buf[128];
-    cutune_space_format_value(s, p, k, buf, sizeof buf);
+    char *buf = value_text(s, p, k);
+    if (!buf)
+        return NULL;
+    json_t *v;
     switch (cutune_space_param_type(s, p)) {
     case CUTUNE_INT:
-        return json_integer(strtoll(buf, NULL, 10));
+        v = json_integer(strtoll(buf, NULL, 10));
+        break;
     case CUTUNE_FLOAT:
-        return json_real(strtod(buf, NULL));
+        v = json_real(strtod(buf, NULL));
+        break;
     default:
-        return json_string(buf);
+        v = json_string(buf);
     }
+    free(buf);
+    return v;
 }
 
 static json_t *config_json(const cutune_space *s, const uint32_t *config)
@@ -53,11 +85,10 @@ static int list_one(const uint32_t *config, void *user)
     list_ctx *c = user;
     if (c->out)
         return json_array_append_new(c->out, config_json(c->space, config)) ? -1 : 0;
-    char key[4096];
-    if (cutune_space_config_key(c->space, config, key, sizeof key))
-        return -1;
-    puts(key);
-    return 0;
+    char *key = key_text(c->space, config);
+    int failed = !key || puts(key) == EOF;
+    free(key);
+    return failed ? -1 : 0;
 }
 
 static int summary(const char *path, const cutune_space *s, int json)
@@ -67,11 +98,15 @@ static int summary(const char *path, const cutune_space *s, int json)
     if (st)
         return cli_fail("space", st);
     size_t np = cutune_space_num_params(s);
-    uint32_t dflt[256];
+    uint32_t dflt[256], first[256];
     int has_default = cutune_space_get_default(s, dflt);
-    char key[4096] = "";
-    if (has_default)
-        cutune_space_config_key(s, dflt, key, sizeof key);
+    /* configurations that a constraint that cannot be computed makes invalid (an overflow
+     * where Python's integers would go on): worth a line, since Python would differ */
+    uint64_t failing;
+    char why[512];
+    if ((st = cutune_space_count_failing(s, &failing, first, why, sizeof why)))
+        return cli_fail("space", st);
+    char *first_key = failing && why[0] ? key_text(s, first) : NULL;
     if (json) {
         json_t *params = json_array();
         for (size_t p = 0; p < np; p++) {
@@ -82,10 +117,14 @@ static int summary(const char *path, const cutune_space *s, int json)
                                                     cutune_space_param_name(s, p), "values",
                                                     vals));
         }
+        json_t *example = first_key ? json_pack("{s:s, s:s}", "key", first_key, "why", why)
+                                    : json_null();
+        free(first_key);
         return cli_print_json(json_pack(
-            "{s:s, s:o, s:I, s:I, s:I, s:o}", "spec", path, "parameters", params, "constraints",
-            (json_int_t)cutune_space_num_constraints(s), "raw_combinations",
+            "{s:s, s:o, s:I, s:I, s:I, s:I, s:o, s:o}", "spec", path, "parameters", params,
+            "constraints", (json_int_t)cutune_space_num_constraints(s), "raw_combinations",
             (json_int_t)cutune_space_raw_size(s), "valid_configurations", (json_int_t)valid,
+            "failing_configurations", (json_int_t)failing, "failing_example", example,
             "default", has_default ? config_json(s, dflt) : json_null()));
     }
     printf("spec          %s\n", path);
@@ -93,18 +132,27 @@ static int summary(const char *path, const cutune_space *s, int json)
     for (size_t p = 0; p < np; p++) {
         printf("  %-20s", cutune_space_param_name(s, p));
         for (size_t k = 0; k < cutune_space_param_size(s, p); k++) {
-            char buf[128];
-            cutune_space_format_value(s, p, k, buf, sizeof buf);
-            printf("%s%s", k ? ", " : "", buf);
+            char *buf = value_text(s, p, k);
+            printf("%s%s", k ? ", " : "", buf ? buf : "?");
+            free(buf);
         }
         putchar('\n');
     }
     printf("constraints   %zu\n", cutune_space_num_constraints(s));
     printf("raw           %llu combinations\n", (unsigned long long)cutune_space_raw_size(s));
     printf("valid         %llu configurations\n", (unsigned long long)valid);
-    if (has_default)
-        printf("default       %s%s\n", key, cutune_space_is_valid(s, dflt) == 1 ? ""
-                                                                   : " (violates a constraint)");
+    if (failing)
+        printf("failing       %llu configurations are invalid only because a constraint cannot "
+               "be computed for them\n", (unsigned long long)failing);
+    if (first_key)
+        printf("              the first, %s: %s\n", first_key, why);
+    free(first_key);
+    if (has_default) {
+        char *key = key_text(s, dflt);
+        printf("default       %s%s\n", key ? key : "?",
+               cutune_space_is_valid(s, dflt) == 1 ? "" : " (violates a constraint)");
+        free(key);
+    }
     return EXIT_OK;
 }
 
