@@ -763,13 +763,19 @@ typedef enum cutune_select_rule {
     CUTUNE_SELECT_DEFAULT = 3         /* nothing known: use the kernel's defaults */
 } cutune_select_rule;
 
+/* Bytes of a configuration's key (its values joined by commas), and of its parameters' names
+ * joined by commas, the NUL included. A space whose longest key or whose names would need more
+ * is refused as it is built: every key fits a cutune_selection, the store and the cache
+ * files whole, so no two configurations can share a key cut short. */
+#define CUTUNE_KEY_MAX 512
+
 typedef struct cutune_selection {
     cutune_select_rule rule;
     int64_t profile;       /* 0 with CUTUNE_SELECT_DEFAULT */
     double time_ms;        /* as measured for that profile; NaN with the default */
     int64_t problem[3];    /* the profile's problem size */
-    char params[512];      /* as in cutune_profile ("" with the default) */
-    char config[512];
+    char params[CUTUNE_KEY_MAX]; /* as in cutune_profile ("" with the default) */
+    char config[CUTUNE_KEY_MAX];
 } cutune_selection;
 
 /* The configuration to run kernel K at this problem size on this device: never blocks, safe

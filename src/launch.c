@@ -34,7 +34,7 @@ typedef struct loaded {
     struct loaded *next;
     char *params, *config;    /* the selection it answers (the profile's strings) */
     uint32_t cfg[MAX_PARAMS]; /* what runs: the selected configuration, or the default */
-    char key[512];            /* cfg in the spec's parameter order */
+    char key[CUTUNE_KEY_MAX]; /* cfg in the spec's parameter order */
     int64_t size[3];          /* the problem size compiled in (ProblemSizeDefines), or 0s */
     int fell_back;
     int regs;                 /* the binary's registers per thread and static shared memory */
@@ -216,7 +216,7 @@ static int resolve(const cutune_launcher *l, const cutune_selection *sel, uint32
     }
     if (n || v)
         return -1; /* as many names as values, or it is not a profile of this kernel */
-    char key[2048];
+    char key[CUTUNE_KEY_MAX];
     size_t at = 0;
     for (size_t p = 0; p < np; p++) {
         if (!value[p])

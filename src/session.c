@@ -271,7 +271,7 @@ static int evaluate_objective(cutune_session *s, size_t i)
     r->run_ms = now_ms() - t0;
     s->stats.run_s += r->run_ms / 1e3;
     if (st) {
-        char key[256];
+        char key[CUTUNE_KEY_MAX];
         cutune_space_config_key(s->space, ct_domain_config(&s->dom, i), key, sizeof key);
         return ct_fail(st, "the objective failed at %s: %s", key, why ? why : cutune_strerror(st));
     }
@@ -408,7 +408,7 @@ int ct_session_checkpoint(cutune_session *s, size_t i)
 {
     if (!s->store || !s->store_session)
         return CUTUNE_OK;
-    char key[1024];
+    char key[CUTUNE_KEY_MAX];
     cutune_space_config_key(s->space, ct_domain_config(&s->dom, i), key, sizeof key);
     json_t *e = ct_session_kt_entry(s, i);
     char *text = e ? json_dumps(e, JSON_COMPACT) : NULL;

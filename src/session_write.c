@@ -94,7 +94,7 @@ static json_t *kt_json(const cutune_session *s)
     for (size_t i = 0; !bad && i < s->dom.n; i++) {
         if (!s->rec[i].done)
             continue;
-        char key[1024];
+        char key[CUTUNE_KEY_MAX];
         cutune_space_config_key(s->space, ct_domain_config(&s->dom, i), key, sizeof key);
         json_t *e = ct_session_kt_entry(s, i);
         bad = !e || json_object_set_new(cache, key, e);

@@ -152,6 +152,18 @@ static int add_param(cutune_space *s, const char *name, cutune_value_type type,
         expr_format(*twice, buf, sizeof buf);
         return ct_fail(CUTUNE_EINVAL, "parameter '%s' lists the value %s twice", name, buf);
     }
+    /* the longest key is each parameter's longest value, joined by commas */
+    size_t longest = 0, names = s->names_bytes + (s->np ? 1 : 0) + strlen(name);
+    for (size_t k = 0; k < n; k++) {
+        int len = expr_format(vals[k], NULL, 0);
+        longest = len > 0 && (size_t)len > longest ? (size_t)len : longest;
+    }
+    size_t key = s->key_bytes + (s->np ? 1 : 0) + longest;
+    if (key >= CUTUNE_KEY_MAX || names >= CUTUNE_KEY_MAX)
+        return ct_fail(CUTUNE_ETOOBIG, "parameter '%s' makes %s up to %zu bytes long; cutune "
+                       "keeps at most %d", name,
+                       key >= CUTUNE_KEY_MAX ? "a configuration's key" : "the parameters' names",
+                       key >= CUTUNE_KEY_MAX ? key : names, CUTUNE_KEY_MAX - 1);
     uint64_t raw = cutune_space_raw_size(s);
     if (s->np && raw > UINT64_MAX / n)
         return ct_fail(CUTUNE_ETOOBIG,
@@ -164,6 +176,8 @@ static int add_param(cutune_space *s, const char *name, cutune_value_type type,
     if (!copy)
         return CUTUNE_ENOMEM;
     params[s->np++] = (param){.name = copy, .type = type, .n = n, .vals = vals};
+    s->key_bytes = key;
+    s->names_bytes = names;
     ct_space_forget(s);
     free(s->dflt);
     s->dflt = NULL;

@@ -44,6 +44,7 @@ struct cutune_space {
     size_t nparts;
     uint32_t *dflt;
     int has_default;
+    size_t key_bytes, names_bytes; /* the longest key and the names joined, without the NUL */
     /* Built on first use by the functions that read a space (which may run on several threads
      * at once, hence atomic), dropped when the space changes. */
     _Atomic(space_plan *) plan;

@@ -452,6 +452,32 @@ static void test_keys_unambiguous(void)
     uint32_t config[4] = {0, 0, 0, 0};
     char small[100];
     CHECK_INT(cutune_space_config_key(s, config, small, sizeof small), CUTUNE_ERANGE);
+    /* a key longer than CUTUNE_KEY_MAX (what a selection, the store and a cache file hold
+     * whole) is refused with the parameter that makes it so, and the space stays as it was */
+    char huge[300];
+    memset(huge, 'y', sizeof huge - 1);
+    huge[sizeof huge - 1] = '\0';
+    const char *hv[] = {huge};
+    CHECK_INT(cutune_space_add_string(s, "d", hv, 1), CUTUNE_ETOOBIG);
+    CHECK_HAS(cutune_last_error(), "parameter 'd' makes a configuration's key up to");
+    CHECK_HAS(cutune_last_error(), "cutune keeps at most 511");
+    CHECK_INT(cutune_space_num_params(s), 4);
+    char longest[CUTUNE_KEY_MAX];
+    config[1] = 1;
+    config[3] = 1;
+    CHECK_INT(cutune_space_config_key(s, config, longest, sizeof longest), 0);
+    cutune_space_free(s);
+    /* the names joined by commas have the same bound */
+    CHECK_INT(cutune_space_new(&s), 0);
+    char name[40];
+    int st = 0, p = 0;
+    for (; p < 40 && !st; p++) {
+        snprintf(name, sizeof name, "a_rather_long_parameter_name_%02d", p);
+        st = cutune_space_add_int(s, name, (const int64_t[]){1}, 1);
+    }
+    CHECK_INT(st, CUTUNE_ETOOBIG);
+    CHECK_HAS(cutune_last_error(), "makes the parameters' names up to");
+    CHECK_INT(cutune_space_num_params(s), (size_t)p - 1);
     cutune_space_free(s);
 
     /* the loaders: a T1 string value with a comma, and values of one parameter that would

@@ -343,7 +343,7 @@ static void on_end(int sig)
 static uint64_t space_checksum(const cutune_session *s, uint64_t *entries)
 {
     uint64_t h = 1469598103934665603ull;
-    char key[1024];
+    char key[CUTUNE_KEY_MAX];
     size_t i = 0;
     for (; cutune_session_key(s, i, key, sizeof key); i++)
         for (const char *c = key;; c++) {

@@ -167,7 +167,7 @@ static json_t *kt_from_t4(const json_t *t4, const char *path, char *why, size_t 
     int bad = 0;
     json_array_foreach(results, i, r) {
         json_t *config = json_object_get(r, "configuration"), *e = json_object();
-        char key[1024];
+        char key[CUTUNE_KEY_MAX];
         size_t n = 0, k;
         json_t *pn;
         json_array_foreach(keys, k, pn) {
