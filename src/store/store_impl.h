@@ -89,7 +89,7 @@ void ct_map_select_key(ct_map *m, const cutune_device_info *device, const char *
 uint64_t ct_key_prefix_hash(const char *key, size_t key_len);
 uint64_t ct_key_hash(const char *key, size_t key_len, uint64_t prefix_hash);
 
-/* ------------------------------------------------------- sessions (store.c) ---- */
+/* ----------------------------------------------------- sessions (sessions.c) ---- */
 
 /* A session's row: its key (the profile's fields device .. problem, strategy, budget) and
  * what else identifies it. */
@@ -145,8 +145,18 @@ void ct_space_hash(const json_t *tune_params, char out[33]);
     "AND p2 = ?"
 void ct_store_bind_key(sqlite3_stmt *q, int first, const cutune_profile *p);
 
-/* The store's database, for exchange.c (under the store's lock). */
+/* The store's database and map, for exchange.c and sessions.c (the database under the
+ * store's lock). */
 ct_db *ct_store_db(cutune_store *store);
+ct_map *ct_store_map(cutune_store *store);
+/* Seconds since 1970, as the store's rows keep time. */
+double ct_unix_now(void);
+/* CUTUNE_EINVAL unless the profile has what a row needs (names, a time, sizes >= 0). */
+int ct_store_check_profile(const cutune_profile *p);
+/* In a transaction: writes p unless a faster one of the same key is there; *kept receives
+ * the row as it stands, its strings in *strings (the caller frees them). */
+int ct_store_put_locked(cutune_store *store, const cutune_profile *p, cutune_profile *kept,
+                        char **strings);
 /* CUTUNE_OK, or CUTUNE_EINVAL ("WHAT: PATH was opened read-only") for a read-only store. */
 int ct_store_writable(const cutune_store *store, const char *what);
 void ct_store_lock(cutune_store *store);
