@@ -7,19 +7,7 @@ SRC=$2
 SPEC=$SRC/data/spaces/convolution/spec.json
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-fails=0
-
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-# run EXPECTED_EXIT ARGS...: runs the CLI, keeps stdout/stderr in $TMP/out and $TMP/err
-run() {
-    want=$1
-    shift
-    "$CLI" "$@" >"$TMP/out" 2>"$TMP/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "cutune $* exited $got, expected $want: $(cat "$TMP/err")"
-}
-has() { grep -q -- "$2" "$TMP/$1" || fail "$1 of the last command lacks '$2': $(cat "$TMP/$1")"; }
+. "$(dirname "$0")/cli_checks.sh" # fail, run, has
 
 run 0 --help
 for c in device space occupancy tune sim profiles bench pipeline; do has out "  $c "; done
