@@ -684,12 +684,19 @@ enum {
      * created). Every write on such a store (cutune_store_put, _import, _prune, _vacuum,
      * cutune_session_set_store) is refused with CUTUNE_EINVAL and "PATH was opened
      * read-only", before anything changes; every read works. What an application that only
-     * asks should use. */
+     * asks should use. Such a store leaves no -wal or -shm file that was not there, and one
+     * in a folder this user may not write (an installed store) is read as the file is at
+     * the open (SQLite's immutable=1; cutune_store_refresh opens it anew once it changed). */
     CUTUNE_STORE_READONLY = 1,
 };
-/* Opens (creating it and its folder if need be) and loads every profile into memory. A
- * damaged file is CUTUNE_ECORRUPT and is left as it is; one written by a newer cutune is
- * refused (CUTUNE_ENOTSUP); CUTUNE_EIO when it cannot be opened or created. path NULL:
+/* Opens (creating it and its folder if need be) and loads every profile into memory. An
+ * existing file opened for writing is first checked whole: SQLite's quick_check (its pages)
+ * and every row's JSON, for at most $CUTUNE_STORE_CHECK_S seconds (default 2; 0: no check;
+ * a store too large to check in that time is opened after the part checked). A damaged file
+ * is CUTUNE_ECORRUPT and is left as it is, its -wal kept apart (and damage any later call
+ * meets is CUTUNE_ECORRUPT too, saying cutune_store_recover salvages it); one written by a
+ * newer cutune is refused (CUTUNE_ENOTSUP); CUTUNE_EIO when it cannot be opened or created
+ * (the message says why: its folder or the file not writable by this user, ...). path NULL:
  * cutune_store_default_path().
  * Thread safety: every function on a store, and on the selectors, launchers and sessions
  * over it, may be called from any number of threads at once (lookups never block; writes
@@ -699,8 +706,10 @@ int cutune_store_open(cutune_store **out, const char *path, int flags);
 void cutune_store_free(cutune_store *store);
 /* The database's path (owned by the store). */
 const char *cutune_store_path(const cutune_store *store);
-/* Takes in profiles other processes wrote since the store was opened or last refreshed.
- * Lookups running meanwhile see either the old or the new profile of each key. */
+/* Takes in profiles other processes wrote since the store was opened or last refreshed
+ * (a read-only store opened immutable is opened anew first when its file has changed).
+ * Lookups running meanwhile see either the old or the new profile of each key; a profile
+ * removed meanwhile (prune) stays in the map until the store is opened again. */
 int cutune_store_refresh(cutune_store *store);
 
 /* A kernel as the store knows it. */

@@ -455,6 +455,9 @@ static int restore_entry(const char *config, const char *entry, void *user)
     if (i == CT_NONE)
         return CUTUNE_OK; /* left alone */
     json_t *e = json_loads(entry, 0, NULL), *t = json_object_get(e, "time");
+    if (!e) /* (the store wrote it as JSON: it has been damaged since) */
+        return ct_db_damaged(ct_store_db(s->store), "reading what to resume",
+                             "an evaluation's entry does not parse as JSON");
     if (!(json_is_number(t) || json_is_string(t))) {
         json_decref(e);
         return CUTUNE_OK;

@@ -1,7 +1,7 @@
 /* store.c — the profile store: the database and the in-memory map kept in step. Every write
  * goes to SQLite in a transaction first and is then published to the map; lookups
- * (cutune_select) read only the map. Sessions (sessions.c) write each evaluation as it completes,
- * so a killed session loses nothing that finished. */
+ * (cutune_select) read only the map. Sessions (sessions.c) write each evaluation as it
+ * completes, so a killed session loses nothing that finished. */
 #include "store_impl.h"
 
 #include <math.h>
@@ -176,7 +176,16 @@ int cutune_store_refresh(cutune_store *s)
     if (!s)
         return ct_fail(CUTUNE_EINVAL, "cutune_store_refresh: NULL store");
     pthread_mutex_lock(&s->lock);
-    int st = load_profiles(s, 0);
+    int st = CUTUNE_OK;
+    ct_db fresh;
+    /* an immutable open (a reader in a folder it cannot write) sees no change: the file is
+     * opened anew when it has changed */
+    if (ct_db_changed(&s->db) && !(st = ct_db_open(&fresh, s->db.path, 1))) {
+        ct_db_close(&s->db);
+        s->db = fresh;
+    }
+    if (!st)
+        st = load_profiles(s, 0);
     pthread_mutex_unlock(&s->lock);
     return st;
 }
@@ -238,7 +247,7 @@ static const char upsert_sql[] =
     "RETURNING " PROFILE_COLUMNS;
 
 int ct_store_put_locked(cutune_store *s, const cutune_profile *p, cutune_profile *kept,
-                      char **strings)
+                        char **strings)
 {
     sqlite3_stmt *q;
     uint64_t evaluations = 0;

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 /* ------------------------------------------------------------------------ keys ---- */
 
@@ -30,6 +31,9 @@ typedef struct ct_db {
     sqlite3 *h;
     char *path;
     int readonly;
+    int immutable;    /* a reader's immutable open: the file as it was then (open_reader) */
+    struct stat seen; /* ... which was this */
+    int checked;      /* before writing: 1 checked whole, -1 as far as the bound allowed */
     struct {
         const char *sql; /* a string literal: known by its address */
         sqlite3_stmt *stmt;
@@ -37,12 +41,25 @@ typedef struct ct_db {
 } ct_db;
 
 #define CT_SCHEMA_VERSION 1
+#define CT_SCHEMA_READABLE 1 /* the oldest a reader takes as it is */
 
-/* Opens or creates the database and brings its schema up to date (refusing a newer one). */
+/* Opens or creates the database and brings its schema up to date (refusing a newer one).
+ * An existing file is checked whole (SQLite's quick_check, bounded in time) before anything
+ * is written into it; a damaged one is CUTUNE_ECORRUPT and left as it was. A reader
+ * (`readonly`) leaves no -wal or -shm behind that were not there, and reads a store in a
+ * folder it may not write. */
 int ct_db_open(ct_db *db, const char *path, int readonly);
 void ct_db_close(ct_db *db);
+/* The "file:" URI of a path with SQLite's URI parameters `params` ("mode=ro"), for
+ * sqlite3_open_v2 with SQLITE_OPEN_URI (%, ? and # escaped). */
+int ct_db_uri(const char *path, const char *params, char *buf, size_t size);
+/* Whether the file of a reader's immutable open has changed since (then reopen it). */
+int ct_db_changed(const ct_db *db);
 /* A status for SQLite's result `rc` with a message naming the database and `what`. */
 int ct_db_fail(ct_db *db, int rc, const char *what);
+/* CUTUNE_ECORRUPT for damage found in `what` (`why`: what is wrong), with the --recover hint;
+ * the -wal is kept out of the damaged file. */
+int ct_db_damaged(ct_db *db, const char *what, const char *why);
 int ct_db_exec(ct_db *db, const char *sql);
 int ct_db_prepare(ct_db *db, sqlite3_stmt **stmt, const char *sql);
 /* The same for statements run often (sql a literal): prepared once, kept with the

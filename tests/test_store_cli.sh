@@ -1,0 +1,76 @@
+#!/bin/sh
+# test_store_cli.sh — issue 24 from the command line: a damaged store is refused by tune
+# --resume, import and export and left byte for byte; a store in a folder nobody may write is
+# read, and readers leave no -wal or -shm behind.
+# usage: test_store_cli.sh PATH/TO/cutune SOURCE_DIR PATH/TO/test_store_files
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+CLI=$(abs "$1")
+SRC=$(abs "$2")
+SQL="$(abs "$3") --sql"
+TMP=$(mktemp -d)
+trap 'chmod -R u+w "$TMP"; rm -rf "$TMP"' EXIT
+A100=$SRC/data/spaces/convolution/A100.json.gz
+A4000=$SRC/data/spaces/convolution/A4000.json.gz
+. "$(dirname "$0")/cli_checks.sh" # fail, run, has
+same() { cmp -s "$1" "$2" || fail "$1 changed ($3)"; }
+nosides() { [ ! -e "$1-wal" ] && [ ! -e "$1-shm" ] || fail "$1 has a -wal or -shm left ($2)"; }
+
+mkdir "$TMP/w" && cd "$TMP/w" || exit 1
+run 0 profiles import "$A100" --db healthy.db
+cp healthy.db healthy.orig
+$SQL healthy.db "SELECT count(*) FROM evaluations" >"$TMP/count" || fail "the SQL helper failed"
+[ "$(cat "$TMP/count")" = 4362 ] || fail "the healthy store has $(cat "$TMP/count") evaluations"
+
+# a store damaged in the middle (2 KB of random bytes at 5,000,000, as the issue found; 2 KB
+# of zeros at the start of the middle page) is refused and left as it was
+pages=$(($(wc -c <healthy.db) / 4096))
+for how in random zeros; do
+    cp healthy.orig $how.db
+    if [ $how = random ]; then
+        head -c 2048 /dev/urandom | dd of=$how.db bs=1 seek=5000000 conv=notrunc 2>/dev/null
+    else
+        dd if=/dev/zero of=$how.db bs=4096 seek=$((pages / 2)) count=1 conv=notrunc 2>/dev/null
+    fi
+    cp $how.db $how.orig
+    run 1 tune --sim "$A100" --budget 20 --db $how.db --resume
+    has err "is damaged"
+    has err "profiles --recover --db $how.db"
+    run 1 profiles import "$A4000" --db $how.db
+    has err "is damaged"
+    run 1 profiles export 1 --db $how.db
+    has err "is damaged"
+    same $how.db $how.orig "$how bytes, after tune --resume, import and export"
+    nosides $how.db "$how"
+done
+
+# a store in a folder nobody may write is read, and no -wal or -shm is left (as root, the
+# reads run without root's overrides of file permissions: setpriv)
+mkdir installed
+cp healthy.orig installed/p.db
+chmod 555 installed
+as_user=""
+[ "$(id -u)" -eq 0 ] && as_user="setpriv --bounding-set=-dac_override,-dac_read_search,-fowner"
+if [ -n "$as_user" ] && ! command -v setpriv >/dev/null 2>&1; then
+    echo "skipped: a folder nobody may write (root, and no setpriv)"
+else
+    for what in list "show 1" "export 1" "select --kernel convolution_kernel --problem 64 \
+            --device-name x --cc 8.0 --sms 1"; do
+        $as_user "$CLI" profiles $what --db installed/p.db >"$TMP/out" 2>"$TMP/err" ||
+            fail "profiles $what in a read-only folder: $(cat "$TMP/err")"
+    done
+    $as_user "$CLI" profiles import "$A4000" --db installed/p.db >"$TMP/out" 2>"$TMP/err" &&
+        fail "an import into a read-only folder did not fail"
+    has err "is not writable by this user"
+    nosides installed/p.db "read in a read-only folder"
+    same installed/p.db healthy.orig "read in a read-only folder"
+fi
+chmod 755 installed
+# readers leave nothing in a folder they may write, either
+run 0 profiles list --db healthy.db
+nosides healthy.db "profiles list"
+
+if [ $fails -ne 0 ]; then
+    echo "$fails store CLI check(s) failed" >&2
+    exit 1
+fi
+echo "all store CLI checks passed"
