@@ -803,10 +803,18 @@ int cutune_store_prune(cutune_store *store, const char *kernel, double older_tha
 /* Gives free pages back to the file system and folds the WAL into the database. (Prune and
  * vacuum write: refused on a read-only store.) */
 int cutune_store_vacuum(cutune_store *store);
-/* Salvages what SQLite can still read of a damaged database into a new one at the same path:
- * each table front to back and back to front, row by row, until a damaged page stops it
- * (rows below a damaged interior page are lost). The damaged file is kept beside it as
- * PATH.damaged-<time> (named in *kept, may be NULL); *rows counts the rows saved. */
+/* Salvages what SQLite can still read of a damaged store into a new store at the same path:
+ * the keys each table's b-tree reaches from the front and from the back (rows below a
+ * damaged interior page are lost), then each row alone; rows whose JSON does not parse are
+ * left out (a session's header becomes {}). The damaged file, its -wal and -shm are kept
+ * beside it as PATH.damaged-<time>[-N] (+ -wal, -shm), a name nothing had (named in *kept,
+ * may be NULL); no file is ever overwritten or removed. *rows counts the rows saved. A
+ * damaged store is a regular file starting with SQLite's header, whose tables are cutune's
+ * (at least one, no other) of a schema version up to this cutune's, in which SQLite's
+ * integrity_check finds a problem, a table does not read to its end, or a row's JSON does
+ * not parse. Anything else is refused and left as it is: CUTUNE_ENOTFOUND (no file),
+ * CUTUNE_EINVAL (a folder, a link, no SQLite file, another program's, a healthy store),
+ * CUTUNE_ENOTSUP (a newer cutune's), CUTUNE_ECORRUPT (not even its list of tables reads). */
 int cutune_store_recover(const char *path, uint64_t *rows, char *kept, size_t kept_size);
 
 /* Other tools' files. Import reads a Kernel Tuner cache file (.json or .json.gz) or a T4

@@ -1,7 +1,7 @@
 #!/bin/sh
-# test_store_cli.sh — issue 24 from the command line: a damaged store is refused by tune
-# --resume, import and export and left byte for byte; a store in a folder nobody may write is
-# read, and readers leave no -wal or -shm behind.
+# test_store_cli.sh — issue 24 from the command line: `profiles --recover` refuses what is not
+# a damaged store and keeps every file it finds; a damaged store is refused by tune --resume,
+# import and export and left byte for byte; a store in a folder nobody may write is read.
 # usage: test_store_cli.sh PATH/TO/cutune SOURCE_DIR PATH/TO/test_store_files
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 CLI=$(abs "$1")
@@ -15,9 +15,24 @@ A4000=$SRC/data/spaces/convolution/A4000.json.gz
 same() { cmp -s "$1" "$2" || fail "$1 changed ($3)"; }
 nosides() { [ ! -e "$1-wal" ] && [ ! -e "$1-shm" ] || fail "$1 has a -wal or -shm left ($2)"; }
 
+# --recover refuses what is not a damaged cutune store, and touches nothing
 mkdir "$TMP/w" && cd "$TMP/w" || exit 1
+echo notes >n.txt
+run 1 profiles --recover --db n.txt
+has err "is not a profile store"
+run 1 profiles --recover --db n.txt
+[ "$(cat n.txt)" = notes ] || fail "a second --recover lost the notes"
+[ "$(ls | wc -l)" -eq 1 ] || fail "--recover of a text file left files: $(ls)"
+mkdir folder
+run 1 profiles --recover --db folder
+has err "is a folder"
+[ -d folder ] && [ -z "$(ls folder)" ] || fail "--recover changed a folder"
 run 0 profiles import "$A100" --db healthy.db
 cp healthy.db healthy.orig
+run 1 profiles --recover --db healthy.db
+has err "is a healthy cutune store"
+has err "nothing was done"
+same healthy.db healthy.orig "a healthy store recovered"
 $SQL healthy.db "SELECT count(*) FROM evaluations" >"$TMP/count" || fail "the SQL helper failed"
 [ "$(cat "$TMP/count")" = 4362 ] || fail "the healthy store has $(cat "$TMP/count") evaluations"
 
@@ -41,6 +56,11 @@ for how in random zeros; do
     has err "is damaged"
     same $how.db $how.orig "$how bytes, after tune --resume, import and export"
     nosides $how.db "$how"
+    # --recover salvages it, keeping the damaged file as it was under a name of its own
+    run 0 profiles --recover --db $how.db
+    kept=$(sed -n 's/.*the damaged store is kept as \([^ ,]*\).*/\1/p' "$TMP/out")
+    same "$kept" $how.orig "the damaged $how store kept by --recover"
+    run 0 profiles import "$A4000" --db $how.db
 done
 
 # a store in a folder nobody may write is read, and no -wal or -shm is left (as root, the

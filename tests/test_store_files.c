@@ -1,11 +1,13 @@
-/* test_store_files.c — the profile store destroys no user file (issue 24): damage is found
- * before anything is written; readers read a store in a folder they cannot write and leave
- * no files behind. Checks that need file permissions to bind run, when the
- * test runs as root, in a child without root's overrides (setpriv), or are skipped, saying so. */
+/* test_store_files.c — the profile store destroys no user file (issue 24): --recover refuses
+ * what is not a damaged store and never overwrites a name; damage is found before anything
+ * is written; readers read a store in a folder they cannot write and leave no files behind.
+ * Checks that need file permissions to bind run, when the test runs as root, in a child
+ * without root's overrides (setpriv), or are skipped, saying so. */
 #include "check.h"
 #include "cutune.h"
 #include "store/store_impl.h"
 
+#include <dirent.h>
 #include <spawn.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -72,6 +74,17 @@ static int holds(const char *path, const char *data, size_t len)
     return same;
 }
 
+static int entries_in(const char *folder)
+{
+    DIR *d = opendir(folder);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
 static int no_sides(const char *db)
 {
     char side[256];
@@ -112,6 +125,13 @@ static void overwrite(const char *path, long offset, size_t len, int zeros)
         fclose(f);
 }
 
+static void truncate_to(const char *path, double part)
+{
+    struct stat sb;
+    CHECK(stat(path, &sb) == 0);
+    CHECK(truncate(path, (off_t)(sb.st_size * part)) == 0);
+}
+
 /* Starts this test again as `mode ARG` (without root's file-permission overrides when
  * root): its pid, or -1. */
 static pid_t spawn_child(const char *mode, const char *arg)
@@ -143,6 +163,128 @@ static int wait_for(const char *path)
     for (int k = 0; k < 3000 && !exists(path); k++)
         nanosleep(&(struct timespec){0, 10000000}, NULL);
     return exists(path);
+}
+
+/* ---------------------------------------------------------- --recover refuses ---- */
+
+static void test_recover_refuses(void)
+{
+    char path[128], link_path[128];
+    uint64_t rows;
+    char kept[512];
+    /* notes, twice: the second recover found them as the first left them */
+    in_dir("n.txt", path, sizeof path);
+    spit(path, "notes\n", 6);
+    int before = entries_in(dir);
+    for (int k = 0; k < 2; k++) {
+        CHECK_INT(cutune_store_recover(path, &rows, kept, sizeof kept), CUTUNE_EINVAL);
+        CHECK_HAS(cutune_last_error(), "is not a profile store");
+        CHECK(holds(path, "notes\n", 6));
+    }
+    CHECK_INT(entries_in(dir), before);
+    /* a folder: not moved, and no store put in its place */
+    in_dir("folder", path, sizeof path);
+    CHECK(mkdir(path, 0755) == 0);
+    CHECK_INT(cutune_store_recover(path, &rows, kept, sizeof kept), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "is a folder");
+    struct stat sb;
+    CHECK(stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) && entries_in(path) == 0);
+    CHECK_INT(entries_in(dir), before + 1);
+    /* a symbolic link to a store is not followed */
+    in_dir("healthy.db", path, sizeof path);
+    make_store(path);
+    CHECK(symlink(path, in_dir("link.db", link_path, sizeof link_path)) == 0);
+    CHECK_INT(cutune_store_recover(link_path, &rows, kept, sizeof kept), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "symbolic link");
+    /* a healthy store: said so, and nothing done */
+    size_t len;
+    char *orig = slurp(path, &len);
+    before = entries_in(dir);
+    CHECK_INT(cutune_store_recover(path, &rows, kept, sizeof kept), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "is a healthy cutune store");
+    CHECK_HAS(cutune_last_error(), "nothing was done");
+    CHECK(holds(path, orig, len) && no_sides(path));
+    CHECK_INT(entries_in(dir), before);
+    free(orig);
+    /* a damaged store of a newer schema: never made an older one */
+    in_dir("newer.db", path, sizeof path);
+    make_store(path);
+    run_sql(path, "INSERT INTO schema_version VALUES (99)");
+    truncate_to(path, 0.6);
+    orig = slurp(path, &len);
+    CHECK_INT(cutune_store_recover(path, &rows, kept, sizeof kept), CUTUNE_ENOTSUP);
+    CHECK_HAS(cutune_last_error(), "newer cutune");
+    CHECK(holds(path, orig, len) && no_sides(path));
+    free(orig);
+    /* another program's SQLite file */
+    in_dir("other.db", path, sizeof path);
+    run_sql(path, "CREATE TABLE notes (text); INSERT INTO notes VALUES ('mine')");
+    orig = slurp(path, &len);
+    CHECK_INT(cutune_store_recover(path, &rows, kept, sizeof kept), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "not a cutune profile store");
+    CHECK(holds(path, orig, len));
+    free(orig);
+    CHECK_INT(cutune_store_recover(in_dir("none.db", path, sizeof path), &rows, kept,
+                                   sizeof kept), CUTUNE_ENOTFOUND);
+}
+
+/* ------------------------------------------------------- --recover's names ---- */
+
+/* A damaged store with a -wal: a store, a profile written into its -wal and left there (no
+ * checkpoint on close), then the file cut to `part`. */
+static void make_damaged_with_wal(const char *path, double part)
+{
+    make_store(path);
+    sqlite3 *h;
+    CHECK_INT(sqlite3_open(path, &h), SQLITE_OK);
+    sqlite3_db_config(h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+    CHECK_INT(sqlite3_exec(h, "PRAGMA journal_mode = WAL; UPDATE profiles SET updated = 1",
+                           NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    truncate_to(path, part);
+}
+
+static void test_recover_names(void)
+{
+    char path[128], wal[160], kept[512], kept_wal[560], first[512], mine[3][200];
+    in_dir("cut.db", path, sizeof path);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    make_damaged_with_wal(path, 0.6);
+    CHECK(exists(wal));
+    size_t len, wal_len;
+    char *orig = slurp(path, &len), *orig_wal = slurp(wal, &wal_len);
+    /* the user's files where recover would have put its own */
+    long now = (long)time(NULL);
+    snprintf(mine[0], sizeof mine[0], "%s.recovering-1", path);
+    snprintf(mine[1], sizeof mine[1], "%s.damaged-%ld", path, now);
+    snprintf(mine[2], sizeof mine[2], "%s.damaged-%ld", path, now + 1);
+    for (int k = 0; k < 3; k++)
+        spit(mine[k], "mine", 4);
+    uint64_t rows = 0;
+    CHECK_INT(cutune_store_recover(path, &rows, kept, sizeof kept), CUTUNE_OK);
+    CHECK(rows > 100); /* (rows whose pages lie past the cut are gone) */
+    for (int k = 0; k < 3; k++) {
+        CHECK(strcmp(kept, mine[k]) != 0);
+        CHECK(holds(mine[k], "mine", 4));
+    }
+    /* the damaged file and its -wal kept whole, the -wal beside it, none at the new store */
+    snprintf(kept_wal, sizeof kept_wal, "%s-wal", kept);
+    CHECK(holds(kept, orig, len));
+    CHECK(holds(kept_wal, orig_wal, wal_len));
+    CHECK(!exists(wal));
+    cutune_store *s;
+    CHECK_INT(cutune_store_open(&s, path, 0), CUTUNE_OK);
+    cutune_store_free(s);
+    /* damaged again and recovered again within the second: a name of its own */
+    snprintf(first, sizeof first, "%s", kept);
+    truncate_to(path, 0.5);
+    CHECK_INT(cutune_store_recover(path, &rows, kept, sizeof kept), CUTUNE_OK);
+    CHECK(strcmp(kept, first) != 0);
+    CHECK(holds(first, orig, len));
+    for (int k = 0; k < 3; k++)
+        CHECK(holds(mine[k], "mine", 4));
+    free(orig);
+    free(orig_wal);
 }
 
 /* ------------------------------------------- damage found before writing ---- */
@@ -407,7 +549,8 @@ int main(int argc, char **argv)
         return 1;
     }
     unsetenv("CUTUNE_DB");
-    void (*tests[])(void) = {test_damage_at_open, test_readers};
+    void (*tests[])(void) = {test_recover_refuses, test_recover_names, test_damage_at_open,
+                             test_readers};
     for (size_t t = 0; t < sizeof tests / sizeof *tests; t++)
         tests[t]();
     char cmd[160];

@@ -1,8 +1,7 @@
 /* db.c — the profile store's SQLite file: opening it (WAL, a busy timeout so several
  * processes can write; for writing only once it is checked whole; for reading without
  * leaving files behind, also in a folder the reader cannot write), its schema and
- * migrations, write transactions, errors that name the file and say what is wrong, and
- * salvaging a damaged one. */
+ * migrations, write transactions, and errors that name the file and say what is wrong. */
 #include "store_impl.h"
 
 #include <errno.h>
@@ -501,105 +500,4 @@ void ct_db_close(ct_db *db)
         sqlite3_close_v2(db->h);
     free(db->path);
     memset(db, 0, sizeof *db);
-}
-
-/* ------------------------------------------------------------------------ salvage ---- */
-
-static const char *const tables[] = {"schema_version", "sessions", "evaluations", "profiles"};
-
-/* Copies what can be read of one table, from the front and then from the back, skipping
- * rows already copied (INSERT OR IGNORE). */
-static uint64_t salvage_table(sqlite3 *from, sqlite3 *to, const char *table)
-{
-    uint64_t rows = 0;
-    char sql[256];
-    for (int pass = 0; pass < 2; pass++) {
-        sqlite3_stmt *q, *ins = NULL;
-        /* evaluations has no rowid: its key orders it */
-        const char *order = strcmp(table, "evaluations") == 0 ? "session, config" : "rowid";
-        snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY %s%s", table, order,
-                 pass ? " DESC" : "");
-        if (sqlite3_prepare_v2(from, sql, -1, &q, NULL) != SQLITE_OK)
-            continue;
-        int cols = sqlite3_column_count(q);
-        char insert[512] = "";
-        int n = snprintf(insert, sizeof insert, "INSERT OR IGNORE INTO %s VALUES (", table);
-        for (int c = 0; c < cols && n < (int)sizeof insert - 4; c++)
-            n += snprintf(insert + n, sizeof insert - n, c ? ",?" : "?");
-        snprintf(insert + n, sizeof insert - n, ")");
-        if (sqlite3_prepare_v2(to, insert, -1, &ins, NULL) != SQLITE_OK) {
-            sqlite3_finalize(q);
-            continue;
-        }
-        while (sqlite3_step(q) == SQLITE_ROW) {
-            for (int c = 0; c < cols; c++)
-                sqlite3_bind_value(ins, c + 1, sqlite3_column_value(q, c));
-            if (sqlite3_step(ins) == SQLITE_DONE && sqlite3_changes(to) > 0)
-                rows++;
-            sqlite3_reset(ins);
-        }
-        sqlite3_finalize(ins);
-        sqlite3_finalize(q);
-    }
-    return rows;
-}
-
-int cutune_store_recover(const char *path, uint64_t *rows, char *kept, size_t kept_size)
-{
-    if (!path)
-        return ct_fail(CUTUNE_EINVAL, "cutune_store_recover: no path");
-    char fresh[4200], damaged[4200];
-    snprintf(fresh, sizeof fresh, "%s.recovering", path);
-    snprintf(damaged, sizeof damaged, "%s.damaged-%ld", path, (long)time(NULL));
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return ct_fail(CUTUNE_ENOTFOUND, "there is no profile database at %s", path);
-    unlink(fresh);
-    /* the new file gets the current schema, then whatever rows can be read */
-    ct_db to;
-    int st = ct_db_open(&to, fresh, 0);
-    if (st)
-        return ct_wrap(st, "recovering %s", path);
-    sqlite3 *from = NULL;
-    int rc = sqlite3_open_v2(path, &from, SQLITE_OPEN_READONLY, NULL);
-    uint64_t total = 0;
-    if (rc == SQLITE_OK) {
-        /* read past a schema whose tables point beyond the end of a truncated file */
-        sqlite3_exec(from, "PRAGMA writable_schema = ON", NULL, NULL, NULL);
-        ct_db_exec(&to, "DELETE FROM schema_version; BEGIN");
-        for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
-            total += salvage_table(from, to.h, tables[t]);
-        ct_db_exec(&to, "COMMIT");
-    }
-    sqlite3_close_v2(from);
-    /* a salvaged file from a newer cutune, or one that lost its version, gets ours */
-    int version = 0;
-    schema_version(&to, &version);
-    if (version == 0 || version > CT_SCHEMA_VERSION) {
-        char sql[96];
-        snprintf(sql, sizeof sql, "DELETE FROM schema_version; INSERT INTO schema_version "
-                 "VALUES (%d)", CT_SCHEMA_VERSION);
-        ct_db_exec(&to, sql);
-    }
-    st = ct_db_exec(&to, "PRAGMA wal_checkpoint(TRUNCATE)");
-    ct_db_close(&to);
-    /* the damaged file goes aside with its journal (never to be applied to the new one) */
-    char side[4300], moved[4400];
-    if (!st && rename(path, damaged) != 0)
-        st = ct_fail(CUTUNE_EIO, "cannot move %s aside: %s", path, strerror(errno));
-    snprintf(side, sizeof side, "%s-wal", path);
-    snprintf(moved, sizeof moved, "%s-wal", damaged);
-    if (!st && stat(side, &sb) == 0)
-        rename(side, moved);
-    snprintf(side, sizeof side, "%s-shm", path);
-    if (!st)
-        unlink(side);
-    if (!st && rename(fresh, path) != 0)
-        st = ct_fail(CUTUNE_EIO, "cannot put the recovered database at %s (it is at %s, the "
-                     "damaged one at %s): %s", path, fresh, damaged, strerror(errno));
-    if (rows)
-        *rows = total;
-    if (kept && kept_size)
-        snprintf(kept, kept_size, "%s", st ? "" : damaged);
-    return st;
 }
