@@ -68,7 +68,8 @@ extern "C" {
     X(CUTUNE_ENOTSUP, 14, "not supported")                                        \
     X(CUTUNE_ECANCELED, 15, "stopped by the caller")                             \
     X(CUTUNE_ECOMPILE, 16, "kernel compilation failed")                           \
-    X(CUTUNE_ECORRUPT, 17, "damaged data")
+    X(CUTUNE_ECORRUPT, 17, "damaged data")                                        \
+    X(CUTUNE_EBUSY, 18, "in use by another process")
 
 enum cutune_status {
 #define CUTUNE_STATUS_ENUM_(name, code, text) name = code,
@@ -1091,7 +1092,12 @@ int cutune_session_run(cutune_session *session, const cutune_search_options *opt
  * goes on. A run warm-starts: the fastest configurations of earlier sessions of the same
  * kernel, GPU and space at the nearest other problem size (a tenth of the budget, at most
  * 5) are measured right after the default. The store must outlive the run; a read-only
- * store is refused (CUTUNE_EINVAL). store NULL: keep nothing. */
+ * store is refused (CUTUNE_EINVAL). store NULL: keep nothing. A session is one run's at a
+ * time (the store notes its process: pid, start time, host): cutune_session_run fails with
+ * CUTUNE_EBUSY, saying who runs it and since when, when `resume` would go on with a session
+ * another run has, unless that run's process is provably gone (on this host, and its pid
+ * not alive or another process's; or the host restarted since). A run gives its session
+ * up when it ends (finished, stopped by the caller, or failed). */
 int cutune_session_set_store(cutune_session *session, cutune_store *store,
                              const char *user_key, int resume);
 /* Compiles every configuration of the space into the binary cache on `threads` CPU threads,

@@ -1,7 +1,9 @@
 #!/bin/sh
 # test_store_cli.sh — issue 24 from the command line: `profiles --recover` refuses what is not
 # a damaged store and keeps every file it finds; a damaged store is refused by tune --resume,
-# import and export and left byte for byte; a store in a folder nobody may write is read.
+# import and export and left byte for byte; one run at a time goes on with a killed session,
+# and a later one takes it over once its run is gone; a store in a folder nobody may write is
+# read.
 # usage: test_store_cli.sh PATH/TO/cutune SOURCE_DIR PATH/TO/test_store_files
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 CLI=$(abs "$1")
@@ -62,6 +64,52 @@ for how in random zeros; do
     same "$kept" $how.orig "the damaged $how store kept by --recover"
     run 0 profiles import "$A4000" --db $how.db
 done
+
+# one run at a time goes on with a session: a killed session (kill -9), resumed by one run
+# while a second is refused, saying who has it; once that run is killed too, a third takes it
+# over and finishes it with exactly its budget, no configuration measured twice. (The runs
+# are slow, --sim-delay-ms, and the script waits for what the store shows, not for a time.)
+await() { # await SQL N: until SQL on one.db gives N or more (at most a minute)
+    for _ in $(seq 1200); do
+        [ "$($SQL one.db "$1" 2>/dev/null || echo 0)" -ge "$2" ] 2>/dev/null && return 0
+        sleep 0.05
+    done
+    fail "waited a minute for $1 to reach $2"
+}
+args="tune --sim $A4000 --db one.db --strategy random --budget 300 --json"
+"$CLI" $args --sim-delay-ms 20 >/dev/null 2>&1 &
+first=$!
+await "SELECT count(*) FROM evaluations" 10
+kill -9 $first
+wait $first 2>/dev/null
+$SQL one.db "SELECT config, at FROM evaluations" | LC_ALL=C sort >killed1
+n1=$(wc -l <killed1)
+"$CLI" $args --sim-delay-ms 20 --resume >/dev/null 2>&1 &
+second=$!
+await "SELECT count(*) FROM session_owners WHERE pid = $second" 1
+run 1 $args --resume
+has err "is being run by process $second on $(hostname)"
+has err " UTC"
+await "SELECT count(*) FROM evaluations" $((n1 + 10))
+kill -9 $second
+wait $second 2>/dev/null
+$SQL one.db "SELECT config, at FROM evaluations" | LC_ALL=C sort >killed2
+n2=$(wc -l <killed2)
+[ "$n2" -lt 300 ] || fail "the second run finished before it was killed"
+run 0 $args --resume
+has out '"evaluations": 300'
+has out "\"restored\": $n2"
+has out "\"measured\": $((300 - n2))"
+$SQL one.db "SELECT config, at FROM evaluations" | LC_ALL=C sort >done
+[ "$(wc -l <done)" -eq 300 ] || fail "the session has $(wc -l <done) evaluations, not 300"
+# what the killed runs measured is all there, none of it measured again (the same time)
+for f in killed1 killed2; do
+    [ -z "$(LC_ALL=C comm -23 $f done)" ] || fail "evaluations of a killed run were lost or redone"
+done
+$SQL one.db "SELECT count(*) FROM sessions" >sessions
+[ "$(cat sessions)" = 1 ] || fail "one session expected, $(cat sessions) found"
+$SQL one.db "SELECT count(*) FROM session_owners" >owners
+[ "$(cat owners)" = 0 ] || fail "a finished session still has an owner"
 
 # a store in a folder nobody may write is read, and no -wal or -shm is left (as root, the
 # reads run without root's overrides of file permissions: setpriv)

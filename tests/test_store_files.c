@@ -1,13 +1,14 @@
 /* test_store_files.c — the profile store destroys no user file (issue 24): --recover refuses
  * what is not a damaged store and never overwrites a name; damage is found before anything
- * is written; readers read a store in a folder they cannot write and leave no files behind.
- * Checks that need file permissions to bind run, when the test runs as root, in a child
- * without root's overrides (setpriv), or are skipped, saying so. */
+ * is written; readers read a store in a folder they cannot write and leave no files behind;
+ * one run at a time owns a session. Checks that need file permissions to bind run, when the
+ * test runs as root, in a child without root's overrides (setpriv), or are skipped, saying so. */
 #include "check.h"
 #include "cutune.h"
 #include "store/store_impl.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -502,6 +503,81 @@ static void test_readers(void)
     CHECK(no_sides(db));
 }
 
+/* ---------------------------------------------------- one run per session ---- */
+
+static ct_session_row session_row(void)
+{
+    return (ct_session_row){.key = {.device = "GPU", .kernel = "k", .problem = {64, 1, 1},
+                                    .strategy = "random", .budget = 10},
+                            .space_hash = "S", .header = "{}", .origin = "test"};
+}
+
+/* The owner row of session `id` set by SQL (`set`: "pid = 1, host = 'x'"). */
+static void set_owner(cutune_store *s, int64_t id, const char *set)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "UPDATE session_owners SET %s WHERE session = %lld", set,
+             (long long)id);
+    CHECK_INT(sqlite3_exec(ct_store_db(s)->h, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* A pid no process has now: a child's, once it has been reaped. */
+static long dead_pid(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    int status;
+    waitpid(pid, &status, 0);
+    return (long)pid;
+}
+
+static void test_owners(void)
+{
+    char path[128], set[256], pid_text[32];
+    cutune_store *s;
+    CHECK_INT(cutune_store_open(&s, in_dir("owners.db", path, sizeof path), 0), CUTUNE_OK);
+    ct_session_row row = session_row();
+    int64_t id = 0, got = -1;
+    CHECK_INT(ct_store_session_begin(s, &row, &id), CUTUNE_OK);
+    /* running (here): another resume is refused, saying who runs it and since when */
+    snprintf(pid_text, sizeof pid_text, "process %ld on ", (long)getpid());
+    CHECK_INT(ct_store_session_resume(s, &row, &got), CUTUNE_EBUSY);
+    CHECK_HAS(cutune_last_error(), pid_text);
+    CHECK_HAS(cutune_last_error(), " UTC");
+    CHECK_INT(got, 0);
+    /* the owner provably gone: its pid dead, or alive but another process (another start
+     * time), or the host restarted since: taken over */
+    const char *gone[] = {"pid = %ld", "start = start + 1", "boot = 'another boot'"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(set, sizeof set, gone[k], dead_pid());
+        set_owner(s, id, set);
+        CHECK_INT(ct_store_session_resume(s, &row, &got), CUTUNE_OK);
+        CHECK_INT(got, id);
+    }
+    /* of another host or pid namespace, nothing can be told: refused */
+    const char *unknown[] = {"pid = %ld, host = 'elsewhere'", "pid = %ld, pidns = 'pid:[1]'"};
+    for (int k = 0; k < 2; k++) {
+        CHECK_INT(sqlite3_exec(ct_store_db(s)->h, "DELETE FROM session_owners", NULL, NULL,
+                               NULL), SQLITE_OK);
+        CHECK_INT(ct_store_session_resume(s, &row, &got), CUTUNE_OK); /* ours again */
+        snprintf(set, sizeof set, unknown[k], dead_pid());
+        set_owner(s, id, set);
+        CHECK_INT(ct_store_session_resume(s, &row, &got), CUTUNE_EBUSY);
+        CHECK_HAS(cutune_last_error(), k ? "being run by process" : "on elsewhere since");
+    }
+    /* released: anyone's; finished: nobody resumes it (a new session begins) */
+    sqlite3_exec(ct_store_db(s)->h, "DELETE FROM session_owners", NULL, NULL, NULL);
+    CHECK_INT(ct_store_session_resume(s, &row, &got), CUTUNE_OK);
+    CHECK_INT(ct_store_session_release(s, id), CUTUNE_OK);
+    CHECK_INT(ct_store_session_resume(s, &row, &got), CUTUNE_OK);
+    CHECK_INT(got, id);
+    CHECK_INT(ct_store_session_finish(s, id), CUTUNE_OK);
+    CHECK_INT(ct_store_session_resume(s, &row, &got), CUTUNE_OK);
+    CHECK_INT(got, 0);
+    cutune_store_free(s);
+}
+
 /* For the shell tests, a store without the sqlite3 program: `--sql DB SQL` prints the rows
  * SQL gives, a line each, columns joined by '|' (read-only; the last close leaves no -wal),
  * `--sql-write DB SQL` may write. */
@@ -550,7 +626,7 @@ int main(int argc, char **argv)
     }
     unsetenv("CUTUNE_DB");
     void (*tests[])(void) = {test_recover_refuses, test_recover_names, test_damage_at_open,
-                             test_readers};
+                             test_readers, test_owners};
     for (size_t t = 0; t < sizeof tests / sizeof *tests; t++)
         tests[t]();
     char cmd[160];

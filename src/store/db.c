@@ -67,6 +67,14 @@ static const char *const migrations[CT_SCHEMA_VERSION] = {
     "  UNIQUE (kernel, source_hash, user_key, device, cc_major, cc_minor, sm_count, driver,"
     "          runtime, p0, p1, p2));"
     "CREATE INDEX profiles_rev ON profiles (rev);",
+    /* 1 -> 2: who runs each unfinished session (one run at a time; sessions.c) */
+    "CREATE TABLE session_owners ("
+    "  session INTEGER PRIMARY KEY," /* sessions.id */
+    "  pid INT NOT NULL, host TEXT NOT NULL,"
+    "  boot TEXT NOT NULL,"  /* the host's boot id: after a reboot its processes are gone */
+    "  pidns TEXT NOT NULL," /* the pid namespace the pid is of */
+    "  start INT NOT NULL,"  /* the process's start, clock ticks after boot: not a reused pid */
+    "  since REAL NOT NULL);",
 };
 
 const char *ct_db_text(sqlite3_stmt *stmt, int col)

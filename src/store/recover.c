@@ -21,7 +21,7 @@
 
 /* Every table a cutune store of any version up to this one has. */
 static const char *const known_tables[] = {"schema_version", "sessions", "evaluations",
-                                           "profiles"};
+                                           "profiles", "session_owners"};
 
 /* What a salvage copies, by column name (the same in every version so far; a session's
  * header is the %s, read as itself where it parses and as {} where not, so that the session

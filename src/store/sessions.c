@@ -1,32 +1,169 @@
-/* sessions.c — tuning sessions in the profile store: a session's row, each evaluation as it
- * completes, folding the best into the profile, and what a resumed or warm-started session
- * reads back (its earlier evaluations, the best of the nearest other size). */
+/* sessions.c — tuning sessions in the profile store: a session's row and the run that owns
+ * it (one at a time), each evaluation as it completes, folding the best into the profile,
+ * and what a resumed or warm-started session reads back (its earlier evaluations, the best of
+ * the nearest other size). */
 #include "store_impl.h"
 
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SESSION_MATCH CT_KEY_MATCH " AND space_hash = ?"
+
+/* ------------------------------------------------------------ who runs a session ---- */
+
+/* A process as the store names it: on which host (and boot of it, and pid namespace), its pid
+ * and its start time (so that a pid used again by another process is not taken for it). */
+typedef struct owner {
+    long long pid, start;
+    char host[256], boot[64], pidns[64];
+} owner;
+
+/* The first line of a small file, without its newline ("" when it cannot be read). */
+static void read_line(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    *buf = '\0';
+    if (f && fgets(buf, (int)size, f))
+        buf[strcspn(buf, "\n")] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* When process `pid` started, in clock ticks after boot (field 22 of /proc/PID/stat, after
+ * the name in parentheses, which may hold anything); -1 when it cannot be read, -2 when the
+ * process has ended and waits to be reaped (a zombie: state Z or X, field 3). */
+static long long start_of(long long pid)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%lld/stat", pid);
+    read_line(path, line, sizeof line);
+    const char *at = strrchr(line, ')');
+    if (at && (at[1] == ' ' && (at[2] == 'Z' || at[2] == 'X')))
+        return -2;
+    for (int field = 2; at && field < 22; field++)
+        at = strchr(at + 1, ' ');
+    return at ? strtoll(at + 1, NULL, 10) : -1;
+}
+
+static void owner_self(owner *o)
+{
+    memset(o, 0, sizeof *o);
+    o->pid = (long long)getpid();
+    o->start = start_of(o->pid);
+    if (gethostname(o->host, sizeof o->host - 1) != 0)
+        snprintf(o->host, sizeof o->host, "unknown");
+    read_line("/proc/sys/kernel/random/boot_id", o->boot, sizeof o->boot);
+    ssize_t n = readlink("/proc/self/ns/pid", o->pidns, sizeof o->pidns - 1);
+    o->pidns[n > 0 ? n : 0] = '\0';
+}
+
+/* Whether the process `o` is provably gone: of this host and pid namespace, and its pid is
+ * not alive (or a zombie) or is another process's (another start time); or the host has
+ * restarted since.
+ * Of another host (or namespace), nothing can be told: it is taken to be running. */
+static int owner_gone(const owner *o)
+{
+    owner me;
+    owner_self(&me);
+    if (strcmp(o->host, me.host) != 0)
+        return 0;
+    if (*o->boot && *me.boot && strcmp(o->boot, me.boot) != 0)
+        return 1;
+    if (strcmp(o->pidns, me.pidns) != 0 || o->pid <= 0)
+        return 0;
+    if (kill((pid_t)o->pid, 0) != 0 && errno == ESRCH)
+        return 1;
+    long long start = start_of(o->pid);
+    return start == -2 || (start >= 0 && o->start >= 0 && start != o->start);
+}
+
+/* In a write transaction: makes this process the owner of `session`. */
+static int own(ct_db *db, int64_t session)
+{
+    owner me;
+    owner_self(&me);
+    sqlite3_stmt *q;
+    int st = ct_db_prepare(db, &q, "INSERT OR REPLACE INTO session_owners (session, pid, "
+                           "host, boot, pidns, start, since) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (st)
+        return st;
+    sqlite3_bind_int64(q, 1, session);
+    sqlite3_bind_int64(q, 2, me.pid);
+    sqlite3_bind_text(q, 3, me.host, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 4, me.boot, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 5, me.pidns, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 6, me.start);
+    sqlite3_bind_double(q, 7, ct_unix_now());
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? CUTUNE_OK : ct_db_fail(db, rc, "taking a session");
+}
+
+/* In a write transaction: CUTUNE_OK when `session` has no owner or its owner is gone, else
+ * CUTUNE_EBUSY saying who runs it. */
+static int check_owner(ct_db *db, int64_t session, const cutune_profile *key)
+{
+    sqlite3_stmt *q;
+    int st = ct_db_prepare(db, &q, "SELECT pid, host, boot, pidns, start, since FROM "
+                           "session_owners WHERE session = ?");
+    if (st)
+        return st;
+    sqlite3_bind_int64(q, 1, session);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        owner o = {.pid = sqlite3_column_int64(q, 0), .start = sqlite3_column_int64(q, 4)};
+        snprintf(o.host, sizeof o.host, "%s", ct_db_text(q, 1));
+        snprintf(o.boot, sizeof o.boot, "%s", ct_db_text(q, 2));
+        snprintf(o.pidns, sizeof o.pidns, "%s", ct_db_text(q, 3));
+        time_t since = (time_t)sqlite3_column_double(q, 5);
+        struct tm utc;
+        char when[64] = "?";
+        if (gmtime_r(&since, &utc))
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &utc);
+        if (!owner_gone(&o))
+            st = ct_fail(CUTUNE_EBUSY, "session %lld of %s on %s is being run by process %lld "
+                         "on %s since %s: one run at a time goes on with a session; wait for "
+                         "that one to end or stop it (a session whose process is gone is taken "
+                         "over)", (long long)session, key->kernel, key->device, o.pid, o.host,
+                         when);
+    } else if (rc != SQLITE_DONE) {
+        st = ct_db_fail(db, rc, "reading who runs a session");
+    }
+    sqlite3_finalize(q);
+    return st;
+}
+
+static int check_row(const ct_session_row *row)
+{
+    const cutune_profile *k = &row->key;
+    return ct_store_check_profile(&(cutune_profile){
+        .device = k->device, .kernel = k->kernel, .user_key = k->user_key,
+        .source_hash = k->source_hash, .params = "", .config = "", .strategy = "",
+        .problem = {k->problem[0], k->problem[1], k->problem[2]}});
+}
+
+/* ---------------------------------------------------------------------- sessions ---- */
 
 int ct_store_session_begin(cutune_store *s, const ct_session_row *row, int64_t *id)
 {
     ct_db *db = ct_store_db(s);
-    int st = ct_store_check_profile(&(cutune_profile){.device = row->key.device, .kernel = row->key.kernel,
-                                             .user_key = row->key.user_key,
-                                             .source_hash = row->key.source_hash,
-                                             .params = "", .config = "", .strategy = "",
-                                             .problem = {row->key.problem[0],
-                                                         row->key.problem[1],
-                                                         row->key.problem[2]}});
+    int st = check_row(row);
     if (st)
         return st;
     ct_store_lock(s);
-    sqlite3_stmt *q;
-    st = ct_db_prepare(db, &q,
-                       "INSERT INTO sessions (device, cc_major, cc_minor, sm_count, driver, "
-                       "runtime, kernel, source_hash, user_key, p0, p1, p2, strategy, budget, "
-                       "seed, space_hash, header, origin, started) VALUES (?, ?, ?, ?, ?, ?, "
-                       "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    sqlite3_stmt *q = NULL;
+    if (!(st = ct_db_begin(db)))
+        st = ct_db_prepare(db, &q,
+                           "INSERT INTO sessions (device, cc_major, cc_minor, sm_count, driver, "
+                           "runtime, kernel, source_hash, user_key, p0, p1, p2, strategy, "
+                           "budget, seed, space_hash, header, origin, started) VALUES (?, ?, ?, "
+                           "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st) {
         ct_store_bind_key(q, 1, &row->key);
         sqlite3_bind_text(q, 13, row->key.strategy ? row->key.strategy : "", -1,
@@ -37,13 +174,19 @@ int ct_store_session_begin(cutune_store *s, const ct_session_row *row, int64_t *
         sqlite3_bind_text(q, 17, row->header ? row->header : "{}", -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(q, 18, row->origin ? row->origin : "cutune", -1, SQLITE_TRANSIENT);
         sqlite3_bind_double(q, 19, ct_unix_now());
-        int rc = sqlite3_step(q); /* one statement: its own transaction */
+        int rc = sqlite3_step(q);
         if (rc != SQLITE_DONE)
             st = ct_db_fail(db, rc, "starting a session");
         else
             *id = sqlite3_last_insert_rowid(db->h);
-        sqlite3_finalize(q);
     }
+    sqlite3_finalize(q);
+    if (!st) /* the session and its owner in one transaction: nobody resumes it meanwhile */
+        st = own(db, *id);
+    if (!st)
+        st = ct_db_commit(db);
+    else
+        ct_db_rollback(db);
     ct_store_unlock(s);
     return st;
 }
@@ -140,10 +283,11 @@ static int fold_best(cutune_store *s, int64_t session, int finish)
         }
         sqlite3_finalize(q);
     }
-    if (!st && finish) {
-        char sql[96];
-        snprintf(sql, sizeof sql, "UPDATE sessions SET finished = %.6f WHERE id = %lld",
-                 ct_unix_now(), (long long)session);
+    if (!st && finish) { /* done, and nobody's any more */
+        char sql[160];
+        snprintf(sql, sizeof sql, "UPDATE sessions SET finished = %.6f WHERE id = %lld; "
+                 "DELETE FROM session_owners WHERE session = %lld", ct_unix_now(),
+                 (long long)session, (long long)session);
         st = ct_db_exec(db, sql);
     }
     if (!st)
@@ -157,28 +301,54 @@ static int fold_best(cutune_store *s, int64_t session, int finish)
     return st;
 }
 
-#define SESSION_MATCH CT_KEY_MATCH " AND space_hash = ?"
-
-int ct_store_session_latest(cutune_store *s, const ct_session_row *row, int64_t *id,
-                            int *finished)
+int ct_store_session_resume(cutune_store *s, const ct_session_row *row, int64_t *id)
 {
     ct_db *db = ct_store_db(s);
-    ct_store_lock(s);
-    sqlite3_stmt *q;
     *id = 0;
-    *finished = 0;
-    int st = ct_db_prepare(db, &q, "SELECT id, finished IS NOT NULL FROM sessions WHERE "
+    ct_store_lock(s);
+    sqlite3_stmt *q = NULL;
+    int st = ct_db_begin(db), rc = SQLITE_DONE;
+    if (!st)
+        st = ct_db_prepare(db, &q, "SELECT id, finished IS NOT NULL FROM sessions WHERE "
                            SESSION_MATCH " ORDER BY id DESC LIMIT 1");
+    int64_t latest = 0;
     if (!st) {
         ct_store_bind_key(q, 1, &row->key);
         sqlite3_bind_text(q, 13, row->space_hash ? row->space_hash : "", -1, SQLITE_TRANSIENT);
-        int rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW) {
-            *id = sqlite3_column_int64(q, 0);
-            *finished = sqlite3_column_int(q, 1);
-        } else if (rc != SQLITE_DONE) {
+        if ((rc = sqlite3_step(q)) == SQLITE_ROW && !sqlite3_column_int(q, 1))
+            latest = sqlite3_column_int64(q, 0);
+        else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
             st = ct_db_fail(db, rc, "looking for a session");
-        }
+    }
+    sqlite3_finalize(q);
+    /* (in the transaction: of two runs resuming at once, the second sees the first's claim) */
+    if (!st && latest && !(st = check_owner(db, latest, &row->key)))
+        st = own(db, latest);
+    if (!st && !(st = ct_db_commit(db)))
+        *id = latest;
+    else if (st)
+        ct_db_rollback(db);
+    ct_store_unlock(s);
+    return st;
+}
+
+int ct_store_session_release(cutune_store *s, int64_t session)
+{
+    owner me;
+    owner_self(&me);
+    ct_db *db = ct_store_db(s);
+    ct_store_lock(s);
+    sqlite3_stmt *q;
+    int st = ct_db_prepare(db, &q, "DELETE FROM session_owners WHERE session = ? AND pid = ? "
+                           "AND host = ? AND start = ?");
+    if (!st) {
+        sqlite3_bind_int64(q, 1, session);
+        sqlite3_bind_int64(q, 2, me.pid);
+        sqlite3_bind_text(q, 3, me.host, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 4, me.start);
+        int rc = sqlite3_step(q); /* one statement: its own transaction */
+        if (rc != SQLITE_DONE)
+            st = ct_db_fail(db, rc, "releasing a session");
         sqlite3_finalize(q);
     }
     ct_store_unlock(s);

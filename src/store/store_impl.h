@@ -40,8 +40,8 @@ typedef struct ct_db {
     } cached[CT_DB_CACHED];
 } ct_db;
 
-#define CT_SCHEMA_VERSION 1
-#define CT_SCHEMA_READABLE 1 /* the oldest a reader takes as it is */
+#define CT_SCHEMA_VERSION 2
+#define CT_SCHEMA_READABLE 1 /* the oldest a reader takes as it is (2 added session_owners) */
 
 /* Opens or creates the database and brings its schema up to date (refusing a newer one).
  * An existing file is checked whole (SQLite's quick_check, bounded in time) before anything
@@ -118,20 +118,23 @@ typedef struct ct_session_row {
     const char *origin;     /* "cutune", or the file it came from */
 } ct_session_row;
 
+/* A new session, this process's to run (until it finishes or is released): its id. */
 int ct_store_session_begin(cutune_store *store, const ct_session_row *row, int64_t *id);
+/* The latest session with this key and space (any strategy), if it is unfinished, made this
+ * process's (its id; 0: none to go on with). CUTUNE_EBUSY, saying who, when another run
+ * that is not provably gone has it. In one write transaction with the check. */
+int ct_store_session_resume(cutune_store *store, const ct_session_row *row, int64_t *id);
+/* The session is no longer this process's to run (unfinished: another run may resume it). */
+int ct_store_session_release(cutune_store *store, int64_t session);
 /* One evaluation: config is its key ("64,2,1"), entry its Kernel Tuner cache entry (JSON
  * text); time_ms NaN with `failure` for a failed one. Replaces an earlier one of the same
  * configuration in this session. */
 int ct_store_session_add(cutune_store *store, int64_t session, const char *config,
                          double time_ms, const char *failure, const char *entry);
-/* Marks the session finished and folds its best evaluation into the profile. */
+/* Marks the session finished (and nobody's) and folds its best evaluation into the profile. */
 int ct_store_session_finish(cutune_store *store, int64_t session);
 /* The same without finishing it (a new best, as it happens). */
 int ct_store_session_fold(cutune_store *store, int64_t session);
-/* The latest session with this key and space (any strategy): its id (0: none) and whether it
- * finished. */
-int ct_store_session_latest(cutune_store *store, const ct_session_row *row, int64_t *id,
-                            int *finished);
 /* Each evaluation of the sessions with this key and space, oldest first (a later one of
  * the same configuration comes after). */
 typedef int (*ct_entry_fn)(const char *config, const char *entry, void *user);
