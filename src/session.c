@@ -527,8 +527,17 @@ static int store_begin(cutune_session *s, const cutune_search_options *o)
         free(header);
         return hashed;
     }
+    /* a recorded space's: its file's device and size (its compute capability and SMs are
+     * not known: 0, as an import of the file has them) */
     int64_t problem[3];
-    cutune_kernel_problem(s->kernel, problem);
+    char origin[4200];
+    if (s->cache) {
+        ct_cache_problem(s->cache, problem);
+        snprintf(origin, sizeof origin, "recorded:%s", ct_cache_path(s->cache));
+    } else {
+        cutune_kernel_problem(s->kernel, problem);
+        snprintf(origin, sizeof origin, "cutune");
+    }
     ct_session_row row = {
         .key = {.device = ct_session_device_name(s),
                 .cc_major = s->device.cc_major, .cc_minor = s->device.cc_minor,
@@ -537,7 +546,7 @@ static int store_begin(cutune_session *s, const cutune_search_options *o)
                 .source_hash = source, .user_key = s->user_key,
                 .problem = {problem[0], problem[1], problem[2]},
                 .strategy = o->strategy ? o->strategy : "bo", .budget = o->budget},
-        .seed = o->seed, .space_hash = space, .header = header, .origin = "cutune"};
+        .seed = o->seed, .space_hash = space, .header = header, .origin = origin};
     int st = CUTUNE_OK;
     free(s->restored);
     s->nrestored = 0;

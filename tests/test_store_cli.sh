@@ -2,8 +2,8 @@
 # test_store_cli.sh — issue 24 from the command line: `profiles --recover` refuses what is not
 # a damaged store and keeps every file it finds; a damaged store is refused by tune --resume,
 # import and export and left byte for byte; one run at a time goes on with a killed session,
-# and a later one takes it over once its run is gone; a store in a folder nobody may write is
-# read.
+# and a later one takes it over once its run is gone; a recorded space's session is stored
+# under the space's device and size; a store in a folder nobody may write is read.
 # usage: test_store_cli.sh PATH/TO/cutune SOURCE_DIR PATH/TO/test_store_files
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 CLI=$(abs "$1")
@@ -110,6 +110,19 @@ $SQL one.db "SELECT count(*) FROM sessions" >sessions
 [ "$(cat sessions)" = 1 ] || fail "one session expected, $(cat sessions) found"
 $SQL one.db "SELECT count(*) FROM session_owners" >owners
 [ "$(cat owners)" = 0 ] || fail "a finished session still has an owner"
+
+# a recorded space's session: the space's device and size, found by the device's name
+run 0 tune --sim "$A4000" --budget 5 --db sim.db
+run 0 profiles list --db sim.db
+has out "NVIDIA RTX A4000 .*4096x4096"
+run 0 profiles select --db sim.db --kernel convolution_kernel --problem 4096,4096 \
+    --device-name "NVIDIA RTX A4000" --cc 8.6 --sms 48
+has out "^similar device: profile 1 (problem 4096x4096"
+$SQL sim.db "SELECT origin FROM sessions" >origin
+grep -q "^recorded:$A4000$" origin || fail "the session's origin is $(cat origin)"
+run 0 profiles import "$A4000" --db sim.db
+run 0 profiles list --db sim.db
+has out "^1 profile in" # the same key as the import of the same file
 
 # a store in a folder nobody may write is read, and no -wal or -shm is left (as root, the
 # reads run without root's overrides of file permissions: setpriv)

@@ -116,8 +116,12 @@ static int print_profile(const cutune_profile *p, void *user)
     printf("  kernel        %s (source %s)%s%s\n", p->kernel,
            *p->source_hash ? p->source_hash : "unknown", *p->user_key ? ", user key " : "",
            p->user_key);
-    printf("  device        %s, sm_%d%d, %d SMs, driver %d, runtime %d\n", p->device,
-           p->cc_major, p->cc_minor, p->sm_count, p->driver_version, p->runtime_version);
+    if (p->cc_major == 0 && p->sm_count == 0) /* a recorded space's, or an imported file's */
+        printf("  device        %s (as its file names it: compute capability, SMs, driver "
+               "and runtime not recorded)\n", p->device);
+    else
+        printf("  device        %s, sm_%d%d, %d SMs, driver %d, runtime %d\n", p->device,
+               p->cc_major, p->cc_minor, p->sm_count, p->driver_version, p->runtime_version);
     printf("  problem size  %s\n", size);
     printf("  best          %s = %s\n", p->params, p->config);
     printf("  time          %.4f ms", p->time_ms);

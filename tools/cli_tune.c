@@ -74,7 +74,9 @@ static const char tune_help[] =
     "                     time the recording tuner spent on them\n"
     "  --sim-delay-ms MS  (--sim) sleep MS per measurement, standing in for the GPU's time\n"
     "  --db DB            (--sim) checkpoint into this profile store (none without it), so\n"
-    "                     that --resume works as on the GPU\n";
+    "                     that --resume works as on the GPU; the profile is the recorded\n"
+    "                     space's (its file's device name and problem size, compute\n"
+    "                     capability and SMs unknown: the key `profiles import` gives it)\n";
 
 /* Ctrl-C: the session stops after the configuration in hand and reports what it has. */
 static volatile sig_atomic_t interrupted;
