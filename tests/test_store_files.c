@@ -606,6 +606,13 @@ int main(int argc, char **argv)
 {
     if (argc == 4 && strncmp(argv[1], "--sql", 5) == 0)
         return print_rows(argv[2], argv[3], strcmp(argv[1], "--sql-write") == 0);
+    if (argc > 2 && strcmp(argv[1], "--run") == 0) { /* `--run PROGRAM ARGS...` with Ctrl-C */
+        signal(SIGINT, SIG_DFL); /* (a shell starts a job in the background without it) */
+        signal(SIGQUIT, SIG_DFL);
+        execvp(argv[2], argv + 2);
+        perror(argv[2]);
+        return 127;
+    }
     if (argc == 3) {
         static const struct {
             const char *mode;
