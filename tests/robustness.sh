@@ -60,7 +60,7 @@ WHERE s.user_key = '$key'"
             hit=$((hit + 1))
         fi
         wait $pid 2>/dev/null
-        $SQL kills.db "$rows" | LC_ALL=C sort >"$key.$k"
+        $SQL kills.db "$rows" 2>/dev/null | LC_ALL=C sort >"$key.$k" # (none yet: nothing)
         resume=--resume
     done
     "$CLI" $args --resume >"$key.json" 2>"$key.err"
