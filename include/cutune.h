@@ -809,7 +809,8 @@ int cutune_store_vacuum(cutune_store *store);
  * damaged interior page are lost), then each row alone; rows whose JSON does not parse are
  * left out (a session's header becomes {}). The damaged file, its -wal and -shm are kept
  * beside it as PATH.damaged-<time>[-N] (+ -wal, -shm), a name nothing had (named in *kept,
- * may be NULL); no file is ever overwritten or removed. *rows counts the rows saved. A
+ * may be NULL): nothing is overwritten, and every file that was there keeps its bytes
+ * (under its name, or that one). *rows counts the rows saved. A
  * damaged store is a regular file starting with SQLite's header, whose tables are cutune's
  * (at least one, no other) of a schema version up to this cutune's, in which SQLite's
  * integrity_check finds a problem, a table does not read to its end, or a row's JSON does
