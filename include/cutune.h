@@ -68,7 +68,8 @@ extern "C" {
     X(CUTUNE_ENOTSUP, 14, "not supported")                                        \
     X(CUTUNE_ECANCELED, 15, "stopped by the caller")                             \
     X(CUTUNE_ECOMPILE, 16, "kernel compilation failed")                           \
-    X(CUTUNE_ECORRUPT, 17, "damaged data")
+    X(CUTUNE_ECORRUPT, 17, "damaged data")                                        \
+    X(CUTUNE_EBUSY, 18, "in use by another process")
 
 enum cutune_status {
 #define CUTUNE_STATUS_ENUM_(name, code, text) name = code,
@@ -697,12 +698,19 @@ enum {
      * created). Every write on such a store (cutune_store_put, _import, _prune, _vacuum,
      * cutune_session_set_store) is refused with CUTUNE_EINVAL and "PATH was opened
      * read-only", before anything changes; every read works. What an application that only
-     * asks should use. */
+     * asks should use. Such a store leaves no -wal or -shm file that was not there, and one
+     * in a folder this user may not write (an installed store) is read as the file is at
+     * the open (SQLite's immutable=1; cutune_store_refresh opens it anew once it changed). */
     CUTUNE_STORE_READONLY = 1,
 };
-/* Opens (creating it and its folder if need be) and loads every profile into memory. A
- * damaged file is CUTUNE_ECORRUPT and is left as it is; one written by a newer cutune is
- * refused (CUTUNE_ENOTSUP); CUTUNE_EIO when it cannot be opened or created. path NULL:
+/* Opens (creating it and its folder if need be) and loads every profile into memory. An
+ * existing file opened for writing is first checked whole: SQLite's quick_check (its pages)
+ * and every row's JSON, for at most $CUTUNE_STORE_CHECK_S seconds (default 2; 0: no check;
+ * a store too large to check in that time is opened after the part checked). A damaged file
+ * is CUTUNE_ECORRUPT and is left as it is, its -wal kept apart (and damage any later call
+ * meets is CUTUNE_ECORRUPT too, saying cutune_store_recover salvages it); one written by a
+ * newer cutune is refused (CUTUNE_ENOTSUP); CUTUNE_EIO when it cannot be opened or created
+ * (the message says why: its folder or the file not writable by this user, ...). path NULL:
  * cutune_store_default_path().
  * Thread safety: every function on a store, and on the selectors, launchers and sessions
  * over it, may be called from any number of threads at once (lookups never block; writes
@@ -712,8 +720,10 @@ int cutune_store_open(cutune_store **out, const char *path, int flags);
 void cutune_store_free(cutune_store *store);
 /* The database's path (owned by the store). */
 const char *cutune_store_path(const cutune_store *store);
-/* Takes in profiles other processes wrote since the store was opened or last refreshed.
- * Lookups running meanwhile see either the old or the new profile of each key. */
+/* Takes in profiles other processes wrote since the store was opened or last refreshed
+ * (a read-only store opened immutable is opened anew first when its file has changed).
+ * Lookups running meanwhile see either the old or the new profile of each key; a profile
+ * removed meanwhile (prune) stays in the map until the store is opened again. */
 int cutune_store_refresh(cutune_store *store);
 
 /* A kernel as the store knows it. */
@@ -813,10 +823,19 @@ int cutune_store_prune(cutune_store *store, const char *kernel, double older_tha
 /* Gives free pages back to the file system and folds the WAL into the database. (Prune and
  * vacuum write: refused on a read-only store.) */
 int cutune_store_vacuum(cutune_store *store);
-/* Salvages what SQLite can still read of a damaged database into a new one at the same path:
- * each table front to back and back to front, row by row, until a damaged page stops it
- * (rows below a damaged interior page are lost). The damaged file is kept beside it as
- * PATH.damaged-<time> (named in *kept, may be NULL); *rows counts the rows saved. */
+/* Salvages what SQLite can still read of a damaged store into a new store at the same path:
+ * the keys each table's b-tree reaches from the front and from the back (rows below a
+ * damaged interior page are lost), then each row alone; rows whose JSON does not parse are
+ * left out (a session's header becomes {}). The damaged file, its -wal and -shm are kept
+ * beside it as PATH.damaged-<time>[-N] (+ -wal, -shm), a name nothing had (named in *kept,
+ * may be NULL): nothing is overwritten, and every file that was there keeps its bytes
+ * (under its name, or that one). *rows counts the rows saved. A
+ * damaged store is a regular file starting with SQLite's header, whose tables are cutune's
+ * (at least one, no other) of a schema version up to this cutune's, in which SQLite's
+ * integrity_check finds a problem, a table does not read to its end, or a row's JSON does
+ * not parse. Anything else is refused and left as it is: CUTUNE_ENOTFOUND (no file),
+ * CUTUNE_EINVAL (a folder, a link, no SQLite file, another program's, a healthy store),
+ * CUTUNE_ENOTSUP (a newer cutune's), CUTUNE_ECORRUPT (not even its list of tables reads). */
 int cutune_store_recover(const char *path, uint64_t *rows, char *kept, size_t kept_size);
 
 /* Other tools' files. Import reads a Kernel Tuner cache file (.json or .json.gz) or a T4
@@ -1093,7 +1112,12 @@ int cutune_session_run(cutune_session *session, const cutune_search_options *opt
  * goes on. A run warm-starts: the fastest configurations of earlier sessions of the same
  * kernel, GPU and space at the nearest other problem size (a tenth of the budget, at most
  * 5) are measured right after the default. The store must outlive the run; a read-only
- * store is refused (CUTUNE_EINVAL). store NULL: keep nothing. */
+ * store is refused (CUTUNE_EINVAL). store NULL: keep nothing. A session is one run's at a
+ * time (the store notes its process: pid, start time, host): cutune_session_run fails with
+ * CUTUNE_EBUSY, saying who runs it and since when, when `resume` would go on with a session
+ * another run has, unless that run's process is provably gone (on this host, and its pid
+ * not alive or another process's; or the host restarted since). A run gives its session
+ * up when it ends (finished, stopped by the caller, or failed). */
 int cutune_session_set_store(cutune_session *session, cutune_store *store,
                              const char *user_key, int resume);
 /* Compiles every configuration of the space into the binary cache on `threads` CPU threads,

@@ -45,6 +45,10 @@ int ct_cache_from_json(cutune_cache **out, const void *json, const char *path, c
 /* The same parsed as JSON: *(json_t **)out, a new reference (out is void * so that this
  * header needs no jansson). */
 int ct_load_json(const char *path, void *out);
+/* A Kernel Tuner cache file's path, and its problem_size as cutune_kernel_problem gives a
+ * spec's (the number of dimensions; 0, and 1s, when the file has none). */
+const char *ct_cache_path(const cutune_cache *cache);
+int ct_cache_problem(const cutune_cache *cache, int64_t problem[3]);
 
 /* A kernel of a T1 spec and what compiling its configurations takes (compile.c). */
 typedef struct ct_kernel_source {

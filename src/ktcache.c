@@ -20,6 +20,9 @@
 
 struct cutune_cache {
     char *device, *kernel;
+    char *path;         /* the file it was loaded from */
+    int64_t problem[3]; /* its problem_size (1s where it has none) */
+    int problem_dims;   /* ... of how many dimensions (0: none, or not 1 to 3 positive sizes) */
     cutune_space *space;
     size_t n, np;
     uint32_t *configs; /* n * np value indices */
@@ -172,6 +175,7 @@ void cutune_cache_free(cutune_cache *c)
     free(c->configs);
     free(c->device);
     free(c->kernel);
+    free(c->path);
     cutune_space_free(c->space);
     free(c);
 }
@@ -451,6 +455,22 @@ static int load_entries(cutune_cache *c, const char *path, json_t *cache, int ch
     return st;
 }
 
+/* Kernel Tuner's problem_size (a number, or a list of up to three) as sizes, 1s beyond its
+ * dimensions; their number, 0 (and 1s) when it is none or not such a size. */
+static int problem_size(const json_t *ps, int64_t problem[3])
+{
+    size_t dims = json_is_integer(ps) ? 1 : json_array_size(ps);
+    int ok = dims <= 3;
+    for (size_t d = 0; d < 3; d++) {
+        const json_t *v = d >= dims ? NULL : json_is_integer(ps) ? ps : json_array_get(ps, d);
+        ok &= !v || (json_is_integer(v) && json_integer_value(v) > 0);
+        problem[d] = ok && v ? json_integer_value(v) : 1;
+    }
+    for (size_t d = 0; !ok && d < 3; d++)
+        problem[d] = 1;
+    return ok ? (int)dims : 0;
+}
+
 int ct_cache_from_json(cutune_cache **out, const void *json, const char *path, const char *spec)
 {
     const json_t *root = json;
@@ -476,12 +496,16 @@ int ct_cache_from_json(cutune_cache **out, const void *json, const char *path, c
     } else if (!st) {
         st = space_from_params(path, keys, params, &c->space);
     }
+    if (c)
+        c->problem_dims = problem_size(json_object_get(root, "problem_size"), c->problem);
     const char *device = json_string_value(json_object_get(root, "device_name"));
     const char *kernel = json_string_value(json_object_get(root, "kernel_name"));
     if (!st) {
         c->device = ct_strdup(device ? device : "unknown device");
         c->kernel = ct_strdup(kernel ? kernel : "unknown kernel");
-        st = c->device && c->kernel ? load_entries(c, path, cache, spec != NULL) : CUTUNE_ENOMEM;
+        c->path = ct_strdup(path);
+        st = c->device && c->kernel && c->path ? load_entries(c, path, cache, spec != NULL)
+                                               : CUTUNE_ENOMEM;
     }
     uint64_t valid = 0;
     if (!st && spec && !(st = cutune_space_count(c->space, &valid)) && valid != c->n)
@@ -513,6 +537,13 @@ const cutune_space *cutune_cache_space(const cutune_cache *c) { return c ? c->sp
 size_t cutune_cache_size(const cutune_cache *c) { return c ? c->n : 0; }
 const char *cutune_cache_device(const cutune_cache *c) { return c ? c->device : NULL; }
 const char *cutune_cache_kernel(const cutune_cache *c) { return c ? c->kernel : NULL; }
+const char *ct_cache_path(const cutune_cache *c) { return c ? c->path : NULL; }
+int ct_cache_problem(const cutune_cache *c, int64_t problem[3])
+{
+    for (int d = 0; d < 3; d++)
+        problem[d] = c ? c->problem[d] : 1;
+    return c ? c->problem_dims : 0;
+}
 
 const uint32_t *cutune_cache_config(const cutune_cache *c, size_t i)
 {

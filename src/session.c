@@ -455,6 +455,9 @@ static int restore_entry(const char *config, const char *entry, void *user)
     if (i == CT_NONE)
         return CUTUNE_OK; /* left alone */
     json_t *e = json_loads(entry, 0, NULL), *t = json_object_get(e, "time");
+    if (!e) /* (the store wrote it as JSON: it has been damaged since) */
+        return ct_db_damaged(ct_store_db(s->store), "reading what to resume",
+                             "an evaluation's entry does not parse as JSON");
     if (!(json_is_number(t) || json_is_string(t))) {
         json_decref(e);
         return CUTUNE_OK;
@@ -489,6 +492,13 @@ static int restore_entry(const char *config, const char *entry, void *user)
     return st;
 }
 
+/* This run is done with its store session: another run may take it up. */
+static void release_store_session(cutune_session *s)
+{
+    if (s->store && s->store_session)
+        ct_store_session_release(s->store, s->store_session); /* (a failure: taken over later) */
+}
+
 /* One of the warm start's configurations. */
 static int add_warm(const char *config, double time_ms, void *user)
 {
@@ -517,8 +527,17 @@ static int store_begin(cutune_session *s, const cutune_search_options *o)
         free(header);
         return hashed;
     }
+    /* a recorded space's: its file's device and size (its compute capability and SMs are
+     * not known: 0, as an import of the file has them) */
     int64_t problem[3];
-    cutune_kernel_problem(s->kernel, problem);
+    char origin[4200];
+    if (s->cache) {
+        ct_cache_problem(s->cache, problem);
+        snprintf(origin, sizeof origin, "recorded:%s", ct_cache_path(s->cache));
+    } else {
+        cutune_kernel_problem(s->kernel, problem);
+        snprintf(origin, sizeof origin, "cutune");
+    }
     ct_session_row row = {
         .key = {.device = ct_session_device_name(s),
                 .cc_major = s->device.cc_major, .cc_minor = s->device.cc_minor,
@@ -527,25 +546,22 @@ static int store_begin(cutune_session *s, const cutune_search_options *o)
                 .source_hash = source, .user_key = s->user_key,
                 .problem = {problem[0], problem[1], problem[2]},
                 .strategy = o->strategy ? o->strategy : "bo", .budget = o->budget},
-        .seed = o->seed, .space_hash = space, .header = header, .origin = "cutune"};
-    int64_t latest = 0;
-    int finished = 1, st = CUTUNE_OK;
+        .seed = o->seed, .space_hash = space, .header = header, .origin = origin};
+    int st = CUTUNE_OK;
     free(s->restored);
     s->nrestored = 0;
+    s->store_session = 0;
     /* room for every configuration, and the warm start after them (see cutune_session_run) */
     if (!(s->restored = malloc((s->dom.n + sizeof s->warm / sizeof *s->warm) *
                                sizeof *s->restored)))
         st = ct_fail(CUTUNE_ENOMEM, "out of memory");
+    /* the session to go on with, this run's alone from here on, or a new one */
     if (!st && s->resume)
-        st = ct_store_session_latest(s->store, &row, &latest, &finished);
+        st = ct_store_session_resume(s->store, &row, &s->store_session);
+    if (!st && !s->store_session)
+        st = ct_store_session_begin(s->store, &row, &s->store_session);
     if (!st && s->resume)
         st = ct_store_session_entries(s->store, &row, restore_entry, s);
-    if (!st) {
-        if (s->resume && latest && !finished)
-            s->store_session = latest;
-        else
-            st = ct_store_session_begin(s->store, &row, &s->store_session);
-    }
     uint64_t warm = o->budget / 10 < 5 ? o->budget / 10 : 5;
     s->nwarm = 0;
     if (!st && warm)
@@ -624,8 +640,10 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
     int st = s->store ? store_begin(s, search) : CUTUNE_OK;
     if (!st)
         st = ct_session_measure_default(s);
-    if (st)
+    if (st) {
+        release_store_session(s);
         return st;
+    }
     if (s->default_index != CT_NONE) {
         result->default_ms = s->rec[s->default_index].time_ms;
         result->default_entry = s->default_index;
@@ -659,6 +677,7 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
         int fin = ct_store_session_finish(s->store, s->store_session);
         st = st ? st : fin;
     }
+    release_store_session(s); /* (failed: unfinished, for a later run to resume) */
     result->stats = s->stats;
     result->seconds = ct_now() - t0;
     /* the default stays the best if nothing beat it */

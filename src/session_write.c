@@ -34,7 +34,8 @@ json_t *ct_session_kt_header(const cutune_session *s)
         bad |= json_object_set_new(params, cutune_space_param_name(s->space, p), vals);
     }
     int64_t problem[3];
-    int dims = cutune_kernel_problem(s->kernel, problem);
+    int dims = s->cache ? ct_cache_problem(s->cache, problem)
+                        : cutune_kernel_problem(s->kernel, problem);
     for (int d = 0; !bad && d < dims; d++)
         bad |= json_array_append_new(ps, json_integer(problem[d]));
     json_t *h = bad ? NULL

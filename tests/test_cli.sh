@@ -7,19 +7,7 @@ SRC=$2
 SPEC=$SRC/data/spaces/convolution/spec.json
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-fails=0
-
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-# run EXPECTED_EXIT ARGS...: runs the CLI, keeps stdout/stderr in $TMP/out and $TMP/err
-run() {
-    want=$1
-    shift
-    "$CLI" "$@" >"$TMP/out" 2>"$TMP/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "cutune $* exited $got, expected $want: $(cat "$TMP/err")"
-}
-has() { grep -q -- "$2" "$TMP/$1" || fail "$1 of the last command lacks '$2': $(cat "$TMP/$1")"; }
+. "$(dirname "$0")/cli_checks.sh" # fail, run, has
 
 run 0 --help
 for c in device space occupancy tune sim profiles bench pipeline; do has out "  $c "; done
@@ -475,17 +463,17 @@ has err "'999' is not a value of 'x'"
 run 0 profiles prune --kernel convolution_kernel --db "$DB"
 has out "removed 1 profile"
 run 0 profiles vacuum --db "$DB"
-# a damaged database is refused and left as it was; --recover salvages it
+# garbage where a store should be is refused and left as it was, by --recover too
+# (test_store_cli.sh: damaged stores, --recover, read-only folders, one run per session)
 head -c 3000 /dev/urandom >"$TMP/garbage.db"
 cp "$TMP/garbage.db" "$TMP/garbage.orig"
 run 1 profiles list --db "$TMP/garbage.db"
-has err "is damaged"
+has err "is not an SQLite database"
 run 1 profiles import "$A100" --db "$TMP/garbage.db"
-has err "is damaged"
-cmp -s "$TMP/garbage.db" "$TMP/garbage.orig" || fail "a damaged database was written to"
-run 0 profiles --recover --db "$TMP/garbage.db"
-has out "the damaged file is $TMP/garbage.db.damaged-"
-run 0 profiles import "$A100" --db "$TMP/garbage.db"
+has err "left as it is"
+run 1 profiles --recover --db "$TMP/garbage.db"
+has err "is not a profile store"
+cmp -s "$TMP/garbage.db" "$TMP/garbage.orig" || fail "a file that is no store was written to"
 
 if [ $fails -ne 0 ]; then
     echo "$fails CLI check(s) failed" >&2

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char profiles_help[] =
     "usage: cutune profiles list [--json]\n"
@@ -35,8 +36,14 @@ static const char profiles_help[] =
     "            results (standard output without -o)\n"
     "  prune     remove profiles (and their sessions) of a kernel, or older than DAYS\n"
     "  vacuum    give free space back to the file system\n"
-    "  --recover salvage what can still be read of a damaged database; the damaged file is\n"
-    "            kept beside it\n";
+    "  --recover salvage what can still be read of a damaged store into a new store at its\n"
+    "            path; the damaged file is kept beside it as DB.damaged-<time>[-N], with its\n"
+    "            -wal and -shm, under names nothing had (nothing is ever overwritten). A\n"
+    "            damaged store is an SQLite file of cutune's tables (and no others, of a\n"
+    "            schema version no newer than this cutune's) in which SQLite's integrity\n"
+    "            check finds a problem, a table does not read to its end, or a row's JSON\n"
+    "            does not parse. Anything else (a text file, a folder, a healthy store, a\n"
+    "            newer cutune's store) is refused and left as it was (exit status 1)\n";
 
 typedef struct opts {
     const char *db, *kernel, *source_hash, *user_key, *device_name, *out, *format;
@@ -110,8 +117,13 @@ static int print_profile(const cutune_profile *p, void *user)
     printf("  kernel        %s (source %s)%s%s\n", cli_text(p->kernel),
            *p->source_hash ? cli_text(p->source_hash) : "unknown",
            *p->user_key ? ", user key " : "", cli_text(p->user_key));
-    printf("  device        %s, sm_%d%d, %d SMs, driver %d, runtime %d\n", cli_text(p->device),
-           p->cc_major, p->cc_minor, p->sm_count, p->driver_version, p->runtime_version);
+    if (p->cc_major == 0 && p->sm_count == 0) /* a recorded space's, or an imported file's */
+        printf("  device        %s (as its file names it: compute capability, SMs, driver "
+               "and runtime not recorded)\n", cli_text(p->device));
+    else
+        printf("  device        %s, sm_%d%d, %d SMs, driver %d, runtime %d\n",
+               cli_text(p->device), p->cc_major, p->cc_minor, p->sm_count, p->driver_version,
+               p->runtime_version);
     printf("  problem size  %s\n", size);
     printf("  best          %s = %s\n", cli_text(p->params), cli_text(p->config));
     printf("  time          %.4f ms", p->time_ms);
@@ -326,8 +338,16 @@ int cmd_profiles(int argc, char **argv)
         int st = cutune_store_recover(o.db, &rows, kept, sizeof kept);
         if (st)
             return cli_fail("profiles", st);
-        printf("recovered %llu rows into %s; the damaged file is %s\n",
+        printf("salvaged %llu rows into a new store at %s; the damaged store is kept as %s",
                (unsigned long long)rows, o.db, kept);
+        static const char *const sides[] = {"-wal", "-shm"};
+        for (int k = 0; k < 2; k++) {
+            char side[4400];
+            snprintf(side, sizeof side, "%s%s", kept, sides[k]);
+            if (access(side, F_OK) == 0)
+                printf("%s %s", k == 0 ? ", with" : " and", side);
+        }
+        printf("\n");
         return EXIT_OK;
     }
     if (optind >= argc)

@@ -1,6 +1,7 @@
 /* db.c — the profile store's SQLite file: opening it (WAL, a busy timeout so several
- * processes can write), its schema and migrations, write transactions, errors that name the
- * file, and salvaging a damaged one. */
+ * processes can write; for writing only once it is checked whole; for reading without
+ * leaving files behind, also in a folder the reader cannot write), its schema and
+ * migrations, write transactions, and errors that name the file and say what is wrong. */
 #include "store_impl.h"
 
 #include <errno.h>
@@ -66,6 +67,14 @@ static const char *const migrations[CT_SCHEMA_VERSION] = {
     "  UNIQUE (kernel, source_hash, user_key, device, cc_major, cc_minor, sm_count, driver,"
     "          runtime, p0, p1, p2));"
     "CREATE INDEX profiles_rev ON profiles (rev);",
+    /* 1 -> 2: who runs each unfinished session (one run at a time; sessions.c) */
+    "CREATE TABLE session_owners ("
+    "  session INTEGER PRIMARY KEY," /* sessions.id */
+    "  pid INT NOT NULL, host TEXT NOT NULL,"
+    "  boot TEXT NOT NULL,"  /* the host's boot id: after a reboot its processes are gone */
+    "  pidns TEXT NOT NULL," /* the pid namespace the pid is of */
+    "  start INT NOT NULL,"  /* the process's start, clock ticks after boot: not a reused pid */
+    "  since REAL NOT NULL);",
 };
 
 const char *ct_db_text(sqlite3_stmt *stmt, int col)
@@ -74,20 +83,87 @@ const char *ct_db_text(sqlite3_stmt *stmt, int col)
     return t ? (const char *)t : "";
 }
 
+/* Bytes in the -wal of `path` (0 when there is none). */
+static long long wal_bytes(const char *path)
+{
+    char wal[4200];
+    struct stat sb;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    return stat(wal, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* Whether the last close may checkpoint: not when that would copy pages of the -wal into a
+ * damaged file (with an empty -wal the close copies nothing, and removes the -wal and -shm). */
+static void keep_wal_apart(ct_db *db, int keep)
+{
+    if (db && db->h)
+        sqlite3_db_config(db->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, keep, (int *)NULL);
+}
+
+int ct_db_damaged(ct_db *db, const char *what, const char *why)
+{
+    const char *path = db && db->path ? db->path : "the profile database";
+    if (db && db->path)
+        keep_wal_apart(db, wal_bytes(db->path) > 0);
+    return ct_fail(CUTUNE_ECORRUPT, "%s is damaged (%s: %s) and is left as it is; `cutune "
+                   "profiles --recover --db %s` keeps it aside and salvages what can still be "
+                   "read", path, what, why, path);
+}
+
+/* The folder of `path` ("." for a bare name), in buf. */
+static const char *folder_of(const char *path, char *buf, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return ".";
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+    snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), path);
+    return buf;
+}
+
+/* Why SQLite may not open or write `path` and its -wal and -shm, as far as the file system
+ * says; "" when it sees no cause (then SQLite's message stands alone). */
+static void why_unwritable(const char *path, char *why, size_t size)
+{
+    char dir[4096], side[4200];
+    const char *d = folder_of(path, dir, sizeof dir);
+    struct stat sb;
+    *why = '\0';
+    if (stat(d, &sb) != 0)
+        snprintf(why, size, " (its folder %s does not exist)", d);
+    else if (access(d, W_OK | X_OK) != 0)
+        snprintf(why, size, " (its folder %s is not writable by this user, and SQLite keeps "
+                 "the database's -wal and -shm files there)", d);
+    else if (access(path, F_OK) == 0 && access(path, W_OK) != 0)
+        snprintf(why, size, " (the file is not writable by this user)");
+    for (int k = 0; !*why && k < 2; k++) {
+        snprintf(side, sizeof side, "%s-%s", path, k ? "shm" : "wal");
+        if (access(side, F_OK) == 0 && access(side, R_OK | W_OK) != 0)
+            snprintf(why, size, " (%s is not writable by this user)", side);
+    }
+}
+
 int ct_db_fail(ct_db *db, int rc, const char *what)
 {
     const char *path = db && db->path ? db->path : "the profile database";
     const char *msg = db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc);
+    char why[4400];
     switch (rc & 0xff) {
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-        return ct_fail(CUTUNE_ECORRUPT, "%s is damaged (%s, %s): nothing was written to it; "
-                       "`cutune profiles --recover` salvages what can still be read",
-                       path, what, msg);
+        return ct_db_damaged(db, what, msg);
+    case SQLITE_NOTADB: /* no SQLite header: nothing there that --recover could read */
+        return ct_fail(CUTUNE_ECORRUPT, "%s is not an SQLite database (%s: %s), so not a "
+                       "profile store, and is left as it is (were it a store whose first page "
+                       "was overwritten, nothing of it could be salvaged)", path, what, msg);
+    case SQLITE_ERROR: /* SQLite's JSON functions on an entry this store did not write */
+        if (strstr(msg, "malformed JSON"))
+            return ct_db_damaged(db, what, msg);
+        return ct_fail(CUTUNE_EIO, "%s: %s: %s", path, what, msg);
     case SQLITE_READONLY:
     case SQLITE_CANTOPEN:
     case SQLITE_PERM:
-        return ct_fail(CUTUNE_EIO, "%s: %s: %s (is its folder writable?)", path, what, msg);
+        why_unwritable(path, why, sizeof why);
+        return ct_fail(CUTUNE_EIO, "%s: %s: %s%s", path, what, msg, why);
     case SQLITE_NOMEM:
         return ct_fail(CUTUNE_ENOMEM, "%s: %s: out of memory", path, what);
     case SQLITE_FULL:
@@ -239,6 +315,136 @@ static int migrate(ct_db *db, int from)
     return ct_db_commit(db);
 }
 
+/* How long the check of a store before writing into it may take: CUTUNE_STORE_CHECK_S, or
+ * CT_CHECK_S seconds. */
+#define CT_CHECK_S 2.0
+
+static double check_bound_s(void)
+{
+    const char *env = getenv("CUTUNE_STORE_CHECK_S");
+    char *end;
+    double s = env && *env ? strtod(env, &end) : CT_CHECK_S;
+    return env && *env && (*end || !(s >= 0)) ? CT_CHECK_S : s;
+}
+
+static int past_deadline(void *deadline)
+{
+    return ct_now() > *(const double *)deadline;
+}
+
+/* The checks of a store before writing into it, in turn, each answering one text: "ok" or
+ * what is wrong. (JSON: the store writes only JSON there; SQLite's pages may be whole while
+ * the bytes of a row are not.) */
+static const struct {
+    const char *what, *sql;
+} checks[] = {
+    {"SQLite's quick_check", "PRAGMA quick_check(1)"},
+    {"its evaluations' JSON", "SELECT iif(count(*), count(*) || ' of them do not parse', 'ok') "
+                              "FROM evaluations WHERE NOT json_valid(entry)"},
+    {"its sessions' JSON", "SELECT iif(count(*), count(*) || ' of them do not parse', 'ok') "
+                           "FROM sessions WHERE NOT json_valid(header)"},
+};
+
+/* Whether the store is whole: SQLite's quick_check (every b-tree page, cell and overflow
+ * chain), then every row's JSON, all stopped at the bound: a store too large to check in
+ * that time is taken as checked as far as the checks got (damage met later is still
+ * reported as damage, and nothing is written after it). `version` 0: nothing to check. */
+static int check_whole(ct_db *db, int version)
+{
+    double bound = check_bound_s(), deadline = ct_now() + bound;
+    if (bound == 0 || version == 0)
+        return CUTUNE_OK;
+    sqlite3_progress_handler(db->h, 1000, past_deadline, &deadline);
+    int st = CUTUNE_OK;
+    db->checked = 1;
+    for (size_t k = 0; !st && db->checked == 1 && k < sizeof checks / sizeof *checks; k++) {
+        sqlite3_stmt *q;
+        int rc = sqlite3_prepare_v2(db->h, checks[k].sql, -1, &q, NULL);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+            char verdict[512];
+            snprintf(verdict, sizeof verdict, "%s", ct_db_text(q, 0));
+            for (char *c = verdict; *c; c++) /* one line */
+                *c = *c == '\n' ? ' ' : *c;
+            static const char main_db[] = "*** in database main *** ";
+            size_t skip = strncmp(verdict, main_db, sizeof main_db - 1) ? 0 : sizeof main_db - 1;
+            if (strcmp(verdict, "ok") != 0)
+                st = ct_db_damaged(db, checks[k].what, verdict + skip);
+        } else if ((rc & 0xff) == SQLITE_INTERRUPT) {
+            db->checked = -1;
+        } else {
+            st = ct_db_fail(db, rc, checks[k].what);
+        }
+        sqlite3_finalize(q);
+    }
+    sqlite3_progress_handler(db->h, 0, NULL, NULL);
+    return st;
+}
+
+int ct_db_uri(const char *path, const char *params, char *buf, size_t size)
+{
+    size_t n = (size_t)snprintf(buf, size, "file:%s", path[0] == '/' ? "//localhost" : "");
+    for (const char *c = path; *c && n + 4 < size; c++)
+        n += (size_t)(strchr("%?#", *c) ? snprintf(buf + n, size - n, "%%%02x", *c)
+                                         : snprintf(buf + n, size - n, "%c", *c));
+    int w = snprintf(buf + n, size > n ? size - n : 0, "?%s", params);
+    return w < 0 || n + (size_t)w >= size ? ct_fail(CUTUNE_EINVAL, "the path %s is too long", path)
+                                          : CUTUNE_OK;
+}
+
+/* A reader's connection that leaves no -wal or -shm behind that were not there before:
+ * read-write (never used to write: query_only) where this user may write the file and its
+ * folder, so that the last connection's close checkpoints and removes them as SQLite does;
+ * read-only where a -shm is there to share; otherwise (a folder this user cannot write, or
+ * another user's file) immutable: the file as it is now, with no locks and no files made. */
+static int open_reader(ct_db *db)
+{
+    char dir[4096], side[4200], uri[8600];
+    const char *path = db->path;
+    struct stat wal, shm;
+    snprintf(side, sizeof side, "%s-wal", path);
+    int has_wal = stat(side, &wal) == 0 && wal.st_size > 0;
+    snprintf(side, sizeof side, "%s-shm", path);
+    int has_shm = stat(side, &shm) == 0;
+    int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, rc, st;
+    db->immutable = 0;
+    if (access(path, W_OK) == 0 && access(folder_of(path, dir, sizeof dir), W_OK | X_OK) == 0) {
+        flags |= SQLITE_OPEN_READWRITE;
+        st = ct_db_uri(path, "mode=rw", uri, sizeof uri);
+    } else if (has_shm) {
+        flags |= SQLITE_OPEN_READONLY;
+        st = ct_db_uri(path, "mode=ro", uri, sizeof uri);
+    } else if (has_wal) {
+        return ct_fail(CUTUNE_EIO, "%s-wal holds writes not yet copied into %s, and SQLite "
+                       "cannot read them without %s-shm, which this user may not create: "
+                       "open the store once as a user who may write its folder", path, path,
+                       path);
+    } else {
+        flags |= SQLITE_OPEN_READONLY;
+        db->immutable = 1;
+        if (stat(path, &db->seen) != 0)
+            return ct_fail(CUTUNE_EIO, "%s: %s", path, strerror(errno));
+        st = ct_db_uri(path, "immutable=1", uri, sizeof uri);
+    }
+    if (!st && (rc = sqlite3_open_v2(uri, &db->h, flags, NULL)) != SQLITE_OK)
+        st = ct_db_fail(db, rc, "opening it to read");
+    if (!st)
+        st = ct_db_exec(db, "PRAGMA query_only = 1");
+    return st;
+}
+
+int ct_db_changed(const ct_db *db)
+{
+    struct stat now;
+    if (!db->immutable)
+        return 0;
+    if (stat(db->path, &now) != 0)
+        return 1;
+    const struct stat *was = &db->seen;
+    return now.st_dev != was->st_dev || now.st_ino != was->st_ino ||
+           now.st_size != was->st_size || now.st_mtim.tv_sec != was->st_mtim.tv_sec ||
+           now.st_mtim.tv_nsec != was->st_mtim.tv_nsec;
+}
+
 int ct_db_open(ct_db *db, const char *path, int readonly)
 {
     memset(db, 0, sizeof *db);
@@ -247,16 +453,22 @@ int ct_db_open(ct_db *db, const char *path, int readonly)
         return CUTUNE_ENOMEM;
     int st = CUTUNE_OK;
     struct stat sb;
-    if (readonly && stat(path, &sb) != 0)
+    int existed = stat(path, &sb) == 0;
+    long long wal_before = wal_bytes(path);
+    if (readonly && !existed)
         st = ct_fail(CUTUNE_ENOTFOUND, "there is no profile database at %s", path);
     if (!st && !readonly)
         st = make_parent(path);
-    if (!st && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+    if (!st && existed && !S_ISREG(sb.st_mode))
         st = ct_fail(CUTUNE_EINVAL, "%s is not a file", path);
-    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     int rc;
-    if (!st && (rc = sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_NOMUTEX, NULL)))
+    if (!st && readonly)
+        st = open_reader(db);
+    else if (!st && (rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
+                                          SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)))
         st = ct_db_fail(db, rc, "opening");
+    else if (!st && sqlite3_db_readonly(db->h, "main") == 1) /* (SQLite's fallback) */
+        st = ct_db_fail(db, SQLITE_READONLY, "opening it to write");
     if (!st) {
         sqlite3_busy_handler(db->h, busy_retry, NULL);
         sqlite3_extended_result_codes(db->h, 1);
@@ -268,18 +480,23 @@ int ct_db_open(ct_db *db, const char *path, int readonly)
         st = ct_fail(CUTUNE_ENOTSUP, "%s has schema version %d, written by a newer cutune; this "
                      "one knows up to version %d and leaves it as it is", path, version,
                      CT_SCHEMA_VERSION);
+    /* whole before anything is written into it */
+    if (!st && !readonly && existed && sb.st_size > 0)
+        st = check_whole(db, version);
     /* WAL: readers and one writer at a time, across processes; NORMAL: a commit is durable
      * against a crash of the process (not of the machine) without an fsync each */
     if (!st && !readonly)
         st = ct_db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
     if (!st && !readonly && version < CT_SCHEMA_VERSION)
         st = migrate(db, version);
-    if (!st && readonly && version < CT_SCHEMA_VERSION)
+    if (!st && readonly && version < CT_SCHEMA_READABLE)
         st = ct_fail(CUTUNE_ENOTSUP, "%s has schema version %d and is open read-only: open it "
                      "once for writing to bring it to version %d", path, version,
                      CT_SCHEMA_VERSION);
-    if (st)
+    if (st) { /* a store refused is left as it was found: its -wal is not copied into it */
+        keep_wal_apart(db, wal_before > 0);
         ct_db_close(db);
+    }
     return st;
 }
 
@@ -291,105 +508,4 @@ void ct_db_close(ct_db *db)
         sqlite3_close_v2(db->h);
     free(db->path);
     memset(db, 0, sizeof *db);
-}
-
-/* ------------------------------------------------------------------------ salvage ---- */
-
-static const char *const tables[] = {"schema_version", "sessions", "evaluations", "profiles"};
-
-/* Copies what can be read of one table, from the front and then from the back, skipping
- * rows already copied (INSERT OR IGNORE). */
-static uint64_t salvage_table(sqlite3 *from, sqlite3 *to, const char *table)
-{
-    uint64_t rows = 0;
-    char sql[256];
-    for (int pass = 0; pass < 2; pass++) {
-        sqlite3_stmt *q, *ins = NULL;
-        /* evaluations has no rowid: its key orders it */
-        const char *order = strcmp(table, "evaluations") == 0 ? "session, config" : "rowid";
-        snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY %s%s", table, order,
-                 pass ? " DESC" : "");
-        if (sqlite3_prepare_v2(from, sql, -1, &q, NULL) != SQLITE_OK)
-            continue;
-        int cols = sqlite3_column_count(q);
-        char insert[512] = "";
-        int n = snprintf(insert, sizeof insert, "INSERT OR IGNORE INTO %s VALUES (", table);
-        for (int c = 0; c < cols && n < (int)sizeof insert - 4; c++)
-            n += snprintf(insert + n, sizeof insert - n, c ? ",?" : "?");
-        snprintf(insert + n, sizeof insert - n, ")");
-        if (sqlite3_prepare_v2(to, insert, -1, &ins, NULL) != SQLITE_OK) {
-            sqlite3_finalize(q);
-            continue;
-        }
-        while (sqlite3_step(q) == SQLITE_ROW) {
-            for (int c = 0; c < cols; c++)
-                sqlite3_bind_value(ins, c + 1, sqlite3_column_value(q, c));
-            if (sqlite3_step(ins) == SQLITE_DONE && sqlite3_changes(to) > 0)
-                rows++;
-            sqlite3_reset(ins);
-        }
-        sqlite3_finalize(ins);
-        sqlite3_finalize(q);
-    }
-    return rows;
-}
-
-int cutune_store_recover(const char *path, uint64_t *rows, char *kept, size_t kept_size)
-{
-    if (!path)
-        return ct_fail(CUTUNE_EINVAL, "cutune_store_recover: no path");
-    char fresh[4200], damaged[4200];
-    snprintf(fresh, sizeof fresh, "%s.recovering", path);
-    snprintf(damaged, sizeof damaged, "%s.damaged-%ld", path, (long)time(NULL));
-    struct stat sb;
-    if (stat(path, &sb) != 0)
-        return ct_fail(CUTUNE_ENOTFOUND, "there is no profile database at %s", path);
-    unlink(fresh);
-    /* the new file gets the current schema, then whatever rows can be read */
-    ct_db to;
-    int st = ct_db_open(&to, fresh, 0);
-    if (st)
-        return ct_wrap(st, "recovering %s", path);
-    sqlite3 *from = NULL;
-    int rc = sqlite3_open_v2(path, &from, SQLITE_OPEN_READONLY, NULL);
-    uint64_t total = 0;
-    if (rc == SQLITE_OK) {
-        /* read past a schema whose tables point beyond the end of a truncated file */
-        sqlite3_exec(from, "PRAGMA writable_schema = ON", NULL, NULL, NULL);
-        ct_db_exec(&to, "DELETE FROM schema_version; BEGIN");
-        for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
-            total += salvage_table(from, to.h, tables[t]);
-        ct_db_exec(&to, "COMMIT");
-    }
-    sqlite3_close_v2(from);
-    /* a salvaged file from a newer cutune, or one that lost its version, gets ours */
-    int version = 0;
-    schema_version(&to, &version);
-    if (version == 0 || version > CT_SCHEMA_VERSION) {
-        char sql[96];
-        snprintf(sql, sizeof sql, "DELETE FROM schema_version; INSERT INTO schema_version "
-                 "VALUES (%d)", CT_SCHEMA_VERSION);
-        ct_db_exec(&to, sql);
-    }
-    st = ct_db_exec(&to, "PRAGMA wal_checkpoint(TRUNCATE)");
-    ct_db_close(&to);
-    /* the damaged file goes aside with its journal (never to be applied to the new one) */
-    char side[4300], moved[4400];
-    if (!st && rename(path, damaged) != 0)
-        st = ct_fail(CUTUNE_EIO, "cannot move %s aside: %s", path, strerror(errno));
-    snprintf(side, sizeof side, "%s-wal", path);
-    snprintf(moved, sizeof moved, "%s-wal", damaged);
-    if (!st && stat(side, &sb) == 0)
-        rename(side, moved);
-    snprintf(side, sizeof side, "%s-shm", path);
-    if (!st)
-        unlink(side);
-    if (!st && rename(fresh, path) != 0)
-        st = ct_fail(CUTUNE_EIO, "cannot put the recovered database at %s (it is at %s, the "
-                     "damaged one at %s): %s", path, fresh, damaged, strerror(errno));
-    if (rows)
-        *rows = total;
-    if (kept && kept_size)
-        snprintf(kept, kept_size, "%s", st ? "" : damaged);
-    return st;
 }

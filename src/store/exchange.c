@@ -407,22 +407,26 @@ static int copy_key(const cutune_profile *p, void *user)
     return 1;
 }
 
-/* The header of the profile's latest session, as JSON. */
-static json_t *latest_header(cutune_store *s, const cutune_profile *key)
+/* The header of the profile's latest session, as JSON (NULL: none); damage is a status. */
+static int latest_header(cutune_store *s, const cutune_profile *key, json_t **header)
 {
     ct_db *db = ct_store_db(s);
     sqlite3_stmt *q;
-    json_t *header = NULL;
+    *header = NULL;
     ct_store_lock(s);
-    if (ct_db_prepare(db, &q, "SELECT header FROM sessions WHERE " CT_KEY_MATCH
-                      " ORDER BY id DESC LIMIT 1") == CUTUNE_OK) {
+    int st = ct_db_prepare(db, &q, "SELECT header FROM sessions WHERE " CT_KEY_MATCH
+                           " ORDER BY id DESC LIMIT 1");
+    if (!st) {
         ct_store_bind_key(q, 1, key);
-        if (sqlite3_step(q) == SQLITE_ROW)
-            header = json_loads(ct_db_text(q, 0), 0, NULL);
+        int rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW && !(*header = json_loads(ct_db_text(q, 0), 0, NULL)))
+            st = ct_db_damaged(db, "reading a session", "its header does not parse as JSON");
+        else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            st = ct_db_fail(db, rc, "reading a session");
         sqlite3_finalize(q);
     }
     ct_store_unlock(s);
-    return header;
+    return st;
 }
 
 int cutune_store_export(cutune_store *s, int64_t id, cutune_format format, char **text)
@@ -434,7 +438,9 @@ int cutune_store_export(cutune_store *s, int64_t id, cutune_format format, char 
     int st = cutune_store_get(s, id, copy_key, &k);
     if (st)
         return st;
-    json_t *kt = latest_header(s, &k.row.key);
+    json_t *kt;
+    if ((st = latest_header(s, &k.row.key, &kt)))
+        return st;
     if (!kt)
         return ct_fail(CUTUNE_ENOTFOUND, "profile %lld has no session to export",
                        (long long)id);
@@ -456,9 +462,10 @@ int cutune_store_export(cutune_store *s, int64_t id, cutune_format format, char 
         sqlite3_finalize(q);
     }
     ct_store_unlock(s);
-    if (!st && (g.bad || !g.cache))
-        st = ct_fail(CUTUNE_ECORRUPT, "%s: an evaluation of profile %lld is not valid JSON",
-                     cutune_store_path(s), (long long)id);
+    if (!st && !g.cache)
+        st = ct_fail(CUTUNE_ENOMEM, "out of memory exporting profile %lld", (long long)id);
+    if (!st && g.bad)
+        st = ct_db_damaged(db, "exporting its evaluations", "one does not parse as JSON");
     if (!st)
         json_object_set(kt, "cache", g.cache);
     json_t *out = st ? NULL : format == CUTUNE_FORMAT_T4 ? ct_t4_from_kt(kt) : json_incref(kt);

@@ -1,7 +1,7 @@
 /* store.c — the profile store: the database and the in-memory map kept in step. Every write
  * goes to SQLite in a transaction first and is then published to the map; lookups
- * (cutune_select) read only the map. Sessions write each evaluation as it completes, so a
- * killed session loses nothing that finished. */
+ * (cutune_select) read only the map. Sessions (sessions.c) write each evaluation as it
+ * completes, so a killed session loses nothing that finished. */
 #include "store_impl.h"
 
 #include <math.h>
@@ -20,7 +20,7 @@ struct cutune_store {
     pthread_mutex_t lock; /* one user of the SQLite connection at a time */
 };
 
-static double unix_now(void)
+double ct_unix_now(void)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
@@ -28,6 +28,7 @@ static double unix_now(void)
 }
 
 ct_db *ct_store_db(cutune_store *store) { return &store->db; }
+ct_map *ct_store_map(cutune_store *store) { return store->map; }
 int ct_store_writable(const cutune_store *store, const char *what)
 {
     return store->db.readonly
@@ -175,7 +176,16 @@ int cutune_store_refresh(cutune_store *s)
     if (!s)
         return ct_fail(CUTUNE_EINVAL, "cutune_store_refresh: NULL store");
     pthread_mutex_lock(&s->lock);
-    int st = load_profiles(s, 0);
+    int st = CUTUNE_OK;
+    ct_db fresh;
+    /* an immutable open (a reader in a folder it cannot write) sees no change: the file is
+     * opened anew when it has changed */
+    if (ct_db_changed(&s->db) && !(st = ct_db_open(&fresh, s->db.path, 1))) {
+        ct_db_close(&s->db);
+        s->db = fresh;
+    }
+    if (!st)
+        st = load_profiles(s, 0);
     pthread_mutex_unlock(&s->lock);
     return st;
 }
@@ -196,7 +206,7 @@ void ct_store_bind_key(sqlite3_stmt *q, int first, const cutune_profile *p)
 }
 
 
-static int check_profile(const cutune_profile *p)
+int ct_store_check_profile(const cutune_profile *p)
 {
     if (!p->kernel || !*p->kernel || !p->device || !p->params || !p->config || !p->strategy)
         return ct_fail(CUTUNE_EINVAL, "a profile needs a device, kernel, params, config and "
@@ -236,10 +246,8 @@ static const char upsert_sql[] =
     "time_ms = min(?15, time_ms) "
     "RETURNING " PROFILE_COLUMNS;
 
-/* In a transaction: writes p unless a faster one of the same key is there; *kept receives
- * the row as it stands, its strings in *strings (the caller frees them). */
-static int put_locked(cutune_store *s, const cutune_profile *p, cutune_profile *kept,
-                      char **strings)
+int ct_store_put_locked(cutune_store *s, const cutune_profile *p, cutune_profile *kept,
+                        char **strings)
 {
     sqlite3_stmt *q;
     uint64_t evaluations = 0;
@@ -270,7 +278,7 @@ static int put_locked(cutune_store *s, const cutune_profile *p, cutune_profile *
     sqlite3_bind_int64(q, 20, (int64_t)evaluations);
     if (p->session)
         sqlite3_bind_int64(q, 21, p->session);
-    sqlite3_bind_double(q, 22, unix_now());
+    sqlite3_bind_double(q, 22, ct_unix_now());
     int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
         cutune_profile v = profile_of_row(q);
@@ -310,7 +318,7 @@ static int put_and_publish(cutune_store *s, const cutune_profile *p)
     char *strings = NULL;
     int st = ct_db_begin(&s->db);
     if (!st)
-        st = put_locked(s, p, &kept, &strings);
+        st = ct_store_put_locked(s, p, &kept, &strings);
     if (!st)
         st = ct_db_commit(&s->db);
     else
@@ -325,7 +333,7 @@ int cutune_store_put(cutune_store *s, const cutune_profile *p)
 {
     if (!s || !p)
         return ct_fail(CUTUNE_EINVAL, "cutune_store_put: NULL argument");
-    int st = check_profile(p);
+    int st = ct_store_check_profile(p);
     if (st)
         return st;
     pthread_mutex_lock(&s->lock);
@@ -568,7 +576,7 @@ int cutune_store_prune(cutune_store *s, const char *kernel, double older_than_s,
     if (!s || !(older_than_s >= 0))
         return ct_fail(CUTUNE_EINVAL, "cutune_store_prune: bad argument");
     pthread_mutex_lock(&s->lock);
-    double before = older_than_s > 0 ? unix_now() - older_than_s : INFINITY;
+    double before = older_than_s > 0 ? ct_unix_now() - older_than_s : INFINITY;
     int st = ct_db_begin(&s->db);
     sqlite3_stmt *q = NULL;
     int64_t *ids = NULL;
@@ -629,277 +637,6 @@ int cutune_store_vacuum(cutune_store *s)
     int st = ct_store_writable(s, "cutune_store_vacuum");
     if (!st)
         st = ct_db_exec(&s->db, "VACUUM; PRAGMA wal_checkpoint(TRUNCATE)");
-    pthread_mutex_unlock(&s->lock);
-    return st;
-}
-
-/* ------------------------------------------------------------------ sessions ---- */
-
-int ct_store_session_begin(cutune_store *s, const ct_session_row *row, int64_t *id)
-{
-    int st = check_profile(&(cutune_profile){.device = row->key.device, .kernel = row->key.kernel,
-                                             .user_key = row->key.user_key,
-                                             .source_hash = row->key.source_hash,
-                                             .params = "", .config = "", .strategy = "",
-                                             .problem = {row->key.problem[0],
-                                                         row->key.problem[1],
-                                                         row->key.problem[2]}});
-    if (st)
-        return st;
-    pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *q;
-    st = ct_db_prepare(&s->db, &q,
-                       "INSERT INTO sessions (device, cc_major, cc_minor, sm_count, driver, "
-                       "runtime, kernel, source_hash, user_key, p0, p1, p2, strategy, budget, "
-                       "seed, space_hash, header, origin, started) VALUES (?, ?, ?, ?, ?, ?, "
-                       "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!st) {
-        ct_store_bind_key(q, 1, &row->key);
-        sqlite3_bind_text(q, 13, row->key.strategy ? row->key.strategy : "", -1,
-                          SQLITE_TRANSIENT);
-        sqlite3_bind_int64(q, 14, (int64_t)row->key.budget);
-        sqlite3_bind_int64(q, 15, (int64_t)row->seed);
-        sqlite3_bind_text(q, 16, row->space_hash ? row->space_hash : "", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(q, 17, row->header ? row->header : "{}", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(q, 18, row->origin ? row->origin : "cutune", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(q, 19, unix_now());
-        int rc = sqlite3_step(q); /* one statement: its own transaction */
-        if (rc != SQLITE_DONE)
-            st = ct_db_fail(&s->db, rc, "starting a session");
-        else
-            *id = sqlite3_last_insert_rowid(s->db.h);
-        sqlite3_finalize(q);
-    }
-    pthread_mutex_unlock(&s->lock);
-    return st;
-}
-
-int ct_store_session_add(cutune_store *s, int64_t session, const char *config, double time_ms,
-                         const char *failure, const char *entry)
-{
-    pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *q;
-    int st = ct_db_prepare(&s->db, &q, "INSERT OR REPLACE INTO evaluations (session, config, "
-                           "time_ms, failure, entry, at) VALUES (?, ?, ?, ?, ?, ?)");
-    if (!st) {
-        sqlite3_bind_int64(q, 1, session);
-        sqlite3_bind_text(q, 2, config, -1, SQLITE_TRANSIENT);
-        if (!isnan(time_ms))
-            sqlite3_bind_double(q, 3, time_ms);
-        else
-            sqlite3_bind_text(q, 4, failure ? failure : "failed", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(q, 5, entry ? entry : "{}", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(q, 6, unix_now());
-        int rc = sqlite3_step(q);
-        if (rc != SQLITE_DONE)
-            st = ct_db_fail(&s->db, rc, "recording an evaluation");
-        sqlite3_finalize(q);
-    }
-    pthread_mutex_unlock(&s->lock);
-    return st;
-}
-
-static int fold_best(cutune_store *s, int64_t session, int finish);
-
-int ct_store_session_finish(cutune_store *s, int64_t session)
-{
-    return fold_best(s, session, 1);
-}
-
-int ct_store_session_fold(cutune_store *s, int64_t session)
-{
-    return fold_best(s, session, 0);
-}
-
-/* The session's best evaluation into the profile; `finish`: and the session is done. */
-static int fold_best(cutune_store *s, int64_t session, int finish)
-{
-    pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *q;
-    char *strings = NULL;
-    int st = ct_db_begin(&s->db), rc = SQLITE_DONE;
-    if (!st)
-        st = ct_db_prepare(&s->db, &q,
-                           "SELECT s.device, s.cc_major, s.cc_minor, s.sm_count, s.driver, "
-                           "s.runtime, s.kernel, s.source_hash, s.user_key, s.p0, s.p1, s.p2, "
-                           "json_extract(s.header, '$.tune_params_keys'), e.config, e.time_ms, "
-                           "json_extract(e.entry, '$.time_median'), "
-                           "json_extract(e.entry, '$.time_std'), s.strategy, s.budget "
-                           "FROM sessions s JOIN evaluations e ON e.session = s.id "
-                           "WHERE s.id = ? AND e.time_ms IS NOT NULL "
-                           "ORDER BY e.time_ms LIMIT 1");
-    cutune_profile best = {0}, kept;
-    int have = 0;
-    char params[4096] = "";
-    if (!st) {
-        sqlite3_bind_int64(q, 1, session);
-        if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-            /* the parameter names come as a JSON array: a comma list, as Kernel Tuner's keys */
-            const char *keys = ct_db_text(q, 12);
-            size_t n = 0;
-            for (const char *c = keys; *c && n + 1 < sizeof params; c++)
-                if (*c != '[' && *c != ']' && *c != '"' && *c != ' ')
-                    params[n++] = *c;
-            params[n] = '\0';
-            best = (cutune_profile){
-                .device = ct_db_text(q, 0), .cc_major = sqlite3_column_int(q, 1),
-                .cc_minor = sqlite3_column_int(q, 2), .sm_count = sqlite3_column_int(q, 3),
-                .driver_version = sqlite3_column_int(q, 4),
-                .runtime_version = sqlite3_column_int(q, 5), .kernel = ct_db_text(q, 6),
-                .source_hash = ct_db_text(q, 7), .user_key = ct_db_text(q, 8),
-                .problem = {sqlite3_column_int64(q, 9), sqlite3_column_int64(q, 10),
-                            sqlite3_column_int64(q, 11)},
-                .params = params, .config = ct_db_text(q, 13),
-                .time_ms = sqlite3_column_double(q, 14),
-                .median_ms = sqlite3_column_type(q, 15) == SQLITE_NULL
-                                 ? NAN : sqlite3_column_double(q, 15),
-                .std_ms = sqlite3_column_type(q, 16) == SQLITE_NULL
-                              ? NAN : sqlite3_column_double(q, 16),
-                .strategy = ct_db_text(q, 17), .budget = (uint64_t)sqlite3_column_int64(q, 18),
-                .session = session};
-            have = 1;
-            st = put_locked(s, &best, &kept, &strings);
-        } else if (rc != SQLITE_DONE) {
-            st = ct_db_fail(&s->db, rc, "reading a session");
-        }
-        sqlite3_finalize(q);
-    }
-    if (!st && finish) {
-        char sql[96];
-        snprintf(sql, sizeof sql, "UPDATE sessions SET finished = %.6f WHERE id = %lld",
-                 unix_now(), (long long)session);
-        st = ct_db_exec(&s->db, sql);
-    }
-    if (!st)
-        st = ct_db_commit(&s->db);
-    else
-        ct_db_rollback(&s->db);
-    if (!st && have)
-        st = ct_map_publish(s->map, &kept);
-    free(strings);
-    pthread_mutex_unlock(&s->lock);
-    return st;
-}
-
-#define SESSION_MATCH CT_KEY_MATCH " AND space_hash = ?"
-
-int ct_store_session_latest(cutune_store *s, const ct_session_row *row, int64_t *id,
-                            int *finished)
-{
-    pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *q;
-    *id = 0;
-    *finished = 0;
-    int st = ct_db_prepare(&s->db, &q, "SELECT id, finished IS NOT NULL FROM sessions WHERE "
-                           SESSION_MATCH " ORDER BY id DESC LIMIT 1");
-    if (!st) {
-        ct_store_bind_key(q, 1, &row->key);
-        sqlite3_bind_text(q, 13, row->space_hash ? row->space_hash : "", -1, SQLITE_TRANSIENT);
-        int rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW) {
-            *id = sqlite3_column_int64(q, 0);
-            *finished = sqlite3_column_int(q, 1);
-        } else if (rc != SQLITE_DONE) {
-            st = ct_db_fail(&s->db, rc, "looking for a session");
-        }
-        sqlite3_finalize(q);
-    }
-    pthread_mutex_unlock(&s->lock);
-    return st;
-}
-
-int ct_store_session_entries(cutune_store *s, const ct_session_row *row, ct_entry_fn fn,
-                             void *user)
-{
-    pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *q;
-    int st = ct_db_prepare(&s->db, &q, "SELECT e.config, e.entry FROM evaluations e JOIN "
-                           "sessions ON sessions.id = e.session WHERE " SESSION_MATCH
-                           " ORDER BY e.at");
-    if (!st) {
-        ct_store_bind_key(q, 1, &row->key);
-        sqlite3_bind_text(q, 13, row->space_hash ? row->space_hash : "", -1, SQLITE_TRANSIENT);
-        int rc;
-        while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-            if ((st = fn(ct_db_text(q, 0), ct_db_text(q, 1), user)))
-                break;
-        if (!st && rc != SQLITE_DONE)
-            st = ct_db_fail(&s->db, rc, "reading a session's evaluations");
-        sqlite3_finalize(q);
-    }
-    pthread_mutex_unlock(&s->lock);
-    return st;
-}
-
-/* Sessions of the same kernel and space on the same GPU (any driver) at other sizes. */
-#define NEARBY_MATCH                                                                        \
-    "device = ?1 AND cc_major = ?2 AND cc_minor = ?3 AND sm_count = ?4 AND kernel = ?5 AND " \
-    "source_hash = ?6 AND user_key = ?7 AND space_hash = ?8"
-
-static void bind_nearby(sqlite3_stmt *q, const ct_session_row *row)
-{
-    const cutune_profile *k = &row->key;
-    sqlite3_bind_text(q, 1, k->device ? k->device : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(q, 2, k->cc_major);
-    sqlite3_bind_int(q, 3, k->cc_minor);
-    sqlite3_bind_int(q, 4, k->sm_count);
-    sqlite3_bind_text(q, 5, k->kernel ? k->kernel : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(q, 6, k->source_hash ? k->source_hash : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(q, 7, k->user_key ? k->user_key : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(q, 8, row->space_hash ? row->space_hash : "", -1, SQLITE_TRANSIENT);
-}
-
-int ct_store_session_nearby(cutune_store *s, const ct_session_row *row, size_t max,
-                            int64_t problem[3], ct_config_fn fn, void *user)
-{
-    const cutune_profile *k = &row->key;
-    int64_t want[3];
-    for (int d = 0; d < 3; d++)
-        want[d] = problem[d] = k->problem[d] <= 0 ? 1 : k->problem[d];
-    pthread_mutex_lock(&s->lock);
-    sqlite3_stmt *q;
-    int st = ct_db_cached(&s->db, &q, "SELECT DISTINCT p0, p1, p2 FROM sessions WHERE "
-                          NEARBY_MATCH " AND NOT (p0 = ?9 AND p1 = ?10 AND p2 = ?11)");
-    double nearest = INFINITY;
-    int rc = SQLITE_DONE;
-    if (!st) {
-        bind_nearby(q, row);
-        for (int d = 0; d < 3; d++)
-            sqlite3_bind_int64(q, 9 + d, want[d]);
-        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-            int64_t p[3];
-            double far = 0;
-            for (int d = 0; d < 3; d++) {
-                p[d] = sqlite3_column_int64(q, d);
-                far += p[d] > 0 ? fabs(log((double)p[d] / (double)want[d])) : INFINITY;
-            }
-            if (far < nearest) {
-                nearest = far;
-                memcpy(problem, p, sizeof p);
-            }
-        }
-        if (rc != SQLITE_DONE)
-            st = ct_db_fail(&s->db, rc, "looking for sessions at nearby sizes");
-        sqlite3_reset(q);
-    }
-    if (!st && isfinite(nearest))
-        st = ct_db_cached(&s->db, &q, "SELECT e.config, MIN(e.time_ms) AS t FROM evaluations e "
-                          "JOIN sessions ON sessions.id = e.session WHERE " NEARBY_MATCH
-                          " AND p0 = ?9 AND p1 = ?10 AND p2 = ?11 AND e.time_ms IS NOT NULL "
-                          "GROUP BY e.config ORDER BY t LIMIT ?12");
-    if (!st && isfinite(nearest)) {
-        bind_nearby(q, row);
-        for (int d = 0; d < 3; d++)
-            sqlite3_bind_int64(q, 9 + d, problem[d]);
-        sqlite3_bind_int64(q, 12, (sqlite3_int64)max);
-        while (!st && (rc = sqlite3_step(q)) == SQLITE_ROW)
-            st = fn(ct_db_text(q, 0), sqlite3_column_double(q, 1), user);
-        if (!st && rc != SQLITE_DONE && rc != SQLITE_ROW)
-            st = ct_db_fail(&s->db, rc, "reading the best of a nearby size");
-        sqlite3_reset(q);
-    }
-    if (!st && !isfinite(nearest))
-        memset(problem, 0, 3 * sizeof *problem);
     pthread_mutex_unlock(&s->lock);
     return st;
 }

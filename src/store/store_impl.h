@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 /* ------------------------------------------------------------------------ keys ---- */
 
@@ -30,19 +31,35 @@ typedef struct ct_db {
     sqlite3 *h;
     char *path;
     int readonly;
+    int immutable;    /* a reader's immutable open: the file as it was then (open_reader) */
+    struct stat seen; /* ... which was this */
+    int checked;      /* before writing: 1 checked whole, -1 as far as the bound allowed */
     struct {
         const char *sql; /* a string literal: known by its address */
         sqlite3_stmt *stmt;
     } cached[CT_DB_CACHED];
 } ct_db;
 
-#define CT_SCHEMA_VERSION 1
+#define CT_SCHEMA_VERSION 2
+#define CT_SCHEMA_READABLE 1 /* the oldest a reader takes as it is (2 added session_owners) */
 
-/* Opens or creates the database and brings its schema up to date (refusing a newer one). */
+/* Opens or creates the database and brings its schema up to date (refusing a newer one).
+ * An existing file is checked whole (SQLite's quick_check, bounded in time) before anything
+ * is written into it; a damaged one is CUTUNE_ECORRUPT and left as it was. A reader
+ * (`readonly`) leaves no -wal or -shm behind that were not there, and reads a store in a
+ * folder it may not write. */
 int ct_db_open(ct_db *db, const char *path, int readonly);
 void ct_db_close(ct_db *db);
+/* The "file:" URI of a path with SQLite's URI parameters `params` ("mode=ro"), for
+ * sqlite3_open_v2 with SQLITE_OPEN_URI (%, ? and # escaped). */
+int ct_db_uri(const char *path, const char *params, char *buf, size_t size);
+/* Whether the file of a reader's immutable open has changed since (then reopen it). */
+int ct_db_changed(const ct_db *db);
 /* A status for SQLite's result `rc` with a message naming the database and `what`. */
 int ct_db_fail(ct_db *db, int rc, const char *what);
+/* CUTUNE_ECORRUPT for damage found in `what` (`why`: what is wrong), with the --recover hint;
+ * the -wal is kept out of the damaged file. */
+int ct_db_damaged(ct_db *db, const char *what, const char *why);
 int ct_db_exec(ct_db *db, const char *sql);
 int ct_db_prepare(ct_db *db, sqlite3_stmt **stmt, const char *sql);
 /* The same for statements run often (sql a literal): prepared once, kept with the
@@ -89,7 +106,7 @@ void ct_map_select_key(ct_map *m, const cutune_device_info *device, const char *
 uint64_t ct_key_prefix_hash(const char *key, size_t key_len);
 uint64_t ct_key_hash(const char *key, size_t key_len, uint64_t prefix_hash);
 
-/* ------------------------------------------------------- sessions (store.c) ---- */
+/* ----------------------------------------------------- sessions (sessions.c) ---- */
 
 /* A session's row: its key (the profile's fields device .. problem, strategy, budget) and
  * what else identifies it. */
@@ -101,20 +118,23 @@ typedef struct ct_session_row {
     const char *origin;     /* "cutune", or the file it came from */
 } ct_session_row;
 
+/* A new session, this process's to run (until it finishes or is released): its id. */
 int ct_store_session_begin(cutune_store *store, const ct_session_row *row, int64_t *id);
+/* The latest session with this key and space (any strategy), if it is unfinished, made this
+ * process's (its id; 0: none to go on with). CUTUNE_EBUSY, saying who, when another run
+ * that is not provably gone has it. In one write transaction with the check. */
+int ct_store_session_resume(cutune_store *store, const ct_session_row *row, int64_t *id);
+/* The session is no longer this process's to run (unfinished: another run may resume it). */
+int ct_store_session_release(cutune_store *store, int64_t session);
 /* One evaluation: config is its key ("64,2,1"), entry its Kernel Tuner cache entry (JSON
  * text); time_ms NaN with `failure` for a failed one. Replaces an earlier one of the same
  * configuration in this session. */
 int ct_store_session_add(cutune_store *store, int64_t session, const char *config,
                          double time_ms, const char *failure, const char *entry);
-/* Marks the session finished and folds its best evaluation into the profile. */
+/* Marks the session finished (and nobody's) and folds its best evaluation into the profile. */
 int ct_store_session_finish(cutune_store *store, int64_t session);
 /* The same without finishing it (a new best, as it happens). */
 int ct_store_session_fold(cutune_store *store, int64_t session);
-/* The latest session with this key and space (any strategy): its id (0: none) and whether it
- * finished. */
-int ct_store_session_latest(cutune_store *store, const ct_session_row *row, int64_t *id,
-                            int *finished);
 /* Each evaluation of the sessions with this key and space, oldest first (a later one of
  * the same configuration comes after). */
 typedef int (*ct_entry_fn)(const char *config, const char *entry, void *user);
@@ -145,8 +165,18 @@ void ct_space_hash(const json_t *tune_params, char out[33]);
     "AND p2 = ?"
 void ct_store_bind_key(sqlite3_stmt *q, int first, const cutune_profile *p);
 
-/* The store's database, for exchange.c (under the store's lock). */
+/* The store's database and map, for exchange.c and sessions.c (the database under the
+ * store's lock). */
 ct_db *ct_store_db(cutune_store *store);
+ct_map *ct_store_map(cutune_store *store);
+/* Seconds since 1970, as the store's rows keep time. */
+double ct_unix_now(void);
+/* CUTUNE_EINVAL unless the profile has what a row needs (names, a time, sizes >= 0). */
+int ct_store_check_profile(const cutune_profile *p);
+/* In a transaction: writes p unless a faster one of the same key is there; *kept receives
+ * the row as it stands, its strings in *strings (the caller frees them). */
+int ct_store_put_locked(cutune_store *store, const cutune_profile *p, cutune_profile *kept,
+                        char **strings);
 /* CUTUNE_OK, or CUTUNE_EINVAL ("WHAT: PATH was opened read-only") for a read-only store. */
 int ct_store_writable(const cutune_store *store, const char *what);
 void ct_store_lock(cutune_store *store);
