@@ -2,7 +2,8 @@
 # robustness.sh — the profile store against what happens to it: sessions killed (SIGKILL,
 # SIGTERM, SIGINT) at random points and resumed, several processes writing into one store at
 # once, and damaged stores (truncated, random bytes, zero bytes, a whole page, a text file, a
-# newer schema). Prints one figure per part and fails unless each is N of N.
+# newer schema); and hostile names against every interpreter the CLI feeds. Prints one figure
+# per part and fails unless each is N of N (for hostile strings: 0 of N got through).
 # usage: tests/robustness.sh [SCALE [CUTUNE [TEST_STORE_FILES]]]
 #   SCALE: 1 (the default, what `make test` runs: a few seconds) or more for a longer run
 #   (SCALE times the kill chains, writer rounds and damaged stores); CUTUNE: the CLI
@@ -163,11 +164,21 @@ done
 figure "damaged stores refused untouched" $untouched $damaged
 
 # ----------------------------------------------------------- 4. hostile strings ----
-# (to come: names and values with quotes, newlines, shell, SQL and gnuplot metacharacters
-# given to the CLI, and the figure "hostile strings that reached an interpreter". Write the
-# part in hostile_strings and print its figure there with `figure TEXT GOT OF`, which fails
-# the run unless GOT equals OF; or append its own line to $figures and set bad=1 on failure.)
-hostile_strings() { :; }
+# Names with quotes, line breaks, shell, SQL and gnuplot metacharacters, in cache files, file
+# names, folder names and bench reports (tests/test_hostile.sh, which also checks that files
+# are written whole or not at all): how many ran a command.
+hostile_strings() {
+    out=$(sh "$here/test_hostile.sh" "$CLI" "$here/.." 2>"$TMP/hostile.err")
+    rc=$?
+    line=$(printf '%s\n' "$out" | grep '^hostile strings that reached an interpreter: ')
+    if [ $rc -ne 0 ] || [ -z "$line" ]; then
+        say "test_hostile.sh failed: $(cat "$TMP/hostile.err")"
+        bad=1
+    fi
+    figures="$figures${line:-hostile strings that reached an interpreter: (not measured)}
+"
+    case $line in *": 0 of "*) ;; *) bad=1 ;; esac
+}
 hostile_strings
 
 printf '%s' "$figures"

@@ -10,16 +10,7 @@ CLI=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") # (the commands run in anoth
 SRC=$(cd "$2" && pwd)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-run() {
-    want=$1
-    shift
-    "$CLI" "$@" >"$TMP/out" 2>"$TMP/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "cutune $* exited $got, expected $want: $(cat "$TMP/err")"
-}
-has() { grep -q -- "$2" "$TMP/$1" || fail "$1 of the last command lacks '$2': $(cat "$TMP/$1")"; }
+. "$SRC/tests/cli_checks.sh" # fail, run, has
 
 SPACE=$SRC/data/spaces/pnpoly/RTX_3090.json.gz
 M=$TMP/marks
