@@ -144,6 +144,12 @@ cutoff "$TMP/export.json" profiles export 1 --db "$TMP/p.db" -o "$TMP/export.jso
 cutoff "$TMP/cache.json" tune --sim "$SPACE" --budget 400 --cache-out "$TMP/cache.json"
 cutoff "$TMP/t4.json" tune --sim "$SPACE" --budget 400 --t4-out "$TMP/t4.json"
 cutoff "$TMP/trace.csv" sim --space "$SPACE" --strategy random --repeats 20 --trace "$TMP/trace.csv"
+# an import cut short leaves the store as it was: no session of it stays behind
+run 0 profiles import "$SPACE" --db "$TMP/cut.db"
+(trap '' XFSZ; ulimit -f 4000; "$CLI" profiles import "$SRC/data/spaces/convolution/A100.json.gz" \
+    --db "$TMP/cut.db") >"$TMP/out" 2>"$TMP/err" && fail "an import past the file size limit worked"
+run 0 profiles import "$SPACE" --db "$TMP/cut.db"
+has out "as session 2"
 # and written whole when there is room, with the mode the old file had
 chmod 640 "$TMP/export.json"
 run 0 profiles export 1 --db "$TMP/p.db" -o "$TMP/export.json"

@@ -362,6 +362,8 @@ int cutune_store_import(cutune_store *s, const char *path, const char *user_key,
     ct_store_unlock(s);
     if (!st)
         st = ct_store_session_finish(s, id);
+    else if (id) /* nothing of a failed import stays: not its session, nor the session's owner */
+        ct_store_session_discard(s, id);
     free(header_text);
     json_decref(header);
     json_decref(kt);

@@ -355,6 +355,32 @@ int ct_store_session_release(cutune_store *s, int64_t session)
     return st;
 }
 
+int ct_store_session_discard(cutune_store *s, int64_t session)
+{
+    static const char *const sql[] = {"DELETE FROM evaluations WHERE session = ?",
+                                      "DELETE FROM session_owners WHERE session = ?",
+                                      "DELETE FROM sessions WHERE id = ?"};
+    ct_db *db = ct_store_db(s);
+    ct_store_lock(s);
+    int st = ct_db_begin(db);
+    for (size_t k = 0; !st && k < sizeof sql / sizeof *sql; k++) {
+        sqlite3_stmt *q;
+        if ((st = ct_db_prepare(db, &q, sql[k])))
+            break;
+        sqlite3_bind_int64(q, 1, session);
+        int rc = sqlite3_step(q);
+        if (rc != SQLITE_DONE)
+            st = ct_db_fail(db, rc, "removing a failed session");
+        sqlite3_finalize(q);
+    }
+    if (!st)
+        st = ct_db_commit(db);
+    else
+        ct_db_rollback(db);
+    ct_store_unlock(s);
+    return st;
+}
+
 int ct_store_session_entries(cutune_store *s, const ct_session_row *row, ct_entry_fn fn,
                              void *user)
 {

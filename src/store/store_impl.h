@@ -126,6 +126,8 @@ int ct_store_session_begin(cutune_store *store, const ct_session_row *row, int64
 int ct_store_session_resume(cutune_store *store, const ct_session_row *row, int64_t *id);
 /* The session is no longer this process's to run (unfinished: another run may resume it). */
 int ct_store_session_release(cutune_store *store, int64_t session);
+/* The session goes, with its evaluations and its owner (an import that failed). */
+int ct_store_session_discard(cutune_store *store, int64_t session);
 /* One evaluation: config is its key ("64,2,1"), entry its Kernel Tuner cache entry (JSON
  * text); time_ms NaN with `failure` for a failed one. Replaces an earlier one of the same
  * configuration in this session. */
