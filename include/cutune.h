@@ -823,6 +823,13 @@ int cutune_store_prune(cutune_store *store, const char *kernel, double older_tha
 /* Gives free pages back to the file system and folds the WAL into the database. (Prune and
  * vacuum write: refused on a read-only store.) */
 int cutune_store_vacuum(cutune_store *store);
+/* A tuning session belongs to one run at a time; one whose run is provably gone (of this
+ * machine) is taken over by the next --resume. This frees session `session` of whatever run
+ * holds it, for a run on another machine that is gone, which cutune cannot prove: the next
+ * --resume goes on with it. `held` (may be NULL) receives who held it ("process P on HOST
+ * since TIME", or "" for none). CUTUNE_ENOTFOUND when there is no such session. */
+int cutune_store_release_session(cutune_store *store, int64_t session, char *held,
+                                 size_t held_size);
 /* Salvages what SQLite can still read of a damaged store into a new store at the same path:
  * the keys each table's b-tree reaches from the front and from the back (rows below a
  * damaged interior page are lost), then each row alone; rows whose JSON does not parse are

@@ -111,6 +111,33 @@ $SQL one.db "SELECT count(*) FROM sessions" >sessions
 $SQL one.db "SELECT count(*) FROM session_owners" >owners
 [ "$(cat owners)" = 0 ] || fail "a finished session still has an owner"
 
+# a session held by a run on another machine is not taken over (nothing proves that run
+# gone) until `profiles release` frees it
+args2="tune --sim $A4000 --db two.db --strategy random --budget 40 --json"
+"$CLI" $args2 --sim-delay-ms 50 >/dev/null 2>&1 &
+far=$!
+for _ in $(seq 1200); do
+    [ "$($SQL two.db "SELECT count(*) FROM evaluations" 2>/dev/null || echo 0)" -ge 3 ] \
+        2>/dev/null && break
+    sleep 0.05
+done
+kill -9 $far
+wait $far 2>/dev/null
+$SQL-write two.db "UPDATE session_owners SET host = 'elsewhere'" || fail "the SQL helper failed"
+run 1 $args2 --resume
+has err "is being run by process $far on elsewhere"
+has err "cutune profiles release 1"
+run 0 profiles release 1 --db two.db
+has out "session 1 was held by process $far on elsewhere since .* UTC: released"
+run 0 profiles release 1 --db two.db
+has out "session 1 was held by no run"
+run 1 profiles release 7 --db two.db
+has err "has no session 7"
+run 2 profiles release --db two.db
+has err "release needs a session ID"
+run 0 $args2 --resume
+has out '"evaluations": 40'
+
 # a recorded space's session: the space's device and size, found by the device's name
 run 0 tune --sim "$A4000" --budget 5 --db sim.db
 run 0 profiles list --db sim.db

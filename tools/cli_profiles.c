@@ -22,6 +22,7 @@ static const char profiles_help[] =
     "       cutune profiles export ID [--format kerneltuner|t4] [-o FILE]\n"
     "       cutune profiles prune (--kernel NAME | --older-than DAYS | --all)\n"
     "       cutune profiles vacuum\n"
+    "       cutune profiles release SESSION\n"
     "       cutune profiles --recover\n"
     "Every form takes --db DB (default: $CUTUNE_DB, else $XDG_DATA_HOME/cutune/profiles.db).\n\n"
     "The profile store keeps the best configuration found for each device, kernel, problem\n"
@@ -36,6 +37,9 @@ static const char profiles_help[] =
     "            results (standard output without -o)\n"
     "  prune     remove profiles (and their sessions) of a kernel, or older than DAYS\n"
     "  vacuum    give free space back to the file system\n"
+    "  release   free a tuning session of the run that holds it, when that run was on\n"
+    "            another machine that is gone (one of this machine whose process is gone is\n"
+    "            taken over by the next --resume without it)\n"
     "  --recover salvage what can still be read of a damaged store into a new store at its\n"
     "            path; the damaged file is kept beside it as DB.damaged-<time>[-N], with its\n"
     "            -wal and -shm, under names nothing had (nothing is ever overwritten). A\n"
@@ -256,13 +260,16 @@ static int write_text(const char *path, const char *text)
     return bad ? EXIT_FAILED : EXIT_OK;
 }
 
-static int parse_id(const char *text, int64_t *id)
+/* A profile's or a session's ID (`what`). */
+static int parse_id(const char *text, const char *what, int64_t *id)
 {
     unsigned long long v;
-    if (!text || cli_parse_u64("profiles", "the profile ID", text, &v))
+    char opt[32];
+    snprintf(opt, sizeof opt, "the %s ID", what);
+    if (!text || cli_parse_u64("profiles", opt, text, &v))
         return -1;
     if (v == 0 || v > INT64_MAX)
-        return cli_usage_error("profiles", "a profile ID is a positive integer"), -1;
+        return cli_usage_error("profiles", "a %s ID is a positive integer", what), -1;
     *id = (int64_t)v;
     return 0;
 }
@@ -352,15 +359,15 @@ int cmd_profiles(int argc, char **argv)
     }
     if (optind >= argc)
         return cli_usage_error("profiles", "give an action: list, show, select, import, export, "
-                                           "prune or vacuum");
+                                           "prune, vacuum or release");
     const char *action = argv[optind++];
     const char *arg = optind < argc ? argv[optind++] : NULL;
     if (optind < argc)
         return cli_usage_error("profiles", "unexpected argument '%s'", argv[optind]);
-    static const char *const takes_arg[] = {"show", "import", "export"};
+    static const char *const takes_arg[] = {"show", "import", "export", "release"};
     int wants = 0, known = 0;
-    static const char *const actions[] = {"list", "show", "select", "import", "export", "prune",
-                                          "vacuum"};
+    static const char *const actions[] = {"list",  "show",   "select", "import",
+                                          "export", "prune", "vacuum", "release"};
     for (size_t k = 0; k < sizeof actions / sizeof *actions; k++)
         known |= strcmp(action, actions[k]) == 0;
     if (!known)
@@ -369,11 +376,14 @@ int cmd_profiles(int argc, char **argv)
         wants |= strcmp(action, takes_arg[k]) == 0;
     if (wants && !arg)
         return cli_usage_error("profiles", "%s needs %s", action,
-                               strcmp(action, "import") == 0 ? "a FILE" : "a profile ID");
+                               !strcmp(action, "import")    ? "a FILE"
+                               : !strcmp(action, "release") ? "a session ID"
+                                                            : "a profile ID");
     if (!wants && arg)
         return cli_usage_error("profiles", "unexpected argument '%s'", arg);
     int64_t id = 0;
-    if (wants && strcmp(action, "import") != 0 && parse_id(arg, &id))
+    if (wants && strcmp(action, "import") != 0 &&
+        parse_id(arg, strcmp(action, "release") ? "profile" : "session", &id))
         return EXIT_USAGE;
     cutune_format format = CUTUNE_FORMAT_KERNEL_TUNER;
     if (strcmp(o.format, "t4") == 0)
@@ -415,6 +425,14 @@ int cmd_profiles(int argc, char **argv)
         else
             printf("removed %llu profile%s\n", (unsigned long long)removed,
                    removed == 1 ? "" : "s");
+    } else if (!strcmp(action, "release")) {
+        char held[512];
+        if ((st = cutune_store_release_session(s, id, held, sizeof held)))
+            rc = cli_fail("profiles", st);
+        else if (*held)
+            printf("session %lld was held by %s: released\n", (long long)id, cli_text(held));
+        else
+            printf("session %lld was held by no run\n", (long long)id);
     } else if ((st = cutune_store_vacuum(s))) {
         rc = cli_fail("profiles", st);
     }

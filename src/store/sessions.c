@@ -130,8 +130,9 @@ static int check_owner(ct_db *db, int64_t session, const cutune_profile *key)
             st = ct_fail(CUTUNE_EBUSY, "session %lld of %s on %s is being run by process %lld "
                          "on %s since %s: one run at a time goes on with a session; wait for "
                          "that one to end or stop it (a session whose process is gone is taken "
-                         "over)", (long long)session, key->kernel, key->device, o.pid, o.host,
-                         when);
+                         "over; `cutune profiles release %lld` frees one whose machine is gone)",
+                         (long long)session, key->kernel, key->device, o.pid, o.host,
+                         when, (long long)session);
     } else if (rc != SQLITE_DONE) {
         st = ct_db_fail(db, rc, "reading who runs a session");
     }
@@ -351,6 +352,58 @@ int ct_store_session_release(cutune_store *s, int64_t session)
             st = ct_db_fail(db, rc, "releasing a session");
         sqlite3_finalize(q);
     }
+    ct_store_unlock(s);
+    return st;
+}
+
+int cutune_store_release_session(cutune_store *s, int64_t session, char *held,
+                                 size_t held_size)
+{
+    if (!s)
+        return ct_fail(CUTUNE_EINVAL, "cutune_store_release_session: no store");
+    if (held && held_size)
+        *held = '\0';
+    int st = ct_store_writable(s, "cutune_store_release_session");
+    if (st)
+        return st;
+    ct_db *db = ct_store_db(s);
+    ct_store_lock(s);
+    sqlite3_stmt *q = NULL;
+    if (!(st = ct_db_begin(db)))
+        st = ct_db_prepare(db, &q, "SELECT (SELECT count(*) FROM sessions WHERE id = ?1), pid, "
+                           "host, since FROM (SELECT 1) LEFT JOIN session_owners ON "
+                           "session = ?1");
+    if (!st) {
+        sqlite3_bind_int64(q, 1, session);
+        int rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW)
+            st = ct_db_fail(db, rc, "reading who runs a session");
+        else if (sqlite3_column_int(q, 0) == 0)
+            st = ct_fail(CUTUNE_ENOTFOUND, "%s has no session %lld", db->path,
+                         (long long)session);
+        else if (sqlite3_column_type(q, 1) != SQLITE_NULL && held && held_size) {
+            time_t since = (time_t)sqlite3_column_double(q, 3);
+            struct tm utc;
+            char when[64] = "?";
+            if (gmtime_r(&since, &utc))
+                strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &utc);
+            snprintf(held, held_size, "process %lld on %s since %s",
+                     (long long)sqlite3_column_int64(q, 1), ct_db_text(q, 2), when);
+        }
+        sqlite3_finalize(q);
+        q = NULL;
+    }
+    if (!st && !(st = ct_db_prepare(db, &q, "DELETE FROM session_owners WHERE session = ?"))) {
+        sqlite3_bind_int64(q, 1, session);
+        int rc = sqlite3_step(q);
+        if (rc != SQLITE_DONE)
+            st = ct_db_fail(db, rc, "freeing a session");
+        sqlite3_finalize(q);
+    }
+    if (!st)
+        st = ct_db_commit(db);
+    else
+        ct_db_rollback(db);
     ct_store_unlock(s);
     return st;
 }
