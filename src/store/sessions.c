@@ -105,6 +105,29 @@ static int own(ct_db *db, int64_t session)
     return rc == SQLITE_DONE ? CUTUNE_OK : ct_db_fail(db, rc, "taking a session");
 }
 
+/* A moment in UNIX seconds as "YYYY-MM-DD HH:MM:SS UTC" ("?" when it is none). */
+static void format_utc(double t, char when[64])
+{
+    time_t at = (time_t)t;
+    struct tm utc;
+    snprintf(when, 64, "?");
+    if (gmtime_r(&at, &utc))
+        strftime(when, 64, "%Y-%m-%d %H:%M:%S UTC", &utc);
+}
+
+/* Runs `sql`, which writes and returns no rows, with `session` as its one parameter. */
+static int exec_on_session(ct_db *db, const char *sql, int64_t session, const char *what)
+{
+    sqlite3_stmt *q;
+    int st = ct_db_prepare(db, &q, sql);
+    if (st)
+        return st;
+    sqlite3_bind_int64(q, 1, session);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? CUTUNE_OK : ct_db_fail(db, rc, what);
+}
+
 /* In a write transaction: CUTUNE_OK when `session` has no owner or its owner is gone, else
  * CUTUNE_EBUSY saying who runs it. */
 static int check_owner(ct_db *db, int64_t session, const cutune_profile *key)
@@ -121,11 +144,8 @@ static int check_owner(ct_db *db, int64_t session, const cutune_profile *key)
         snprintf(o.host, sizeof o.host, "%s", ct_db_text(q, 1));
         snprintf(o.boot, sizeof o.boot, "%s", ct_db_text(q, 2));
         snprintf(o.pidns, sizeof o.pidns, "%s", ct_db_text(q, 3));
-        time_t since = (time_t)sqlite3_column_double(q, 5);
-        struct tm utc;
-        char when[64] = "?";
-        if (gmtime_r(&since, &utc))
-            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &utc);
+        char when[64];
+        format_utc(sqlite3_column_double(q, 5), when);
         if (!owner_gone(&o))
             st = ct_fail(CUTUNE_EBUSY, "session %lld of %s on %s is being run by process %lld "
                          "on %s since %s: one run at a time goes on with a session; wait for "
@@ -382,24 +402,16 @@ int cutune_store_release_session(cutune_store *s, int64_t session, char *held,
             st = ct_fail(CUTUNE_ENOTFOUND, "%s has no session %lld", db->path,
                          (long long)session);
         else if (sqlite3_column_type(q, 1) != SQLITE_NULL && held && held_size) {
-            time_t since = (time_t)sqlite3_column_double(q, 3);
-            struct tm utc;
-            char when[64] = "?";
-            if (gmtime_r(&since, &utc))
-                strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &utc);
+            char when[64];
+            format_utc(sqlite3_column_double(q, 3), when);
             snprintf(held, held_size, "process %lld on %s since %s",
                      (long long)sqlite3_column_int64(q, 1), ct_db_text(q, 2), when);
         }
         sqlite3_finalize(q);
-        q = NULL;
     }
-    if (!st && !(st = ct_db_prepare(db, &q, "DELETE FROM session_owners WHERE session = ?"))) {
-        sqlite3_bind_int64(q, 1, session);
-        int rc = sqlite3_step(q);
-        if (rc != SQLITE_DONE)
-            st = ct_db_fail(db, rc, "freeing a session");
-        sqlite3_finalize(q);
-    }
+    if (!st)
+        st = exec_on_session(db, "DELETE FROM session_owners WHERE session = ?", session,
+                             "freeing a session");
     if (!st)
         st = ct_db_commit(db);
     else
@@ -416,16 +428,8 @@ int ct_store_session_discard(cutune_store *s, int64_t session)
     ct_db *db = ct_store_db(s);
     ct_store_lock(s);
     int st = ct_db_begin(db);
-    for (size_t k = 0; !st && k < sizeof sql / sizeof *sql; k++) {
-        sqlite3_stmt *q;
-        if ((st = ct_db_prepare(db, &q, sql[k])))
-            break;
-        sqlite3_bind_int64(q, 1, session);
-        int rc = sqlite3_step(q);
-        if (rc != SQLITE_DONE)
-            st = ct_db_fail(db, rc, "removing a failed session");
-        sqlite3_finalize(q);
-    }
+    for (size_t k = 0; !st && k < sizeof sql / sizeof *sql; k++)
+        st = exec_on_session(db, sql[k], session, "removing a failed session");
     if (!st)
         st = ct_db_commit(db);
     else
