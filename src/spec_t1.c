@@ -155,6 +155,7 @@ static int load_param(loader *ld, json_t *p, size_t index)
              name);
 
     expr_arena *arena = expr_arena_new();
+    expr *e = NULL; /* a Values expression: its string constants live as long as it does */
     expr_value *vals = NULL;
     size_t n = 0;
     int st = arena ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "out of memory");
@@ -171,7 +172,6 @@ static int load_param(loader *ld, json_t *p, size_t index)
         /* a Python expression giving the list, e.g. "[2**i for i in range(5)]" */
         const char *src = json_string_value(jvals);
         char err[512];
-        expr *e = NULL;
         expr_value list;
         st = expr_parse(src, &e, err, sizeof err);
         if (!st)
@@ -191,13 +191,13 @@ static int load_param(loader *ld, json_t *p, size_t index)
             else
                 st = ct_fail(CUTUNE_ENOMEM, "out of memory");
         }
-        expr_free(e);
     } else if (!st) {
         st = spec_fail(ld, CUTUNE_EINVAL, path, "missing, or neither a list nor a string");
     }
     if (!st)
         st = add_typed(ld, path, name, jtype ? json_string_value(jtype) : NULL, vals, n);
     free(vals);
+    expr_free(e); /* (the space has copied its strings) */
     expr_arena_free(arena);
     return st;
 }
