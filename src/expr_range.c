@@ -13,7 +13,10 @@
 
 /* A result is sound when it holds every value a run that does not fail could give: bounds are
  * rounded outward wherever doubles cannot hold the exact value. A run that surely fails counts
- * as "never true" (a configuration whose constraint fails is invalid). */
+ * as "never true" (a configuration whose constraint fails is invalid). Every number is finite:
+ * a run over finite values gives only finite ones (an infinite result fails, as Python's
+ * OverflowError), so infinite bounds only say "unbounded"; a run that reads an infinity or NaN
+ * is not decided (see finite). */
 typedef struct range_run {
     const expr_prog *p;
     const expr_range *vars;
@@ -360,6 +363,16 @@ static int range_call(range_run *rr, int fn, expr_range *args, int n, expr_range
     return 0;
 }
 
+/* Whether what is pushed is finite. An infinity (1e999, a parameter's value) gives NaN without
+ * failing (inf - inf, inf % 3.0), and NaN compares false to everything: "f % 3.0 <= 5" is false
+ * at f = inf, which no bounds of f % 3.0 can say. */
+static int finite(const expr_range *r)
+{
+    if (r->kind == EXPR_NUMBERS)
+        return isfinite(r->lo) && isfinite(r->hi);
+    return r->kind != EXPR_EXACT || r->v.type != EV_FLOAT || isfinite(r->v.u.f);
+}
+
 /* Runs from `ip` with the stack given; 1 when no run along here can be true. */
 static int run_from(range_run *rr, const instr *ip, expr_range *stack, int sp)
 {
@@ -368,10 +381,12 @@ static int run_from(range_run *rr, const instr *ip, expr_range *stack, int sp)
         int t, never;
         switch (ip->kind) {
         case I_CONST:
-            stack[++sp] = exact(p->consts[ip->arg]);
-            break;
         case I_VAR:
-            stack[++sp] = rr->vars[ip->arg];
+            stack[++sp] = ip->kind == I_CONST ? exact(p->consts[ip->arg]) : rr->vars[ip->arg];
+            if (!finite(&stack[sp])) {
+                rr->may_fail = 1; /* an infinity can overflow int() too */
+                return 0;
+            }
             break;
         case I_UNARY:
             if (range_unop(rr, ip->sub, stack[sp], &stack[sp]))
