@@ -182,6 +182,9 @@ static int range_binop(range_run *rr, int op, expr_range a, expr_range b, expr_r
         return 0;
     }
     int num = result_num(an, bn);
+    if ((op == OP_FLOORDIV || op == OP_MOD) && num != EV_FLOAT && alo <= -TWO63 && blo <= -1 &&
+        bhi >= -1)
+        rr->may_fail = 1; /* INT64_MIN // -1 and INT64_MIN % -1 overflow */
     switch (op) {
     case OP_ADD:
         *out = numbers(rr, alo + blo, ahi + bhi, num, small_ints(alo, ahi, num) &&
@@ -211,8 +214,6 @@ static int range_binop(range_run *rr, int op, expr_range a, expr_range b, expr_r
         /* Python's float // may land one off floor(a / b) where a / b rounds */
         lo = nextafter(lo, -INFINITY), hi = nextafter(hi, INFINITY);
         *out = numbers(rr, floor(lo) - (num != EV_INT), floor(hi) + (num != EV_INT), num, 1);
-        if (num == EV_INT && alo <= -TWO63 && blo <= -1 && bhi >= -1)
-            rr->may_fail = 1; /* INT64_MIN // -1 */
         return 0;
     case OP_MOD:
         /* the result has the divisor's sign and is smaller than it; a non-negative a below a

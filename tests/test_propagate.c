@@ -644,6 +644,21 @@ static void test_failing(void)
     CHECK_INT(failing, 1);
     CHECK_INT(first[0], 3);
     CHECK_HAS(why, "'//' divides by zero");
+    /* INT64_MIN % -1 overflows as INT64_MIN // -1 does, though its value (0) is in range: the
+     * run over ranges must say it may fail (it said not, and none was counted) */
+    cutune_space_free(s);
+    cutune_space_new(&s);
+    int64_t big[2] = {INT64_MIN, 5}, minus[2] = {-2, -1};
+    CHECK_INT(cutune_space_add_int(s, "x", big, 2), 0);
+    CHECK_INT(cutune_space_add_int(s, "y", minus, 2), 0);
+    CHECK_INT(cutune_space_add_constraint(s, "x % y == 0"), 0);
+    CHECK_INT(cutune_space_count(s, &valid), 0);
+    CHECK_INT(valid, 2); /* (INT64_MIN, -2) and (5, -1) */
+    CHECK_INT(cutune_space_count_failing(s, &failing, first, why, sizeof why), 0);
+    CHECK_INT(failing, 1);
+    CHECK_INT(first[0], 0);
+    CHECK_INT(first[1], 1);
+    CHECK_HAS(why, "'%' overflows 64-bit integers");
     /* none that can fail: found without enumerating (this space has 10^15 raw) */
     cutune_space_free(s);
     s = fifteen();
