@@ -204,18 +204,16 @@ static check *add_check(space_plan *pl, size_t *cap, check c)
 
 /* The checks of part i: a table for each prefix of its parameters that some values fail
  * (tab: the tables filter_part made, or NULL), else a run at its last parameter and runs over
- * ranges at the others (lenient: only when no run can fail, since ranges tell nothing of which
- * runs fail, and a failing run passes there). */
-static int part_checks(space_plan *pl, size_t i, const ct_part *c, uint8_t *tab, size_t *cap)
+ * ranges at the others (lenient: only when no run can fail (`fails` 0), since ranges tell
+ * nothing of which runs fail, and a failing run passes there). */
+static int part_checks(space_plan *pl, size_t i, const ct_part *c, uint8_t *tab, int fails,
+                       size_t *cap)
 {
     const int *v = pl->effvars + pl->effat[i];
     size_t k = pl->neff[i], off = 0, width = 1;
     if (k == 0)
         return 0; /* constants only: decided when filtering */
     if (!tab) {
-        int fails = 0;
-        if (pl->lenient)
-            expr_never_true(c->prog, pl->unset, &fails);
         for (size_t j = 0; j < k; j++)
             if ((j + 1 == k || !fails) &&
                 !add_check(pl, cap, (check){.kind = j + 1 == k ? CHECK_RUN : CHECK_RANGES,
@@ -291,10 +289,12 @@ static int plan_checks(const cutune_space *s, space_plan *pl)
             free(ran);
             return ct_fail(CUTUNE_EINVAL, "internal error: value filtering did not settle");
         }
-        if (pl->lenient && !pl->any_fallible)
-            expr_never_true(s->parts[i].prog, pl->unset, &pl->any_fallible);
+        int fails = 0; /* whether some run of the part may fail (asked of a lenient plan) */
+        if (pl->lenient)
+            expr_never_true(s->parts[i].prog, pl->unset, &fails);
+        pl->any_fallible |= fails;
         if (st >= 0)
-            st = part_checks(pl, i, &s->parts[i], tab, &cap);
+            st = part_checks(pl, i, &s->parts[i], tab, fails, &cap);
         free(tab);
     }
     free(ran);
