@@ -27,49 +27,21 @@ typedef struct list_ctx {
     json_t *out; /* NULL: print keys */
 } list_ctx;
 
-/* Value `k` of parameter `p`, whole however long (malloc'd; NULL when out of memory). */
-static char *value_text(const cutune_space *s, size_t p, size_t k)
-{
-    int n = cutune_space_format_value(s, p, k, NULL, 0);
-    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (buf)
-        cutune_space_format_value(s, p, k, buf, (size_t)n + 1);
-    return buf;
-}
-
-/* The key of a configuration, whole (malloc'd; NULL when out of memory). */
-static char *key_text(const cutune_space *s, const uint32_t *config)
-{
-    size_t need = 1;
-    for (size_t p = 0; p < cutune_space_num_params(s); p++)
-        need += (size_t)cutune_space_format_value(s, p, config[p], NULL, 0) + 1;
-    char *key = malloc(need);
-    if (key && cutune_space_config_key(s, config, key, need)) {
-        free(key);
-        key = NULL;
-    }
-    return key;
-}
+/* Keys, and so values, fit CUTUNE_KEY_MAX bytes whole: the space refuses longer ones. */
 
 /* value `k` of parameter `p` as a JSON number or string */
 static json_t *value_json(const cutune_space *s, size_t p, size_t k)
 {
-    char *buf = value_text(s, p, k);
-    if (!buf)
-        return NULL;
-    json_t *v;
+    char buf[CUTUNE_KEY_MAX];
+    cutune_space_format_value(s, p, k, buf, sizeof buf);
     switch (cutune_space_param_type(s, p)) {
     case CUTUNE_INT:
-        v = json_integer(strtoll(buf, NULL, 10));
-        break;
+        return json_integer(strtoll(buf, NULL, 10));
     case CUTUNE_FLOAT:
-        v = json_real(strtod(buf, NULL));
-        break;
+        return json_real(strtod(buf, NULL));
     default:
-        v = json_string(buf);
+        return json_string(buf);
     }
-    free(buf);
-    return v;
 }
 
 static json_t *config_json(const cutune_space *s, const uint32_t *config)
@@ -85,10 +57,10 @@ static int list_one(const uint32_t *config, void *user)
     list_ctx *c = user;
     if (c->out)
         return json_array_append_new(c->out, config_json(c->space, config)) ? -1 : 0;
-    char *key = key_text(c->space, config);
-    int failed = !key || puts(key) == EOF;
-    free(key);
-    return failed ? -1 : 0;
+    char key[CUTUNE_KEY_MAX];
+    if (cutune_space_config_key(c->space, config, key, sizeof key))
+        return -1;
+    return puts(key) == EOF ? -1 : 0;
 }
 
 static int summary(const char *path, const cutune_space *s, int json)
@@ -106,7 +78,9 @@ static int summary(const char *path, const cutune_space *s, int json)
     char why[512];
     if ((st = cutune_space_count_failing(s, &failing, first, why, sizeof why)))
         return cli_fail("space", st);
-    char *first_key = failing && why[0] ? key_text(s, first) : NULL;
+    char first_key[CUTUNE_KEY_MAX], key[CUTUNE_KEY_MAX];
+    int has_first = failing && why[0] &&
+                    cutune_space_config_key(s, first, first_key, sizeof first_key) == CUTUNE_OK;
     if (json) {
         json_t *params = json_array();
         for (size_t p = 0; p < np; p++) {
@@ -117,9 +91,8 @@ static int summary(const char *path, const cutune_space *s, int json)
                                                     cutune_space_param_name(s, p), "values",
                                                     vals));
         }
-        json_t *example = first_key ? json_pack("{s:s, s:s}", "key", first_key, "why", why)
+        json_t *example = has_first ? json_pack("{s:s, s:s}", "key", first_key, "why", why)
                                     : json_null();
-        free(first_key);
         return cli_print_json(json_pack(
             "{s:s, s:o, s:I, s:I, s:I, s:I, s:o, s:o}", "spec", path, "parameters", params,
             "constraints", (json_int_t)cutune_space_num_constraints(s), "raw_combinations",
@@ -132,9 +105,8 @@ static int summary(const char *path, const cutune_space *s, int json)
     for (size_t p = 0; p < np; p++) {
         printf("  %-20s", cutune_space_param_name(s, p));
         for (size_t k = 0; k < cutune_space_param_size(s, p); k++) {
-            char *buf = value_text(s, p, k);
-            printf("%s%s", k ? ", " : "", buf ? buf : "?");
-            free(buf);
+            cutune_space_format_value(s, p, k, key, sizeof key);
+            printf("%s%s", k ? ", " : "", key);
         }
         putchar('\n');
     }
@@ -144,15 +116,11 @@ static int summary(const char *path, const cutune_space *s, int json)
     if (failing)
         printf("failing       %llu configurations are invalid only because a constraint cannot "
                "be computed for them\n", (unsigned long long)failing);
-    if (first_key)
+    if (has_first)
         printf("              the first, %s: %s\n", first_key, why);
-    free(first_key);
-    if (has_default) {
-        char *key = key_text(s, dflt);
-        printf("default       %s%s\n", key ? key : "?",
+    if (has_default && cutune_space_config_key(s, dflt, key, sizeof key) == CUTUNE_OK)
+        printf("default       %s%s\n", key,
                cutune_space_is_valid(s, dflt) == 1 ? "" : " (violates a constraint)");
-        free(key);
-    }
     return EXIT_OK;
 }
 
