@@ -280,7 +280,9 @@ static double entry_cost(json_t *rec)
 }
 
 /* Each parameter's values by their text, sorted, so that a key's parts are found by binary
- * search: parsing 10^6 keys value by value was the slowest part of loading a large cache. */
+ * search: parsing 10^6 keys value by value was the slowest part of loading a large cache.
+ * A value whose text does not fit is left out (cut short, it would match a part that is only
+ * its beginning): its parts go to cutune_space_parse_key. */
 typedef struct value_text {
     char text[64];
     uint32_t index;
@@ -316,9 +318,10 @@ static int key_index_new(key_index *x, const cutune_space *s)
     size_t k = 0;
     for (size_t p = 0; p < np; p++) {
         x->start[p] = k;
-        for (size_t v = 0; v < cutune_space_param_size(s, p); v++, k++) {
-            cutune_space_format_value(s, p, v, x->all[k].text, sizeof x->all[k].text);
-            x->all[k].index = (uint32_t)v;
+        for (size_t v = 0; v < cutune_space_param_size(s, p); v++) {
+            int len = cutune_space_format_value(s, p, v, x->all[k].text, sizeof x->all[k].text);
+            if (len >= 0 && (size_t)len < sizeof x->all[k].text)
+                x->all[k++].index = (uint32_t)v;
         }
         qsort(x->all + x->start[p], k - x->start[p], sizeof *x->all, by_text);
     }
