@@ -458,20 +458,25 @@ static int load_entries(cutune_cache *c, const char *path, json_t *cache, int ch
     return st;
 }
 
-/* Kernel Tuner's problem_size (a number, or a list of up to three) as sizes, 1s beyond its
- * dimensions; their number, 0 (and 1s) when it is none or not such a size. */
-static int problem_size(const json_t *ps, int64_t problem[3])
+int ct_kt_problem_size(const void *json, int64_t problem[3])
 {
-    size_t dims = json_is_integer(ps) ? 1 : json_array_size(ps);
-    int ok = dims <= 3;
-    for (size_t d = 0; d < 3; d++) {
-        const json_t *v = d >= dims ? NULL : json_is_integer(ps) ? ps : json_array_get(ps, d);
-        ok &= !v || (json_is_integer(v) && json_integer_value(v) > 0);
-        problem[d] = ok && v ? json_integer_value(v) : 1;
+    const json_t *ps = json;
+    problem[0] = problem[1] = problem[2] = 1;
+    if (!ps)
+        return 0;
+    int integer = json_is_integer(ps);
+    size_t dims = integer ? 1 : json_array_size(ps);
+    if (!(integer || json_is_array(ps)) || dims > 3)
+        return -1;
+    for (size_t d = 0; d < dims; d++) {
+        const json_t *v = integer ? ps : json_array_get(ps, d);
+        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+            problem[0] = problem[1] = problem[2] = 1;
+            return -1;
+        }
+        problem[d] = json_integer_value(v);
     }
-    for (size_t d = 0; !ok && d < 3; d++)
-        problem[d] = 1;
-    return ok ? (int)dims : 0;
+    return (int)dims;
 }
 
 int ct_cache_from_json(cutune_cache **out, const void *json, const char *path, const char *spec)
@@ -499,8 +504,9 @@ int ct_cache_from_json(cutune_cache **out, const void *json, const char *path, c
     } else if (!st) {
         st = space_from_params(path, keys, params, &c->space);
     }
+    int dims = c ? ct_kt_problem_size(json_object_get(root, "problem_size"), c->problem) : 0;
     if (c)
-        c->problem_dims = problem_size(json_object_get(root, "problem_size"), c->problem);
+        c->problem_dims = dims > 0 ? dims : 0;
     const char *device = json_string_value(json_object_get(root, "device_name"));
     const char *kernel = json_string_value(json_object_get(root, "kernel_name"));
     if (!st) {
