@@ -126,6 +126,26 @@ run 0 sim --space "$SPACE" --strategy random --repeats 1 --plot-dir "$TMP/new/de
 : >"$TMP/afile"
 run 1 sim --space "$SPACE" --strategy random --repeats 1 --plot-dir "$TMP/afile"
 has err "cannot make the folder"
+# a long path is never cut short into another file's name: a report named at 1,192 bytes of
+# folder (where a path buffer once ended after "report") or with a 215-byte name (where one
+# ended after 199) goes to its own name, and the file the cut name would be keeps its bytes
+long=$TMP/long
+while [ ${#long} -lt 1000 ]; do long=$long/$(printf '%0100d' 0); done
+long=$long/$(printf '%0*d' $((1192 - ${#long} - 1)) 0)
+mkdir -p "$long"
+cp "$SRC/tests/data/bench-synthetic.json" "$TMP/report-long.json"
+echo keep >"$long/report.json"
+run 0 bench --report "$TMP/report-long.json" --slo "$SRC/bench/slo.json" --out "$long"
+[ "$(cat "$long/report.json")" = keep ] || fail "bench --out LONG wrote over a file of a cut path"
+[ -s "$long/report-long.json" ] || fail "bench --out LONG did not write report-long.json"
+name=$(printf 'r%.0s' $(seq 215))
+cp "$SRC/tests/data/bench-synthetic.json" "$TMP/$name.json"
+mkdir "$TMP/named"
+echo keep >"$TMP/named/$(printf '%.199s' "$name").json"
+run 0 bench --report "$TMP/$name.json" --slo "$SRC/bench/slo.json" --out "$TMP/named"
+[ "$(cat "$TMP/named/$(printf '%.199s' "$name").json")" = keep ] ||
+    fail "bench --report with a long name wrote over a file of its name cut short"
+[ -s "$TMP/named/$name.json" ] || fail "bench --report with a long name did not write its report"
 ls -a "$TMP/plots" "$TMP/rep" | grep -q '\.cutune-plot-\|\.tmp-' && fail "plots left temporary files"
 
 # Whole or not at all: a file size limit cuts each write short (as a full disk would); the
