@@ -151,8 +151,12 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : "/tmp";
     long rows = argc > 2 ? atol(argv[2]) : 1000000;
     char big[4096], a100[4096];
-    snprintf(big, sizeof big, "%s/store_check_rows.db", dir);
-    snprintf(a100, sizeof a100, "%s/store_check_a100.db", dir);
+    /* (a path cut short would be another file's, which build and the end remove) */
+    if (snprintf(big, sizeof big, "%s/store_check_rows.db", dir) >= (int)sizeof big ||
+        snprintf(a100, sizeof a100, "%s/store_check_a100.db", dir) >= (int)sizeof a100) {
+        fprintf(stderr, "store_check: the folder's name %s is too long\n", dir);
+        return 1;
+    }
     if (build(big, rows))
         return 1;
     report("synthetic", big, rows);

@@ -45,8 +45,12 @@ int ct_cache_from_json(cutune_cache **out, const void *json, const char *path, c
 /* The same parsed as JSON: *(json_t **)out, a new reference (out is void * so that this
  * header needs no jansson). */
 int ct_load_json(const char *path, void *out);
+/* Kernel Tuner's problem_size (json: a json_t *; absent, a positive integer or a list of up
+ * to three) as sizes, 1s beyond its dimensions: their number, or -1 (and 1s) when it is no
+ * such size. */
+int ct_kt_problem_size(const void *json, int64_t problem[3]);
 /* A Kernel Tuner cache file's path, and its problem_size as cutune_kernel_problem gives a
- * spec's (the number of dimensions; 0, and 1s, when the file has none). */
+ * spec's (the number of dimensions; 0, and 1s, when the file has none or not such a size). */
 const char *ct_cache_path(const cutune_cache *cache);
 int ct_cache_problem(const cutune_cache *cache, int64_t problem[3]);
 

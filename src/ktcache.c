@@ -280,7 +280,9 @@ static double entry_cost(json_t *rec)
 }
 
 /* Each parameter's values by their text, sorted, so that a key's parts are found by binary
- * search: parsing 10^6 keys value by value was the slowest part of loading a large cache. */
+ * search: parsing 10^6 keys value by value was the slowest part of loading a large cache.
+ * A value whose text does not fit is left out (cut short, it would match a part that is only
+ * its beginning): its parts go to cutune_space_parse_key. */
 typedef struct value_text {
     char text[64];
     uint32_t index;
@@ -316,9 +318,10 @@ static int key_index_new(key_index *x, const cutune_space *s)
     size_t k = 0;
     for (size_t p = 0; p < np; p++) {
         x->start[p] = k;
-        for (size_t v = 0; v < cutune_space_param_size(s, p); v++, k++) {
-            cutune_space_format_value(s, p, v, x->all[k].text, sizeof x->all[k].text);
-            x->all[k].index = (uint32_t)v;
+        for (size_t v = 0; v < cutune_space_param_size(s, p); v++) {
+            int len = cutune_space_format_value(s, p, v, x->all[k].text, sizeof x->all[k].text);
+            if (len >= 0 && (size_t)len < sizeof x->all[k].text)
+                x->all[k++].index = (uint32_t)v;
         }
         qsort(x->all + x->start[p], k - x->start[p], sizeof *x->all, by_text);
     }
@@ -455,20 +458,25 @@ static int load_entries(cutune_cache *c, const char *path, json_t *cache, int ch
     return st;
 }
 
-/* Kernel Tuner's problem_size (a number, or a list of up to three) as sizes, 1s beyond its
- * dimensions; their number, 0 (and 1s) when it is none or not such a size. */
-static int problem_size(const json_t *ps, int64_t problem[3])
+int ct_kt_problem_size(const void *json, int64_t problem[3])
 {
-    size_t dims = json_is_integer(ps) ? 1 : json_array_size(ps);
-    int ok = dims <= 3;
-    for (size_t d = 0; d < 3; d++) {
-        const json_t *v = d >= dims ? NULL : json_is_integer(ps) ? ps : json_array_get(ps, d);
-        ok &= !v || (json_is_integer(v) && json_integer_value(v) > 0);
-        problem[d] = ok && v ? json_integer_value(v) : 1;
+    const json_t *ps = json;
+    problem[0] = problem[1] = problem[2] = 1;
+    if (!ps)
+        return 0;
+    int integer = json_is_integer(ps);
+    size_t dims = integer ? 1 : json_array_size(ps);
+    if (!(integer || json_is_array(ps)) || dims > 3)
+        return -1;
+    for (size_t d = 0; d < dims; d++) {
+        const json_t *v = integer ? ps : json_array_get(ps, d);
+        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+            problem[0] = problem[1] = problem[2] = 1;
+            return -1;
+        }
+        problem[d] = json_integer_value(v);
     }
-    for (size_t d = 0; !ok && d < 3; d++)
-        problem[d] = 1;
-    return ok ? (int)dims : 0;
+    return (int)dims;
 }
 
 int ct_cache_from_json(cutune_cache **out, const void *json, const char *path, const char *spec)
@@ -496,8 +504,9 @@ int ct_cache_from_json(cutune_cache **out, const void *json, const char *path, c
     } else if (!st) {
         st = space_from_params(path, keys, params, &c->space);
     }
+    int dims = c ? ct_kt_problem_size(json_object_get(root, "problem_size"), c->problem) : 0;
     if (c)
-        c->problem_dims = problem_size(json_object_get(root, "problem_size"), c->problem);
+        c->problem_dims = dims > 0 ? dims : 0;
     const char *device = json_string_value(json_object_get(root, "device_name"));
     const char *kernel = json_string_value(json_object_get(root, "kernel_name"));
     if (!st) {

@@ -672,12 +672,16 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
         o.batch = o.budget >= 40 ? 4 : o.budget >= 20 ? (unsigned)(o.budget / 10) : 1;
     st = ct_search_run(&s->dom, &o, &b, on_evaluation, user, &result->search);
     ct_session_ahead_stop(s);
-    /* finished, or stopped by the caller: the best so far becomes the profile */
+    /* finished, or stopped by the caller: the best so far becomes the profile, and the
+     * session nobody's (ct_store_session_finish) */
+    int finished = 0;
     if (s->store && s->store_session && (!st || st == CUTUNE_ECANCELED)) {
         int fin = ct_store_session_finish(s->store, s->store_session);
+        finished = !fin;
         st = st ? st : fin;
     }
-    release_store_session(s); /* (failed: unfinished, for a later run to resume) */
+    if (!finished)
+        release_store_session(s); /* (failed: unfinished, for a later run to resume) */
     result->stats = s->stats;
     result->seconds = ct_now() - t0;
     /* the default stays the best if nothing beat it */

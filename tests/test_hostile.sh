@@ -126,21 +126,47 @@ run 0 sim --space "$SPACE" --strategy random --repeats 1 --plot-dir "$TMP/new/de
 : >"$TMP/afile"
 run 1 sim --space "$SPACE" --strategy random --repeats 1 --plot-dir "$TMP/afile"
 has err "cannot make the folder"
+# a long path is never cut short into another file's name: a report named at 1,192 bytes of
+# folder (where a path buffer once ended after "report") or with a 215-byte name (where one
+# ended after 199) goes to its own name, and the file the cut name would be keeps its bytes
+long=$TMP/long
+while [ ${#long} -lt 1000 ]; do long=$long/$(printf '%0100d' 0); done
+long=$long/$(printf '%0*d' $((1192 - ${#long} - 1)) 0)
+mkdir -p "$long"
+cp "$SRC/tests/data/bench-synthetic.json" "$TMP/report-long.json"
+echo keep >"$long/report.json"
+run 0 bench --report "$TMP/report-long.json" --slo "$SRC/bench/slo.json" --out "$long"
+[ "$(cat "$long/report.json")" = keep ] || fail "bench --out LONG wrote over a file of a cut path"
+[ -s "$long/report-long.json" ] || fail "bench --out LONG did not write report-long.json"
+name=$(printf 'r%.0s' $(seq 215))
+cp "$SRC/tests/data/bench-synthetic.json" "$TMP/$name.json"
+mkdir "$TMP/named"
+echo keep >"$TMP/named/$(printf '%.199s' "$name").json"
+run 0 bench --report "$TMP/$name.json" --slo "$SRC/bench/slo.json" --out "$TMP/named"
+[ "$(cat "$TMP/named/$(printf '%.199s' "$name").json")" = keep ] ||
+    fail "bench --report with a long name wrote over a file of its name cut short"
+[ -s "$TMP/named/$name.json" ] || fail "bench --report with a long name did not write its report"
 ls -a "$TMP/plots" "$TMP/rep" | grep -q '\.cutune-plot-\|\.tmp-' && fail "plots left temporary files"
 
 # Whole or not at all: a file size limit cuts each write short (as a full disk would); the
 # file that was there must stay as it was, and no temporary file may stay beside it
-cutoff() { # cutoff FILE ARGS...: runs cutune ARGS under a 4 KiB file size limit
+cutoff() { # cutoff FILE ARGS...: runs cutune ARGS under a file size limit of $blocks blocks
+    # (dash's are 512 bytes, bash's 1 KiB), which must stop it as it writes FILE
     f=$1
     shift
     echo "old content" >"$f"
-    (trap '' XFSZ; ulimit -f 8; "$CLI" "$@") >"$TMP/out" 2>"$TMP/err"
+    (trap '' XFSZ; ulimit -f "${blocks:-8}"; "$CLI" "$@") >"$TMP/out" 2>"$TMP/err"
     got=$?
     [ "$got" -eq 1 ] || fail "cutune $* under a file size limit exited $got, expected 1"
+    has err "cannot write $f"
     [ "$(cat "$f")" = "old content" ] || fail "cutune $* cut short changed $f"
     ls "$f".tmp-* >/dev/null 2>&1 && fail "cutune $* left a temporary file beside $f"
 }
-cutoff "$TMP/export.json" profiles export 1 --db "$TMP/p.db" -o "$TMP/export.json"
+# (the store's -shm, 32 KiB, fits; the export of its 528 evaluations, 318 KB, does not)
+run 0 profiles import "$SRC/data/spaces/cutune/dot_H200.json.gz" --db "$TMP/small.db"
+blocks=128
+cutoff "$TMP/export.json" profiles export 1 --db "$TMP/small.db" -o "$TMP/export.json"
+blocks=8
 cutoff "$TMP/cache.json" tune --sim "$SPACE" --budget 400 --cache-out "$TMP/cache.json"
 cutoff "$TMP/t4.json" tune --sim "$SPACE" --budget 400 --t4-out "$TMP/t4.json"
 cutoff "$TMP/trace.csv" sim --space "$SPACE" --strategy random --repeats 20 --trace "$TMP/trace.csv"
@@ -148,6 +174,7 @@ cutoff "$TMP/trace.csv" sim --space "$SPACE" --strategy random --repeats 20 --tr
 run 0 profiles import "$SPACE" --db "$TMP/cut.db"
 (trap '' XFSZ; ulimit -f 4000; "$CLI" profiles import "$SRC/data/spaces/convolution/A100.json.gz" \
     --db "$TMP/cut.db") >"$TMP/out" 2>"$TMP/err" && fail "an import past the file size limit worked"
+has err "cut.db: importing: "
 run 0 profiles import "$SPACE" --db "$TMP/cut.db"
 has out "as session 2"
 # and written whole when there is room, with the mode the old file had

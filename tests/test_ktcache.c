@@ -181,6 +181,34 @@ static void test_bad_files(void)
     CHECK_INT(cutune_cache_load(NULL, "x", NULL), CUTUNE_EINVAL);
 }
 
+/* A value's text of 64 bytes or more, in the index keys are looked up in: a key part equal to
+ * its first 63 bytes is not that value (nor, when both are values, the other one). */
+static void test_long_values(void)
+{
+    char long_value[71], short_value[64], text[600];
+    memset(long_value, 'a', 70);
+    long_value[70] = '\0';
+    memset(short_value, 'a', 63);
+    short_value[63] = '\0';
+    snprintf(text, sizeof text, "{\"tune_params_keys\": [\"s\"], \"tune_params\": {\"s\": "
+             "[\"%s\"]}, \"cache\": {\"%s\": {\"time\": 1.0}}}", long_value, short_value);
+    BAD(text, CUTUNE_ENOTFOUND, "is not a value of 's'");
+    snprintf(text, sizeof text, "{\"tune_params_keys\": [\"s\"], \"tune_params\": {\"s\": "
+             "[\"%s\", \"%s\"]}, \"cache\": {\"%s\": {\"time\": 1.0}, \"%s\": {\"time\": "
+             "2.0}}}", long_value, short_value, short_value, long_value);
+    const char *path = tmp("long.json");
+    write_text(path, text, strlen(text));
+    cutune_cache *c = NULL;
+    CHECK_INT(cutune_cache_load(&c, path, NULL), CUTUNE_OK);
+    for (size_t i = 0; c && i < 2; i++) {
+        const uint32_t *cfg = cutune_cache_config(c, i);
+        double t = cutune_cache_time(c, i, NULL);
+        /* value 0 is the long one, timed 2.0; value 1 the short one, timed 1.0 */
+        CHECK(cfg && fabs(t - (cfg[0] == 0 ? 2.0 : 1.0)) < 1e-12);
+    }
+    cutune_cache_free(c);
+}
+
 /* Every entry failed: the file loads, but there is nothing to score against. */
 static void test_all_failed(void)
 {
@@ -225,6 +253,7 @@ int main(void)
     test_good_file();
     test_gzip();
     test_bad_files();
+    test_long_values();
     test_all_failed();
     test_spec_check();
     char cmd[300];

@@ -126,7 +126,7 @@ wait $far 2>/dev/null
 $SQL-write two.db "UPDATE session_owners SET host = 'elsewhere'" || fail "the SQL helper failed"
 run 1 $args2 --resume
 has err "is being run by process $far on elsewhere"
-has err "cutune profiles release 1"
+has err "cutune profiles release 1 --db two.db\`"
 run 0 profiles release 1 --db two.db
 has out "session 1 was held by process $far on elsewhere since .* UTC: released"
 run 0 profiles release 1 --db two.db

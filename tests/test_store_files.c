@@ -423,16 +423,19 @@ static int file_child(const char *db)
 
 /* (a child) Opens the store at `db` in a folder it may not write (immutable), says so (the
  * file "opened" two folders up), waits for "go" there, refreshes: the profile of kernel k2,
- * written meanwhile, must be seen. */
+ * written meanwhile, must be seen. Then says "refreshed", waits for "replaced" and refreshes
+ * again: the file put in the store's place, whose k3 has a rev of its own, must be seen. */
 static int refresh_child(const char *db)
 {
-    char marks[2][4200];
+    char marks[4][4200];
     const char *up = strrchr(db, '/');
     int n = up ? (int)(up - db) : 0;
     while (n > 0 && db[n - 1] != '/')
         n--;
     snprintf(marks[0], sizeof marks[0], "%.*sopened", n, db);
     snprintf(marks[1], sizeof marks[1], "%.*sgo", n, db);
+    snprintf(marks[2], sizeof marks[2], "%.*srefreshed", n, db);
+    snprintf(marks[3], sizeof marks[3], "%.*sreplaced", n, db);
     cutune_store *s;
     if (cutune_store_open(&s, db, CUTUNE_STORE_READONLY) || !ct_store_db(s)->immutable)
         return 40;
@@ -449,6 +452,16 @@ static int refresh_child(const char *db)
     if (!rc && (cutune_select(s, &dev, &k, (int64_t[]){1, 1, 1}, &sel) ||
                 sel.rule != CUTUNE_SELECT_EXACT || strcmp(sel.config, "7") != 0))
         rc = 44;
+    if (!rc)
+        spit(marks[2], "", 0);
+    if (!rc && !wait_for(marks[3]))
+        rc = 46;
+    if (!rc && cutune_store_refresh(s) != CUTUNE_OK)
+        rc = 47;
+    k.name = "k3";
+    if (!rc && (cutune_select(s, &dev, &k, (int64_t[]){1, 1, 1}, &sel) ||
+                sel.rule != CUTUNE_SELECT_EXACT || strcmp(sel.config, "9") != 0))
+        rc = 48;
     cutune_store_free(s);
     return rc ? rc : no_sides(db) ? 0 : 45;
 }
@@ -476,13 +489,16 @@ static void test_readers(void)
     }
     CHECK(chmod(folder, 0555) == 0);
     CHECK_INT(child("--reader", db), 0);
-    char fresh[200], marks[2][160];
+    char fresh[200], marks[4][160], other[160], kept[200];
     snprintf(fresh, sizeof fresh, "%s/new.db", folder);
     CHECK_INT(child("--writer", fresh), 0);
     CHECK(!exists(fresh));
-    /* a reader's immutable open (the child's) takes in a change at its refresh */
+    /* a reader's immutable open (the child's) takes in a change at its refresh, and then
+     * another file put in the store's place */
     in_dir("opened", marks[0], sizeof marks[0]);
     in_dir("go", marks[1], sizeof marks[1]);
+    in_dir("refreshed", marks[2], sizeof marks[2]);
+    in_dir("replaced", marks[3], sizeof marks[3]);
     pid_t pid = spawn_child("--refresh", db);
     CHECK(wait_for(marks[0]));
     CHECK(chmod(folder, 0755) == 0); /* (for a test that does not run as root) */
@@ -493,7 +509,21 @@ static void test_readers(void)
     cutune_store_free(s);
     CHECK(chmod(folder, 0555) == 0);
     spit(marks[1], "", 0);
+    CHECK(wait_for(marks[2]));
+    CHECK_INT(cutune_store_open(&s, in_dir("replacement.db", other, sizeof other), 0),
+              CUTUNE_OK);
+    p.kernel = "k3"; /* (rev 1: the store's first write) */
+    p.config = "9";
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
+    cutune_store_free(s);
+    snprintf(kept, sizeof kept, "%s/p.db.kept", folder);
+    CHECK(chmod(folder, 0755) == 0);
+    CHECK(rename(db, kept) == 0 && rename(other, db) == 0);
+    CHECK(chmod(folder, 0555) == 0);
+    spit(marks[3], "", 0);
     CHECK_INT(wait_child(pid), 0);
+    CHECK(chmod(folder, 0755) == 0);
+    CHECK(rename(kept, db) == 0);
     CHECK(chmod(folder, 0755) == 0);
     /* another user's file in a folder this one may write: read, and nothing left */
     CHECK(chmod(db, 0444) == 0);

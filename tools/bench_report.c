@@ -5,6 +5,7 @@
 #include "bench.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,7 +119,7 @@ static void slug(const char *name, char *out, size_t size)
 /* An image BASE-WHAT.png: its "set output" line. */
 static void output(cli_plot *p, const char *base, const char *what)
 {
-    char dest[1600];
+    char dest[PATH_MAX + 32]; /* (base is shorter than PATH_MAX) */
     snprintf(dest, sizeof dest, "%s-%s.png", base, what);
     fprintf(p->script, "set output %s\n", cli_plot_quote(p, cli_plot_image(p, dest)));
 }
@@ -308,10 +309,12 @@ static void markdown(FILE *f, const json_t *r, const char *base_name, int plotte
 int bench_report_write(json_t *report, const bench_args *a, const char *name_as)
 {
     judge(report, &a->contracts);
-    char name[128], date[32], base[1200], path[1300], base_name[200];
+    char name[128], date[32], base[PATH_MAX], path[PATH_MAX + 8], base_name[NAME_MAX + 1];
+    int cut = 0; /* a name cut short would be another file's: refused */
     if (name_as) { /* a report rendered again: its own name */
         const char *slash = strrchr(name_as, '/');
-        snprintf(base_name, sizeof base_name, "%s", slash ? slash + 1 : name_as);
+        cut = snprintf(base_name, sizeof base_name, "%s", slash ? slash + 1 : name_as) >=
+              (int)sizeof base_name;
         char *dot = strstr(base_name, ".json");
         if (dot)
             *dot = 0;
@@ -324,7 +327,11 @@ int bench_report_write(json_t *report, const bench_args *a, const char *name_as)
         snprintf(base_name, sizeof base_name, "%s-%s", name, date);
         json_object_set_new(report, "date", json_string(date));
     }
-    snprintf(base, sizeof base, "%s/%s", a->out, base_name);
+    if (cut || snprintf(base, sizeof base, "%s/%s", a->out, base_name) >= (int)sizeof base) {
+        fprintf(stderr, "cutune bench: the report's path in %s is too long\n", a->out);
+        json_decref(report);
+        return EXIT_FAILED;
+    }
     snprintf(path, sizeof path, "%s.json", base);
     int rc = EXIT_OK;
     char *text = json_dumps(report, JSON_INDENT(2) | JSON_REAL_PRECISION(8));

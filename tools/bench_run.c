@@ -15,6 +15,7 @@
 #include "realtime_gpu.h"
 
 #include <cuda_runtime_api.h>
+#include <limits.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,13 +114,19 @@ static double copy_gbps(cudaStream_t s)
  * history) goes to DIR/tune-NAME.json and is returned. */
 static json_t *tune_now(const bench_args *a, const bench_workload *w, const char *db)
 {
-    char src[1024], spec[1024], problem[96], budget[24], report[1024];
-    snprintf(src, sizeof src, "%s/%s", a->kernels, w->source);
-    snprintf(spec, sizeof spec, "%s/%s", a->kernels, w->spec);
+    char src[PATH_MAX], spec[PATH_MAX], problem[96], budget[24], report[PATH_MAX];
     snprintf(problem, sizeof problem, "%lld,%lld,%lld", (long long)w->problem[0],
              (long long)w->problem[1], (long long)w->problem[2]);
     snprintf(budget, sizeof budget, "%u", a->budget);
-    snprintf(report, sizeof report, "%s/tune-%s.json", a->out, w->name);
+    /* a path cut short would name another file: refused */
+    if (snprintf(src, sizeof src, "%s/%s", a->kernels, w->source) >= (int)sizeof src ||
+        snprintf(spec, sizeof spec, "%s/%s", a->kernels, w->spec) >= (int)sizeof spec ||
+        snprintf(report, sizeof report, "%s/tune-%s.json", a->out, w->name) >=
+            (int)sizeof report) {
+        fprintf(stderr, "cutune bench: the path of %s's source, spec or report is too long\n",
+                w->name);
+        return NULL;
+    }
     /* (the source after "--": a path that begins with '-' is not an option) */
     char *argv[] = {"cutune", "tune",   "--spec", spec,       "--problem", problem,
                     "--strategy", "bo", "--budget", budget,   "--db",      (char *)db,
@@ -395,12 +402,10 @@ int bench_main(const bench_args *a)
     int st = cutune_device_query(a->device, &g.dev);
     if (st)
         return cli_fail("bench", st);
-    char db_path[1024];
-    if (a->db)
-        snprintf(db_path, sizeof db_path, "%s", a->db);
-    else if ((st = cutune_store_default_path(db_path, sizeof db_path)))
+    char db_path[PATH_MAX];
+    if (!a->db && (st = cutune_store_default_path(db_path, sizeof db_path)))
         return cli_fail("bench", st);
-    g.db = db_path;
+    g.db = a->db ? a->db : db_path;
     if (cudaSetDevice(a->device) != cudaSuccess ||
         cudaStreamCreateWithFlags(&g.stream, cudaStreamNonBlocking) != cudaSuccess)
         return cli_fail("bench", CUTUNE_ECUDA);
@@ -409,7 +414,7 @@ int bench_main(const bench_args *a)
      * that it sees what the children wrote) */
     json_t *tunings[BENCH_MAX_WORKLOADS] = {0};
     cutune_store *probe = NULL;
-    if ((st = cutune_store_open(&probe, db_path, 0)))
+    if ((st = cutune_store_open(&probe, g.db, 0)))
         return cli_fail("bench", st);
     size_t total = 0, done = 0;
     for (size_t i = 0; i < a->nworkloads; i++)
@@ -418,11 +423,12 @@ int bench_main(const bench_args *a)
         const bench_workload *w = &a->workloads[i];
         if (!to_tune(a, i))
             continue;
-        char spec[1024];
-        snprintf(spec, sizeof spec, "%s/%s", a->kernels, w->spec);
+        char spec[PATH_MAX]; /* (one too long to fit: tune_now says so) */
         cutune_launcher *l = NULL;
         cutune_selection sel;
-        int known = cutune_launcher_new(&l, probe, spec, NULL, NULL) == CUTUNE_OK &&
+        int known = snprintf(spec, sizeof spec, "%s/%s", a->kernels, w->spec) <
+                        (int)sizeof spec &&
+                    cutune_launcher_new(&l, probe, spec, NULL, NULL) == CUTUNE_OK &&
                     cutune_launcher_select(l, w->problem, &sel) == CUTUNE_OK &&
                     sel.rule == CUTUNE_SELECT_EXACT;
         cutune_launcher_free(l);
@@ -431,7 +437,7 @@ int bench_main(const bench_args *a)
         fprintf(stderr, "cutune bench: [%zu/%zu] tuning %s (%s): bo, budget %u ...\n", ++done,
                 total, w->name, w->what, a->budget);
         double t0 = ct_now();
-        json_t *r = tune_now(a, w, db_path);
+        json_t *r = tune_now(a, w, g.db);
         if (r) {
             json_t *t =
                 json_pack("{s:b, s:f, s:O, s:O, s:o}", "tuned_now", 1, "seconds", ct_now() - t0,
@@ -451,7 +457,7 @@ int bench_main(const bench_args *a)
     if ((st = cli_temp_store_open(&g.empty, empty_dir)))
         return cli_fail("bench", st);
     json_t *report = NULL, *list = json_array(), *stages = json_object();
-    if ((st = cutune_store_open(&g.tuned, db_path, 0))) {
+    if ((st = cutune_store_open(&g.tuned, g.db, 0))) {
         cli_fail("bench", st);
     } else {
         fprintf(stderr, "cutune bench: a device-to-device copy for the bandwidth mark ...\n");

@@ -2,9 +2,9 @@
  * temporary file beside its destination, flushed to disk and renamed over it at the end, so a
  * full disk, an error or a kill leaves what was there before. */
 #include "cli.h"
+#include "internal.h" /* ct_create_beside */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,36 +14,21 @@
 int cli_file_open(cli_file *out, const char *path, const char *cmd)
 {
     memset(out, 0, sizeof *out);
-    size_t n = strlen(path);
+    size_t n = strlen(path) + 16;
     out->path = path;
-    if (!(out->tmp = malloc(n + 16))) {
+    if (!(out->tmp = malloc(n))) {
         fprintf(stderr, "cutune %s: out of memory writing %s\n", cmd, path);
         return -1;
     }
-    /* beside the destination, so that the rename stays on one file system */
-    snprintf(out->tmp, n + 16, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(out->tmp);
-    if (fd < 0) {
+    /* beside the destination, so that the rename stays on one file system; it has the mode
+     * an existing file has, or what the umask allows */
+    int fd = ct_create_beside(path, out->tmp, n);
+    if (fd < 0 || !(out->f = fdopen(fd, "wb"))) {
         fprintf(stderr, "cutune %s: cannot write %s: %s\n", cmd, path, strerror(errno));
-        free(out->tmp);
-        out->tmp = NULL;
-        return -1;
-    }
-    /* mkstemp's 0600 would hide the file from others: an existing file keeps its mode, a new
-     * one gets what the umask allows, as fopen gives */
-    struct stat sb;
-    mode_t mode;
-    if (stat(path, &sb) == 0)
-        mode = sb.st_mode & 07777;
-    else {
-        mode_t mask = umask(0);
-        umask(mask);
-        mode = 0666 & ~mask;
-    }
-    if (fchmod(fd, mode) != 0 || !(out->f = fdopen(fd, "wb"))) {
-        fprintf(stderr, "cutune %s: cannot write %s: %s\n", cmd, path, strerror(errno));
-        close(fd);
-        unlink(out->tmp);
+        if (fd >= 0) {
+            close(fd);
+            unlink(out->tmp);
+        }
         free(out->tmp);
         out->tmp = NULL;
         return -1;

@@ -83,8 +83,7 @@ const char *ct_db_text(sqlite3_stmt *stmt, int col)
     return t ? (const char *)t : "";
 }
 
-/* Bytes in the -wal of `path` (0 when there is none). */
-static long long wal_bytes(const char *path)
+long long ct_db_wal_bytes(const char *path)
 {
     char wal[4200];
     struct stat sb;
@@ -104,7 +103,7 @@ int ct_db_damaged(ct_db *db, const char *what, const char *why)
 {
     const char *path = db && db->path ? db->path : "the profile database";
     if (db && db->path)
-        keep_wal_apart(db, wal_bytes(db->path) > 0);
+        keep_wal_apart(db, ct_db_wal_bytes(db->path) > 0);
     return ct_fail(CUTUNE_ECORRUPT, "%s is damaged (%s: %s) and is left as it is; `cutune "
                    "profiles --recover --db %s` keeps it aside and salvages what can still be "
                    "read", path, what, why, path);
@@ -400,9 +399,8 @@ static int open_reader(ct_db *db)
 {
     char dir[4096], side[4200], uri[8600];
     const char *path = db->path;
-    struct stat wal, shm;
-    snprintf(side, sizeof side, "%s-wal", path);
-    int has_wal = stat(side, &wal) == 0 && wal.st_size > 0;
+    struct stat shm;
+    int has_wal = ct_db_wal_bytes(path) > 0;
     snprintf(side, sizeof side, "%s-shm", path);
     int has_shm = stat(side, &shm) == 0;
     int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, rc, st;
@@ -454,7 +452,7 @@ int ct_db_open(ct_db *db, const char *path, int readonly)
     int st = CUTUNE_OK;
     struct stat sb;
     int existed = stat(path, &sb) == 0;
-    long long wal_before = wal_bytes(path);
+    long long wal_before = ct_db_wal_bytes(path);
     if (readonly && !existed)
         st = ct_fail(CUTUNE_ENOTFOUND, "there is no profile database at %s", path);
     if (!st && !readonly)

@@ -240,27 +240,6 @@ static json_t *kt_from_t4(const json_t *t4, const char *path, char *why, size_t 
 
 /* -------------------------------------------------------------------- import ---- */
 
-/* Kernel Tuner's problem_size: a number or a list of up to three. */
-static int problem_of(const json_t *ps, int64_t problem[3])
-{
-    problem[0] = problem[1] = problem[2] = 1;
-    if (!ps)
-        return 0;
-    if (json_is_integer(ps)) {
-        problem[0] = json_integer_value(ps);
-        return problem[0] > 0 ? 0 : -1;
-    }
-    if (!json_is_array(ps) || json_array_size(ps) > 3)
-        return -1;
-    for (size_t d = 0; d < json_array_size(ps); d++) {
-        json_t *v = json_array_get(ps, d);
-        if (!json_is_integer(v) || json_integer_value(v) <= 0)
-            return -1;
-        problem[d] = json_integer_value(v);
-    }
-    return 0;
-}
-
 int cutune_store_import(cutune_store *s, const char *path, const char *user_key,
                         int64_t *session)
 {
@@ -291,7 +270,7 @@ int cutune_store_import(cutune_store *s, const char *path, const char *user_key,
         snprintf(why, sizeof why, "it has no \"tune_params_keys\"");
     if (kt && !why[0] && (!device || !kernel))
         snprintf(why, sizeof why, "it does not name its device and kernel");
-    if (kt && !why[0] && problem_of(json_object_get(kt, "problem_size"), problem))
+    if (kt && !why[0] && ct_kt_problem_size(json_object_get(kt, "problem_size"), problem) < 0)
         snprintf(why, sizeof why, "its \"problem_size\" is not up to three positive integers");
     if (why[0]) {
         json_decref(kt);

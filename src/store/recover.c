@@ -309,11 +309,9 @@ static int move_aside(const char *path, const struct stat *was, char *damaged, s
  * unless a -wal holds pages the salvage wants, which SQLite reads through a -shm. */
 static int open_damaged(const char *path, sqlite3 **h)
 {
-    char wal[4200], uri[8600];
-    struct stat sb;
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    int st = ct_db_uri(path, stat(wal, &sb) == 0 && sb.st_size > 0 ? "mode=ro" : "immutable=1",
-                       uri, sizeof uri);
+    char uri[8600];
+    int st = ct_db_uri(path, ct_db_wal_bytes(path) > 0 ? "mode=ro" : "immutable=1", uri,
+                       sizeof uri);
     if (st)
         return st;
     int rc = sqlite3_open_v2(uri, h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);

@@ -150,9 +150,9 @@ static int check_owner(ct_db *db, int64_t session, const cutune_profile *key)
             st = ct_fail(CUTUNE_EBUSY, "session %lld of %s on %s is being run by process %lld "
                          "on %s since %s: one run at a time goes on with a session; wait for "
                          "that one to end or stop it (a session whose process is gone is taken "
-                         "over; `cutune profiles release %lld` frees one whose machine is gone)",
-                         (long long)session, key->kernel, key->device, o.pid, o.host,
-                         when, (long long)session);
+                         "over; `cutune profiles release %lld --db %s` frees one whose machine "
+                         "is gone)", (long long)session, key->kernel, key->device, o.pid, o.host,
+                         when, (long long)session, db->path);
     } else if (rc != SQLITE_DONE) {
         st = ct_db_fail(db, rc, "reading who runs a session");
     }

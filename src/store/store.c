@@ -179,10 +179,12 @@ int cutune_store_refresh(cutune_store *s)
     int st = CUTUNE_OK;
     ct_db fresh;
     /* an immutable open (a reader in a folder it cannot write) sees no change: the file is
-     * opened anew when it has changed */
+     * opened anew when it has changed, and all of it taken in (it may be another file, put
+     * in the store's place, whose revs are its own) */
     if (ct_db_changed(&s->db) && !(st = ct_db_open(&fresh, s->db.path, 1))) {
         ct_db_close(&s->db);
         s->db = fresh;
+        s->rev_seen = 0;
     }
     if (!st)
         st = load_profiles(s, 0);

@@ -53,6 +53,8 @@ void ct_db_close(ct_db *db);
 /* The "file:" URI of a path with SQLite's URI parameters `params` ("mode=ro"), for
  * sqlite3_open_v2 with SQLITE_OPEN_URI (%, ? and # escaped). */
 int ct_db_uri(const char *path, const char *params, char *buf, size_t size);
+/* Bytes in the -wal of `path` (0 when there is none). */
+long long ct_db_wal_bytes(const char *path);
 /* Whether the file of a reader's immutable open has changed since (then reopen it). */
 int ct_db_changed(const ct_db *db);
 /* A status for SQLite's result `rc` with a message naming the database and `what`. */
