@@ -50,20 +50,6 @@ static void hex128(XXH128_hash_t h, char out[33])
              (unsigned long long)h.low64);
 }
 
-/* mkdir -p; 0 when the folder exists afterwards. */
-static int make_dirs(char *path)
-{
-    for (char *p = path + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            int bad = mkdir(path, 0755) != 0 && errno != EEXIST;
-            *p = '/';
-            if (bad)
-                return -1;
-        }
-    return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static void cache_dir(const cutune_compile_request *r, char *dir, size_t size)
 {
     dir[0] = '\0';
@@ -103,7 +89,7 @@ int ct_binary_key_make(const cutune_compile_request *r, int nvrtc_major, int nvr
     }
     key->text = t.s;
     cache_dir(r, key->dir, sizeof key->dir);
-    if (key->dir[0] && make_dirs(key->dir) != 0)
+    if (key->dir[0] && ct_make_dirs(key->dir, 0755, NULL, 0) != 0)
         key->dir[0] = '\0'; /* no cache rather than no binary */
     hex128(XXH3_128bits(t.s, t.len), hash);
     if (key->dir[0])

@@ -33,6 +33,10 @@ char *ct_read_text(const char *path, size_t limit, size_t *len);
 
 /* Reads a whole file, gzip'd or plain (at most 1 GiB once decompressed). */
 int ct_read_gz(const char *path, char **data, size_t *len);
+/* mkdir -p of `dir` with `mode` (the umask applies): 0, or -1 with errno set and, in failed
+ * (may be NULL), the folder on the way that could not be made. A file where a folder should
+ * be shows only as a later failure to use it. */
+int ct_make_dirs(const char *dir, unsigned mode, char *failed, size_t failed_size);
 /* A new file beside `path` for writing, named into tmp (size >= strlen(path) + 16): never
  * one that exists or a link (O_EXCL). It gets the mode `path` has, or what the umask allows,
  * as a file fopen makes. The descriptor, or -1 with errno set. */

@@ -96,6 +96,31 @@ int ct_read_gz(const char *path, char **data, size_t *len)
     return CUTUNE_OK;
 }
 
+int ct_make_dirs(const char *dir, unsigned mode, char *failed, size_t failed_size)
+{
+    char *path = strdup(dir);
+    if (!path) {
+        errno = ENOMEM;
+        return -1;
+    }
+    /* each folder on the way, then the last */
+    int bad = 0;
+    for (char *p = path + 1; !bad && *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            bad = mkdir(path, (mode_t)mode) != 0 && errno != EEXIST;
+            if (!bad)
+                *p = '/';
+        }
+    bad = bad || (mkdir(path, (mode_t)mode) != 0 && errno != EEXIST);
+    int err = errno;
+    if (bad && failed && failed_size)
+        snprintf(failed, failed_size, "%s", path);
+    free(path);
+    errno = err;
+    return bad ? -1 : 0;
+}
+
 int ct_create_beside(const char *path, char *tmp, size_t size)
 {
     static _Atomic unsigned counter;

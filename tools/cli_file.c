@@ -2,7 +2,7 @@
  * temporary file beside its destination, flushed to disk and renamed over it at the end, so a
  * full disk, an error or a kill leaves what was there before. */
 #include "cli.h"
-#include "internal.h" /* ct_create_beside */
+#include "internal.h" /* ct_create_beside, ct_make_dirs */
 
 #include <errno.h>
 #include <stdio.h>
@@ -84,24 +84,15 @@ int cli_file_write(const char *path, const void *data, size_t size, const char *
 
 int cli_make_dir(const char *path, const char *cmd)
 {
-    char *dir = strdup(path);
-    int ok = dir != NULL;
-    /* each folder on the way, then the last */
-    for (char *p = dir ? dir + 1 : NULL; ok && p && *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            ok = mkdir(dir, 0777) == 0 || errno == EEXIST;
-            *p = '/';
-        }
-    ok = ok && (mkdir(dir, 0777) == 0 || errno == EEXIST);
+    char failed[4096] = "";
     struct stat sb;
+    int ok = ct_make_dirs(path, 0777, failed, sizeof failed) == 0;
     if (ok && (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
         errno = ENOTDIR;
         ok = 0;
     }
     if (!ok)
-        fprintf(stderr, "cutune %s: cannot make the folder %s: %s\n", cmd, path,
-                strerror(errno));
-    free(dir);
+        fprintf(stderr, "cutune %s: cannot make the folder %s: %s\n", cmd,
+                *failed ? failed : path, strerror(errno));
     return ok ? 0 : -1;
 }

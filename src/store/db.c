@@ -252,16 +252,9 @@ static int make_parent(const char *path)
     if (!slash || slash == dir)
         return CUTUNE_OK;
     *slash = '\0';
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-            return ct_fail(CUTUNE_EIO, "cannot create the folder %s: %s", dir, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return ct_fail(CUTUNE_EIO, "cannot create the folder %s: %s", dir, strerror(errno));
+    char failed[4096];
+    if (ct_make_dirs(dir, 0755, failed, sizeof failed) != 0)
+        return ct_fail(CUTUNE_EIO, "cannot create the folder %s: %s", failed, strerror(errno));
     return CUTUNE_OK;
 }
 
