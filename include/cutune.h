@@ -635,14 +635,20 @@ void cutune_args_free(cutune_args *args);
  * Compilation: one configuration of a kernel to a cubin with NVRTC (loaded when first needed:
  * without the CUDA toolkit this fails with CUTUNE_ENOTSUP and says so). No GPU is needed.
  * Binaries are kept on disk, keyed by NVRTC's version, the architecture, the kernel, the
- * source and every define and option: asking again compiles nothing.
+ * source, every file it includes (found as NVRTC finds them: the source's folder for
+ * "quoted" names, then -I folders; the toolkit's own headers count through NVRTC's version)
+ * and every define and option: asking again compiles nothing, and an edited header compiles
+ * anew. The toolkit's include folder and its cccl/ (CUB, Thrust, libcu++) are searched after
+ * the request's -I folders.
  * ---------------------------------------------------------------------------------------- */
 typedef struct cutune_binary cutune_binary;
 
 typedef struct cutune_compile_request {
     const char *source;                /* CUDA C++ source */
     size_t source_len;                 /* 0: strlen(source) */
-    const char *source_name;           /* for messages ("conv.cu"); NULL: "kernel.cu" */
+    const char *source_name;           /* the source's file ("src/conv.cu"): messages name
+                                          it and "quoted" includes start from its folder;
+                                          NULL: "kernel.cu" */
     const char *kernel;                /* the __global__ function: "conv", "conv<float>" */
     const char *arch;                  /* "sm_90" */
     const char *const *defines;        /* "NAME=VALUE", passed as -D */
@@ -651,6 +657,10 @@ typedef struct cutune_compile_request {
     size_t num_options;
     const char *cache_dir;             /* NULL: $XDG_CACHE_HOME/cutune/kernels (or
                                           ~/.cache/...); "": no disk cache */
+    char **log;                        /* if set: NVRTC's whole log (warnings, errors,
+                                          ptxas's report), malloc'd for the caller to free,
+                                          also when compiling failed; NULL when there is
+                                          none (a request refused before NVRTC ran) */
 } cutune_compile_request;
 
 typedef struct cutune_binary_info {

@@ -3,12 +3,16 @@
  * toolkit and says what is missing only when asked to compile. The register count and static
  * shared memory come from the cubin, stack and spills from ptxas's verbose report, all
  * without a GPU (which is what lets a session prune a configuration before launching it). */
+#define _DEFAULT_SOURCE /* realpath */
 #include "compile_impl.h"
 
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void cutune_binary_free(cutune_binary *b)
 {
@@ -41,10 +45,67 @@ int cutune_binary_get_info(const cutune_binary *b, cutune_binary_info *info)
 
 int ct_nvrtc_loaded; /* see worker.c: no worker can be forked after this */
 
+/* ------------------------------------------------------- the toolkit's headers ---- */
+
+#ifndef CUTUNE_TOOLKIT_INCLUDE
+#define CUTUNE_TOOLKIT_INCLUDE "/usr/local/cuda/include"
+#endif
+
+static struct {
+    char paths[8][PATH_MAX];
+    const char *dirs[8];
+    size_t n;
+} toolkit;
+
+static void add_dir(const char *dir)
+{
+    char real[PATH_MAX];
+    struct stat sb;
+    if (toolkit.n == 8 || !dir || !*dir || !realpath(dir, real) || stat(real, &sb) != 0 ||
+        !S_ISDIR(sb.st_mode))
+        return;
+    for (size_t i = 0; i < toolkit.n; i++)
+        if (strcmp(toolkit.paths[i], real) == 0)
+            return;
+    snprintf(toolkit.paths[toolkit.n], PATH_MAX, "%s", real);
+    toolkit.dirs[toolkit.n] = toolkit.paths[toolkit.n];
+    toolkit.n++;
+}
+
+/* include/ and include/cccl/ (CUB, Thrust and libcu++ since CUDA 13) of a toolkit root or
+ * include folder. */
+static void add_toolkit(const char *root, const char *sub)
+{
+    char dir[PATH_MAX];
+    if (!root || !*root || snprintf(dir, sizeof dir, "%s%s", root, sub) >= (int)sizeof dir)
+        return;
+    add_dir(dir);
+    char cccl[PATH_MAX + 8];
+    snprintf(cccl, sizeof cccl, "%s/cccl", dir);
+    add_dir(cccl);
+}
+
+static void find_toolkit(void)
+{
+    add_toolkit(getenv("CUDA_PATH"), "/include");
+    add_toolkit(getenv("CUDA_HOME"), "/include");
+    add_toolkit(CUTUNE_TOOLKIT_INCLUDE, "");
+    add_toolkit("/usr/local/cuda", "/include");
+}
+
+size_t ct_toolkit_include_dirs(const char **dirs, size_t max)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, find_toolkit);
+    size_t n = toolkit.n < max ? toolkit.n : max;
+    for (size_t i = 0; i < n; i++)
+        dirs[i] = toolkit.dirs[i];
+    return n;
+}
+
 #ifdef CUTUNE_HAVE_CUDA
 #include <dlfcn.h>
 #include <nvrtc.h>
-#include <pthread.h>
 
 /* ---------------------------------------------------------------- NVRTC, loaded late ---- */
 
@@ -261,16 +322,24 @@ static int check_request(const cutune_compile_request *r)
     return CUTUNE_OK;
 }
 
-/* The first lines of a compile log, for a message. */
-static void log_head(const char *log, char *buf, size_t size)
+/* The compiler's own lines of a log, for a message: the errors and warnings with the
+ * source lines they show, without ptxas's report or NVRTC's closing remark, as much as
+ * fits (the whole log goes to cutune_compile_request.log). */
+static void log_errors(const char *log, char *buf, size_t size)
 {
     size_t n = 0;
-    int lines = 0;
-    while (log[n] && n + 1 < size && lines < 4)
-        lines += log[n++] == '\n';
-    snprintf(buf, size, "%.*s", (int)n, log);
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        buf[--n] = '\0';
+    buf[0] = '\0';
+    for (const char *line = log; *line && n + 1 < size;) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        int skip = len == 0 || strncmp(line, "ptxas", 5) == 0 ||
+                   strncmp(line, "Remark: The warnings", 20) == 0;
+        if (!skip) {
+            int k = snprintf(buf + n, size - n, "%s%.*s", n ? "\n" : "", (int)len, line);
+            n = k < 0 || (size_t)k >= size - n ? size - 1 : n + (size_t)k;
+        }
+        line = eol ? eol + 1 : line + len;
+    }
 }
 
 /* A formatted string in new memory, or NULL. */
@@ -292,7 +361,9 @@ static char *format(const char *fmt, ...)
 
 static int run_nvrtc(const cutune_compile_request *r, cutune_binary *b)
 {
-    size_t nopt = 2 + r->num_defines + r->num_options;
+    const char *sys[8];
+    size_t nsys = ct_toolkit_include_dirs(sys, 8);
+    size_t nopt = 2 + r->num_defines + r->num_options + nsys;
     char **owned = calloc(nopt, sizeof *owned);
     const char **opts = calloc(nopt, sizeof *opts);
     if (!owned || !opts) {
@@ -311,6 +382,10 @@ static int run_nvrtc(const cutune_compile_request *r, cutune_binary *b)
             st = CUTUNE_ENOMEM;
     for (size_t i = 0; i < r->num_options && !st; i++)
         opts[k++] = r->options[i];
+    /* after the source's own -I folders, so that a header of the user's wins */
+    for (size_t i = 0; i < nsys && !st; i++, k++)
+        if (!(opts[k] = owned[k] = format("--include-path=%s", sys[i])))
+            st = CUTUNE_ENOMEM;
 
     nvrtcProgram prog = NULL;
     size_t len = r->source_len ? r->source_len : strlen(r->source);
@@ -342,8 +417,8 @@ static int run_nvrtc(const cutune_compile_request *r, cutune_binary *b)
     if (!st && compiled != NVRTC_SUCCESS && b->log && strstr(b->log, "__nv_name_map"))
         st = ct_fail(CUTUNE_ECOMPILE, "%s: no __global__ function '%s'", name, r->kernel);
     if (!st && compiled != NVRTC_SUCCESS) {
-        char head[700];
-        log_head(b->log ? b->log : "", head, sizeof head);
+        char head[900];
+        log_errors(b->log ? b->log : "", head, sizeof head);
         st = ct_fail(CUTUNE_ECOMPILE, "%s for %s: %s\n%s", name, r->arch,
                      nv.nvrtcGetErrorString(compiled), head);
     }
@@ -389,6 +464,8 @@ int cutune_compile(const cutune_compile_request *r, cutune_binary **out)
     if (!out)
         return ct_fail(CUTUNE_EINVAL, "cutune_compile: out is NULL");
     *out = NULL;
+    if (r && r->log)
+        *r->log = NULL;
     int st = check_request(r);
     if (!st)
         st = nvrtc_ready();
@@ -410,6 +487,12 @@ int cutune_compile(const cutune_compile_request *r, cutune_binary **out)
     if (!st && key.dir[0] && !(b->cache_path = ct_strdup(key.path)))
         st = CUTUNE_ENOMEM;
     ct_binary_key_release(&key);
+    if (r->log && b->log) { /* the caller's copy: the binary's goes with it */
+        if (st)
+            *r->log = b->log, b->log = NULL;
+        else if (!(*r->log = ct_strdup(b->log)))
+            st = CUTUNE_ENOMEM;
+    }
     if (st) {
         cutune_binary_free(b);
         return st;
@@ -436,63 +519,8 @@ int cutune_compile(const cutune_compile_request *r, cutune_binary **out)
     *out = NULL;
     if (!r)
         return ct_fail(CUTUNE_EINVAL, "cutune_compile: request is NULL");
+    if (r->log)
+        *r->log = NULL;
     return ct_fail(CUTUNE_ENOTSUP, "cutune was built without the CUDA toolkit (no NVRTC)");
 }
 #endif
-
-char **ct_config_defines(const cutune_space *space, const cutune_kernel *kernel,
-                        const uint32_t *config, const int64_t problem[3], size_t *count)
-{
-    size_t np = cutune_space_num_params(space), nd = 0;
-    char **defines = calloc(np + 3, sizeof *defines);
-    int st = defines ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "out of memory");
-    for (size_t p = 0; !st && p < np; p++) {
-        char value[256];
-        cutune_space_format_value(space, p, config[p], value, sizeof value);
-        const char *name = cutune_space_param_name(space, p);
-        size_t n = strlen(name) + strlen(value) + 2;
-        if (!(defines[nd] = malloc(n)))
-            st = ct_fail(CUTUNE_ENOMEM, "out of memory");
-        else
-            snprintf(defines[nd++], n, "%s=%s", name, value);
-    }
-    for (int d = 0; !st && kernel && d < 3; d++) {
-        const char *name = cutune_kernel_size_define(kernel, d);
-        size_t n = name ? strlen(name) + 24 : 0;
-        if (name && !(defines[nd] = malloc(n)))
-            st = ct_fail(CUTUNE_ENOMEM, "out of memory");
-        else if (name)
-            snprintf(defines[nd++], n, "%s=%lld", name, (long long)problem[d]);
-    }
-    if (st) {
-        ct_free_defines(defines, nd);
-        return NULL;
-    }
-    *count = nd;
-    return defines;
-}
-
-void ct_free_defines(char **defines, size_t count)
-{
-    for (size_t k = 0; defines && k < count; k++)
-        free(defines[k]);
-    free(defines);
-}
-
-int ct_compile_config(const ct_kernel_source *ks, const uint32_t *config,
-                      const int64_t problem[3], cutune_binary **bin)
-{
-    size_t nd;
-    char **defines = ct_config_defines(ks->space, ks->kernel, config, problem, &nd);
-    if (!defines)
-        return CUTUNE_ENOMEM;
-    cutune_compile_request req = {
-        .source = ks->source, .source_name = ks->source_name,
-        .kernel = cutune_kernel_name(ks->kernel), .arch = ks->arch,
-        .defines = (const char *const *)defines, .num_defines = nd,
-        .options = cutune_kernel_options(ks->kernel),
-        .num_options = cutune_kernel_num_options(ks->kernel), .cache_dir = ks->cache_dir};
-    int st = cutune_compile(&req, bin);
-    ct_free_defines(defines, nd);
-    return st;
-}

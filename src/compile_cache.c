@@ -4,8 +4,10 @@
  * never a wrong kernel. Files are written whole under a temporary name and renamed, so
  * sessions running side by side can share the folder. */
 #include "compile_impl.h"
+#include "includes.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +73,7 @@ int ct_binary_key_make(const cutune_compile_request *r, int nvrtc_major, int nvr
     size_t len = r->source_len ? r->source_len : strlen(r->source);
     char num[64], hash[33];
     text t = {0};
-    put(&t, "cutune-binary ", "1");
+    put(&t, "cutune-binary ", "2"); /* 2: Kernel Tuner's defines ahead of the source */
     snprintf(num, sizeof num, "%d.%d", nvrtc_major, nvrtc_minor);
     put(&t, "nvrtc ", num);
     put(&t, "arch ", r->arch);
@@ -83,6 +85,26 @@ int ct_binary_key_make(const cutune_compile_request *r, int nvrtc_major, int nvr
         put(&t, "define ", r->defines[i]);
     for (size_t i = 0; i < r->num_options; i++)
         put(&t, "option ", r->options[i]);
+    /* the headers it includes, each by its bytes (an edited one is another binary), and the
+     * toolkit's folders, whose headers NVRTC's version stands for */
+    const char *sys[8];
+    size_t nsys = ct_toolkit_include_dirs(sys, 8);
+    for (size_t i = 0; i < nsys; i++)
+        put(&t, "toolkit ", sys[i]);
+    ct_includes inc;
+    int st = ct_includes_scan(r->source, len, r->source_name, r->options, r->num_options, sys,
+                              nsys, NULL, 0, &inc);
+    if (st) {
+        free(t.s);
+        return st;
+    }
+    for (size_t i = 0; i < inc.n; i++) {
+        char line[PATH_MAX + 80];
+        snprintf(line, sizeof line, "%s %llu %s", inc.files[i].hash,
+                 (unsigned long long)inc.files[i].bytes, inc.files[i].path);
+        put(&t, "include ", line);
+    }
+    ct_includes_free(&inc);
     if (t.failed) {
         free(t.s);
         return ct_fail(CUTUNE_ENOMEM, "compile: out of memory");

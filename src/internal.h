@@ -58,24 +58,53 @@ int ct_kt_problem_size(const void *json, int64_t problem[3]);
 const char *ct_cache_path(const cutune_cache *cache);
 int ct_cache_problem(const cutune_cache *cache, int64_t problem[3]);
 
-/* A kernel of a T1 spec and what compiling its configurations takes (compile.c). */
+/* A kernel of a T1 spec and what compiling its configurations takes (config_source.c). */
 typedef struct ct_kernel_source {
     const cutune_space *space;
-    const cutune_kernel *kernel;
+    const cutune_kernel *kernel; /* NULL: no launch description (kernel_name, block from
+                                    block_size_x/y/z, no grid) */
     const char *source, *source_name;
     const char *arch;      /* "sm_90" */
     const char *cache_dir; /* as in cutune_compile_request */
+    const char *kernel_name;     /* instead of the spec's KernelName, or NULL */
+    const char *const *options;  /* NVRTC options after the spec's CompilerOptions */
+    size_t num_options;
 } ct_kernel_source;
-/* A configuration's -D defines ("NAME=VALUE"): its parameters, and the problem size where
- * the kernel (may be NULL) names macros for it (ProblemSizeDefines); *count of them, or NULL
- * when out of memory. */
-char **ct_config_defines(const cutune_space *space, const cutune_kernel *kernel,
-                        const uint32_t *config, const int64_t problem[3], size_t *count);
-void ct_free_defines(char **defines, size_t count);
-/* Compiles (through the binary cache) one configuration at this problem size, with those
- * defines and the spec's options. */
+/* A configuration's source as Kernel Tuner prepares it: `#define`s of grid_size_x/y/z (where
+ * the source or a header it includes uses them), block_size_x/y/z, every parameter (a
+ * loop_unroll_factor* as a constexpr int, whose 0 drops `#pragma unroll NAME`), the
+ * ProblemSizeDefines and kernel_tuner 1, then `#line 1 "NAME"` and the source. names: the
+ * macros the source must not redefine. */
+typedef struct ct_config_text {
+    char *source;
+    size_t len;
+    char **names;
+    size_t nnames;
+} ct_config_text;
+int ct_config_source(const ct_kernel_source *ks, const uint32_t *config,
+                     const int64_t problem[3], ct_config_text *out);
+void ct_config_text_free(ct_config_text *t);
+/* Compiles (through the binary cache) one configuration at this problem size. A source that
+ * redefines one of the configuration's macros fails it (CUTUNE_ECOMPILE, naming file and
+ * line); the geometry's status when its launch cannot be computed. log (may be NULL):
+ * NVRTC's whole log, malloc'd, also on failure. */
 int ct_compile_config(const ct_kernel_source *ks, const uint32_t *config,
-                      const int64_t problem[3], cutune_binary **bin);
+                      const int64_t problem[3], cutune_binary **bin, char **log);
+/* Whether a configuration's binary depends on the problem size: the source uses
+ * grid_size_x/y/z, the spec has ProblemSizeDefines, or its block follows the problem size;
+ * a binary then serves that size alone. */
+int ct_config_sized(const ct_kernel_source *ks, int *sized);
+/* Whether the spec's block (LocalSize) reads the problem size. */
+int ct_kernel_block_uses_problem(const cutune_kernel *k);
+/* The CUDA toolkit's include folders that exist (its include/ and include/cccl/, from
+ * $CUDA_PATH, $CUDA_HOME, the toolkit cutune was built with and /usr/local/cuda), each once,
+ * as real paths: NVRTC searches them after the source's own -I folders. Static strings. */
+size_t ct_toolkit_include_dirs(const char **dirs, size_t max);
+/* The profile key's hash of a kernel's source (cutune_kernel_source_hash) where the source
+ * is the file `source_name` (NULL: the spec's KernelFile), whose folder its includes start
+ * from. */
+int ct_kernel_source_hash_named(const cutune_kernel *k, const char *source, size_t len,
+                                const char *source_name, char buf[33]);
 
 /* Python's repr of a float: the shortest form that reads back to the same double, with a
  * ".0" where it would otherwise look like an integer. */

@@ -67,6 +67,7 @@ struct cutune_launcher {
     cutune_kernel *kernel;
     char *spec, *source, *source_name, *user_key, *cache_dir;
     char source_hash[33];
+    int sized;                     /* a binary serves one problem size (ct_config_sized) */
     cutune_kernel_id id;
     cutune_selector *selector;     /* the store's answers for this kernel on this device */
     cutune_device_info device;
@@ -179,7 +180,13 @@ int cutune_launcher_new(cutune_launcher **out, cutune_store *store, const char *
     const char *cli = o.cutune_path ? o.cutune_path : getenv("CUTUNE_CLI");
     l->cutune_path = dup_or_null(cli && *cli ? cli : "cutune", &st);
     if (!st)
-        st = cutune_kernel_source_hash(l->kernel, l->source, strlen(l->source), l->source_hash);
+        st = ct_kernel_source_hash_named(l->kernel, l->source, strlen(l->source),
+                                         l->source_name, l->source_hash);
+    if (!st) {
+        ct_kernel_source ks = {.space = l->space, .kernel = l->kernel, .source = l->source,
+                               .source_name = l->source_name};
+        st = ct_config_sized(&ks, &l->sized);
+    }
     if (!st) {
         l->id = (cutune_kernel_id){cutune_kernel_name(l->kernel), l->source_hash, l->user_key};
         st = cutune_device_query(o.device, &l->device);
@@ -270,11 +277,12 @@ static int copy_constant(loaded *e, const constant *c)
  * Anything but 0 leaves nothing loaded. */
 static int load(cutune_launcher *l, loaded *e, const int64_t problem[3])
 {
-    ct_kernel_source ks = {l->space, l->kernel, l->source, l->source_name, l->arch.name,
-                           l->cache_dir};
+    ct_kernel_source ks = {.space = l->space, .kernel = l->kernel, .source = l->source,
+                           .source_name = l->source_name, .arch = l->arch.name,
+                           .cache_dir = l->cache_dir};
     cutune_binary *bin = NULL;
     cutune_binary_info info;
-    int st = ct_compile_config(&ks, e->cfg, problem, &bin);
+    int st = ct_compile_config(&ks, e->cfg, problem, &bin, NULL);
     if (st)
         return ct_wrap(st, "configuration %s", e->key);
     cutune_binary_get_info(bin, &info);
@@ -389,9 +397,8 @@ static int get_loaded(cutune_launcher *l, const cutune_selection *sel,
     const char *params = sel->rule == CUTUNE_SELECT_DEFAULT ? "" : sel->params;
     const char *config = sel->rule == CUTUNE_SELECT_DEFAULT ? "" : sel->config;
     int64_t size[3] = {0, 0, 0}; /* a binary serves every size, unless the size is compiled in */
-    for (int d = 0; d < 3; d++)
-        if (cutune_kernel_size_define(l->kernel, d))
-            size[d] = problem[d] > 0 ? problem[d] : 1;
+    for (int d = 0; d < 3 && l->sized; d++)
+        size[d] = problem[d] > 0 ? problem[d] : 1;
     if ((*out = find_loaded(l, params, config, size)))
         return CUTUNE_OK;
     pthread_mutex_lock(&l->lock);

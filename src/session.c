@@ -212,12 +212,13 @@ static double now_ms(void) { return ct_now() * 1e3; }
 
 int ct_session_compile(cutune_session *s, size_t i, cutune_binary **bin, record *r)
 {
-    ct_kernel_source ks = {s->space, s->kernel, s->source, s->source_name, s->arch.name,
-                           s->opt.cache_dir};
+    ct_kernel_source ks = {.space = s->space, .kernel = s->kernel, .source = s->source,
+                           .source_name = s->source_name, .arch = s->arch.name,
+                           .cache_dir = s->opt.cache_dir};
     int64_t problem[3];
     cutune_kernel_problem(s->kernel, problem);
     double t0 = now_ms();
-    int st = ct_compile_config(&ks, ct_domain_config(&s->dom, i), problem, bin);
+    int st = ct_compile_config(&ks, ct_domain_config(&s->dom, i), problem, bin, NULL);
     r->compile_ms = now_ms() - t0;
     return st;
 }
@@ -300,6 +301,20 @@ int ct_session_evaluate(cutune_session *s, size_t i, int reference)
                        "give it an executor");
     record *r = &s->rec[i];
     r->done = 1;
+    ct_run_request req = {.warmups = s->opt.warmups, .iterations = s->opt.iterations,
+                          .flush_l2 = s->opt.flush_l2, .make_reference = reference,
+                          .verify = !reference};
+    const uint32_t *config = ct_domain_config(&s->dom, i);
+    int64_t problem[3];
+    cutune_kernel_problem(s->kernel, problem);
+    /* the launch: its geometry (also the grid and block the source is compiled with), and
+     * whether it is cooperative (an expression may fail) */
+    if (cutune_kernel_geometry(s->kernel, config, req.grid, req.block, &req.dynamic_smem) ||
+        cutune_kernel_cooperative_at(s->kernel, config, problem, &req.cooperative)) {
+        s->stats.pruned_after_compile++;
+        ct_session_fail_record(r, "InvalidConfig", cutune_last_error());
+        return CUTUNE_OK;
+    }
     cutune_binary *bin = NULL;
     ct_session_claim(s, i);
     int st = ct_session_compile(s, i, &bin, r);
@@ -316,20 +331,6 @@ int ct_session_evaluate(cutune_session *s, size_t i, int reference)
     s->stats.from_cache += info.from_cache;
     s->stats.compile_s += info.compile_s;
     r->regs = info.regs;
-    ct_run_request req = {.warmups = s->opt.warmups, .iterations = s->opt.iterations,
-                          .flush_l2 = s->opt.flush_l2, .make_reference = reference,
-                          .verify = !reference};
-    const uint32_t *config = ct_domain_config(&s->dom, i);
-    int64_t problem[3];
-    cutune_kernel_problem(s->kernel, problem);
-    /* the launch: its geometry, and whether it is cooperative (an expression may fail) */
-    if (cutune_kernel_geometry(s->kernel, config, req.grid, req.block, &req.dynamic_smem) ||
-        cutune_kernel_cooperative_at(s->kernel, config, problem, &req.cooperative)) {
-        s->stats.pruned_after_compile++;
-        ct_session_fail_record(r, "InvalidConfig", cutune_last_error());
-        cutune_binary_free(bin);
-        return CUTUNE_OK;
-    }
     /* registers and shared memory are known now: a launch with no block per SM is not made */
     cutune_block_resources l = {
         .threads = (int)(req.block[0] * req.block[1] * req.block[2]), .regs = info.regs,
@@ -521,7 +522,8 @@ static int store_begin(cutune_session *s, const cutune_search_options *o)
     if (!header)
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
     int hashed = s->source && s->kernel
-                     ? cutune_kernel_source_hash(s->kernel, s->source, strlen(s->source), source)
+                     ? ct_kernel_source_hash_named(s->kernel, s->source, strlen(s->source),
+                                                   s->source_name, source)
                      : CUTUNE_OK;
     if (hashed) {
         free(header);

@@ -40,6 +40,10 @@ void cli_temp_store_close(cutune_store *store, const char dir[32]);
  * which a terminal would act on, become '?'. One of 8 buffers in turn, so that a printf may
  * take several; long texts are cut at 1 KiB. */
 const char *cli_text(const char *text);
+/* NVRTC's log on stderr, each line indented: with warnings_only, only what the compiler
+ * said (its warnings and the lines they show; nothing when there are none), else also
+ * the errors; never ptxas's report. */
+void cli_print_compiler_log(const char *log, int warnings_only);
 /* Writes `j` to stdout (indented) and releases it. */
 int cli_print_json(json_t *j);
 

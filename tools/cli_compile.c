@@ -15,10 +15,13 @@ static const char compile_help[] =
     "                      [--option OPT]... [--cache-dir DIR] [--output FILE.cubin]\n"
     "                      [--json]\n\n"
     "Compiles one configuration of a kernel with NVRTC for an architecture; no GPU is needed.\n"
-    "Each parameter of the configuration becomes a define (-Dblock_size_x=16 ...). The\n"
-    "binary is kept in the disk cache ($XDG_CACHE_HOME/cutune/kernels by default): compiling\n"
-    "the same thing again reads it back. Prints registers, shared memory, spills and the\n"
-    "occupancy they allow with the configuration's block (block_size_x/y/z).\n\n"
+    "As Kernel Tuner does, defines go ahead of the source: grid_size_x/y/z (where the source\n"
+    "uses them), block_size_x/y/z, each parameter (a loop_unroll_factor* as a constexpr int;\n"
+    "0 drops its #pragma unroll) and kernel_tuner 1; a source that redefines one of them\n"
+    "fails, naming the line. The binary is kept in the disk cache ($XDG_CACHE_HOME/cutune/\n"
+    "kernels by default), keyed also by every header the source includes: compiling the\n"
+    "same thing again reads it back. Prints NVRTC's warnings (its whole log when it fails),\n"
+    "registers, shared memory, spills and the occupancy they allow with the block.\n\n"
     "  --spec T1.json     the search space; its KernelSpecification gives the kernel name\n"
     "                     (KernelName) and compiler options (CompilerOptions)\n"
     "  --config KEY       the configuration, as Kernel Tuner writes it (\"16,1,2,...\")\n"
@@ -131,9 +134,9 @@ int cmd_compile(int argc, char **argv)
     cutune_space *space = NULL;
     cutune_kernel *spec_kernel = NULL; /* NULL: the spec has no whole KernelSpecification */
     cutune_binary *bin = NULL;
-    char *source = NULL, **defines = NULL;
+    char *source = NULL, *log = NULL;
     const char **options = NULL;
-    size_t noptions = 0, np = 0, ndefines = 0;
+    size_t noptions = 0, np = 0;
     uint32_t config[64];
     cutune_arch arch;
     if ((st = cutune_arch_find(arch_name, &arch)) || (st = cutune_space_load_t1(&space, spec))) {
@@ -175,23 +178,25 @@ int cmd_compile(int argc, char **argv)
     source[len] = '\0';
     int64_t problem[3];
     cutune_kernel_problem(spec_kernel, problem);
-    if (!(defines = ct_config_defines(space, spec_kernel, config, problem, &ndefines))) {
-        rc = cli_fail("compile", CUTUNE_ENOMEM);
-        goto out;
-    }
+    /* with a whole KernelSpecification the kernel gives its options; else the spec's list */
     const char *all_options[128];
     size_t nall = 0;
-    for (size_t i = 0; i < noptions && nall < 128; i++)
+    for (size_t i = 0; !spec_kernel && i < noptions && nall < 128; i++)
         all_options[nall++] = options[i];
     for (size_t i = 0; i < nextra && nall < 128; i++)
         all_options[nall++] = extra[i];
-    cutune_compile_request req = {.source = source, .source_len = len,
-                                  .source_name = source_path, .kernel = kernel,
-                                  .arch = arch.name, .defines = (const char *const *)defines,
-                                  .num_defines = ndefines, .options = all_options,
-                                  .num_options = nall, .cache_dir = cache_dir};
-    if ((st = cutune_compile(&req, &bin))) {
+    ct_kernel_source ks = {.space = space, .kernel = spec_kernel, .source = source,
+                           .source_name = source_path, .arch = arch.name,
+                           .cache_dir = cache_dir, .kernel_name = kernel,
+                           .options = all_options, .num_options = nall};
+    st = ct_compile_config(&ks, config, problem, &bin, &log);
+    if (st) {
         rc = cli_fail("compile", st);
+        if (json)
+            cli_print_json(json_pack("{s:s, s:s, s:s?}", "error", cutune_last_error(), "config",
+                                     key, "log", log));
+        else
+            cli_print_compiler_log(log, 0);
         goto out;
     }
     cutune_binary_info info;
@@ -207,12 +212,14 @@ int cmd_compile(int argc, char **argv)
     int have_occ = l.threads > 0 && cutune_occupancy_compute(&arch, &l, &occ) == CUTUNE_OK;
     if (json) {
         rc = cli_print_json(json_pack(
-            "{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:i, s:b, s:f, s:I, s:s?, s:o}", "kernel",
+            "{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:i, s:b, s:f, s:I, s:s?, s:s?, s:o}",
+            "kernel",
             kernel, "lowered_name", info.lowered_name, "arch", arch.name, "config", key, "regs",
             info.regs, "static_smem", (json_int_t)info.static_smem, "stack_bytes",
             (json_int_t)info.stack_bytes, "spill_bytes", (json_int_t)info.spill_bytes,
             "barriers", info.barriers, "from_cache", info.from_cache, "compile_s",
             info.compile_s, "cubin_bytes", (json_int_t)size, "cache_path", info.cache_path,
+            "log", log,
             "occupancy",
             have_occ ? json_pack("{s:i, s:i, s:f, s:s?}", "threads", l.threads,
                                  "blocks_per_sm", occ.blocks_per_sm, "occupancy", occ.occupancy,
@@ -222,6 +229,7 @@ int cmd_compile(int argc, char **argv)
     }
     printf("%s (%s) for %s, configuration %s: %s\n", kernel, source_path, arch.name, key,
            info.from_cache ? "from the cache" : "compiled");
+    cli_print_compiler_log(log, 1);
     if (!info.from_cache)
         printf("  NVRTC time       %.3f s\n", info.compile_s);
     printf("  registers        %d per thread\n", info.regs);
@@ -238,7 +246,7 @@ int cmd_compile(int argc, char **argv)
         printf("  occupancy        cannot launch: %s\n", occ.reason);
     rc = EXIT_OK;
 out:
-    ct_free_defines(defines, ndefines);
+    free(log);
     cutune_kernel_free(spec_kernel);
     for (size_t i = 0; options && i < noptions; i++)
         free((char *)options[i]);
@@ -248,4 +256,23 @@ out:
     cutune_binary_free(bin);
     cutune_space_free(space);
     return rc;
+}
+
+void cli_print_compiler_log(const char *log, int warnings_only)
+{
+    if (!log || (warnings_only && !strstr(log, ": warning")))
+        return;
+    fprintf(stderr, "%s", warnings_only ? "NVRTC's warnings:\n" : "NVRTC's log:\n");
+    for (const char *line = log; *line;) {
+        const char *eol = strchr(line, '\n');
+        int len = eol ? (int)(eol - line) : (int)strlen(line);
+        if (len && strncmp(line, "ptxas", 5) != 0 &&
+            strncmp(line, "Remark: The warnings can be suppressed", 38) != 0)
+        {
+            char buf[1024];
+            snprintf(buf, sizeof buf, "%.*s", len, line);
+            fprintf(stderr, "  %s\n", cli_text(buf));
+        }
+        line += len + (eol != NULL);
+    }
 }
