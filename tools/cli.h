@@ -106,6 +106,7 @@ int cmd_device(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_occupancy(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
 int cmd_pipeline(int argc, char **argv);

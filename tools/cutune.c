@@ -23,6 +23,8 @@ static const command commands[] = {
      NULL},
     {"occupancy", "occupancy of a launch configuration, what limits it and what would lift it",
      cmd_occupancy, NULL},
+    {"check", "look a spec and its kernel over: space, launch, compile, occupancy (no GPU)",
+     cmd_check, NULL},
     {"compile", "compile one configuration of a kernel with NVRTC (no GPU needed)", cmd_compile,
      NULL},
     {"tune", "tune a kernel over its search space (on a recorded space with --sim)", cmd_tune,
