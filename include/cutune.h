@@ -1154,6 +1154,18 @@ const char *cutune_session_key(const cutune_session *session, size_t entry, char
  * is checked like the others. */
 int cutune_session_set_reference(cutune_session *session, const char *argument,
                                  const void *data, size_t bytes);
+/* What a run's report should say of compiling: NVRTC's warnings (the compiler's own lines)
+ * for the first configuration compiled with any and how many were, and why the first
+ * configuration that failed to compile failed. Pointers into the session, valid until it
+ * changes; NULL where there is nothing to say. */
+typedef struct cutune_session_notes {
+    const char *warnings;
+    char warnings_config[CUTUNE_KEY_MAX];
+    uint64_t configs_warned;
+    const char *compile_error;
+    char compile_error_config[CUTUNE_KEY_MAX];
+} cutune_session_notes;
+int cutune_session_get_notes(const cutune_session *session, cutune_session_notes *notes);
 /* The occupancy of entry i on the session's device, what limits it and what would lift it
  * (advice may be NULL). */
 int cutune_session_explain(cutune_session *session, size_t entry, cutune_occupancy *occ,

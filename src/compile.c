@@ -103,6 +103,32 @@ size_t ct_toolkit_include_dirs(const char **dirs, size_t max)
     return n;
 }
 
+char *ct_log_compiler_lines(const char *log, int warnings_only)
+{
+    if (!log || (warnings_only && !strstr(log, ": warning")))
+        return NULL;
+    size_t n = 0;
+    char *out = malloc(strlen(log) + 1);
+    for (const char *line = log; out && *line;) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        if (len && strncmp(line, "ptxas", 5) != 0 &&
+            strncmp(line, "Remark: The warnings can be suppressed", 38) != 0) {
+            memcpy(out + n, line, len);
+            n += len;
+            out[n++] = '\n';
+        }
+        line += len + (eol != NULL);
+    }
+    if (out && n)
+        out[n - 1] = '\0';
+    if (out && !n) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
 #ifdef CUTUNE_HAVE_CUDA
 #include <dlfcn.h>
 #include <nvrtc.h>
@@ -322,26 +348,6 @@ static int check_request(const cutune_compile_request *r)
     return CUTUNE_OK;
 }
 
-/* The compiler's own lines of a log, for a message: the errors and warnings with the
- * source lines they show, without ptxas's report or NVRTC's closing remark, as much as
- * fits (the whole log goes to cutune_compile_request.log). */
-static void log_errors(const char *log, char *buf, size_t size)
-{
-    size_t n = 0;
-    buf[0] = '\0';
-    for (const char *line = log; *line && n + 1 < size;) {
-        const char *eol = strchr(line, '\n');
-        size_t len = eol ? (size_t)(eol - line) : strlen(line);
-        int skip = len == 0 || strncmp(line, "ptxas", 5) == 0 ||
-                   strncmp(line, "Remark: The warnings", 20) == 0;
-        if (!skip) {
-            int k = snprintf(buf + n, size - n, "%s%.*s", n ? "\n" : "", (int)len, line);
-            n = k < 0 || (size_t)k >= size - n ? size - 1 : n + (size_t)k;
-        }
-        line = eol ? eol + 1 : line + len;
-    }
-}
-
 /* A formatted string in new memory, or NULL. */
 static char *format(const char *fmt, ...) CT_PRINTF(1, 2);
 static char *format(const char *fmt, ...)
@@ -416,11 +422,11 @@ static int run_nvrtc(const cutune_compile_request *r, cutune_binary *b)
     /* an unknown kernel name fails in the lookup NVRTC adds for it */
     if (!st && compiled != NVRTC_SUCCESS && b->log && strstr(b->log, "__nv_name_map"))
         st = ct_fail(CUTUNE_ECOMPILE, "%s: no __global__ function '%s'", name, r->kernel);
-    if (!st && compiled != NVRTC_SUCCESS) {
-        char head[900];
-        log_errors(b->log ? b->log : "", head, sizeof head);
-        st = ct_fail(CUTUNE_ECOMPILE, "%s for %s: %s\n%s", name, r->arch,
-                     nv.nvrtcGetErrorString(compiled), head);
+    if (!st && compiled != NVRTC_SUCCESS) { /* (the whole log: cutune_compile_request.log) */
+        char *lines = ct_log_compiler_lines(b->log, 0);
+        st = ct_fail(CUTUNE_ECOMPILE, "%s for %s: %s\n%.900s", name, r->arch,
+                     nv.nvrtcGetErrorString(compiled), lines ? lines : "");
+        free(lines);
     }
     const char *lowered = NULL;
     if (!st && nv.nvrtcGetLoweredName(prog, r->kernel, &lowered) != NVRTC_SUCCESS)

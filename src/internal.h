@@ -96,6 +96,10 @@ int ct_compile_config(const ct_kernel_source *ks, const uint32_t *config,
 int ct_config_sized(const ct_kernel_source *ks, int *sized);
 /* Whether the spec's block (LocalSize) reads the problem size. */
 int ct_kernel_block_uses_problem(const cutune_kernel *k);
+/* What the compiler itself said in an NVRTC log: its errors and warnings with the source
+ * lines they show, without ptxas's report or NVRTC's closing remark (malloc'd), or NULL when
+ * it said nothing (with warnings_only: no warning). */
+char *ct_log_compiler_lines(const char *log, int warnings_only);
 /* The CUDA toolkit's include folders that exist (its include/ and include/cccl/, from
  * $CUDA_PATH, $CUDA_HOME, the toolkit cutune was built with and /usr/local/cuda), each once,
  * as real paths: NVRTC searches them after the source's own -I folders. Static strings. */

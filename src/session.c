@@ -27,6 +27,7 @@ void cutune_session_free(cutune_session *s)
     if (s->have_dom)
         ct_domain_release(&s->dom);
     free(s->rec);
+    free(s->warnings);
     free(s->source);
     free(s->source_name);
     free(s->name);
@@ -286,6 +287,19 @@ static int evaluate_objective(cutune_session *s, size_t i)
     return ct_session_keep_times(s, r, &value, 1);
 }
 
+/* NVRTC's warnings, kept for the report: the first configuration's that has any. */
+static void note_warnings(cutune_session *s, size_t i, const char *log)
+{
+    char *lines = ct_log_compiler_lines(log, 1);
+    if (!lines)
+        return;
+    s->warned++;
+    if (!s->warnings)
+        s->warnings = lines, s->warnings_entry = i;
+    else
+        free(lines);
+}
+
 /* Compiles, prunes, runs and checks configuration i into its record. A status only when the
  * session cannot go on (out of memory, the worker cannot be started). */
 int ct_session_evaluate(cutune_session *s, size_t i, int reference)
@@ -321,12 +335,15 @@ int ct_session_evaluate(cutune_session *s, size_t i, int reference)
     if (st == CUTUNE_ECOMPILE) {
         s->stats.compile_failed++;
         ct_session_fail_record(r, "CompilationFailedConfig", cutune_last_error());
+        if (!s->compile_error_seen)
+            s->compile_error_seen = 1, s->compile_error_entry = i;
         return CUTUNE_OK;
     }
     if (st)
         return st;
     cutune_binary_info info;
     cutune_binary_get_info(bin, &info);
+    note_warnings(s, i, info.log);
     s->stats.compiled += !info.from_cache;
     s->stats.from_cache += info.from_cache;
     s->stats.compile_s += info.compile_s;
@@ -755,4 +772,22 @@ const char *cutune_session_key(const cutune_session *s, size_t entry, char *buf,
         return NULL;
     cutune_space_config_key(s->space, ct_domain_config(&s->dom, entry), buf, size);
     return buf;
+}
+
+int cutune_session_get_notes(const cutune_session *s, cutune_session_notes *out)
+{
+    if (!s || !out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_get_notes: NULL argument");
+    memset(out, 0, sizeof *out);
+    out->warnings = s->warnings;
+    out->configs_warned = s->warned;
+    if (s->warnings)
+        cutune_session_key(s, s->warnings_entry, out->warnings_config,
+                           sizeof out->warnings_config);
+    if (s->compile_error_seen) {
+        out->compile_error = s->rec[s->compile_error_entry].message;
+        cutune_session_key(s, s->compile_error_entry, out->compile_error_config,
+                           sizeof out->compile_error_config);
+    }
+    return CUTUNE_OK;
 }

@@ -55,6 +55,11 @@ struct cutune_session {
     cutune_device_info exec_device;
     size_t ready[1024];    /* started but already known (restored): given back first */
     size_t nready;
+    char *warnings;        /* NVRTC's warnings for the first configuration compiled with any */
+    size_t warnings_entry;
+    uint64_t warned;       /* configurations compiled with warnings */
+    size_t compile_error_entry; /* the first that failed to compile (its record says why) */
+    int compile_error_seen;
 };
 
 /* A session's device for files and the store: a recorded space's, the GPU's, or none. */

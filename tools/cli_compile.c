@@ -260,19 +260,11 @@ out:
 
 void cli_print_compiler_log(const char *log, int warnings_only)
 {
-    if (!log || (warnings_only && !strstr(log, ": warning")))
+    char *lines = ct_log_compiler_lines(log, warnings_only);
+    if (!lines)
         return;
     fprintf(stderr, "%s", warnings_only ? "NVRTC's warnings:\n" : "NVRTC's log:\n");
-    for (const char *line = log; *line;) {
-        const char *eol = strchr(line, '\n');
-        int len = eol ? (int)(eol - line) : (int)strlen(line);
-        if (len && strncmp(line, "ptxas", 5) != 0 &&
-            strncmp(line, "Remark: The warnings can be suppressed", 38) != 0)
-        {
-            char buf[1024];
-            snprintf(buf, sizeof buf, "%.*s", len, line);
-            fprintf(stderr, "  %s\n", cli_text(buf));
-        }
-        line += len + (eol != NULL);
-    }
+    for (char *line = strtok(lines, "\n"); line; line = strtok(NULL, "\n"))
+        fprintf(stderr, "  %s\n", cli_text(line));
+    free(lines);
 }
