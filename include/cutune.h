@@ -136,11 +136,36 @@ int cutune_space_set_default(cutune_space *space, const uint32_t *config);
 /* Loads a T1 JSON spec (ConfigurationSpace.TuningParameters and Conditions). Errors name the
  * file and, for JSON syntax, the line and column; for expressions, the JSON path and column.
  * CUTUNE_EIO: the file cannot be read; CUTUNE_EPARSE: bad JSON or expression syntax;
- * CUTUNE_ENAME, CUTUNE_ETYPE: a constraint names no parameter or mixes types. */
+ * CUTUNE_ENAME, CUTUNE_ETYPE: a constraint names no parameter or mixes types.
+ *
+ * Defaults, as Kernel Tuner's T1 files write them (Kernel Tuner itself reads none). A
+ * parameter's `Default` is optional; a one-element list (`"Default": [0]`) is its element; a
+ * string Default of a parameter that is not of Type string is read as a constant expression
+ * ("2**5"). A Default is never an error: one that is not among the values, a list of several,
+ * or no value at all is a warning, and that parameter counts as having none. The default
+ * configuration (cutune_space_get_default) is then chosen by one rule:
+ *   - no parameter has a Default: there is none (`cutune tune` then runs as Kernel Tuner
+ *     does, with no default configuration);
+ *   - the Defaults, when every parameter has a usable one and they satisfy every condition;
+ *   - else the valid configuration nearest them: the fewest parameters with a usable Default
+ *     whose value differs (parameters without one are free), then the fewest places those
+ *     values moved in their lists, then the lowest configuration id (searched among the first
+ *     2^24 valid configurations in id order), with a warning that names the conditions the
+ *     Defaults break and the configuration chosen;
+ *   - a space with no valid configuration has no default (a warning says so).
+ * Warnings name the file, the JSON path and the value; the space keeps them (below). */
 int cutune_space_load_t1(cutune_space **out, const char *path);
 /* Same from memory; `name` is used in messages. */
 int cutune_space_load_t1_buffer(cutune_space **out, const char *data, size_t len,
                                 const char *name);
+/* What the spec loader accepted but a user should hear of (a Default it could not use, the
+ * default configuration it chose instead), one message each, e.g. "spec.json:
+ * ConfigurationSpace.TuningParameters[7] (max_tfactor).Default: 1 is not one of the values
+ * (10): ...". The library never prints them: cutune space and cutune tune print each as
+ * "warning: ..." on stderr. 0 (and NULL) for a space built with the add_* calls, or an index
+ * past the last. */
+size_t cutune_space_num_warnings(const cutune_space *space);
+const char *cutune_space_warning(const cutune_space *space, size_t i);
 
 /* Getters: a parameter index past the last gives 0, NULL or CUTUNE_INT. */
 size_t cutune_space_num_params(const cutune_space *space);
@@ -155,8 +180,8 @@ int cutune_space_format_value(const cutune_space *space, size_t param, size_t in
 /* Index of a parameter by name; CUTUNE_ENOTFOUND when there is none. */
 int cutune_space_find_param(const cutune_space *space, const char *name, size_t *param);
 size_t cutune_space_num_constraints(const cutune_space *space);
-/* 1 and the default's value indices in `config` when the spec had a default; else 0 (also
- * for a NULL space). */
+/* 1 and the default's value indices in `config` when the space has a default configuration
+ * (a spec's: see cutune_space_load_t1); else 0 (also for a NULL space). */
 int cutune_space_get_default(const cutune_space *space, uint32_t *config);
 
 /* Number of raw combinations (product of value-list sizes), saturating at UINT64_MAX. */

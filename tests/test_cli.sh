@@ -106,6 +106,26 @@ run 0 space --spec "$SPEC" --sample 3 --json
 has out '"block_size_x"'
 run 0 space --spec "$SRC/data/spaces/pnpoly/spec.json" --count
 [ "$(cat "$TMP/out")" = "4092" ] || fail "pnpoly count is $(cat "$TMP/out"), expected 4092"
+# benchmark_hub's specs as they are (issue 25): Kernel Tuner's counts; a Default that is not a
+# value, or Defaults that break a condition, are warnings on stderr and the nearest valid
+# configuration is the default
+HUB=$SRC/tests/data/benchmark_hub
+for pair in convolution_milo:4362 dedispersion_milo:11130 gemm_milo:116928 hotspot_milo:82984; do
+    run 0 space --spec "$HUB/${pair%%:*}.json" --count
+    [ "$(cat "$TMP/out")" = "${pair#*:}" ] ||
+        fail "${pair%%:*} counts $(cat "$TMP/out"), expected ${pair#*:}"
+done
+has err "^warning: .*hotspot_milo.json: ConfigurationSpace.TuningParameters\[7\] (max_tfactor).Default: 1 is not one of the values (10)"
+has err "^warning: .*hotspot_milo.json: the Defaults (4096,4096,256,1,1,1,1,10,2,1; the nearest's value for max_tfactor) break ConfigurationSpace.Conditions\[1\]"
+run 0 space --spec "$HUB/hotspot_milo.json"
+has out "default       4096,4096,256,1,1,1,1,10,1,1"
+run 0 space --spec "$HUB/hotspot_milo.json" --json
+has out '"warnings": \['
+has out "max_tfactor).Default: 1 is not one of the values (10)"
+printf '{"ConfigurationSpace": {"TuningParameters": [{"Name": "x", "Values": [1, 2]}]}}\n' >"$TMP/nodefault.json"
+run 0 space --spec "$TMP/nodefault.json"
+has out "default       none"
+[ -s "$TMP/err" ] && fail "a spec without Default warns: $(cat "$TMP/err")"
 
 # 10^15 raw combinations with two valid ones: counted, listed and sampled by propagation
 params=$(for i in $(seq 0 14); do printf '%s{"Name": "p%d", "Values": "list(range(10))"}' "$([ "$i" -gt 0 ] && echo ,)" "$i"; done)

@@ -317,6 +317,7 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
     const cutune_search_options *o = &a->search;
     cutune_store *store = NULL;
     int st = CUTUNE_OK;
+    cli_print_warnings(cutune_session_space(s)); /* what the spec loader let pass */
     /* on the GPU the store is kept unless --no-store; a simulation only with --db */
     if (cache ? a->db != NULL : !a->no_store)
         if ((st = cutune_store_open(&store, a->db, 0)) ||
