@@ -556,20 +556,37 @@ int cutune_occupancy_best_block(const cutune_arch *arch, const cutune_block_reso
                                 int *threads, int *blocks_per_sm, int *min_grid);
 
 /* ------------------------------------------------------------------------------------------
- * A kernel's run, from the KernelSpecification of a T1 spec: KernelName, KernelFile (beside
- * the spec), CompilerOptions, ProblemSize (1 to 3 integers), the block (LocalSize X/Y/Z
- * expressions; default block_size_x/y/z, else 1), the grid (ProblemSize divided by the product
- * of GridDivX/Y/Z, rounded up, as Kernel Tuner's grid_div_x/y/z; default: by the block size),
- * SharedMemory (dynamic bytes, an expression), Seed, and the Arguments: each a Name, a Type,
- * MemoryType Vector (a device buffer of Size elements, an expression in ProblemSize and the
- * parameters, where a parameter stands for the list of its values: max(filter_width)) or
- * Scalar (FillValue, by value); FillType Constant (FillValue), Zeros, Random (uniform in
- * [0, FillValue), from Seed) or File (Path, raw binary); AccessType ReadOnly, WriteOnly or
- * ReadWrite; Output 1 to check it against the reference; Tolerance (default 1e-4);
- * MemType Constant to copy it also into the __constant__ symbol of that name.
+ * A kernel's run, from the KernelSpecification of a T1 spec: Language (absent, "CUDA", or
+ * Kernel Tuner's "CuPy" and "NVCUDA", in any case: cutune compiles CUDA only, and a kernel
+ * of any other language is refused with CUTUNE_ENOTSUP when it loads; its space alone still
+ * loads), KernelName, KernelFile (beside the spec), CompilerOptions, ProblemSize, the block
+ * (LocalSize X/Y/Z expressions; default block_size_x/y/z, else 1), the grid (ProblemSize
+ * divided by the product of GridDivX/Y/Z, rounded up, as Kernel Tuner's grid_div_x/y/z;
+ * default: by the block size), SharedMemory (dynamic bytes, an expression), Seed, and the
+ * Arguments: each a Name, a Type, MemoryType Vector (a device buffer of Size elements, an
+ * expression in ProblemSize and the parameters, where a parameter stands for the list of its
+ * values: max(filter_width)) or Scalar (FillValue, by value); FillType Constant (FillValue),
+ * Zeros, Random (uniform in [0, FillValue), from Seed) or File (Path, raw binary); AccessType
+ * ReadOnly, WriteOnly or ReadWrite; Output 1 to check it against the reference; Tolerance
+ * (default 1e-4); MemType Constant to copy it also into the __constant__ symbol of that name.
+ * FillValue may be a number or an expression, in the same scope as Size ("ProblemSize[0]").
  * ProblemSizeDefines (a cutune extension) names up to 3 macros that receive the problem
  * size when the kernel is compiled, for kernels whose sizes are compile-time constants.
- * GlobalSize is not used.
+ * GlobalSize is not used (cutune_spec_ignored_fields lists what is not).
+ *
+ * ProblemSize: one entry or a list of 1 to 3, each a positive integer (at most 2^40) or an
+ * expression (a string), as Kernel Tuner's problem_size may be ("num_blocks", "4096*2"). A
+ * constant expression is evaluated when the spec loads. An entry that names tuning
+ * parameters makes that dimension the configuration's: launch geometry
+ * (cutune_kernel_geometry, _geometry_at, whatever size they are given for that dimension),
+ * Cooperative, and ProblemSize inside LocalSize, GridDiv and SharedMemory take its value for
+ * the configuration. Where one value must serve the whole spec (argument Sizes and
+ * FillValues, cutune_kernel_problem, the problem size the profile store keys by) the
+ * dimension is its largest value over every combination of the named parameters' values (at
+ * most 2^20 combinations, else CUTUNE_ETOOBIG). Such a dimension cannot be replaced by a
+ * problem size given (cutune_kernel_load_t1_sized, --problem: CUTUNE_EINVAL) nor have a
+ * ProblemSizeDefines macro. Every value must lie in 1..2^40 (CUTUNE_ERANGE names the values
+ * for which it does not); messages name the file and JSON path.
  * ---------------------------------------------------------------------------------------- */
 typedef struct cutune_kernel cutune_kernel;
 
@@ -611,7 +628,8 @@ int cutune_kernel_load_t1_sized(const char *path, const cutune_space *space,
 void cutune_kernel_free(cutune_kernel *kernel);
 const char *cutune_kernel_name(const cutune_kernel *kernel);
 const char *cutune_kernel_file(const cutune_kernel *kernel); /* NULL when the spec names none */
-/* The spec's ProblemSize (unused dimensions 1); returns how many dimensions it gives. */
+/* The spec's ProblemSize (unused dimensions 1; a dimension that names parameters, its
+ * largest value); returns how many dimensions it gives. */
 int cutune_kernel_problem(const cutune_kernel *k, int64_t problem[3]);
 size_t cutune_kernel_num_options(const cutune_kernel *kernel);
 const char *const *cutune_kernel_options(const cutune_kernel *kernel);
