@@ -274,7 +274,11 @@ int cutune_cache_find(const cutune_cache *cache, const uint32_t *config, size_t 
 /* ------------------------------------------------------------------------------------------
  * Search: a strategy suggests configurations, a backend measures them, until the evaluation
  * budget, the time budget or the space runs out. Strategies (cutune_strategy_names()):
- * brute, random, lhs, anneal, genetic, bo. Each is deterministic for a seed.
+ * brute, random, lhs, anneal, genetic, bo. Each is deterministic for a seed. Wherever a
+ * strategy is named (cutune_search_options.strategy, cutune_strategy_summary, a spec's
+ * Search.Name, the CLI's --strategy) Kernel Tuner's names for the same strategies are
+ * accepted too: bayes_opt (bo), random_sample (random), genetic_algorithm (genetic),
+ * simulated_annealing (anneal), brute_force (brute).
  * ---------------------------------------------------------------------------------------- */
 struct cutune_arch;
 typedef struct cutune_search_options {
@@ -331,9 +335,16 @@ typedef struct cutune_search_result {
 } cutune_search_result;
 
 /* NULL-terminated list of strategy names, and a one-line summary of each (NULL for a name
- * that is no strategy). Static strings. */
+ * that is no strategy; Kernel Tuner's names give their strategy's). Static strings. */
 const char *const *cutune_strategy_names(void);
 const char *cutune_strategy_summary(const char *name);
+/* cutune's name (a static string) for a strategy named by cutune's name or Kernel Tuner's
+ * (bayes_opt gives "bo"). CUTUNE_ENOTFOUND for any other name (*cutune_name NULL), with a
+ * message that says what is nearest: for Kernel Tuner's strategies that cutune lacks,
+ * "strategy 'pso' is not in cutune; nearest: genetic (Kernel Tuner's pso is particle swarm
+ * optimisation, a population-based search). cutune has ..."; for other names "unknown
+ * strategy 'X'", with the nearest name when it looks misspelt. */
+int cutune_strategy_lookup(const char *name, const char **cutune_name);
 
 /* Anything with parameters, tuned by the same strategies: the objective gets a valid
  * configuration (value indices) and gives a value to minimise (a time, an energy, a cost).
@@ -655,6 +666,43 @@ int cutune_kernel_geometry_at(const cutune_kernel *kernel, const uint32_t *confi
  * hanging, when the grid cannot be resident at once. */
 int cutune_kernel_cooperative_at(const cutune_kernel *kernel, const uint32_t *config,
                                  const int64_t problem[3], int *cooperative);
+
+/* ------------------------------------------------------------------------------------------
+ * What else a T1 spec says: the search it asks for, and the fields cutune does not use.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_spec_search {
+    /* Search.Name as cutune's strategy name (Kernel Tuner's names are taken: bayes_opt is
+     * "bo"; a static string); NULL when the spec names none, or one cutune lacks: then `name`
+     * holds it and cutune_strategy_lookup(name, ...) says what is nearest. */
+    const char *strategy;
+    char name[64];          /* Search.Name as written ("" when none; cut at 63 bytes) */
+    /* Budget (a list of {Type, BudgetValue}; every entry applies, each Type at most once),
+     * and Kernel Tuner's Search.Attributes max_fevals and time_limit, which Budget overrides.
+     * A BudgetValue may be a number or a constant expression ("2 * 3600"). 0: not given. */
+    uint64_t budget;        /* ConfigurationCount: evaluations, 1 to 2^53 */
+    double budget_fraction; /* ConfigurationFraction: of the space's valid configurations,
+                               in (0, 1]; cutune tune evaluates ceil(fraction x valid) */
+    double time_limit_s;    /* TuningDuration: seconds, in (0, 1e9] (search options'
+                               time_limit_s) */
+} cutune_spec_search;
+
+/* Reads a spec's Search and Budget. CUTUNE_EIO, CUTUNE_EPARSE: the file cannot be read or is
+ * not JSON; CUTUNE_EINVAL: a Search, Budget or Attributes entry of the wrong shape, a Budget
+ * Type other than the three (the message names it), a Type twice; CUTUNE_ERANGE: a budget
+ * out of the ranges above (a negative count, a fraction above 1). An unknown Search.Name is
+ * no error here (see `strategy`). cutune tune takes these as defaults that --strategy,
+ * --budget and --time-limit override. */
+int cutune_spec_read_search(const char *path, cutune_spec_search *out);
+
+/* The fields of a spec that cutune does not use, by JSON path in the order of the file:
+ * "General.OutputFormat", "KernelSpecification.GlobalSize", "KernelSpecification.Stream",
+ * "BenchmarkConfig", "KernelSpecification.Arguments[0] (power).TypeSize",
+ * "Search.Attributes[1] (popsize)" (an item of a list is named as in messages: its index,
+ * and its Name when it has one). A field cutune reads is not listed whatever its value (a
+ * wrong value is the loaders' error). *fields receives one malloc'd block of NUL-terminated
+ * paths, one after the other, ending with an empty string (free() it); *count their number.
+ * CUTUNE_EIO, CUTUNE_EPARSE as above; CUTUNE_EINVAL: JSON that is not an object. */
+int cutune_spec_ignored_fields(const char *path, char **fields, size_t *count);
 
 /* A kernel's arguments on the GPU, allocated and filled as its spec's Arguments say (the
  * contents a tuning session's worker gives them): what a benchmark, or an application

@@ -437,6 +437,247 @@ static void problem_sizes(void)
     cutune_space_free(s);
 }
 
+/* ---------------------------------------------------------------------- strategies ---- */
+
+static int bowl(const uint32_t *config, void *user, double *value, const char **failure)
+{
+    (void)user;
+    (void)failure;
+    *value = 1.0 + (double)config[0] * config[0];
+    return 0;
+}
+
+static void strategies(void)
+{
+    static const char *const same[][2] = {{"bayes_opt", "bo"}, {"random_sample", "random"},
+                                          {"genetic_algorithm", "genetic"},
+                                          {"simulated_annealing", "anneal"},
+                                          {"brute_force", "brute"}, {"lhs", "lhs"}, {"bo", "bo"}};
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        const char *name = NULL;
+        CHECK_INT(cutune_strategy_lookup(same[i][0], &name), CUTUNE_OK);
+        CHECK(name && strcmp(name, same[i][1]) == 0);
+        CHECK(cutune_strategy_summary(same[i][0]) != NULL);
+    }
+    /* Kernel Tuner's others: not in cutune, with the nearest */
+    static const char *const other[][2] = {
+        {"pso", "strategy 'pso' is not in cutune; nearest: genetic"},
+        {"diff_evo", "'diff_evo' is not in cutune; nearest: genetic"},
+        {"firefly_algorithm", "'firefly_algorithm' is not in cutune; nearest: genetic"},
+        {"dual_annealing", "'dual_annealing' is not in cutune; nearest: anneal"},
+        {"mls", "'mls' is not in cutune; nearest: anneal"},
+        {"ordered_greedy_mls", "'ordered_greedy_mls' is not in cutune; nearest: anneal"},
+        {"greedy_ils", "'greedy_ils' is not in cutune; nearest: anneal"},
+        {"greedy_mls", "'greedy_mls' is not in cutune; nearest: anneal"},
+        {"basinhopping", "'basinhopping' is not in cutune; nearest: anneal"},
+        {"minimize", "'minimize' is not in cutune; nearest: anneal"},
+        {"skopt", "'skopt' is not in cutune; nearest: bo"},
+        {"bayes_opt_BOTorch", "'bayes_opt_BOTorch' is not in cutune; nearest: bo"},
+        {"random_smaple", "unknown strategy 'random_smaple'; nearest: random_sample (cutune's "
+                          "random)"},
+        {"anneall", "unknown strategy 'anneall'; nearest: anneal. cutune has bo, random, lhs, "
+                    "anneal, genetic, brute"},
+        {"hillclimb", "unknown strategy 'hillclimb'. cutune has"},
+        {"", "unknown strategy ''"},
+    };
+    for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+        const char *name = "x";
+        CHECK_INT(cutune_strategy_lookup(other[i][0], &name), CUTUNE_ENOTFOUND);
+        CHECK(name == NULL);
+        CHECK_HAS(cutune_last_error(), other[i][1]);
+        CHECK(cutune_strategy_summary(other[i][0]) == NULL);
+    }
+    /* the C API's searches take the aliases, and say what is nearest for the others */
+    cutune_space *s;
+    CHECK_INT(cutune_space_new(&s), CUTUNE_OK);
+    CHECK_INT(cutune_space_add_int(s, "x", (int64_t[]){0, 1, 2, 3, 4, 5, 6, 7}, 8), CUTUNE_OK);
+    cutune_search_result r;
+    cutune_search_options o = {.strategy = "brute_force", .budget = 8, .seed = 1};
+    if (cutune_optimize(s, &o, bowl, NULL, NULL, NULL, &r) != CUTUNE_OK) {
+        fprintf(stderr, "brute_force: %s\n", cutune_last_error());
+        check_failures++;
+    }
+    CHECK(r.best_ms == 1.0);
+    o.strategy = "pso";
+    CHECK_INT(cutune_optimize(s, &o, bowl, NULL, NULL, NULL, &r), CUTUNE_ENOTFOUND);
+    CHECK_HAS(cutune_last_error(), "'pso' is not in cutune; nearest: genetic");
+    cutune_space_free(s);
+    CHECK_INT(cutune_strategy_lookup(NULL, &o.strategy), CUTUNE_EINVAL);
+    CHECK_INT(cutune_strategy_lookup("bo", NULL), CUTUNE_EINVAL);
+}
+
+/* --------------------------------------------------------------- Search and Budget ---- */
+
+/* A spec's Search and Budget (with a space so that it is a spec): its status. */
+static int search_of(const char *fields, cutune_spec_search *out)
+{
+    char text[4096];
+    snprintf(text, sizeof text, "{\"ConfigurationSpace\": {\"TuningParameters\": "
+             "[{\"Name\": \"x\", \"Values\": [1, 2]}]}%s%s}", *fields ? ", " : "", fields);
+    return cutune_spec_read_search(write_spec("search.json", text), out);
+}
+
+static void search_and_budget(void)
+{
+    cutune_spec_search ss;
+    CHECK_INT(search_of("", &ss), CUTUNE_OK);
+    CHECK(ss.strategy == NULL && ss.name[0] == '\0' && ss.budget == 0 &&
+          ss.budget_fraction == 0 && ss.time_limit_s == 0);
+    CHECK_INT(search_of("\"Search\": {\"Name\": \"bayes_opt\"}, \"Budget\": [{\"Type\": "
+                        "\"ConfigurationCount\", \"BudgetValue\": 250}]", &ss), CUTUNE_OK);
+    CHECK(ss.strategy && strcmp(ss.strategy, "bo") == 0);
+    CHECK(strcmp(ss.name, "bayes_opt") == 0);
+    CHECK_INT(ss.budget, 250);
+    /* every entry applies; a value may be a constant expression */
+    CHECK_INT(search_of("\"Budget\": [{\"Type\": \"TuningDuration\", \"BudgetValue\": \"2 * 60\"},"
+                        " {\"Type\": \"ConfigurationFraction\", \"BudgetValue\": 0.25}]", &ss),
+              CUTUNE_OK);
+    CHECK(ss.time_limit_s == 120 && ss.budget_fraction == 0.25 && ss.budget == 0);
+    /* Kernel Tuner's max_fevals and time_limit options are budgets too; Budget overrides */
+    CHECK_INT(search_of("\"Search\": {\"Name\": \"pso\", \"Attributes\": [{\"Name\": \"popsize\","
+                        " \"Value\": 20}, {\"Name\": \"max_fevals\", \"Value\": 300}, {\"Name\": "
+                        "\"time_limit\", \"Value\": 60}]}, \"Budget\": [{\"Type\": "
+                        "\"ConfigurationCount\", \"BudgetValue\": 40}]", &ss), CUTUNE_OK);
+    CHECK(ss.strategy == NULL && strcmp(ss.name, "pso") == 0); /* the caller says why */
+    CHECK(ss.budget == 40 && ss.time_limit_s == 60);
+    static const struct {
+        const char *fields;
+        int status;
+        const char *text;
+    } bad[] = {
+        {"\"Budget\": [{\"Type\": \"Evaluations\", \"BudgetValue\": 5}]", CUTUNE_EINVAL,
+         "search.json: Budget[0].Type 'Evaluations' is not ConfigurationCount, TuningDuration "
+         "or ConfigurationFraction"},
+        {"\"Budget\": [{\"BudgetValue\": 5}]", CUTUNE_EINVAL, "Budget[0].Type (missing) is not"},
+        {"\"Budget\": [{\"Type\": \"ConfigurationCount\"}]", CUTUNE_EINVAL,
+         "Budget[0] has no BudgetValue"},
+        {"\"Budget\": [{\"Type\": \"ConfigurationCount\", \"BudgetValue\": -5}]", CUTUNE_ERANGE,
+         "Budget[0].BudgetValue: a ConfigurationCount of -5: a whole number of evaluations from "
+         "1 to 2^53"},
+        {"\"Budget\": [{\"Type\": \"ConfigurationCount\", \"BudgetValue\": 0}]", CUTUNE_ERANGE,
+         "ConfigurationCount of 0"},
+        {"\"Budget\": [{\"Type\": \"ConfigurationCount\", \"BudgetValue\": 2.5}]", CUTUNE_ERANGE,
+         "ConfigurationCount of 2.5"},
+        {"\"Budget\": [{\"Type\": \"ConfigurationCount\", \"BudgetValue\": 1e300}]",
+         CUTUNE_ERANGE, "ConfigurationCount of 1e+300"},
+        {"\"Budget\": [{\"Type\": \"ConfigurationCount\", \"BudgetValue\": \"10**30\"}]",
+         CUTUNE_EDOMAIN, "Budget[0].BudgetValue: column"},
+        {"\"Budget\": [{\"Type\": \"TuningDuration\", \"BudgetValue\": 0}]", CUTUNE_ERANGE,
+         "a TuningDuration of 0 s"},
+        {"\"Budget\": [{\"Type\": \"TuningDuration\", \"BudgetValue\": 1e12}]", CUTUNE_ERANGE,
+         "a TuningDuration of 1e+12 s"},
+        {"\"Budget\": [{\"Type\": \"ConfigurationFraction\", \"BudgetValue\": 1.5}]",
+         CUTUNE_ERANGE, "a ConfigurationFraction of 1.5: more than 0 and at most 1"},
+        {"\"Budget\": [{\"Type\": \"ConfigurationFraction\", \"BudgetValue\": \"1 / 0\"}]",
+         CUTUNE_EDOMAIN, "Budget[0].BudgetValue"},
+        {"\"Budget\": [{\"Type\": \"ConfigurationCount\", \"BudgetValue\": \"lots\"}]",
+         CUTUNE_ENAME, "Budget[0].BudgetValue: column 1: unknown name 'lots'"},
+        {"\"Budget\": [{\"Type\": \"ConfigurationCount\", \"BudgetValue\": [5]}]", CUTUNE_EINVAL,
+         "Budget[0].BudgetValue must be a number"},
+        {"\"Budget\": [{\"Type\": \"ConfigurationCount\", \"BudgetValue\": 5}, {\"Type\": "
+         "\"ConfigurationCount\", \"BudgetValue\": 6}]", CUTUNE_EINVAL,
+         "Budget[1]: a second ConfigurationCount"},
+        {"\"Budget\": {\"Type\": \"ConfigurationCount\"}", CUTUNE_EINVAL,
+         "Budget must be a list"},
+        {"\"Budget\": [7]", CUTUNE_EINVAL, "Budget[0] must be an object"},
+        {"\"Search\": \"bo\"", CUTUNE_EINVAL, "Search must be an object with a Name"},
+        {"\"Search\": {\"Name\": 7}", CUTUNE_EINVAL, "Search.Name must be a string"},
+        {"\"Search\": {\"Name\": \"bo\", \"Attributes\": 3}", CUTUNE_EINVAL,
+         "Search.Attributes must be a list"},
+        {"\"Search\": {\"Name\": \"bo\", \"Attributes\": [{\"Value\": 3}]}", CUTUNE_EINVAL,
+         "Search.Attributes[0] must be an object with a Name and a Value"},
+        {"\"Search\": {\"Attributes\": [{\"Name\": \"max_fevals\", \"Value\": -1}]}",
+         CUTUNE_ERANGE, "Search.Attributes[0].Value: a ConfigurationCount of -1"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        memset(&ss, 0x55, sizeof ss);
+        int st = search_of(bad[i].fields, &ss);
+        if (st != bad[i].status || !strstr(cutune_last_error(), bad[i].text)) {
+            fprintf(stderr, "%s: status %d \"%s\", expected %d with \"%s\"\n", bad[i].fields, st,
+                    cutune_last_error(), bad[i].status, bad[i].text);
+            check_failures++;
+        }
+        CHECK(ss.strategy == NULL && ss.budget == 0); /* nothing to rely on: zeros */
+    }
+    CHECK_INT(cutune_spec_read_search(HUB "no-such.json", &ss), CUTUNE_EPARSE);
+    CHECK_HAS(cutune_last_error(), "no-such.json");
+    CHECK_INT(cutune_spec_read_search(write_spec("list.json", "[1, 2]"), &ss), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "list.json: a T1 spec is a JSON object");
+    CHECK_INT(cutune_spec_read_search(NULL, &ss), CUTUNE_EINVAL);
+}
+
+/* ------------------------------------------------------------------ ignored fields ---- */
+
+/* The list as one string, "a | b | c". */
+static const char *joined(const char *fields, size_t count)
+{
+    static char all[4096];
+    all[0] = '\0';
+    const char *f = fields;
+    for (size_t i = 0; i < count; i++, f += strlen(f) + 1)
+        snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", i ? " | " : "", f);
+    CHECK(*f == '\0'); /* the list ends with an empty string */
+    return all;
+}
+
+static void ignored_fields(void)
+{
+    char *fields = NULL;
+    size_t n = 99;
+    CHECK_INT(cutune_spec_ignored_fields(HUB "hotspot_milo.json", &fields, &n), CUTUNE_OK);
+    CHECK_HAS(joined(fields, n),
+              "General.BenchmarkName | General.OutputFormat | BenchmarkConfig | "
+              "KernelSpecification.BenchmarkName | KernelSpecification.GlobalSizeType | "
+              "KernelSpecification.GlobalSize | KernelSpecification.Stream | "
+              "KernelSpecification.Misc");
+    CHECK_INT(n, 8);
+    free(fields);
+    /* per item of a list, named; Search.Attributes that are no budget; unknown sections */
+    const char *path = write_spec(
+        "fields.json",
+        "{\"ConfigurationSpace\": {\"TuningParameters\": [{\"Name\": \"x\", \"Type\": \"int\", "
+        "\"Values\": [1], \"Default\": 1, \"Description\": \"?\"}], \"Conditions\": "
+        "[{\"Expression\": \"x > 0\", \"Parameters\": [\"x\"], \"Weight\": 2}, \"x < 5\"], "
+        "\"Seed\": 1},"
+        " \"Search\": {\"Name\": \"pso\", \"Attributes\": [{\"Name\": \"popsize\", \"Value\": 5},"
+        " {\"Name\": \"max_fevals\", \"Value\": 9}]},"
+        " \"Budget\": [{\"Type\": \"ConfigurationCount\", \"BudgetValue\": 3, \"Unit\": \"n\"}],"
+        " \"KernelSpecification\": {\"KernelName\": \"k\", \"Device\": {\"Name\": \"A100\"},"
+        " \"LocalSize\": {\"X\": \"32\", \"W\": 1}, \"GlobalSize\": {\"X\": \"4096\"},"
+        " \"Arguments\": [{\"Name\": \"a\", \"Type\": \"float\", \"Size\": 4, \"TypeSize\": 4,"
+        " \"RandomSeed\": 3}, {\"Type\": \"float\", \"DataSource\": \"f.bin\"}],"
+        " \"ReferenceArguments\": []},"
+        " \"General\": {\"FormatVersion\": 1, \"LoggingLevel\": {\"deep\": 1}}, \"Extra\": null}");
+    CHECK_INT(cutune_spec_ignored_fields(path, &fields, &n), CUTUNE_OK);
+    CHECK_HAS(joined(fields, n),
+              "ConfigurationSpace.TuningParameters[0] (x).Description | "
+              "ConfigurationSpace.Conditions[0].Weight | ConfigurationSpace.Seed | "
+              "Search.Attributes[0] (popsize) | Budget[0].Unit | KernelSpecification.Device | "
+              "KernelSpecification.LocalSize.W | KernelSpecification.GlobalSize | "
+              "KernelSpecification.Arguments[0] (a).TypeSize | "
+              "KernelSpecification.Arguments[0] (a).RandomSeed | "
+              "KernelSpecification.Arguments[1].DataSource | "
+              "KernelSpecification.ReferenceArguments | General.FormatVersion | "
+              "General.LoggingLevel | Extra");
+    CHECK_INT(n, 15);
+    free(fields);
+    /* nothing ignored: an empty list, still a block to free */
+    path = write_spec("plain.json", "{\"ConfigurationSpace\": {\"TuningParameters\": "
+                                    "[{\"Name\": \"x\", \"Values\": [1]}]}}");
+    CHECK_INT(cutune_spec_ignored_fields(path, &fields, &n), CUTUNE_OK);
+    CHECK(n == 0 && fields && fields[0] == '\0');
+    free(fields);
+    fields = (char *)1;
+    CHECK_INT(cutune_spec_ignored_fields(write_spec("bad.json", "{\"a\": "), &fields, &n),
+              CUTUNE_EPARSE);
+    CHECK_HAS(cutune_last_error(), "bad.json:1:");
+    CHECK(fields == NULL && n == 0);
+    CHECK_INT(cutune_spec_ignored_fields(write_spec("list.json", "[]"), &fields, &n),
+              CUTUNE_EINVAL);
+    CHECK_INT(cutune_spec_ignored_fields(NULL, &fields, &n), CUTUNE_EINVAL);
+    CHECK_INT(cutune_spec_ignored_fields(path, NULL, &n), CUTUNE_EINVAL);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -447,6 +688,9 @@ int main(void)
     defaults();
     language();
     problem_sizes();
+    strategies();
+    search_and_budget();
+    ignored_fields();
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

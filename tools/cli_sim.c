@@ -537,8 +537,8 @@ int cmd_sim(int argc, char **argv)
         return cli_usage_error("sim", "--score-trace takes one --space and no strategy");
     if (!score_path && !strategy == !all)
         return cli_usage_error("sim", "give --strategy NAME or --all-strategies");
-    if (strategy && !cutune_strategy_summary(strategy))
-        return cli_usage_error("sim", "unknown strategy '%s'", strategy);
+    if (strategy && cutune_strategy_lookup(strategy, &strategy)) /* or Kernel Tuner's name */
+        return cli_usage_error("sim", "%s", cutune_last_error());
     if (trace_path && (all || nspaces > 1))
         return cli_usage_error("sim", "--trace needs one strategy and one space");
     if (plot_dir && cli_make_dir(plot_dir, "sim"))
