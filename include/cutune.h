@@ -594,7 +594,7 @@ int cutune_occupancy_best_block(const cutune_arch *arch, const cutune_block_reso
  * the configuration. Where one value must serve the whole spec (argument Sizes and
  * FillValues, cutune_kernel_problem, the problem size the profile store keys by) the
  * dimension is its largest value over every combination of the named parameters' values (at
- * most 2^20 combinations, else CUTUNE_ETOOBIG). Such a dimension cannot be replaced by a
+ * most 2^20 combinations, evaluated within 4 s for all entries, else CUTUNE_ETOOBIG). Such a dimension cannot be replaced by a
  * problem size given (cutune_kernel_load_t1_sized, --problem: CUTUNE_EINVAL) nor have a
  * ProblemSizeDefines macro. Every value must lie in 1..2^40 (CUTUNE_ERANGE names the values
  * for which it does not); messages name the file and JSON path.

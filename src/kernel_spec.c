@@ -220,6 +220,7 @@ typedef struct loader {
     const char *path;
     cutune_kernel *k;
     const int64_t *problem; /* instead of the spec's ProblemSize, or NULL */
+    double problem_deadline; /* when finding ProblemSize's largest values takes too long */
 } loader;
 
 static int parse_expr(loader *ld, const char *where, json_t *v, expr **out)
@@ -350,6 +351,7 @@ static int load_arg(loader *ld, json_t *a, size_t i)
  * its value; one that names tuning parameters is the configuration's (problem_of) and here
  * the largest it gives over every combination of their values. */
 #define PROBLEM_COMBINATIONS_MAX ((uint64_t)1 << 20)
+#define PROBLEM_SECONDS_MAX 4.0 /* for all of them: each evaluation is bounded, not their sum */
 static int load_problem_entry(loader *ld, json_t *v, int d, const char *where)
 {
     cutune_kernel *k = ld->k;
@@ -414,6 +416,12 @@ static int load_problem_entry(loader *ld, json_t *v, int d, const char *where)
                          (long long)value, at);
         }
         largest = !st && value > largest ? value : largest;
+        if (!st && c % 256 == 255 && ct_now() > ld->problem_deadline)
+            st = ct_fail(CUTUNE_ETOOBIG, "%s: \"%.80s\" takes more than %g s to evaluate over "
+                         "the %llu combinations of its parameters' values (its largest value "
+                         "sizes the buffers): write it more simply, or name fewer parameters",
+                         what, json_string_value(v), PROBLEM_SECONDS_MAX,
+                         (unsigned long long)combinations);
     }
     if (!st && np)
         k->problem_expr[d] = e;
@@ -429,6 +437,7 @@ static int load_problem(loader *ld, json_t *ks)
 {
     cutune_kernel *k = ld->k;
     json_t *ps = json_object_get(ks, "ProblemSize");
+    ld->problem_deadline = ct_now() + PROBLEM_SECONDS_MAX;
     if (json_is_integer(ps) || json_is_string(ps)) {
         k->problem_dims = 1;
         int st = load_problem_entry(ld, ps, 0, "KernelSpecification.ProblemSize");

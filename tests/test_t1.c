@@ -435,6 +435,20 @@ static void problem_sizes(void)
     CHECK_HAS(cutune_last_error(), "big.json: KernelSpecification.ProblemSize: \"p0 + p1 + p2");
     CHECK_HAS(cutune_last_error(), "names parameters with more than 2^20 combinations");
     cutune_space_free(s);
+    /* fewer combinations, each slow to evaluate: refused after a few seconds, not hours */
+    path = write_spec("slow.json",
+        "{\"ConfigurationSpace\": {\"TuningParameters\": [{\"Name\": \"a\", \"Values\": "
+        "\"list(range(1, 1025))\"}, {\"Name\": \"b\", \"Values\": \"list(range(1, 1025))\"}]},"
+        " \"KernelSpecification\": {\"KernelName\": \"k\", \"ProblemSize\": "
+        "\"len([x for x in range(a * 100)]) + b\"}}");
+    s = NULL;
+    k = NULL;
+    CHECK_INT(cutune_space_load_t1(&s, path), CUTUNE_OK);
+    CHECK_INT(cutune_kernel_load_t1(path, s, &k), CUTUNE_ETOOBIG);
+    CHECK_HAS(cutune_last_error(), "slow.json: KernelSpecification.ProblemSize: \"len([x for x "
+                                   "in range(a * 100)]) + b\" takes more than 4 s to evaluate "
+                                   "over the 1048576 combinations");
+    cutune_space_free(s);
 }
 
 /* ---------------------------------------------------------------------- strategies ---- */
