@@ -149,10 +149,12 @@ int cutune_space_set_default(cutune_space *space, const uint32_t *config);
  *   - the Defaults, when every parameter has a usable one and they satisfy every condition;
  *   - else the valid configuration nearest them: the fewest parameters with a usable Default
  *     whose value differs (parameters without one are free), then the fewest places those
- *     values moved in their lists, then the lowest configuration id (searched among the first
- *     2^24 valid configurations in id order), with a warning that names the conditions the
- *     Defaults break and the configuration chosen;
- *   - a space with no valid configuration has no default (a warning says so).
+ *     values moved in their lists, then the lowest configuration id (searched for in 2^20
+ *     steps of enumeration in id order, which a space of very many configurations, few of
+ *     them valid, may need more of), with a warning that names the conditions the Defaults
+ *     break and the configuration chosen;
+ *   - a space with no valid configuration (none found in those steps) has no default; a
+ *     warning says so.
  * Warnings name the file, the JSON path and the value; the space keeps them (below). */
 int cutune_space_load_t1(cutune_space **out, const char *path);
 /* Same from memory; `name` is used in messages. */

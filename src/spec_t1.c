@@ -285,7 +285,8 @@ static int read_default(loader *ld, json_t *jd, size_t i, uint32_t *index)
     return DEFAULT_GIVEN;
 }
 
-#define NEAREST_LIMIT ((uint64_t)1 << 24) /* valid configurations searched for the nearest */
+#define NEAREST_STEPS ((uint64_t)1 << 20) /* steps of enumeration searched for the nearest */
+#define NEAREST_FOUND 0x4e4541 /* the visitor's "stop": the Defaults themselves, completed */
 
 typedef struct nearest {
     const uint8_t *given; /* per parameter: 1 when it has a usable Default */
@@ -293,8 +294,7 @@ typedef struct nearest {
     size_t np, best_distance;
     uint64_t best_steps; /* then: how far the values moved, in places of their lists */
     uint32_t best[CUTUNE_MAX_PARAMS];
-    uint64_t visited;
-    int found, limited;
+    int found;
 } nearest;
 
 static int visit_nearest(const uint32_t *config, void *user)
@@ -314,13 +314,7 @@ static int visit_nearest(const uint32_t *config, void *user)
         n->best_steps = steps;
         n->found = 1;
     }
-    if (distance == 0)
-        return 1;
-    if (++n->visited >= NEAREST_LIMIT) {
-        n->limited = 1;
-        return 1;
-    }
-    return 0;
+    return distance == 0 ? NEAREST_FOUND : 0;
 }
 
 /* "name V instead of D, ..." for the parameters with a Default that `config` changes. */
@@ -401,10 +395,24 @@ static int load_default(loader *ld, json_t *params)
                           "from the nearest valid configuration", ld->name, nnone, s->np, names))
             return CUTUNE_ENOMEM;
     }
+    /* the valid configurations in id order, for a bounded number of steps (a hostile space
+     * may hold few valid ones among very many) */
     nearest n = {.given = given, .want = want, .np = s->np};
-    int st = cutune_space_enumerate(s, visit_nearest, &n);
-    if (st && !(st == 1 && (n.limited || (n.found && n.best_distance == 0))))
+    int st = CUTUNE_OK;
+    const space_plan *pl = ct_space_plan(s, &st);
+    ct_walk w = {.s = s, .pl = pl, .visit = visit_nearest, .user = &n, .steps = NEAREST_STEPS};
+    if (pl)
+        st = ct_plan_walk(&w);
+    if (st == CUTUNE_ENOMEM)
         return st;
+    if (st && st != NEAREST_FOUND)
+        return ct_space_warn(s, "%s: ConfigurationSpace: the nearest valid configuration to the "
+                             "Defaults could not be searched for (%s): there is no default "
+                             "configuration", ld->name, cutune_last_error());
+    if (!n.found && w.out_of_steps)
+        return ct_space_warn(s, "%s: ConfigurationSpace: no valid configuration was found "
+                             "within %llu steps of enumeration: there is no default "
+                             "configuration", ld->name, (unsigned long long)NEAREST_STEPS);
     if (!n.found)
         return ct_space_warn(s, "%s: ConfigurationSpace: no configuration satisfies every "
                              "condition: there is no default configuration", ld->name);
@@ -432,9 +440,9 @@ static int load_default(loader *ld, json_t *params)
     changes_shown(s, &n, changes, sizeof changes);
     broken_shown(s, completed, broken, sizeof broken);
     char limited[96] = "";
-    if (n.limited)
-        snprintf(limited, sizeof limited, " among the first %llu valid configurations",
-                 (unsigned long long)NEAREST_LIMIT);
+    if (w.out_of_steps)
+        snprintf(limited, sizeof limited, " of those found in %llu steps of enumeration",
+                 (unsigned long long)NEAREST_STEPS);
     return ct_space_warn(s, "%s: the Defaults (%s%s) break %s: the default configuration is the "
                          "nearest valid one%s, %s (%s)", ld->name, dkey, free_names,
                          broken[0] ? broken : "no condition, yet are not valid", limited, key,

@@ -198,6 +198,21 @@ static void defaults(void)
     CHECK_HAS(warnings(s), "no configuration satisfies every condition: there is no default "
                            "configuration");
     cutune_space_free(s);
+    /* a hostile space, 3^30 configurations and (almost) none valid, that propagation cannot
+     * prune: the search for the nearest is bounded, and says so */
+    char hostile[8192] = "{\"ConfigurationSpace\": {\"TuningParameters\": [";
+    for (int i = 0; i < 30; i++)
+        snprintf(hostile + strlen(hostile), sizeof hostile - strlen(hostile),
+                 "%s{\"Name\": \"p%d\", \"Values\": [1, 2, 3], \"Default\": 1}", i ? "," : "", i);
+    strcat(hostile, "], \"Conditions\": [{\"Expression\": \"(p0");
+    for (int i = 1; i < 30; i++)
+        snprintf(hostile + strlen(hostile), sizeof hostile - strlen(hostile), " * p%d", i);
+    strcat(hostile, ") % 10007 == 10006\"}]}}");
+    s = space_of(hostile);
+    CHECK_HAS(default_key(s, key, sizeof key), "none");
+    CHECK_HAS(warnings(s), "t1.json: ConfigurationSpace: no valid configuration was found within "
+                           "1048576 steps of enumeration: there is no default configuration");
+    cutune_space_free(s);
     /* a Default of null is no Default */
     s = space_of(SPACE(P("a", "[1, 2]", ", \"Default\": null"), ""));
     CHECK_HAS(default_key(s, key, sizeof key), "none");
