@@ -437,6 +437,13 @@ static int load_default(loader *ld, json_t *params)
     }
     char dkey[CUTUNE_KEY_MAX];
     cutune_space_config_key(s, completed, dkey, sizeof dkey);
+    if (cutune_space_is_valid(s, completed) == 1) { /* beyond the steps searched, yet valid */
+        if ((st = cutune_space_set_default(s, completed)))
+            return st;
+        return ct_space_warn(s, "%s: ConfigurationSpace: the default configuration is %s, the "
+                             "Defaults completed with the values of the nearest valid "
+                             "configuration found", ld->name, dkey);
+    }
     changes_shown(s, &n, changes, sizeof changes);
     broken_shown(s, completed, broken, sizeof broken);
     char limited[96] = "";
@@ -445,7 +452,7 @@ static int load_default(loader *ld, json_t *params)
                  (unsigned long long)NEAREST_STEPS);
     return ct_space_warn(s, "%s: the Defaults (%s%s) break %s: the default configuration is the "
                          "nearest valid one%s, %s (%s)", ld->name, dkey, free_names,
-                         broken[0] ? broken : "no condition, yet are not valid", limited, key,
+                         broken, limited, key,
                          changes);
 }
 
