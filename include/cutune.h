@@ -136,11 +136,38 @@ int cutune_space_set_default(cutune_space *space, const uint32_t *config);
 /* Loads a T1 JSON spec (ConfigurationSpace.TuningParameters and Conditions). Errors name the
  * file and, for JSON syntax, the line and column; for expressions, the JSON path and column.
  * CUTUNE_EIO: the file cannot be read; CUTUNE_EPARSE: bad JSON or expression syntax;
- * CUTUNE_ENAME, CUTUNE_ETYPE: a constraint names no parameter or mixes types. */
+ * CUTUNE_ENAME, CUTUNE_ETYPE: a constraint names no parameter or mixes types.
+ *
+ * Defaults, as Kernel Tuner's T1 files write them (Kernel Tuner itself reads none). A
+ * parameter's `Default` is optional; a one-element list (`"Default": [0]`) is its element; a
+ * string Default of a parameter that is not of Type string is read as a constant expression
+ * ("2**5"). A Default is never an error: one that is not among the values, a list of several,
+ * or no value at all is a warning, and that parameter counts as having none. The default
+ * configuration (cutune_space_get_default) is then chosen by one rule:
+ *   - no parameter has a Default: there is none (`cutune tune` then runs as Kernel Tuner
+ *     does, with no default configuration);
+ *   - the Defaults, when every parameter has a usable one and they satisfy every condition;
+ *   - else the valid configuration nearest them: the fewest parameters with a usable Default
+ *     whose value differs (parameters without one are free), then the fewest places those
+ *     values moved in their lists, then the lowest configuration id (searched for in 2^20
+ *     steps of enumeration in id order, which a space of very many configurations, few of
+ *     them valid, may need more of), with a warning that names the conditions the Defaults
+ *     break and the configuration chosen;
+ *   - a space with no valid configuration (none found in those steps) has no default; a
+ *     warning says so.
+ * Warnings name the file, the JSON path and the value; the space keeps them (below). */
 int cutune_space_load_t1(cutune_space **out, const char *path);
 /* Same from memory; `name` is used in messages. */
 int cutune_space_load_t1_buffer(cutune_space **out, const char *data, size_t len,
                                 const char *name);
+/* What the spec loader accepted but a user should hear of (a Default it could not use, the
+ * default configuration it chose instead), one message each, e.g. "spec.json:
+ * ConfigurationSpace.TuningParameters[7] (max_tfactor).Default: 1 is not one of the values
+ * (10): ...". The library never prints them: cutune space and cutune tune print each as
+ * "warning: ..." on stderr. 0 (and NULL) for a space built with the add_* calls, or an index
+ * past the last. */
+size_t cutune_space_num_warnings(const cutune_space *space);
+const char *cutune_space_warning(const cutune_space *space, size_t i);
 
 /* Getters: a parameter index past the last gives 0, NULL or CUTUNE_INT. */
 size_t cutune_space_num_params(const cutune_space *space);
@@ -155,8 +182,8 @@ int cutune_space_format_value(const cutune_space *space, size_t param, size_t in
 /* Index of a parameter by name; CUTUNE_ENOTFOUND when there is none. */
 int cutune_space_find_param(const cutune_space *space, const char *name, size_t *param);
 size_t cutune_space_num_constraints(const cutune_space *space);
-/* 1 and the default's value indices in `config` when the spec had a default; else 0 (also
- * for a NULL space). */
+/* 1 and the default's value indices in `config` when the space has a default configuration
+ * (a spec's: see cutune_space_load_t1); else 0 (also for a NULL space). */
 int cutune_space_get_default(const cutune_space *space, uint32_t *config);
 
 /* Number of raw combinations (product of value-list sizes), saturating at UINT64_MAX. */
@@ -249,7 +276,11 @@ int cutune_cache_find(const cutune_cache *cache, const uint32_t *config, size_t 
 /* ------------------------------------------------------------------------------------------
  * Search: a strategy suggests configurations, a backend measures them, until the evaluation
  * budget, the time budget or the space runs out. Strategies (cutune_strategy_names()):
- * brute, random, lhs, anneal, genetic, bo. Each is deterministic for a seed.
+ * brute, random, lhs, anneal, genetic, bo. Each is deterministic for a seed. Wherever a
+ * strategy is named (cutune_search_options.strategy, cutune_strategy_summary, a spec's
+ * Search.Name, the CLI's --strategy) Kernel Tuner's names for the same strategies are
+ * accepted too: bayes_opt (bo), random_sample (random), genetic_algorithm (genetic),
+ * simulated_annealing (anneal), brute_force (brute).
  * ---------------------------------------------------------------------------------------- */
 struct cutune_arch;
 typedef struct cutune_search_options {
@@ -306,9 +337,16 @@ typedef struct cutune_search_result {
 } cutune_search_result;
 
 /* NULL-terminated list of strategy names, and a one-line summary of each (NULL for a name
- * that is no strategy). Static strings. */
+ * that is no strategy; Kernel Tuner's names give their strategy's). Static strings. */
 const char *const *cutune_strategy_names(void);
 const char *cutune_strategy_summary(const char *name);
+/* cutune's name (a static string) for a strategy named by cutune's name or Kernel Tuner's
+ * (bayes_opt gives "bo"). CUTUNE_ENOTFOUND for any other name (*cutune_name NULL), with a
+ * message that says what is nearest: for Kernel Tuner's strategies that cutune lacks,
+ * "strategy 'pso' is not in cutune; nearest: genetic (Kernel Tuner's pso is particle swarm
+ * optimisation, a population-based search). cutune has ..."; for other names "unknown
+ * strategy 'X'", with the nearest name when it looks misspelt. */
+int cutune_strategy_lookup(const char *name, const char **cutune_name);
 
 /* Anything with parameters, tuned by the same strategies: the objective gets a valid
  * configuration (value indices) and gives a value to minimise (a time, an energy, a cost).
@@ -531,20 +569,37 @@ int cutune_occupancy_best_block(const cutune_arch *arch, const cutune_block_reso
                                 int *threads, int *blocks_per_sm, int *min_grid);
 
 /* ------------------------------------------------------------------------------------------
- * A kernel's run, from the KernelSpecification of a T1 spec: KernelName, KernelFile (beside
- * the spec), CompilerOptions, ProblemSize (1 to 3 integers), the block (LocalSize X/Y/Z
- * expressions; default block_size_x/y/z, else 1), the grid (ProblemSize divided by the product
- * of GridDivX/Y/Z, rounded up, as Kernel Tuner's grid_div_x/y/z; default: by the block size),
- * SharedMemory (dynamic bytes, an expression), Seed, and the Arguments: each a Name, a Type,
- * MemoryType Vector (a device buffer of Size elements, an expression in ProblemSize and the
- * parameters, where a parameter stands for the list of its values: max(filter_width)) or
- * Scalar (FillValue, by value); FillType Constant (FillValue), Zeros, Random (uniform in
- * [0, FillValue), from Seed) or File (Path, raw binary); AccessType ReadOnly, WriteOnly or
- * ReadWrite; Output 1 to check it against the reference; Tolerance (default 1e-4);
- * MemType Constant to copy it also into the __constant__ symbol of that name.
+ * A kernel's run, from the KernelSpecification of a T1 spec: Language (absent, "CUDA", or
+ * Kernel Tuner's "CuPy" and "NVCUDA", in any case: cutune compiles CUDA only, and a kernel
+ * of any other language is refused with CUTUNE_ENOTSUP when it loads; its space alone still
+ * loads), KernelName, KernelFile (beside the spec), CompilerOptions, ProblemSize, the block
+ * (LocalSize X/Y/Z expressions; default block_size_x/y/z, else 1), the grid (ProblemSize
+ * divided by the product of GridDivX/Y/Z, rounded up, as Kernel Tuner's grid_div_x/y/z;
+ * default: by the block size), SharedMemory (dynamic bytes, an expression), Seed, and the
+ * Arguments: each a Name, a Type, MemoryType Vector (a device buffer of Size elements, an
+ * expression in ProblemSize and the parameters, where a parameter stands for the list of its
+ * values: max(filter_width)) or Scalar (FillValue, by value); FillType Constant (FillValue),
+ * Zeros, Random (uniform in [0, FillValue), from Seed) or File (Path, raw binary); AccessType
+ * ReadOnly, WriteOnly or ReadWrite; Output 1 to check it against the reference; Tolerance
+ * (default 1e-4); MemType Constant to copy it also into the __constant__ symbol of that name.
+ * FillValue may be a number or an expression, in the same scope as Size ("ProblemSize[0]").
  * ProblemSizeDefines (a cutune extension) names up to 3 macros that receive the problem
  * size when the kernel is compiled, for kernels whose sizes are compile-time constants.
- * GlobalSize is not used.
+ * GlobalSize is not used (cutune_spec_ignored_fields lists what is not).
+ *
+ * ProblemSize: one entry or a list of 1 to 3, each a positive integer (at most 2^40) or an
+ * expression (a string), as Kernel Tuner's problem_size may be ("num_blocks", "4096*2"). A
+ * constant expression is evaluated when the spec loads. An entry that names tuning
+ * parameters makes that dimension the configuration's: launch geometry
+ * (cutune_kernel_geometry, _geometry_at, whatever size they are given for that dimension),
+ * Cooperative, and ProblemSize inside LocalSize, GridDiv and SharedMemory take its value for
+ * the configuration. Where one value must serve the whole spec (argument Sizes and
+ * FillValues, cutune_kernel_problem, the problem size the profile store keys by) the
+ * dimension is its largest value over every combination of the named parameters' values (at
+ * most 2^20 combinations, evaluated within 4 s for all entries, else CUTUNE_ETOOBIG). Such a dimension cannot be replaced by a
+ * problem size given (cutune_kernel_load_t1_sized, --problem: CUTUNE_EINVAL) nor have a
+ * ProblemSizeDefines macro. Every value must lie in 1..2^40 (CUTUNE_ERANGE names the values
+ * for which it does not); messages name the file and JSON path.
  * ---------------------------------------------------------------------------------------- */
 typedef struct cutune_kernel cutune_kernel;
 
@@ -586,7 +641,8 @@ int cutune_kernel_load_t1_sized(const char *path, const cutune_space *space,
 void cutune_kernel_free(cutune_kernel *kernel);
 const char *cutune_kernel_name(const cutune_kernel *kernel);
 const char *cutune_kernel_file(const cutune_kernel *kernel); /* NULL when the spec names none */
-/* The spec's ProblemSize (unused dimensions 1); returns how many dimensions it gives. */
+/* The spec's ProblemSize (unused dimensions 1; a dimension that names parameters, its
+ * largest value); returns how many dimensions it gives. */
 int cutune_kernel_problem(const cutune_kernel *k, int64_t problem[3]);
 size_t cutune_kernel_num_options(const cutune_kernel *kernel);
 const char *const *cutune_kernel_options(const cutune_kernel *kernel);
@@ -612,6 +668,43 @@ int cutune_kernel_geometry_at(const cutune_kernel *kernel, const uint32_t *confi
  * hanging, when the grid cannot be resident at once. */
 int cutune_kernel_cooperative_at(const cutune_kernel *kernel, const uint32_t *config,
                                  const int64_t problem[3], int *cooperative);
+
+/* ------------------------------------------------------------------------------------------
+ * What else a T1 spec says: the search it asks for, and the fields cutune does not use.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cutune_spec_search {
+    /* Search.Name as cutune's strategy name (Kernel Tuner's names are taken: bayes_opt is
+     * "bo"; a static string); NULL when the spec names none, or one cutune lacks: then `name`
+     * holds it and cutune_strategy_lookup(name, ...) says what is nearest. */
+    const char *strategy;
+    char name[64];          /* Search.Name as written ("" when none; cut at 63 bytes) */
+    /* Budget (a list of {Type, BudgetValue}; every entry applies, each Type at most once),
+     * and Kernel Tuner's Search.Attributes max_fevals and time_limit, which Budget overrides.
+     * A BudgetValue may be a number or a constant expression ("2 * 3600"). 0: not given. */
+    uint64_t budget;        /* ConfigurationCount: evaluations, 1 to 2^53 */
+    double budget_fraction; /* ConfigurationFraction: of the space's valid configurations,
+                               in (0, 1]; cutune tune evaluates ceil(fraction x valid) */
+    double time_limit_s;    /* TuningDuration: seconds, in (0, 1e9] (search options'
+                               time_limit_s) */
+} cutune_spec_search;
+
+/* Reads a spec's Search and Budget. CUTUNE_EIO, CUTUNE_EPARSE: the file cannot be read or is
+ * not JSON; CUTUNE_EINVAL: a Search, Budget or Attributes entry of the wrong shape, a Budget
+ * Type other than the three (the message names it), a Type twice; CUTUNE_ERANGE: a budget
+ * out of the ranges above (a negative count, a fraction above 1). An unknown Search.Name is
+ * no error here (see `strategy`). cutune tune takes these as defaults that --strategy,
+ * --budget and --time-limit override. */
+int cutune_spec_read_search(const char *path, cutune_spec_search *out);
+
+/* The fields of a spec that cutune does not use, by JSON path in the order of the file:
+ * "General.OutputFormat", "KernelSpecification.GlobalSize", "KernelSpecification.Stream",
+ * "BenchmarkConfig", "KernelSpecification.Arguments[0] (power).TypeSize",
+ * "Search.Attributes[1] (popsize)" (an item of a list is named as in messages: its index,
+ * and its Name when it has one). A field cutune reads is not listed whatever its value (a
+ * wrong value is the loaders' error). *fields receives one malloc'd block of NUL-terminated
+ * paths, one after the other, ending with an empty string (free() it); *count their number.
+ * CUTUNE_EIO, CUTUNE_EPARSE as above; CUTUNE_EINVAL: JSON that is not an object. */
+int cutune_spec_ignored_fields(const char *path, char **fields, size_t *count);
 
 /* A kernel's arguments on the GPU, allocated and filled as its spec's Arguments say (the
  * contents a tuning session's worker gives them): what a benchmark, or an application

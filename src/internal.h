@@ -53,6 +53,10 @@ int ct_load_json(const char *path, void *out);
  * to three) as sizes, 1s beyond its dimensions: their number, or -1 (and 1s) when it is no
  * such size. */
 int ct_kt_problem_size(const void *json, int64_t problem[3]);
+/* cutune_spec_read_search and cutune_spec_ignored_fields of a spec already parsed (json: a
+ * json_t *, the spec's root); `file` names it in messages. */
+int ct_spec_search_json(const void *json, const char *file, cutune_spec_search *out);
+int ct_spec_ignored_json(const void *json, char **fields, size_t *count);
 /* A Kernel Tuner cache file's path, and its problem_size as cutune_kernel_problem gives a
  * spec's (the number of dimensions; 0, and 1s, when the file has none or not such a size). */
 const char *ct_cache_path(const cutune_cache *cache);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct cutune_kernel {
     const cutune_space *space;
@@ -19,6 +20,8 @@ struct cutune_kernel {
     size_t num_options;
     int64_t problem[3];
     int problem_dims;
+    expr *problem_expr[3]; /* ProblemSize entries naming parameters: per configuration, and
+                              problem[d] is their largest value */
     expr *block[3];    /* NULL: block_size_x/y/z, or 1 */
     expr **div[3];     /* grid divisors per dimension; NULL: the block size */
     size_t ndiv[3];
@@ -36,8 +39,10 @@ void cutune_kernel_free(cutune_kernel *k)
 {
     if (!k)
         return;
-    for (int d = 0; d < 3; d++)
+    for (int d = 0; d < 3; d++) {
         free(k->size_define[d]);
+        expr_free(k->problem_expr[d]);
+    }
     free(k->name);
     free(k->file);
     free(k->dir);
@@ -149,6 +154,48 @@ static int eval_int(const cutune_kernel *k, const int64_t problem[3], const uint
     return st;
 }
 
+/* An expression's value as a number (a scalar argument's FillValue), in the scope of sizes. */
+static int eval_number(const cutune_kernel *k, const expr *e, const char *what, double *out)
+{
+    scope s;
+    scope_init(&s, k, k->problem, NULL);
+    expr_arena *arena = expr_arena_new();
+    if (!arena)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    expr_value v;
+    char err[200];
+    int st = expr_eval(e, lookup, &s, arena, &v, err, sizeof err);
+    if (st)
+        st = ct_fail(st, "%s: %s", what, err);
+    else if (v.type == EV_INT || v.type == EV_FLOAT)
+        *out = v.type == EV_INT ? (double)v.u.i : v.u.f;
+    else
+        st = ct_fail(CUTUNE_ETYPE, "%s is not a number", what);
+    expr_arena_free(arena);
+    return st;
+}
+
+/* A configuration's problem size: `problem`, where a dimension whose ProblemSize names
+ * parameters takes the configuration's value. */
+static int problem_of(const cutune_kernel *k, const uint32_t *config, const int64_t problem[3],
+                      int64_t out[3])
+{
+    for (int d = 0; d < 3; d++) {
+        out[d] = problem[d] > 0 ? problem[d] : 1;
+        if (!k->problem_expr[d])
+            continue;
+        char what[64];
+        snprintf(what, sizeof what, "ProblemSize[%d]", d);
+        int st = eval_int(k, k->problem, config, k->problem_expr[d], what, &out[d]);
+        if (st)
+            return st;
+        if (out[d] < 1 || out[d] > ((int64_t)1 << 40))
+            return ct_fail(CUTUNE_ERANGE, "%s is %lld for this configuration (1 to 2^40)", what,
+                           (long long)out[d]);
+    }
+    return CUTUNE_OK;
+}
+
 /* ------------------------------------------------------------------------ loading ---- */
 
 typedef struct elem_name {
@@ -174,6 +221,7 @@ typedef struct loader {
     const char *path;
     cutune_kernel *k;
     const int64_t *problem; /* instead of the spec's ProblemSize, or NULL */
+    double problem_deadline; /* when finding ProblemSize's largest values takes too long */
 } loader;
 
 static int parse_expr(loader *ld, const char *where, json_t *v, expr **out)
@@ -197,6 +245,24 @@ static const char *string_of(json_t *obj, const char *key)
 {
     json_t *v = json_object_get(obj, key);
     return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* FillValue: a number, or an expression in ProblemSize and the parameters' lists, as Size. */
+static int load_value(loader *ld, json_t *v, const char *where, const char *name, double *out)
+{
+    *out = json_is_number(v) ? json_number_value(v) : 0;
+    if (!json_is_string(v))
+        return CUTUNE_OK;
+    char what[160];
+    snprintf(what, sizeof what, "%s (%s).FillValue", where, name);
+    expr *e;
+    int st = parse_expr(ld, what, v, &e);
+    if (st)
+        return st;
+    snprintf(what, sizeof what, "%s: %s (%s): FillValue", ld->path, where, name);
+    st = eval_number(ld->k, e, what, out);
+    expr_free(e);
+    return st;
 }
 
 static int load_arg(loader *ld, json_t *a, size_t i)
@@ -233,8 +299,9 @@ static int load_arg(loader *ld, json_t *a, size_t i)
     const char *access = string_of(a, "AccessType");
     arg->written = access && strcmp(access, "ReadOnly") != 0;
     arg->output = arg->output || (access && strcmp(access, "WriteOnly") == 0);
-    json_t *value = json_object_get(a, "FillValue");
-    arg->value = json_is_number(value) ? json_number_value(value) : 0;
+    int vst = load_value(ld, json_object_get(a, "FillValue"), where, name, &arg->value);
+    if (vst)
+        return vst;
     json_t *tol = json_object_get(a, "Tolerance");
     arg->tolerance = json_is_number(tol) ? json_number_value(tol) : 1e-4;
     const char *fill = string_of(a, "FillType");
@@ -281,32 +348,120 @@ static int load_arg(loader *ld, json_t *a, size_t i)
     return st;
 }
 
-static int load_geometry(loader *ld, json_t *ks)
+/* One ProblemSize entry: a positive integer, or an expression (a string): a constant one is
+ * its value; one that names tuning parameters is the configuration's (problem_of) and here
+ * the largest it gives over every combination of their values. */
+#define PROBLEM_COMBINATIONS_MAX ((uint64_t)1 << 20)
+#define PROBLEM_SECONDS_MAX 4.0 /* for all of them: each evaluation is bounded, not their sum */
+static int load_problem_entry(loader *ld, json_t *v, int d, const char *where)
 {
     cutune_kernel *k = ld->k;
-    static const char *const axes[3] = {"X", "Y", "Z"};
-    static const char *const divs[3] = {"GridDivX", "GridDivY", "GridDivZ"};
-    json_t *ps = json_object_get(ks, "ProblemSize");
-    if (json_is_integer(ps)) {
-        k->problem[0] = json_integer_value(ps);
-        k->problem_dims = 1;
-    } else if (json_is_array(ps) && json_array_size(ps) >= 1 && json_array_size(ps) <= 3) {
-        for (size_t d = 0; d < json_array_size(ps); d++) {
-            json_t *v = json_array_get(ps, d);
-            if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-                json_integer_value(v) > ((int64_t)1 << 40))
-                return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.ProblemSize[%zu] must be "
-                               "a positive integer", ld->path, d);
-            k->problem[d] = json_integer_value(v);
+    const cutune_space *sp = k->space;
+    if (json_is_integer(v)) {
+        if (json_integer_value(v) < 1 || json_integer_value(v) > ((int64_t)1 << 40))
+            return ct_fail(CUTUNE_EINVAL, "%s: %s must be a positive integer (1 to 2^40), not "
+                           "%lld", ld->path, where, (long long)json_integer_value(v));
+        k->problem[d] = json_integer_value(v);
+        return CUTUNE_OK;
+    }
+    if (!json_is_string(v))
+        return ct_fail(CUTUNE_EINVAL, "%s: %s must be a positive integer or an expression (a "
+                       "string such as \"num_blocks\" or \"4096 * 2\")", ld->path, where);
+    expr *e;
+    int st = parse_expr(ld, where, v, &e);
+    if (st)
+        return st;
+    const char *names[64];
+    size_t nn = expr_names(e, names, 64), params[64], np = 0;
+    uint64_t combinations = 1;
+    for (size_t i = 0; !st && i < nn && i < 64; i++) {
+        if (cutune_space_find_param(sp, names[i], &params[np]) == CUTUNE_OK) {
+            combinations = combinations > PROBLEM_COMBINATIONS_MAX
+                               ? combinations : combinations * sp->params[params[np]].n;
+            np++;
+        } else {
+            st = ct_fail(CUTUNE_ENAME, "%s: %s: \"%.80s\" names '%s', which is no tuning "
+                         "parameter%s", ld->path, where, json_string_value(v), names[i],
+                         strcmp(names[i], "ProblemSize") && strcmp(names[i], "problem_size")
+                             ? "" : " (a ProblemSize cannot name itself)");
         }
+    }
+    if (!st && nn > 64)
+        st = ct_fail(CUTUNE_ETOOBIG, "%s: %s names more than 64 parameters", ld->path, where);
+    if (!st && combinations > PROBLEM_COMBINATIONS_MAX)
+        st = ct_fail(CUTUNE_ETOOBIG, "%s: %s: \"%.80s\" names parameters with more than 2^20 "
+                     "combinations of values: its largest value, which sizes the buffers, "
+                     "would take too long to find", ld->path, where, json_string_value(v));
+    /* every combination of the named parameters' values (the others' do not matter) */
+    uint32_t config[CUTUNE_MAX_PARAMS] = {0};
+    char what[160];
+    snprintf(what, sizeof what, "%s: %s", ld->path, where);
+    int64_t largest = 0;
+    for (uint64_t c = 0; !st && c < combinations; c++) {
+        uint64_t rest = c;
+        for (size_t i = np; i-- > 0;) {
+            config[params[i]] = (uint32_t)(rest % sp->params[params[i]].n);
+            rest /= sp->params[params[i]].n;
+        }
+        int64_t value = 0;
+        st = eval_int(k, k->problem, np ? config : NULL, e, what, &value);
+        if (!st && (value < 1 || value > ((int64_t)1 << 40))) {
+            char at[256] = "";
+            for (size_t i = 0; i < np && strlen(at) < 200; i++) {
+                char val[64];
+                cutune_space_format_value(sp, params[i], config[params[i]], val, sizeof val);
+                snprintf(at + strlen(at), sizeof at - strlen(at), "%s%s=%s", i ? ", " : " for ",
+                         sp->params[params[i]].name, val);
+            }
+            st = ct_fail(CUTUNE_ERANGE, "%s is %lld%s (1 to 2^40, please)", what,
+                         (long long)value, at);
+        }
+        largest = !st && value > largest ? value : largest;
+        if (!st && c % 256 == 255 && ct_now() > ld->problem_deadline)
+            st = ct_fail(CUTUNE_ETOOBIG, "%s: \"%.80s\" takes more than %g s to evaluate over "
+                         "the %llu combinations of its parameters' values (its largest value "
+                         "sizes the buffers): write it more simply, or name fewer parameters",
+                         what, json_string_value(v), PROBLEM_SECONDS_MAX,
+                         (unsigned long long)combinations);
+    }
+    if (!st && np)
+        k->problem_expr[d] = e;
+    else
+        expr_free(e);
+    if (!st)
+        k->problem[d] = largest;
+    return st;
+}
+
+/* ProblemSize (an entry, or a list of 1 to 3), and the problem size the caller gives. */
+static int load_problem(loader *ld, json_t *ks)
+{
+    cutune_kernel *k = ld->k;
+    json_t *ps = json_object_get(ks, "ProblemSize");
+    ld->problem_deadline = ct_now() + PROBLEM_SECONDS_MAX;
+    if (json_is_integer(ps) || json_is_string(ps)) {
+        k->problem_dims = 1;
+        int st = load_problem_entry(ld, ps, 0, "KernelSpecification.ProblemSize");
+        if (st)
+            return st;
+    } else if (json_is_array(ps) && json_array_size(ps) >= 1 && json_array_size(ps) <= 3) {
         k->problem_dims = (int)json_array_size(ps);
+        for (int d = 0; d < k->problem_dims; d++) {
+            char where[64];
+            snprintf(where, sizeof where, "KernelSpecification.ProblemSize[%d]", d);
+            int st = load_problem_entry(ld, json_array_get(ps, (size_t)d), d, where);
+            if (st)
+                return st;
+        }
     } else if (ps && !json_is_null(ps)) {
         return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.ProblemSize must be 1 to 3 "
-                       "positive integers", ld->path);
+                       "positive integers or expressions", ld->path);
     }
-    if (k->problem_dims == 1 && k->problem[0] < 1)
-        return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.ProblemSize must be positive",
-                       ld->path);
+    for (int d = 0; d < 3; d++)
+        if (k->problem_expr[d] && k->size_define[d])
+            return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.ProblemSizeDefines[%d] (%s): "
+                           "ProblemSize[%d] names tuning parameters, which are defines already",
+                           ld->path, d, k->size_define[d], d);
     if (ld->problem) {
         int dims = 1;
         for (int d = 0; d < 3; d++) {
@@ -314,6 +469,11 @@ static int load_geometry(loader *ld, json_t *ks)
                 return ct_fail(CUTUNE_EINVAL, "problem size %lld (dimension %d) is out of "
                                "range (1 to 2^40)", (long long)ld->problem[d], d);
             dims = ld->problem[d] > 1 ? d + 1 : dims;
+            if (ld->problem[d] > 0 && k->problem_expr[d])
+                return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.ProblemSize[%d] names "
+                               "tuning parameters (each configuration has its own): the problem "
+                               "size given (%lld) cannot replace it", ld->path, d,
+                               (long long)ld->problem[d]);
         }
         if (k->problem_dims && dims > k->problem_dims)
             return ct_fail(CUTUNE_EINVAL, "%s: its ProblemSize has %d dimension%s, the problem "
@@ -322,8 +482,38 @@ static int load_geometry(loader *ld, json_t *ks)
         if (!k->problem_dims)
             k->problem_dims = dims;
         for (int d = 0; d < 3; d++)
-            k->problem[d] = ld->problem[d] > 0 ? ld->problem[d] : 1;
+            if (!k->problem_expr[d])
+                k->problem[d] = ld->problem[d] > 0 ? ld->problem[d] : 1;
     }
+    return CUTUNE_OK;
+}
+
+/* KernelSpecification.Language: absent means CUDA, the one language cutune compiles. */
+static int check_language(loader *ld, json_t *ks)
+{
+    static const char *const cuda[] = {"CUDA", "CuPy", "NVCUDA"}; /* Kernel Tuner's, for CUDA */
+    json_t *lang = json_object_get(ks, "Language");
+    if (!lang || json_is_null(lang))
+        return CUTUNE_OK;
+    if (!json_is_string(lang))
+        return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.Language must be a string, "
+                       "such as \"CUDA\"", ld->path);
+    for (size_t i = 0; i < sizeof cuda / sizeof *cuda; i++)
+        if (strcasecmp(json_string_value(lang), cuda[i]) == 0)
+            return CUTUNE_OK;
+    return ct_fail(CUTUNE_ENOTSUP, "%s: KernelSpecification.Language is \"%.40s\": cutune "
+                   "compiles CUDA only (with NVRTC), so it cannot run this kernel; the search "
+                   "space alone loads (cutune space)", ld->path, json_string_value(lang));
+}
+
+static int load_geometry(loader *ld, json_t *ks)
+{
+    cutune_kernel *k = ld->k;
+    static const char *const axes[3] = {"X", "Y", "Z"};
+    static const char *const divs[3] = {"GridDivX", "GridDivY", "GridDivZ"};
+    int pst = load_problem(ld, ks);
+    if (pst)
+        return pst;
     json_t *local = json_object_get(ks, "LocalSize");
     for (int d = 0; d < 3; d++) {
         char where[80];
@@ -371,6 +561,9 @@ static int load_kernel(loader *ld, json_t *root)
     if (!json_is_object(ks))
         return ct_fail(CUTUNE_EINVAL, "%s: no KernelSpecification object", ld->path);
     const char *name = string_of(ks, "KernelName"), *file = string_of(ks, "KernelFile");
+    int lst = check_language(ld, ks);
+    if (lst)
+        return lst;
     if (!name || !*name)
         return ct_fail(CUTUNE_EINVAL, "%s: KernelSpecification.KernelName is missing",
                        ld->path);
@@ -488,8 +681,9 @@ int cutune_kernel_geometry_at(const cutune_kernel *k, const uint32_t *config,
     if (!k || !config || !problem || !grid || !block)
         return ct_fail(CUTUNE_EINVAL, "cutune_kernel_geometry: NULL argument");
     int64_t at[3];
-    for (int d = 0; d < 3; d++)
-        at[d] = problem[d] > 0 ? problem[d] : 1;
+    int pst = problem_of(k, config, problem, at);
+    if (pst)
+        return pst;
     problem = at;
     static const char *const block_params[3] = {"block_size_x", "block_size_y", "block_size_z"};
     static const char *const axes = "xyz";
@@ -552,9 +746,10 @@ int cutune_kernel_cooperative_at(const cutune_kernel *k, const uint32_t *config,
 {
     if (!k || !config || !problem || !cooperative)
         return ct_fail(CUTUNE_EINVAL, "cutune_kernel_cooperative_at: NULL argument");
-    int64_t v = 0;
-    int st = k->cooperative ? eval_int(k, problem, config, k->cooperative, "Cooperative", &v)
-                            : CUTUNE_OK;
+    int64_t v = 0, at[3];
+    int st = problem_of(k, config, problem, at);
+    if (!st && k->cooperative)
+        st = eval_int(k, at, config, k->cooperative, "Cooperative", &v);
     *cooperative = !st && v != 0;
     return st;
 }

@@ -289,12 +289,123 @@ static const ct_strategy *const strategies[] = {
 };
 #define NUM_STRATEGIES (sizeof strategies / sizeof *strategies)
 
-const ct_strategy *ct_strategy_find(const char *name)
+/* Kernel Tuner's strategy names (kernel_tuner/interface.py's strategy_map): the first five are
+ * cutune's strategies under another name; for the others, the strategy of cutune nearest in
+ * kind, and what theirs is. */
+typedef struct kt_strategy {
+    const char *name, *cutune;
+    const char *what; /* NULL: the same strategy */
+} kt_strategy;
+static const kt_strategy kt_strategies[] = {
+    {"bayes_opt", "bo", NULL},
+    {"random_sample", "random", NULL},
+    {"genetic_algorithm", "genetic", NULL},
+    {"simulated_annealing", "anneal", NULL},
+    {"brute_force", "brute", NULL},
+    {"diff_evo", "genetic", "differential evolution, a population-based search"},
+    {"pso", "genetic", "particle swarm optimisation, a population-based search"},
+    {"firefly_algorithm", "genetic", "the firefly algorithm, a population-based search"},
+    {"adaptive_tabu_greywolf", "genetic", "a grey wolf optimiser, a population-based search"},
+    {"nsga2", "genetic", "NSGA-II, a multi-objective genetic algorithm"},
+    {"nsga3", "genetic", "NSGA-III, a multi-objective genetic algorithm"},
+    {"dual_annealing", "anneal", "dual annealing, simulated annealing with local search"},
+    {"basinhopping", "anneal", "basin hopping, local minimisation with random jumps"},
+    {"minimize", "anneal", "a local minimiser (scipy.optimize.minimize)"},
+    {"mls", "anneal", "multi-start local search"},
+    {"greedy_mls", "anneal", "greedy multi-start local search"},
+    {"ordered_greedy_mls", "anneal", "ordered greedy multi-start local search"},
+    {"greedy_ils", "anneal", "greedy iterated local search"},
+    {"hybrid_vndx", "anneal", "variable neighbourhood descent, a local search"},
+    {"skopt", "bo", "Bayesian optimisation through scikit-optimize"},
+    {"pyatf_strategies", "random", "pyATF's search techniques"},
+};
+#define NUM_KT (sizeof kt_strategies / sizeof *kt_strategies)
+
+static const ct_strategy *find_own(const char *name)
 {
     for (size_t i = 0; name && i < NUM_STRATEGIES; i++)
         if (strcmp(strategies[i]->name, name) == 0)
             return strategies[i];
     return NULL;
+}
+
+const ct_strategy *ct_strategy_find(const char *name)
+{
+    const ct_strategy *own = find_own(name);
+    for (size_t i = 0; name && !own && i < NUM_KT; i++)
+        if (!kt_strategies[i].what && strcmp(kt_strategies[i].name, name) == 0)
+            own = find_own(kt_strategies[i].cutune);
+    return own;
+}
+
+/* Levenshtein distance of two short names (longer ones count as far apart). */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b), row[64];
+    if (na >= 63 || nb >= 63)
+        return 64;
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            best = up + 1 < best ? up + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb];
+}
+
+int cutune_strategy_lookup(const char *name, const char **cutune_name)
+{
+    if (!name || !cutune_name)
+        return ct_fail(CUTUNE_EINVAL, "cutune_strategy_lookup: NULL argument");
+    *cutune_name = NULL;
+    const ct_strategy *s = ct_strategy_find(name);
+    if (s) {
+        *cutune_name = s->name;
+        return CUTUNE_OK;
+    }
+    char own[128] = "";
+    for (size_t i = 0; i < NUM_STRATEGIES; i++)
+        snprintf(own + strlen(own), sizeof own - strlen(own), "%s%s", i ? ", " : "",
+                 strategies[i]->name);
+    for (size_t i = 0; i < NUM_KT; i++)
+        if (kt_strategies[i].what && strcmp(kt_strategies[i].name, name) == 0)
+            return ct_fail(CUTUNE_ENOTFOUND, "strategy '%s' is not in cutune; nearest: %s "
+                           "(Kernel Tuner's %s is %s). cutune has %s", name,
+                           kt_strategies[i].cutune, name, kt_strategies[i].what, own);
+    if (strncmp(name, "bayes_opt", 9) == 0)
+        return ct_fail(CUTUNE_ENOTFOUND, "strategy '%s' is not in cutune; nearest: bo (Kernel "
+                       "Tuner's %s is a variant of its Bayesian optimisation, bayes_opt, which "
+                       "cutune calls bo). cutune has %s", name, name, own);
+    /* a misspelling: the nearest name of either tool, when it is near */
+    const char *near = NULL;
+    size_t best = (size_t)-1;
+    for (size_t i = 0; i < NUM_STRATEGIES + NUM_KT; i++) {
+        const char *cand = i < NUM_STRATEGIES ? strategies[i]->name
+                                              : kt_strategies[i - NUM_STRATEGIES].name;
+        size_t d = edit_distance(name, cand);
+        if (d < best) {
+            best = d;
+            near = cand;
+        }
+    }
+    char hint[160] = "";
+    size_t len = strlen(name), near_enough = len / 4 > 2 ? len / 4 : 2;
+    if (near && best <= near_enough && best < len) {
+        const ct_strategy *to = ct_strategy_find(near);
+        snprintf(hint, sizeof hint, "; nearest: %s%s%s%s", near, to && strcmp(to->name, near)
+                 ? " (cutune's " : "", to && strcmp(to->name, near) ? to->name : "",
+                 to && strcmp(to->name, near) ? ")" : "");
+    }
+    return ct_fail(CUTUNE_ENOTFOUND, "unknown strategy '%s'%s. cutune has %s, and takes Kernel "
+                   "Tuner's names for them (bayes_opt, random_sample, genetic_algorithm, "
+                   "simulated_annealing, brute_force)", name, hint, own);
 }
 
 const char *const *cutune_strategy_names(void)
@@ -489,7 +600,7 @@ int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_b
     const char *name = o->strategy ? o->strategy : "bo";
     const ct_strategy *strat = ct_strategy_find(name);
     if (!strat)
-        return ct_fail(CUTUNE_ENOTFOUND, "unknown strategy '%s'", name);
+        return cutune_strategy_lookup(name, &name); /* (fails, saying what is nearest) */
     if (o->budget == 0)
         return ct_fail(CUTUNE_EINVAL, "the evaluation budget is 0: nothing to do");
     if (!(o->time_limit_s >= 0))

@@ -46,7 +46,36 @@ void cutune_space_free(cutune_space *s)
     free(s->check_order);
     free(s->check_start);
     free(s->dflt);
+    for (size_t i = 0; i < s->nwarnings; i++)
+        free(s->warnings[i]);
+    free(s->warnings);
     free(s);
+}
+
+int ct_space_warn(cutune_space *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char **grown = n >= 0 ? realloc(s->warnings, (s->nwarnings + 1) * sizeof *grown) : NULL;
+    if (!grown)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory keeping a warning");
+    s->warnings = grown;
+    char *text = malloc((size_t)n + 1);
+    if (!text)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory keeping a warning");
+    va_start(ap, fmt);
+    vsnprintf(text, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    s->warnings[s->nwarnings++] = text;
+    return CUTUNE_OK;
+}
+
+size_t cutune_space_num_warnings(const cutune_space *s) { return s ? s->nwarnings : 0; }
+const char *cutune_space_warning(const cutune_space *s, size_t i)
+{
+    return s && i < s->nwarnings ? s->warnings[i] : NULL;
 }
 
 static int is_identifier(const char *s)

@@ -44,6 +44,8 @@ struct cutune_space {
     size_t nparts;
     uint32_t *dflt;
     int has_default;
+    char **warnings; /* what the spec loader let pass (cutune_space_warning) */
+    size_t nwarnings;
     size_t key_bytes, names_bytes; /* the longest key and the names joined, without the NUL */
     /* Built on first use by the functions that read a space (which may run on several threads
      * at once, hence atomic), dropped when the space changes. */
@@ -93,6 +95,10 @@ int ct_plan_draw(const cutune_space *s, const space_plan *pl, cutune_rng *rng, u
 
 /* space_sample.c */
 void ct_sampler_free(space_sampler *sm);
+
+/* Adds a warning to the space's list (the spec loader's; never printed by the library).
+ * CUTUNE_ENOMEM only. */
+int ct_space_warn(cutune_space *s, const char *fmt, ...) CT_PRINTF(2, 3);
 
 /* cutune_space_add_constraint, leaving the parser's or compiler's message ("column C: what")
  * in err instead of recording it: the spec loader reports it at its place in the file. */

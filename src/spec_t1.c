@@ -202,32 +202,258 @@ static int load_param(loader *ld, json_t *p, size_t index)
     return st;
 }
 
-/* The Default of each parameter, when every parameter has one. */
+/* ------------------------------------------------------------------ the default ---- */
+
+/* A Default is never an error (Kernel Tuner ignores them): what cannot be used is a warning
+ * and that parameter counts as having none. The default configuration is the Defaults when
+ * they are valid, else the valid configuration nearest them (cutune.h says the rule). */
+enum { DEFAULT_NONE, DEFAULT_BAD, DEFAULT_GIVEN };
+
+/* A JSON value as it reads in the file, for a message (cut at 80 characters). */
+static void json_shown(json_t *j, char *buf, size_t size)
+{
+    char *text = json_dumps(j, JSON_ENCODE_ANY);
+    snprintf(buf, size, "%.80s%s", text ? text : "?", text && strlen(text) > 80 ? "..." : "");
+    free(text);
+}
+
+/* Parameter p's values, "(16, 32, 64)", cut after a few. */
+static void values_shown(const param *p, char *buf, size_t size)
+{
+    size_t at = (size_t)snprintf(buf, size, "(");
+    for (size_t k = 0; k < p->n && at < size; k++) {
+        char v[64];
+        expr_format(p->vals[k], v, sizeof v);
+        if (k == 8 && p->n > 10) {
+            at += (size_t)snprintf(buf + at, size - at, ", ... %zu more", p->n - k);
+            break;
+        }
+        at += (size_t)snprintf(buf + at, size - at, "%s%s", k ? ", " : "", v);
+    }
+    if (at < size)
+        snprintf(buf + at, size - at, ")");
+}
+
+/* Parameter i's Default: DEFAULT_GIVEN with its value index, or why it cannot be used. */
+static int read_default(loader *ld, json_t *jd, size_t i, uint32_t *index)
+{
+    const param *p = &ld->space->params[i];
+    char path[CUTUNE_KEY_MAX + 64], shown[96];
+    snprintf(path, sizeof path, "ConfigurationSpace.TuningParameters[%zu] (%s).Default", i,
+             p->name);
+    if (!jd || json_is_null(jd))
+        return DEFAULT_NONE;
+    json_shown(jd, shown, sizeof shown);
+    if (json_is_array(jd) && json_array_size(jd) != 1)
+        return ct_space_warn(ld->space, "%s: %s: %s is a list of %zu values, not one value: "
+                             "ignored", ld->name, path, shown, json_array_size(jd))
+                   ? -1 : DEFAULT_BAD;
+    if (json_is_array(jd)) /* "Default": [0], as benchmark_hub's gemm_milo writes it */
+        jd = json_array_get(jd, 0);
+    expr_value d;
+    expr *e = NULL;
+    expr_arena *arena = NULL;
+    int usable = !json_to_value(jd, &d);
+    if (usable && d.type == EV_STR && p->type != CUTUNE_STRING) {
+        /* a string Default of a number parameter: an expression ("2**5") */
+        char err[256];
+        usable = (arena = expr_arena_new()) && !expr_parse(d.u.s, &e, err, sizeof err) &&
+                 !expr_eval(e, NULL, NULL, arena, &d, err, sizeof err) &&
+                 (d.type == EV_INT || d.type == EV_FLOAT);
+    }
+    size_t k = 0;
+    while (usable && k < p->n && !expr_equal(p->vals[k], d))
+        k++;
+    expr_free(e);
+    expr_arena_free(arena);
+    int st = CUTUNE_OK;
+    if (!usable) {
+        st = ct_space_warn(ld->space, "%s: %s: %s is not a value of '%s': ignored", ld->name,
+                           path, shown, p->name);
+    } else if (k == p->n) {
+        char vals[256];
+        values_shown(p, vals, sizeof vals);
+        st = ct_space_warn(ld->space, "%s: %s: %s is not one of the values %s: the default "
+                           "configuration takes the nearest valid one", ld->name, path, shown,
+                           vals);
+    }
+    if (st)
+        return -1;
+    if (!usable || k == p->n)
+        return DEFAULT_BAD;
+    *index = (uint32_t)k;
+    return DEFAULT_GIVEN;
+}
+
+#define NEAREST_STEPS ((uint64_t)1 << 20) /* steps of enumeration searched for the nearest */
+#define NEAREST_FOUND 0x4e4541 /* the visitor's "stop": the Defaults themselves, completed */
+
+typedef struct nearest {
+    const uint8_t *given; /* per parameter: 1 when it has a usable Default */
+    const uint32_t *want;
+    size_t np, best_distance;
+    uint64_t best_steps; /* then: how far the values moved, in places of their lists */
+    uint32_t best[CUTUNE_MAX_PARAMS];
+    int found;
+} nearest;
+
+static int visit_nearest(const uint32_t *config, void *user)
+{
+    nearest *n = user;
+    size_t distance = 0;
+    uint64_t steps = 0;
+    for (size_t p = 0; p < n->np; p++)
+        if (n->given[p] && config[p] != n->want[p]) {
+            distance++;
+            steps += config[p] > n->want[p] ? config[p] - n->want[p] : n->want[p] - config[p];
+        }
+    if (!n->found || distance < n->best_distance ||
+        (distance == n->best_distance && steps < n->best_steps)) {
+        memcpy(n->best, config, n->np * sizeof *config);
+        n->best_distance = distance;
+        n->best_steps = steps;
+        n->found = 1;
+    }
+    return distance == 0 ? NEAREST_FOUND : 0;
+}
+
+/* "name V instead of D, ..." for the parameters with a Default that `config` changes. */
+static void changes_shown(const cutune_space *s, const nearest *n, char *buf, size_t size)
+{
+    size_t at = 0;
+    buf[0] = '\0';
+    for (size_t p = 0; p < s->np && at < size; p++)
+        if (n->given[p] && n->best[p] != n->want[p]) {
+            char v[64], d[64];
+            expr_format(s->params[p].vals[n->best[p]], v, sizeof v);
+            expr_format(s->params[p].vals[n->want[p]], d, sizeof d);
+            at += (size_t)snprintf(buf + at, size - at, "%s%s %s instead of %s",
+                                   at ? ", " : "", s->params[p].name, v, d);
+        }
+}
+
+/* The constraints the Defaults break, "Conditions[1] (a % b == 0 with a=1, b=2)", into buf. */
+static void broken_shown(const cutune_space *s, const uint32_t *config, char *buf, size_t size)
+{
+    expr_value vals[CUTUNE_MAX_PARAMS];
+    for (size_t p = 0; p < s->np; p++)
+        vals[p] = s->params[p].vals[config[p]];
+    size_t at = 0;
+    buf[0] = '\0';
+    for (size_t c = 0; c < s->nc && at < size; c++) {
+        expr_value r;
+        if (expr_run(s->cons[c].prog, vals, &r) == CUTUNE_OK && expr_truthy(r))
+            continue;
+        char src[96];
+        ct_excerpt(s->cons[c].src, 1, src, sizeof src);
+        at += (size_t)snprintf(buf + at, size - at, "%sConfigurationSpace.Conditions[%zu] "
+                               "(\"%s\" with ", at ? "; " : "", c, src);
+        int vars[CUTUNE_MAX_PARAMS];
+        size_t nv = expr_prog_vars(s->cons[c].prog, vars);
+        for (size_t v = 0; v < nv && at < size; v++) {
+            char val[64];
+            expr_format(vals[vars[v]], val, sizeof val);
+            at += (size_t)snprintf(buf + at, size - at, "%s%s=%s", v ? ", " : "",
+                                   s->params[vars[v]].name, val);
+        }
+        if (at < size)
+            at += (size_t)snprintf(buf + at, size - at, ")");
+    }
+}
+
 static int load_default(loader *ld, json_t *params)
 {
     cutune_space *s = ld->space;
-    uint32_t config[CUTUNE_MAX_PARAMS];
+    uint32_t want[CUTUNE_MAX_PARAMS] = {0};
+    uint8_t given[CUTUNE_MAX_PARAMS] = {0};
+    size_t ngiven = 0, nbad = 0, nnone = 0;
     for (size_t i = 0; i < s->np; i++) {
-        json_t *jd = json_object_get(json_array_get(params, i), "Default");
-        expr_value d;
-        if (!jd || json_is_null(jd))
-            return CUTUNE_OK;
-        char path[128];
-        snprintf(path, sizeof path, "ConfigurationSpace.TuningParameters[%zu] (%s).Default", i,
-                 s->params[i].name);
-        if (json_to_value(jd, &d))
-            return spec_fail(ld, CUTUNE_ETYPE, path, "not a number or string");
-        size_t k = 0;
-        while (k < s->params[i].n && !expr_equal(s->params[i].vals[k], d))
-            k++;
-        if (k == s->params[i].n) {
-            char buf[96];
-            expr_format(d, buf, sizeof buf);
-            return spec_fail(ld, CUTUNE_EINVAL, path, "%s is not one of the values", buf);
-        }
-        config[i] = (uint32_t)k;
+        int kind = read_default(ld, json_object_get(json_array_get(params, i), "Default"), i,
+                                &want[i]);
+        if (kind < 0)
+            return CUTUNE_ENOMEM;
+        given[i] = kind == DEFAULT_GIVEN;
+        ngiven += kind == DEFAULT_GIVEN;
+        nbad += kind == DEFAULT_BAD;
+        nnone += kind == DEFAULT_NONE;
     }
-    return cutune_space_set_default(s, config);
+    if (nnone == s->np)
+        return CUTUNE_OK; /* no Default at all: no default configuration, as Kernel Tuner */
+    if (ngiven == s->np && cutune_space_is_valid(s, want) == 1)
+        return cutune_space_set_default(s, want);
+    if (nnone) {
+        char names[512];
+        size_t at = 0;
+        names[0] = '\0';
+        for (size_t i = 0; i < s->np && at < sizeof names; i++)
+            if (!json_object_get(json_array_get(params, i), "Default") ||
+                json_is_null(json_object_get(json_array_get(params, i), "Default")))
+                at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", at ? ", " : "",
+                                       s->params[i].name);
+        if (ct_space_warn(s, "%s: ConfigurationSpace.TuningParameters: %zu of %zu parameters "
+                          "have no Default (%s): the default configuration takes their values "
+                          "from the nearest valid configuration", ld->name, nnone, s->np, names))
+            return CUTUNE_ENOMEM;
+    }
+    /* the valid configurations in id order, for a bounded number of steps (a hostile space
+     * may hold few valid ones among very many) */
+    nearest n = {.given = given, .want = want, .np = s->np};
+    int st = CUTUNE_OK;
+    const space_plan *pl = ct_space_plan(s, &st);
+    ct_walk w = {.s = s, .pl = pl, .visit = visit_nearest, .user = &n, .steps = NEAREST_STEPS};
+    if (pl)
+        st = ct_plan_walk(&w);
+    if (st == CUTUNE_ENOMEM)
+        return st;
+    if (st && st != NEAREST_FOUND)
+        return ct_space_warn(s, "%s: ConfigurationSpace: the nearest valid configuration to the "
+                             "Defaults could not be searched for (%s): there is no default "
+                             "configuration", ld->name, cutune_last_error());
+    if (!n.found && w.out_of_steps)
+        return ct_space_warn(s, "%s: ConfigurationSpace: no valid configuration was found "
+                             "within %llu steps of enumeration: there is no default "
+                             "configuration", ld->name, (unsigned long long)NEAREST_STEPS);
+    if (!n.found)
+        return ct_space_warn(s, "%s: ConfigurationSpace: no configuration satisfies every "
+                             "condition: there is no default configuration", ld->name);
+    if ((st = cutune_space_set_default(s, n.best)))
+        return st;
+    if (n.best_distance == 0 && !nbad)
+        return CUTUNE_OK; /* the Defaults given, completed by the first valid configuration */
+    char key[CUTUNE_KEY_MAX], changes[512], broken[768], free_names[256] = "";
+    cutune_space_config_key(s, n.best, key, sizeof key);
+    if (n.best_distance == 0)
+        return ct_space_warn(s, "%s: ConfigurationSpace: the default configuration is %s, the "
+                             "first valid one with every usable Default", ld->name, key);
+    /* the Defaults, completed with the chosen configuration's values where there is none
+     * usable: the conditions they break are why the default is another */
+    uint32_t completed[CUTUNE_MAX_PARAMS];
+    size_t at = 0;
+    for (size_t p = 0; p < s->np; p++) {
+        completed[p] = given[p] ? want[p] : n.best[p];
+        if (!given[p] && at < sizeof free_names)
+            at += (size_t)snprintf(free_names + at, sizeof free_names - at, "%s%s",
+                                   at ? ", " : "; the nearest's value for ", s->params[p].name);
+    }
+    char dkey[CUTUNE_KEY_MAX];
+    cutune_space_config_key(s, completed, dkey, sizeof dkey);
+    if (cutune_space_is_valid(s, completed) == 1) { /* beyond the steps searched, yet valid */
+        if ((st = cutune_space_set_default(s, completed)))
+            return st;
+        return ct_space_warn(s, "%s: ConfigurationSpace: the default configuration is %s, the "
+                             "Defaults completed with the values of the nearest valid "
+                             "configuration found", ld->name, dkey);
+    }
+    changes_shown(s, &n, changes, sizeof changes);
+    broken_shown(s, completed, broken, sizeof broken);
+    char limited[96] = "";
+    if (w.out_of_steps)
+        snprintf(limited, sizeof limited, " of those found in %llu steps of enumeration",
+                 (unsigned long long)NEAREST_STEPS);
+    return ct_space_warn(s, "%s: the Defaults (%s%s) break %s: the default configuration is the "
+                         "nearest valid one%s, %s (%s)", ld->name, dkey, free_names,
+                         broken, limited, key,
+                         changes);
 }
 
 static int load_condition(loader *ld, json_t *c, size_t index)

@@ -137,6 +137,8 @@ static void null_handles(void)
     NULL_CASE(status, cutune_space_count_failing(NULL, &u64, config, buf, sizeof buf));
     NULL_CASE(status, cutune_space_neighbours(NULL, config, config, 1, &n));
     NULL_CASE(status, cutune_space_sample(NULL, &(cutune_rng){{1, 2, 3, 4}}, config));
+    NULL_CASE(zero, cutune_space_num_warnings(NULL));
+    NULL_CASE(null, cutune_space_warning(NULL, 0));
 
     /* cache files, scoring, search */
     NULL_CASE(status, cutune_cache_load(NULL, "x.json", NULL));
@@ -161,6 +163,7 @@ static void null_handles(void)
     NULL_CASE(status, cutune_simulate(NULL, &so, NULL, NULL, &sr));
     NULL_CASE(status, cutune_optimize(NULL, &so, objective_nothing, NULL, NULL, NULL, &sr));
     NULL_CASE(null, cutune_strategy_summary(NULL));
+    NULL_CASE(status, cutune_strategy_lookup(NULL, &failure));
 
     /* devices, telemetry, occupancy */
     NULL_CASE(status, cutune_device_count(NULL));
@@ -193,6 +196,10 @@ static void null_handles(void)
     NULL_CASE(status, cutune_kernel_geometry(NULL, config, grid, block, &n));
     NULL_CASE(status, cutune_kernel_geometry_at(NULL, config, problem, grid, block, &n));
     NULL_CASE(status, cutune_kernel_cooperative_at(NULL, config, problem, &i));
+    NULL_CASE(status, cutune_spec_read_search(NULL, &(cutune_spec_search){0}));
+    NULL_CASE(status, cutune_spec_read_search("spec.json", NULL));
+    NULL_CASE(status, cutune_spec_ignored_fields(NULL, &text, &n));
+    NULL_CASE(status, cutune_spec_ignored_fields("spec.json", NULL, &n));
     NULL_CASE(status, cutune_args_new(NULL, NULL));
     NULL_CASE(null, cutune_args_params(NULL));
     NULL_CASE(null, cutune_args_host(NULL, 0, &n));

@@ -106,6 +106,26 @@ run 0 space --spec "$SPEC" --sample 3 --json
 has out '"block_size_x"'
 run 0 space --spec "$SRC/data/spaces/pnpoly/spec.json" --count
 [ "$(cat "$TMP/out")" = "4092" ] || fail "pnpoly count is $(cat "$TMP/out"), expected 4092"
+# benchmark_hub's specs as they are (issue 25): Kernel Tuner's counts; a Default that is not a
+# value, or Defaults that break a condition, are warnings on stderr and the nearest valid
+# configuration is the default
+HUB=$SRC/tests/data/benchmark_hub
+for pair in convolution_milo:4362 dedispersion_milo:11130 gemm_milo:116928 hotspot_milo:82984; do
+    run 0 space --spec "$HUB/${pair%%:*}.json" --count
+    [ "$(cat "$TMP/out")" = "${pair#*:}" ] ||
+        fail "${pair%%:*} counts $(cat "$TMP/out"), expected ${pair#*:}"
+done
+has err "^warning: .*hotspot_milo.json: ConfigurationSpace.TuningParameters\[7\] (max_tfactor).Default: 1 is not one of the values (10)"
+has err "^warning: .*hotspot_milo.json: the Defaults (4096,4096,256,1,1,1,1,10,2,1; the nearest's value for max_tfactor) break ConfigurationSpace.Conditions\[1\]"
+run 0 space --spec "$HUB/hotspot_milo.json"
+has out "default       4096,4096,256,1,1,1,1,10,1,1"
+run 0 space --spec "$HUB/hotspot_milo.json" --json
+has out '"warnings": \['
+has out "max_tfactor).Default: 1 is not one of the values (10)"
+printf '{"ConfigurationSpace": {"TuningParameters": [{"Name": "x", "Values": [1, 2]}]}}\n' >"$TMP/nodefault.json"
+run 0 space --spec "$TMP/nodefault.json"
+has out "default       none"
+[ -s "$TMP/err" ] && fail "a spec without Default warns: $(cat "$TMP/err")"
 
 # 10^15 raw combinations with two valid ones: counted, listed and sampled by propagation
 params=$(for i in $(seq 0 14); do printf '%s{"Name": "p%d", "Values": "list(range(10))"}' "$([ "$i" -gt 0 ] && echo ,)" "$i"; done)
@@ -175,6 +195,49 @@ sed -n 's/.*"at_s": \([0-9.e+-]*\).*/\1/p' "$TMP/out" | awk 'NR > 1 && $1 < last
 run 2 tune --sim "$A4000" --strategy nope
 has err "unknown strategy 'nope'"
 run 2 tune --sim "$A4000" --budget 0
+# Kernel Tuner's strategy names (issue 25): its names for cutune's strategies are aliases, its
+# others say what is nearest
+run 0 tune --sim "$A4000" --strategy bayes_opt --budget 3
+has out "with bo, budget 3"
+run 2 tune --sim "$A4000" --strategy pso --budget 3
+has err "strategy 'pso' is not in cutune; nearest: genetic"
+run 2 tune --sim "$A4000" --strategy simulated_anneal --budget 3
+has err "unknown strategy 'simulated_anneal'; nearest: simulated_annealing (cutune's anneal)"
+run 0 sim --space "$A4000" --strategy random_sample --budget 5 --repeats 2 --json
+has out '"strategy": "random"'
+# the spec's Search and Budget are defaults the command line overrides
+sed '1s/^{/{"Search": {"Name": "simulated_annealing"}, "Budget": [{"Type": "ConfigurationFraction", "BudgetValue": 0.001}, {"Type": "TuningDuration", "BudgetValue": "60*60"}],/' \
+    "$SPEC" >"$TMP/search.json"
+run 0 tune --sim "$A4000" --spec "$TMP/search.json"
+has out "^from the spec: strategy anneal (Search.Name simulated_annealing), ConfigurationFraction 0.001 of 4362 valid configurations, budget 5, time limit 3600 s (TuningDuration)"
+has out "with anneal, budget 5, seed 1"
+has out "after 5 evaluations"
+run 0 tune --sim "$A4000" --spec "$TMP/search.json" --strategy random --budget 2 --time-limit 100
+has out "with random, budget 2"
+grep -q "from the spec" "$TMP/out" && fail "the command line's choices were said to be the spec's"
+sed 's/"simulated_annealing"/"diff_evo"/' "$TMP/search.json" >"$TMP/diffevo.json"
+run 1 tune --sim "$A4000" --spec "$TMP/diffevo.json"
+has err "diffevo.json: Search.Name: strategy 'diff_evo' is not in cutune; nearest: genetic"
+has err "(--strategy NAME chooses another)"
+run 0 tune --sim "$A4000" --spec "$TMP/diffevo.json" --strategy genetic_algorithm
+has out "with genetic, budget 5"
+sed 's/"ConfigurationFraction"/"Evaluations"/' "$TMP/search.json" >"$TMP/budget.json"
+run 1 tune --sim "$A4000" --spec "$TMP/budget.json" --strategy bo
+has err "budget.json: Budget\[0\].Type 'Evaluations' is not ConfigurationCount, TuningDuration or ConfigurationFraction"
+sed 's/0.001}/-3}/' "$TMP/search.json" >"$TMP/budget.json"
+run 1 tune --sim "$A4000" --spec "$TMP/budget.json"
+has err "a ConfigurationFraction of -3: more than 0 and at most 1"
+# the spec loader's warnings reach tune's stderr
+sed '0,/"Default": 16/s//"Default": 17/' "$SPEC" >"$TMP/default17.json"
+run 0 tune --sim "$A4000" --spec "$TMP/default17.json" --budget 2
+has err "^warning: .*default17.json: ConfigurationSpace.TuningParameters\[0\] (block_size_x).Default: 17 is not one of the values (16, 32, 48, 64, 80, 96, 112, 128, ... 8 more)"
+# a kernel in another language than CUDA, and a problem size given for a dimension the
+# configuration decides, are refused before any GPU is asked for
+run 1 tune --spec "$HUB/gemm_milo.json" --no-store
+has err "gemm_milo.json: KernelSpecification.Language is \"OpenCL\": cutune compiles CUDA only"
+printf '{"ConfigurationSpace": {"TuningParameters": [{"Name": "num_blocks", "Values": [64, 128]}]},\n "KernelSpecification": {"KernelName": "k", "ProblemSize": "num_blocks", "GridDivX": []}}\n' >"$TMP/blocks.json"
+run 1 tune "$SRC/kernels/convolution.cu" --spec "$TMP/blocks.json" --problem 4096 --no-store
+has err "blocks.json: KernelSpecification.ProblemSize\[0\] names tuning parameters (each configuration has its own): the problem size given (4096) cannot replace it"
 
 run 0 sim --space "$A4000" --strategy random --budget 20 --repeats 3 --seed 5 --trace "$TMP/trace.csv"
 has out "convolution/A4000"

@@ -115,7 +115,9 @@ static void bad_specs(void)
     BAD(NULL, CUTUNE_EINVAL, "no KernelSpecification");
     BAD("{\"ProblemSize\": [10]}", CUTUNE_EINVAL, "KernelName is missing");
     BAD("{\"KernelName\": \"k\", \"ProblemSize\": [0]}", CUTUNE_EINVAL, "ProblemSize[0]");
-    BAD("{\"KernelName\": \"k\", \"ProblemSize\": \"big\"}", CUTUNE_EINVAL, "ProblemSize");
+    /* (a string is an expression of the parameters, as Kernel Tuner's problem_size: test_t1) */
+    BAD("{\"KernelName\": \"k\", \"ProblemSize\": \"big\"}", CUTUNE_ENAME,
+        "KernelSpecification.ProblemSize: \"big\" names 'big', which is no tuning parameter");
     BAD("{\"KernelName\": \"k\", \"CompilerOptions\": \"-O3\"}", CUTUNE_EINVAL,
         "CompilerOptions must be a list");
     BAD("{\"KernelName\": \"k\", \"ProblemSizeDefines\": \"n\"}", CUTUNE_EINVAL,

@@ -19,6 +19,9 @@ enum cli_exit {
 /* Reports a failed library call as "cutune CMD: <message>" on stderr; returns EXIT_NO_DEVICE
  * for CUTUNE_ENODEVICE, else EXIT_FAILED. */
 int cli_fail(const char *cmd, int status);
+/* Prints what the spec loader let pass (cutune_space_warning) on stderr, "warning: ..." a
+ * line. */
+void cli_print_warnings(const cutune_space *space);
 /* Prints "cutune CMD: <what>" and a pointer to --help on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...);
 /* Parses a non-negative integer option; 0 on success. */

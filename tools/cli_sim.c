@@ -27,7 +27,8 @@ static const char sim_help[] =
     "1 optimal from the first evaluation (see the README).\n\n"
     "  --space CACHE     a recorded space (repeat the option for several)\n"
     "  --spec T1.json    take the space from this spec and check the cache against it\n"
-    "  --strategy NAME   one of: bo, random, lhs, anneal, genetic, brute\n"
+    "  --strategy NAME   one of: bo, random, lhs, anneal, genetic, brute (or Kernel\n"
+    "                   Tuner's names for them: bayes_opt, random_sample, ...)\n"
     "  --all-strategies  every strategy: a table of scores, strategy x space\n"
     "  --budget N        evaluations per session (default: the horizon K of each space)\n"
     "  --repeats R       sessions per strategy and space (default 20)\n"
@@ -537,8 +538,8 @@ int cmd_sim(int argc, char **argv)
         return cli_usage_error("sim", "--score-trace takes one --space and no strategy");
     if (!score_path && !strategy == !all)
         return cli_usage_error("sim", "give --strategy NAME or --all-strategies");
-    if (strategy && !cutune_strategy_summary(strategy))
-        return cli_usage_error("sim", "unknown strategy '%s'", strategy);
+    if (strategy && cutune_strategy_lookup(strategy, &strategy)) /* or Kernel Tuner's name */
+        return cli_usage_error("sim", "%s", cutune_last_error());
     if (trace_path && (all || nspaces > 1))
         return cli_usage_error("sim", "--trace needs one strategy and one space");
     if (plot_dir && cli_make_dir(plot_dir, "sim"))

@@ -93,12 +93,20 @@ static int summary(const char *path, const cutune_space *s, int json)
         }
         json_t *example = has_first ? json_pack("{s:s, s:s}", "key", first_key, "why", why)
                                     : json_null();
-        return cli_print_json(json_pack(
+        json_t *warnings = json_array();
+        for (size_t i = 0; i < cutune_space_num_warnings(s); i++)
+            json_array_append_new(warnings, json_string(cutune_space_warning(s, i)));
+        json_t *out = json_pack(
             "{s:s, s:o, s:I, s:I, s:I, s:I, s:o, s:o}", "spec", path, "parameters", params,
             "constraints", (json_int_t)cutune_space_num_constraints(s), "raw_combinations",
             (json_int_t)cutune_space_raw_size(s), "valid_configurations", (json_int_t)valid,
             "failing_configurations", (json_int_t)failing, "failing_example", example,
-            "default", has_default ? config_json(s, dflt) : json_null()));
+            "default", has_default ? config_json(s, dflt) : json_null());
+        if (out)
+            json_object_set_new(out, "warnings", warnings);
+        else
+            json_decref(warnings);
+        return cli_print_json(out);
     }
     printf("spec          %s\n", path);
     printf("parameters    %zu\n", np);
@@ -121,6 +129,8 @@ static int summary(const char *path, const cutune_space *s, int json)
     if (has_default && cutune_space_config_key(s, dflt, key, sizeof key) == CUTUNE_OK)
         printf("default       %s%s\n", key,
                cutune_space_is_valid(s, dflt) == 1 ? "" : " (violates a constraint)");
+    else if (!has_default)
+        printf("default       none\n");
     return EXIT_OK;
 }
 
@@ -178,6 +188,7 @@ int cmd_space(int argc, char **argv)
     int st = cutune_space_load_t1(&s, spec);
     if (st)
         return cli_fail("space", st);
+    cli_print_warnings(s);
     int rc = EXIT_OK;
     if (action == 'c') {
         uint64_t valid;

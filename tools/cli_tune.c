@@ -31,9 +31,14 @@ static const char tune_help[] =
     "profile store, and every rank (rank 0 too) measures on its own GPU (device --device\n"
     "plus its rank on the host) or replays the recorded space; results come back as they\n"
     "finish.\n\n"
-    "  --strategy NAME    bo (default), random, lhs, anneal, genetic, brute\n"
+    "  --strategy NAME    bo (default), random, lhs, anneal, genetic, brute, or Kernel\n"
+    "                     Tuner's names for them (bayes_opt, random_sample,\n"
+    "                     genetic_algorithm, simulated_annealing, brute_force)\n"
     "  --budget N         evaluations (default 100)\n"
     "  --time-limit S     stop after S seconds\n"
+    "                     (without these three, the spec's Search.Name and Budget, if it\n"
+    "                     has them: ConfigurationCount, ConfigurationFraction of the valid\n"
+    "                     configurations, TuningDuration in seconds)\n"
     "  --batch Q          bo: configurations planned per model update, 1 to 16 (on the GPU\n"
     "                     they compile in parallel; default there: 4, at most a tenth of the\n"
     "                     budget; with --sim: 1; under mpirun: the number of ranks)\n"
@@ -191,6 +196,8 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
     char best[1024] = "", dflt[1024] = "";
     cutune_session_key(s, r->search.best_entry, best, sizeof best);
     cutune_session_key(s, r->default_entry, dflt, sizeof dflt);
+    /* a spec without Default has no default configuration: nothing to speed up from */
+    int no_default = !cutune_space_get_default(cutune_session_space(s), NULL);
     /* what the session cost beyond the kernels' own time, per configuration */
     uint64_t evaluated = r->search.evaluations + 1;
     double overhead_ms = 1e3 * r->seconds / (double)evaluated;
@@ -201,8 +208,9 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
             "s:I, s:I, s:f, s:f, s:f, s:f, s:s, s:o}",
             "spec", a->spec, "device", dev->name, "strategy", o->strategy, "evaluations",
             (json_int_t)r->search.evaluations, "default_config", dflt, "default_ms",
-            r->default_ms, "best_config", best, "best_ms", r->search.best_ms, "speedup",
-            r->speedup, "best_regs", r->best_regs, "compiled", (json_int_t)x->compiled,
+            no_default ? 0.0 : r->default_ms, "best_config", best, "best_ms", r->search.best_ms,
+            "speedup", no_default ? 0.0 : r->speedup, "best_regs", r->best_regs, "compiled",
+            (json_int_t)x->compiled,
             "from_cache", (json_int_t)x->from_cache, "compile_failed",
             (json_int_t)x->compile_failed, "pruned_before_compile", (json_int_t)r->search.pruned,
             "pruned_after_compile", (json_int_t)x->pruned_after_compile, "runtime_failed",
@@ -211,6 +219,10 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
             "compile_s", x->compile_s, "pruned_saved_s", x->pruned_saved_s, "seconds",
             r->seconds, "seconds_per_config", overhead_ms / 1e3, "stop",
             stopped ? "interrupted" : stops[r->search.stop], "history", json_incref(t->history));
+        if (out && no_default) /* null, not a number that was never measured */
+            for (const char *const *k = (const char *const[]){"default_config", "default_ms",
+                                                               "speedup", NULL}; *k; k++)
+                json_object_set_new(out, *k, json_null());
         cutune_occupancy occ;
         cutune_occupancy_advice adv;
         if (out && cutune_session_explain(s, r->search.best_entry, &occ, &adv) == CUTUNE_OK) {
@@ -252,9 +264,14 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
     if (stopped)
         printf("stopped by Ctrl-C after %llu evaluations\n",
                (unsigned long long)r->search.evaluations);
-    printf("best %s: %.4f ms (median %.4f, sd %.4f); default %s: %.4f ms; speedup %.2fx\n", best,
-           r->search.best_ms, r->best_median_ms, r->best_std_ms, dflt, r->default_ms,
-           r->speedup);
+    if (no_default)
+        printf("best %s: %.4f ms (median %.4f, sd %.4f); no default configuration (the spec "
+               "gives no Default): no speedup to report\n", best, r->search.best_ms,
+               r->best_median_ms, r->best_std_ms);
+    else
+        printf("best %s: %.4f ms (median %.4f, sd %.4f); default %s: %.4f ms; speedup %.2fx\n",
+               best, r->search.best_ms, r->best_median_ms, r->best_std_ms, dflt, r->default_ms,
+               r->speedup);
     cutune_occupancy occ;
     cutune_occupancy_advice adv;
     if (cutune_session_explain(s, r->search.best_entry, &occ, &adv) == CUTUNE_OK)
@@ -356,6 +373,9 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
     const cutune_search_options *o = &a->search;
     cutune_store *store = NULL;
     int st = CUTUNE_OK;
+    cli_print_warnings(cutune_session_space(s)); /* what the spec loader let pass */
+    if (!a->json && a->from_spec[0])
+        printf("from the spec: %s\n", a->from_spec);
     /* on the GPU the store is kept unless --no-store; a simulation only with --db */
     if (cache ? a->db != NULL : !a->no_store)
         if ((st = cutune_store_open(&store, a->db, 0)) ||
@@ -492,6 +512,61 @@ static int tune_here(const tune_args *a)
     return rc;
 }
 
+/* The spec's Search and Budget, where the command line gives no strategy, budget or time
+ * limit (given: bits 1, 2, 4 for those); what was taken goes to a->from_spec. */
+static int spec_search_defaults(tune_args *a, int given)
+{
+    cutune_spec_search ss;
+    int st = cutune_spec_read_search(a->spec, &ss);
+    if (st)
+        return cli_fail("tune", st);
+    size_t at = 0;
+    char *note = a->from_spec;
+    const size_t size = sizeof a->from_spec;
+    if (!(given & 1) && ss.name[0]) {
+        if (!ss.strategy) {
+            cutune_strategy_lookup(ss.name, &ss.strategy); /* (says what is nearest) */
+            fprintf(stderr, "cutune tune: %s: Search.Name: %s (--strategy NAME chooses "
+                    "another)\n", a->spec, cutune_last_error());
+            return EXIT_FAILED;
+        }
+        a->search.strategy = ss.strategy;
+        at += (size_t)snprintf(note + at, size - at, "strategy %s (Search.Name %s)",
+                               ss.strategy, cli_text(ss.name));
+    }
+    uint64_t budget = ss.budget;
+    if (!(given & 2) && ss.budget_fraction > 0) {
+        cutune_space *space;
+        uint64_t valid = 0;
+        if ((st = cutune_space_load_t1(&space, a->spec)) ||
+            (st = cutune_space_count(space, &valid))) {
+            cutune_space_free(space);
+            return cli_fail("tune", st);
+        }
+        cutune_space_free(space);
+        uint64_t share = (uint64_t)ceil(ss.budget_fraction * (double)valid);
+        share = share ? share : 1;
+        budget = budget && budget < share ? budget : share;
+        if (at < size)
+            at += (size_t)snprintf(note + at, size - at, "%sConfigurationFraction %g of %llu "
+                                   "valid configurations", at ? ", " : "", ss.budget_fraction,
+                                   (unsigned long long)valid);
+    }
+    if (!(given & 2) && budget) {
+        a->search.budget = budget;
+        if (at < size)
+            at += (size_t)snprintf(note + at, size - at, "%sbudget %llu", at ? ", " : "",
+                                   (unsigned long long)budget);
+    }
+    if (!(given & 4) && ss.time_limit_s > 0) {
+        a->search.time_limit_s = ss.time_limit_s;
+        if (at < size)
+            snprintf(note + at, size - at, "%stime limit %g s (TuningDuration)", at ? ", " : "",
+                     ss.time_limit_s);
+    }
+    return EXIT_OK;
+}
+
 int cmd_tune(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -510,7 +585,7 @@ int cmd_tune(int argc, char **argv)
         {0, 0, 0, 0}};
     tune_args a = {.search = {.strategy = "bo", .budget = 100, .seed = 1}};
     cutune_arch arch;
-    int c;
+    int c, given = 0; /* --strategy, --budget, --time-limit: 1, 2, 4 (else the spec's) */
     opterr = 0;
     optind = 0;
     /* (no '+': the kernel file may come before the options) */
@@ -523,7 +598,7 @@ int cmd_tune(int argc, char **argv)
             return EXIT_OK;
         case 'S': a.sim = optarg; break;
         case 'p': a.spec = optarg; break;
-        case 's': a.search.strategy = optarg; break;
+        case 's': a.search.strategy = optarg; given |= 1; break;
         case 'a': a.arch_name = optarg; break;
         case 'F': a.session.flush_l2 = 1; break;
         case 'C': a.cache_out = optarg; break;
@@ -560,6 +635,7 @@ int cmd_tune(int argc, char **argv)
             if (cli_parse_u64("tune", c == 'b' ? "--budget" : "--seed", optarg, &v))
                 return EXIT_USAGE;
             *(c == 'b' ? &a.search.budget : &a.search.seed) = v;
+            given |= c == 'b' ? 2 : 0;
             break;
         case 'q':
         case 'k':
@@ -571,6 +647,7 @@ int cmd_tune(int argc, char **argv)
             a.search.time_limit_s = strtod(optarg, &end);
             if (*end || !(a.search.time_limit_s > 0))
                 return cli_usage_error("tune", "--time-limit needs a positive number of seconds");
+            given |= 4;
             break;
         case 'y':
             a.sim_delay_ms = strtod(optarg, &end);
@@ -586,10 +663,13 @@ int cmd_tune(int argc, char **argv)
     if (optind < argc - (a.sim ? 0 : 1))
         return cli_usage_error("tune", "unexpected argument '%s'", argv[argc - 1]);
     a.kernel_file = optind < argc ? argv[optind] : NULL;
+    int rc = a.spec ? spec_search_defaults(&a, given) : EXIT_OK; /* Search, Budget */
+    if (rc)
+        return rc;
     if (a.search.budget == 0)
         return cli_usage_error("tune", "--budget must be at least 1");
-    if (!cutune_strategy_summary(a.search.strategy))
-        return cli_usage_error("tune", "unknown strategy '%s'", a.search.strategy);
+    if (cutune_strategy_lookup(a.search.strategy, &a.search.strategy)) /* or Kernel Tuner's */
+        return cli_usage_error("tune", "%s", cutune_last_error());
     if (a.sim && a.session.problem[0])
         return cli_usage_error("tune", "--problem is for the GPU: a recorded space has its own");
     if (!a.sim && !a.spec)

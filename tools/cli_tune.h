@@ -17,6 +17,7 @@ typedef struct tune_args {
     const char *db, *user_key; /* the profile store (db NULL: the default place) */
     int no_store, resume;
     unsigned per_rank; /* distributed: configurations in hand per rank (0: the default) */
+    char from_spec[256]; /* what the spec's Search and Budget set, for the report ("") */
 } tune_args;
 
 /* What one rank of a distributed run did: where, and where its time went. */

@@ -97,6 +97,12 @@ int cli_fail(const char *cmd, int status)
     return status == CUTUNE_ENODEVICE ? EXIT_NO_DEVICE : EXIT_FAILED;
 }
 
+void cli_print_warnings(const cutune_space *space)
+{
+    for (size_t i = 0; i < cutune_space_num_warnings(space); i++)
+        fprintf(stderr, "warning: %s\n", cli_text(cutune_space_warning(space, i)));
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
