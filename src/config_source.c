@@ -243,9 +243,15 @@ int ct_config_source(const ct_kernel_source *ks, const uint32_t *config,
     defines ds = {0};
     text t = {0};
     st = collect(ks, config, problem, uses_grid, &ds);
-    for (size_t i = 0; !st && i < ds.n; i++)
-        st = ds.d[i].unroll ? appendf(&t, "constexpr int %s = %s;\n", ds.d[i].name, ds.d[i].value)
-                            : appendf(&t, "#define %s %s\n", ds.d[i].name, ds.d[i].value);
+    /* messages about these lines name them so, not the source */
+    if (!st)
+        st = append(&t, "#line 1 \"cutune-defines\"\n", 25);
+    for (size_t i = 0; !st && i < ds.n; i++) {
+        if (!ds.d[i].unroll)
+            st = appendf(&t, "#define %s %s\n", ds.d[i].name, ds.d[i].value);
+        else if (strcmp(ds.d[i].value, "0") != 0) /* 0: nothing, its pragmas go */
+            st = appendf(&t, "constexpr int %s = %s;\n", ds.d[i].name, ds.d[i].value);
+    }
     /* #line's name is the program's, which is also where NVRTC looks for "quoted" includes */
     const char *name = ks->source_name ? ks->source_name : "kernel.cu";
     if (!st)

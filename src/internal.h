@@ -76,9 +76,9 @@ typedef struct ct_kernel_source {
 } ct_kernel_source;
 /* A configuration's source as Kernel Tuner prepares it: `#define`s of grid_size_x/y/z (where
  * the source or a header it includes uses them), block_size_x/y/z, every parameter (a
- * loop_unroll_factor* as a constexpr int, whose 0 drops `#pragma unroll NAME`), the
- * ProblemSizeDefines and kernel_tuner 1, then `#line 1 "NAME"` and the source. names: the
- * macros the source must not redefine. */
+ * loop_unroll_factor* as a constexpr int; at 0 it is not defined and `#pragma unroll NAME`
+ * goes), the ProblemSizeDefines and kernel_tuner 1 (under `#line 1 "cutune-defines"`), then
+ * `#line 1 "NAME"` and the source. names: the macros the source must not redefine. */
 typedef struct ct_config_text {
     char *source;
     size_t len;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_kt_examples.sh — kernels someone else wrote compile unchanged, for sm_90: Kernel Tuner's
-# CUDA examples (tests/data/kernel_tuner, with T1 specs of their tune_params), each checked for
-# the registers and shared memory its parameters must change. Skipped without NVRTC.
+# CUDA examples (tests/data/kernel_tuner, with T1 specs of their tune_params) and benchmark_hub's
+# CUDA kernels with their own specs (tests/data/benchmark_hub), each checked for the registers
+# and shared memory its parameters must change. Skipped without NVRTC.
 # usage: test_kt_examples.sh PATH/TO/cutune SOURCE_DIR
 CLI=$1
 SRC=$2
@@ -19,9 +20,10 @@ if ! "$CLI" compile "$KT/vector_add.cu" --spec "$KT/vector_add.json" --config 12
     exit 77
 fi
 
-# compile EXAMPLE CONFIG: its registers and static shared memory in $regs and $smem
+# compile EXAMPLE CONFIG [DIR [KERNEL]]: its registers and static shared memory in $regs, $smem
 compile() {
-    run 0 compile "$KT/$1.cu" --spec "$KT/$1.json" --config "$2" --arch sm_90 --json
+    run 0 compile "${3:-$KT}/${4:-$1.cu}" --spec "${3:-$KT}/$1.json" --config "$2" --arch sm_90 \
+        --json
     regs=$(sed -n 's/^ *"regs": \([0-9]*\),$/\1/p' "$TMP/out")
     smem=$(sed -n 's/^ *"static_smem": \([0-9]*\),$/\1/p' "$TMP/out")
     [ -n "$regs" ] && [ -n "$smem" ] || fail "$1 $2: no registers or shared memory in $(cat "$TMP/out")"
@@ -29,7 +31,7 @@ compile() {
 want_smem() { [ "$smem" = "$1" ] || fail "$2: $smem bytes of shared memory, expected $1"; }
 
 # every example's first valid configuration, as `cutune check` compiles it
-for k in vector_add matmul stencil convolution pnpoly; do
+for k in vector_add matmul stencil convolution pnpoly reduction; do
     run 0 check "$KT/$k.json" --arch sm_90
     has out "compiled     for sm_90"
 done
@@ -67,5 +69,35 @@ compile pnpoly 256,10,0,0,0
 # stencil: nothing but the launch changes; both ends compile
 compile stencil 32,1
 compile stencil 256,32
+
+# reduction: problem_size is the parameter num_blocks, the grid is that many blocks; a
+# loop_unroll_factor of 0 drops its #pragma unroll
+compile reduction 1024,4,1024,0,1
+want_smem $((4 * 1024)) "reduction, 1024 threads"
+compile reduction 256,2,32768,16,0
+want_smem $((4 * 256)) "reduction, 256 threads"
+run 0 check "$KT/reduction.json" --config 64,1,4096,0,1 --arch sm_90
+has out "grid 4096 x 1 x 1, block 64 x 1 x 1"
+
+# benchmark_hub's hotspot, as it is: its #ifndef kernel_tuner defaults give way to each
+# configuration's, so the staged tiles (two of temperature, one of power with sh_power)
+# follow the block, tile and temporal tiling sizes
+BH=$SRC/tests/data/benchmark_hub
+run 0 check "$BH/hotspot_milo.json" --arch sm_90
+has out "4096,4096,256,1,1,1,1,10,1,1 (the spec's default)"
+has out "9288 bytes of static shared memory" # (1 + 2) x (256 + 2) floats, 3 tiles
+compile hotspot_milo 4096,4096,32,8,2,2,4,10,2,0 "$BH"
+want_smem $((2 * 4 * (8 * 2 + 8) * (32 * 2 + 8))) "hotspot, temporal tiling 4"
+compile hotspot_milo 4096,4096,32,8,2,2,4,10,2,1 "$BH"
+want_smem $((3 * 4 * (8 * 2 + 8) * (32 * 2 + 8))) "hotspot, with power in shared memory"
+compile convolution_milo 16,16,1,1,0,1,1,1,15,15 "$BH"
+want_smem $((4 * 30 * (30 + 18))) "benchmark_hub's convolution, padded to 48 columns"
+# dedispersion's spec names a HIP file: its CUDA twin compiles; gemm is OpenCL, refused
+run 1 check "$BH/dedispersion_milo.json" --arch sm_90
+has err "hip/hip_runtime.h"
+run 0 check "$BH/dedispersion_milo.json" "$BH/dedisp_milo/dedispersion.cu" --arch sm_90
+run 1 check "$BH/gemm_milo.json" --arch sm_90
+has err 'Language is "OpenCL": cutune compiles CUDA only'
+has out "116928 valid"
 [ "$fails" -eq 0 ] || exit 1
 echo "Kernel Tuner's examples: all compiled as expected"

@@ -18,8 +18,10 @@ static const char check_help[] =
     "compiles one configuration with NVRTC as a tuning run would (Kernel Tuner's defines\n"
     "ahead of the source) and reports its launch (grid, block, dynamic shared memory), its\n"
     "registers, shared memory and spills, and the occupancy they allow with what limits it.\n"
-    "NVRTC's warnings are shown; when it fails, its whole log. The exit status is 1 when the\n"
-    "spec, the kernel or the compilation fails.\n\n"
+    "What loading the spec warned of (a Default that is not a value, defaults that break a\n"
+    "constraint) and the fields of the spec cutune does not read are listed. NVRTC's warnings\n"
+    "are shown; when it fails, its whole log. The exit status is 1 when the spec, the kernel\n"
+    "or the compilation fails.\n\n"
     "  KERNEL.cu        the source (default: the spec's KernelFile, beside the spec)\n"
     "  --config KEY     the configuration to compile, as Kernel Tuner writes it (default: the\n"
     "                   spec's default, else its first valid configuration)\n"
@@ -58,6 +60,41 @@ static int first_valid(const uint32_t *config, void *user)
     first *f = user;
     memcpy(f->config, config, f->np * sizeof *config);
     return 1;
+}
+
+/* What loading the spec warned of, and the fields of it cutune does not use. */
+static void report_spec_notes(check *c)
+{
+    json_t *warnings = json_array(), *ignored = json_array();
+    for (size_t i = 0; i < cutune_space_num_warnings(c->space); i++) {
+        const char *w = cutune_space_warning(c->space, i);
+        if (c->json)
+            json_array_append_new(warnings, json_string(w));
+        else
+            printf("  warning      %s\n", cli_text(w));
+    }
+    char *fields = NULL;
+    size_t n = 0;
+    if (cutune_spec_ignored_fields(c->spec, &fields, &n) == CUTUNE_OK && n) {
+        if (!c->json)
+            printf("  not used     %zu field%s cutune does not read:", n, n == 1 ? "" : "s");
+        for (const char *f = fields; *f; f += strlen(f) + 1) {
+            if (c->json)
+                json_array_append_new(ignored, json_string(f));
+            else
+                printf("%s %s", f == fields ? "" : ",", cli_text(f));
+        }
+        if (!c->json)
+            printf("\n");
+    }
+    free(fields);
+    if (c->json) {
+        json_object_set_new(c->out, "warnings", warnings);
+        json_object_set_new(c->out, "ignored_fields", ignored);
+    } else {
+        json_decref(warnings);
+        json_decref(ignored);
+    }
 }
 
 /* The space: sizes, and the configuration to compile. */
@@ -107,6 +144,7 @@ static int check_space(check *c, uint32_t *config, const char **which)
                (unsigned long long)valid,
                (unsigned long long)cutune_space_raw_size(c->space));
     }
+    report_spec_notes(c);
     return 0;
 }
 
@@ -194,7 +232,12 @@ static void check_compile(check *c, const uint32_t *config, const unsigned block
     cutune_kernel_problem(c->kernel, problem);
     cutune_binary *bin = NULL;
     if (ct_compile_config(&ks, config, problem, &bin, &c->log)) {
-        stage_failed(c, "compile", cutune_last_error());
+        /* in words, the message's first line: the log below has the rest */
+        char why[1024];
+        snprintf(why, sizeof why, "%s", cutune_last_error());
+        if (!c->json && c->log)
+            why[strcspn(why, "\n")] = '\0';
+        stage_failed(c, "compile", why);
         if (c->json)
             json_object_set_new(c->out, "log", c->log ? json_string(c->log) : json_null());
         else

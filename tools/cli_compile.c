@@ -191,6 +191,12 @@ int cmd_compile(int argc, char **argv)
                            .options = all_options, .num_options = nall};
     st = ct_compile_config(&ks, config, problem, &bin, &log);
     if (st) {
+        if (!json && log) { /* the message's first line: the log below has the rest */
+            char why[1024];
+            snprintf(why, sizeof why, "%s", cutune_last_error());
+            why[strcspn(why, "\n")] = '\0';
+            cutune_set_error(st, "%s", why);
+        }
         rc = cli_fail("compile", st);
         if (json)
             cli_print_json(json_pack("{s:s, s:s, s:s?}", "error", cutune_last_error(), "config",
