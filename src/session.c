@@ -32,70 +32,10 @@ void cutune_session_free(cutune_session *s)
     free(s->name);
     free(s->user_key);
     free(s->restored);
-    for (size_t i = 0; s->user_ref && i < cutune_kernel_num_args(s->kernel); i++)
-        free(s->user_ref[i]);
-    free(s->user_ref);
+    ct_session_verify_free(s);
     cutune_kernel_free(s->kernel);
     cutune_space_free(s->own_space);
     free(s);
-}
-
-int cutune_session_set_reference(cutune_session *s, const char *argument, const void *data,
-                                 size_t bytes)
-{
-    if (!s || !argument || !data)
-        return ct_fail(CUTUNE_EINVAL, "cutune_session_set_reference: NULL argument");
-    if (!s->kernel)
-        return ct_fail(CUTUNE_ENOTSUP, "a session over a custom objective has no outputs to "
-                       "check");
-    if (!s->worker) /* (device -1: the sessions that measure keep their own references) */
-        return ct_fail(CUTUNE_ENOTSUP, "this session measures nothing itself");
-    size_t n = cutune_kernel_num_args(s->kernel), i = 0;
-    const cutune_kernel_arg *a = NULL;
-    for (; i < n; i++)
-        if (strcmp((a = cutune_kernel_arg_at(s->kernel, i))->name, argument) == 0)
-            break;
-    if (i == n)
-        return ct_fail(CUTUNE_ENOTFOUND, "the kernel has no argument '%s'", argument);
-    if (!a->output || a->scalar)
-        return ct_fail(CUTUNE_EINVAL, "argument '%s' is not an output", argument);
-    size_t want = (size_t)a->count * cutune_elem_size(a->type);
-    if (bytes != want)
-        return ct_fail(CUTUNE_EINVAL, "the reference for '%s' has %zu bytes; it needs %zu",
-                       argument, bytes, want);
-    if (!s->user_ref && !(s->user_ref = calloc(n, sizeof *s->user_ref)))
-        return ct_fail(CUTUNE_ENOMEM, "out of memory");
-    free(s->user_ref[i]);
-    if (!(s->user_ref[i] = malloc(bytes)))
-        return ct_fail(CUTUNE_ENOMEM, "out of memory for the reference of '%s'", argument);
-    memcpy(s->user_ref[i], data, bytes);
-    /* complete once every output has one: then the worker checks against it */
-    size_t total = 0;
-    for (size_t k = 0; k < n; k++) {
-        const cutune_kernel_arg *o = cutune_kernel_arg_at(s->kernel, k);
-        if (!o->output || o->scalar)
-            continue;
-        if (!s->user_ref[k])
-            return CUTUNE_OK;
-        total += (size_t)o->count * cutune_elem_size(o->type);
-    }
-    char *blob = malloc(total ? total : 1);
-    if (!blob)
-        return ct_fail(CUTUNE_ENOMEM, "out of memory");
-    size_t off = 0;
-    for (size_t k = 0; k < n; k++) {
-        const cutune_kernel_arg *o = cutune_kernel_arg_at(s->kernel, k);
-        if (o->output && !o->scalar) {
-            size_t b = (size_t)o->count * cutune_elem_size(o->type);
-            memcpy(blob + off, s->user_ref[k], b);
-            off += b;
-        }
-    }
-    int st = ct_worker_set_reference(s->worker, blob, total);
-    free(blob);
-    if (!st)
-        s->have_user_ref = 1;
-    return st;
 }
 
 /* What both kinds of session start with: their options, then (session_enumerate) the
@@ -158,6 +98,8 @@ int cutune_session_new(cutune_session **out, const char *spec, const char *kerne
         st = CUTUNE_ENOMEM;
     if (!st)
         st = session_enumerate(s);
+    if (!st)
+        st = ct_session_verify_init(s, spec);
     /* the worker is forked now, before anything is compiled in this process (none when an
      * executor measures: then the executor says what the device is) */
     if (!st && s->opt.device >= 0)
@@ -602,25 +544,27 @@ int ct_session_measure_default(cutune_session *s)
     uint32_t dflt[256];
     if (s->cache)
         return CUTUNE_OK; /* a recorded space has no reference to check against */
-    if (s->dom.np > 256 || cutune_space_get_default(s->space, dflt) != 1) {
-        if (s->objective)
-            return CUTUNE_OK;
-        return ct_fail(CUTUNE_EINVAL, "the spec has no default configuration to check the "
-                       "others against");
-    }
+    int st = ct_session_verify_prepare(s), must = ct_session_default_must_work(s);
+    if (st || s->dom.np > 256 || cutune_space_get_default(s->space, dflt) != 1)
+        return st; /* no default: nothing to take a reference from, and no speedup */
     s->default_index = ct_domain_find(&s->dom, dflt);
     if (s->default_index == CT_NONE)
-        return ct_fail(CUTUNE_EINVAL, "the default configuration violates the constraints");
-    /* (with the user's reference, the default is checked like any other) */
-    int st = s->rec[s->default_index].done
-                 ? CUTUNE_OK
-                 : ct_session_evaluate(s, s->default_index, !s->have_user_ref);
+        return must ? ct_fail(CUTUNE_EINVAL, "the default configuration violates the "
+                              "constraints") : CUTUNE_OK;
+    /* its outputs are the reference, or it is checked like any other */
+    if (!s->rec[s->default_index].done)
+        st = ct_session_evaluate(s, s->default_index,
+                                 s->kernel && s->verify_mode == CUTUNE_VERIFY_DEFAULT);
     if (!st && s->rec[s->default_index].done)
         st = ct_session_checkpoint(s, s->default_index);
     const record *d = &s->rec[s->default_index];
-    if (!st && isnan(d->time_ms) && !s->objective)
-        st = ct_fail(CUTUNE_ECUDA, "the default configuration failed (%s: %s): nothing to "
-                     "check the others against", d->failure, d->message);
+    if (!st && isnan(d->time_ms) && must)
+        st = s->verify_mode == CUTUNE_VERIFY_ANSWERS
+                 ? ct_fail(CUTUNE_ECUDA, "the default configuration failed (%s: %s) against "
+                           "the answers given: check them and their tolerance, or verify "
+                           "nothing", d->failure, d->message)
+                 : ct_fail(CUTUNE_ECUDA, "the default configuration failed (%s: %s): nothing "
+                           "to check the others against", d->failure, d->message);
     return st;
 }
 

@@ -38,8 +38,17 @@ struct cutune_session {
     cutune_session_options opt;
     cutune_session_stats stats;
     double best_ms;
-    void **user_ref;       /* outputs the user gave to check against, per argument */
-    int have_user_ref;
+    /* verification (session_verify.c) */
+    char *spec_path;       /* the spec, for its ReferenceArguments */
+    void **user_ref;       /* answers to check against, per argument (NULL: none) */
+    char **ref_source;     /* where each came from ("a.npy"), NULL for set_reference's */
+    uint8_t *spec_ref;     /* per argument: its answer is the spec's ReferenceArguments' */
+    ct_check *check;       /* per argument: what is compared, and how */
+    uint8_t *tol_set;      /* per argument: cutune_session_set_tolerance gave its test */
+    int verify;            /* cutune_verify as asked */
+    int verify_mode;       /* as decided for the run: DEFAULT, NONE or ANSWERS; 0 undecided */
+    int verify_sent;       /* the worker has the checks and answers of verify_mode */
+    char verify_note[320]; /* ReferenceArguments left unused, and why */
     struct pool *pool;     /* compiling ahead, during a run */
     cutune_store *store;   /* where each evaluation goes as it completes, if set */
     char *user_key;
@@ -77,6 +86,16 @@ int ct_session_compile(cutune_session *s, size_t i, cutune_binary **bin, record 
 int ct_session_keep_times(cutune_session *s, record *r, const double *times, int n);
 void ct_session_fail_record(record *r, const char *failure, const char *message);
 const char *ct_session_failure_literal(const char *name);
+
+/* session_verify.c: what is compared. _init at the session's start (spec may be NULL),
+ * _free at its end; _prepare decides the mode and hands the worker its checks and answers
+ * (before a run or a measurement; again after any change); _default_must_work: whether a
+ * failing default configuration fails the run (it is the reference, or the answers'
+ * first test). */
+int ct_session_verify_init(cutune_session *s, const char *spec);
+void ct_session_verify_free(cutune_session *s);
+int ct_session_verify_prepare(cutune_session *s);
+int ct_session_default_must_work(const cutune_session *s);
 
 /* session_ahead.c: compiling ahead on CPU threads while the worker measures. upcoming: the
  * configurations expected next (a ct_backend's upcoming); claim: before compiling i itself. */

@@ -132,6 +132,55 @@ static void against_cpu(const char *spec, const char *kernel, const cutune_sessi
     }
 }
 
+/* Issue 25, item 4: the CPU's answer as a .npy file (every configuration agrees), and the
+ * same session told to compare nothing while it holds answers of zeros (none fails). */
+static void against_file(const char *spec, const char *kernel, const cutune_session_options *so)
+{
+    for (int none = 0; none <= 1; none++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            char path[300], test[1024];
+            snprintf(path, sizeof path, "%s/answer.npy", dir);
+            size_t bytes = sizeof(float) * 4096 * 4096;
+            float *ref = none ? calloc(1, bytes) : cpu_convolution();
+            static const char head[] = "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                                       "(4096, 4096), }";
+            unsigned char h[128] = "\x93NUMPY\x01\x00\x76\x00";
+            memset(h + 10, ' ', 118);
+            memcpy(h + 10, head, sizeof head - 1);
+            h[127] = '\n';
+            FILE *f = fopen(path, "wb");
+            int ok = f && fwrite(h, 1, 128, f) == 128 && fwrite(ref, 1, bytes, f) == bytes;
+            ok = f && !fclose(f) && ok;
+            cutune_session *s = NULL;
+            cutune_session_result r;
+            cutune_search_options o = {.strategy = "random", .budget = 5, .seed = 3};
+            int st = ok ? cutune_session_new(&s, spec, kernel, so) : -1;
+            if (!st)
+                st = cutune_session_load_answer(s, "output_image", path);
+            if (!st && none)
+                st = cutune_session_set_verify(s, CUTUNE_VERIFY_NONE);
+            if (!st)
+                st = cutune_session_verification(s, NULL, test, sizeof test);
+            if (!st)
+                st = cutune_session_run(s, &o, NULL, NULL, &r);
+            printf("%s: %s; status %d, verification failures %llu\n",
+                   none ? "none" : "answer.npy", st ? cutune_last_error() : test, st,
+                   st ? 0ULL : (unsigned long long)r.stats.verification_failed);
+            ok = !st && r.stats.verification_failed == 0 && r.stats.measured >= 5 &&
+                 strstr(test, none ? "comparing no outputs" : "against ") != NULL &&
+                 r.default_ms > 0;
+            cutune_session_free(s);
+            free(ref);
+            fflush(stdout);
+            _exit(ok ? 0 : 1);
+        }
+        int status = 1;
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+}
+
 /* Each session runs in a process of its own: a process that has compiled with NVRTC cannot
  * start another worker (the library refuses, and says so). */
 typedef struct outcome {
@@ -246,6 +295,7 @@ int main(void)
 
     /* a reference the user gives: the CPU's answer (all agree), or zeros (the default fails) */
     against_cpu(spec, kernel, &so);
+    against_file(spec, kernel, &so);
 
     /* and in a process that has compiled: a clear refusal */
     cutune_compile_request req = {.source = "extern \"C\" __global__ void f() {}", .kernel = "f",

@@ -258,6 +258,40 @@ has out '"measured": 8'
 has out '"evaluations": 20'
 run 0 profiles list --db "$TMP/sim.db"
 has out "NVIDIA RTX A4000"
+
+# what is compared (issue 25, item 4): the options, and answer files checked before any GPU
+CONVK="$SRC/kernels/convolution.cu"
+CONVS="$SRC/kernels/convolution.json"
+run 2 tune "$CONVK" --spec "$CONVS" --verify none --atol 1e-3
+has err "\-\-verify none compares none"
+run 2 tune "$CONVK" --spec "$CONVS" --verify none --verify default
+has err "goes with no other --verify"
+run 2 tune "$CONVK" --spec "$CONVS" --rtol -1
+has err "\-\-rtol needs a number >= 0, not '-1'"
+run 2 tune --sim "$A4000" --verify none
+has err "a recorded space's failures are those it recorded"
+printf 'not 64 MiB of floats' >"$TMP/answer.bin"
+run 1 tune "$CONVK" --spec "$CONVS" --verify "$TMP/answer.bin" --no-store
+has err "answer.bin: the answer for output_image has 20 bytes, where output_image is 16777216 float elements of 4 bytes: 67108864 bytes"
+printf '\223NUMPY\001\000\100\000{"descr": ">f4", "fortran_order": False, "shape": (4096, 4096)}\n' >"$TMP/answer.npy"
+run 1 tune "$CONVK" --spec "$CONVS" --verify "output_image=$TMP/answer.npy" --no-store
+has err "answer.npy: the answer for output_image has dtype '>f4' (big-endian: cutune reads little-endian data)"
+run 2 tune "$CONVK" --spec "$CONVS" --verify "$TMP/answer.npy" --verify "$TMP/answer.bin"
+has err "2 answer files for 1 output (output_image)"
+run 1 tune "$CONVK" --spec "$CONVS" --verify "$TMP/missing.npy" --no-store
+has err "missing.npy: cannot read the answer for output_image"
+# most configurations failed verification: said in words, and in --json
+printf '{"device_name": "Fake GPU", "kernel_name": "k", "problem_size": [1024],
+ "tune_params_keys": ["x"], "tune_params": {"x": [1, 2, 3, 4]}, "objective": "time",
+ "cache": {"1": {"x": 1, "time": 2.0, "times": [2.0]},
+ "2": {"x": 2, "time": "VerificationFailedConfig"}, "3": {"x": 3, "time": "VerificationFailedConfig"},
+ "4": {"x": 4, "time": "VerificationFailedConfig"}}}\n' >"$TMP/vf.json"
+run 0 tune --sim "$TMP/vf.json" --strategy brute --budget 4
+has out "3 of 4 configurations of the recorded space failed verification when they were recorded"
+run 0 tune --sim "$TMP/vf.json" --strategy brute --budget 4 --json
+has out '"verification_note": "3 of 4 configurations of the recorded space failed verification'
+run 0 tune --sim "$A4000" --budget 5 --json
+has out '"verification_note": null'
 # under mpirun, a cutune without cutune-mpi beside it says what is missing
 if [ ! -x "$(dirname "$CLI")/cutune-mpi" ]; then
     OMPI_COMM_WORLD_SIZE=2 "$CLI" tune --sim "$A4000" >"$TMP/out" 2>"$TMP/err"

@@ -18,6 +18,7 @@ static const char tune_help[] =
     "                   [--batch Q] [--cache-out FILE.json] [--t4-out FILE.json] [--json]\n"
     "                   [--problem X[,Y[,Z]]] [--db DB | --no-store] [--resume]\n"
     "                   [--user-key K] [--precompile T] [--compile-threads T]\n"
+    "                   [--verify default|none|[NAME=]FILE]... [--atol X] [--rtol Y]\n"
     "       cutune tune --sim CACHE [--spec T1.json] [--strategy NAME] [--budget N]\n"
     "                   [--seed S] [--batch Q] [--time-limit SECONDS] [--arch SM] [--json]\n"
     "                   [--sim-delay-ms MS] [--db DB [--resume]]\n"
@@ -25,7 +26,8 @@ static const char tune_help[] =
     "Tunes a kernel over its search space on the GPU: the spec's KernelSpecification says how\n"
     "to launch it (README: 'Tuning on the GPU'); the kernel's source is KERNEL.cu or the\n"
     "spec's KernelFile. The default configuration is measured first and its outputs are the\n"
-    "reference the others must match. With --sim the measurements come from a recorded\n"
+    "reference the others must match (--verify says otherwise); the run says at its start\n"
+    "which outputs it compares, against what. With --sim the measurements come from a recorded\n"
     "space (a Kernel Tuner cache file) instead of a GPU. Prints each new best configuration\n"
     "as it is found, then the result. Under mpirun, rank 0 runs the strategy and keeps the\n"
     "profile store, and every rank (rank 0 too) measures on its own GPU (device --device\n"
@@ -45,6 +47,19 @@ static const char tune_help[] =
     "  --flush-l2         clear the L2 cache before each timed launch\n"
     "  --problem X[,Y,Z]  the problem size, instead of the spec's ProblemSize (buffers\n"
     "                     follow it)\n"
+    "  --verify default   compare each output (\"Output\": 1) with the default\n"
+    "                     configuration's (what happens without --verify, unless the spec\n"
+    "                     has ReferenceArguments); the default must work\n"
+    "  --verify none      compare nothing (Kernel Tuner without answer); the default still\n"
+    "                     runs first, for the speedup\n"
+    "  --verify FILE      compare with answer files: one --verify per output, in argument\n"
+    "                     order, or NAME=FILE; raw little-endian of the argument's type and\n"
+    "                     size, or NumPy .npy ('<f4' for float); outputs without one are\n"
+    "                     not compared\n"
+    "  --atol X, --rtol Y every output passes when |x - ref| <= X + Y * |ref| (Kernel\n"
+    "                     Tuner's test; what is not given: the spec's Atol/Rtol, else 1e-6\n"
+    "                     and 1e-5). Without them each output's spec decides: Atol/Rtol so,\n"
+    "                     else |x - ref| <= Tolerance * max(1, |ref|), Tolerance 1e-4\n"
     "  --cache-out FILE   write every evaluated configuration as a Kernel Tuner cache file\n"
     "  --t4-out FILE      and in the T4 results format\n"
     "  --json             the result as JSON, with the history: every evaluation's\n"
@@ -92,6 +107,8 @@ static void on_sigint(int sig)
 typedef struct tune_ctx {
     const cutune_cache *cache;     /* --sim */
     const cutune_session *session; /* on the GPU */
+    cutune_verify verify;          /* what it compares (on the GPU), and in words: */
+    char verification[1024];
     int json;
     json_t *history;
     double best;
@@ -207,8 +224,15 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
                                           (json_int_t)x->warm_start_problem[1],
                                           (json_int_t)x->warm_start_problem[2]));
         }
-        if (out)
+        static const char *const modes[] = {"auto", "default", "none", "answers"};
+        char note[512];
+        if (out) {
+            json_object_set_new(out, "verify", json_string(modes[t->verify & 3]));
+            json_object_set_new(out, "verification", json_string(t->verification));
+            const char *n = tune_verify_note(x, t->verify, note, sizeof note);
+            json_object_set_new(out, "verification_note", n ? json_string(n) : json_null());
             json_object_update(out, extra);
+        }
         return out ? cli_print_json(out) : EXIT_FAILED;
     }
     if (stopped)
@@ -232,6 +256,9 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
            (unsigned long long)x->verification_failed, (unsigned long long)x->timeouts,
            (unsigned long long)r->search.pruned, (unsigned long long)x->pruned_after_compile,
            x->pruned_saved_s);
+    char note[512];
+    if (tune_verify_note(x, t->verify, note, sizeof note))
+        printf("%s\n", note);
     return EXIT_OK;
 }
 
@@ -267,8 +294,12 @@ static int report_sim(const cutune_cache *cache, const tune_args *a, const tune_
                                                           x->verification_failed +
                                                           x->pruned_after_compile)));
         }
-        if (out)
+        char note[512];
+        const char *n = tune_verify_note(&sr->stats, -1, note, sizeof note);
+        if (out) {
+            json_object_set_new(out, "verification_note", n ? json_string(n) : json_null());
             json_object_update(out, extra);
+        }
         return out ? cli_print_json(out) : EXIT_FAILED;
     }
     if (stopped)
@@ -292,6 +323,9 @@ static int report_sim(const cutune_cache *cache, const tune_args *a, const tune_
             printf(", on which the recording tuner spent %.1f s", r->pruned_cost_s);
         printf("\n");
     }
+    char note[512];
+    if (tune_verify_note(&sr->stats, -1, note, sizeof note))
+        printf("%s\n", note);
     return EXIT_OK;
 }
 
@@ -362,6 +396,15 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
                ranks->ranks == 1 ? "" : "s", ranks->in_flight, o->batch);
     if (!a->json)
         printf("\n");
+    /* what is compared, against what: said before anything runs */
+    if (!cache && (st = cutune_session_verification(s, &t.verify, t.verification,
+                                                    sizeof t.verification))) {
+        json_decref(t.history);
+        cutune_store_free(store);
+        return cli_fail("tune", st);
+    }
+    if (!cache && !a->json)
+        printf("%s\n", t.verification);
     signal(SIGINT, on_sigint);
     cutune_session_result r;
     st = cutune_session_run(s, o, report, &t, &r);
@@ -431,8 +474,13 @@ static int launched_by_mpi(void)
 int tune_session_new(const tune_args *a, const cutune_cache *cache,
                      const cutune_session_options *so, double delay_ms, cutune_session **out)
 {
-    return cache ? cutune_session_new_cache(out, cache, delay_ms)
-                 : cutune_session_new(out, a->spec, a->kernel_file, so);
+    int st = cache ? cutune_session_new_cache(out, cache, delay_ms)
+                   : cutune_session_new(out, a->spec, a->kernel_file, so);
+    if (!st && (st = tune_apply_opts(*out, a))) {
+        cutune_session_free(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 /* One process: the session, on the GPU or over the recorded space, then its run. */
@@ -468,14 +516,17 @@ int cmd_tune(int argc, char **argv)
         {"resume", no_argument, 0, 'R'},         {"user-key", required_argument, 0, 'U'},
         {"problem", required_argument, 0, 'z'},  {"sim-delay-ms", required_argument, 0, 'y'},
         {"per-rank", required_argument, 0, 'k'}, {"compile-threads", required_argument, 0, 'c'},
-        {0, 0, 0, 0}};
-    tune_args a = {.search = {.strategy = "bo", .budget = 100, .seed = 1}};
+        {"verify", required_argument, 0, 'V'},   {"atol", required_argument, 0, 'A'},
+        {"rtol", required_argument, 0, 'r'},     {0, 0, 0, 0}};
+    tune_args a = {.search = {.strategy = "bo", .budget = 100, .seed = 1}, .atol = NAN,
+                   .rtol = NAN};
+    int index = 0;
     cutune_arch arch;
     int c;
     opterr = 0;
     optind = 0;
     /* (no '+': the kernel file may come before the options) */
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, &index)) != -1) {
         char *end;
         unsigned long long v;
         switch (c) {
@@ -494,6 +545,12 @@ int cmd_tune(int argc, char **argv)
         case 'R': a.resume = 1; break;
         case 'U': a.user_key = optarg; break;
         case 'j': a.json = 1; break;
+        case 'V':
+        case 'A':
+        case 'r':
+            if (tune_parse_opt(&a, opts[index].name, optarg))
+                return EXIT_USAGE;
+            break;
         case 'z':
             if (cli_parse_problem(optarg, a.session.problem))
                 return cli_usage_error("tune", "--problem takes up to three positive sizes, "
@@ -567,5 +624,8 @@ int cmd_tune(int argc, char **argv)
     if (a.arch_name && cutune_arch_find(a.arch_name, &arch))
         return cli_fail("tune", CUTUNE_ENOTFOUND);
     a.search.arch = a.arch_name ? &arch : NULL;
+    int rc = tune_check_opts(&a);
+    if (rc || (rc = tune_check_answers(&a)))
+        return rc;
     return launched_by_mpi() ? cli_mpi_tune(argc, argv, &a) : tune_here(&a);
 }

@@ -17,6 +17,11 @@ typedef struct tune_args {
     const char *db, *user_key; /* the profile store (db NULL: the default place) */
     int no_store, resume;
     unsigned per_rank; /* distributed: configurations in hand per rank (0: the default) */
+    /* what is compared (cli_tune_opts.c) */
+    int verify;              /* cutune_verify: --verify default|none|FILE (0: not given) */
+    const char *answers[64]; /* --verify FILE or NAME=FILE, in the order given */
+    int nanswers;
+    double atol, rtol;       /* --atol, --rtol (NaN: not given) */
 } tune_args;
 
 /* What one rank of a distributed run did: where, and where its time went. */
@@ -43,6 +48,19 @@ int tune_session_new(const tune_args *a, const cutune_cache *cache,
  * arguments say and reports; returns the exit status. The session may have an executor. */
 int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
              const tune_ranks *ranks);
+
+/* cli_tune_opts.c: the options of what is compared. tune_parse_opt takes one (its long
+ * name without the dashes, and its value) and gives 0 or a usage error's exit status;
+ * tune_check_opts what only the whole command line decides; tune_check_answers checks
+ * --verify's files against the spec before a session starts (a wrong file is said at once,
+ * with or without a GPU); tune_apply_opts gives a new session what the options ask (a
+ * cutune status); tune_verify_note: when most configurations that ran failed verification,
+ * that in words, naming what to do (NULL otherwise; mode -1 for a recorded space). */
+int tune_parse_opt(tune_args *a, const char *name, const char *value);
+int tune_check_opts(const tune_args *a);
+int tune_check_answers(const tune_args *a);
+int tune_apply_opts(cutune_session *s, const tune_args *a);
+const char *tune_verify_note(const cutune_session_stats *x, int mode, char *buf, size_t size);
 
 /* The distributed `cutune tune`, for a process that mpirun (or srun) started: cli_mpi.c in
  * cutune-mpi, which links Open MPI; cli_mpi_exec.c in cutune, which hands the command to
