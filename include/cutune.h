@@ -289,6 +289,14 @@ typedef struct cutune_evaluation {
     double suggest_s;       /* seconds the strategy took to choose it */
     int pruned;             /* 1: not compiled or run, it cannot launch (`failure` says why);
                                k is then the number of evaluations so far, unchanged */
+    /* The objective (cutune_session_set_objective; time_ms by default): this configuration's
+     * value (NaN when it failed, or the objective cannot be computed there: `failure` says
+     * why, and time_ms is NaN too), the best value so far, and the configuration that has
+     * it ((size_t)-1 while none). With an objective other than time, best_ms is that
+     * configuration's time, no longer the fastest. */
+    double objective;
+    double best_objective;
+    size_t best_entry;
 } cutune_evaluation;
 
 /* Called after each evaluation; a nonzero return stops the search with that status. */
@@ -1217,6 +1225,46 @@ int cutune_session_verification(cutune_session *session, cutune_verify *mode, ch
                                 size_t size);
 /* The kernel of a session on the GPU, owned by the session (NULL for the other kinds). */
 const cutune_kernel *cutune_session_kernel(const cutune_session *session);
+
+/* Metrics (Kernel Tuner's `metrics`): named expressions, in the language of constraints,
+ * over the parameters (a configuration's values), ProblemSize (a list, as in the spec's
+ * sizes; empty for a custom objective), `time` (the configuration's mean time in ms) and the
+ * metrics added before (by name, where the name is an identifier), e.g. "GFLOP/s" =
+ * "2 * ProblemSize[0]**3 / 1e9 / (time / 1e3)". They are computed for every configuration
+ * that ran (not for failed ones: NaN), written into Kernel Tuner cache entries (as extra
+ * keys, as Kernel Tuner writes them), the profile store's and T4 results (measurements). A
+ * GPU session takes its spec's "Metrics" (a list of {"Name", "Expression"}, top level or in
+ * the KernelSpecification: cutune's extension to T1) when it is made. Up to 32.
+ * CUTUNE_EPARSE: bad syntax; CUTUNE_ENAME: a name the expression cannot read; CUTUNE_EINVAL:
+ * a name that is empty, taken (a parameter, another metric, time or another key of a Kernel
+ * Tuner cache entry) or longer than 64 bytes; CUTUNE_ETOOBIG: more than 32. Made before the
+ * first run (CUTUNE_EINVAL after). */
+int cutune_session_add_metric(cutune_session *session, const char *name,
+                              const char *expression);
+/* The spec's Metrics (as cutune_session_new reads them; for a session over a recorded space
+ * whose spec names them). Statuses as add_metric's, and the spec's (CUTUNE_EIO, _EPARSE). */
+int cutune_session_add_spec_metrics(cutune_session *session, const char *spec);
+size_t cutune_session_num_metrics(const cutune_session *session);
+/* Metric k's name (NULL past the last). */
+const char *cutune_session_metric_name(const cutune_session *session, size_t k);
+/* Metric k of entry i: NaN when it was not measured, failed, or the metric cannot be
+ * computed there (a division by a time of 0, ...). */
+double cutune_session_metric(const cutune_session *session, size_t entry, size_t k);
+/* What a run optimises: `name` a metric, or "time" (NULL: time, the default); higher_is_better
+ * 1 to maximise it. The strategies minimise its value (its inverse when higher is better), so
+ * it must be a positive number: a configuration whose objective is not one (or cannot be
+ * computed) counts as failed to the strategy, and is kept with its time. The result's
+ * best_entry is the objective's best (the default configuration's, if none beats it), its
+ * best_ms that configuration's time, and speedup stays the ratio of times, default to best.
+ * The profile store keeps ranking by time: its profile is the fastest configuration measured.
+ * CUTUNE_ENOTFOUND: no metric of that name. Before the first run (CUTUNE_EINVAL after). */
+int cutune_session_set_objective(cutune_session *session, const char *name,
+                                 int higher_is_better);
+/* The objective's name ("time" by default) and whether higher is better (may be NULL). */
+const char *cutune_session_objective_name(const cutune_session *session, int *higher_is_better);
+/* The objective's value for entry i (its time when the objective is time); NaN as for
+ * cutune_session_metric. */
+double cutune_session_objective(const cutune_session *session, size_t entry);
 /* The occupancy of entry i on the session's device, what limits it and what would lift it
  * (advice may be NULL). */
 int cutune_session_explain(cutune_session *session, size_t entry, cutune_occupancy *occ,

@@ -33,6 +33,7 @@ void cutune_session_free(cutune_session *s)
     free(s->user_key);
     free(s->restored);
     ct_session_verify_free(s);
+    ct_session_metrics_free(s);
     cutune_kernel_free(s->kernel);
     cutune_space_free(s->own_space);
     free(s);
@@ -100,6 +101,8 @@ int cutune_session_new(cutune_session **out, const char *spec, const char *kerne
         st = session_enumerate(s);
     if (!st)
         st = ct_session_verify_init(s, spec);
+    if (!st)
+        st = cutune_session_add_spec_metrics(s, spec);
     /* the worker is forked now, before anything is compiled in this process (none when an
      * executor measures: then the executor says what the device is) */
     if (!st && s->opt.device >= 0)
@@ -521,11 +524,29 @@ static int measure_one(void *self, size_t i, double *time_ms, const char **failu
     int st = fresh ? ct_session_evaluate(s, i, 0) : CUTUNE_OK;
     if (!st && fresh)
         st = ct_session_checkpoint(s, i);
-    const record *r = &s->rec[i];
-    *time_ms = r->time_ms;
-    /* a kernel's failures by Kernel Tuner's names; an objective's in its own words */
-    *failure = !isnan(r->time_ms) ? NULL : s->objective && r->message ? r->message : r->failure;
+    *time_ms = ct_session_cost(s, i, failure); /* the time, or the objective */
     return st;
+}
+
+/* With an objective other than time the search sees costs: the caller sees times and the
+ * objective's values. */
+typedef struct objective_report {
+    const cutune_session *s;
+    cutune_evaluation_fn fn;
+    void *user;
+} objective_report;
+
+static int report_objective(const cutune_evaluation *e, void *user)
+{
+    const objective_report *w = user;
+    const cutune_session *s = w->s;
+    cutune_evaluation x = *e;
+    int best = e->best_entry != CT_NONE;
+    x.time_ms = e->failure ? NAN : s->rec[e->entry].time_ms;
+    x.objective = e->failure ? NAN : cutune_session_objective(s, e->entry);
+    x.best_ms = best ? s->rec[e->best_entry].time_ms : NAN;
+    x.best_objective = best ? cutune_session_objective(s, e->best_entry) : NAN;
+    return w->fn ? w->fn(&x, w->user) : CUTUNE_OK;
 }
 
 /* What a configuration pruned before compiling would have cost: the mean so far. */
@@ -614,7 +635,10 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
     ct_session_exec_backend(s, &b); /* measured by an executor, or replayed */
     if (!o.batch && s->pool) /* a few at a time compile in parallel; small budgets less */
         o.batch = o.budget >= 40 ? 4 : o.budget >= 20 ? (unsigned)(o.budget / 10) : 1;
-    st = ct_search_run(&s->dom, &o, &b, on_evaluation, user, &result->search);
+    objective_report w = {s, on_evaluation, user};
+    int costs = s->objective_metric || s->higher_is_better;
+    st = ct_search_run(&s->dom, &o, &b, costs ? report_objective : on_evaluation,
+                       costs ? (void *)&w : user, &result->search);
     ct_session_ahead_stop(s);
     /* finished, or stopped by the caller: the best so far becomes the profile, and the
      * session nobody's (ct_store_session_finish) */
@@ -628,11 +652,17 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
         release_store_session(s); /* (failed: unfinished, for a later run to resume) */
     result->stats = s->stats;
     result->seconds = ct_now() - t0;
-    /* the default stays the best if nothing beat it */
-    if (!isnan(result->default_ms) && !(result->search.best_ms <= result->default_ms)) {
-        result->search.best_ms = result->default_ms;
-        result->search.best_entry = s->default_index;
-    }
+    /* the default stays the best if nothing beat it (by the objective); best_ms is the
+     * best's time */
+    const char *why;
+    size_t b_at = result->search.best_entry;
+    double cost = b_at != CT_NONE ? ct_session_cost(s, b_at, &why) : NAN,
+           cost_default = s->default_index != CT_NONE ? ct_session_cost(s, s->default_index,
+                                                                         &why)
+                                                      : NAN;
+    if (!isnan(cost_default) && !(cost <= cost_default))
+        result->search.best_entry = b_at = s->default_index;
+    result->search.best_ms = b_at != CT_NONE ? s->rec[b_at].time_ms : NAN;
     result->speedup = result->default_ms / result->search.best_ms;
     result->best_median_ms = result->best_std_ms = NAN;
     if (result->search.best_entry != CT_NONE) {

@@ -49,6 +49,12 @@ struct cutune_session {
     int verify_mode;       /* as decided for the run: DEFAULT, NONE or ANSWERS; 0 undecided */
     int verify_sent;       /* the worker has the checks and answers of verify_mode */
     char verify_note[320]; /* ReferenceArguments left unused, and why */
+    /* metrics and the objective (metrics.c) */
+    struct ct_metric *metrics;
+    size_t nmetrics;
+    int objective_metric;  /* the objective: 0 time, k + 1 metric k */
+    int higher_is_better;
+    char objective_why[256]; /* why the objective of the last configuration asked is none */
     struct pool *pool;     /* compiling ahead, during a run */
     cutune_store *store;   /* where each evaluation goes as it completes, if set */
     char *user_key;
@@ -96,6 +102,17 @@ int ct_session_verify_init(cutune_session *s, const char *spec);
 void ct_session_verify_free(cutune_session *s);
 int ct_session_verify_prepare(cutune_session *s);
 int ct_session_default_must_work(const cutune_session *s);
+
+/* metrics.c: each metric of evaluated configuration i into values (NaN where it cannot be
+ * computed; why, the first reason, may be NULL); the value the search minimises for i (its
+ * time, or its objective's value, inverted when higher is better: NaN and *failure when it
+ * failed or the objective cannot be had); the metrics as keys of its Kernel Tuner entry;
+ * _metrics_free at the session's end. */
+void ct_session_metrics(const cutune_session *s, size_t i, double *values, char *why,
+                        size_t size);
+double ct_session_cost(cutune_session *s, size_t i, const char **failure);
+int ct_session_metrics_json(const cutune_session *s, size_t i, json_t *entry);
+void ct_session_metrics_free(cutune_session *s);
 
 /* session_ahead.c: compiling ahead on CPU threads while the worker measures. upcoming: the
  * configurations expected next (a ct_backend's upcoming); claim: before compiling i itself. */

@@ -26,6 +26,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     return EXIT_USAGE;
 }
+const char *cli_text(const char *text) { return text; }
 int cli_fail(const char *cmd, int status)
 {
     (void)cmd;

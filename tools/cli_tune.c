@@ -19,9 +19,11 @@ static const char tune_help[] =
     "                   [--problem X[,Y[,Z]]] [--db DB | --no-store] [--resume]\n"
     "                   [--user-key K] [--precompile T] [--compile-threads T]\n"
     "                   [--verify default|none|[NAME=]FILE]... [--atol X] [--rtol Y]\n"
+    "                   [--metric NAME=EXPR]... [--objective NAME [--higher-is-better]]\n"
     "       cutune tune --sim CACHE [--spec T1.json] [--strategy NAME] [--budget N]\n"
     "                   [--seed S] [--batch Q] [--time-limit SECONDS] [--arch SM] [--json]\n"
-    "                   [--sim-delay-ms MS] [--db DB [--resume]]\n"
+    "                   [--sim-delay-ms MS] [--db DB [--resume]] [--metric NAME=EXPR]...\n"
+    "                   [--objective NAME [--higher-is-better]]\n"
     "       mpirun -np N cutune tune ... [--per-rank K]     (distributed: README)\n\n"
     "Tunes a kernel over its search space on the GPU: the spec's KernelSpecification says how\n"
     "to launch it (README: 'Tuning on the GPU'); the kernel's source is KERNEL.cu or the\n"
@@ -60,6 +62,18 @@ static const char tune_help[] =
     "                     Tuner's test; what is not given: the spec's Atol/Rtol, else 1e-6\n"
     "                     and 1e-5). Without them each output's spec decides: Atol/Rtol so,\n"
     "                     else |x - ref| <= Tolerance * max(1, |ref|), Tolerance 1e-4\n"
+    "  --metric NAME=EXPR a metric besides the spec's Metrics (Kernel Tuner's metrics): an\n"
+    "                     expression over the parameters, ProblemSize, time (ms) and the\n"
+    "                     metrics before it, e.g. 'GFLOP/s=2*ProblemSize[0]**3/1e9/(time/1e3)';\n"
+    "                     computed for every configuration that ran, printed with each new\n"
+    "                     best and the result, written into --cache-out, --t4-out and --json\n"
+    "  --objective NAME   tune for this metric (or time, the default) instead of time: the\n"
+    "                     best is the objective's; the speedup stays a ratio of times, and\n"
+    "                     the profile store's profile the fastest configuration\n"
+    "  --higher-is-better, --lower-is-better\n"
+    "                     the objective's direction (default: Kernel Tuner's for its names,\n"
+    "                     GFLOP/s, GB/s, ... higher, time, energy, ... lower; other names\n"
+    "                     must say)\n"
     "  --cache-out FILE   write every evaluated configuration as a Kernel Tuner cache file\n"
     "  --t4-out FILE      and in the T4 results format\n"
     "  --json             the result as JSON, with the history: every evaluation's\n"
@@ -111,7 +125,9 @@ typedef struct tune_ctx {
     char verification[1024];
     int json;
     json_t *history;
-    double best;
+    double best;       /* the best's time */
+    size_t best_entry; /* the best configuration so far ((size_t)-1: none) */
+    int objective;     /* 1: the objective is not time: history entries give its value */
     uint64_t failed; /* measured and failed (pruned ones apart) */
     uint64_t budget;
     FILE *progress;  /* where a progress line goes (a terminal), or NULL */
@@ -147,8 +163,11 @@ static int report(const cutune_evaluation *e, void *user)
     const char *key = t->cache ? cutune_cache_key(t->cache, e->entry)
                                : cutune_session_key(t->session, e->entry, buf, sizeof buf);
     t->failed += e->failure != NULL && !e->pruned;
-    if (t->json && t->progress && !isnan(e->best_ms))
-        t->best = fmin(t->best, e->best_ms);
+    int new_best = e->best_entry != (size_t)-1 && e->best_entry != t->best_entry;
+    if (new_best) { /* (by the objective: with one other than time, maybe not the fastest) */
+        t->best_entry = e->best_entry;
+        t->best = e->best_ms;
+    }
     if (t->json) {
         /* at_s: when the result came back, so time-to-quality can be read from the history */
         double at_s = wall() - t->start;
@@ -159,12 +178,19 @@ static int report(const cutune_evaluation *e, void *user)
                                    at_s)
                        : json_pack("{s:I, s:s, s:f, s:f}", "k", (json_int_t)e->k, "config", key,
                                    "time_ms", e->time_ms, "at_s", at_s);
+        json_t *metrics = entry && !e->failure ? tune_metrics_json(t->session, e->entry) : NULL;
+        if (metrics)
+            json_object_set_new(entry, "metrics", metrics);
+        if (entry && !e->failure && t->objective)
+            json_object_set_new(entry, "objective", isfinite(e->objective)
+                                                        ? json_real(e->objective) : json_null());
         return json_array_append_new(t->history, entry) ? CUTUNE_ENOMEM : 0;
     }
-    if (!isnan(e->best_ms) && !(e->best_ms >= t->best)) {
-        printf("%s  %5llu  new best %10.4f ms  %s\n", t->progress ? "\r\033[K" : "",
+    if (new_best) {
+        printf("%s  %5llu  new best %10.4f ms  %s", t->progress ? "\r\033[K" : "",
                (unsigned long long)e->k, e->best_ms, key);
-        t->best = e->best_ms;
+        tune_print_metrics(t->session, e->best_entry);
+        printf("\n");
     }
     draw_progress(t, e);
     return interrupted ? CUTUNE_ECANCELED : 0;
@@ -227,6 +253,7 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
         static const char *const modes[] = {"auto", "default", "none", "answers"};
         char note[512];
         if (out) {
+            tune_report_objective(s, r, out);
             json_object_set_new(out, "verify", json_string(modes[t->verify & 3]));
             json_object_set_new(out, "verification", json_string(t->verification));
             const char *n = tune_verify_note(x, t->verify, note, sizeof note);
@@ -241,6 +268,7 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
     printf("best %s: %.4f ms (median %.4f, sd %.4f); default %s: %.4f ms; speedup %.2fx\n", best,
            r->search.best_ms, r->best_median_ms, r->best_std_ms, dflt, r->default_ms,
            r->speedup);
+    tune_report_objective(s, r, NULL);
     cutune_occupancy occ;
     cutune_occupancy_advice adv;
     if (cutune_session_explain(s, r->search.best_entry, &occ, &adv) == CUTUNE_OK)
@@ -296,6 +324,8 @@ static int report_sim(const cutune_cache *cache, const tune_args *a, const tune_
         }
         char note[512];
         const char *n = tune_verify_note(&sr->stats, -1, note, sizeof note);
+        if (out)
+            tune_report_objective(t->session, sr, out);
         if (out) {
             json_object_set_new(out, "verification_note", n ? json_string(n) : json_null());
             json_object_update(out, extra);
@@ -313,8 +343,10 @@ static int report_sim(const cutune_cache *cache, const tune_args *a, const tune_
                cutune_cache_key(cache, r->best_entry), r->best_ms,
                (unsigned long long)r->evaluations, (unsigned long long)t->failed, stop,
                r->seconds);
-        printf("the fastest recorded configuration takes %.4f ms: the best found is %.1f%% "
-               "slower\n", optimum, 100 * (r->best_ms / optimum - 1));
+        tune_report_objective(t->session, sr, NULL);
+        if (!t->objective) /* (with another objective, the fastest is not what was sought) */
+            printf("the fastest recorded configuration takes %.4f ms: the best found is "
+                   "%.1f%% slower\n", optimum, 100 * (r->best_ms / optimum - 1));
     }
     if (a->arch_name) {
         printf("pruned before compiling (cannot launch on %s): %llu configuration%s",
@@ -376,8 +408,11 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
         progress = stdout;
     else if (!cache && a->json && isatty(STDERR_FILENO))
         progress = stderr;
+    int higher;
+    const char *objective = cutune_session_objective_name(s, &higher);
     tune_ctx t = {.cache = cache, .session = s, .json = a->json, .best = INFINITY,
-                  .budget = o->budget, .progress = progress, .start = wall()};
+                  .best_entry = (size_t)-1, .budget = o->budget, .progress = progress,
+                  .start = wall(), .objective = higher || strcmp(objective, "time") != 0};
     if (a->json && !(t.history = json_array())) {
         cutune_store_free(store);
         return EXIT_FAILED;
@@ -426,8 +461,10 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
     json_decref(extra);
     if (!rc && !a->json) {
         if (store)
-            printf("profile store: %s (%llu evaluations taken from earlier sessions)\n",
-                   cutune_store_path(store), (unsigned long long)r.stats.restored);
+            printf("profile store: %s (%llu evaluations taken from earlier sessions)%s\n",
+                   cutune_store_path(store), (unsigned long long)r.stats.restored,
+                   t.objective ? "; the store ranks by time: its profile is the fastest "
+                                 "configuration measured, not the objective's best" : "");
         if (store && r.stats.warm_start)
             printf("warm start: the %llu fastest configurations at %lldx%lldx%lld measured "
                    "first\n",
@@ -517,9 +554,11 @@ int cmd_tune(int argc, char **argv)
         {"problem", required_argument, 0, 'z'},  {"sim-delay-ms", required_argument, 0, 'y'},
         {"per-rank", required_argument, 0, 'k'}, {"compile-threads", required_argument, 0, 'c'},
         {"verify", required_argument, 0, 'V'},   {"atol", required_argument, 0, 'A'},
-        {"rtol", required_argument, 0, 'r'},     {0, 0, 0, 0}};
+        {"rtol", required_argument, 0, 'r'},     {"metric", required_argument, 0, 'M'},
+        {"objective", required_argument, 0, 'O'}, {"higher-is-better", no_argument, 0, 'H'},
+        {"lower-is-better", no_argument, 0, 'W'}, {0, 0, 0, 0}};
     tune_args a = {.search = {.strategy = "bo", .budget = 100, .seed = 1}, .atol = NAN,
-                   .rtol = NAN};
+                   .rtol = NAN, .higher = -1};
     int index = 0;
     cutune_arch arch;
     int c;
@@ -548,6 +587,10 @@ int cmd_tune(int argc, char **argv)
         case 'V':
         case 'A':
         case 'r':
+        case 'M':
+        case 'O':
+        case 'H':
+        case 'W':
             if (tune_parse_opt(&a, opts[index].name, optarg))
                 return EXIT_USAGE;
             break;

@@ -1,6 +1,7 @@
 /* cli_tune_opts.c — the options of `cutune tune` that say what is compared (--verify,
- * --atol, --rtol): parsing them, checking answer files before a session starts, giving a
- * session what they ask, and the words when most configurations fail verification. */
+ * --atol, --rtol) and what is tuned for (--metric, --objective): parsing them, checking
+ * answer files before a session starts, giving a session what they ask, and the words of
+ * the report they add (most configurations failed verification; metrics; the objective). */
 #include "cli_tune.h"
 
 #include <math.h>
@@ -37,7 +38,47 @@ int tune_parse_opt(tune_args *a, const char *name, const char *value)
         *(name[0] == 'a' ? &a->atol : &a->rtol) = v;
         return 0;
     }
+    if (strcmp(name, "metric") == 0) {
+        const char *eq = strchr(value, '=');
+        if (!eq || eq == value || !eq[1])
+            return cli_usage_error("tune", "--metric takes NAME=EXPRESSION, not '%s'", value);
+        if (a->nmetrics == (int)(sizeof a->metrics / sizeof *a->metrics))
+            return cli_usage_error("tune", "more than %d --metric",
+                                   (int)(sizeof a->metrics / sizeof *a->metrics));
+        a->metrics[a->nmetrics++] = value;
+        return 0;
+    }
+    if (strcmp(name, "objective") == 0) {
+        a->objective = value;
+        return 0;
+    }
+    if (strcmp(name, "higher-is-better") == 0 || strcmp(name, "lower-is-better") == 0) {
+        int higher = name[0] == 'h';
+        if (a->higher >= 0 && a->higher != higher)
+            return cli_usage_error("tune", "--higher-is-better or --lower-is-better, not both");
+        a->higher = higher;
+        return 0;
+    }
     return cli_usage_error("tune", "unknown option '--%s'", name);
+}
+
+/* Whether higher is better for the objective: as said, else as Kernel Tuner knows it for
+ * its names (objective_default_map); -1 for a name it does not know. */
+static int higher_is_better(const tune_args *a)
+{
+    static const char *const lower[] = {"time", "energy", "cost", "loss"};
+    static const char *const higher[] = {"fitness", "GFLOP/s", "TFLOP/s", "GB/s", "TB/s",
+                                         "GFLOPS/W", "TFLOPS/W", "GFLOP/J", "TFLOP/J"};
+    const char *o = a->objective ? a->objective : "time";
+    if (a->higher >= 0)
+        return a->higher;
+    for (size_t k = 0; k < sizeof lower / sizeof *lower; k++)
+        if (strcmp(o, lower[k]) == 0)
+            return 0;
+    for (size_t k = 0; k < sizeof higher / sizeof *higher; k++)
+        if (strcmp(o, higher[k]) == 0)
+            return 1;
+    return -1;
 }
 
 int tune_check_opts(const tune_args *a)
@@ -50,6 +91,15 @@ int tune_check_opts(const tune_args *a)
     if (a->verify == CUTUNE_VERIFY_NONE && tol)
         return cli_usage_error("tune", "--atol and --rtol say how outputs are compared: "
                                "--verify none compares none");
+    if (a->higher >= 0 && !a->objective)
+        return cli_usage_error("tune", "--%s-is-better goes with --objective NAME",
+                               a->higher ? "higher" : "lower");
+    if (higher_is_better(a) < 0)
+        return cli_usage_error("tune", "is higher better for --objective %s? Say "
+                               "--higher-is-better or --lower-is-better (Kernel Tuner knows "
+                               "it only for its own names: time, energy, cost, loss; "
+                               "GFLOP/s, TFLOP/s, GB/s, TB/s, GFLOPS/W, TFLOPS/W, GFLOP/J, "
+                               "TFLOP/J, fitness)", a->objective);
     return EXIT_OK;
 }
 
@@ -118,13 +168,31 @@ int tune_check_answers(const tune_args *a)
     return rc;
 }
 
+/* The metrics and the objective, for any kind of session. */
+static int apply_metrics(cutune_session *s, const tune_args *a)
+{
+    int st = CUTUNE_OK;
+    if (!cutune_session_kernel(s) && a->spec) /* (a GPU session reads its spec's itself) */
+        st = cutune_session_add_spec_metrics(s, a->spec);
+    for (int m = 0; !st && m < a->nmetrics; m++) {
+        const char *eq = strchr(a->metrics[m], '=');
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - a->metrics[m]), a->metrics[m]);
+        st = cutune_session_add_metric(s, name, eq + 1);
+    }
+    if (!st && (a->objective || a->higher >= 0))
+        st = cutune_session_set_objective(s, a->objective, higher_is_better(a) > 0);
+    return st;
+}
+
 int tune_apply_opts(cutune_session *s, const tune_args *a)
 {
     const cutune_kernel *k = cutune_session_kernel(s);
-    if (!k)
-        return CUTUNE_OK; /* a recorded space: nothing to compare */
+    int st = apply_metrics(s, a);
+    if (st || !k)
+        return st; /* a recorded space: nothing to compare */
     const char *names[64], *files[64];
-    int st = a->nanswers ? map_answers(k, a, names, files) : CUTUNE_OK;
+    st = a->nanswers ? map_answers(k, a, names, files) : CUTUNE_OK;
     for (int j = 0; !st && j < a->nanswers; j++)
         st = cutune_session_load_answer(s, names[j], files[j]);
     if (!st && a->verify)
@@ -156,4 +224,64 @@ const char *tune_verify_note(const cutune_session_stats *x, int mode, char *buf,
                  "verification when they were recorded (held to the recording tuner's "
                  "reference)", failed, ran);
     return buf;
+}
+
+/* ------------------------------------------------------------ metrics in the report ---- */
+
+void tune_print_metrics(const cutune_session *s, size_t i)
+{
+    for (size_t k = 0; k < cutune_session_num_metrics(s); k++)
+        printf("  %s %.6g", cli_text(cutune_session_metric_name(s, k)),
+               cutune_session_metric(s, i, k));
+}
+
+json_t *tune_metrics_json(const cutune_session *s, size_t i)
+{
+    size_t n = cutune_session_num_metrics(s);
+    json_t *out = n && i != (size_t)-1 ? json_object() : NULL;
+    for (size_t k = 0; out && k < n; k++) {
+        double v = cutune_session_metric(s, i, k);
+        json_object_set_new(out, cutune_session_metric_name(s, k),
+                            isfinite(v) ? json_real(v) : json_null());
+    }
+    return out;
+}
+
+static json_t *number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+void tune_report_objective(const cutune_session *s, const cutune_session_result *r,
+                           json_t *out)
+{
+    int higher;
+    const char *name = cutune_session_objective_name(s, &higher);
+    size_t best = r->search.best_entry, dflt = r->default_entry;
+    double vb = best != (size_t)-1 ? cutune_session_objective(s, best) : NAN,
+           vd = dflt != (size_t)-1 ? cutune_session_objective(s, dflt) : NAN;
+    int other = strcmp(name, "time") != 0 || higher;
+    if (out) {
+        json_object_set_new(out, "objective", json_string(name));
+        json_object_set_new(out, "higher_is_better", json_boolean(higher));
+        json_object_set_new(out, "best_objective", number(vb));
+        json_object_set_new(out, "default_objective", number(vd));
+        json_t *m = tune_metrics_json(s, best), *d = tune_metrics_json(s, dflt);
+        json_object_set_new(out, "best_metrics", m ? m : json_null());
+        json_object_set_new(out, "default_metrics", d ? d : json_null());
+        return;
+    }
+    if (other && dflt != (size_t)-1)
+        printf("objective %s (%s is better): the best %.6g, the default %.6g (the speedup is "
+               "the ratio of their times)\n", cli_text(name), higher ? "higher" : "lower", vb,
+               vd);
+    else if (other)
+        printf("objective %s (%s is better): the best %.6g\n", cli_text(name),
+               higher ? "higher" : "lower", vb);
+    if (cutune_session_num_metrics(s) && best != (size_t)-1) {
+        printf("metrics of the best:");
+        tune_print_metrics(s, best);
+        if (dflt != (size_t)-1) {
+            printf("; of the default:");
+            tune_print_metrics(s, dflt);
+        }
+        printf("\n");
+    }
 }
