@@ -198,6 +198,9 @@ static int report(const cutune_evaluation *e, void *user)
 
 static const char *const stops[] = {"budget spent", "time limit", "space exhausted"};
 
+/* A number, or null where there is none (no default configuration, or it failed). */
+static json_t *number_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
 /* The result of a session on the GPU. */
 static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
                       const cutune_session_result *r, int stopped, const cutune_store *store,
@@ -214,12 +217,13 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
     const cutune_session_stats *x = &r->stats;
     if (a->json) {
         json_t *out = json_pack(
-            "{s:s, s:s, s:s, s:I, s:s, s:f, s:s, s:f, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
+            "{s:s, s:s, s:s, s:I, s:s, s:o, s:s, s:o, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
             "s:I, s:I, s:f, s:f, s:f, s:f, s:s, s:o}",
             "spec", a->spec, "device", dev->name, "strategy", o->strategy, "evaluations",
             (json_int_t)r->search.evaluations, "default_config", dflt, "default_ms",
-            r->default_ms, "best_config", best, "best_ms", r->search.best_ms, "speedup",
-            r->speedup, "best_regs", r->best_regs, "compiled", (json_int_t)x->compiled,
+            number_or_null(r->default_ms), "best_config", best, "best_ms",
+            number_or_null(r->search.best_ms), "speedup", number_or_null(r->speedup),
+            "best_regs", r->best_regs, "compiled", (json_int_t)x->compiled,
             "from_cache", (json_int_t)x->from_cache, "compile_failed",
             (json_int_t)x->compile_failed, "pruned_before_compile", (json_int_t)r->search.pruned,
             "pruned_after_compile", (json_int_t)x->pruned_after_compile, "runtime_failed",
@@ -265,9 +269,14 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
     if (stopped)
         printf("stopped by Ctrl-C after %llu evaluations\n",
                (unsigned long long)r->search.evaluations);
-    printf("best %s: %.4f ms (median %.4f, sd %.4f); default %s: %.4f ms; speedup %.2fx\n", best,
-           r->search.best_ms, r->best_median_ms, r->best_std_ms, dflt, r->default_ms,
-           r->speedup);
+    printf("best %s: %.4f ms (median %.4f, sd %.4f); ", best, r->search.best_ms,
+           r->best_median_ms, r->best_std_ms);
+    if (!isnan(r->default_ms)) /* (a default that failed, or none: no speedup) */
+        printf("default %s: %.4f ms; speedup %.2fx\n", dflt, r->default_ms, r->speedup);
+    else
+        printf("%s%s%s: no speedup\n", r->default_entry == (size_t)-1 ? "no default "
+               "configuration" : "the default ", dflt, r->default_entry == (size_t)-1 ? ""
+               : " failed");
     tune_report_objective(s, r, NULL);
     cutune_occupancy occ;
     cutune_occupancy_advice adv;
