@@ -320,6 +320,14 @@ typedef struct cutune_evaluation {
     double suggest_s;       /* seconds the strategy took to choose it */
     int pruned;             /* 1: not compiled or run, it cannot launch (`failure` says why);
                                k is then the number of evaluations so far, unchanged */
+    /* The objective (cutune_session_set_objective; time_ms by default): this configuration's
+     * value (NaN when it failed, or the objective cannot be computed there: `failure` says
+     * why, and time_ms is NaN too), the best value so far, and the configuration that has
+     * it ((size_t)-1 while none). With an objective other than time, best_ms is that
+     * configuration's time, no longer the fastest. */
+    double objective;
+    double best_objective;
+    size_t best_entry;
 } cutune_evaluation;
 
 /* Called after each evaluation; a nonzero return stops the search with that status. */
@@ -580,9 +588,13 @@ int cutune_occupancy_best_block(const cutune_arch *arch, const cutune_block_reso
  * expression in ProblemSize and the parameters, where a parameter stands for the list of its
  * values: max(filter_width)) or Scalar (FillValue, by value); FillType Constant (FillValue),
  * Zeros, Random (uniform in [0, FillValue), from Seed) or File (Path, raw binary); AccessType
- * ReadOnly, WriteOnly or ReadWrite; Output 1 to check it against the reference; Tolerance
- * (default 1e-4); MemType Constant to copy it also into the __constant__ symbol of that name.
- * FillValue may be a number or an expression, in the same scope as Size ("ProblemSize[0]").
+ * ReadOnly, WriteOnly or ReadWrite (anything but ReadOnly: the kernel may write it, and it is
+ * restored before each launch); Output true or 1 to check it against the reference (only
+ * Output makes an output: a written argument without it is not compared); the pass test per
+ * output, Tolerance (cutune's, default 1e-4) or Atol and Rtol (Kernel Tuner's; see
+ * cutune_kernel_arg); MemType Constant to copy it also into the __constant__ symbol of that
+ * name. FillValue may be a number or an expression, in the same scope as Size
+ * ("ProblemSize[0]").
  * ProblemSizeDefines (a cutune extension) names up to 3 macros that receive the problem
  * size when the kernel is compiled, for kernels whose sizes are compile-time constants.
  * GlobalSize is not used (cutune_spec_ignored_fields lists what is not).
@@ -624,9 +636,18 @@ typedef struct cutune_kernel_arg {
     const char *file; /* for CUTUNE_FILL_FILE */
     int written;      /* the kernel may write it (AccessType other than ReadOnly): restored
                          before each launch */
-    int output;       /* checked against the reference */
-    double tolerance; /* |x - ref| <= tolerance * max(1, |ref|) */
+    int output;       /* Output true or 1: checked against the reference (AccessType alone
+                         never makes an output) */
+    double tolerance; /* cutune's test (Tolerance): |x - ref| <= tolerance * max(1, |ref|) */
     int constant;     /* also copied into the __constant__ symbol of this name */
+    /* Kernel Tuner's test instead (allclose 1, when the spec gives Atol or Rtol): |x - ref|
+     * <= atol + rtol * |ref|, numpy.allclose's form with Kernel Tuner's defaults for the one
+     * not given (atol 1e-6, rtol 1e-5). Either test: an output equal to the reference
+     * passes (equal infinities too); a NaN, or an infinity where the reference has another
+     * value, fails. (numpy.allclose(answer, output), as Kernel Tuner calls it, scales rtol
+     * by the output's magnitude; cutune by the reference's.) */
+    int allclose;
+    double atol, rtol;
 } cutune_kernel_arg;
 
 /* The space gives the parameter names and must outlive the kernel. CUTUNE_EIO: unreadable;
@@ -653,6 +674,18 @@ uint64_t cutune_kernel_seed(const cutune_kernel *kernel);
  * compiled ("image_width"), or NULL (a kernel that takes its sizes as arguments). */
 const char *cutune_kernel_size_define(const cutune_kernel *kernel, int d);
 /* Getters on NULL give 0 or NULL; an argument index past the last gives NULL. */
+/* Reads an answer file for output `argument`: the argument's contents exactly, raw
+ * (little-endian elements of its Type, count * element size bytes, nothing more) or NumPy's
+ * .npy (format version 1, 2 or 3; the little-endian dtype of its Type, '<f4' for float;
+ * C order, or Fortran order with at most one dimension above 1; a shape of count elements).
+ * A file named *.npy, or starting with .npy's magic, is read as .npy. data NULL: only
+ * checks the file (its header and size), reading no data; else *data is malloc'd (free()
+ * it) and *bytes its size. CUTUNE_ENOTFOUND: no such argument; CUTUNE_EINVAL: an argument
+ * that is no output (a scalar, or no Output), a file that does not match: the message
+ * names the file, the argument, what was expected and what was found; CUTUNE_EIO:
+ * unreadable. Thread-safe. */
+int cutune_kernel_read_answer(const cutune_kernel *kernel, const char *argument,
+                              const char *path, void **data, size_t *bytes);
 /* Grid, block and dynamic shared memory of a configuration; CUTUNE_ERANGE when a size does
  * not fit its type, CUTUNE_EDOMAIN (and the like) when an expression cannot be evaluated. */
 int cutune_kernel_geometry(const cutune_kernel *kernel, const uint32_t *config,
@@ -1139,11 +1172,13 @@ int cutune_launcher_select(const cutune_launcher *launcher, const int64_t proble
  * Tuning on the GPU. A session loads a T1 spec with its KernelSpecification and the kernel's
  * source, and forks a worker process that owns the device (create sessions before compiling
  * anything with NVRTC in the same process: after that, forked processes cannot use CUDA).
- * A run measures the default configuration first (its outputs are the reference), then lets
- * a strategy choose; each configuration is compiled through the binary cache, pruned before
- * compiling when its block cannot launch and after compiling when its registers and shared
- * memory leave no room for a block, timed by the worker with CUDA events, and checked against
- * the reference. A configuration that fails, faults, hangs or differs costs itself only.
+ * A run measures the default configuration first (its outputs are the reference unless
+ * cutune_session_set_verify says otherwise), then lets a strategy choose; each configuration
+ * is compiled through the binary cache, pruned before compiling when its block cannot launch
+ * and after compiling when its registers and shared memory leave no room for a block, timed
+ * by the worker with CUDA events, and checked against the reference (each output with
+ * "Output": 1, by its test: see cutune_kernel_arg). A configuration that fails, faults,
+ * hangs or differs costs itself only.
  * ---------------------------------------------------------------------------------------- */
 typedef struct cutune_session cutune_session;
 
@@ -1244,7 +1279,10 @@ const char *cutune_session_key(const cutune_session *session, size_t entry, char
                                size_t size);
 /* Outputs to check against instead of the default configuration's: one call per output
  * argument, `bytes` its size exactly. Once every output has one, the default configuration
- * is checked like the others. */
+ * is checked like the others (see CUTUNE_VERIFY_AUTO). This and the calls below that set
+ * what is compared are made before the session's first run: CUTUNE_EINVAL once it has
+ * measured something. CUTUNE_ENOTSUP: a session that measures nothing itself, or of
+ * another kind than a GPU one. */
 int cutune_session_set_reference(cutune_session *session, const char *argument,
                                  const void *data, size_t bytes);
 /* What a run's report should say of compiling: NVRTC's warnings (the compiler's own lines)
@@ -1259,6 +1297,90 @@ typedef struct cutune_session_notes {
     char compile_error_config[CUTUNE_KEY_MAX];
 } cutune_session_notes;
 int cutune_session_get_notes(const cutune_session *session, cutune_session_notes *notes);
+/* What a run checks each configuration's outputs against. */
+typedef enum cutune_verify {
+    /* The answers given for every output (cutune_session_set_reference, _load_answer), else
+     * the spec's KernelSpecification.ReferenceArguments when it has some cutune reads
+     * (FillType BinaryRaw or Constant: see README), else as CUTUNE_VERIFY_DEFAULT. */
+    CUTUNE_VERIFY_AUTO = 0,
+    /* The default configuration's outputs: it runs first, and a run fails when it fails.
+     * A space without a default configuration gives nothing to compare against: nothing
+     * is compared, as with CUTUNE_VERIFY_NONE. */
+    CUTUNE_VERIFY_DEFAULT = 1,
+    /* Nothing is compared (Kernel Tuner without `answer`). The default configuration, when
+     * the space has one, still runs first, for the speedup; its failure is no error. */
+    CUTUNE_VERIFY_NONE = 2,
+    /* The answers given (for the spec's ReferenceArguments' targets, theirs where none was
+     * given): the outputs that have one are compared, the others are not. The default
+     * configuration runs first for the speedup and is checked like any other. */
+    CUTUNE_VERIFY_ANSWERS = 3
+} cutune_verify;
+/* CUTUNE_EINVAL: a value outside the enum. (_ANSWERS with no answer given and no
+ * ReferenceArguments cutune reads: the run, and cutune_session_verification, fail with
+ * CUTUNE_EINVAL and say so.) */
+int cutune_session_set_verify(cutune_session *session, cutune_verify how);
+/* Reads an answer file (cutune_kernel_read_answer) into the reference of output `argument`,
+ * as cutune_session_set_reference. A session that measures nothing itself (device -1) checks
+ * the file and names it (cutune_session_verification), and keeps no data: its measuring
+ * sessions read it. CUTUNE_ENOTSUP: a session of another kind than a GPU one. */
+int cutune_session_load_answer(cutune_session *session, const char *argument,
+                               const char *path);
+/* Sets the pass test of output `argument` (NULL: of every output) to Kernel Tuner's form,
+ * |x - ref| <= atol + rtol * |ref|. A NaN keeps the argument's own value (its spec's Atol
+ * or Rtol, else Kernel Tuner's default: atol 1e-6, rtol 1e-5). CUTUNE_EINVAL: a negative or
+ * infinite value, an argument that is no output; CUTUNE_ENOTFOUND: no such argument. */
+int cutune_session_set_tolerance(cutune_session *session, const char *argument, double atol,
+                                 double rtol);
+/* What a run will compare, in words, into buf ("verifying output_image against the default
+ * configuration's output (|x - ref| <= 0.0001 * max(1, |ref|))"), and how in *mode (may be
+ * NULL): CUTUNE_VERIFY_DEFAULT, _NONE or _ANSWERS, never _AUTO. Decides CUTUNE_VERIFY_AUTO
+ * as a run would, reading the spec's ReferenceArguments: their failures (CUTUNE_EIO,
+ * CUTUNE_EINVAL naming the file, the argument, what was expected and found) are the run's.
+ * A session with no kernel describes that it compares nothing. */
+int cutune_session_verification(cutune_session *session, cutune_verify *mode, char *buf,
+                                size_t size);
+/* The kernel of a session on the GPU, owned by the session (NULL for the other kinds). */
+const cutune_kernel *cutune_session_kernel(const cutune_session *session);
+
+/* Metrics (Kernel Tuner's `metrics`): named expressions, in the language of constraints,
+ * over the parameters (a configuration's values), ProblemSize (a list, as in the spec's
+ * sizes; empty for a custom objective), `time` (the configuration's mean time in ms) and the
+ * metrics added before (by name, where the name is an identifier), e.g. "GFLOP/s" =
+ * "2 * ProblemSize[0]**3 / 1e9 / (time / 1e3)". They are computed for every configuration
+ * that ran (not for failed ones: NaN), written into Kernel Tuner cache entries (as extra
+ * keys, as Kernel Tuner writes them), the profile store's and T4 results (measurements). A
+ * GPU session takes its spec's "Metrics" (a list of {"Name", "Expression"}, top level or in
+ * the KernelSpecification: cutune's extension to T1) when it is made. Up to 32.
+ * CUTUNE_EPARSE: bad syntax; CUTUNE_ENAME: a name the expression cannot read; CUTUNE_EINVAL:
+ * a name that is empty, taken (a parameter, another metric, time or another key of a Kernel
+ * Tuner cache entry) or longer than 64 bytes; CUTUNE_ETOOBIG: more than 32. Made before the
+ * first run (CUTUNE_EINVAL after). */
+int cutune_session_add_metric(cutune_session *session, const char *name,
+                              const char *expression);
+/* The spec's Metrics (as cutune_session_new reads them; for a session over a recorded space
+ * whose spec names them). Statuses as add_metric's, and the spec's (CUTUNE_EIO, _EPARSE). */
+int cutune_session_add_spec_metrics(cutune_session *session, const char *spec);
+size_t cutune_session_num_metrics(const cutune_session *session);
+/* Metric k's name (NULL past the last). */
+const char *cutune_session_metric_name(const cutune_session *session, size_t k);
+/* Metric k of entry i: NaN when it was not measured, failed, or the metric cannot be
+ * computed there (a division by a time of 0, ...). */
+double cutune_session_metric(const cutune_session *session, size_t entry, size_t k);
+/* What a run optimises: `name` a metric, or "time" (NULL: time, the default); higher_is_better
+ * 1 to maximise it. The strategies minimise its value (its inverse when higher is better), so
+ * it must be a positive number: a configuration whose objective is not one (or cannot be
+ * computed) counts as failed to the strategy, and is kept with its time. The result's
+ * best_entry is the objective's best (the default configuration's, if none beats it), its
+ * best_ms that configuration's time, and speedup stays the ratio of times, default to best.
+ * The profile store keeps ranking by time: its profile is the fastest configuration measured.
+ * CUTUNE_ENOTFOUND: no metric of that name. Before the first run (CUTUNE_EINVAL after). */
+int cutune_session_set_objective(cutune_session *session, const char *name,
+                                 int higher_is_better);
+/* The objective's name ("time" by default) and whether higher is better (may be NULL). */
+const char *cutune_session_objective_name(const cutune_session *session, int *higher_is_better);
+/* The objective's value for entry i (its time when the objective is time); NaN as for
+ * cutune_session_metric. */
+double cutune_session_objective(const cutune_session *session, size_t entry);
 /* The occupancy of entry i on the session's device, what limits it and what would lift it
  * (advice may be NULL). */
 int cutune_session_explain(cutune_session *session, size_t entry, cutune_occupancy *occ,

@@ -265,6 +265,28 @@ static int load_value(loader *ld, json_t *v, const char *where, const char *name
     return st;
 }
 
+/* An output's pass test: Tolerance (cutune's, default 1e-4), or Atol and Rtol (Kernel
+ * Tuner's; the one not given is its default), each a number >= 0. */
+static int load_tolerance(loader *ld, json_t *a, const char *where, const char *name,
+                          cutune_kernel_arg *arg)
+{
+    static const char *const keys[3] = {"Tolerance", "Atol", "Rtol"};
+    double v[3] = {1e-4, 1e-6, 1e-5}; /* (Kernel Tuner's atol; numpy.allclose's rtol) */
+    for (int k = 0; k < 3; k++) {
+        json_t *t = json_object_get(a, keys[k]);
+        if (t && !(json_is_number(t) && json_number_value(t) >= 0 &&
+                   isfinite(json_number_value(t))))
+            return ct_fail(CUTUNE_EINVAL, "%s: %s (%s): %s must be a number >= 0", ld->path,
+                           where, name, keys[k]);
+        v[k] = t ? json_number_value(t) : v[k];
+        arg->allclose |= k && t;
+    }
+    arg->tolerance = v[0];
+    arg->atol = v[1];
+    arg->rtol = v[2];
+    return CUTUNE_OK;
+}
+
 static int load_arg(loader *ld, json_t *a, size_t i)
 {
     cutune_kernel *k = ld->k;
@@ -294,16 +316,17 @@ static int load_arg(loader *ld, json_t *a, size_t i)
                        ld->path, where, name, mem);
     const char *cmem = string_of(a, "MemType");
     arg->constant = cmem && strcmp(cmem, "Constant") == 0;
+    /* only Output makes an output: a written argument (WriteOnly too) without it is not
+     * compared, and the session says which are */
     json_t *out = json_object_get(a, "Output");
     arg->output = json_is_true(out) || (json_is_integer(out) && json_integer_value(out) != 0);
     const char *access = string_of(a, "AccessType");
     arg->written = access && strcmp(access, "ReadOnly") != 0;
-    arg->output = arg->output || (access && strcmp(access, "WriteOnly") == 0);
-    int vst = load_value(ld, json_object_get(a, "FillValue"), where, name, &arg->value);
-    if (vst)
-        return vst;
-    json_t *tol = json_object_get(a, "Tolerance");
-    arg->tolerance = json_is_number(tol) ? json_number_value(tol) : 1e-4;
+    int st = load_value(ld, json_object_get(a, "FillValue"), where, name, &arg->value);
+    if (!st)
+        st = load_tolerance(ld, a, where, name, arg);
+    if (st)
+        return st;
     const char *fill = string_of(a, "FillType");
     if (!fill || strcmp(fill, "Constant") == 0)
         arg->fill = arg->value == 0 ? CUTUNE_FILL_ZEROS : CUTUNE_FILL_CONSTANT;
@@ -333,7 +356,7 @@ static int load_arg(loader *ld, json_t *a, size_t i)
     if (!size)
         return ct_fail(CUTUNE_EINVAL, "%s: %s (%s) has no Size", ld->path, where, name);
     expr *e;
-    int st = parse_expr(ld, where, size, &e);
+    st = parse_expr(ld, where, size, &e);
     if (st)
         return st;
     char what[160];

@@ -545,7 +545,8 @@ static int finish(run *r, size_t i, double t, const char *failure, double sugges
     cutune_evaluation e = {.k = res->evaluations, .entry = i,
                            .config = ct_domain_config(r->d, i), .time_ms = t,
                            .failure = isnan(t) ? failure : NULL, .best_ms = res->best_ms,
-                           .suggest_s = suggest_s, .pruned = pruned};
+                           .suggest_s = suggest_s, .pruned = pruned, .objective = t,
+                           .best_objective = res->best_ms, .best_entry = res->best_entry};
     return r->on_evaluation(&e, r->user);
 }
 

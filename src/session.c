@@ -33,70 +33,11 @@ void cutune_session_free(cutune_session *s)
     free(s->name);
     free(s->user_key);
     free(s->restored);
-    for (size_t i = 0; s->user_ref && i < cutune_kernel_num_args(s->kernel); i++)
-        free(s->user_ref[i]);
-    free(s->user_ref);
+    ct_session_verify_free(s);
+    ct_session_metrics_free(s);
     cutune_kernel_free(s->kernel);
     cutune_space_free(s->own_space);
     free(s);
-}
-
-int cutune_session_set_reference(cutune_session *s, const char *argument, const void *data,
-                                 size_t bytes)
-{
-    if (!s || !argument || !data)
-        return ct_fail(CUTUNE_EINVAL, "cutune_session_set_reference: NULL argument");
-    if (!s->kernel)
-        return ct_fail(CUTUNE_ENOTSUP, "a session over a custom objective has no outputs to "
-                       "check");
-    if (!s->worker) /* (device -1: the sessions that measure keep their own references) */
-        return ct_fail(CUTUNE_ENOTSUP, "this session measures nothing itself");
-    size_t n = cutune_kernel_num_args(s->kernel), i = 0;
-    const cutune_kernel_arg *a = NULL;
-    for (; i < n; i++)
-        if (strcmp((a = cutune_kernel_arg_at(s->kernel, i))->name, argument) == 0)
-            break;
-    if (i == n)
-        return ct_fail(CUTUNE_ENOTFOUND, "the kernel has no argument '%s'", argument);
-    if (!a->output || a->scalar)
-        return ct_fail(CUTUNE_EINVAL, "argument '%s' is not an output", argument);
-    size_t want = (size_t)a->count * cutune_elem_size(a->type);
-    if (bytes != want)
-        return ct_fail(CUTUNE_EINVAL, "the reference for '%s' has %zu bytes; it needs %zu",
-                       argument, bytes, want);
-    if (!s->user_ref && !(s->user_ref = calloc(n, sizeof *s->user_ref)))
-        return ct_fail(CUTUNE_ENOMEM, "out of memory");
-    free(s->user_ref[i]);
-    if (!(s->user_ref[i] = malloc(bytes)))
-        return ct_fail(CUTUNE_ENOMEM, "out of memory for the reference of '%s'", argument);
-    memcpy(s->user_ref[i], data, bytes);
-    /* complete once every output has one: then the worker checks against it */
-    size_t total = 0;
-    for (size_t k = 0; k < n; k++) {
-        const cutune_kernel_arg *o = cutune_kernel_arg_at(s->kernel, k);
-        if (!o->output || o->scalar)
-            continue;
-        if (!s->user_ref[k])
-            return CUTUNE_OK;
-        total += (size_t)o->count * cutune_elem_size(o->type);
-    }
-    char *blob = malloc(total ? total : 1);
-    if (!blob)
-        return ct_fail(CUTUNE_ENOMEM, "out of memory");
-    size_t off = 0;
-    for (size_t k = 0; k < n; k++) {
-        const cutune_kernel_arg *o = cutune_kernel_arg_at(s->kernel, k);
-        if (o->output && !o->scalar) {
-            size_t b = (size_t)o->count * cutune_elem_size(o->type);
-            memcpy(blob + off, s->user_ref[k], b);
-            off += b;
-        }
-    }
-    int st = ct_worker_set_reference(s->worker, blob, total);
-    free(blob);
-    if (!st)
-        s->have_user_ref = 1;
-    return st;
 }
 
 /* What both kinds of session start with: their options, then (session_enumerate) the
@@ -159,6 +100,10 @@ int cutune_session_new(cutune_session **out, const char *spec, const char *kerne
         st = CUTUNE_ENOMEM;
     if (!st)
         st = session_enumerate(s);
+    if (!st)
+        st = ct_session_verify_init(s, spec);
+    if (!st)
+        st = cutune_session_add_spec_metrics(s, spec);
     /* the worker is forked now, before anything is compiled in this process (none when an
      * executor measures: then the executor says what the device is) */
     if (!st && s->opt.device >= 0)
@@ -598,11 +543,29 @@ static int measure_one(void *self, size_t i, double *time_ms, const char **failu
     int st = fresh ? ct_session_evaluate(s, i, 0) : CUTUNE_OK;
     if (!st && fresh)
         st = ct_session_checkpoint(s, i);
-    const record *r = &s->rec[i];
-    *time_ms = r->time_ms;
-    /* a kernel's failures by Kernel Tuner's names; an objective's in its own words */
-    *failure = !isnan(r->time_ms) ? NULL : s->objective && r->message ? r->message : r->failure;
+    *time_ms = ct_session_cost(s, i, failure); /* the time, or the objective */
     return st;
+}
+
+/* With an objective other than time the search sees costs: the caller sees times and the
+ * objective's values. */
+typedef struct objective_report {
+    const cutune_session *s;
+    cutune_evaluation_fn fn;
+    void *user;
+} objective_report;
+
+static int report_objective(const cutune_evaluation *e, void *user)
+{
+    const objective_report *w = user;
+    const cutune_session *s = w->s;
+    cutune_evaluation x = *e;
+    int best = e->best_entry != CT_NONE;
+    x.time_ms = e->failure ? NAN : s->rec[e->entry].time_ms;
+    x.objective = e->failure ? NAN : cutune_session_objective(s, e->entry);
+    x.best_ms = best ? s->rec[e->best_entry].time_ms : NAN;
+    x.best_objective = best ? cutune_session_objective(s, e->best_entry) : NAN;
+    return w->fn ? w->fn(&x, w->user) : CUTUNE_OK;
 }
 
 /* What a configuration pruned before compiling would have cost: the mean so far. */
@@ -621,25 +584,27 @@ int ct_session_measure_default(cutune_session *s)
     uint32_t dflt[256];
     if (s->cache)
         return CUTUNE_OK; /* a recorded space has no reference to check against */
-    if (s->dom.np > 256 || cutune_space_get_default(s->space, dflt) != 1) {
-        if (s->objective)
-            return CUTUNE_OK;
-        return ct_fail(CUTUNE_EINVAL, "the spec has no default configuration to check the "
-                       "others against");
-    }
+    int st = ct_session_verify_prepare(s), must = ct_session_default_must_work(s);
+    if (st || s->dom.np > 256 || cutune_space_get_default(s->space, dflt) != 1)
+        return st; /* no default: nothing to take a reference from, and no speedup */
     s->default_index = ct_domain_find(&s->dom, dflt);
     if (s->default_index == CT_NONE)
-        return ct_fail(CUTUNE_EINVAL, "the default configuration violates the constraints");
-    /* (with the user's reference, the default is checked like any other) */
-    int st = s->rec[s->default_index].done
-                 ? CUTUNE_OK
-                 : ct_session_evaluate(s, s->default_index, !s->have_user_ref);
+        return must ? ct_fail(CUTUNE_EINVAL, "the default configuration violates the "
+                              "constraints") : CUTUNE_OK;
+    /* its outputs are the reference, or it is checked like any other */
+    if (!s->rec[s->default_index].done)
+        st = ct_session_evaluate(s, s->default_index,
+                                 s->kernel && s->verify_mode == CUTUNE_VERIFY_DEFAULT);
     if (!st && s->rec[s->default_index].done)
         st = ct_session_checkpoint(s, s->default_index);
     const record *d = &s->rec[s->default_index];
-    if (!st && isnan(d->time_ms) && !s->objective)
-        st = ct_fail(CUTUNE_ECUDA, "the default configuration failed (%s: %s): nothing to "
-                     "check the others against", d->failure, d->message);
+    if (!st && isnan(d->time_ms) && must)
+        st = s->verify_mode == CUTUNE_VERIFY_ANSWERS
+                 ? ct_fail(CUTUNE_ECUDA, "the default configuration failed (%s: %s) against "
+                           "the answers given: check them and their tolerance, or verify "
+                           "nothing", d->failure, d->message)
+                 : ct_fail(CUTUNE_ECUDA, "the default configuration failed (%s: %s): nothing "
+                           "to check the others against", d->failure, d->message);
     return st;
 }
 
@@ -689,7 +654,10 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
     ct_session_exec_backend(s, &b); /* measured by an executor, or replayed */
     if (!o.batch && s->pool) /* a few at a time compile in parallel; small budgets less */
         o.batch = o.budget >= 40 ? 4 : o.budget >= 20 ? (unsigned)(o.budget / 10) : 1;
-    st = ct_search_run(&s->dom, &o, &b, on_evaluation, user, &result->search);
+    objective_report w = {s, on_evaluation, user};
+    int costs = s->objective_metric || s->higher_is_better;
+    st = ct_search_run(&s->dom, &o, &b, costs ? report_objective : on_evaluation,
+                       costs ? (void *)&w : user, &result->search);
     ct_session_ahead_stop(s);
     /* finished, or stopped by the caller: the best so far becomes the profile, and the
      * session nobody's (ct_store_session_finish) */
@@ -703,11 +671,17 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
         release_store_session(s); /* (failed: unfinished, for a later run to resume) */
     result->stats = s->stats;
     result->seconds = ct_now() - t0;
-    /* the default stays the best if nothing beat it */
-    if (!isnan(result->default_ms) && !(result->search.best_ms <= result->default_ms)) {
-        result->search.best_ms = result->default_ms;
-        result->search.best_entry = s->default_index;
-    }
+    /* the default stays the best if nothing beat it (by the objective); best_ms is the
+     * best's time */
+    const char *why;
+    size_t b_at = result->search.best_entry;
+    double cost = b_at != CT_NONE ? ct_session_cost(s, b_at, &why) : NAN,
+           cost_default = s->default_index != CT_NONE ? ct_session_cost(s, s->default_index,
+                                                                         &why)
+                                                      : NAN;
+    if (!isnan(cost_default) && !(cost <= cost_default))
+        result->search.best_entry = b_at = s->default_index;
+    result->search.best_ms = b_at != CT_NONE ? s->rec[b_at].time_ms : NAN;
     result->speedup = result->default_ms / result->search.best_ms;
     result->best_median_ms = result->best_std_ms = NAN;
     if (result->search.best_entry != CT_NONE) {

@@ -257,9 +257,7 @@ static int exec_complete(void *self, size_t *i, double *time_ms, const char **fa
             return st;
         *i = (size_t)m.entry;
     }
-    const record *r = &s->rec[*i];
-    *time_ms = r->time_ms;
-    *failure = !isnan(r->time_ms) ? NULL : r->failure;
+    *time_ms = ct_session_cost(s, *i, failure); /* the time, or the objective */
     return CUTUNE_OK;
 }
 

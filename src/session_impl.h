@@ -38,8 +38,23 @@ struct cutune_session {
     cutune_session_options opt;
     cutune_session_stats stats;
     double best_ms;
-    void **user_ref;       /* outputs the user gave to check against, per argument */
-    int have_user_ref;
+    /* verification (session_verify.c) */
+    char *spec_path;       /* the spec, for its ReferenceArguments */
+    void **user_ref;       /* answers to check against, per argument (NULL: none) */
+    char **ref_source;     /* where each came from ("a.npy"), NULL for set_reference's */
+    uint8_t *spec_ref;     /* per argument: its answer is the spec's ReferenceArguments' */
+    ct_check *check;       /* per argument: what is compared, and how */
+    uint8_t *tol_set;      /* per argument: cutune_session_set_tolerance gave its test */
+    int verify;            /* cutune_verify as asked */
+    int verify_mode;       /* as decided for the run: DEFAULT, NONE or ANSWERS; 0 undecided */
+    int verify_sent;       /* the worker has the checks and answers of verify_mode */
+    char verify_note[320]; /* ReferenceArguments left unused, and why */
+    /* metrics and the objective (metrics.c) */
+    struct ct_metric *metrics;
+    size_t nmetrics;
+    int objective_metric;  /* the objective: 0 time, k + 1 metric k */
+    int higher_is_better;
+    char objective_why[256]; /* why the objective of the last configuration asked is none */
     struct pool *pool;     /* compiling ahead, during a run */
     cutune_store *store;   /* where each evaluation goes as it completes, if set */
     char *user_key;
@@ -82,6 +97,27 @@ int ct_session_compile(cutune_session *s, size_t i, cutune_binary **bin, record 
 int ct_session_keep_times(cutune_session *s, record *r, const double *times, int n);
 void ct_session_fail_record(record *r, const char *failure, const char *message);
 const char *ct_session_failure_literal(const char *name);
+
+/* session_verify.c: what is compared. _init at the session's start (spec may be NULL),
+ * _free at its end; _prepare decides the mode and hands the worker its checks and answers
+ * (before a run or a measurement; again after any change); _default_must_work: whether a
+ * failing default configuration fails the run (it is the reference, or the answers'
+ * first test). */
+int ct_session_verify_init(cutune_session *s, const char *spec);
+void ct_session_verify_free(cutune_session *s);
+int ct_session_verify_prepare(cutune_session *s);
+int ct_session_default_must_work(const cutune_session *s);
+
+/* metrics.c: each metric of evaluated configuration i into values (NaN where it cannot be
+ * computed; why, the first reason, may be NULL); the value the search minimises for i (its
+ * time, or its objective's value, inverted when higher is better: NaN and *failure when it
+ * failed or the objective cannot be had); the metrics as keys of its Kernel Tuner entry;
+ * _metrics_free at the session's end. */
+void ct_session_metrics(const cutune_session *s, size_t i, double *values, char *why,
+                        size_t size);
+double ct_session_cost(cutune_session *s, size_t i, const char **failure);
+int ct_session_metrics_json(const cutune_session *s, size_t i, json_t *entry);
+void ct_session_metrics_free(cutune_session *s);
 
 /* session_ahead.c: compiling ahead on CPU threads while the worker measures. upcoming: the
  * configurations expected next (a ct_backend's upcoming); claim: before compiling i itself. */

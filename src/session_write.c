@@ -42,7 +42,7 @@ json_t *ct_session_kt_header(const cutune_session *s)
                     : json_pack("{s:s, s:s, s:o, s:o, s:s}", "device_name",
                                 ct_session_device_name(s),
                                 "kernel_name", s->name, "tune_params_keys", keys, "tune_params",
-                                params, "objective", "time");
+                                params, "objective", cutune_session_objective_name(s, NULL));
     if (!h) {
         json_decref(keys);
         json_decref(params);
@@ -77,6 +77,10 @@ json_t *ct_session_kt_entry(const cutune_session *s, size_t i)
     if (!isnan(r->time_ms)) {
         json_object_set_new(e, "time_median", json_real(r->median_ms));
         json_object_set_new(e, "time_std", json_real(r->std_ms));
+    }
+    if (ct_session_metrics_json(s, i, e)) { /* extra keys, as Kernel Tuner writes metrics */
+        json_decref(e);
+        return NULL;
     }
     json_object_set_new(e, "compile_time", json_real(r->compile_ms));
     json_object_set_new(e, "verification_time", json_integer(0));

@@ -5,6 +5,7 @@
  * the launches with CUDA events, and compares the outputs with the reference. */
 #include "worker.h"
 #include "compile_impl.h"
+#include "verify.h"
 
 #include <errno.h>
 #include <math.h>
@@ -29,7 +30,9 @@ const char *ct_outcome_name(ct_outcome o)
 
 /* ------------------------------------------------------------------------ messages ---- */
 
-enum { MSG_INFO = 1, MSG_FAILED, MSG_RUN, MSG_RESULT, MSG_REFERENCE, MSG_QUIT };
+/* MSG_CHECK: each argument's ct_check (what is compared, and how); MSG_REFERENCE: the bytes
+ * of each compared output, in argument order. */
+enum { MSG_INFO = 1, MSG_FAILED, MSG_RUN, MSG_RESULT, MSG_REFERENCE, MSG_QUIT, MSG_CHECK };
 
 typedef struct msg_head {
     uint32_t kind, status; /* status: of a MSG_FAILED, a cutune status */
@@ -103,21 +106,6 @@ typedef struct run_wire {
 #ifdef CUTUNE_HAVE_CUDA
 #include "cuda_launch.h"
 
-static double elem_value(cutune_elem_type t, const unsigned char *p)
-{
-    switch (t) {
-    case CUTUNE_FLOAT32: return *(const float *)p;
-    case CUTUNE_FLOAT64: return *(const double *)p;
-    case CUTUNE_INT32: return *(const int32_t *)p;
-    case CUTUNE_UINT32: return *(const uint32_t *)p;
-    case CUTUNE_INT64: return (double)*(const int64_t *)p;
-    case CUTUNE_UINT64: return (double)*(const uint64_t *)p;
-    case CUTUNE_INT8: return *(const int8_t *)p;
-    case CUTUNE_UINT8: return *(const uint8_t *)p;
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------- the worker's side ---- */
 
 typedef struct child {
@@ -125,6 +113,7 @@ typedef struct child {
     size_t nargs;
     void **dev, **pristine, **host, **ref;
     void **readback; /* pinned host buffers for the outputs */
+    ct_check *check; /* what is compared, and how (the spec's, until the session says) */
     size_t *bytes;
     void *flush;
     size_t flush_bytes;
@@ -197,7 +186,9 @@ static int child_setup(child *c, int device, cutune_device_info *info, char *why
     c->ref = calloc(n, sizeof *c->ref);
     c->readback = calloc(n, sizeof *c->readback);
     c->bytes = calloc(n, sizeof *c->bytes);
-    if (!c->dev || !c->pristine || !c->host || !c->ref || !c->readback || !c->bytes) {
+    c->check = calloc(n, sizeof *c->check);
+    if (!c->dev || !c->pristine || !c->host || !c->ref || !c->readback || !c->bytes ||
+        !c->check) {
         snprintf(why, size, "out of memory");
         return -1;
     }
@@ -205,6 +196,7 @@ static int child_setup(child *c, int device, cutune_device_info *info, char *why
         return -1;
     for (size_t i = 0; i < c->nargs; i++) {
         const cutune_kernel_arg *a = cutune_kernel_arg_at(c->k, i);
+        c->check[i] = ct_check_of_arg(a);
         if (ct_fill_host(c->k, i, &c->host[i], why, size))
             return -1;
         if (a->scalar)
@@ -235,57 +227,13 @@ static int restore(child *c, char *why, size_t size)
     return 0;
 }
 
-/* The first element beyond the tolerance, or n; the largest relative error in *max_err. */
-#define COMPARE(T)                                                                       \
-    static uint64_t compare_##T(const T *x, const T *r, uint64_t n, double tol,            \
-                                double *max_err)                                          \
-    {                                                                                     \
-        double worst = 0;                                                                 \
-        for (uint64_t j = 0; j < n; j++) {                                                \
-            double a = (double)x[j], b = (double)r[j], m = fabs(b) > 1 ? fabs(b) : 1;     \
-            double e = fabs(a - b) / m;                                                   \
-            if (!(e <= tol)) { /* NaN fails too */                                        \
-                *max_err = e == e ? e : INFINITY;                                         \
-                return j;                                                                 \
-            }                                                                             \
-            worst = e > worst ? e : worst;                                                \
-        }                                                                                 \
-        *max_err = worst;                                                                 \
-        return n;                                                                         \
-    }
-COMPARE(float)
-COMPARE(double)
-#undef COMPARE
-
-static uint64_t compare_any(cutune_elem_type t, const unsigned char *x, const unsigned char *r,
-                            uint64_t n, double tol, double *max_err)
-{
-    if (t == CUTUNE_FLOAT32)
-        return compare_float((const float *)x, (const float *)r, n, tol, max_err);
-    if (t == CUTUNE_FLOAT64)
-        return compare_double((const double *)x, (const double *)r, n, tol, max_err);
-    size_t es = cutune_elem_size(t);
-    double worst = 0;
-    for (uint64_t j = 0; j < n; j++) {
-        double a = elem_value(t, x + j * es), b = elem_value(t, r + j * es);
-        double e = fabs(a - b) / (fabs(b) > 1 ? fabs(b) : 1);
-        if (!(e <= tol)) {
-            *max_err = e;
-            return j;
-        }
-        worst = e > worst ? e : worst;
-    }
-    *max_err = worst;
-    return n;
-}
-
 /* Compares the outputs with the reference (or makes them the reference). */
 static int check_outputs(child *c, const run_wire *w, ct_run_result *res, char *why,
                          size_t size)
 {
     for (size_t i = 0; i < c->nargs; i++) {
         const cutune_kernel_arg *a = cutune_kernel_arg_at(c->k, i);
-        if (!a->output || a->scalar)
+        if (!c->check[i].compare)
             continue;
         unsigned char *got = c->readback[i];
         CUDA_TRY(cudaMemcpy(got, c->dev[i], c->bytes[i], cudaMemcpyDeviceToHost),
@@ -301,15 +249,18 @@ static int check_outputs(child *c, const run_wire *w, ct_run_result *res, char *
         if (!w->verify || !c->ref[i])
             continue;
         double err;
-        uint64_t j = compare_any(a->type, got, c->ref[i], a->count, a->tolerance, &err);
+        uint64_t j = ct_compare(a->type, got, c->ref[i], a->count, &c->check[i], &err);
         if (err > res->max_error)
             res->max_error = err;
         if (j < a->count) {
             size_t es = cutune_elem_size(a->type);
+            char test[96];
             res->outcome = CT_VERIFICATION_FAILED;
-            snprintf(res->message, sizeof res->message, "%s[%llu] is %g, the reference %g",
-                     a->name, (unsigned long long)j, elem_value(a->type, got + j * es),
-                     elem_value(a->type, (unsigned char *)c->ref[i] + j * es));
+            snprintf(res->message, sizeof res->message, "%s[%llu] is %g, the reference %g "
+                     "(%s fails)", a->name, (unsigned long long)j,
+                     ct_elem_value(a->type, got + j * es),
+                     ct_elem_value(a->type, (unsigned char *)c->ref[i] + j * es),
+                     ct_check_text(&c->check[i], test, sizeof test));
             break;
         }
     }
@@ -420,11 +371,23 @@ static void child_main(int fd, const cutune_kernel *k, int device)
             free(body);
             return;
         }
-        if (h.kind == MSG_REFERENCE) { /* outputs of the default, after a restart */
+        if (h.kind == MSG_CHECK) { /* what to compare, and how */
+            for (size_t i = 0; i < c.nargs && (i + 1) * sizeof *c.check <= h.len; i++) {
+                const cutune_kernel_arg *a = cutune_kernel_arg_at(k, i);
+                memcpy(&c.check[i], body + i * sizeof *c.check, sizeof *c.check);
+                c.check[i].compare &= a->output && !a->scalar; /* (read back: outputs) */
+                if (!c.check[i].compare) {
+                    free(c.ref[i]);
+                    c.ref[i] = NULL;
+                }
+            }
+            free(body);
+            continue;
+        }
+        if (h.kind == MSG_REFERENCE) { /* the default's outputs after a restart, or answers */
             size_t off = 0;
             for (size_t i = 0; i < c.nargs; i++) {
-                const cutune_kernel_arg *a = cutune_kernel_arg_at(k, i);
-                if (!a->output || a->scalar || off + c.bytes[i] > h.len)
+                if (!c.check[i].compare || off + c.bytes[i] > h.len)
                     continue;
                 free(c.ref[i]);
                 if ((c.ref[i] = malloc(c.bytes[i])))
@@ -530,6 +493,8 @@ struct ct_worker {
     int fd;
     char *reference; /* outputs of the reference run, to give a restarted worker */
     size_t reference_len;
+    char *check;     /* each argument's ct_check, likewise (NULL: the spec's) */
+    size_t check_len;
     cutune_device_info info;
 };
 
@@ -577,6 +542,10 @@ static int spawn(ct_worker *w)
     if (recv_all(w->fd, &w->info, sizeof w->info)) {
         reap(w);
         return ct_fail(CUTUNE_ECUDA, "worker: did not start");
+    }
+    if (w->check && send_msg(w->fd, MSG_CHECK, w->check, w->check_len)) {
+        reap(w);
+        return ct_fail(CUTUNE_ECUDA, "worker: lost while receiving what to compare");
     }
     if (w->reference && send_msg(w->fd, MSG_REFERENCE, w->reference, w->reference_len)) {
         reap(w);
@@ -640,6 +609,22 @@ int ct_worker_set_reference(ct_worker *w, const void *data, size_t len)
     return CUTUNE_OK;
 }
 
+int ct_worker_set_check(ct_worker *w, const ct_check *checks, size_t n)
+{
+    size_t len = n * sizeof *checks;
+    char *copy = malloc(len ? len : 1);
+    if (!copy)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    if (len)
+        memcpy(copy, checks, len);
+    free(w->check);
+    w->check = copy;
+    w->check_len = len;
+    if (w->fd >= 0 && send_msg(w->fd, MSG_CHECK, w->check, w->check_len))
+        reap(w); /* the next run starts a worker and hands it the checks */
+    return CUTUNE_OK;
+}
+
 void ct_worker_stop(ct_worker *w)
 {
     if (!w)
@@ -651,6 +636,7 @@ void ct_worker_stop(ct_worker *w)
     if (w->zygote > 0)
         waitpid(w->zygote, NULL, 0);
     free(w->reference);
+    free(w->check);
     free(w);
 }
 

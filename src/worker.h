@@ -6,6 +6,7 @@
 #define CUTUNE_WORKER_H
 
 #include "internal.h"
+#include "verify.h"
 
 typedef struct ct_worker ct_worker;
 
@@ -38,7 +39,7 @@ typedef struct ct_run_result {
     char message[256];         /* why it failed */
     int iterations;
     double times_ms[64];       /* each timed launch */
-    double max_error;          /* largest relative difference from the reference */
+    double max_error;          /* largest |x - ref| / max(1, |ref|) of what was compared */
     int restart;               /* the fault poisoned the CUDA context: the worker ends */
 } ct_run_result;
 
@@ -49,7 +50,10 @@ int ct_worker_start(ct_worker **out, const cutune_kernel *kernel, int device,
 /* Runs one configuration. CUTUNE_OK whatever the kernel did (the outcome says); a status
  * only when the worker cannot be run at all. */
 int ct_worker_run(ct_worker *w, const ct_run_request *req, ct_run_result *res);
-/* The outputs to check against, each output argument's bytes in argument order. */
+/* What is compared and how: a ct_check per argument (n of them; until this is called, each
+ * output's spec test). Kept, and given again to a restarted worker. */
+int ct_worker_set_check(ct_worker *w, const ct_check *checks, size_t n);
+/* The outputs to check against: each compared output's bytes, in argument order. */
 int ct_worker_set_reference(ct_worker *w, const void *data, size_t len);
 void ct_worker_stop(ct_worker *w);
 

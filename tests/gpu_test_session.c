@@ -132,6 +132,103 @@ static void against_cpu(const char *spec, const char *kernel, const cutune_sessi
     }
 }
 
+/* Issue 25, item 4: the CPU's answer as a .npy file (every configuration agrees), and the
+ * same session told to compare nothing while it holds answers of zeros (none fails). */
+static void against_file(const char *spec, const char *kernel, const cutune_session_options *so)
+{
+    for (int none = 0; none <= 1; none++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            char path[300], test[1024];
+            snprintf(path, sizeof path, "%s/answer.npy", dir);
+            size_t bytes = sizeof(float) * 4096 * 4096;
+            float *ref = none ? calloc(1, bytes) : cpu_convolution();
+            static const char head[] = "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                                       "(4096, 4096), }";
+            unsigned char h[128] = "\x93NUMPY\x01\x00\x76\x00";
+            memset(h + 10, ' ', 118);
+            memcpy(h + 10, head, sizeof head - 1);
+            h[127] = '\n';
+            FILE *f = fopen(path, "wb");
+            int ok = f && fwrite(h, 1, 128, f) == 128 && fwrite(ref, 1, bytes, f) == bytes;
+            ok = f && !fclose(f) && ok;
+            cutune_session *s = NULL;
+            cutune_session_result r;
+            cutune_search_options o = {.strategy = "random", .budget = 5, .seed = 3};
+            int st = ok ? cutune_session_new(&s, spec, kernel, so) : -1;
+            if (!st)
+                st = cutune_session_load_answer(s, "output_image", path);
+            if (!st && none)
+                st = cutune_session_set_verify(s, CUTUNE_VERIFY_NONE);
+            if (!st)
+                st = cutune_session_verification(s, NULL, test, sizeof test);
+            if (!st)
+                st = cutune_session_run(s, &o, NULL, NULL, &r);
+            printf("%s: %s; status %d, verification failures %llu\n",
+                   none ? "none" : "answer.npy", st ? cutune_last_error() : test, st,
+                   st ? 0ULL : (unsigned long long)r.stats.verification_failed);
+            ok = !st && r.stats.verification_failed == 0 && r.stats.measured >= 5 &&
+                 strstr(test, none ? "comparing no outputs" : "against ") != NULL &&
+                 r.default_ms > 0;
+            cutune_session_free(s);
+            free(ref);
+            fflush(stdout);
+            _exit(ok ? 0 : 1);
+        }
+        int status = 1;
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+}
+
+/* Issue 25, item 5: tuned for a metric with higher better, the best is the objective's
+ * best of all that ran, and the Kernel Tuner cache has the metric in each entry. */
+static void objective_case(const char *spec, const char *kernel,
+                           const cutune_session_options *so)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        char kt[300];
+        snprintf(kt, sizeof kt, "%s/objective.json", dir);
+        cutune_session *s = NULL;
+        cutune_session_result r;
+        cutune_search_options o = {.strategy = "bo", .budget = 12, .seed = 4};
+        int st = cutune_session_new(&s, spec, kernel, so), ok = 0;
+        if (!st)
+            st = cutune_session_add_metric(s, "GB/s", "ProblemSize[0] * ProblemSize[1] * 8 / "
+                                                      "1e9 / (time / 1e3)");
+        if (!st)
+            st = cutune_session_set_objective(s, "GB/s", 1);
+        if (!st)
+            st = cutune_session_run(s, &o, NULL, NULL, &r);
+        if (!st)
+            st = cutune_session_write_kt_cache(s, kt);
+        if (!st) {
+            double best = cutune_session_objective(s, r.search.best_entry), worse = 0;
+            for (size_t i = 0; i < 100000; i++)
+                worse += cutune_session_objective(s, i) > best;
+            char *text = calloc(1, (size_t)1 << 22);
+            FILE *f = fopen(kt, "r");
+            if (text && f && fread(text, 1, ((size_t)1 << 22) - 1, f) == 0)
+                text[0] = '\0';
+            if (f)
+                fclose(f);
+            ok = best > 0 && worse == 0 && text && strstr(text, "\"GB/s\":") &&
+                 strstr(text, "\"objective\": \"GB/s\"");
+            printf("objective GB/s: the best %.1f GB/s at %.4f ms\n", best, r.search.best_ms);
+            free(text);
+        } else {
+            printf("objective GB/s: %s\n", cutune_last_error());
+        }
+        cutune_session_free(s);
+        fflush(stdout);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 1;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 /* Each session runs in a process of its own: a process that has compiled with NVRTC cannot
  * start another worker (the library refuses, and says so). */
 typedef struct outcome {
@@ -246,6 +343,8 @@ int main(void)
 
     /* a reference the user gives: the CPU's answer (all agree), or zeros (the default fails) */
     against_cpu(spec, kernel, &so);
+    against_file(spec, kernel, &so);
+    objective_case(spec, kernel, &so);
 
     /* and in a process that has compiled: a clear refusal */
     cutune_compile_request req = {.source = "extern \"C\" __global__ void f() {}", .kernel = "f",

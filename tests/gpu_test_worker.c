@@ -2,7 +2,9 @@
  * checked against the default configuration's output; then kernels that fault (illegal
  * address), hang (past the timeout), compute the wrong answer, cannot launch, or are not a
  * cubin at all. Each costs its own configuration only: the next good one is measured by a
- * fresh worker that got the reference back. Exits 77 (skipped) without a GPU. */
+ * fresh worker that got the reference back. Then what the session says is compared (none,
+ * a loose or an exact test, answers), kept across a restart. Exits 77 (skipped) without a
+ * GPU. */
 #include "check.h"
 #include "cutune.h"
 #include "worker.h"
@@ -149,6 +151,50 @@ int main(void)
     CHECK_HAS(r.message, "loading the cubin");
     r = run(w, good, k, s, "64,4,4,4,1,0,1,1,15,15", 0, 60);
     CHECK_INT(r.outcome, CT_MEASURED);
+
+    /* what is compared is the session's to say (issue 25, item 4), and outlives a restart */
+    size_t nargs = cutune_kernel_num_args(k);
+    ct_check checks[8];
+    for (size_t i = 0; i < nargs && i < 8; i++)
+        checks[i] = ct_check_of_arg(cutune_kernel_arg_at(k, i));
+    cutune_binary *wrong = build(broken[2], arch, defaults, 10),
+                  *fault = build(broken[0], arch, defaults, 10);
+    for (size_t i = 0; i < nargs && i < 8; i++)
+        checks[i].compare = 0; /* --verify none */
+    CHECK_INT(ct_worker_set_check(w, checks, nargs), CUTUNE_OK);
+    r = run(w, wrong, k, s, "16,16,1,1,0,1,1,1,15,15", 0, 60);
+    CHECK_INT(r.outcome, CT_MEASURED);
+    r = run(w, fault, k, s, "16,16,1,1,0,1,1,1,15,15", 0, 10); /* the worker starts again */
+    CHECK_INT(r.outcome, CT_RUNTIME_FAILED);
+    r = run(w, wrong, k, s, "16,16,1,1,0,1,1,1,15,15", 0, 60);
+    CHECK_INT(r.outcome, CT_MEASURED);
+    checks[0] = ct_check_of_arg(cutune_kernel_arg_at(k, 0)); /* compared, a loose atol */
+    checks[0].allclose = 1;
+    checks[0].atol = 1e9;
+    checks[0].rtol = 0;
+    CHECK_INT(ct_worker_set_check(w, checks, nargs), CUTUNE_OK);
+    r = run(w, def, k, s, "16,16,1,1,0,1,1,1,15,15", 1, 60); /* the reference again */
+    CHECK_INT(r.outcome, CT_MEASURED);
+    r = run(w, wrong, k, s, "16,16,1,1,0,1,1,1,15,15", 0, 60);
+    CHECK_INT(r.outcome, CT_MEASURED);
+    checks[0].atol = 0; /* exact */
+    CHECK_INT(ct_worker_set_check(w, checks, nargs), CUTUNE_OK);
+    r = run(w, wrong, k, s, "16,16,1,1,0,1,1,1,15,15", 0, 60);
+    CHECK_INT(r.outcome, CT_VERIFICATION_FAILED);
+    CHECK_HAS(r.message, "(|x - ref| <= 0 fails)");
+    /* answers instead of the default's outputs: zeros, which the good kernel does not give */
+    const cutune_kernel_arg *o = cutune_kernel_arg_at(k, 0);
+    size_t bytes = (size_t)o->count * cutune_elem_size(o->type);
+    void *zeros = calloc(1, bytes);
+    checks[0] = ct_check_of_arg(o);
+    CHECK_INT(ct_worker_set_check(w, checks, nargs), CUTUNE_OK);
+    CHECK_INT(ct_worker_set_reference(w, zeros, bytes), CUTUNE_OK);
+    r = run(w, good, k, s, "64,4,4,4,1,0,1,1,15,15", 0, 60);
+    CHECK_INT(r.outcome, CT_VERIFICATION_FAILED);
+    CHECK_HAS(r.message, "the reference 0");
+    free(zeros);
+    cutune_binary_free(wrong);
+    cutune_binary_free(fault);
 
     ct_worker_stop(w);
     cutune_binary_free(def);

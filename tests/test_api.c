@@ -184,6 +184,7 @@ static void null_handles(void)
     NULL_CASE(status, cutune_kernel_load_t1(NULL, NULL, NULL));
     NULL_CASE(status, cutune_kernel_load_t1_sized(NULL, NULL, problem, NULL));
     NULL_VOID(cutune_kernel_free(NULL));
+    NULL_CASE(status, cutune_kernel_read_answer(NULL, "out", "a.npy", NULL, NULL));
     NULL_CASE(null, cutune_kernel_name(NULL));
     NULL_CASE(null, cutune_kernel_file(NULL));
     NULL_CASE(zero, cutune_kernel_problem(NULL, problem));
@@ -254,6 +255,19 @@ static void null_handles(void)
     NULL_CASE(null, cutune_session_space(NULL));
     NULL_CASE(null, cutune_session_key(NULL, 0, buf, sizeof buf));
     NULL_CASE(status, cutune_session_set_reference(NULL, "out", buf, 4));
+    NULL_CASE(status, cutune_session_set_verify(NULL, CUTUNE_VERIFY_NONE));
+    NULL_CASE(status, cutune_session_load_answer(NULL, "out", "a.npy"));
+    NULL_CASE(status, cutune_session_set_tolerance(NULL, NULL, 1e-6, 1e-5));
+    NULL_CASE(status, cutune_session_verification(NULL, NULL, buf, sizeof buf));
+    NULL_CASE(null, cutune_session_kernel(NULL));
+    NULL_CASE(status, cutune_session_add_metric(NULL, "m", "time"));
+    NULL_CASE(status, cutune_session_add_spec_metrics(NULL, "spec.json"));
+    NULL_CASE(zero, cutune_session_num_metrics(NULL));
+    NULL_CASE(null, cutune_session_metric_name(NULL, 0));
+    NULL_CASE(nan, cutune_session_metric(NULL, 0, 0));
+    NULL_CASE(status, cutune_session_set_objective(NULL, "time", 0));
+    NULL_CASE(null, cutune_session_objective_name(NULL, NULL));
+    NULL_CASE(nan, cutune_session_objective(NULL, 0));
     NULL_CASE(status, cutune_session_explain(NULL, 0, &occ, NULL));
     NULL_CASE(status, cutune_session_write_t4(NULL, "x.json"));
     NULL_CASE(status, cutune_session_write_kt_cache(NULL, "x.json"));

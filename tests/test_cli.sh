@@ -321,6 +321,81 @@ has out '"measured": 8'
 has out '"evaluations": 20'
 run 0 profiles list --db "$TMP/sim.db"
 has out "NVIDIA RTX A4000"
+
+# what is compared (issue 25, item 4): the options, and answer files checked before any GPU
+CONVK="$SRC/kernels/convolution.cu"
+CONVS="$SRC/kernels/convolution.json"
+run 2 tune "$CONVK" --spec "$CONVS" --verify none --atol 1e-3
+has err "\-\-verify none compares none"
+run 2 tune "$CONVK" --spec "$CONVS" --verify none --verify default
+has err "goes with no other --verify"
+run 2 tune "$CONVK" --spec "$CONVS" --rtol -1
+has err "\-\-rtol needs a number >= 0, not '-1'"
+run 2 tune --sim "$A4000" --verify none
+has err "a recorded space's failures are those it recorded"
+printf 'not 64 MiB of floats' >"$TMP/answer.bin"
+run 1 tune "$CONVK" --spec "$CONVS" --verify "$TMP/answer.bin" --no-store
+has err "answer.bin: the answer for output_image has 20 bytes, where output_image is 16777216 float elements of 4 bytes: 67108864 bytes"
+printf '\223NUMPY\001\000\100\000{"descr": ">f4", "fortran_order": False, "shape": (4096, 4096)}\n' >"$TMP/answer.npy"
+run 1 tune "$CONVK" --spec "$CONVS" --verify "output_image=$TMP/answer.npy" --no-store
+has err "answer.npy: the answer for output_image has dtype '>f4' (big-endian: cutune reads little-endian data)"
+run 2 tune "$CONVK" --spec "$CONVS" --verify "$TMP/answer.npy" --verify "$TMP/answer.bin"
+has err "2 answer files for 1 output (output_image)"
+run 1 tune "$CONVK" --spec "$CONVS" --verify "$TMP/missing.npy" --no-store
+has err "missing.npy: cannot read the answer for output_image"
+# most configurations failed verification: said in words, and in --json
+printf '{"device_name": "Fake GPU", "kernel_name": "k", "problem_size": [1024],
+ "tune_params_keys": ["x"], "tune_params": {"x": [1, 2, 3, 4]}, "objective": "time",
+ "cache": {"1": {"x": 1, "time": 2.0, "times": [2.0]},
+ "2": {"x": 2, "time": "VerificationFailedConfig"}, "3": {"x": 3, "time": "VerificationFailedConfig"},
+ "4": {"x": 4, "time": "VerificationFailedConfig"}}}\n' >"$TMP/vf.json"
+run 0 tune --sim "$TMP/vf.json" --strategy brute --budget 4
+has out "3 of 4 configurations of the recorded space failed verification when they were recorded"
+run 0 tune --sim "$TMP/vf.json" --strategy brute --budget 4 --json
+has out '"verification_note": "3 of 4 configurations of the recorded space failed verification'
+run 0 tune --sim "$A4000" --budget 5 --json
+has out '"verification_note": null'
+
+# metrics and the objective (issue 25, item 5), on a recorded space
+run 2 tune --sim "$A4000" --metric 'GFLOP/s'
+has err "\-\-metric takes NAME=EXPRESSION, not 'GFLOP/s'"
+run 2 tune --sim "$A4000" --objective work
+has err "is higher better for --objective work? Say --higher-is-better or --lower-is-better"
+run 2 tune --sim "$A4000" --higher-is-better
+has err "\-\-higher-is-better goes with --objective NAME"
+run 2 tune --sim "$A4000" --objective x --higher-is-better --lower-is-better
+has err "not both"
+run 1 tune --sim "$A4000" --objective nope --lower-is-better
+has err "no metric 'nope': the objective is time (there are no metrics)"
+run 1 tune --sim "$A4000" --metric 'x=block_size_x / tme'
+has err "metric 'x' (block_size_x / tme): unknown name 'tme'"
+run 1 tune --sim "$A4000" --metric 'time=1'
+has err "one of Kernel Tuner's keys"
+WORK='work=block_size_x * ProblemSize[0] / time'
+run 0 tune --sim "$A4000" --budget 30 --metric "$WORK" --objective work --higher-is-better \
+    --cache-out "$TMP/work.json" --t4-out "$TMP/work-t4.json"
+has out "new best .* ms  .*  work "
+has out "objective work (higher is better): the best "
+has out "metrics of the best:  work "
+grep -q "the fastest recorded configuration" "$TMP/out" && fail "tune --objective compared with the fastest"
+grep -q '"objective": "work"' "$TMP/work.json" || fail "--cache-out lacks the objective"
+grep -q '"work": ' "$TMP/work.json" || fail "--cache-out lacks the metric"
+grep -q '"name": "work"' "$TMP/work-t4.json" || fail "--t4-out lacks the metric's measurement"
+run 0 tune --sim "$A4000" --budget 10 --metric "$WORK" --objective work --higher-is-better --json
+has out '"objective": "work"'
+has out '"higher_is_better": true'
+has out '"best_metrics": {'
+has out '"metrics": {'
+# Kernel Tuner's names know their direction; a time of 0 leaves a metric uncomputable
+run 0 tune --sim "$A4000" --budget 5 --metric 'GB/s=1/time' --objective GB/s
+has out "objective GB/s (higher is better)"
+printf '{"device_name": "Fake GPU", "kernel_name": "k", "problem_size": [1024],
+ "tune_params_keys": ["x"], "tune_params": {"x": [1, 2]}, "objective": "time",
+ "cache": {"1": {"x": 1, "time": 0.0}, "2": {"x": 2, "time": 2.0}}}\n' >"$TMP/zero.json"
+run 0 tune --sim "$TMP/zero.json" --strategy brute --budget 2 --metric 'rate=x/time' \
+    --objective rate --higher-is-better --json
+has out '"failure": "the objective rate cannot be computed here: metric rate: '
+has out '"best_config": "2"'
 # under mpirun, a cutune without cutune-mpi beside it says what is missing
 if [ ! -x "$(dirname "$CLI")/cutune-mpi" ]; then
     OMPI_COMM_WORLD_SIZE=2 "$CLI" tune --sim "$A4000" >"$TMP/out" 2>"$TMP/err"

@@ -18,14 +18,18 @@ static const char tune_help[] =
     "                   [--batch Q] [--cache-out FILE.json] [--t4-out FILE.json] [--json]\n"
     "                   [--problem X[,Y[,Z]]] [--db DB | --no-store] [--resume]\n"
     "                   [--user-key K] [--precompile T] [--compile-threads T]\n"
+    "                   [--verify default|none|[NAME=]FILE]... [--atol X] [--rtol Y]\n"
+    "                   [--metric NAME=EXPR]... [--objective NAME [--higher-is-better]]\n"
     "       cutune tune --sim CACHE [--spec T1.json] [--strategy NAME] [--budget N]\n"
     "                   [--seed S] [--batch Q] [--time-limit SECONDS] [--arch SM] [--json]\n"
-    "                   [--sim-delay-ms MS] [--db DB [--resume]]\n"
+    "                   [--sim-delay-ms MS] [--db DB [--resume]] [--metric NAME=EXPR]...\n"
+    "                   [--objective NAME [--higher-is-better]]\n"
     "       mpirun -np N cutune tune ... [--per-rank K]     (distributed: README)\n\n"
     "Tunes a kernel over its search space on the GPU: the spec's KernelSpecification says how\n"
     "to launch it (README: 'Tuning on the GPU'); the kernel's source is KERNEL.cu or the\n"
     "spec's KernelFile. The default configuration is measured first and its outputs are the\n"
-    "reference the others must match. With --sim the measurements come from a recorded\n"
+    "reference the others must match (--verify says otherwise); the run says at its start\n"
+    "which outputs it compares, against what. With --sim the measurements come from a recorded\n"
     "space (a Kernel Tuner cache file) instead of a GPU. Prints each new best configuration\n"
     "as it is found, then the result. Under mpirun, rank 0 runs the strategy and keeps the\n"
     "profile store, and every rank (rank 0 too) measures on its own GPU (device --device\n"
@@ -50,6 +54,31 @@ static const char tune_help[] =
     "  --flush-l2         clear the L2 cache before each timed launch\n"
     "  --problem X[,Y,Z]  the problem size, instead of the spec's ProblemSize (buffers\n"
     "                     follow it)\n"
+    "  --verify default   compare each output (\"Output\": 1) with the default\n"
+    "                     configuration's (what happens without --verify, unless the spec\n"
+    "                     has ReferenceArguments); the default must work\n"
+    "  --verify none      compare nothing (Kernel Tuner without answer); the default still\n"
+    "                     runs first, for the speedup\n"
+    "  --verify FILE      compare with answer files: one --verify per output, in argument\n"
+    "                     order, or NAME=FILE; raw little-endian of the argument's type and\n"
+    "                     size, or NumPy .npy ('<f4' for float); outputs without one are\n"
+    "                     not compared\n"
+    "  --atol X, --rtol Y every output passes when |x - ref| <= X + Y * |ref| (Kernel\n"
+    "                     Tuner's test; what is not given: the spec's Atol/Rtol, else 1e-6\n"
+    "                     and 1e-5). Without them each output's spec decides: Atol/Rtol so,\n"
+    "                     else |x - ref| <= Tolerance * max(1, |ref|), Tolerance 1e-4\n"
+    "  --metric NAME=EXPR a metric besides the spec's Metrics (Kernel Tuner's metrics): an\n"
+    "                     expression over the parameters, ProblemSize, time (ms) and the\n"
+    "                     metrics before it, e.g. 'GFLOP/s=2*ProblemSize[0]**3/1e9/(time/1e3)';\n"
+    "                     computed for every configuration that ran, printed with each new\n"
+    "                     best and the result, written into --cache-out, --t4-out and --json\n"
+    "  --objective NAME   tune for this metric (or time, the default) instead of time: the\n"
+    "                     best is the objective's; the speedup stays a ratio of times, and\n"
+    "                     the profile store's profile the fastest configuration\n"
+    "  --higher-is-better, --lower-is-better\n"
+    "                     the objective's direction (default: Kernel Tuner's for its names,\n"
+    "                     GFLOP/s, GB/s, ... higher, time, energy, ... lower; other names\n"
+    "                     must say)\n"
     "  --cache-out FILE   write every evaluated configuration as a Kernel Tuner cache file\n"
     "  --t4-out FILE      and in the T4 results format\n"
     "  --json             the result as JSON, with the history: every evaluation's\n"
@@ -97,9 +126,13 @@ static void on_sigint(int sig)
 typedef struct tune_ctx {
     const cutune_cache *cache;     /* --sim */
     const cutune_session *session; /* on the GPU */
+    cutune_verify verify;          /* what it compares (on the GPU), and in words: */
+    char verification[1024];
     int json;
     json_t *history;
-    double best;
+    double best;       /* the best's time */
+    size_t best_entry; /* the best configuration so far ((size_t)-1: none) */
+    int objective;     /* 1: the objective is not time: history entries give its value */
     uint64_t failed; /* measured and failed (pruned ones apart) */
     uint64_t budget;
     FILE *progress;  /* where a progress line goes (a terminal), or NULL */
@@ -135,8 +168,11 @@ static int report(const cutune_evaluation *e, void *user)
     const char *key = t->cache ? cutune_cache_key(t->cache, e->entry)
                                : cutune_session_key(t->session, e->entry, buf, sizeof buf);
     t->failed += e->failure != NULL && !e->pruned;
-    if (t->json && t->progress && !isnan(e->best_ms))
-        t->best = fmin(t->best, e->best_ms);
+    int new_best = e->best_entry != (size_t)-1 && e->best_entry != t->best_entry;
+    if (new_best) { /* (by the objective: with one other than time, maybe not the fastest) */
+        t->best_entry = e->best_entry;
+        t->best = e->best_ms;
+    }
     if (t->json) {
         /* at_s: when the result came back, so time-to-quality can be read from the history */
         double at_s = wall() - t->start;
@@ -147,18 +183,28 @@ static int report(const cutune_evaluation *e, void *user)
                                    at_s)
                        : json_pack("{s:I, s:s, s:f, s:f}", "k", (json_int_t)e->k, "config", key,
                                    "time_ms", e->time_ms, "at_s", at_s);
+        json_t *metrics = entry && !e->failure ? tune_metrics_json(t->session, e->entry) : NULL;
+        if (metrics)
+            json_object_set_new(entry, "metrics", metrics);
+        if (entry && !e->failure && t->objective)
+            json_object_set_new(entry, "objective", isfinite(e->objective)
+                                                        ? json_real(e->objective) : json_null());
         return json_array_append_new(t->history, entry) ? CUTUNE_ENOMEM : 0;
     }
-    if (!isnan(e->best_ms) && !(e->best_ms >= t->best)) {
-        printf("%s  %5llu  new best %10.4f ms  %s\n", t->progress ? "\r\033[K" : "",
+    if (new_best) {
+        printf("%s  %5llu  new best %10.4f ms  %s", t->progress ? "\r\033[K" : "",
                (unsigned long long)e->k, e->best_ms, key);
-        t->best = e->best_ms;
+        tune_print_metrics(t->session, e->best_entry);
+        printf("\n");
     }
     draw_progress(t, e);
     return interrupted ? CUTUNE_ECANCELED : 0;
 }
 
 static const char *const stops[] = {"budget spent", "time limit", "space exhausted"};
+
+/* A number, or null where there is none (no default configuration, or it failed). */
+static json_t *number_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 /* The result of a session on the GPU. */
 /* What NVRTC said: the first compilation failure, and the warnings of the first configuration
@@ -204,13 +250,13 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
     const cutune_session_stats *x = &r->stats;
     if (a->json) {
         json_t *out = json_pack(
-            "{s:s, s:s, s:s, s:I, s:s, s:f, s:s, s:f, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
+            "{s:s, s:s, s:s, s:I, s:s, s:o, s:s, s:o, s:o, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
             "s:I, s:I, s:f, s:f, s:f, s:f, s:s, s:o}",
             "spec", a->spec, "device", dev->name, "strategy", o->strategy, "evaluations",
             (json_int_t)r->search.evaluations, "default_config", dflt, "default_ms",
-            no_default ? 0.0 : r->default_ms, "best_config", best, "best_ms", r->search.best_ms,
-            "speedup", no_default ? 0.0 : r->speedup, "best_regs", r->best_regs, "compiled",
-            (json_int_t)x->compiled,
+            number_or_null(r->default_ms), "best_config", best, "best_ms",
+            number_or_null(r->search.best_ms), "speedup", number_or_null(r->speedup),
+            "best_regs", r->best_regs, "compiled", (json_int_t)x->compiled,
             "from_cache", (json_int_t)x->from_cache, "compile_failed",
             (json_int_t)x->compile_failed, "pruned_before_compile", (json_int_t)r->search.pruned,
             "pruned_after_compile", (json_int_t)x->pruned_after_compile, "runtime_failed",
@@ -257,21 +303,30 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
                                     json_pack("{s:s, s:s}", "config", notes.compile_error_config,
                                               "message", notes.compile_error));
         }
-        if (out)
+        static const char *const modes[] = {"auto", "default", "none", "answers"};
+        char note[512];
+        if (out) {
+            tune_report_objective(s, r, out);
+            json_object_set_new(out, "verify", json_string(modes[t->verify & 3]));
+            json_object_set_new(out, "verification", json_string(t->verification));
+            const char *n = tune_verify_note(x, t->verify, note, sizeof note);
+            json_object_set_new(out, "verification_note", n ? json_string(n) : json_null());
             json_object_update(out, extra);
+        }
         return out ? cli_print_json(out) : EXIT_FAILED;
     }
     if (stopped)
         printf("stopped by Ctrl-C after %llu evaluations\n",
                (unsigned long long)r->search.evaluations);
-    if (no_default)
-        printf("best %s: %.4f ms (median %.4f, sd %.4f); no default configuration (the spec "
-               "gives no Default): no speedup to report\n", best, r->search.best_ms,
-               r->best_median_ms, r->best_std_ms);
+    printf("best %s: %.4f ms (median %.4f, sd %.4f); ", best, r->search.best_ms,
+           r->best_median_ms, r->best_std_ms);
+    if (!isnan(r->default_ms)) /* (a default that failed, or none: no speedup) */
+        printf("default %s: %.4f ms; speedup %.2fx\n", dflt, r->default_ms, r->speedup);
     else
-        printf("best %s: %.4f ms (median %.4f, sd %.4f); default %s: %.4f ms; speedup %.2fx\n",
-               best, r->search.best_ms, r->best_median_ms, r->best_std_ms, dflt, r->default_ms,
-               r->speedup);
+        printf("%s%s%s: no speedup\n", r->default_entry == (size_t)-1 ? "no default "
+               "configuration" : "the default ", dflt, r->default_entry == (size_t)-1 ? ""
+               : " failed");
+    tune_report_objective(s, r, NULL);
     cutune_occupancy occ;
     cutune_occupancy_advice adv;
     if (cutune_session_explain(s, r->search.best_entry, &occ, &adv) == CUTUNE_OK)
@@ -288,6 +343,9 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
            (unsigned long long)r->search.pruned, (unsigned long long)x->pruned_after_compile,
            x->pruned_saved_s);
     print_notes(s);
+    char note[512];
+    if (tune_verify_note(x, t->verify, note, sizeof note))
+        printf("%s\n", note);
     return EXIT_OK;
 }
 
@@ -323,8 +381,14 @@ static int report_sim(const cutune_cache *cache, const tune_args *a, const tune_
                                                           x->verification_failed +
                                                           x->pruned_after_compile)));
         }
+        char note[512];
+        const char *n = tune_verify_note(&sr->stats, -1, note, sizeof note);
         if (out)
+            tune_report_objective(t->session, sr, out);
+        if (out) {
+            json_object_set_new(out, "verification_note", n ? json_string(n) : json_null());
             json_object_update(out, extra);
+        }
         return out ? cli_print_json(out) : EXIT_FAILED;
     }
     if (stopped)
@@ -338,8 +402,10 @@ static int report_sim(const cutune_cache *cache, const tune_args *a, const tune_
                cutune_cache_key(cache, r->best_entry), r->best_ms,
                (unsigned long long)r->evaluations, (unsigned long long)t->failed, stop,
                r->seconds);
-        printf("the fastest recorded configuration takes %.4f ms: the best found is %.1f%% "
-               "slower\n", optimum, 100 * (r->best_ms / optimum - 1));
+        tune_report_objective(t->session, sr, NULL);
+        if (!t->objective) /* (with another objective, the fastest is not what was sought) */
+            printf("the fastest recorded configuration takes %.4f ms: the best found is "
+                   "%.1f%% slower\n", optimum, 100 * (r->best_ms / optimum - 1));
     }
     if (a->arch_name) {
         printf("pruned before compiling (cannot launch on %s): %llu configuration%s",
@@ -348,6 +414,9 @@ static int report_sim(const cutune_cache *cache, const tune_args *a, const tune_
             printf(", on which the recording tuner spent %.1f s", r->pruned_cost_s);
         printf("\n");
     }
+    char note[512];
+    if (tune_verify_note(&sr->stats, -1, note, sizeof note))
+        printf("%s\n", note);
     return EXIT_OK;
 }
 
@@ -401,8 +470,11 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
         progress = stdout;
     else if (!cache && a->json && isatty(STDERR_FILENO))
         progress = stderr;
+    int higher;
+    const char *objective = cutune_session_objective_name(s, &higher);
     tune_ctx t = {.cache = cache, .session = s, .json = a->json, .best = INFINITY,
-                  .budget = o->budget, .progress = progress, .start = wall()};
+                  .best_entry = (size_t)-1, .budget = o->budget, .progress = progress,
+                  .start = wall(), .objective = higher || strcmp(objective, "time") != 0};
     if (a->json && !(t.history = json_array())) {
         cutune_store_free(store);
         return EXIT_FAILED;
@@ -421,6 +493,15 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
                ranks->ranks == 1 ? "" : "s", ranks->in_flight, o->batch);
     if (!a->json)
         printf("\n");
+    /* what is compared, against what: said before anything runs */
+    if (!cache && (st = cutune_session_verification(s, &t.verify, t.verification,
+                                                    sizeof t.verification))) {
+        json_decref(t.history);
+        cutune_store_free(store);
+        return cli_fail("tune", st);
+    }
+    if (!cache && !a->json)
+        printf("%s\n", t.verification);
     signal(SIGINT, on_sigint);
     cutune_session_result r;
     st = cutune_session_run(s, o, report, &t, &r);
@@ -442,8 +523,10 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
     json_decref(extra);
     if (!rc && !a->json) {
         if (store)
-            printf("profile store: %s (%llu evaluations taken from earlier sessions)\n",
-                   cutune_store_path(store), (unsigned long long)r.stats.restored);
+            printf("profile store: %s (%llu evaluations taken from earlier sessions)%s\n",
+                   cutune_store_path(store), (unsigned long long)r.stats.restored,
+                   t.objective ? "; the store ranks by time: its profile is the fastest "
+                                 "configuration measured, not the objective's best" : "");
         if (store && r.stats.warm_start)
             printf("warm start: the %llu fastest configurations at %lldx%lldx%lld measured "
                    "first\n",
@@ -490,8 +573,13 @@ static int launched_by_mpi(void)
 int tune_session_new(const tune_args *a, const cutune_cache *cache,
                      const cutune_session_options *so, double delay_ms, cutune_session **out)
 {
-    return cache ? cutune_session_new_cache(out, cache, delay_ms)
-                 : cutune_session_new(out, a->spec, a->kernel_file, so);
+    int st = cache ? cutune_session_new_cache(out, cache, delay_ms)
+                   : cutune_session_new(out, a->spec, a->kernel_file, so);
+    if (!st && (st = tune_apply_opts(*out, a))) {
+        cutune_session_free(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 /* One process: the session, on the GPU or over the recorded space, then its run. */
@@ -582,14 +670,19 @@ int cmd_tune(int argc, char **argv)
         {"resume", no_argument, 0, 'R'},         {"user-key", required_argument, 0, 'U'},
         {"problem", required_argument, 0, 'z'},  {"sim-delay-ms", required_argument, 0, 'y'},
         {"per-rank", required_argument, 0, 'k'}, {"compile-threads", required_argument, 0, 'c'},
-        {0, 0, 0, 0}};
-    tune_args a = {.search = {.strategy = "bo", .budget = 100, .seed = 1}};
+        {"verify", required_argument, 0, 'V'},   {"atol", required_argument, 0, 'A'},
+        {"rtol", required_argument, 0, 'r'},     {"metric", required_argument, 0, 'M'},
+        {"objective", required_argument, 0, 'O'}, {"higher-is-better", no_argument, 0, 'H'},
+        {"lower-is-better", no_argument, 0, 'W'}, {0, 0, 0, 0}};
+    tune_args a = {.search = {.strategy = "bo", .budget = 100, .seed = 1}, .atol = NAN,
+                   .rtol = NAN, .higher = -1};
+    int index = 0;
     cutune_arch arch;
     int c, given = 0; /* --strategy, --budget, --time-limit: 1, 2, 4 (else the spec's) */
     opterr = 0;
     optind = 0;
     /* (no '+': the kernel file may come before the options) */
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, &index)) != -1) {
         char *end;
         unsigned long long v;
         switch (c) {
@@ -608,6 +701,16 @@ int cmd_tune(int argc, char **argv)
         case 'R': a.resume = 1; break;
         case 'U': a.user_key = optarg; break;
         case 'j': a.json = 1; break;
+        case 'V':
+        case 'A':
+        case 'r':
+        case 'M':
+        case 'O':
+        case 'H':
+        case 'W':
+            if (tune_parse_opt(&a, opts[index].name, optarg))
+                return EXIT_USAGE;
+            break;
         case 'z':
             if (cli_parse_problem(optarg, a.session.problem))
                 return cli_usage_error("tune", "--problem takes up to three positive sizes, "
@@ -686,5 +789,8 @@ int cmd_tune(int argc, char **argv)
     if (a.arch_name && cutune_arch_find(a.arch_name, &arch))
         return cli_fail("tune", CUTUNE_ENOTFOUND);
     a.search.arch = a.arch_name ? &arch : NULL;
+    rc = tune_check_opts(&a);
+    if (rc || (rc = tune_check_answers(&a)))
+        return rc;
     return launched_by_mpi() ? cli_mpi_tune(argc, argv, &a) : tune_here(&a);
 }

@@ -18,6 +18,16 @@ typedef struct tune_args {
     int no_store, resume;
     unsigned per_rank; /* distributed: configurations in hand per rank (0: the default) */
     char from_spec[256]; /* what the spec's Search and Budget set, for the report ("") */
+    /* what is compared (cli_tune_opts.c) */
+    int verify;              /* cutune_verify: --verify default|none|FILE (0: not given) */
+    const char *answers[64]; /* --verify FILE or NAME=FILE, in the order given */
+    int nanswers;
+    double atol, rtol;       /* --atol, --rtol (NaN: not given) */
+    /* metrics and the objective (cli_tune_opts.c) */
+    const char *metrics[32]; /* --metric NAME=EXPR */
+    int nmetrics;
+    const char *objective;   /* --objective NAME (NULL: time) */
+    int higher;              /* --higher-is-better 1, --lower-is-better 0; -1: not given */
 } tune_args;
 
 /* What one rank of a distributed run did: where, and where its time went. */
@@ -44,6 +54,28 @@ int tune_session_new(const tune_args *a, const cutune_cache *cache,
  * arguments say and reports; returns the exit status. The session may have an executor. */
 int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
              const tune_ranks *ranks);
+
+/* cli_tune_opts.c: the options of what is compared, of metrics and of the objective.
+ * tune_parse_opt takes one (its long name without the dashes, and its value, NULL for a
+ * flag) and gives 0 or a usage error's exit status;
+ * tune_check_opts what only the whole command line decides; tune_check_answers checks
+ * --verify's files against the spec before a session starts (a wrong file is said at once,
+ * with or without a GPU); tune_apply_opts gives a new session what the options ask (a
+ * cutune status); tune_verify_note: when most configurations that ran failed verification,
+ * that in words, naming what to do (NULL otherwise; mode -1 for a recorded space). */
+int tune_parse_opt(tune_args *a, const char *name, const char *value);
+int tune_check_opts(const tune_args *a);
+int tune_check_answers(const tune_args *a);
+int tune_apply_opts(cutune_session *s, const tune_args *a);
+const char *tune_verify_note(const cutune_session_stats *x, int mode, char *buf, size_t size);
+/* Entry i's metrics: as "  NAME VALUE" after a line's text (tune_print_metrics), or as a JSON
+ * object (NULL when the session has none, or i is none). tune_report_objective: the lines of
+ * the objective and of the best's and the default's metrics (out NULL), or the same as keys
+ * of the JSON report. */
+void tune_print_metrics(const cutune_session *s, size_t i);
+json_t *tune_metrics_json(const cutune_session *s, size_t i);
+void tune_report_objective(const cutune_session *s, const cutune_session_result *r,
+                           json_t *out);
 
 /* The distributed `cutune tune`, for a process that mpirun (or srun) started: cli_mpi.c in
  * cutune-mpi, which links Open MPI; cli_mpi_exec.c in cutune, which hands the command to

@@ -46,9 +46,31 @@ void ct_space_hash(const json_t *tune_params, char out[33])
 
 /* ----------------------------------------------------------------- KT -> T4 ---- */
 
+/* (Kernel Tuner's unit: ms for what starts with "time", else none) */
 static json_t *measurement(const char *name, json_t *value)
 {
-    return json_pack("{s:s, s:O, s:s}", "name", name, "value", value, "unit", "ms");
+    return json_pack("{s:s, s:O, s:s}", "name", name, "value", value, "unit",
+                     strncmp(name, "time", 4) == 0 ? "ms" : "");
+}
+
+/* The keys of a cache entry that are no measurement (besides the parameters): a metric is
+ * any other key with a number, as Kernel Tuner writes T4. */
+static int is_metric(const json_t *keys, const char *key, const json_t *value)
+{
+    static const char *const known[] = {"time", "times", "time_median", "time_std",
+                                        "compile_time", "verification_time", "benchmark_time",
+                                        "strategy_time", "framework_time", "timestamp"};
+    size_t k;
+    json_t *name;
+    if (!json_is_number(value))
+        return 0;
+    for (k = 0; k < sizeof known / sizeof *known; k++)
+        if (strcmp(key, known[k]) == 0)
+            return 0;
+    json_array_foreach(keys, k, name)
+        if (strcmp(key, json_string_value(name)) == 0)
+            return 0;
+    return 1;
 }
 
 json_t *ct_t4_from_kt(const json_t *kt)
@@ -79,6 +101,11 @@ json_t *ct_t4_from_kt(const json_t *kt)
                 if (json_is_number(json_object_get(e, extra[x])))
                     json_array_append_new(measurements,
                                           measurement(extra[x], json_object_get(e, extra[x])));
+            const char *mk;
+            json_t *mv;
+            json_object_foreach(e, mk, mv)
+                if (is_metric(keys, mk, mv))
+                    json_array_append_new(measurements, measurement(mk, mv));
         }
         json_t *times = json_object();
         const char *timing[][2] = {{"compilation_time", "compile_time"},
@@ -94,8 +121,11 @@ json_t *ct_t4_from_kt(const json_t *kt)
         if (times)
             json_object_set_new(times, "runtimes", json_is_array(runs) ? json_copy(runs)
                                                                         : json_array());
+        json_t *objective = json_object_get(kt, "objective");
         json_t *r = json_pack("{s:o, s:[s], s:o, s:s, s:b, s:o}", "configuration", config,
-                              "objectives", "time", "times", times, "invalidity",
+                              "objectives", json_is_string(objective)
+                                                ? json_string_value(objective) : "time",
+                              "times", times, "invalidity",
                               ct_t4_invalidity(failure), "correctness",
                               !failure || strcmp(failure, "VerificationFailedConfig") != 0,
                               "measurements", measurements);
@@ -197,8 +227,11 @@ static json_t *kt_from_t4(const json_t *t4, const char *path, char *why, size_t 
         json_t *meas;
         json_array_foreach(json_object_get(r, "measurements"), m, meas) {
             const char *what = json_string_value(json_object_get(meas, "name"));
+            json_t *value = json_object_get(meas, "value");
             if (what && strcmp(what, "time") == 0)
-                time = json_number_value(json_object_get(meas, "value"));
+                time = json_number_value(value);
+            else if (what && !json_object_get(e, what) && is_metric(keys, what, value))
+                json_object_set(e, what, value); /* a metric, back to its key */
         }
         json_t *times = json_object_get(r, "times");
         if (invalid && strcmp(invalid, "correct") != 0)
