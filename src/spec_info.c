@@ -206,7 +206,17 @@ static const field argument_fields[] = {
     {"AccessType", LEAF, NULL, NULL}, {"Output", LEAF, NULL, NULL},
     {"FillType", LEAF, NULL, NULL},  {"FillValue", LEAF, NULL, NULL},
     {"Path", LEAF, NULL, NULL},      {"Size", LEAF, NULL, NULL},
-    {"Tolerance", LEAF, NULL, NULL}, END};
+    {"Tolerance", LEAF, NULL, NULL}, {"Atol", LEAF, NULL, NULL},
+    {"Rtol", LEAF, NULL, NULL},      END};
+/* (session_verify.c: the answers a spec gives) */
+static const field reference_fields[] = {
+    {"Name", LEAF, NULL, NULL},        {"TargetName", LEAF, NULL, NULL},
+    {"FillType", LEAF, NULL, NULL},    {"FillValue", LEAF, NULL, NULL},
+    {"DataSource", LEAF, NULL, NULL},  {"ValidationMethod", LEAF, NULL, NULL},
+    {"ValidationThreshold", LEAF, NULL, NULL}, END};
+/* (metrics.c: cutune's extension, top level or in the KernelSpecification) */
+static const field metric_fields[] = {
+    {"Name", LEAF, NULL, NULL}, {"Expression", LEAF, NULL, NULL}, END};
 /* (kernel_spec.c's load_kernel and load_geometry) */
 static const field kernel_fields[] = {
     {"Language", LEAF, NULL, NULL},      {"KernelName", LEAF, NULL, NULL},
@@ -215,7 +225,9 @@ static const field kernel_fields[] = {
     {"LocalSize", OBJECT, xyz_fields, NULL}, {"GridDivX", LEAF, NULL, NULL},
     {"GridDivY", LEAF, NULL, NULL},      {"GridDivZ", LEAF, NULL, NULL},
     {"SharedMemory", LEAF, NULL, NULL},  {"Cooperative", LEAF, NULL, NULL},
-    {"Seed", LEAF, NULL, NULL},          {"Arguments", LIST, argument_fields, "Name"}, END};
+    {"Seed", LEAF, NULL, NULL},          {"Arguments", LIST, argument_fields, "Name"},
+    {"ReferenceArguments", LIST, reference_fields, "Name"},
+    {"Metrics", LIST, metric_fields, "Name"}, END};
 static const field attribute_fields[] = {{"Name", LEAF, NULL, NULL}, {"Value", LEAF, NULL, NULL},
                                          END};
 static const field search_fields[] = {{"Name", LEAF, NULL, NULL},
@@ -227,6 +239,7 @@ static const field top_fields[] = {
     {"KernelSpecification", OBJECT, kernel_fields, NULL},
     {"Search", OBJECT, search_fields, NULL},
     {"Budget", LIST, budget_fields, NULL},
+    {"Metrics", LIST, metric_fields, "Name"},
     {"General", NONE_READ, NULL, NULL}, END};
 
 typedef struct ignored {

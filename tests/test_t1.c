@@ -686,9 +686,25 @@ static void ignored_fields(void)
               "KernelSpecification.Arguments[0] (a).TypeSize | "
               "KernelSpecification.Arguments[0] (a).RandomSeed | "
               "KernelSpecification.Arguments[1].DataSource | "
-              "KernelSpecification.ReferenceArguments | General.FormatVersion | "
-              "General.LoggingLevel | Extra");
-    CHECK_INT(n, 15);
+              "General.FormatVersion | General.LoggingLevel | Extra");
+    CHECK_INT(n, 14);
+    free(fields);
+    /* what verification and metrics read is not listed: the answers, Atol and Rtol, Metrics
+     * at the top and in the KernelSpecification */
+    path = write_spec(
+        "verify.json",
+        "{\"ConfigurationSpace\": {\"TuningParameters\": [{\"Name\": \"x\", \"Values\": [1]}]},"
+        " \"Metrics\": [{\"Name\": \"GB/s\", \"Expression\": \"1/time\", \"Unit\": \"GB/s\"}],"
+        " \"KernelSpecification\": {\"KernelName\": \"k\", \"Metrics\": [{\"Name\": \"f\","
+        " \"Expression\": \"2/time\"}], \"ReferenceArguments\": [{\"Name\": \"r\", "
+        "\"TargetName\": \"a\", \"FillType\": \"BinaryRaw\", \"DataSource\": \"r.bin\", "
+        "\"ValidationMethod\": \"AbsoluteDifference\", \"ValidationThreshold\": 0.1, "
+        "\"RandomSeed\": 2}], \"Arguments\": [{\"Name\": \"a\", \"Type\": \"float\", "
+        "\"Size\": 4, \"Output\": 1, \"Atol\": 0.1, \"Rtol\": 0}]}}");
+    CHECK_INT(cutune_spec_ignored_fields(path, &fields, &n), CUTUNE_OK);
+    CHECK_HAS(joined(fields, n), "Metrics[0] (GB/s).Unit | "
+                                 "KernelSpecification.ReferenceArguments[0] (r).RandomSeed");
+    CHECK_INT(n, 2);
     free(fields);
     /* nothing ignored: an empty list, still a block to free */
     path = write_spec("plain.json", "{\"ConfigurationSpace\": {\"TuningParameters\": "
