@@ -29,12 +29,16 @@ row() { # label json
 import json, sys
 label, path = sys.argv[1], sys.argv[2]
 r = json.load(open(path))
+ms = lambda v: f"{v:>9.4f}" if v is not None else f"{'-':>9}"
 if "tuner" in r:  # Kernel Tuner
     print(f"{label:<34} {r['evaluations']:>5} {r['wall_s']:>8.1f} {r['s_per_config']:>8.3f} "
-          f"{r['best_ms']:>9.4f}  {r['best_config']}")
+          f"{ms(r['best_ms'])}  {r['best_config']} ({r['measured']} ran)")
 else:
+    ran = r["evaluations"] + 1 - r["runtime_failed"] - r["compile_failed"] - r["timeouts"]
     print(f"{label:<34} {r['evaluations']:>5} {r['seconds']:>8.1f} "
-          f"{r['seconds_per_config']:>8.3f} {r['best_ms']:>9.4f}  {r['best_config']}")
+          f"{r['seconds_per_config']:>8.3f} {ms(r['best_ms'])}  {r['best_config']} ({ran} ran)")
+    if r.get("first_run_failure"):
+        print(f"{'':<34} first failure: {r['first_run_failure']['message']}")
 EOF
 }
 

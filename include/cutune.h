@@ -1297,6 +1297,9 @@ typedef struct cutune_session_notes {
     char compile_error_config[CUTUNE_KEY_MAX];
 } cutune_session_notes;
 int cutune_session_get_notes(const cutune_session *session, cutune_session_notes *notes);
+/* Why entry i failed, in words ("an illegal memory access ..."), when it was evaluated and
+ * failed; NULL otherwise. Owned by the session. */
+const char *cutune_session_failure(const cutune_session *session, size_t entry);
 /* What a run checks each configuration's outputs against. */
 typedef enum cutune_verify {
     /* The answers given for every output (cutune_session_set_reference, _load_answer), else

@@ -765,3 +765,10 @@ int cutune_session_get_notes(const cutune_session *s, cutune_session_notes *out)
     }
     return CUTUNE_OK;
 }
+
+const char *cutune_session_failure(const cutune_session *s, size_t entry)
+{
+    if (!s || entry >= s->dom.n || !s->rec[entry].done || !s->rec[entry].failure)
+        return NULL;
+    return s->rec[entry].message ? s->rec[entry].message : "";
+}

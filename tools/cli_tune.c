@@ -134,6 +134,7 @@ typedef struct tune_ctx {
     size_t best_entry; /* the best configuration so far ((size_t)-1: none) */
     int objective;     /* 1: the objective is not time: history entries give its value */
     uint64_t failed; /* measured and failed (pruned ones apart) */
+    size_t first_failed; /* the first that ran and failed, ((size_t)-1: none) */
     uint64_t budget;
     FILE *progress;  /* where a progress line goes (a terminal), or NULL */
     double start, drawn;
@@ -168,6 +169,9 @@ static int report(const cutune_evaluation *e, void *user)
     const char *key = t->cache ? cutune_cache_key(t->cache, e->entry)
                                : cutune_session_key(t->session, e->entry, buf, sizeof buf);
     t->failed += e->failure != NULL && !e->pruned;
+    if (e->failure && !e->pruned && t->first_failed == (size_t)-1 && t->session &&
+        strcmp(e->failure, "CompilationFailedConfig") != 0) /* (those: print_notes) */
+        t->first_failed = e->entry;
     int new_best = e->best_entry != (size_t)-1 && e->best_entry != t->best_entry;
     if (new_best) { /* (by the objective: with one other than time, maybe not the fastest) */
         t->best_entry = e->best_entry;
@@ -183,6 +187,10 @@ static int report(const cutune_evaluation *e, void *user)
                                    at_s)
                        : json_pack("{s:I, s:s, s:f, s:f}", "k", (json_int_t)e->k, "config", key,
                                    "time_ms", e->time_ms, "at_s", at_s);
+        const char *why = e->failure && t->session ? cutune_session_failure(t->session, e->entry)
+                                                   : NULL;
+        if (entry && why)
+            json_object_set_new(entry, "message", json_string(why));
         json_t *metrics = entry && !e->failure ? tune_metrics_json(t->session, e->entry) : NULL;
         if (metrics)
             json_object_set_new(entry, "metrics", metrics);
@@ -303,6 +311,13 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
                                     json_pack("{s:s, s:s}", "config", notes.compile_error_config,
                                               "message", notes.compile_error));
         }
+        if (out && t->first_failed != (size_t)-1) {
+            char key[1024];
+            cutune_session_key(s, t->first_failed, key, sizeof key);
+            json_object_set_new(out, "first_run_failure",
+                                json_pack("{s:s, s:s}", "config", key, "message",
+                                          cutune_session_failure(s, t->first_failed)));
+        }
         static const char *const modes[] = {"auto", "default", "none", "answers"};
         char note[512];
         if (out) {
@@ -343,6 +358,12 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
            (unsigned long long)r->search.pruned, (unsigned long long)x->pruned_after_compile,
            x->pruned_saved_s);
     print_notes(s);
+    if (t->first_failed != (size_t)-1) {
+        char key[1024];
+        cutune_session_key(s, t->first_failed, key, sizeof key);
+        printf("the first configuration that failed to run, %s: %s\n", cli_text(key),
+               cli_text(cutune_session_failure(s, t->first_failed)));
+    }
     char note[512];
     if (tune_verify_note(x, t->verify, note, sizeof note))
         printf("%s\n", note);
@@ -473,7 +494,7 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
     int higher;
     const char *objective = cutune_session_objective_name(s, &higher);
     tune_ctx t = {.cache = cache, .session = s, .json = a->json, .best = INFINITY,
-                  .best_entry = (size_t)-1, .budget = o->budget, .progress = progress,
+                  .best_entry = (size_t)-1, .first_failed = (size_t)-1, .budget = o->budget, .progress = progress,
                   .start = wall(), .objective = higher || strcmp(objective, "time") != 0};
     if (a->json && !(t.history = json_array())) {
         cutune_store_free(store);
