@@ -1,6 +1,7 @@
 /* includes.c — the files a kernel's source includes, found where NVRTC would look for them
  * (the including file's folder for "name", then -I folders, then the toolkit's), each read
- * and hashed: an edited header changes the binary cache's key and the profile key. */
+ * and hashed: an edited header changes the binary cache's key and the profile key, which
+ * is here too (cutune_kernel_source_hash). */
 #define _DEFAULT_SOURCE /* realpath */
 #include "includes.h"
 
@@ -262,4 +263,55 @@ int ct_includes_scan(const char *source, size_t len, const char *source_name,
     if (st)
         ct_includes_free(out);
     return st;
+}
+
+/* ---------------------------------------------------------------- the profile key ---- */
+
+int cutune_kernel_source_hash(const cutune_kernel *k, const char *source, size_t len,
+                              char buf[33])
+{
+    return ct_kernel_source_hash_named(k, source, len, cutune_kernel_file(k), buf);
+}
+
+int ct_kernel_source_hash_named(const cutune_kernel *k, const char *source, size_t len,
+                                const char *source_name, char buf[33])
+{
+    if (!k || (!source && len) || !buf)
+        return ct_fail(CUTUNE_EINVAL, "cutune_kernel_source_hash: NULL argument");
+    const char *const *opts = cutune_kernel_options(k);
+    size_t nopts = cutune_kernel_num_options(k);
+    const char *sys[8];
+    size_t nsys = ct_toolkit_include_dirs(sys, 8);
+    ct_includes inc;
+    int st = ct_includes_scan(source ? source : "", len, source_name, opts, nopts, sys, nsys,
+                              NULL, 0, &inc);
+    if (st)
+        return st;
+    /* the headers by their bytes alone (a kernel moved elsewhere keeps its profiles) */
+    size_t extra = 34 * inc.n;
+    for (size_t i = 0; i < nopts; i++)
+        if (strncmp(opts[i], "-D", 2) == 0)
+            extra += strlen(opts[i]) + 1;
+    if (!extra) { /* as the source alone: profiles stored before defines counted still match */
+        ct_includes_free(&inc);
+        cutune_source_hash(source ? source : "", len, buf);
+        return CUTUNE_OK;
+    }
+    char *text = malloc(len + extra + 1), *at = text;
+    if (!text) {
+        ct_includes_free(&inc);
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    }
+    if (len)
+        memcpy(at, source, len);
+    at += len;
+    for (size_t i = 0; i < nopts; i++)
+        if (strncmp(opts[i], "-D", 2) == 0)
+            at += sprintf(at, "\n%s", opts[i]);
+    for (size_t i = 0; i < inc.n; i++)
+        at += sprintf(at, "\n%s", inc.files[i].hash);
+    ct_includes_free(&inc);
+    cutune_source_hash(text, (size_t)(at - text), buf);
+    free(text);
+    return CUTUNE_OK;
 }

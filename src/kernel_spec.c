@@ -3,7 +3,6 @@
  * parameters give the block, the grid and the dynamic shared memory, and the arguments
  * (buffers with their type, size and initial contents, and scalars). Sizes and launch
  * dimensions are expressions in the language of the constraints. */
-#include "includes.h"
 #include "space_impl.h"
 
 #include <jansson.h>
@@ -775,53 +774,6 @@ int cutune_kernel_cooperative_at(const cutune_kernel *k, const uint32_t *config,
         st = eval_int(k, at, config, k->cooperative, "Cooperative", &v);
     *cooperative = !st && v != 0;
     return st;
-}
-
-int cutune_kernel_source_hash(const cutune_kernel *k, const char *source, size_t len,
-                              char buf[33])
-{
-    return ct_kernel_source_hash_named(k, source, len, k ? k->file : NULL, buf);
-}
-
-int ct_kernel_source_hash_named(const cutune_kernel *k, const char *source, size_t len,
-                                const char *source_name, char buf[33])
-{
-    if (!k || (!source && len) || !buf)
-        return ct_fail(CUTUNE_EINVAL, "cutune_kernel_source_hash: NULL argument");
-    const char *sys[8];
-    size_t nsys = ct_toolkit_include_dirs(sys, 8);
-    ct_includes inc;
-    int st = ct_includes_scan(source ? source : "", len, source_name,
-                              (const char *const *)k->options, k->num_options, sys, nsys, NULL,
-                              0, &inc);
-    if (st)
-        return st;
-    /* the headers by their bytes alone (a kernel moved elsewhere keeps its profiles) */
-    size_t extra = 34 * inc.n;
-    for (size_t i = 0; i < k->num_options; i++)
-        if (strncmp(k->options[i], "-D", 2) == 0)
-            extra += strlen(k->options[i]) + 1;
-    if (!extra) { /* as the source alone: profiles stored before defines counted still match */
-        cutune_source_hash(source ? source : "", len, buf);
-        return CUTUNE_OK;
-    }
-    char *text = malloc(len + extra + 1), *at = text;
-    if (!text) {
-        ct_includes_free(&inc);
-        return ct_fail(CUTUNE_ENOMEM, "out of memory");
-    }
-    if (len)
-        memcpy(at, source, len);
-    at += len;
-    for (size_t i = 0; i < k->num_options; i++)
-        if (strncmp(k->options[i], "-D", 2) == 0)
-            at += sprintf(at, "\n%s", k->options[i]);
-    for (size_t i = 0; i < inc.n; i++)
-        at += sprintf(at, "\n%s", inc.files[i].hash);
-    ct_includes_free(&inc);
-    cutune_source_hash(text, (size_t)(at - text), buf);
-    free(text);
-    return CUTUNE_OK;
 }
 
 int ct_kernel_block_uses_problem(const cutune_kernel *k)

@@ -215,32 +215,6 @@ static const char *const stops[] = {"budget spent", "time limit", "space exhaust
 static json_t *number_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 /* The result of a session on the GPU. */
-/* What NVRTC said: the first compilation failure, and the warnings of the first configuration
- * that had any (compiling every configuration alike to a warning is worth a look). */
-static void print_notes(const cutune_session *s)
-{
-    cutune_session_notes n;
-    if (cutune_session_get_notes(s, &n) != CUTUNE_OK)
-        return;
-    if (n.compile_error)
-        printf("the first configuration that failed to compile, %s: %s\n",
-               cli_text(n.compile_error_config), cli_text(n.compile_error));
-    if (!n.warnings)
-        return;
-    printf("NVRTC warned for %llu configuration%s; for %s:\n",
-           (unsigned long long)n.configs_warned, n.configs_warned == 1 ? "" : "s",
-           cli_text(n.warnings_config));
-    const char *line = n.warnings;
-    for (int shown = 0; *line && shown < 20; shown++) {
-        const char *eol = strchr(line, '\n');
-        int len = eol ? (int)(eol - line) : (int)strlen(line);
-        char buf[1024];
-        snprintf(buf, sizeof buf, "%.*s", len, line);
-        printf("  %s\n", cli_text(buf));
-        line += len + (eol != NULL);
-    }
-}
-
 static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
                       const cutune_session_result *r, int stopped, const cutune_store *store,
                       json_t *extra)
@@ -299,25 +273,8 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
                                           (json_int_t)x->warm_start_problem[1],
                                           (json_int_t)x->warm_start_problem[2]));
         }
-        cutune_session_notes notes;
-        if (out && cutune_session_get_notes(s, &notes) == CUTUNE_OK) {
-            if (notes.warnings)
-                json_object_set_new(out, "compile_warnings",
-                                    json_pack("{s:I, s:s, s:s}", "configurations",
-                                              (json_int_t)notes.configs_warned, "first_config",
-                                              notes.warnings_config, "text", notes.warnings));
-            if (notes.compile_error)
-                json_object_set_new(out, "first_compile_error",
-                                    json_pack("{s:s, s:s}", "config", notes.compile_error_config,
-                                              "message", notes.compile_error));
-        }
-        if (out && t->first_failed != (size_t)-1) {
-            char key[1024];
-            cutune_session_key(s, t->first_failed, key, sizeof key);
-            json_object_set_new(out, "first_run_failure",
-                                json_pack("{s:s, s:s}", "config", key, "message",
-                                          cutune_session_failure(s, t->first_failed)));
-        }
+        if (out)
+            tune_report_failures(s, t->first_failed, out);
         static const char *const modes[] = {"auto", "default", "none", "answers"};
         char note[512];
         if (out) {
@@ -357,13 +314,7 @@ static int report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
            (unsigned long long)x->verification_failed, (unsigned long long)x->timeouts,
            (unsigned long long)r->search.pruned, (unsigned long long)x->pruned_after_compile,
            x->pruned_saved_s);
-    print_notes(s);
-    if (t->first_failed != (size_t)-1) {
-        char key[1024];
-        cutune_session_key(s, t->first_failed, key, sizeof key);
-        printf("the first configuration that failed to run, %s: %s\n", cli_text(key),
-               cli_text(cutune_session_failure(s, t->first_failed)));
-    }
+    tune_report_failures(s, t->first_failed, NULL);
     char note[512];
     if (tune_verify_note(x, t->verify, note, sizeof note))
         printf("%s\n", note);

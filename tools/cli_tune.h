@@ -76,6 +76,10 @@ void tune_print_metrics(const cutune_session *s, size_t i);
 json_t *tune_metrics_json(const cutune_session *s, size_t i);
 void tune_report_objective(const cutune_session *s, const cutune_session_result *r,
                            json_t *out);
+/* What failed first, to compile (with why) and to run (first_failed, (size_t)-1: none), and
+ * NVRTC's warnings for the first configuration compiled with any: as lines (out NULL) or as
+ * keys of the JSON report. */
+void tune_report_failures(const cutune_session *s, size_t first_failed, json_t *out);
 
 /* The distributed `cutune tune`, for a process that mpirun (or srun) started: cli_mpi.c in
  * cutune-mpi, which links Open MPI; cli_mpi_exec.c in cutune, which hands the command to

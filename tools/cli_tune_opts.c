@@ -1,7 +1,8 @@
 /* cli_tune_opts.c — the options of `cutune tune` that say what is compared (--verify,
  * --atol, --rtol) and what is tuned for (--metric, --objective): parsing them, checking
  * answer files before a session starts, giving a session what they ask, and the words of
- * the report they add (most configurations failed verification; metrics; the objective). */
+ * the report they add (most configurations failed verification; metrics; the objective;
+ * what failed first, and NVRTC's warnings). */
 #include "cli_tune.h"
 
 #include <math.h>
@@ -283,5 +284,52 @@ void tune_report_objective(const cutune_session *s, const cutune_session_result 
             tune_print_metrics(s, dflt);
         }
         printf("\n");
+    }
+}
+
+void tune_report_failures(const cutune_session *s, size_t first_failed, json_t *out)
+{
+    cutune_session_notes n;
+    char key[CUTUNE_KEY_MAX];
+    if (cutune_session_get_notes(s, &n) != CUTUNE_OK)
+        return;
+    if (first_failed != (size_t)-1)
+        cutune_session_key(s, first_failed, key, sizeof key);
+    const char *why = first_failed != (size_t)-1 ? cutune_session_failure(s, first_failed) : NULL;
+    if (out) {
+        if (n.warnings)
+            json_object_set_new(out, "compile_warnings",
+                                json_pack("{s:I, s:s, s:s}", "configurations",
+                                          (json_int_t)n.configs_warned, "first_config",
+                                          n.warnings_config, "text", n.warnings));
+        if (n.compile_error)
+            json_object_set_new(out, "first_compile_error",
+                                json_pack("{s:s, s:s}", "config", n.compile_error_config,
+                                          "message", n.compile_error));
+        if (why)
+            json_object_set_new(out, "first_run_failure",
+                                json_pack("{s:s, s:s}", "config", key, "message", why));
+        return;
+    }
+    if (n.compile_error)
+        printf("the first configuration that failed to compile, %s: %s\n",
+               cli_text(n.compile_error_config), cli_text(n.compile_error));
+    if (why)
+        printf("the first configuration that failed to run, %s: %s\n", cli_text(key),
+               cli_text(why));
+    if (!n.warnings)
+        return;
+    /* (compiling every configuration to a warning is worth a look) */
+    printf("NVRTC warned for %llu configuration%s; for %s:\n",
+           (unsigned long long)n.configs_warned, n.configs_warned == 1 ? "" : "s",
+           cli_text(n.warnings_config));
+    const char *line = n.warnings;
+    for (int shown = 0; *line && shown < 20; shown++) {
+        const char *eol = strchr(line, '\n');
+        int len = eol ? (int)(eol - line) : (int)strlen(line);
+        char buf[1024];
+        snprintf(buf, sizeof buf, "%.*s", len, line);
+        printf("  %s\n", cli_text(buf));
+        line += len + (eol != NULL);
     }
 }
