@@ -127,25 +127,31 @@ static void scope_init(scope *s, const cutune_kernel *k, const int64_t problem[3
     s->problem = (expr_list){.n = (size_t)k->problem_dims, .items = s->problem_items};
 }
 
+/* An expression's value in a scope (sizes: config NULL), its failure named after `what`. */
+static int eval_value(const cutune_kernel *k, const int64_t problem[3], const uint32_t *config,
+                      const expr *e, const char *what, expr_arena *arena, expr_value *v)
+{
+    scope s;
+    scope_init(&s, k, problem, config);
+    char err[200];
+    int st = expr_eval(e, lookup, &s, arena, v, err, sizeof err);
+    return st ? ct_fail(st, "%s: %s", what, err) : CUTUNE_OK;
+}
+
 /* An expression's value as a non-negative integer (floats must be whole). */
 static int eval_int(const cutune_kernel *k, const int64_t problem[3], const uint32_t *config,
                     const expr *e, const char *what, int64_t *out)
 {
-    scope s;
-    scope_init(&s, k, problem, config);
     expr_arena *arena = expr_arena_new();
     if (!arena)
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
     expr_value v;
-    char err[200];
-    int st = expr_eval(e, lookup, &s, arena, &v, err, sizeof err);
-    if (st)
-        st = ct_fail(st, "%s: %s", what, err);
-    else if (v.type == EV_INT)
+    int st = eval_value(k, problem, config, e, what, arena, &v);
+    if (!st && v.type == EV_INT)
         *out = v.u.i;
-    else if (v.type == EV_FLOAT && v.u.f == floor(v.u.f) && fabs(v.u.f) < 9e18)
+    else if (!st && v.type == EV_FLOAT && v.u.f == floor(v.u.f) && fabs(v.u.f) < 9e18)
         *out = (int64_t)v.u.f;
-    else
+    else if (!st)
         st = ct_fail(CUTUNE_ETYPE, "%s is not a whole number", what);
     if (!st && *out < 0)
         st = ct_fail(CUTUNE_ERANGE, "%s is negative (%lld)", what, (long long)*out);
@@ -156,19 +162,14 @@ static int eval_int(const cutune_kernel *k, const int64_t problem[3], const uint
 /* An expression's value as a number (a scalar argument's FillValue), in the scope of sizes. */
 static int eval_number(const cutune_kernel *k, const expr *e, const char *what, double *out)
 {
-    scope s;
-    scope_init(&s, k, k->problem, NULL);
     expr_arena *arena = expr_arena_new();
     if (!arena)
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
     expr_value v;
-    char err[200];
-    int st = expr_eval(e, lookup, &s, arena, &v, err, sizeof err);
-    if (st)
-        st = ct_fail(st, "%s: %s", what, err);
-    else if (v.type == EV_INT || v.type == EV_FLOAT)
+    int st = eval_value(k, k->problem, NULL, e, what, arena, &v);
+    if (!st && (v.type == EV_INT || v.type == EV_FLOAT))
         *out = v.type == EV_INT ? (double)v.u.i : v.u.f;
-    else
+    else if (!st)
         st = ct_fail(CUTUNE_ETYPE, "%s is not a number", what);
     expr_arena_free(arena);
     return st;
