@@ -1,8 +1,9 @@
 /* compile.c — one kernel configuration compiled to a cubin with NVRTC, and a disk cache of
  * the results. NVRTC is loaded with dlopen, so cutune starts on a machine without the CUDA
- * toolkit and says what is missing only when asked to compile. The register count and static
- * shared memory come from the cubin, stack and spills from ptxas's verbose report, all
- * without a GPU (which is what lets a session prune a configuration before launching it). */
+ * toolkit and says what is missing only when asked to compile; the toolkit's include folders
+ * (CUB and the rest under cccl/) are on its path. The register count and static shared
+ * memory come from the cubin, stack and spills from ptxas's verbose report, all without a
+ * GPU (which is what lets a session prune a configuration before launching it). */
 #define _DEFAULT_SOURCE /* realpath */
 #include "compile_impl.h"
 
