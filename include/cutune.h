@@ -96,6 +96,14 @@ int cutune_set_error(int status, const char *fmt, ...)
  * application to compare with the header it was compiled against. Never NULL. */
 const char *cutune_version(void);
 
+/* Seconds on the monotonic clock cutune measures every duration with (an arbitrary origin):
+ * for timing host work the way cutune does. */
+double cutune_now(void);
+
+/* Limits a caller sizes arrays by. */
+#define CUTUNE_MAX_PARAMS 256         /* parameters of one space */
+#define CUTUNE_MAX_TIMED_LAUNCHES 64  /* timed launches of one configuration kept */
+
 /* ------------------------------------------------------------------------------------------
  * Search spaces: tunable parameters with value lists, and constraints written in the
  * Python-style subset used by T1 specs and Kernel Tuner. A configuration is an array of value
@@ -1408,7 +1416,7 @@ typedef struct cutune_measurement {
     double time_ms;             /* mean of the timed launches; NaN when it failed */
     double median_ms, std_ms;
     int32_t n, regs;            /* timed launches kept in times_ms; registers per thread */
-    double times_ms[64];
+    double times_ms[CUTUNE_MAX_TIMED_LAUNCHES];
     double compile_ms, run_ms;
     char failure[32];           /* Kernel Tuner's name of the failure; "" when it ran */
     char message[256];          /* why it failed */

@@ -15,7 +15,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define MAX_FILE ((size_t)512 << 20)
 
 /* A growing string for the key. */
 typedef struct text {
@@ -159,7 +158,7 @@ int ct_binary_cache_load(const ct_binary_key *key, cutune_binary *b)
     size_t len;
     if (!key->path[0] || access(key->path, R_OK) != 0)
         return CUTUNE_ENOTFOUND;
-    if (ct_read_file(key->path, MAX_FILE, &data, &len))
+    if (ct_read_file(key->path, CT_MAX_BINARY_BYTES, &data, &len))
         return CUTUNE_ENOTFOUND;
     const char *p = data, *end = data + len, *k, *name, *log, *info, *cubin;
     size_t nk, nn, nl, ni, nc;

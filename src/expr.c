@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DEPTH 200 /* nesting limit: keeps hostile input from exhausting the stack */
 
 /* ---------------------------------------------------------------------------- lexer ---- */
 
@@ -225,8 +224,8 @@ static int parse_unary(parser *p);
 
 static int enter(parser *p)
 {
-    if (++p->depth > MAX_DEPTH)
-        return perr(p, p->tok.col, "expression nested more than %d levels deep", MAX_DEPTH);
+    if (++p->depth > CT_MAX_EXPR_DEPTH)
+        return perr(p, p->tok.col, "expression nested more than %d levels deep", CT_MAX_EXPR_DEPTH);
     return 0;
 }
 
@@ -633,8 +632,8 @@ int expr_parse(const char *src, expr **out, char *err, size_t errsize)
     if (root >= 0 && p.tok.kind != TK_END)
         root = perr(&p, p.tok.col, "unexpected '%.*s' after a complete expression",
                     (int)p.tok.len, p.tok.src);
-    if (root >= 0 && tree_deeper_than(e, root, 0, MAX_DEPTH))
-        root = perr(&p, 1, "expression nested more than %d levels deep", MAX_DEPTH);
+    if (root >= 0 && tree_deeper_than(e, root, 0, CT_MAX_EXPR_DEPTH))
+        root = perr(&p, 1, "expression nested more than %d levels deep", CT_MAX_EXPR_DEPTH);
     if (root < 0) {
         if (!p.failed)
             snprintf(err, errsize, "column %d: syntax error", p.tok.col);

@@ -7,10 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_LIMIT ((size_t)256 << 20) /* bytes one evaluation may make */
 #define MAX_BOUND 16                     /* nested comprehension variables */
 #define MAX_ARGS 8
-#define MAX_STEPS (1u << 26) /* node visits one evaluation may make: bounds hostile input */
 
 typedef struct arena_block {
     struct arena_block *next;
@@ -39,7 +37,7 @@ void expr_arena_free(expr_arena *a)
 static void *arena_alloc(expr_arena *a, size_t n)
 {
     n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-    if (n > ARENA_LIMIT || a->total + n > ARENA_LIMIT)
+    if (n > CT_MAX_EXPR_ARENA || a->total + n > CT_MAX_EXPR_ARENA)
         return NULL;
     arena_block *b = a->head;
     if (!b || b->size - b->used < n) {
@@ -127,9 +125,9 @@ static int new_list(evalctx *c, const node *nd, size_t n, expr_value *out)
         return fail(c, CUTUNE_ETOOBIG, nd, "list of %zu elements exceeds the limit of %u", n,
                     EXPR_MAX_LIST);
     size_t bytes = sizeof(expr_list) + n * sizeof(expr_value);
-    if (c->arena->total + bytes > ARENA_LIMIT)
+    if (c->arena->total + bytes > CT_MAX_EXPR_ARENA)
         return fail(c, CUTUNE_ETOOBIG, nd, "lists of this expression need more than %zu MiB",
-                    ARENA_LIMIT >> 20);
+                    CT_MAX_EXPR_ARENA >> 20);
     expr_list *l = arena_alloc(c->arena, bytes);
     if (!l)
         return fail(c, CUTUNE_ENOMEM, nd, "out of memory building a list of %zu elements", n);
@@ -291,8 +289,8 @@ static int eval(evalctx *c, int n, expr_value *out)
     const node *nd = &c->e->nodes[n];
     expr_value a, b;
     int st;
-    if (++c->steps > MAX_STEPS)
-        return fail(c, CUTUNE_ETOOBIG, nd, "evaluation takes more than %u steps", MAX_STEPS);
+    if (++c->steps > CT_MAX_EXPR_STEPS)
+        return fail(c, CUTUNE_ETOOBIG, nd, "evaluation takes more than %u steps", CT_MAX_EXPR_STEPS);
     switch (nd->kind) {
     case N_CONST:
         *out = nd->v;

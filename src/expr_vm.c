@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_STACK 256
 
 const char *const expr_builtin_names[EXPR_NUM_BUILTINS] = {"min", "max", "abs", "int",
                                                            "float"};
@@ -56,9 +55,9 @@ static int emit(compiler *c, const node *nd, int kind, int sub, int32_t arg, int
     c->depth += stack_change;
     if (c->depth > p->max_depth)
         p->max_depth = c->depth;
-    if (c->depth > MAX_STACK)
+    if (c->depth > CT_MAX_EXPR_STACK)
         return cfail(c, CUTUNE_ETOOBIG, nd, "expression too complex (stack deeper than %d)",
-                     MAX_STACK);
+                     CT_MAX_EXPR_STACK);
     return CUTUNE_OK;
 }
 
@@ -333,7 +332,7 @@ void expr_prog_free(expr_prog *p)
 
 int expr_run(const expr_prog *p, const expr_value *vars, expr_value *out)
 {
-    expr_value stack[MAX_STACK];
+    expr_value stack[CT_MAX_EXPR_STACK];
     int sp = -1, st;
     for (const instr *ip = p->code;; ip++) {
         switch (ip->kind) {

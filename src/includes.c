@@ -12,8 +12,6 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
-#define MAX_FILES 1024
-#define MAX_HEADER_BYTES ((size_t)64 << 20)
 
 typedef struct scan {
     ct_includes *out;
@@ -173,13 +171,14 @@ static int read_one(scan *sc, const char *path, int depth)
             return CUTUNE_OK; /* read once (include guards, cycles) */
     if (in_system_dir(sc, real))
         return CUTUNE_OK;
-    if (depth > 64)
-        return ct_fail(CUTUNE_ETOOBIG, "%s: #include nested more than 64 deep", path);
-    if (sc->nseen == MAX_FILES)
-        return ct_fail(CUTUNE_ETOOBIG, "%s: more than %d files included", path, MAX_FILES);
+    if (depth > CT_MAX_INCLUDE_DEPTH)
+        return ct_fail(CUTUNE_ETOOBIG, "%s: #include nested more than %d deep", path,
+                       CT_MAX_INCLUDE_DEPTH);
+    if (sc->nseen == CT_MAX_HEADER_FILES)
+        return ct_fail(CUTUNE_ETOOBIG, "%s: more than %d files included", path, CT_MAX_HEADER_FILES);
     char *data;
     size_t len;
-    int st = ct_read_file(path, MAX_HEADER_BYTES, &data, &len);
+    int st = ct_read_file(path, CT_MAX_HEADER_BYTES, &data, &len);
     if (st)
         return ct_wrap(st, "included header");
     ct_include *f = &sc->out->files[sc->out->n];
@@ -241,8 +240,8 @@ int ct_includes_scan(const char *source, size_t len, const char *source_name,
     }
     scan sc = {.out = out, .user_dirs = user, .nuser = nuser, .system_dirs = system_dirs,
                .nsystem = nsystem, .watch = watch, .nwatch = nwatch};
-    out->files = calloc(MAX_FILES, sizeof *out->files);
-    sc.seen = calloc(MAX_FILES, sizeof *sc.seen);
+    out->files = calloc(CT_MAX_HEADER_FILES, sizeof *out->files);
+    sc.seen = calloc(CT_MAX_HEADER_FILES, sizeof *sc.seen);
     int st = user && pre && out->files && sc.seen ? CUTUNE_OK
                                                   : ct_fail(CUTUNE_ENOMEM, "out of memory");
     char dir[PATH_MAX];

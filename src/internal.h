@@ -4,6 +4,7 @@
 #define CUTUNE_INTERNAL_H
 
 #include "cutune.h"
+#include "bounds.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,8 +21,9 @@ int ct_vfail(int status, const char *fmt, va_list ap);
 /* Prefixes the current message with "prefix: " and returns `status`. */
 int ct_wrap(int status, const char *fmt, ...) CT_PRINTF(2, 3);
 
-/* Seconds on the monotonic clock. */
+/* clock.c: seconds on the monotonic clock (durations), and since 1970 (dates). */
 double ct_now(void);
+double ct_unix_now(void);
 
 /* strdup that reports failure through ct_fail. */
 char *ct_strdup(const char *s);

@@ -374,8 +374,6 @@ static int load_arg(loader *ld, json_t *a, size_t i)
 /* One ProblemSize entry: a positive integer, or an expression (a string): a constant one is
  * its value; one that names tuning parameters is the configuration's (problem_of) and here
  * the largest it gives over every combination of their values. */
-#define PROBLEM_COMBINATIONS_MAX ((uint64_t)1 << 20)
-#define PROBLEM_SECONDS_MAX 4.0 /* for all of them: each evaluation is bounded, not their sum */
 static int load_problem_entry(loader *ld, json_t *v, int d, const char *where)
 {
     cutune_kernel *k = ld->k;
@@ -394,12 +392,12 @@ static int load_problem_entry(loader *ld, json_t *v, int d, const char *where)
     int st = parse_expr(ld, where, v, &e);
     if (st)
         return st;
-    const char *names[64];
-    size_t nn = expr_names(e, names, 64), params[64], np = 0;
+    const char *names[CT_MAX_EXPR_NAMES];
+    size_t nn = expr_names(e, names, CT_MAX_EXPR_NAMES), params[CT_MAX_EXPR_NAMES], np = 0;
     uint64_t combinations = 1;
-    for (size_t i = 0; !st && i < nn && i < 64; i++) {
+    for (size_t i = 0; !st && i < nn && i < CT_MAX_EXPR_NAMES; i++) {
         if (cutune_space_find_param(sp, names[i], &params[np]) == CUTUNE_OK) {
-            combinations = combinations > PROBLEM_COMBINATIONS_MAX
+            combinations = combinations > CT_MAX_PROBLEM_COMBINATIONS
                                ? combinations : combinations * sp->params[params[np]].n;
             np++;
         } else {
@@ -409,9 +407,10 @@ static int load_problem_entry(loader *ld, json_t *v, int d, const char *where)
                              ? "" : " (a ProblemSize cannot name itself)");
         }
     }
-    if (!st && nn > 64)
-        st = ct_fail(CUTUNE_ETOOBIG, "%s: %s names more than 64 parameters", ld->path, where);
-    if (!st && combinations > PROBLEM_COMBINATIONS_MAX)
+    if (!st && nn > CT_MAX_EXPR_NAMES)
+        st = ct_fail(CUTUNE_ETOOBIG, "%s: %s names more than %d parameters", ld->path, where,
+                     CT_MAX_EXPR_NAMES);
+    if (!st && combinations > CT_MAX_PROBLEM_COMBINATIONS)
         st = ct_fail(CUTUNE_ETOOBIG, "%s: %s: \"%.80s\" names parameters with more than 2^20 "
                      "combinations of values: its largest value, which sizes the buffers, "
                      "would take too long to find", ld->path, where, json_string_value(v));
@@ -444,7 +443,7 @@ static int load_problem_entry(loader *ld, json_t *v, int d, const char *where)
             st = ct_fail(CUTUNE_ETOOBIG, "%s: \"%.80s\" takes more than %g s to evaluate over "
                          "the %llu combinations of its parameters' values (its largest value "
                          "sizes the buffers): write it more simply, or name fewer parameters",
-                         what, json_string_value(v), PROBLEM_SECONDS_MAX,
+                         what, json_string_value(v), CT_MAX_PROBLEM_SECONDS,
                          (unsigned long long)combinations);
     }
     if (!st && np)
@@ -461,7 +460,7 @@ static int load_problem(loader *ld, json_t *ks)
 {
     cutune_kernel *k = ld->k;
     json_t *ps = json_object_get(ks, "ProblemSize");
-    ld->problem_deadline = ct_now() + PROBLEM_SECONDS_MAX;
+    ld->problem_deadline = ct_now() + CT_MAX_PROBLEM_SECONDS;
     if (json_is_integer(ps) || json_is_string(ps)) {
         k->problem_dims = 1;
         int st = load_problem_entry(ld, ps, 0, "KernelSpecification.ProblemSize");
@@ -780,9 +779,9 @@ int cutune_kernel_cooperative_at(const cutune_kernel *k, const uint32_t *config,
 int ct_kernel_block_uses_problem(const cutune_kernel *k)
 {
     for (int d = 0; k && d < 3; d++) {
-        const char *names[64];
-        size_t n = k->block[d] ? expr_names(k->block[d], names, 64) : 0;
-        for (size_t i = 0; i < n && i < 64; i++)
+        const char *names[CT_MAX_EXPR_NAMES];
+        size_t n = k->block[d] ? expr_names(k->block[d], names, CT_MAX_EXPR_NAMES) : 0;
+        for (size_t i = 0; i < n && i < CT_MAX_EXPR_NAMES; i++)
             if (strcmp(names[i], "ProblemSize") == 0 || strcmp(names[i], "problem_size") == 0)
                 return 1;
     }

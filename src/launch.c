@@ -26,14 +26,13 @@
 
 extern char **environ;
 
-#define MAX_PARAMS 256
 
 /* One configuration, compiled and loaded. Immutable once published, but for the dynamic
  * shared memory limit raised when a launch needs more. */
 typedef struct loaded {
     struct loaded *next;
     char *params, *config;    /* the selection it answers (the profile's strings) */
-    uint32_t cfg[MAX_PARAMS]; /* what runs: the selected configuration, or the default */
+    uint32_t cfg[CUTUNE_MAX_PARAMS]; /* what runs: the selected configuration, or the default */
     char key[CUTUNE_KEY_MAX]; /* cfg in the spec's parameter order */
     int64_t size[3];          /* the problem size compiled in (ProblemSizeDefines), or 0s */
     int fell_back;
@@ -72,7 +71,7 @@ struct cutune_launcher {
     cutune_selector *selector;     /* the store's answers for this kernel on this device */
     cutune_device_info device;
     cutune_arch arch;
-    uint32_t dflt[MAX_PARAMS];
+    uint32_t dflt[CUTUNE_MAX_PARAMS];
     _Atomic(loaded *) loaded;      /* readers walk it without the lock */
     pthread_mutex_t lock;          /* loading, constants, jobs */
     constant *constants;
@@ -160,8 +159,8 @@ int cutune_launcher_new(cutune_launcher **out, cutune_store *store, const char *
     int st = cutune_space_load_t1(&l->space, spec);
     if (!st)
         st = cutune_kernel_load_t1(spec, l->space, &l->kernel);
-    if (!st && cutune_space_num_params(l->space) > MAX_PARAMS)
-        st = ct_fail(CUTUNE_ERANGE, "%s: more than %d parameters", spec, MAX_PARAMS);
+    if (!st && cutune_space_num_params(l->space) > CUTUNE_MAX_PARAMS)
+        st = ct_fail(CUTUNE_ERANGE, "%s: more than %d parameters", spec, CUTUNE_MAX_PARAMS);
     if (!st && cutune_space_get_default(l->space, l->dflt) != 1)
         st = ct_fail(CUTUNE_EINVAL, "%s has no default configuration to fall back on", spec);
     if (!st && !cutune_space_is_valid(l->space, l->dflt))
@@ -211,7 +210,7 @@ static int resolve(const cutune_launcher *l, const cutune_selection *sel, uint32
     if (sel->rule == CUTUNE_SELECT_DEFAULT)
         return -1;
     size_t np = cutune_space_num_params(l->space);
-    const char *value[MAX_PARAMS] = {0};
+    const char *value[CUTUNE_MAX_PARAMS] = {0};
     char names[sizeof sel->params], values[sizeof sel->config];
     memcpy(names, sel->params, sizeof names);
     memcpy(values, sel->config, sizeof values);

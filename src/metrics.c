@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_METRICS 32
 
 typedef struct ct_metric {
     char *name;
@@ -149,7 +148,7 @@ double ct_session_cost(cutune_session *s, size_t i, const char **failure)
     double v = r->time_ms;
     const char *name = "time";
     if (s->objective_metric) {
-        double values[MAX_METRICS];
+        double values[CT_MAX_METRICS];
         char why[200];
         size_t k = (size_t)s->objective_metric - 1;
         eval_metrics(s, i, k + 1, values, why, sizeof why);
@@ -177,7 +176,7 @@ int ct_session_metrics_json(const cutune_session *s, size_t i, json_t *entry)
 {
     if (!s->nmetrics || isnan(s->rec[i].time_ms))
         return CUTUNE_OK; /* a failed configuration has none, as in Kernel Tuner's files */
-    double values[MAX_METRICS];
+    double values[CT_MAX_METRICS];
     ct_session_metrics(s, i, values, NULL, 0);
     for (size_t k = 0; k < s->nmetrics; k++) {
         json_t *v = isfinite(values[k]) ? json_real(values[k]) : json_null();
@@ -211,17 +210,17 @@ int cutune_session_add_metric(cutune_session *s, const char *name, const char *e
     for (size_t k = 0; k < s->nmetrics; k++)
         if (strcmp(s->metrics[k].name, name) == 0)
             return ct_fail(CUTUNE_EINVAL, "metric '%s' is defined twice", name);
-    if (s->nmetrics == MAX_METRICS)
-        return ct_fail(CUTUNE_ETOOBIG, "metric '%s': more than %d metrics", name, MAX_METRICS);
+    if (s->nmetrics == CT_MAX_METRICS)
+        return ct_fail(CUTUNE_ETOOBIG, "metric '%s': more than %d metrics", name, CT_MAX_METRICS);
     char err[200];
     expr *e = NULL;
     if (expr_parse(expression, &e, err, sizeof err))
         return ct_fail(CUTUNE_EPARSE, "metric '%s' (%s): %s", name, expression, err);
     /* every name it reads must be one it can read, said now rather than at each evaluation */
-    const char *names[64];
-    size_t n = expr_names(e, names, 64);
+    const char *names[CT_MAX_EXPR_NAMES];
+    size_t n = expr_names(e, names, CT_MAX_EXPR_NAMES);
     scope sc = {.s = s, .k = s->nmetrics};
-    for (size_t j = 0; j < n && j < 64; j++) {
+    for (size_t j = 0; j < n && j < CT_MAX_EXPR_NAMES; j++) {
         expr_value v;
         if (lookup(&sc, names[j], &v)) {
             st = ct_fail(CUTUNE_ENAME, "metric '%s' (%s): unknown name '%s' (a metric reads "
@@ -287,7 +286,7 @@ double cutune_session_metric(const cutune_session *s, size_t entry, size_t k)
 {
     if (!s || k >= s->nmetrics || entry >= s->dom.n)
         return NAN;
-    double values[MAX_METRICS];
+    double values[CT_MAX_METRICS];
     eval_metrics(s, entry, k + 1, values, NULL, 0);
     return values[k];
 }

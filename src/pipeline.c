@@ -15,8 +15,6 @@
 #include <cuda_runtime_api.h>
 #endif
 
-#define MAX_DEPTH 16
-#define MAX_COPIERS 16 /* threads copying pageable data, the caller's own not counted */
 
 #ifdef CUTUNE_HAVE_CUDA
 
@@ -39,8 +37,8 @@ typedef struct copier_arg {
 struct copiers {
     int n;       /* threads besides the caller's */
     int running; /* they were started (and the barriers made) */
-    pthread_t thread[MAX_COPIERS];
-    copier_arg arg[MAX_COPIERS];
+    pthread_t thread[CT_MAX_COPIERS];
+    copier_arg arg[CT_MAX_COPIERS];
     pthread_barrier_t start, done;
     char *dst;
     const char *src;
@@ -88,7 +86,7 @@ typedef struct run {
     size_t bytes, chunk;
     int depth, stage_in, stage_out;
     cudaStream_t stream[STAGES];
-    slot slot[MAX_DEPTH];
+    slot slot[CT_MAX_PIPELINE_DEPTH];
     cutune_pool *pool;
     copiers copy;
 } run;
@@ -284,12 +282,12 @@ int cutune_pipeline_run(const void *in, void *out, size_t bytes, cutune_compute_
         return ct_fail(CUTUNE_EINVAL, "pipeline: no compute callback");
     if (bytes && (!in || !out))
         return ct_fail(CUTUNE_EINVAL, "pipeline: NULL %s buffer", in ? "output" : "input");
-    if (o.copy_threads < 0 || o.copy_threads > MAX_COPIERS + 1)
+    if (o.copy_threads < 0 || o.copy_threads > CT_MAX_COPIERS + 1)
         return ct_fail(CUTUNE_EINVAL, "pipeline: %d copy threads (1 to %d, please)",
-                       o.copy_threads, MAX_COPIERS + 1);
-    if (o.depth < 0 || o.depth > MAX_DEPTH)
+                       o.copy_threads, CT_MAX_COPIERS + 1);
+    if (o.depth < 0 || o.depth > CT_MAX_PIPELINE_DEPTH)
         return ct_fail(CUTUNE_EINVAL, "pipeline: depth %d (1 to %d, please)", o.depth,
-                       MAX_DEPTH);
+                       CT_MAX_PIPELINE_DEPTH);
     if (bytes == 0)
         return CUTUNE_OK;
 #ifdef CUTUNE_HAVE_CUDA
@@ -298,7 +296,7 @@ int cutune_pipeline_run(const void *in, void *out, size_t bytes, cutune_compute_
     run r = {.in = in, .out = out, .bytes = bytes,
              .chunk = o.chunk_bytes ? o.chunk_bytes : (size_t)8 << 20,
              .depth = o.depth ? o.depth : 3, .pool = o.pool,
-             .copy.n = helpers < 0 ? 0 : helpers > MAX_COPIERS ? MAX_COPIERS : helpers};
+             .copy.n = helpers < 0 ? 0 : helpers > CT_MAX_COPIERS ? CT_MAX_COPIERS : helpers};
     if (r.chunk > bytes)
         r.chunk = bytes; /* a chunk larger than the data: one chunk */
     int count, pinned_in = 0, pinned_out = 0;

@@ -6,14 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-double ct_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ------------------------------------------------------------------------------ domain ---- */
 
@@ -694,18 +686,17 @@ static double cost_cached(void *self, size_t index)
     return cutune_cache_cost(self, index) / 1e3;
 }
 
-#define MAX_IN_FLIGHT 1024
 
 /* Several evaluations in flight: they come back first in, first out. */
 typedef struct replay {
     const cutune_cache *cache;
-    size_t queue[MAX_IN_FLIGHT], head, count;
+    size_t queue[CT_MAX_IN_FLIGHT], head, count;
 } replay;
 
 static int submit_replay(void *self, size_t index)
 {
     replay *r = self;
-    r->queue[(r->head + r->count++) % MAX_IN_FLIGHT] = index;
+    r->queue[(r->head + r->count++) % CT_MAX_IN_FLIGHT] = index;
     return CUTUNE_OK;
 }
 
@@ -713,7 +704,7 @@ static int complete_replay(void *self, size_t *index, double *time_ms, const cha
 {
     replay *r = self;
     *index = r->queue[r->head];
-    r->head = (r->head + 1) % MAX_IN_FLIGHT;
+    r->head = (r->head + 1) % CT_MAX_IN_FLIGHT;
     r->count--;
     return measure_cached((void *)r->cache, *index, time_ms, failure);
 }
@@ -729,8 +720,8 @@ int cutune_simulate(const cutune_cache *cache, const cutune_search_options *opti
 {
     if (!cache || !options || !result)
         return ct_fail(CUTUNE_EINVAL, "cutune_simulate: NULL argument");
-    if (options->in_flight > MAX_IN_FLIGHT)
-        return ct_fail(CUTUNE_EINVAL, "at most %d evaluations in flight, not %u", MAX_IN_FLIGHT,
+    if (options->in_flight > CT_MAX_IN_FLIGHT)
+        return ct_fail(CUTUNE_EINVAL, "at most %d evaluations in flight, not %u", CT_MAX_IN_FLIGHT,
                        options->in_flight);
     ct_domain d;
     int st = ct_domain_from_cache(&d, cache);

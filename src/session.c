@@ -52,8 +52,8 @@ static cutune_session *session_alloc(const cutune_session_options *options)
     s->opt = options ? *options : (cutune_session_options){0};
     if (s->opt.iterations <= 0)
         s->opt.iterations = 7;
-    if (s->opt.iterations > 64)
-        s->opt.iterations = 64;
+    if (s->opt.iterations > CUTUNE_MAX_TIMED_LAUNCHES)
+        s->opt.iterations = CUTUNE_MAX_TIMED_LAUNCHES;
     if (s->opt.warmups <= 0)
         s->opt.warmups = 1;
     s->best_ms = NAN;
@@ -183,8 +183,8 @@ int ct_session_keep_times(cutune_session *s, record *r, const double *times, int
 {
     if (!(r->times_ms = malloc((size_t)(n > 0 ? n : 1) * sizeof *r->times_ms)))
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
-    double sum = 0, sq = 0, sorted[64];
-    r->n = n > 64 ? 64 : n;
+    double sum = 0, sq = 0, sorted[CUTUNE_MAX_TIMED_LAUNCHES];
+    r->n = n > CUTUNE_MAX_TIMED_LAUNCHES ? CUTUNE_MAX_TIMED_LAUNCHES : n;
     for (int k = 0; k < r->n; k++) {
         sorted[k] = r->times_ms[k] = times[k];
         sum += times[k];
@@ -193,7 +193,7 @@ int ct_session_keep_times(cutune_session *s, record *r, const double *times, int
     for (int k = 0; k < r->n; k++)
         sq += (r->times_ms[k] - r->time_ms) * (r->times_ms[k] - r->time_ms);
     r->std_ms = r->n > 1 ? sqrt(sq / (r->n - 1)) : 0;
-    for (int a = 1; a < r->n; a++) /* insertion sort of at most 64 */
+    for (int a = 1; a < r->n; a++) /* insertion sort of a few */
         for (int b = a; b > 0 && sorted[b - 1] > sorted[b]; b--) {
             double t = sorted[b];
             sorted[b] = sorted[b - 1];
@@ -403,8 +403,8 @@ const char *ct_session_failure_literal(const char *name)
  * or is the default (which runs again anyway: its outputs are the reference). */
 static size_t stored_entry(const cutune_session *s, const char *key)
 {
-    uint32_t cfg[256];
-    if (s->dom.np > 256 || cutune_space_parse_key(s->space, key, cfg))
+    uint32_t cfg[CUTUNE_MAX_PARAMS];
+    if (s->dom.np > CUTUNE_MAX_PARAMS || cutune_space_parse_key(s->space, key, cfg))
         return CT_NONE;
     size_t i = ct_domain_find(&s->dom, cfg);
     return i == s->default_index ? CT_NONE : i;
@@ -439,12 +439,12 @@ static int restore_entry(const char *config, const char *entry, void *user)
         ct_session_fail_record(r, ct_session_failure_literal(json_string_value(t)),
                                "measured by an earlier session");
     } else {
-        double times[64];
+        double times[CUTUNE_MAX_TIMED_LAUNCHES];
         int n = 0;
         size_t k;
         json_t *v;
         json_array_foreach(json_object_get(e, "times"), k, v)
-            if (n < 64 && json_is_number(v))
+            if (n < CUTUNE_MAX_TIMED_LAUNCHES && json_is_number(v))
                 times[n++] = json_number_value(v);
         if (!n)
             times[n++] = json_number_value(t);
@@ -581,11 +581,11 @@ static double cost_gpu(void *self, size_t i)
  * every other configuration is held to, so a kernel's session needs one that works. */
 int ct_session_measure_default(cutune_session *s)
 {
-    uint32_t dflt[256];
+    uint32_t dflt[CUTUNE_MAX_PARAMS];
     if (s->cache)
         return CUTUNE_OK; /* a recorded space has no reference to check against */
     int st = ct_session_verify_prepare(s), must = ct_session_default_must_work(s);
-    if (st || s->dom.np > 256 || cutune_space_get_default(s->space, dflt) != 1)
+    if (st || s->dom.np > CUTUNE_MAX_PARAMS || cutune_space_get_default(s->space, dflt) != 1)
         return st; /* no default: nothing to take a reference from, and no speedup */
     s->default_index = ct_domain_find(&s->dom, dflt);
     if (s->default_index == CT_NONE)
@@ -618,8 +618,8 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
     result->default_ms = NAN;
     result->default_entry = CT_NONE;
     double t0 = ct_now();
-    uint32_t dflt[256]; /* the default's index first: resuming leaves it to run again */
-    if (!s->cache && s->dom.np <= 256 && cutune_space_get_default(s->space, dflt) == 1)
+    uint32_t dflt[CUTUNE_MAX_PARAMS]; /* the default's index first: resuming leaves it to run again */
+    if (!s->cache && s->dom.np <= CUTUNE_MAX_PARAMS && cutune_space_get_default(s->space, dflt) == 1)
         s->default_index = ct_domain_find(&s->dom, dflt);
     int st = s->store ? store_begin(s, search) : CUTUNE_OK;
     if (!st)

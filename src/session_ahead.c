@@ -47,10 +47,10 @@ int cutune_session_precompile(cutune_session *s, int threads, uint64_t *compiled
         return ct_fail(CUTUNE_ENOTSUP, "a session over a custom objective compiles nothing");
     if (threads < 1)
         threads = 1;
-    if (threads > 256)
-        threads = 256;
+    if (threads > CT_MAX_AHEAD_THREADS)
+        threads = CT_MAX_AHEAD_THREADS;
     ahead a = {.s = s};
-    pthread_t t[256];
+    pthread_t t[CT_MAX_AHEAD_THREADS];
     int started = 0;
     for (; started < threads; started++)
         if (pthread_create(&t[started], NULL, compile_ahead, &a) != 0)

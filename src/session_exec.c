@@ -200,7 +200,7 @@ int cutune_session_set_executor(cutune_session *s, const cutune_executor *execut
 /* A measurement from elsewhere into the record of its configuration. */
 static int take(cutune_session *s, const cutune_measurement *m)
 {
-    if (m->entry >= s->dom.n || m->n < 0 || m->n > 64)
+    if (m->entry >= s->dom.n || m->n < 0 || m->n > CUTUNE_MAX_TIMED_LAUNCHES)
         return ct_fail(CUTUNE_EINVAL, "a measurement of entry %llu with %d times: not one of "
                        "this session's", (unsigned long long)m->entry, (int)m->n);
     record *r = &s->rec[m->entry];

@@ -331,8 +331,8 @@ int cutune_session_set_verify(cutune_session *s, cutune_verify how)
 
 static int has_default(const cutune_session *s)
 {
-    uint32_t cfg[256];
-    return s->dom.np <= 256 && cutune_space_get_default(s->space, cfg) == 1 &&
+    uint32_t cfg[CUTUNE_MAX_PARAMS];
+    return s->dom.np <= CUTUNE_MAX_PARAMS && cutune_space_get_default(s->space, cfg) == 1 &&
            ct_domain_find(&s->dom, cfg) != CT_NONE;
 }
 

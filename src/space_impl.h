@@ -7,7 +7,6 @@
 
 #include <stdatomic.h>
 
-#define CUTUNE_MAX_PARAMS 256
 
 typedef struct param {
     char *name;

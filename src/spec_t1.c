@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SPEC_BYTES ((size_t)64 << 20)
 
 typedef struct loader {
     const char *name; /* file name for messages */
@@ -520,67 +519,6 @@ int cutune_space_load_t1_buffer(cutune_space **out, const char *data, size_t len
     return CUTUNE_OK;
 }
 
-int ct_read_file(const char *path, size_t limit, char **data, size_t *len)
-{
-    *data = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ct_fail(CUTUNE_EIO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    int st = buf ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "%s: out of memory", path);
-    while (!st) {
-        if (n == cap) {
-            if (cap >= limit) {
-                st = ct_fail(CUTUNE_ETOOBIG, "%s: larger than the limit of %zu MiB", path,
-                             limit >> 20);
-                break;
-            }
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                st = ct_fail(CUTUNE_ENOMEM, "%s: out of memory", path);
-                break;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f))
-                st = ct_fail(CUTUNE_EIO, "%s: read error", path);
-            break;
-        }
-    }
-    fclose(f);
-    if (st) {
-        free(buf);
-        return st;
-    }
-    *data = buf;
-    *len = n;
-    return CUTUNE_OK;
-}
-
-char *ct_read_text(const char *path, size_t limit, size_t *len)
-{
-    char *data;
-    size_t n;
-    if (ct_read_file(path, limit, &data, &n))
-        return NULL;
-    char *s = realloc(data, n + 1);
-    if (!s) {
-        free(data);
-        ct_fail(CUTUNE_ENOMEM, "%s: out of memory", path);
-        return NULL;
-    }
-    s[n] = '\0';
-    if (len)
-        *len = n;
-    return s;
-}
-
 int cutune_space_load_t1(cutune_space **out, const char *path)
 {
     if (!out || !path)
@@ -588,7 +526,7 @@ int cutune_space_load_t1(cutune_space **out, const char *path)
     *out = NULL;
     char *data;
     size_t len;
-    int st = ct_read_file(path, MAX_SPEC_BYTES, &data, &len);
+    int st = ct_read_file(path, CT_MAX_SPEC_BYTES, &data, &len);
     if (st)
         return st;
     st = cutune_space_load_t1_buffer(out, data, len, path);

@@ -38,7 +38,7 @@ typedef struct ct_run_result {
     ct_outcome outcome;
     char message[256];         /* why it failed */
     int iterations;
-    double times_ms[64];       /* each timed launch */
+    double times_ms[CUTUNE_MAX_TIMED_LAUNCHES];       /* each timed launch */
     double max_error;          /* largest |x - ref| / max(1, |ref|) of what was compared */
     int restart;               /* the fault poisoned the CUDA context: the worker ends */
 } ct_run_result;

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <xxhash.h>
 
 struct cutune_store {
@@ -19,13 +18,6 @@ struct cutune_store {
     int64_t rev_seen;     /* the highest profiles.rev taken into the map */
     pthread_mutex_t lock; /* one user of the SQLite connection at a time */
 };
-
-double ct_unix_now(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return tv.tv_sec + tv.tv_usec / 1e6;
-}
 
 ct_db *ct_store_db(cutune_store *store) { return &store->db; }
 ct_map *ct_store_map(cutune_store *store) { return store->map; }

@@ -173,8 +173,6 @@ void ct_store_bind_key(sqlite3_stmt *q, int first, const cutune_profile *p);
  * store's lock). */
 ct_db *ct_store_db(cutune_store *store);
 ct_map *ct_store_map(cutune_store *store);
-/* Seconds since 1970, as the store's rows keep time. */
-double ct_unix_now(void);
 /* CUTUNE_EINVAL unless the profile has what a row needs (names, a time, sizes >= 0). */
 int ct_store_check_profile(const cutune_profile *p);
 /* In a transaction: writes p unless a faster one of the same key is there; *kept receives

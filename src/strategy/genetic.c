@@ -38,7 +38,7 @@ static size_t tournament(const genetic *g, ct_search *s)
 static size_t make_child(const genetic *g, ct_search *s)
 {
     const ct_domain *d = s->dom;
-    uint32_t child[256];
+    uint32_t child[CUTUNE_MAX_PARAMS];
     for (int attempt = 0; attempt < 20; attempt++) {
         const uint32_t *ma = ct_domain_config(d, tournament(g, s));
         const uint32_t *pa = ct_domain_config(d, tournament(g, s));
