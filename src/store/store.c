@@ -20,6 +20,10 @@ struct cutune_store {
 };
 
 ct_db *ct_store_db(cutune_store *store) { return &store->db; }
+int ct_store_damaged(cutune_store *store, const char *what, const char *why)
+{
+    return ct_db_damaged(&store->db, what, why);
+}
 ct_map *ct_store_map(cutune_store *store) { return store->map; }
 int ct_store_writable(const cutune_store *store, const char *what)
 {

@@ -4,6 +4,7 @@
 #define CUTUNE_STORE_IMPL_H
 
 #include "../internal.h"
+#include "session.h"
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -108,59 +109,10 @@ void ct_map_select_key(ct_map *m, const cutune_device_info *device, const char *
 uint64_t ct_key_prefix_hash(const char *key, size_t key_len);
 uint64_t ct_key_hash(const char *key, size_t key_len, uint64_t prefix_hash);
 
-/* ----------------------------------------------------- sessions (sessions.c) ---- */
-
-/* A session's row: its key (the profile's fields device .. problem, strategy, budget) and
- * what else identifies it. */
-typedef struct ct_session_row {
-    cutune_profile key;
-    uint64_t seed;
-    const char *space_hash; /* of the parameters and their values */
-    const char *header;     /* Kernel Tuner cache header, JSON */
-    const char *origin;     /* "cutune", or the file it came from */
-} ct_session_row;
-
-/* A new session, this process's to run (until it finishes or is released): its id. */
-int ct_store_session_begin(cutune_store *store, const ct_session_row *row, int64_t *id);
-/* The latest session with this key and space (any strategy), if it is unfinished, made this
- * process's (its id; 0: none to go on with). CUTUNE_EBUSY, saying who, when another run
- * that is not provably gone has it. In one write transaction with the check. */
-int ct_store_session_resume(cutune_store *store, const ct_session_row *row, int64_t *id);
-/* The session is no longer this process's to run (unfinished: another run may resume it). */
-int ct_store_session_release(cutune_store *store, int64_t session);
-/* The session goes, with its evaluations and its owner (an import that failed). */
-int ct_store_session_discard(cutune_store *store, int64_t session);
-/* One evaluation: config is its key ("64,2,1"), entry its Kernel Tuner cache entry (JSON
- * text); time_ms NaN with `failure` for a failed one. Replaces an earlier one of the same
- * configuration in this session. */
-int ct_store_session_add(cutune_store *store, int64_t session, const char *config,
-                         double time_ms, const char *failure, const char *entry);
-/* Marks the session finished (and nobody's) and folds its best evaluation into the profile. */
-int ct_store_session_finish(cutune_store *store, int64_t session);
-/* The same without finishing it (a new best, as it happens). */
-int ct_store_session_fold(cutune_store *store, int64_t session);
-/* Each evaluation of the sessions with this key and space, oldest first (a later one of
- * the same configuration comes after). */
-typedef int (*ct_entry_fn)(const char *config, const char *entry, void *user);
-int ct_store_session_entries(cutune_store *store, const ct_session_row *row, ct_entry_fn fn,
-                             void *user);
-
-/* The warm start of a new session: of the sessions of the same kernel, GPU (any driver)
- * and space at other problem sizes, those of the nearest size (*problem; 0s when there are
- * none), and their `max` fastest configurations, fastest first. */
-typedef int (*ct_config_fn)(const char *config, double time_ms, void *user);
-int ct_store_session_nearby(cutune_store *store, const ct_session_row *row, size_t max,
-                            int64_t problem[3], ct_config_fn fn, void *user);
-
 /* ------------------------------------------------------------ exchange.c ---- */
 
 /* T4's invalidity for a Kernel Tuner failure name (NULL: "correct"). */
 const char *ct_t4_invalidity(const char *failure);
-/* T4 results made from a Kernel Tuner cache file's JSON (a new reference, or NULL). */
-json_t *ct_t4_from_kt(const json_t *kt);
-/* A space's identity: the hash of its tune_params (names and values). */
-void ct_space_hash(const json_t *tune_params, char out[33]);
-
 /* SQL matching a profile's key (device .. p2: 12 parameters), and their binding from
  * parameter `first` on. */
 #define CT_KEY_MATCH                                                                         \
@@ -179,8 +131,6 @@ int ct_store_check_profile(const cutune_profile *p);
  * the row as it stands, its strings in *strings (the caller frees them). */
 int ct_store_put_locked(cutune_store *store, const cutune_profile *p, cutune_profile *kept,
                         char **strings);
-/* CUTUNE_OK, or CUTUNE_EINVAL ("WHAT: PATH was opened read-only") for a read-only store. */
-int ct_store_writable(const cutune_store *store, const char *what);
 void ct_store_lock(cutune_store *store);
 void ct_store_unlock(cutune_store *store);
 

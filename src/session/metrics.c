@@ -42,14 +42,6 @@ static int started(const cutune_session *s, const char *call)
     return CUTUNE_OK;
 }
 
-static int session_problem(const cutune_session *s, int64_t problem[3])
-{
-    if (s->cache)
-        return ct_cache_problem(s->cache, problem);
-    problem[0] = problem[1] = problem[2] = 1;
-    return s->kernel ? cutune_kernel_problem(s->kernel, problem) : 0;
-}
-
 /* ------------------------------------------------------------------- evaluation ---- */
 
 typedef struct scope {
@@ -105,10 +97,9 @@ static void eval_metrics(const cutune_session *s, size_t i, size_t n, double *va
     }
     scope sc = {.s = s, .config = ct_domain_config(&s->dom, i), .time_ms = r->time_ms,
                 .values = values};
-    int64_t problem[3];
-    int dims = session_problem(s, problem);
+    int dims = s->problem_dims;
     for (int d = 0; d < dims && d < 3; d++)
-        sc.items[d] = (expr_value){.type = EV_INT, .u.i = problem[d]};
+        sc.items[d] = (expr_value){.type = EV_INT, .u.i = s->problem[d]};
     sc.problem = (expr_list){.n = (size_t)(dims > 0 ? dims : 0), .items = sc.items};
     expr_arena *arena = expr_arena_new();
     for (size_t k = 0; arena && k < n; k++) {
@@ -142,7 +133,7 @@ double ct_session_cost(cutune_session *s, size_t i, const char **failure)
     *failure = NULL;
     if (isnan(r->time_ms)) { /* a kernel's failures by Kernel Tuner's names; an objective's
                                 in its own words */
-        *failure = s->objective && r->message ? r->message : r->failure;
+        *failure = s->messages_as_failures && r->message ? r->message : r->failure;
         return NAN;
     }
     double v = r->time_ms;

@@ -1,4 +1,4 @@
-/* session_verify.c — what a session checks each configuration's outputs against: the
+/* verify.c — what a session checks each configuration's outputs against: the
  * default configuration's outputs, nothing, or answers (given in memory, read from files, or
  * the spec's ReferenceArguments), each output with its pass test; the decision, the worker's
  * share of it, and the sentence that tells the user. */
@@ -107,7 +107,7 @@ static int answers_apply(const cutune_session *s, const char *call, int named)
     if (!s->kernel)
         return ct_fail(CUTUNE_ENOTSUP, "a session over a custom objective or a recorded space "
                        "has no outputs to check");
-    if (!s->worker && !named) /* (device -1: the sessions that measure keep their own) */
+    if (!s->has_device && !named) /* (device -1: the sessions that measure keep their own) */
         return ct_fail(CUTUNE_ENOTSUP, "this session measures nothing itself");
     return started(s, call);
 }
@@ -144,8 +144,8 @@ int cutune_session_load_answer(cutune_session *s, const char *argument, const ch
     int st = answers_apply(s, "cutune_session_load_answer", 1);
     if (!st)
         st = find_output(s, argument, &i);
-    if (!st) /* (without a worker, checked and named only) */
-        st = cutune_kernel_read_answer(s->kernel, argument, path, s->worker ? &data : NULL,
+    if (!st) /* (without a device here, checked and named only) */
+        st = cutune_kernel_read_answer(s->kernel, argument, path, s->has_device ? &data : NULL,
                                        &bytes);
     return st ? st : keep_answer(s, i, data, path, 0);
 }
@@ -351,7 +351,7 @@ static int decide(cutune_session *s, ct_check *eff)
     int mode = s->verify == CUTUNE_VERIFY_AUTO ? CUTUNE_VERIFY_ANSWERS : s->verify;
     if (mode == CUTUNE_VERIFY_ANSWERS && !(s->verify == CUTUNE_VERIFY_AUTO && given == outputs &&
                                            outputs)) {
-        int st = spec_references(s, s->worker != NULL, eff, &from_spec);
+        int st = spec_references(s, s->has_device, eff, &from_spec);
         if (st)
             return st;
     }
@@ -376,19 +376,18 @@ static int decide(cutune_session *s, ct_check *eff)
 
 int ct_session_verify_prepare(cutune_session *s)
 {
-    if (!s->kernel || (s->verify_mode && (s->verify_sent || !s->worker)))
+    if (!s->kernel || (s->verify_mode && (s->verify_sent || !s->has_device)))
         return CUTUNE_OK;
     size_t n = cutune_kernel_num_args(s->kernel), total = 0, off = 0;
     ct_check *eff = calloc(n ? n : 1, sizeof *eff);
     int st = eff ? decide(s, eff) : ct_fail(CUTUNE_ENOMEM, "out of memory");
-    if (!st && s->worker)
-        st = ct_worker_set_check(s->worker, eff, n);
     for (size_t i = 0; i < n; i++)
         if (eff && eff[i].compare && s->user_ref[i])
             total += (size_t)cutune_kernel_arg_at(s->kernel, i)->count *
                      cutune_elem_size(cutune_kernel_arg_at(s->kernel, i)->type);
-    if (!st && s->worker && s->verify_mode == CUTUNE_VERIFY_ANSWERS) {
-        char *blob = malloc(total ? total : 1);
+    char *blob = NULL; /* the answers of every output compared, in order */
+    if (!st && s->has_device && s->verify_mode == CUTUNE_VERIFY_ANSWERS) {
+        blob = malloc(total ? total : 1);
         for (size_t i = 0; blob && i < n; i++)
             if (eff[i].compare && s->user_ref[i]) {
                 const cutune_kernel_arg *a = cutune_kernel_arg_at(s->kernel, i);
@@ -396,10 +395,12 @@ int ct_session_verify_prepare(cutune_session *s)
                 memcpy(blob + off, s->user_ref[i], b);
                 off += b;
             }
-        st = blob ? ct_worker_set_reference(s->worker, blob, total)
-                  : ct_fail(CUTUNE_ENOMEM, "out of memory for the answers");
-        free(blob);
+        if (!blob)
+            st = ct_fail(CUTUNE_ENOMEM, "out of memory for the answers");
     }
+    if (!st && s->has_device && s->ops->send_checks)
+        st = s->ops->send_checks(s, s->ctx, eff, n, blob, total);
+    free(blob);
     if (st)
         s->verify_mode = 0;
     s->verify_sent = !st;
@@ -409,7 +410,7 @@ int ct_session_verify_prepare(cutune_session *s)
 
 int ct_session_default_must_work(const cutune_session *s)
 {
-    return !s->objective && s->verify_mode != CUTUNE_VERIFY_NONE;
+    return s->kernel && s->verify_mode != CUTUNE_VERIFY_NONE;
 }
 
 /* ---------------------------------------------------------------- in words ---- */
@@ -503,9 +504,7 @@ int cutune_session_verification(cutune_session *s, cutune_verify *mode, char *bu
     if (!s->kernel) {
         if (mode)
             *mode = CUTUNE_VERIFY_NONE;
-        put(&t, "comparing no outputs: %s", s->cache ? "a recorded space's failures are those "
-                                                       "it recorded"
-                                                     : "a custom objective has none");
+        put(&t, "comparing no outputs: %s", s->no_outputs_why ? s->no_outputs_why : "none");
         return CUTUNE_OK;
     }
     int st = ct_session_verify_prepare(s);

@@ -1,8 +1,8 @@
-/* session_write.c — a session's results as other tools read them: Kernel Tuner cache entries
+/* export.c — a session's results as other tools read them: Kernel Tuner cache entries
  * (what the profile store keeps of each evaluation, and a cache file that Kernel Tuner's
  * simulation mode and cutune sim take) and T4 results, made from those entries. */
 #include "session_impl.h"
-#include "store/store_impl.h"
+#include "store/session.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -33,14 +33,12 @@ json_t *ct_session_kt_header(const cutune_session *s)
         bad |= json_array_append_new(keys, json_string(cutune_space_param_name(s->space, p)));
         bad |= json_object_set_new(params, cutune_space_param_name(s->space, p), vals);
     }
-    int64_t problem[3];
-    int dims = s->cache ? ct_cache_problem(s->cache, problem)
-                        : cutune_kernel_problem(s->kernel, problem);
+    int dims = s->problem_dims;
     for (int d = 0; !bad && d < dims; d++)
-        bad |= json_array_append_new(ps, json_integer(problem[d]));
+        bad |= json_array_append_new(ps, json_integer(s->problem[d]));
     json_t *h = bad ? NULL
                     : json_pack("{s:s, s:s, s:o, s:o, s:s}", "device_name",
-                                ct_session_device_name(s),
+                                s->device_name,
                                 "kernel_name", s->name, "tune_params_keys", keys, "tune_params",
                                 params, "objective", cutune_session_objective_name(s, NULL));
     if (!h) {

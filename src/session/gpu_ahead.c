@@ -1,7 +1,7 @@
-/* session_ahead.c — compiling ahead of the measurements: the whole space before a brute-force
+/* gpu_ahead.c — compiling ahead of the measurements: the whole space before a brute-force
  * run (cutune_session_precompile), and during a run the configurations expected next. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
-#include "session_impl.h"
+#include "gpu.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -11,23 +11,23 @@
 
 /* ------------------------------------------------------------------ compiling ahead ---- */
 
-typedef struct ahead {
+typedef struct sweep {
     cutune_session *s;
     size_t next; /* taken with an atomic add */
     uint64_t compiled, failed;
     int status;
-} ahead;
+} sweep;
 
 static void *compile_ahead(void *arg)
 {
-    ahead *a = arg;
+    sweep *a = arg;
     for (;;) {
         size_t i = __atomic_fetch_add(&a->next, 1, __ATOMIC_RELAXED);
         if (i >= a->s->dom.n || __atomic_load_n(&a->status, __ATOMIC_RELAXED))
             return NULL;
         record scratch;
         cutune_binary *bin = NULL;
-        int st = ct_session_compile(a->s, i, &bin, &scratch);
+        int st = ct_gpu_compile(a->s, i, &bin, &scratch);
         if (st == CUTUNE_ECOMPILE)
             __atomic_fetch_add(&a->failed, 1, __ATOMIC_RELAXED);
         else if (st)
@@ -38,18 +38,15 @@ static void *compile_ahead(void *arg)
     }
 }
 
-int cutune_session_precompile(cutune_session *s, int threads, uint64_t *compiled,
-                              uint64_t *failed)
+int ct_gpu_precompile(cutune_session *s, void *ctx, int threads, uint64_t *compiled,
+                      uint64_t *failed)
 {
-    if (!s)
-        return ct_fail(CUTUNE_EINVAL, "cutune_session_precompile: NULL session");
-    if (!s->kernel)
-        return ct_fail(CUTUNE_ENOTSUP, "a session over a custom objective compiles nothing");
+    (void)ctx;
     if (threads < 1)
         threads = 1;
     if (threads > CT_MAX_AHEAD_THREADS)
         threads = CT_MAX_AHEAD_THREADS;
-    ahead a = {.s = s};
+    sweep a = {.s = s};
     pthread_t t[CT_MAX_AHEAD_THREADS];
     int started = 0;
     for (; started < threads; started++)
@@ -73,7 +70,7 @@ int cutune_session_precompile(cutune_session *s, int threads, uint64_t *compiled
 enum { AHEAD_IDLE = 0, AHEAD_QUEUED, AHEAD_BUSY, AHEAD_DONE };
 #define AHEAD_MAX_THREADS 16
 
-typedef struct pool {
+struct ct_ahead {
     cutune_session *s;
     pthread_t threads[AHEAD_MAX_THREADS];
     int nthreads, stop;
@@ -81,11 +78,11 @@ typedef struct pool {
     pthread_cond_t work, done;
     size_t queue[16], nq;
     uint8_t *state; /* per configuration */
-} pool;
+};
 
-static void *pool_thread(void *arg)
+static void *ahead_thread(void *arg)
 {
-    pool *p = arg;
+    ct_ahead *p = arg;
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->nq && !p->stop)
@@ -98,7 +95,7 @@ static void *pool_thread(void *arg)
         pthread_mutex_unlock(&p->mu);
         record scratch;
         cutune_binary *bin = NULL;
-        ct_session_compile(p->s, i, &bin, &scratch); /* a failure shows again when it is asked */
+        ct_gpu_compile(p->s, i, &bin, &scratch); /* a failure shows again when it is asked */
         cutune_binary_free(bin);
         pthread_mutex_lock(&p->mu);
         p->state[i] = AHEAD_DONE;
@@ -108,12 +105,11 @@ static void *pool_thread(void *arg)
     return NULL;
 }
 
-void ct_session_upcoming(void *self, const size_t *idx, size_t n)
+void ct_ahead_upcoming(ct_ahead *p, const size_t *idx, size_t n)
 {
-    cutune_session *s = self;
-    pool *p = s->pool;
     if (!p)
         return;
+    const cutune_session *s = p->s;
     pthread_mutex_lock(&p->mu);
     for (size_t k = 0; k < p->nq; k++) /* plans change: what was not started goes */
         p->state[p->queue[k]] = AHEAD_IDLE;
@@ -128,9 +124,8 @@ void ct_session_upcoming(void *self, const size_t *idx, size_t n)
 }
 
 /* Before compiling i itself: wait if a thread is at it, take it off the queue if not yet. */
-void ct_session_claim(cutune_session *s, size_t i)
+void ct_ahead_claim(ct_ahead *p, size_t i)
 {
-    pool *p = s->pool;
     if (!p)
         return;
     pthread_mutex_lock(&p->mu);
@@ -148,9 +143,8 @@ void ct_session_claim(cutune_session *s, size_t i)
     pthread_mutex_unlock(&p->mu);
 }
 
-void ct_session_ahead_stop(cutune_session *s)
+void ct_ahead_stop(ct_ahead *p)
 {
-    pool *p = s->pool;
     if (!p)
         return;
     pthread_mutex_lock(&p->mu);
@@ -164,7 +158,6 @@ void ct_session_ahead_stop(cutune_session *s)
     pthread_cond_destroy(&p->done);
     free(p->state);
     free(p);
-    s->pool = NULL;
 }
 
 /* The session's compile_threads, else one fewer than the CPUs this process may run on (its
@@ -179,24 +172,26 @@ static int ahead_threads(const cutune_session *s)
     return cpus > 2 ? (int)cpus - 1 : 1;
 }
 
-void ct_session_ahead_start(cutune_session *s)
+ct_ahead *ct_ahead_start(cutune_session *s)
 {
     int threads = ahead_threads(s);
     if (threads <= 0 || (s->opt.cache_dir && !s->opt.cache_dir[0]))
-        return; /* without the disk cache there is nowhere to compile ahead to */
-    pool *p = calloc(1, sizeof *p);
+        return NULL; /* without the disk cache there is nowhere to compile ahead to */
+    ct_ahead *p = calloc(1, sizeof *p);
     if (!p || !(p->state = calloc(s->dom.n, 1))) {
         free(p);
-        return;
+        return NULL;
     }
     p->s = s;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
-    s->pool = p;
     for (int t = 0; t < threads && t < AHEAD_MAX_THREADS; t++)
-        if (pthread_create(&p->threads[p->nthreads], NULL, pool_thread, p) == 0)
+        if (pthread_create(&p->threads[p->nthreads], NULL, ahead_thread, p) == 0)
             p->nthreads++;
-    if (!p->nthreads)
-        ct_session_ahead_stop(s);
+    if (!p->nthreads) {
+        ct_ahead_stop(p);
+        return NULL;
+    }
+    return p;
 }
