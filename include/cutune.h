@@ -1312,7 +1312,7 @@ const char *cutune_session_failure(const cutune_session *session, size_t entry);
 typedef enum cutune_verify {
     /* The answers given for every output (cutune_session_set_reference, _load_answer), else
      * the spec's KernelSpecification.ReferenceArguments when it has some cutune reads
-     * (FillType BinaryRaw or Constant: see README), else as CUTUNE_VERIFY_DEFAULT. */
+     * (FillType BinaryRaw or Constant: see docs/spec.md), else as CUTUNE_VERIFY_DEFAULT. */
     CUTUNE_VERIFY_AUTO = 0,
     /* The default configuration's outputs: it runs first, and a run fails when it fails.
      * A space without a default configuration gives nothing to compare against: nothing

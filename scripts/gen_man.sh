@@ -77,7 +77,8 @@ the C API (libcutune); \fBpkg\-config cutune\fR or CMake's \fBfind_package(cutun
 .I PREFIX/share/cutune/kernels
 the shipped kernels and their T1 specs
 .SH SEE ALSO
-The README of cutune, and the comments of \fIcutune.h\fR.
+The README of cutune and its docs/ folder (docs/README.md is the index), and the
+comments of \fIcutune.h\fR.
 TAIL
 }
 
