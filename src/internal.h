@@ -1,5 +1,7 @@
-/* internal.h — helpers shared by the library's source files: error reporting and small
- * utilities. Not installed; nothing here is part of the public API. */
+/* internal.h — what the library's source files share, grouped by the file that defines
+ * it. Not installed; nothing here is part of the public API. The limits are in bounds.h;
+ * larger parts have their own private headers (space_impl.h, search.h, compile_impl.h,
+ * worker.h, session/session_impl.h, store/store_impl.h and store/session.h). */
 #ifndef CUTUNE_INTERNAL_H
 #define CUTUNE_INTERNAL_H
 
@@ -15,26 +17,39 @@
 #define CT_PRINTF(f, a)
 #endif
 
+/* --------------------------------------------------------------------------- status.c ---- */
+
 /* Records a message for cutune_last_error() on this thread and returns `status`. */
 int ct_fail(int status, const char *fmt, ...) CT_PRINTF(2, 3);
 int ct_vfail(int status, const char *fmt, va_list ap);
 /* Prefixes the current message with "prefix: " and returns `status`. */
 int ct_wrap(int status, const char *fmt, ...) CT_PRINTF(2, 3);
+/* strdup that reports failure through ct_fail. */
+char *ct_strdup(const char *s);
+/* Python's repr of a float: the shortest form that reads back to the same double, with a
+ * ".0" where it would otherwise look like an integer. */
+int ct_format_double(double v, char *buf, size_t size);
+/* A window of `src` for a message, around 1-based column `col`: the whole text when it is
+ * short, else about 60 characters with "..." where it was cut. Returns buf. */
+const char *ct_excerpt(const char *src, int col, char *buf, size_t size);
 
-/* clock.c: seconds on the monotonic clock (durations), and since 1970 (dates). */
+/* ---------------------------------------------------------------------------- clock.c ---- */
+
+/* Seconds on the monotonic clock (durations), and since 1970 (dates). */
 double ct_now(void);
 double ct_unix_now(void);
 
-/* strdup that reports failure through ct_fail. */
-char *ct_strdup(const char *s);
+/* ------------------------------------------------------------------------------- io.c ---- */
 
 /* Reads a whole file (at most `limit` bytes) into a malloc'd buffer. */
 int ct_read_file(const char *path, size_t limit, char **data, size_t *len);
 /* The same as a NUL-terminated string (len may be NULL), or NULL with the failure recorded. */
 char *ct_read_text(const char *path, size_t limit, size_t *len);
-
 /* Reads a whole file, gzip'd or plain (at most 1 GiB once decompressed). */
 int ct_read_gz(const char *path, char **data, size_t *len);
+/* The same parsed as JSON: *(json_t **)out, a new reference (out is void * so that this
+ * header needs no jansson). */
+int ct_load_json(const char *path, void *out);
 /* mkdir -p of `dir` with `mode` (the umask applies): 0, or -1 with errno set and, in failed
  * (may be NULL), the folder on the way that could not be made. A file where a folder should
  * be shows only as a later failure to use it. */
@@ -45,24 +60,29 @@ int ct_make_dirs(const char *dir, unsigned mode, char *failed, size_t failed_siz
 int ct_create_beside(const char *path, char *tmp, size_t size);
 /* Writes a file whole, gzip'd when its name ends in .gz, replacing it only once written. */
 int ct_write_gz(const char *path, const char *data, size_t len);
+
+/* -------------------------------------------------------------------------- ktcache.c ---- */
+
 /* A Kernel Tuner cache file already parsed (json: a json_t *), checked as cutune_cache_load
  * checks a file; `path` names it in messages. */
 int ct_cache_from_json(cutune_cache **out, const void *json, const char *path, const char *spec);
-/* The same parsed as JSON: *(json_t **)out, a new reference (out is void * so that this
- * header needs no jansson). */
-int ct_load_json(const char *path, void *out);
 /* Kernel Tuner's problem_size (json: a json_t *; absent, a positive integer or a list of up
  * to three) as sizes, 1s beyond its dimensions: their number, or -1 (and 1s) when it is no
  * such size. */
 int ct_kt_problem_size(const void *json, int64_t problem[3]);
-/* cutune_spec_read_search and cutune_spec_ignored_fields of a spec already parsed (json: a
- * json_t *, the spec's root); `file` names it in messages. */
-int ct_spec_search_json(const void *json, const char *file, cutune_spec_search *out);
-int ct_spec_ignored_json(const void *json, char **fields, size_t *count);
 /* A Kernel Tuner cache file's path, and its problem_size as cutune_kernel_problem gives a
  * spec's (the number of dimensions; 0, and 1s, when the file has none or not such a size). */
 const char *ct_cache_path(const cutune_cache *cache);
 int ct_cache_problem(const cutune_cache *cache, int64_t problem[3]);
+
+/* ------------------------------------------------------------------------ spec_info.c ---- */
+
+/* cutune_spec_read_search and cutune_spec_ignored_fields of a spec already parsed (json: a
+ * json_t *, the spec's root); `file` names it in messages. */
+int ct_spec_search_json(const void *json, const char *file, cutune_spec_search *out);
+int ct_spec_ignored_json(const void *json, char **fields, size_t *count);
+
+/* -------------------------------------------------------------------- config_source.c ---- */
 
 /* A kernel of a T1 spec and what compiling its configurations takes (config_source.c). */
 typedef struct ct_kernel_source {
@@ -100,8 +120,14 @@ int ct_compile_config(const ct_kernel_source *ks, const uint32_t *config,
  * grid_size_x/y/z, the spec has ProblemSizeDefines, or its block follows the problem size;
  * a binary then serves that size alone. */
 int ct_config_sized(const ct_kernel_source *ks, int *sized);
+
+/* ---------------------------------------------------------------------- kernel_spec.c ---- */
+
 /* Whether the spec's block (LocalSize) reads the problem size. */
 int ct_kernel_block_uses_problem(const cutune_kernel *k);
+
+/* -------------------------------------------------------------------------- compile.c ---- */
+
 /* What the compiler itself said in an NVRTC log: its errors and warnings with the source
  * lines they show, without ptxas's report or NVRTC's closing remark (malloc'd), or NULL when
  * it said nothing (with warnings_only: no warning). */
@@ -110,19 +136,32 @@ char *ct_log_compiler_lines(const char *log, int warnings_only);
  * $CUDA_PATH, $CUDA_HOME, the toolkit cutune was built with and /usr/local/cuda), each once,
  * as real paths: NVRTC searches them after the source's own -I folders. Static strings. */
 size_t ct_toolkit_include_dirs(const char **dirs, size_t max);
+
+/* ------------------------------------------------------------------------- includes.c ---- */
+
 /* The profile key's hash of a kernel's source (cutune_kernel_source_hash) where the source
  * is the file `source_name` (NULL: the spec's KernelFile), whose folder its includes start
  * from. */
 int ct_kernel_source_hash_named(const cutune_kernel *k, const char *source, size_t len,
                                 const char *source_name, char buf[33]);
 
-/* Python's repr of a float: the shortest form that reads back to the same double, with a
- * ".0" where it would otherwise look like an integer. */
-int ct_format_double(double v, char *buf, size_t size);
+/* ----------------------------------------------------------------------------- args.c ---- */
 
-/* A window of `src` for a message, around 1-based column `col`: the whole text when it is
- * short, else about 60 characters with "..." where it was cut. Returns buf. */
-const char *ct_excerpt(const char *src, int col, char *buf, size_t size);
+/* An argument's initial contents as its spec says (malloc'd; why on failure), and
+ * the few CUDA calls behind cutune_args (CUTUNE_ENOTSUP without CUDA). */
+int ct_fill_host(const cutune_kernel *k, size_t index, void **out, char *why, size_t size);
+int ct_cuda_free_memory(size_t *free_bytes);
+int ct_cuda_upload(void **dev, const void *host, size_t bytes);
+void ct_cuda_free(void *dev);
+
+/* ----------------------------------------------- pipeline_cuda.c, pipeline_nocuda.c ---- */
+
+/* Runs the pipeline of cutune_pipeline_run with its options checked, bytes > 0. */
+int ct_pipeline_cuda(const void *in, void *out, size_t bytes, cutune_compute_fn compute,
+                     void *user, const cutune_pipeline_options *options,
+                     cutune_pipeline_stats *stats);
+
+/* ---------------------------------------------------------------------- small helpers ---- */
 
 /* Position of `id` in the sorted array ids[0..n), or n when it is not there. */
 static inline size_t ct_find_id(const uint64_t *ids, size_t n, uint64_t id)
@@ -137,12 +176,5 @@ static inline size_t ct_find_id(const uint64_t *ids, size_t n, uint64_t id)
     }
     return lo < n && ids[lo] == id ? lo : n;
 }
-
-/* args.c: an argument's initial contents as its spec says (malloc'd; why on failure), and
- * the few CUDA calls behind cutune_args (CUTUNE_ENOTSUP without CUDA). */
-int ct_fill_host(const cutune_kernel *k, size_t index, void **out, char *why, size_t size);
-int ct_cuda_free_memory(size_t *free_bytes);
-int ct_cuda_upload(void **dev, const void *host, size_t bytes);
-void ct_cuda_free(void *dev);
 
 #endif

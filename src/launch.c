@@ -5,7 +5,7 @@
  * loaded takes no lock. Online mode tunes a size with no exact profile in a separate
  * `cutune tune` process and takes in its profile when it appears. */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "launch_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,67 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifdef CUTUNE_HAVE_CUDA
-#include "cuda_launch.h"
-#endif
-
 extern char **environ;
-
-
-/* One configuration, compiled and loaded. Immutable once published, but for the dynamic
- * shared memory limit raised when a launch needs more. */
-typedef struct loaded {
-    struct loaded *next;
-    char *params, *config;    /* the selection it answers (the profile's strings) */
-    uint32_t cfg[CUTUNE_MAX_PARAMS]; /* what runs: the selected configuration, or the default */
-    char key[CUTUNE_KEY_MAX]; /* cfg in the spec's parameter order */
-    int64_t size[3];          /* the problem size compiled in (ProblemSizeDefines), or 0s */
-    int fell_back;
-    int regs;                 /* the binary's registers per thread and static shared memory */
-    size_t static_smem;
-#ifdef CUTUNE_HAVE_CUDA
-    cudaLibrary_t lib;
-    cudaKernel_t kern;
-#endif
-    _Atomic size_t smem_limit; /* dynamic shared memory the kernel may use now */
-} loaded;
-
-typedef struct constant {
-    struct constant *next;
-    char *name;
-    void *data;
-    size_t bytes;
-} constant;
-
-/* An online tuning session: the size it tunes and its process. */
-typedef struct job {
-    struct job *next;
-    int64_t problem[3];
-    pid_t pid;
-    int running;
-} job;
-
-struct cutune_launcher {
-    cutune_store *store;
-    cutune_space *space;
-    cutune_kernel *kernel;
-    char *spec, *source, *source_name, *user_key, *cache_dir;
-    char source_hash[33];
-    int sized;                     /* a binary serves one problem size (ct_config_sized) */
-    cutune_kernel_id id;
-    cutune_selector *selector;     /* the store's answers for this kernel on this device */
-    cutune_device_info device;
-    cutune_arch arch;
-    uint32_t dflt[CUTUNE_MAX_PARAMS];
-    _Atomic(loaded *) loaded;      /* readers walk it without the lock */
-    pthread_mutex_t lock;          /* loading, constants, jobs */
-    constant *constants;
-    int online;
-    char *cutune_path, *online_args;
-    job *jobs;
-    _Atomic int running_jobs;
-    _Atomic double next_refresh;   /* while jobs run: when to take in their profiles again */
-};
 
 /* ------------------------------------------------------------------- the launcher ---- */
 
@@ -106,9 +46,7 @@ void cutune_launcher_free(cutune_launcher *l)
     }
     for (loaded *e = atomic_load(&l->loaded), *next; e; e = next) {
         next = e->next;
-#ifdef CUTUNE_HAVE_CUDA
-        cudaLibraryUnload(e->lib);
-#endif
+        ct_launch_unload(e);
         free_entry(e);
     }
     for (constant *c = l->constants, *next; c; c = next) {
@@ -247,146 +185,6 @@ static loaded *find_loaded(cutune_launcher *l, const char *params, const char *c
     return NULL;
 }
 
-#ifdef CUTUNE_HAVE_CUDA
-
-static int cuda_fail(cudaError_t e, const char *what, const char *config)
-{
-    return ct_fail(CUTUNE_ECUDA, "configuration %s: %s: %s", config, what,
-                   cudaGetErrorString(e));
-}
-
-static int copy_constant(loaded *e, const constant *c)
-{
-    void *sym;
-    size_t size;
-    cudaError_t err = cudaLibraryGetGlobal(&sym, &size, e->lib, c->name);
-    if (err != cudaSuccess) {
-        cudaGetLastError();
-        return ct_fail(CUTUNE_ENOTFOUND, "configuration %s has no __constant__ symbol '%s'",
-                       e->key, c->name);
-    }
-    if (c->bytes > size)
-        return ct_fail(CUTUNE_ERANGE, "'%s' holds %zu bytes, not %zu", c->name, size,
-                       c->bytes);
-    err = cudaMemcpy(sym, c->data, c->bytes, cudaMemcpyHostToDevice);
-    return err == cudaSuccess ? CUTUNE_OK : cuda_fail(err, c->name, e->key);
-}
-
-/* Compiles and loads e->cfg into the current context; 1 when its block fits no SM here.
- * Anything but 0 leaves nothing loaded. */
-static int load(cutune_launcher *l, loaded *e, const int64_t problem[3])
-{
-    ct_kernel_source ks = {.space = l->space, .kernel = l->kernel, .source = l->source,
-                           .source_name = l->source_name, .arch = l->arch.name,
-                           .cache_dir = l->cache_dir};
-    cutune_binary *bin = NULL;
-    cutune_binary_info info;
-    int st = ct_compile_config(&ks, e->cfg, problem, &bin, NULL);
-    if (st)
-        return ct_wrap(st, "configuration %s", e->key);
-    cutune_binary_get_info(bin, &info);
-    e->regs = info.regs;
-    e->static_smem = info.static_smem;
-    size_t code_size;
-    const void *code = cutune_binary_code(bin, &code_size);
-    cudaError_t err = cudaLibraryLoadData(&e->lib, code, NULL, NULL, 0, NULL, NULL, 0);
-    if (err == cudaSuccess && (err = cudaLibraryGetKernel(&e->kern, e->lib, info.lowered_name)))
-        cudaLibraryUnload(e->lib);
-    cutune_binary_free(bin);
-    if (err != cudaSuccess)
-        return cuda_fail(err, "loading its cubin", e->key);
-    for (const constant *c = l->constants; c && !st; c = c->next)
-        st = copy_constant(e, c);
-    /* does a block fit an SM of this GPU? */
-    unsigned grid[3], block[3];
-    size_t smem;
-    int blocks = 0;
-    if (!st)
-        st = cutune_kernel_geometry_at(l->kernel, e->cfg, problem, grid, block, &smem);
-    if (!st && smem > 48 * 1024 &&
-        cudaFuncSetAttribute((const void *)e->kern, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             (int)smem) == cudaSuccess)
-        atomic_store(&e->smem_limit, smem);
-    else if (!st)
-        atomic_store(&e->smem_limit, 48 * 1024);
-    if (!st && block[0] * block[1] * block[2] <= (unsigned)l->device.max_threads_per_block &&
-        smem <= atomic_load(&e->smem_limit))
-        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, (const void *)e->kern,
-                                                      (int)(block[0] * block[1] * block[2]),
-                                                      smem);
-    cudaGetLastError();
-    if (st || blocks < 1)
-        cudaLibraryUnload(e->lib);
-    return st ? st : blocks < 1;
-}
-
-/* The launcher's device must be the calling thread's. */
-static int check_device(const cutune_launcher *l)
-{
-    int current = -1;
-    cudaError_t err = cudaGetDevice(&current);
-    if (err != cudaSuccess)
-        return ct_fail(CUTUNE_ECUDA, "cudaGetDevice: %s", cudaGetErrorString(err));
-    if (current != l->device.ordinal)
-        return ct_fail(CUTUNE_EINVAL, "the launcher is for device %d, this thread's device is "
-                       "%d (cudaSetDevice first)", l->device.ordinal, current);
-    return CUTUNE_OK;
-}
-
-static int launch_loaded(loaded *e, const cutune_kernel *k, const int64_t problem[3],
-                         void **args, void *stream, cutune_launch_info *info)
-{
-    unsigned grid[3], block[3];
-    size_t smem;
-    int cooperative;
-    int st = cutune_kernel_geometry_at(k, e->cfg, problem, grid, block, &smem);
-    if (!st)
-        st = cutune_kernel_cooperative_at(k, e->cfg, problem, &cooperative);
-    if (st)
-        return ct_wrap(st, "configuration %s", e->key);
-    cudaError_t err = cudaSuccess;
-    if (smem > atomic_load(&e->smem_limit) &&
-        (err = cudaFuncSetAttribute((const void *)e->kern,
-                                    cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem)) ==
-            cudaSuccess)
-        atomic_store(&e->smem_limit, smem);
-    if (err == cudaSuccess)
-        err = ct_cuda_launch((const void *)e->kern, grid, block, args, smem,
-                             (cudaStream_t)stream, cooperative);
-    if (err != cudaSuccess) {
-        cudaGetLastError();
-        return cuda_fail(err, cooperative ? "cooperative launch" : "cudaLaunchKernel", e->key);
-    }
-    if (info) {
-        memcpy(info->grid, grid, sizeof grid);
-        memcpy(info->block, block, sizeof block);
-        info->dynamic_smem = smem;
-    }
-    return CUTUNE_OK;
-}
-
-#else
-
-static int check_device(const cutune_launcher *l)
-{
-    (void)l;
-    return ct_fail(CUTUNE_ENOTSUP, "cutune was built without CUDA");
-}
-
-static int load(cutune_launcher *l, loaded *e, const int64_t problem[3])
-{
-    (void)l, (void)e, (void)problem;
-    return ct_fail(CUTUNE_ENOTSUP, "cutune was built without CUDA");
-}
-
-static int launch_loaded(loaded *e, const cutune_kernel *k, const int64_t problem[3],
-                         void **args, void *stream, cutune_launch_info *info)
-{
-    (void)e, (void)k, (void)problem, (void)args, (void)stream, (void)info;
-    return ct_fail(CUTUNE_ENOTSUP, "cutune was built without CUDA");
-}
-
-#endif
 
 /* The loaded configuration answering `sel`: found, or compiled and loaded now (falling back
  * on the default configuration when the selected one cannot run here). */
@@ -416,13 +214,13 @@ static int get_loaded(cutune_launcher *l, const cutune_selection *sel,
             memcpy(e->cfg, l->dflt, sizeof l->dflt);
         if (!st)
             cutune_space_config_key(l->space, e->cfg, e->key, sizeof e->key);
-        int unfit = st ? 0 : load(l, e, problem);
+        int unfit = st ? 0 : ct_launch_load(l, e, problem);
         if (unfit == 1 && !e->fell_back && sel->rule != CUTUNE_SELECT_DEFAULT) {
             /* the selected configuration cannot run on this GPU: the default instead */
             e->fell_back = 1;
             memcpy(e->cfg, l->dflt, sizeof l->dflt);
             cutune_space_config_key(l->space, e->cfg, e->key, sizeof e->key);
-            unfit = load(l, e, problem);
+            unfit = ct_launch_load(l, e, problem);
         }
         if (unfit == 1)
             unfit = ct_fail(CUTUNE_ERANGE, "configuration %s: a block does not fit an SM of "
@@ -457,10 +255,8 @@ int cutune_launcher_set_constant(cutune_launcher *l, const char *name, const voi
     c->bytes = bytes;
     pthread_mutex_lock(&l->lock);
     int st = CUTUNE_OK;
-#ifdef CUTUNE_HAVE_CUDA
     for (loaded *e = atomic_load(&l->loaded); e && !st; e = e->next)
-        st = copy_constant(e, c);
-#endif
+        st = ct_launch_copy_constant(e, c);
     constant **at = &l->constants; /* a new value replaces the old one */
     while (*at && strcmp((*at)->name, name) != 0)
         at = &(*at)->next;
@@ -568,7 +364,7 @@ int cutune_launcher_select(const cutune_launcher *l, const int64_t problem[3],
 {
     if (!l || !problem || !out)
         return ct_fail(CUTUNE_EINVAL, "cutune_launcher_select: NULL argument");
-    int st = check_device(l);
+    int st = ct_launch_check_device(l);
     return st ? st : cutune_selector_get(l->selector, problem, out);
 }
 
@@ -598,7 +394,7 @@ int cutune_launch(cutune_launcher *l, const int64_t problem[3], void **args, voi
     int compiled = 0;
     st = get_loaded(l, &sel, problem, &e, &compiled);
     if (!st)
-        st = launch_loaded(e, l->kernel, problem, args, stream, info);
+        st = ct_launch_loaded(e, l->kernel, problem, args, stream, info);
     int tuning = !st && l->online && sel.rule != CUTUNE_SELECT_EXACT
                      ? tune_online(l, problem) : 0;
     if (info && !st) {

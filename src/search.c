@@ -175,26 +175,6 @@ size_t ct_random_unvisited(ct_search *s)
     return CT_NONE;
 }
 
-size_t ct_nearest_unvisited(const ct_search *s, const double *point)
-{
-    const ct_domain *d = s->dom;
-    size_t best = CT_NONE;
-    double best_d2 = INFINITY;
-    for (size_t i = 0; i < d->n; i++) {
-        if (s->visited[i])
-            continue;
-        double d2 = 0;
-        for (size_t j = 0; j < d->nd && d2 < best_d2; j++) {
-            double diff = ct_domain_coord(d, i, j) - point[j];
-            d2 += diff * diff;
-        }
-        if (d2 < best_d2) {
-            best_d2 = d2;
-            best = i;
-        }
-    }
-    return best;
-}
 
 size_t ct_neighbours(const ct_search *s, size_t i, int any_value, size_t *out, size_t max)
 {

@@ -61,8 +61,6 @@ typedef struct ct_search {
 
 /* A random configuration not evaluated yet, or CT_NONE. */
 size_t ct_random_unvisited(ct_search *s);
-/* The unevaluated configuration nearest to a point of [0, 1]^nd, or CT_NONE. */
-size_t ct_nearest_unvisited(const ct_search *s, const double *point);
 /* Configurations one parameter away from i (adjacent values, or any value with `any_value`),
  * in the domain; up to max of them in out; returns how many. */
 size_t ct_neighbours(const ct_search *s, size_t i, int any_value, size_t *out, size_t max);

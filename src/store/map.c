@@ -477,15 +477,6 @@ void ct_map_remove(ct_map *m, int64_t id)
     pthread_mutex_unlock(&m->write);
 }
 
-size_t ct_map_size(ct_map *m)
-{
-    long before, after;
-    unsigned long count;
-    read_lock();
-    cds_lfht_count_nodes(m->by_key, &before, &count, &after);
-    read_unlock();
-    return count;
-}
 
 /* How far apart two problem sizes are: the sum over dimensions of |log ratio|. */
 static double size_distance(const int64_t a[3], const int64_t b[3])

@@ -97,7 +97,6 @@ uint64_t ct_map_generation(ct_map *m);
 uint64_t ct_map_key_generation(ct_map *m, uint64_t key_hash);
 /* Removes the profile with this id, if it is there. */
 void ct_map_remove(ct_map *m, int64_t id);
-size_t ct_map_size(ct_map *m);
 /* The lookup of cutune_select: lock-free. */
 int ct_map_select(ct_map *m, const cutune_device_info *device, const cutune_kernel_id *kernel,
                   const int64_t problem[3], cutune_selection *out);

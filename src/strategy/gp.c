@@ -248,7 +248,6 @@ void ct_gp_free(ct_gp *g)
 
 size_t ct_gp_size(const ct_gp *g) { return g->n; }
 size_t ct_gp_capacity(const ct_gp *g) { return g->cap; }
-size_t ct_gp_point(const ct_gp *g, size_t k) { return g->x[k]; }
 
 /* Cholesky of R + g I over points x[0..n) into L (leading dimension ld). 0 on success. */
 static int factor(const ct_gp *g, const size_t *x, size_t n, double *L, size_t ld)

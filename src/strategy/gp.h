@@ -34,8 +34,6 @@ ct_gp_mark ct_gp_get_mark(const ct_gp *g);
 int ct_gp_rollback(ct_gp *g, ct_gp_mark mark);
 size_t ct_gp_size(const ct_gp *g);
 size_t ct_gp_capacity(const ct_gp *g);
-/* Configuration of working-set point k. */
-size_t ct_gp_point(const ct_gp *g, size_t k);
 /* Posterior of every configuration (NaN where not a candidate), failed points taking the
  * value `fail_value`. The values are standardised inside: mean and sd are in units of their
  * standard deviation around their mean, and `best` receives the standardised `y_best`. */
