@@ -46,64 +46,6 @@ int cutune_binary_get_info(const cutune_binary *b, cutune_binary_info *info)
 
 int ct_nvrtc_loaded; /* see worker.c: no worker can be forked after this */
 
-/* ------------------------------------------------------- the toolkit's headers ---- */
-
-#ifndef CUTUNE_TOOLKIT_INCLUDE
-#define CUTUNE_TOOLKIT_INCLUDE "/usr/local/cuda/include"
-#endif
-
-static struct {
-    char paths[8][PATH_MAX];
-    const char *dirs[8];
-    size_t n;
-} toolkit;
-
-static void add_dir(const char *dir)
-{
-    char real[PATH_MAX];
-    struct stat sb;
-    if (toolkit.n == 8 || !dir || !*dir || !realpath(dir, real) || stat(real, &sb) != 0 ||
-        !S_ISDIR(sb.st_mode))
-        return;
-    for (size_t i = 0; i < toolkit.n; i++)
-        if (strcmp(toolkit.paths[i], real) == 0)
-            return;
-    snprintf(toolkit.paths[toolkit.n], PATH_MAX, "%s", real);
-    toolkit.dirs[toolkit.n] = toolkit.paths[toolkit.n];
-    toolkit.n++;
-}
-
-/* include/ and include/cccl/ (CUB, Thrust and libcu++ since CUDA 13) of a toolkit root or
- * include folder. */
-static void add_toolkit(const char *root, const char *sub)
-{
-    char dir[PATH_MAX];
-    if (!root || !*root || snprintf(dir, sizeof dir, "%s%s", root, sub) >= (int)sizeof dir)
-        return;
-    add_dir(dir);
-    char cccl[PATH_MAX + 8];
-    snprintf(cccl, sizeof cccl, "%s/cccl", dir);
-    add_dir(cccl);
-}
-
-static void find_toolkit(void)
-{
-    add_toolkit(getenv("CUDA_PATH"), "/include");
-    add_toolkit(getenv("CUDA_HOME"), "/include");
-    add_toolkit(CUTUNE_TOOLKIT_INCLUDE, "");
-    add_toolkit("/usr/local/cuda", "/include");
-}
-
-size_t ct_toolkit_include_dirs(const char **dirs, size_t max)
-{
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, find_toolkit);
-    size_t n = toolkit.n < max ? toolkit.n : max;
-    for (size_t i = 0; i < n; i++)
-        dirs[i] = toolkit.dirs[i];
-    return n;
-}
-
 char *ct_log_compiler_lines(const char *log, int warnings_only)
 {
     if (!log || (warnings_only && !strstr(log, ": warning")))

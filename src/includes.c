@@ -1,11 +1,12 @@
 /* includes.c — the files a kernel's source includes, found where NVRTC would look for them
  * (the including file's folder for "name", then -I folders, then the toolkit's), each read
  * and hashed: an edited header changes the binary cache's key and the profile key, which
- * is here too (cutune_kernel_source_hash). */
+ * is here too (cutune_kernel_source_hash); and the toolkit's own include folders. */
 #define _DEFAULT_SOURCE /* realpath */
 #include "includes.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,4 +314,62 @@ int ct_kernel_source_hash_named(const cutune_kernel *k, const char *source, size
     cutune_source_hash(text, (size_t)(at - text), buf);
     free(text);
     return CUTUNE_OK;
+}
+
+/* ------------------------------------------------------- the toolkit's headers ---- */
+
+#ifndef CUTUNE_TOOLKIT_INCLUDE
+#define CUTUNE_TOOLKIT_INCLUDE "/usr/local/cuda/include"
+#endif
+
+static struct {
+    char paths[8][PATH_MAX];
+    const char *dirs[8];
+    size_t n;
+} toolkit;
+
+static void add_dir(const char *dir)
+{
+    char real[PATH_MAX];
+    struct stat sb;
+    if (toolkit.n == 8 || !dir || !*dir || !realpath(dir, real) || stat(real, &sb) != 0 ||
+        !S_ISDIR(sb.st_mode))
+        return;
+    for (size_t i = 0; i < toolkit.n; i++)
+        if (strcmp(toolkit.paths[i], real) == 0)
+            return;
+    snprintf(toolkit.paths[toolkit.n], PATH_MAX, "%s", real);
+    toolkit.dirs[toolkit.n] = toolkit.paths[toolkit.n];
+    toolkit.n++;
+}
+
+/* include/ and include/cccl/ (CUB, Thrust and libcu++ since CUDA 13) of a toolkit root or
+ * include folder. */
+static void add_toolkit(const char *root, const char *sub)
+{
+    char dir[PATH_MAX];
+    if (!root || !*root || snprintf(dir, sizeof dir, "%s%s", root, sub) >= (int)sizeof dir)
+        return;
+    add_dir(dir);
+    char cccl[PATH_MAX + 8];
+    snprintf(cccl, sizeof cccl, "%s/cccl", dir);
+    add_dir(cccl);
+}
+
+static void find_toolkit(void)
+{
+    add_toolkit(getenv("CUDA_PATH"), "/include");
+    add_toolkit(getenv("CUDA_HOME"), "/include");
+    add_toolkit(CUTUNE_TOOLKIT_INCLUDE, "");
+    add_toolkit("/usr/local/cuda", "/include");
+}
+
+size_t ct_toolkit_include_dirs(const char **dirs, size_t max)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, find_toolkit);
+    size_t n = toolkit.n < max ? toolkit.n : max;
+    for (size_t i = 0; i < n; i++)
+        dirs[i] = toolkit.dirs[i];
+    return n;
 }

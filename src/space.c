@@ -9,6 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Drops what was built from the space on first use (space_impl.h). */
+void ct_space_forget(cutune_space *s)
+{
+    ct_plan_free(atomic_exchange(&s->plan, NULL));
+    ct_sampler_free(atomic_exchange(&s->sampler, NULL));
+}
+
 int cutune_space_new(cutune_space **out)
 {
     if (!out)
@@ -433,17 +440,6 @@ int cutune_space_find_param(const cutune_space *s, const char *name, size_t *p)
     return ct_fail(CUTUNE_ENOTFOUND, "no parameter named '%s'", name ? name : "(null)");
 }
 
-uint64_t cutune_space_raw_size(const cutune_space *s)
-{
-    if (!s || s->np == 0)
-        return 0;
-    uint64_t raw = 1;
-    for (size_t i = 0; i < s->np; i++)
-        if (__builtin_mul_overflow(raw, (uint64_t)s->params[i].n, &raw))
-            return UINT64_MAX;
-    return raw;
-}
-
 static int check_config(const cutune_space *s, const uint32_t *config, const char *who)
 {
     if (!s || !config)
@@ -469,28 +465,6 @@ int cutune_space_is_valid(const cutune_space *s, const uint32_t *config)
         if (!ct_check_depth(s, d, vals))
             return 0;
     return 1;
-}
-
-uint64_t cutune_space_config_id(const cutune_space *s, const uint32_t *config)
-{
-    uint64_t id = 0;
-    for (size_t i = 0; s && config && i < s->np; i++)
-        id = id * s->params[i].n + config[i];
-    return id;
-}
-
-int cutune_space_config_from_id(const cutune_space *s, uint64_t id, uint32_t *config)
-{
-    if (!s || !config)
-        return ct_fail(CUTUNE_EINVAL, "cutune_space_config_from_id: NULL argument");
-    if (s->np == 0 || id >= cutune_space_raw_size(s))
-        return ct_fail(CUTUNE_ERANGE, "configuration id %llu is outside the space",
-                       (unsigned long long)id);
-    for (size_t i = s->np; i-- > 0;) {
-        config[i] = (uint32_t)(id % s->params[i].n);
-        id /= s->params[i].n;
-    }
-    return CUTUNE_OK;
 }
 
 int cutune_space_config_key(const cutune_space *s, const uint32_t *config, char *buf,
@@ -597,44 +571,3 @@ int cutune_space_neighbours(const cutune_space *s, const uint32_t *config, uint3
     return CUTUNE_OK;
 }
 
-/* xoshiro256**, seeded through splitmix64 */
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-void cutune_rng_seed(cutune_rng *rng, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        rng->s[i] = splitmix64(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-uint64_t cutune_rng_next(cutune_rng *rng)
-{
-    uint64_t *s = rng->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-uint64_t cutune_rng_below(cutune_rng *rng, uint64_t bound)
-{
-    if (bound <= 1)
-        return 0;
-    uint64_t threshold = -bound % bound; /* values below it would bias the modulo */
-    for (;;) {
-        uint64_t r = cutune_rng_next(rng);
-        if (r >= threshold)
-            return r % bound;
-    }
-}

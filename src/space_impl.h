@@ -63,7 +63,8 @@ static inline int ct_check_depth(const cutune_space *s, size_t d, const expr_val
     return 1;
 }
 
-/* Drops what was built from the space on first use (it is about to change, or be freed). */
+/* space.c: drops what was built from the space on first use (it is about to change, or be
+ * freed). */
 void ct_space_forget(cutune_space *s);
 
 /* space_propagate.c: the plan enumeration works from (live values, checks by depth). The

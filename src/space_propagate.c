@@ -66,12 +66,6 @@ void ct_plan_free(space_plan *pl)
     free(pl);
 }
 
-void ct_space_forget(cutune_space *s)
-{
-    ct_plan_free(atomic_exchange(&s->plan, NULL));
-    ct_sampler_free(atomic_exchange(&s->sampler, NULL));
-}
-
 static int pass(const space_plan *pl, const ct_part *c, const expr_value *vals)
 {
     expr_value r;

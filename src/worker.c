@@ -26,64 +26,6 @@ const char *ct_outcome_name(ct_outcome o)
     return (unsigned)o < 4 ? names[o] : "unknown";
 }
 
-/* ------------------------------------------------------------------------ messages ---- */
-
-int ct_wire_send_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-int ct_wire_recv_all(int fd, void *data, size_t len)
-{
-    char *p = data;
-    while (len) {
-        ssize_t n = recv(fd, p, len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-int ct_wire_send_msg(int fd, uint32_t kind, const void *data, uint64_t len)
-{
-    msg_head h = {.kind = kind, .len = len};
-    return ct_wire_send_all(fd, &h, sizeof h) || (len && ct_wire_send_all(fd, data, len)) ? -1 : 0;
-}
-
-void ct_wire_send_failure(int fd, int status, const char *why)
-{
-    msg_head h = {.kind = MSG_FAILED, .status = (uint32_t)status, .len = strlen(why)};
-    if (!ct_wire_send_all(fd, &h, sizeof h))
-        ct_wire_send_all(fd, why, h.len);
-}
-
-int ct_wire_wait_readable(int fd, double timeout_s)
-{
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    for (;;) {
-        int ms = timeout_s > 0 ? (int)(timeout_s * 1e3 + 1) : -1;
-        int n = poll(&p, 1, ms);
-        if (n < 0 && errno == EINTR)
-            continue;
-        return n < 0 ? -1 : n;
-    }
-}
-
-
 /* ------------------------------------------------------------------- the zygote ---- */
 
 /* Workers are forked by a zygote, a process forked once when the session starts, before the

@@ -1,6 +1,6 @@
 /* worker_wire.h — what the two ends of a worker's socket share (worker.c, the session's
  * end and the zygote; worker_cuda.c, the worker's end): the messages, the request as it
- * travels, and whole sends and receives. */
+ * travels, and whole sends and receives (worker_wire.c). */
 #ifndef CUTUNE_WORKER_WIRE_H
 #define CUTUNE_WORKER_WIRE_H
 

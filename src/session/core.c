@@ -82,58 +82,6 @@ const cutune_device_info *cutune_session_device(const cutune_session *s)
 
 const cutune_space *cutune_session_space(const cutune_session *s) { return s ? s->space : NULL; }
 
-/* ------------------------------------------------------------------------ records ---- */
-
-/* `failure`: a literal (Kernel Tuner's name). A message that cannot be kept is dropped. */
-void ct_session_fail_record(record *r, const char *failure, const char *message)
-{
-    r->time_ms = NAN;
-    r->failure = failure;
-    free(r->message);
-    r->message = ct_strdup(message ? message : "");
-}
-
-/* The times of a measured configuration: mean, median and standard deviation. */
-int ct_session_keep_times(cutune_session *s, record *r, const double *times, int n)
-{
-    if (!(r->times_ms = malloc((size_t)(n > 0 ? n : 1) * sizeof *r->times_ms)))
-        return ct_fail(CUTUNE_ENOMEM, "out of memory");
-    double sum = 0, sq = 0, sorted[CUTUNE_MAX_TIMED_LAUNCHES];
-    r->n = n > CUTUNE_MAX_TIMED_LAUNCHES ? CUTUNE_MAX_TIMED_LAUNCHES : n;
-    for (int k = 0; k < r->n; k++) {
-        sorted[k] = r->times_ms[k] = times[k];
-        sum += times[k];
-    }
-    r->time_ms = r->n ? sum / r->n : NAN;
-    for (int k = 0; k < r->n; k++)
-        sq += (r->times_ms[k] - r->time_ms) * (r->times_ms[k] - r->time_ms);
-    r->std_ms = r->n > 1 ? sqrt(sq / (r->n - 1)) : 0;
-    for (int a = 1; a < r->n; a++) /* insertion sort of a few */
-        for (int b = a; b > 0 && sorted[b - 1] > sorted[b]; b--) {
-            double t = sorted[b];
-            sorted[b] = sorted[b - 1];
-            sorted[b - 1] = t;
-        }
-    r->median_ms = !r->n ? NAN
-                   : r->n % 2 ? sorted[r->n / 2]
-                              : (sorted[r->n / 2 - 1] + sorted[r->n / 2]) / 2;
-    if (!(r->time_ms >= s->best_ms))
-        s->best_ms = r->time_ms;
-    return CUTUNE_OK;
-}
-
-/* Kernel Tuner's failure names, as the literals records keep. */
-const char *ct_session_failure_literal(const char *name)
-{
-    static const char *const names[] = {"CompilationFailedConfig", "RuntimeFailedConfig",
-                                        "VerificationFailedConfig", "TimeoutConfig",
-                                        "InvalidConfig"};
-    for (size_t k = 0; k < sizeof names / sizeof *names; k++)
-        if (strcmp(name, names[k]) == 0)
-            return names[k];
-    return names[1];
-}
-
 /* Measures configuration i into its record, through the kind. */
 int ct_session_evaluate(cutune_session *s, size_t i, int reference)
 {
@@ -283,20 +231,6 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
 
 /* ------------------------------------------------------------- the measuring side ---- */
 
-void ct_session_add_stats(cutune_session_stats *to, const cutune_session_stats *d, int sign)
-{
-    to->compiled += (uint64_t)sign * d->compiled;
-    to->from_cache += (uint64_t)sign * d->from_cache;
-    to->compile_failed += (uint64_t)sign * d->compile_failed;
-    to->pruned_after_compile += (uint64_t)sign * d->pruned_after_compile;
-    to->measured += (uint64_t)sign * d->measured;
-    to->runtime_failed += (uint64_t)sign * d->runtime_failed;
-    to->verification_failed += (uint64_t)sign * d->verification_failed;
-    to->timeouts += (uint64_t)sign * d->timeouts;
-    to->compile_s += sign * d->compile_s;
-    to->run_s += sign * d->run_s;
-    to->pruned_saved_s += sign * d->pruned_saved_s;
-}
 
 static void copy_text(char *to, size_t size, const char *from)
 {

@@ -1,6 +1,6 @@
 /* gpu.c — the GPU kind of session: a kernel from a T1 spec, measured by a worker process
  * that owns the device. Each configuration is compiled through the binary cache (other
- * threads may have compiled it ahead: gpu_ahead.c), pruned without a launch when its
+ * threads may have compiled it ahead: gpu_compile.c), pruned without a launch when its
  * registers and shared memory leave no block room on an SM, run and timed by the worker,
  * and checked there against the reference outputs. */
 #include "gpu.h"
@@ -9,21 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int ct_gpu_compile(cutune_session *s, size_t i, cutune_binary **bin, record *r)
-{
-    ct_kernel_source ks = {.space = s->space, .kernel = s->kernel, .source = s->source,
-                           .source_name = s->source_name, .arch = s->arch.name,
-                           .cache_dir = s->opt.cache_dir};
-    int64_t problem[3];
-    cutune_kernel_problem(s->kernel, problem);
-    double t0 = ct_now() * 1e3;
-    int st = ct_compile_config(&ks, ct_domain_config(&s->dom, i), problem, bin, NULL);
-    r->compile_ms = ct_now() * 1e3 - t0;
-    return st;
-}
-
-
 
 /* NVRTC's warnings, kept for the report: the first configuration's that has any. */
 static void note_warnings(cutune_session *s, size_t i, const char *log)

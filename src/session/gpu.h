@@ -1,4 +1,4 @@
-/* gpu.h — what the GPU kind of session (gpu.c) and its compiling ahead (gpu_ahead.c) share. */
+/* gpu.h — what the GPU kind of session (gpu.c) and its compiling (gpu_compile.c) share. */
 #ifndef CUTUNE_SESSION_GPU_H
 #define CUTUNE_SESSION_GPU_H
 
@@ -13,10 +13,10 @@ typedef struct gpu {
     ct_ahead *ahead;   /* compiling ahead, while a run or cutune_session_prepare wants it */
 } gpu;
 
-/* gpu.c: compiles configuration i through the binary cache, its time into r->compile_ms. */
+/* gpu_compile.c: configuration i compiled through the binary cache, its time into
+ * r->compile_ms. */
 int ct_gpu_compile(cutune_session *s, size_t i, cutune_binary **bin, record *r);
-
-/* gpu_ahead.c: threads that compile, into the binary cache, the configurations expected
+/* Threads that compile, into the binary cache, the configurations expected
  * next while the worker measures. _start: NULL when none could start or there is no disk
  * cache to compile into; _upcoming replaces what was queued and not begun; _claim, before
  * compiling i itself, waits for a thread at it or takes it off the queue; _stop joins them

@@ -1,7 +1,7 @@
 /* session_impl.h — the inside of a tuning session. A session is a core (the space, a record
  * per configuration, the run loop, checkpoints to the profile store, verification and
  * metrics) and a kind that measures: a GPU kernel through a worker process (gpu.c, with
- * compile-ahead in gpu_ahead.c), a C objective (objective.c), a recorded space
+ * compile-ahead in gpu_compile.c), a C objective (objective.c), a recorded space
  * (recorded.c), or an executor elsewhere (executor.c). Each kind fills in a
  * ct_session_ops table and a context; the core reaches the kind only through the table. */
 #ifndef CUTUNE_SESSION_IMPL_H

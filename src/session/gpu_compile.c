@@ -1,13 +1,32 @@
-/* gpu_ahead.c — compiling ahead of the measurements: the whole space before a brute-force
- * run (cutune_session_precompile), and during a run the configurations expected next. */
+/* gpu_compile.c — compiling a GPU session's configurations: one, when it is measured or
+ * explained; the whole space before a brute-force run (cutune_session_precompile); and,
+ * during a run, on CPU threads, the configurations expected next. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "gpu.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* ------------------------------------------------------------------------ one ---- */
+
+int ct_gpu_compile(cutune_session *s, size_t i, cutune_binary **bin, record *r)
+{
+    ct_kernel_source ks = {.space = s->space, .kernel = s->kernel, .source = s->source,
+                           .source_name = s->source_name, .arch = s->arch.name,
+                           .cache_dir = s->opt.cache_dir};
+    int64_t problem[3];
+    cutune_kernel_problem(s->kernel, problem);
+    double t0 = ct_now() * 1e3;
+    int st = ct_compile_config(&ks, ct_domain_config(&s->dom, i), problem, bin, NULL);
+    r->compile_ms = ct_now() * 1e3 - t0;
+    return st;
+}
+
+
 
 /* ------------------------------------------------------------------ compiling ahead ---- */
 
