@@ -7,6 +7,7 @@ set -u
 # command or file that shows the package is there : package
 NEEDS="
 cmake:cmake
+python3:python3
 cc:gcc
 make:make
 pkg-config:pkg-config
