@@ -175,8 +175,10 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
     int st = s->store ? ct_session_store_begin(s, search) : CUTUNE_OK;
     if (!st)
         st = ct_session_measure_default(s);
-    if (st)
-        return ct_session_store_end(s, st);
+    if (st) {
+        ct_session_store_release(s);
+        return st;
+    }
     if (s->default_index != CT_NONE) {
         result->default_ms = s->rec[s->default_index].time_ms;
         result->default_entry = s->default_index;
@@ -230,7 +232,6 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
 }
 
 /* ------------------------------------------------------------- the measuring side ---- */
-
 
 static void copy_text(char *to, size_t size, const char *from)
 {

@@ -136,10 +136,13 @@ const char *ct_session_failure_literal(const char *name);
 void ct_session_add_stats(cutune_session_stats *to, const cutune_session_stats *d, int sign);
 
 /* store.c: the store's session for a run (resume, warm start), each evaluation into it as
- * it completes, and the run's end (finished: folded into the profile). */
+ * it completes, and the run's end with its status (finished or stopped by the caller:
+ * folded into the profile; failed: released unfinished, as _release does, for a later run
+ * to resume). */
 int ct_session_store_begin(cutune_session *s, const cutune_search_options *o);
 int ct_session_checkpoint(cutune_session *s, size_t i);
 int ct_session_store_end(cutune_session *s, int status);
+void ct_session_store_release(cutune_session *s);
 
 /* verify.c: what is compared. _init at the session's start (spec may be NULL), _free at
  * its end; _prepare decides the mode and hands the measuring side its checks and answers

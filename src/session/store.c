@@ -105,7 +105,7 @@ static int restore_entry(const char *config, const char *entry, void *user)
 }
 
 /* This run is done with its store session: another run may take it up. */
-static void release_store_session(cutune_session *s)
+void ct_session_store_release(cutune_session *s)
 {
     if (s->store && s->store_session)
         ct_store_session_release(s->store, s->store_session); /* (a failure: taken over later) */
@@ -186,6 +186,6 @@ int ct_session_store_end(cutune_session *s, int status)
         status = status ? status : fin;
     }
     if (!finished)
-        release_store_session(s); /* (failed: unfinished, for a later run to resume) */
+        ct_session_store_release(s); /* (failed: unfinished, for a later run to resume) */
     return status;
 }
