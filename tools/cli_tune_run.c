@@ -132,8 +132,9 @@ int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
     int higher;
     const char *objective = cutune_session_objective_name(s, &higher);
     tune_ctx t = {.cache = cache, .session = s, .json = a->json, .best = INFINITY,
-                  .best_entry = (size_t)-1, .first_failed = (size_t)-1, .budget = o->budget, .progress = progress,
-                  .start = cutune_now(), .objective = higher || strcmp(objective, "time") != 0};
+                  .best_entry = (size_t)-1, .first_failed = (size_t)-1, .budget = o->budget,
+                  .progress = progress, .start = cutune_now(),
+                  .objective = higher || strcmp(objective, "time") != 0};
     if (a->json && !(t.history = json_array())) {
         cutune_store_free(store);
         return EXIT_FAILED;
