@@ -62,7 +62,7 @@ demo: build
 bench: build
 	@sh scripts/bench.sh $(BUILD)
 
-# The profile store's lookups: one JSON line (bench/store_bench.c says what it measures).
+# The profile store's lookups: one JSON line (bench/programs/store_bench.c says what it measures).
 bench-store: build
 	@$(BUILD)/store_bench
 

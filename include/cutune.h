@@ -100,6 +100,29 @@ const char *cutune_version(void);
  * for timing host work the way cutune does. */
 double cutune_now(void);
 
+/* ------------------------------------------------------------------------------------------
+ * Files as cutune keeps its own: read whole, and written whole or not at all (into a new file
+ * beside the destination that replaces it only once flushed to disk, so that a failure or a
+ * kill leaves what was there). For a program that writes its results the same way.
+ * ---------------------------------------------------------------------------------------- */
+/* Reads a whole file as a NUL-terminated string: *text is malloc'd (free() it), *len (may be
+ * NULL) its length without the NUL. CUTUNE_EIO: it cannot be opened or read ("PATH: cannot
+ * open: why"); CUTUNE_ETOOBIG: it holds more than `limit` bytes (limit rounds up to 64 KiB
+ * times a power of two). */
+int cutune_read_file(const char *path, size_t limit, char **text, size_t *len);
+/* mkdir -p: `dir` and every folder on the way to it (mode 0777, less the umask); folders
+ * that exist are fine. CUTUNE_EIO when one cannot be made, or `dir` is no folder: the
+ * message is "cannot make the folder F: why", F the first folder that failed, and errno
+ * says why. */
+int cutune_make_dirs(const char *dir);
+/* A new file beside `path`, to write `path` whole: never a file that exists or a link, in
+ * `path`'s folder (the rename stays on one file system), with the mode `path` has, else
+ * what the umask allows. *fd receives its descriptor, open for writing, and tmp (size at
+ * least strlen(path) + 16 bytes) its name: write it, flush it to disk (fsync) and rename tmp
+ * over `path`, or unlink tmp to give up. CUTUNE_EIO: it cannot be made; the message is
+ * "cannot write PATH: why" and errno says why. */
+int cutune_create_beside(const char *path, char *tmp, size_t size, int *fd);
+
 /* Limits a caller sizes arrays by. */
 #define CUTUNE_MAX_PARAMS 256         /* parameters of one space */
 #define CUTUNE_MAX_TIMED_LAUNCHES 64  /* timed launches of one configuration kept */
@@ -387,6 +410,12 @@ int cutune_optimize(const cutune_space *space, const cutune_search_options *opti
 int cutune_simulate(const cutune_cache *cache, const cutune_search_options *options,
                     cutune_evaluation_fn on_evaluation, void *user,
                     cutune_search_result *result);
+
+/* The threads of the linear algebra behind bo's model (OpenBLAS's; by default as many as
+ * the CPUs): where searches already run side by side (one a thread, or MPI ranks) more only
+ * spin against each other, and 1 keeps each on its caller's thread. For the whole process:
+ * set it before searches start. CUTUNE_EINVAL: fewer than 1. */
+int cutune_set_math_threads(int threads);
 
 /* ------------------------------------------------------------------------------------------
  * Scoring against random search (the autotuning community's methodology). B(k) is the exact
@@ -821,6 +850,45 @@ int cutune_binary_get_info(const cutune_binary *binary, cutune_binary_info *info
 void cutune_binary_free(cutune_binary *binary);
 /* NVRTC's version; CUTUNE_ENOTSUP when it cannot be loaded. */
 int cutune_nvrtc_version(int *major, int *minor);
+
+/* One configuration of a T1 spec's kernel as a tuning session compiles it: Kernel Tuner's
+ * defines go ahead of the source, under `#line 1 "cutune-defines"`: grid_size_x/y/z (those
+ * the source or a header it includes uses), block_size_x/y/z, every parameter (a
+ * loop_unroll_factor* as a constexpr int; at 0 it is not defined and its `#pragma unroll
+ * NAME` goes), the spec's ProblemSizeDefines and kernel_tuner 1; then `#line 1
+ * "SOURCE_NAME"` and the source, so that messages keep the file's own lines. NVRTC's
+ * options: the spec's CompilerOptions, then the request's. */
+typedef struct cutune_config_request {
+    const cutune_space *space;   /* the space of `config` */
+    const cutune_kernel *kernel; /* the spec's KernelSpecification (launch, name, options);
+                                    NULL: none (the block from block_size_x/y/z, no
+                                    grid_size_*, the name from kernel_name) */
+    const uint32_t *config;      /* a valid configuration's value indices */
+    const int64_t *problem;      /* 3 sizes; NULL: the kernel's (cutune_kernel_problem) */
+    const char *source;          /* the kernel's CUDA source, NUL-terminated */
+    const char *source_name;     /* as in cutune_compile_request */
+    const char *arch;            /* "sm_90" (compiling only) */
+    const char *cache_dir;       /* as in cutune_compile_request */
+    const char *kernel_name;     /* the __global__ function instead of the spec's KernelName
+                                    (needed to compile without a kernel) */
+    const char *const *options;  /* NVRTC options after the spec's CompilerOptions */
+    size_t num_options;
+    char **log;                  /* as in cutune_compile_request (compiling only) */
+} cutune_config_request;
+/* Compiles the configuration through the binary cache, as cutune_compile. A source that
+ * redefines one of the configuration's macros fails it (CUTUNE_ECOMPILE, the message naming
+ * file and line, and `#ifndef kernel_tuner` as the way to give a default); a configuration
+ * whose launch cannot be computed fails with the geometry's status (cutune_kernel_geometry).
+ * Thread-safe, as cutune_compile. */
+int cutune_compile_config(const cutune_config_request *request, cutune_binary **out);
+/* The source NVRTC gets for the configuration (the defines, then the source), compiling
+ * nothing: *source is malloc'd (free() it), *len its length. */
+int cutune_config_source(const cutune_config_request *request, char **source, size_t *len);
+/* What the compiler itself said in an NVRTC log (cutune_compile_request.log's): its errors
+ * and warnings with the source lines they show, one a line, without ptxas's report or
+ * NVRTC's closing remark; with warnings_only, nothing unless it warned. *lines is malloc'd
+ * (free() it), or NULL when there is nothing to show (as for a NULL log). */
+int cutune_compiler_messages(const char *log, int warnings_only, char **lines);
 
 /* ------------------------------------------------------------------------------------------
  * The profile store: what tuning learnt, kept on disk (SQLite, WAL mode: several processes

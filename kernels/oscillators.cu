@@ -7,9 +7,9 @@
  *
  * with C dense (N x N, row-major) and z_i a standard normal drawn from Philox4x32-10 (counter
  * {i, step, step >> 32, 0}, key {seed, seed >> 32}, Box–Muller), so that a run is the same
- * on every GPU and the CPU reference (tools/realtime.c) draws the same noise. The first step
- * is number *clock + offset: a CUDA graph of launches serves every frame while osc_observe
- * moves the clock on. N and STEPS are defines (ProblemSizeDefines).
+ * on every GPU and the CPU reference (bench/realtime/realtime.c) draws the same noise. The
+ * first step is number *clock + offset: a CUDA graph of launches serves every frame while
+ * osc_observe moves the clock on. N and STEPS are defines (ProblemSizeDefines).
  *
  * osc_step makes STEPS steps in one launch (ProblemSize[1]; 1 is the plain one launch a
  * step). With more, every block must be resident at once (the spec asks for a cooperative

@@ -46,13 +46,18 @@ int cutune_binary_get_info(const cutune_binary *b, cutune_binary_info *info)
 
 int ct_nvrtc_loaded; /* see worker.c: no worker can be forked after this */
 
-char *ct_log_compiler_lines(const char *log, int warnings_only)
+/* The compiler's own lines of a log (ct_log_compiler_lines): *lines NULL when there are none;
+ * CUTUNE_ENOMEM, with no message (the caller's may matter more), when out of memory. */
+static int compiler_lines(const char *log, int warnings_only, char **lines)
 {
+    *lines = NULL;
     if (!log || (warnings_only && !strstr(log, ": warning")))
-        return NULL;
+        return CUTUNE_OK;
     size_t n = 0;
     char *out = malloc(strlen(log) + 1);
-    for (const char *line = log; out && *line;) {
+    if (!out)
+        return CUTUNE_ENOMEM;
+    for (const char *line = log; *line;) {
         const char *eol = strchr(line, '\n');
         size_t len = eol ? (size_t)(eol - line) : strlen(line);
         if (len && strncmp(line, "ptxas", 5) != 0 &&
@@ -63,13 +68,27 @@ char *ct_log_compiler_lines(const char *log, int warnings_only)
         }
         line += len + (eol != NULL);
     }
-    if (out && n)
+    if (n)
         out[n - 1] = '\0';
-    if (out && !n) {
+    else
         free(out);
-        out = NULL;
-    }
-    return out;
+    *lines = n ? out : NULL;
+    return CUTUNE_OK;
+}
+
+char *ct_log_compiler_lines(const char *log, int warnings_only)
+{
+    char *lines;
+    return compiler_lines(log, warnings_only, &lines) ? NULL : lines;
+}
+
+int cutune_compiler_messages(const char *log, int warnings_only, char **lines)
+{
+    if (!lines)
+        return ct_fail(CUTUNE_EINVAL, "cutune_compiler_messages: nowhere to put the lines");
+    return compiler_lines(log, warnings_only, lines)
+               ? ct_fail(CUTUNE_ENOMEM, "out of memory for a compiler log")
+               : CUTUNE_OK;
 }
 
 #ifdef CUTUNE_HAVE_CUDA

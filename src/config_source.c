@@ -377,3 +377,58 @@ int ct_compile_config(const ct_kernel_source *ks, const uint32_t *config,
     ct_config_text_free(&t);
     return st;
 }
+
+/* ---------------------------------------------------------------- the public face ---- */
+
+/* The request as config_source.c's own description of a kernel, and its problem size. */
+static int from_request(const cutune_config_request *r, ct_kernel_source *ks,
+                        int64_t problem[3])
+{
+    if (!r || !r->space || !r->config || !r->source || (r->num_options && !r->options))
+        return ct_fail(CUTUNE_EINVAL, "a configuration's source needs its space, "
+                                      "configuration and source");
+    *ks = (ct_kernel_source){.space = r->space, .kernel = r->kernel, .source = r->source,
+                             .source_name = r->source_name, .arch = r->arch,
+                             .cache_dir = r->cache_dir, .kernel_name = r->kernel_name,
+                             .options = r->options, .num_options = r->num_options};
+    if (r->problem)
+        memcpy(problem, r->problem, 3 * sizeof *problem);
+    else
+        cutune_kernel_problem(r->kernel, problem);
+    return CUTUNE_OK;
+}
+
+int cutune_compile_config(const cutune_config_request *request, cutune_binary **out)
+{
+    if (out)
+        *out = NULL;
+    if (request && request->log)
+        *request->log = NULL;
+    if (!out)
+        return ct_fail(CUTUNE_EINVAL, "cutune_compile_config: nowhere to put the binary");
+    ct_kernel_source ks;
+    int64_t problem[3];
+    int st = from_request(request, &ks, problem);
+    return st ? st : ct_compile_config(&ks, request->config, problem, out, request->log);
+}
+
+int cutune_config_source(const cutune_config_request *request, char **source, size_t *len)
+{
+    if (source)
+        *source = NULL;
+    if (!source || !len)
+        return ct_fail(CUTUNE_EINVAL, "cutune_config_source: nowhere to put the source");
+    ct_kernel_source ks;
+    int64_t problem[3];
+    ct_config_text t;
+    int st = from_request(request, &ks, problem);
+    if (!st)
+        st = ct_config_source(&ks, request->config, problem, &t);
+    if (st)
+        return st;
+    *source = t.source;
+    *len = t.len;
+    t.source = NULL; /* the caller's now */
+    ct_config_text_free(&t);
+    return CUTUNE_OK;
+}

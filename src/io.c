@@ -208,20 +208,76 @@ int ct_read_file(const char *path, size_t limit, char **data, size_t *len)
     return CUTUNE_OK;
 }
 
-char *ct_read_text(const char *path, size_t limit, size_t *len)
+/* The whole file and a NUL after it: the status, as ct_read_text and cutune_read_file give. */
+static int read_text(const char *path, size_t limit, char **text, size_t *len)
 {
     char *data;
     size_t n;
-    if (ct_read_file(path, limit, &data, &n))
-        return NULL;
+    *text = NULL;
+    int st = ct_read_file(path, limit, &data, &n);
+    if (st)
+        return st;
     char *s = realloc(data, n + 1);
     if (!s) {
         free(data);
-        ct_fail(CUTUNE_ENOMEM, "%s: out of memory", path);
-        return NULL;
+        return ct_fail(CUTUNE_ENOMEM, "%s: out of memory", path);
     }
     s[n] = '\0';
     if (len)
         *len = n;
-    return s;
+    *text = s;
+    return CUTUNE_OK;
+}
+
+char *ct_read_text(const char *path, size_t limit, size_t *len)
+{
+    char *text;
+    return read_text(path, limit, &text, len) ? NULL : text;
+}
+
+/* ---------------------------------------------------------------- the public face ---- */
+
+int cutune_read_file(const char *path, size_t limit, char **text, size_t *len)
+{
+    if (!path || !text) {
+        if (text)
+            *text = NULL;
+        return ct_fail(CUTUNE_EINVAL, "cutune_read_file: no path, or nowhere to put the text");
+    }
+    return read_text(path, limit, text, len);
+}
+
+int cutune_make_dirs(const char *dir)
+{
+    if (!dir)
+        return ct_fail(CUTUNE_EINVAL, "cutune_make_dirs: no folder");
+    char failed[4096] = "";
+    struct stat sb;
+    errno = ENOENT; /* "": no such folder, as mkdir says */
+    int ok = *dir && ct_make_dirs(dir, 0777, failed, sizeof failed) == 0;
+    if (ok && (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+        errno = ENOTDIR;
+        ok = 0;
+    }
+    if (ok)
+        return CUTUNE_OK;
+    int err = errno;
+    ct_fail(CUTUNE_EIO, "cannot make the folder %s: %s", *failed ? failed : dir, strerror(err));
+    errno = err;
+    return CUTUNE_EIO;
+}
+
+int cutune_create_beside(const char *path, char *tmp, size_t size, int *fd)
+{
+    if (fd)
+        *fd = -1;
+    if (!path || !tmp || !fd || size < strlen(path) + 16)
+        return ct_fail(CUTUNE_EINVAL, "cutune_create_beside: no path, no descriptor, or a name "
+                                      "buffer under strlen(path) + 16 bytes");
+    if ((*fd = ct_create_beside(path, tmp, size)) >= 0)
+        return CUTUNE_OK;
+    int err = errno;
+    ct_fail(CUTUNE_EIO, "cannot write %s: %s", path, strerror(err));
+    errno = err;
+    return CUTUNE_EIO;
 }

@@ -1,7 +1,8 @@
 /* gpu_test_realtime.c — the demo workloads on the GPU against their CPU references
- * (tools/realtime.c): the first frame (100 oscillator steps, one active-inference step) with
- * the specs' default configurations and with tuned-looking ones from a profile store, at
- * N = 1024 and at an N no block size divides; then frames go on and the clock moves.
+ * (bench/realtime/realtime.c): the first frame (100 oscillator steps, one active-inference
+ * step) with the specs' default configurations and with tuned-looking ones from a profile
+ * store, at N = 1024 and at an N no block size divides; then frames go on and the clock
+ * moves.
  * Exits 77 (skipped) without a GPU. */
 #define _DEFAULT_SOURCE
 #include "check.h"

@@ -8,6 +8,7 @@
 #include "includes.h"
 #include "internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,148 @@ static void profile_key(void)
     unload(&l);
 }
 
+/* ---------------------------------------------------- the public face, no NVRTC ---- */
+
+/* cutune_config_source gives what ct_config_source gives; the request is checked. */
+static void public_source(void)
+{
+    loaded l;
+    CHECK_INT(load("p.json", "p.cu", &l), CUTUNE_OK); /* (prefix_text wrote them) */
+    if (!l.source)
+        return;
+    ct_kernel_source ks = source_of(&l, "p.cu");
+    uint32_t config[4] = {1, 0, 0, 1};
+    int64_t problem[3] = {4096, 1, 1};
+    ct_config_text t;
+    CHECK_INT(ct_config_source(&ks, config, problem, &t), CUTUNE_OK);
+    cutune_config_request req = {.space = l.space, .kernel = l.kernel, .config = config,
+                                 .problem = problem, .source = l.source,
+                                 .source_name = path_of("p.cu")};
+    char *text = NULL;
+    size_t len = 0;
+    CHECK_INT(cutune_config_source(&req, &text, &len), CUTUNE_OK);
+    CHECK(text && t.source && len == t.len && strcmp(text, t.source) == 0);
+    free(text);
+    /* no problem size: the spec's (4096: grid 16 at block 256) */
+    req.problem = NULL;
+    CHECK_INT(cutune_config_source(&req, &text, &len), CUTUNE_OK);
+    CHECK(text && t.source && strcmp(text, t.source) == 0);
+    free(text);
+    ct_config_text_free(&t);
+    /* another size: another grid */
+    int64_t half[3] = {2048, 1, 1};
+    req.problem = half;
+    CHECK_INT(cutune_config_source(&req, &text, &len), CUTUNE_OK);
+    CHECK_HAS(text, "#define grid_size_x 8\n");
+    free(text);
+    /* what it cannot go without */
+    req.source = NULL;
+    text = (char *)"untouched";
+    CHECK_INT(cutune_config_source(&req, &text, &len), CUTUNE_EINVAL);
+    CHECK(text == NULL);
+    CHECK_INT(cutune_config_source(NULL, &text, &len), CUTUNE_EINVAL);
+    req.source = l.source;
+    CHECK_INT(cutune_config_source(&req, NULL, &len), CUTUNE_EINVAL);
+    cutune_binary *bin = (cutune_binary *)&req;
+    CHECK_INT(cutune_compile_config(NULL, &bin), CUTUNE_EINVAL);
+    CHECK(bin == NULL);
+    CHECK_INT(cutune_compile_config(&req, NULL), CUTUNE_EINVAL);
+    unload(&l);
+}
+
+/* The compiler's own lines of a log: warnings and the source lines they show, not ptxas's
+ * report or NVRTC's closing remark. */
+static void public_messages(void)
+{
+    const char *log = "h.cu(3): warning #177-D: variable \"x\" was declared but never "
+                      "referenced\n    int x;\n        ^\n\n"
+                      "ptxas info    : Used 8 registers\n"
+                      "Remark: The warnings can be suppressed with \"-diag-suppress "
+                      "<warning-number>\"\n";
+    char *lines = NULL;
+    CHECK_INT(cutune_compiler_messages(log, 1, &lines), CUTUNE_OK);
+    CHECK(lines && strcmp(lines, "h.cu(3): warning #177-D: variable \"x\" was declared but "
+                                 "never referenced\n    int x;\n        ^") == 0);
+    free(lines);
+    const char *quiet = "ptxas info    : Used 8 registers\n";
+    lines = (char *)"untouched";
+    CHECK_INT(cutune_compiler_messages(quiet, 1, &lines), CUTUNE_OK);
+    CHECK(lines == NULL); /* no warning: nothing */
+    CHECK_INT(cutune_compiler_messages(quiet, 0, &lines), CUTUNE_OK);
+    CHECK(lines == NULL); /* only ptxas: nothing of the compiler's */
+    CHECK_INT(cutune_compiler_messages("k.cu(1): error: x\n", 1, &lines), CUTUNE_OK);
+    CHECK(lines == NULL); /* warnings only */
+    CHECK_INT(cutune_compiler_messages("k.cu(1): error: x\n", 0, &lines), CUTUNE_OK);
+    CHECK(lines && strcmp(lines, "k.cu(1): error: x") == 0);
+    free(lines);
+    CHECK_INT(cutune_compiler_messages(NULL, 0, &lines), CUTUNE_OK);
+    CHECK(lines == NULL);
+    CHECK_INT(cutune_compiler_messages(log, 0, NULL), CUTUNE_EINVAL);
+}
+
+/* Files as cutune keeps its own: read whole, folders made on the way, a new file beside a
+ * destination with the destination's mode. */
+static void public_files(void)
+{
+    char *text = NULL, *same = ct_read_text(path_of("p.cu"), 1 << 20, NULL);
+    size_t len = 0;
+    CHECK_INT(cutune_read_file(path_of("p.cu"), 1 << 20, &text, &len), CUTUNE_OK);
+    CHECK(text && same && len == strlen(same) && strcmp(text, same) == 0);
+    free(text);
+    free(same);
+    CHECK_INT(cutune_read_file(path_of("p.cu"), 1 << 20, &text, NULL), CUTUNE_OK);
+    free(text);
+    CHECK_INT(cutune_read_file(path_of("none.cu"), 1 << 20, &text, &len), CUTUNE_EIO);
+    CHECK(text == NULL);
+    CHECK_HAS(cutune_last_error(), "none.cu: cannot open");
+    char big[70000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    write_file("big.txt", big);
+    CHECK_INT(cutune_read_file(path_of("big.txt"), 65536, &text, &len), CUTUNE_ETOOBIG);
+    CHECK_INT(cutune_read_file(NULL, 1 << 20, &text, &len), CUTUNE_EINVAL);
+    CHECK_INT(cutune_read_file(path_of("p.cu"), 1 << 20, NULL, &len), CUTUNE_EINVAL);
+
+    struct stat sb;
+    CHECK_INT(cutune_make_dirs(path_of("made/on/the/way")), CUTUNE_OK);
+    CHECK(stat(path_of("made/on/the/way"), &sb) == 0 && S_ISDIR(sb.st_mode));
+    CHECK_INT(cutune_make_dirs(path_of("made/on")), CUTUNE_OK); /* there already */
+    write_file("made/file", "not a folder\n");
+    CHECK_INT(cutune_make_dirs(path_of("made/file/below")), CUTUNE_EIO);
+    CHECK_HAS(cutune_last_error(), "cannot make the folder ");
+    CHECK_HAS(cutune_last_error(), "made/file/below");
+    CHECK_INT(cutune_make_dirs(path_of("made/file")), CUTUNE_EIO); /* a file, no folder */
+    CHECK_INT(errno, ENOTDIR);
+    CHECK_HAS(cutune_last_error(), "made/file: ");
+    CHECK_INT(cutune_make_dirs(""), CUTUNE_EIO);
+    CHECK_INT(cutune_make_dirs(NULL), CUTUNE_EINVAL);
+
+    const char *dest = path_of("made/kept.txt");
+    write_file("made/kept.txt", "what was there\n");
+    CHECK(chmod(dest, 0640) == 0);
+    char tmp[600];
+    int fd = -1;
+    CHECK_INT(cutune_create_beside(dest, tmp, sizeof tmp, &fd), CUTUNE_OK);
+    CHECK(fd >= 0);
+    CHECK(strncmp(tmp, dest, strlen(dest)) == 0 && strstr(tmp, ".tmp-") != NULL);
+    CHECK(fstat(fd, &sb) == 0 && (sb.st_mode & 0777) == 0640); /* the destination's mode */
+    CHECK(write(fd, "new\n", 4) == 4);
+    CHECK(close(fd) == 0 && rename(tmp, dest) == 0);
+    char *now = ct_read_text(dest, 1024, NULL);
+    CHECK(now && strcmp(now, "new\n") == 0);
+    free(now);
+    CHECK_INT(cutune_create_beside(path_of("nowhere/x.txt"), tmp, sizeof tmp, &fd), CUTUNE_EIO);
+    CHECK(fd == -1);
+    CHECK_HAS(cutune_last_error(), "cannot write ");
+    CHECK_HAS(cutune_last_error(), "nowhere/x.txt: ");
+    CHECK_INT(cutune_create_beside(dest, tmp, strlen(dest) + 15, &fd), CUTUNE_EINVAL);
+    CHECK_INT(cutune_create_beside(dest, tmp, sizeof tmp, NULL), CUTUNE_EINVAL);
+
+    /* and the one knob of the linear algebra */
+    CHECK_INT(cutune_set_math_threads(1), CUTUNE_OK);
+    CHECK_INT(cutune_set_math_threads(0), CUTUNE_EINVAL);
+}
+
 /* --------------------------------------------------------------- with NVRTC ---- */
 
 static int compiled_smem(const char *spec, const char *cu, uint32_t value, size_t *smem,
@@ -326,6 +469,63 @@ static void toolkit_headers_and_logs(void)
     free(log);
 }
 
+/* cutune_compile_config compiles as ct_compile_config does: the defines, the redefinition
+ * refused with its line, the log; and without a KernelSpecification, by kernel_name. */
+static void public_compile(void)
+{
+    loaded l;
+    CHECK_INT(load("g.json", "g.cu", &l), CUTUNE_OK); /* (guards_and_redefinitions wrote it) */
+    if (!l.source)
+        return;
+    uint32_t config[1] = {1};
+    char *log = NULL;
+    cutune_config_request req = {.space = l.space, .kernel = l.kernel, .config = config,
+                                 .source = l.source, .source_name = path_of("g.cu"),
+                                 .arch = "sm_90", .cache_dir = dir, .log = &log};
+    cutune_binary *bin = NULL;
+    cutune_binary_info info;
+    CHECK_INT(cutune_compile_config(&req, &bin), CUTUNE_OK);
+    if (bin && cutune_binary_get_info(bin, &info) == CUTUNE_OK)
+        CHECK_INT(info.static_smem, 128 * (4096 / 128) * 4); /* block 128, grid 32 */
+    cutune_binary_free(bin);
+    free(log);
+    log = NULL;
+    /* no KernelSpecification: the name given, the block from block_size_x, no grid */
+    const char *plain = "extern \"C\" __global__ void k(float *a) {\n"
+                        "  __shared__ float s[block_size_x];\n  s[threadIdx.x] = a[0];\n"
+                        "  __syncthreads();\n  a[threadIdx.x] = s[block_size_x - 1];\n}\n";
+    req.kernel = NULL;
+    req.source = plain;
+    req.kernel_name = "k";
+    CHECK_INT(cutune_compile_config(&req, &bin), CUTUNE_OK);
+    if (bin && cutune_binary_get_info(bin, &info) == CUTUNE_OK)
+        CHECK_INT(info.static_smem, 128 * 4);
+    cutune_binary_free(bin);
+    free(log);
+    unload(&l);
+
+    CHECK_INT(load("r.json", "r.cu", &l), CUTUNE_OK);
+    if (!l.source)
+        return;
+    config[0] = 0;
+    log = NULL;
+    req = (cutune_config_request){.space = l.space, .kernel = l.kernel, .config = config,
+                                  .source = l.source, .source_name = path_of("r.cu"),
+                                  .arch = "sm_90", .cache_dir = dir, .log = &log};
+    bin = (cutune_binary *)&req;
+    CHECK_INT(cutune_compile_config(&req, &bin), CUTUNE_ECOMPILE);
+    CHECK(bin == NULL);
+    CHECK_HAS(cutune_last_error(), "r.cu:2: redefines block_size_x");
+    CHECK_HAS(log, "incompatible redefinition");
+    char *lines = NULL;
+    CHECK_INT(cutune_compiler_messages(log, 1, &lines), CUTUNE_OK);
+    CHECK_HAS(lines, "incompatible redefinition");
+    CHECK(!lines || !strstr(lines, "ptxas"));
+    free(lines);
+    free(log);
+    unload(&l);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -335,11 +535,15 @@ int main(void)
     prefix_text();
     header_scan();
     profile_key();
+    public_source();
+    public_messages();
+    public_files();
     int major, minor;
     if (cutune_nvrtc_version(&major, &minor) == CUTUNE_OK) {
         header_edit();
         guards_and_redefinitions();
         toolkit_headers_and_logs();
+        public_compile();
     } else {
         printf("skipped the compiling half: %s\n", cutune_last_error());
     }

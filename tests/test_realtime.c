@@ -1,4 +1,4 @@
-/* test_realtime.c — the demo workloads' CPU side (tools/realtime.c): Philox against
+/* test_realtime.c — the demo workloads' CPU side (bench/realtime/realtime.c): Philox against
  * Random123's known answers, the noise's moments, the oscillator step against its closed
  * form when coupling, damping and noise are off, the belief update converging to the
  * posterior mean, and the policy choice's invariants. */

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* what cli_tune_opts.c calls of the CLI (tools/cutune.c, not linked here) */
+/* what cli_tune_opts.c calls of the CLI (tools/cli.c, not linked here) */
 static char usage_said[512];
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {

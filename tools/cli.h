@@ -1,5 +1,5 @@
 /* cli.h — what the subcommands of the cutune CLI share: exit codes, option-parsing helpers
- * and JSON output. */
+ * and JSON output (cli.c), files written whole (cli_file.c) and plots (cli_plot.c). */
 #ifndef CUTUNE_CLI_H
 #define CUTUNE_CLI_H
 
@@ -96,14 +96,8 @@ const char *cli_plot_image(cli_plot *p, const char *dest);
  * said and is not a failure. */
 int cli_plot_end(cli_plot *p, int *drawn);
 
-/* `cutune pipeline --frames`: the real-time demo's frames (cli_frames.c). */
-typedef struct frames_args {
-    int frames, baseline_frames, stage_runs, paced, json, device, oscillators;
-    const char *db;          /* the profile store of the tuned run (NULL: the default) */
-    const char *kernels_dir; /* where oscillators.cu and active_inference.cu are */
-} frames_args;
-int frames_main(const frames_args *a);
-
+/* The subcommands (cutune.c dispatches): tools/cli_NAME.c, and the lab's `bench` and
+ * `pipeline` (bench/harness/cli_bench.c, bench/pipeline/cli_pipeline.c). */
 int cmd_space(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_sim(int argc, char **argv);

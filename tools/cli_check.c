@@ -3,7 +3,6 @@
  * launch of one configuration, and that configuration compiled with its resources and
  * occupancy, NVRTC's whole log when it fails. No GPU is needed. */
 #include "cli.h"
-#include "internal.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -192,7 +191,7 @@ static int check_kernel(check *c, const uint32_t *config, const char *which, uns
                "shared memory\n",
                grid[0], grid[1], grid[2], block[0], block[1], block[2], *smem);
     }
-    if (!(c->source = ct_read_text(file, (size_t)64 << 20, NULL))) {
+    if (cutune_read_file(file, (size_t)64 << 20, &c->source, NULL)) {
         stage_failed(c, "kernel", cutune_last_error());
         return -1;
     }
@@ -225,13 +224,14 @@ static void check_compile(check *c, const uint32_t *config, const unsigned block
         stage_failed(c, "compile", cutune_last_error());
         return;
     }
-    ct_kernel_source ks = {.space = c->space, .kernel = c->kernel, .source = c->source,
-                           .source_name = c->kernel_file, .arch = arch.name,
-                           .cache_dir = c->cache_dir};
     int64_t problem[3];
     cutune_kernel_problem(c->kernel, problem);
+    cutune_config_request req = {.space = c->space, .kernel = c->kernel, .config = config,
+                                 .problem = problem, .source = c->source,
+                                 .source_name = c->kernel_file, .arch = arch.name,
+                                 .cache_dir = c->cache_dir, .log = &c->log};
     cutune_binary *bin = NULL;
-    if (ct_compile_config(&ks, config, problem, &bin, &c->log)) {
+    if (cutune_compile_config(&req, &bin)) {
         /* in words, the message's first line: the log below has the rest */
         char why[1024];
         snprintf(why, sizeof why, "%s", cutune_last_error());

@@ -2,13 +2,11 @@
  * temporary file beside its destination, flushed to disk and renamed over it at the end, so a
  * full disk, an error or a kill leaves what was there before. */
 #include "cli.h"
-#include "internal.h" /* ct_create_beside, ct_make_dirs */
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 int cli_file_open(cli_file *out, const char *path, const char *cmd)
@@ -22,18 +20,19 @@ int cli_file_open(cli_file *out, const char *path, const char *cmd)
     }
     /* beside the destination, so that the rename stays on one file system; it has the mode
      * an existing file has, or what the umask allows */
-    int fd = ct_create_beside(path, out->tmp, n);
-    if (fd < 0 || !(out->f = fdopen(fd, "wb"))) {
+    int fd;
+    if (cutune_create_beside(path, out->tmp, n, &fd)) {
+        fprintf(stderr, "cutune %s: %s\n", cmd, cutune_last_error());
+    } else if (!(out->f = fdopen(fd, "wb"))) {
         fprintf(stderr, "cutune %s: cannot write %s: %s\n", cmd, path, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(out->tmp);
-        }
-        free(out->tmp);
-        out->tmp = NULL;
-        return -1;
+        close(fd);
+        unlink(out->tmp);
+    } else {
+        return 0;
     }
-    return 0;
+    free(out->tmp);
+    out->tmp = NULL;
+    return -1;
 }
 
 int cli_file_commit(cli_file *file, const char *cmd)
@@ -84,15 +83,8 @@ int cli_file_write(const char *path, const void *data, size_t size, const char *
 
 int cli_make_dir(const char *path, const char *cmd)
 {
-    char failed[4096] = "";
-    struct stat sb;
-    int ok = ct_make_dirs(path, 0777, failed, sizeof failed) == 0;
-    if (ok && (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
-        errno = ENOTDIR;
-        ok = 0;
-    }
-    if (!ok)
-        fprintf(stderr, "cutune %s: cannot make the folder %s: %s\n", cmd,
-                *failed ? failed : path, strerror(errno));
-    return ok ? 0 : -1;
+    if (cutune_make_dirs(path) == CUTUNE_OK)
+        return 0;
+    fprintf(stderr, "cutune %s: %s\n", cmd, cutune_last_error());
+    return -1;
 }

@@ -1,9 +1,12 @@
-/* cli_tune.h — what `cutune tune` in one process (cli_tune.c) and under mpirun (cli_mpi.c)
- * share: the parsed command line, and running a session with its report. */
+/* cli_tune.h — what `cutune tune` in one process and under mpirun (cli_mpi.c) share: the
+ * parsed command line (cli_tune.c, with cli_tune_opts.c), running a session
+ * (cli_tune_run.c) and its report (cli_tune_report.c). */
 #ifndef CUTUNE_CLI_TUNE_H
 #define CUTUNE_CLI_TUNE_H
 
 #include "cli.h"
+
+#include <stdio.h>
 
 typedef struct tune_args {
     const char *kernel_file, *spec; /* on the GPU */
@@ -45,6 +48,24 @@ typedef struct tune_ranks {
     const tune_rank_tally *per_rank; /* ranks of them, filled as results come back */
 } tune_ranks;
 
+/* What a run gathers as results come (cli_tune_run.c), for its report (cli_tune_report.c). */
+typedef struct tune_ctx {
+    const cutune_cache *cache;     /* --sim */
+    const cutune_session *session; /* on the GPU */
+    cutune_verify verify;          /* what it compares (on the GPU), and in words: */
+    char verification[1024];
+    int json;
+    json_t *history;
+    double best;       /* the best's time */
+    size_t best_entry; /* the best configuration so far ((size_t)-1: none) */
+    int objective;     /* 1: the objective is not time: history entries give its value */
+    uint64_t failed; /* measured and failed (pruned ones apart) */
+    size_t first_failed; /* the first that ran and failed, ((size_t)-1: none) */
+    uint64_t budget;
+    FILE *progress;  /* where a progress line goes (a terminal), or NULL */
+    double start, drawn;
+} tune_ctx;
+
 /* A session as the arguments ask: over the recorded space `cache` (replayed with delay_ms
  * per measurement) when there is one, else on the GPU with the options `so`. */
 int tune_session_new(const tune_args *a, const cutune_cache *cache,
@@ -54,6 +75,18 @@ int tune_session_new(const tune_args *a, const cutune_cache *cache,
  * arguments say and reports; returns the exit status. The session may have an executor. */
 int tune_run(cutune_session *s, const cutune_cache *cache, const tune_args *a,
              const tune_ranks *ranks);
+
+/* cli_tune_report.c: the result of a session on the GPU, or over the recorded space
+ * `cache`, as lines or JSON (with a->json), each rank's share in a distributed run as JSON;
+ * the exit status. stopped: by Ctrl-C; store: the profile store kept (NULL: none); extra:
+ * keys that the JSON report takes as they are. */
+int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
+                    const cutune_session_result *r, int stopped, const cutune_store *store,
+                    json_t *extra);
+int tune_report_sim(const cutune_cache *cache, const tune_args *a, const tune_ctx *t,
+                    const cutune_session_result *sr, int stopped, const cutune_store *store,
+                    json_t *extra);
+json_t *tune_per_rank_json(const tune_ranks *ranks);
 
 /* cli_tune_opts.c: the options of what is compared, of metrics and of the objective.
  * tune_parse_opt takes one (its long name without the dashes, and its value, NULL for a

@@ -555,3 +555,12 @@ double ct_gp_unstandardise(const ct_gp *g, double z)
 {
     return g->mu + g->sigma * z;
 }
+
+int cutune_set_math_threads(int threads)
+{
+    if (threads < 1)
+        return ct_fail(CUTUNE_EINVAL, "cutune_set_math_threads: %d threads (at least 1)",
+                       threads);
+    openblas_set_num_threads(threads);
+    return CUTUNE_OK;
+}

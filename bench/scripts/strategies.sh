@@ -2,11 +2,12 @@
 # strategies.sh: cutune's search strategies against Kernel Tuner's on the recorded spaces in
 # data/spaces, all scored by `cutune sim` (same budget K per space, same number of repeats).
 #
-# Kernel Tuner runs in its simulation mode through bench/kt_sim.py, one job per strategy and
-# space, $JOBS at a time; each job's trace is scored with `cutune sim --score-trace`. Then
-# Kernel Tuner's bayes_opt is timed per suggestion on a synthetic 10,000-configuration space.
+# Kernel Tuner runs in its simulation mode through bench/scripts/kt_sim.py, one job per
+# strategy and space, $JOBS at a time; each job's trace is scored with `cutune sim
+# --score-trace`. Then Kernel Tuner's bayes_opt is timed per suggestion on a synthetic
+# 10,000-configuration space.
 #
-# usage: bench/strategies.sh
+# usage: bench/scripts/strategies.sh
 # env:   REPEATS (50)  sessions per strategy and space
 #        JOBS (CPUs)   jobs at a time
 #        KT_STRATEGIES Kernel Tuner strategies, space separated (default below)
@@ -14,7 +15,7 @@
 # Installs Kernel Tuner into build/kt-venv the first time (needs PyPI once). Everything it
 # writes goes to build/bench-out/strategies/ (traces, logs, scores, table.txt).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 KT_VERSION=1.5.0
 REPEATS=${REPEATS:-50}
@@ -72,7 +73,7 @@ run_one() {
     fi
     local base
     base=$OUT/kt/$(name_of "$space").$strategy
-    if ! "$PY" bench/kt_sim.py "$space" --strategy "$strategy" --budget "$budget" \
+    if ! "$PY" bench/scripts/kt_sim.py "$space" --strategy "$strategy" --budget "$budget" \
             --repeats "$REPEATS" --seed 1 --trace "$base.csv" >"$base.run.json" 2>"$base.log"
     then
         echo "kt_sim.py exited with an error" >>"$base.log"
@@ -109,8 +110,8 @@ xargs -P "$JOBS" -L 1 bash -c 'run_one "$@"' _ <"$OUT/jobs.txt"
 
 # bayes_opt's time per suggestion near 200 observations of 10,000 configurations, run alone
 # so that the other jobs do not disturb the clock
-"$PY" bench/synthetic_space.py "$OUT/synthetic10k.json" 2>/dev/null
-"$PY" bench/kt_sim.py "$OUT/synthetic10k.json" --strategy bayes_opt --budget 201 \
+"$PY" bench/scripts/synthetic_space.py "$OUT/synthetic10k.json" 2>/dev/null
+"$PY" bench/scripts/kt_sim.py "$OUT/synthetic10k.json" --strategy bayes_opt --budget 201 \
     --repeats "$SUGGEST_REPEATS" --seed 1 --trace "$OUT/synthetic10k.bayes_opt.csv" \
     --suggest-times "$OUT/synthetic10k.bayes_opt.gaps.json" >/dev/null 2>"$OUT/synthetic10k.log"
 "$CUTUNE" sim --space "$OUT/synthetic10k.json" --strategy bo --budget 201 \

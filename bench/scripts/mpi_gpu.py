@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Distributed tuning on real GPUs: the same session on 1, 2, ... ranks (one per GPU).
 
-  bench/mpi_gpu.py run DIR [--build B] [--mpirun M] [--kernels convolution,sgemm]
+  bench/scripts/mpi_gpu.py run DIR [--build B] [--mpirun M] [--kernels convolution,sgemm]
                    [--ranks 0,1,2] [--repeats R] [--budget N] [--strategy S]
                    [--mpirun-args "--bind-to none"]
       on the GPU machine: for each kernel, rank count and seed, one
@@ -12,7 +12,7 @@
       configuration per rank at a time), so its sessions differ in what they compile; random
       search with one seed measures the same configurations on any number of ranks: the
       same work, done faster or not.
-  bench/mpi_gpu.py report DIR [--reference KERNEL=CACHE.json.gz ...] [--device TEXT]
+  bench/scripts/mpi_gpu.py report DIR [--reference KERNEL=CACHE.json.gz ...] [--device TEXT]
                    [--note TEXT]
       anywhere: per kernel, strategy, budget and rank count, the session's and the process's
       wall time, evaluations per second and their speedup over one rank (also "steady": the

@@ -3,15 +3,15 @@
 # machine: cutune's convolution (kernels/convolution.cu over kernels/convolution.json), same
 # space, budget and timed launches. Each cutune session starts with an empty binary cache
 # (a fresh XDG_CACHE_HOME), so it compiles everything it evaluates; Kernel Tuner runs through
-# bench/kt_gpu.py (cupy backend). Prints one table; JSON per run lands in $OUT_DIR.
+# bench/scripts/kt_gpu.py (cupy backend). Prints one table; JSON per run lands in $OUT_DIR.
 #
-# usage: bench/gpu_vs_kt.sh [CUTUNE]       (default build/cutune)
+# usage: bench/scripts/gpu_vs_kt.sh [CUTUNE]       (default build/cutune)
 # env:   BUDGET (100), SEEDS ("1 2"), BATCHES ("1 4 8") for cutune's bo,
 #        KT ("bayes_opt random_sample"): Kernel Tuner strategies, empty for none,
 #        OUT_DIR (build/bench-out/gpu_vs_kt)
 # Needs a GPU; Kernel Tuner importable by python3 (e.g. installed from wheels).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 CUTUNE=${1:-build/cutune}
 BUDGET=${BUDGET:-100}
 SEEDS=${SEEDS:-"1 2"}
@@ -57,7 +57,7 @@ for seed in $SEEDS; do
     row "cutune random, seed $seed" "$OUT_DIR/cutune-random-s$seed.json"
 done
 for k in $KT; do
-    python3 bench/kt_gpu.py --strategy "$k" --budget "$BUDGET" --json "$OUT_DIR/kt-$k.json" \
-        >/dev/null 2>"$OUT_DIR/kt-$k.log"
+    python3 bench/scripts/kt_gpu.py --strategy "$k" --budget "$BUDGET" \
+        --json "$OUT_DIR/kt-$k.json" >/dev/null 2>"$OUT_DIR/kt-$k.log"
     row "Kernel Tuner $k" "$OUT_DIR/kt-$k.json"
 done

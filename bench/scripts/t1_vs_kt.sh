@@ -2,16 +2,16 @@
 # t1_vs_kt.sh: cutune against Kernel Tuner on a T1 spec and kernel that someone else wrote,
 # unchanged, one after the other on the same GPU: `cutune tune --verify none` (Kernel Tuner
 # verifies nothing without an answer) with bo, and Kernel Tuner 1.5's strategies through
-# bench/kt_t1.py, each at the same budget and timed launches. Every cutune run starts with an
-# empty binary cache, so it compiles all it evaluates. Prints one table; each run's JSON
-# lands in $OUT_DIR.
+# bench/scripts/kt_t1.py, each at the same budget and timed launches. Every cutune run starts
+# with an empty binary cache, so it compiles all it evaluates. Prints one table; each run's
+# JSON lands in $OUT_DIR.
 #
-# usage: bench/t1_vs_kt.sh SPEC [KERNEL.cu] [CUTUNE]   (default build/cutune)
+# usage: bench/scripts/t1_vs_kt.sh SPEC [KERNEL.cu] [CUTUNE]   (default build/cutune)
 # env:   BUDGET (100), SEEDS ("1"), KT ("bayes_opt random_sample"): Kernel Tuner strategies,
 #        empty for none; OUT_DIR (build/bench-out/t1_vs_kt)
 # Needs a GPU, and Kernel Tuner importable by python3 (the README says how to carry it).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 SPEC=$1
 KERNEL=${2:-}
 CUTUNE=${3:-build/cutune}
@@ -53,6 +53,7 @@ for seed in $SEEDS; do
 done
 for k in $KT; do
     out="$OUT_DIR/$NAME-kt-$k.json"
-    python3 bench/kt_t1.py "$SPEC" --strategy "$k" --budget "$BUDGET" --json "$out" >/dev/null
+    python3 bench/scripts/kt_t1.py "$SPEC" --strategy "$k" --budget "$BUDGET" --json "$out" \
+        >/dev/null
     row "Kernel Tuner $k" "$out"
 done

@@ -5,7 +5,7 @@ problem size, GridDivX/Y/Z, Vector arguments filled with randn or a constant, Sc
 Constant arguments also in constant memory; Default, LocalSize and GlobalSize unused; no
 answer, so nothing verified), but with the cupy backend and a budget: tune_kernel_T1 itself
 asks for pycuda, which the GPU machine lacks. For `cutune tune SPEC --verify none` beside it
-(bench/t1_vs_kt.sh).
+(bench/scripts/t1_vs_kt.sh).
 
 usage: kt_t1.py SPEC --strategy NAME --budget N [--iterations 7] [--json OUT.json]
 Prints one JSON summary: evaluations, wall time, seconds per configuration, best time and

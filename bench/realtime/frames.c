@@ -1,13 +1,15 @@
-/* cli_frames.c — `cutune pipeline --frames N`: the real-time demo end to end. Each frame
+/* frames.c — `cutune pipeline --frames N`: the real-time demo end to end. Each frame
  * copies observations in from pinned memory, runs 100 oscillator steps and one
  * active-inference step, and copies the action out (one CUDA graph, realtime_gpu.c). It runs
  * with the baseline (the specs' default configurations) and with what the profile store
  * holds for this GPU (tuned), checks the GPU against the CPU references on the first frame,
  * and reports latency percentiles per stage and per frame against the contracts. */
 #define _GNU_SOURCE
-#include "bench.h"
-#include "cli.h"
+#include "frames.h"
+#include "latency.h"
 #include "realtime.h"
+
+#include "cli.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -17,7 +17,7 @@ import numpy as np
 import kernel_tuner
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+ROOT = os.path.dirname(os.path.dirname(HERE))  # HERE is bench/scripts
 
 
 def main():

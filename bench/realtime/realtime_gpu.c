@@ -3,7 +3,6 @@
  * whole frame; each launch of one replays every kernel with no host work between them. */
 #define _POSIX_C_SOURCE 200809L
 #include "realtime_gpu.h"
-#include "internal.h" /* ct_now, ct_read_text */
 
 #include <cuda_runtime.h>
 #include <math.h>
@@ -52,7 +51,7 @@ static int fail(rt_gpu *g, const char *fmt, ...)
                         cudaGetErrorString(e_));                                         \
     } while (0)
 
-static double now_ms(void) { return 1e3 * ct_now(); }
+static double now_ms(void) { return 1e3 * cutune_now(); }
 
 /* ------------------------------------------------------------------ set-up ---- */
 
@@ -69,8 +68,8 @@ static int load_module(rt_gpu *g, const char *dir, const char *file, const char 
     snprintf(arch, sizeof arch, "sm_%d%d", prop.major, prop.minor);
     snprintf(path, sizeof path, "%s/%s", dir, file);
     size_t len;
-    char *text = ct_read_text(path, (size_t)16 << 20, &len);
-    if (!text)
+    char *text;
+    if (cutune_read_file(path, (size_t)16 << 20, &text, &len))
         return fail(g, "%s", cutune_last_error());
     const char *options[] = {"-std=c++17"};
     cutune_compile_request req = {.source = text, .source_len = len, .source_name = file,

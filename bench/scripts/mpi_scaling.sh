@@ -5,7 +5,7 @@
 # rank, configurations measured (distinct), the mean best found over the seeds, and the
 # sessions' score with the simulation methodology (cutune sim --score-trace: their
 # best-so-far in the order results came back, against random search; 1 is optimal at once).
-# usage: bench/mpi_scaling.sh [BUILD] [SPACE] [BUDGET] [DELAY_MS] [MAX_RANKS] [SEEDS]
+# usage: bench/scripts/mpi_scaling.sh [BUILD] [SPACE] [BUDGET] [DELAY_MS] [MAX_RANKS] [SEEDS]
 set -eu
 build=${1:-build}
 space=${2:-data/spaces/cutune/sgemm_H200.json.gz}

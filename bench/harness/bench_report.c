@@ -13,38 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-json_t *bench_num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-
 static double num(const json_t *obj, const char *key)
 {
     const json_t *v = json_object_get(obj, key);
     return json_is_number(v) ? json_number_value(v) : NAN;
-}
-
-json_t *bench_latency_json(const bench_latency *l)
-{
-    json_t *cdf = json_array();
-    for (int i = 0; i < BENCH_CDF_POINTS; i++)
-        json_array_append_new(
-            cdf, json_pack("[o, o]", bench_num(l->cdf_q[i]), bench_num(l->cdf_ms[i])));
-    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "runs", (json_int_t)l->runs,
-                     "p50_ms", bench_num(l->p50), "p90_ms", bench_num(l->p90), "p99_ms",
-                     bench_num(l->p99), "p999_ms", bench_num(l->p999), "max_ms",
-                     bench_num(l->max), "mean_ms", bench_num(l->mean), "cdf", cdf);
-}
-
-/* The keys of the percentiles a contract may name. */
-const char *bench_percentile_key(double p)
-{
-    static const struct {
-        double p;
-        const char *key;
-    } keys[] = {
-        {50, "p50_ms"}, {90, "p90_ms"}, {99, "p99_ms"}, {99.9, "p999_ms"}, {100, "max_ms"}};
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-        if (fabs(p - keys[i].p) < 1e-9)
-            return keys[i].key;
-    return NULL;
 }
 
 /* ---------------------------------------------------------------- judgement ---- */

@@ -1,5 +1,5 @@
 /* kernels_bench.c — the hardware's and the vendor's marks that cutune's kernels are held to,
- * measured in the same run as they are (bench/kernels.sh): cuBLAS SGEMM (FP32, no tensor
+ * measured in the same run as they are (bench/scripts/kernels.sh): cuBLAS SGEMM (FP32, no tensor
  * cores) at 4096^3, 1024^3 and the skinny 8192x64x8192, and a device-to-device copy of
  * 1 GiB. Each is the best of 10 timed runs (CUDA events) after 3 warm-up runs. Prints one
  * JSON object. */

@@ -3,7 +3,7 @@
 # in one run: SGEMM at 4096^3, 1024^3 and 8192x64x8192 (bo), the streaming and reduction
 # kernels on 1 GiB (bo). Prints each session's summary, then writes the results as one JSON
 # object to bench/results/kernels-<gpu>.json (or $OUT_JSON).
-# usage: bench/kernels.sh [BUILD_DIR] [BUDGET]   (run from the repository's root)
+# usage: bench/scripts/kernels.sh [BUILD_DIR] [BUDGET]   (run from the repository's root)
 set -eu
 BUILD=${1:-build}
 BUDGET=${2:-100}

@@ -1,9 +1,11 @@
-/* bench.h — `cutune bench` in three files: cli_bench.c (options, workloads, contracts),
- * bench_run.c (the measurements on the GPU) and bench_report.c (JSON, Markdown, plots). */
+/* bench.h — `cutune bench`: cli_bench.c (its options), bench_workloads.c (the workloads and
+ * the contracts), bench_run.c (tuning first what the store lacks, then each workload on the
+ * GPU, with bench_measure.c) and bench_report.c (judged, as JSON, Markdown and plots). */
 #ifndef CUTUNE_BENCH_H
 #define CUTUNE_BENCH_H
 
 #include "cli.h"
+#include "realtime/latency.h"
 
 #include <stddef.h>
 
@@ -11,7 +13,7 @@ typedef enum bench_kind {
     BENCH_COMPUTE, /* judged by speedup and GPU utilisation */
     BENCH_MEMORY,  /* judged by bandwidth against the device's copy */
     BENCH_LATENCY, /* a real-time stage: judged by its contracts */
-    BENCH_PIPELINE /* the real-time frame (tools/realtime_gpu.c), not one kernel */
+    BENCH_PIPELINE /* the real-time frame (bench/realtime/realtime_gpu.c), not one kernel */
 } bench_kind;
 
 typedef struct bench_workload {
@@ -24,13 +26,6 @@ typedef struct bench_workload {
 } bench_workload;
 
 #define BENCH_MAX_WORKLOADS 8
-#define BENCH_CDF_POINTS 100
-
-typedef struct bench_latency {
-    size_t runs;
-    double p50, p90, p99, p999, max, mean;
-    double cdf_q[BENCH_CDF_POINTS], cdf_ms[BENCH_CDF_POINTS];
-} bench_latency;
 
 typedef struct bench_contract {
     char *stage;
@@ -53,17 +48,16 @@ typedef struct bench_args {
     size_t nworkloads;
 } bench_args;
 
+/* bench_workloads.c: every workload (*n of them), or the one of that name (NULL: none);
+ * whether a contract may name a stage; the contracts of a file, every field checked (-1 and
+ * why in words when one is wrong); the report's key of a percentile a contract may name (50,
+ * 90, 99, 99.9, 100), or NULL. */
+const bench_workload *bench_workloads(size_t *n);
 const bench_workload *bench_workload_named(const char *name);
 int bench_stage_known(const char *stage);
 int bench_slo_load(const char *path, bench_slo *out, char *why, size_t size);
 void bench_slo_free(bench_slo *slo);
-/* The report's key of a percentile a contract may name (50, 90, 99, 99.9, 100), or NULL. */
 const char *bench_percentile_key(double p);
-/* Sorts ms and summarises it. */
-void bench_latency_from(bench_latency *l, double *ms, size_t n);
-json_t *bench_latency_json(const bench_latency *l);
-/* A number, or null when it is not finite (what could not be measured). */
-json_t *bench_num(double v);
 
 /* bench_run.c: measures, then hands the report to bench_report_write. */
 int bench_main(const bench_args *a);
