@@ -44,13 +44,6 @@ extern int urcu_bp_has_sys_membarrier; /* liburcu's: 1 when readers need no barr
 #define RUN_SECONDS 0.4
 #define MAX_THREADS 16
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* The TSC, fenced so that the lookup between two reads is what is timed. */
 static double ns_per_tick;
 
@@ -64,11 +57,11 @@ static inline uint64_t ticks(void)
 
 static void calibrate(void)
 {
-    double t0 = now_s();
+    double t0 = cutune_now();
     uint64_t c0 = ticks();
-    while (now_s() - t0 < 0.2)
+    while (cutune_now() - t0 < 0.2)
         ;
-    ns_per_tick = (now_s() - t0) * 1e9 / (double)(ticks() - c0);
+    ns_per_tick = (cutune_now() - t0) * 1e9 / (double)(ticks() - c0);
 }
 
 /* ------------------------------------------------------------------- workload ---- */
@@ -412,12 +405,12 @@ static result run(int kind, int threads, cutune_store *store, const char *db_pat
     pthread_barrier_wait(&start); /* timed pass */
     pthread_barrier_wait(&start); /* untimed pass */
     uint64_t w0 = w.updates;
-    double t0 = now_s();
+    double t0 = cutune_now();
     usleep((useconds_t)(RUN_SECONDS * 1e6));
     atomic_store(&stop_readers, 1);
     for (int k = 0; k < threads; k++)
         pthread_join(t[k], NULL);
-    double seconds = now_s() - t0;
+    double seconds = cutune_now() - t0;
     uint64_t writes = w.updates - w0;
     atomic_store(&stop_writer, 1);
     pthread_join(wt, NULL);
@@ -463,12 +456,12 @@ int main(int argc, char **argv)
     cutune_store *store = NULL;
     for (int k = 0; k < 3; k++) {
         cutune_store_free(store);
-        double t0 = now_s();
+        double t0 = cutune_now();
         if (cutune_store_open(&store, db, 0)) {
             fprintf(stderr, "store_bench: %s\n", cutune_last_error());
             return 1;
         }
-        double ms = (now_s() - t0) * 1e3;
+        double ms = (cutune_now() - t0) * 1e3;
         open_ms = ms < open_ms ? ms : open_ms;
     }
     rw_fill();

@@ -17,13 +17,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int fail(const char *what)
 {
     fprintf(stderr, "store_check: %s: %s\n", what, cutune_last_error());
@@ -113,12 +106,12 @@ static double open_time(const char *path, const char *bound, int *whole)
         else
             unsetenv("CUTUNE_STORE_CHECK_S");
         cutune_store *s;
-        double t0 = now_s();
+        double t0 = cutune_now();
         if (cutune_store_open(&s, path, 0)) {
             fail(path);
             return -1;
         }
-        t[k] = now_s() - t0;
+        t[k] = cutune_now() - t0;
         *whole = ct_store_db(s)->checked == 1;
         cutune_store_free(s);
     }
