@@ -204,10 +204,9 @@ static void header_scan(void)
     CHECK_HAS(cutune_last_error(), "64 deep");
 }
 
-/* An edited header is another profile key; a source without headers keeps the key it had. */
-static void profile_key(void)
+/* h.cu, whose shared memory pad.h sizes, and its spec h.json */
+static void write_h_kernel(void)
 {
-    write_file("pad.h", "#define PAD 16\n");
     write_file("h.cu", "#include \"pad.h\"\nextern \"C\" __global__ void k(float *a) {\n"
                        "  __shared__ float s[block_size_x + PAD];\n"
                        "  s[threadIdx.x] = a[threadIdx.x];\n  __syncthreads();\n"
@@ -216,6 +215,13 @@ static void profile_key(void)
                "{\"Name\": \"block_size_x\", \"Type\": \"int\", \"Values\": \"[256]\", "
                "\"Default\": 256}",
                NULL);
+}
+
+/* An edited header is another profile key; a source without headers keeps the key it had. */
+static void profile_key(void)
+{
+    write_file("pad.h", "#define PAD 16\n");
+    write_h_kernel();
     loaded l;
     CHECK_INT(load("h.json", "h.cu", &l), CUTUNE_OK);
     if (!l.source)
@@ -235,6 +241,14 @@ static void profile_key(void)
 }
 
 /* --------------------------------------------------------------- with NVRTC ---- */
+
+/* a case that compiles: skipped without NVRTC */
+#define NEEDS_NVRTC()                                                                   \
+    do {                                                                                \
+        int major_, minor_;                                                             \
+        if (cutune_nvrtc_version(&major_, &minor_) != CUTUNE_OK)                        \
+            SKIP_CASE(cutune_last_error());                                             \
+    } while (0)
 
 static int compiled_smem(const char *spec, const char *cu, uint32_t value, size_t *smem,
                          char **log)
@@ -258,7 +272,9 @@ static int compiled_smem(const char *spec, const char *cu, uint32_t value, size_
 
 static void header_edit(void)
 {
+    NEEDS_NVRTC();
     write_file("pad.h", "#define PAD 16\n");
+    write_h_kernel();
     size_t smem = 0;
     CHECK_INT(compiled_smem("h.json", "h.cu", 0, &smem, NULL), CUTUNE_OK);
     CHECK_INT(smem, (256 + 16) * 4);
@@ -269,6 +285,7 @@ static void header_edit(void)
 
 static void guards_and_redefinitions(void)
 {
+    NEEDS_NVRTC();
     /* a default under #ifndef kernel_tuner gives way to the configuration's value */
     write_file("g.cu", "#ifndef kernel_tuner\n#define block_size_x 32\n#endif\n"
                        "extern \"C\" __global__ void k(float *a) {\n"
@@ -300,6 +317,7 @@ static void guards_and_redefinitions(void)
 
 static void toolkit_headers_and_logs(void)
 {
+    NEEDS_NVRTC();
     /* CUB from the toolkit's cccl folder */
     write_file("cub.cu", "#include <cub/block/block_reduce.cuh>\n"
                          "extern \"C\" __global__ void k(float *a) {\n"
@@ -326,26 +344,25 @@ static void toolkit_headers_and_logs(void)
     free(log);
 }
 
-int main(void)
+static int setup(void)
 {
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
     }
-    prefix_text();
-    header_scan();
-    profile_key();
-    int major, minor;
-    if (cutune_nvrtc_version(&major, &minor) == CUTUNE_OK) {
-        header_edit();
-        guards_and_redefinitions();
-        toolkit_headers_and_logs();
-    } else {
-        printf("skipped the compiling half: %s\n", cutune_last_error());
-    }
+    return 0;
+}
+
+static void teardown(void)
+{
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
-    return check_failures ? 1 : 0;
 }
+
+TEST_LIST(TEST_CASE(prefix_text) TEST_CASE(header_scan) TEST_CASE(profile_key)
+          TEST_CASE(header_edit) TEST_CASE(guards_and_redefinitions)
+          TEST_CASE(toolkit_headers_and_logs));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }
