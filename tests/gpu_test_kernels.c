@@ -278,13 +278,19 @@ static void test_reduce(kernel_under_test *t, int op, int64_t n)
     free(x), free(y);
 }
 
-int main(void)
+static int setup(void)
 {
     int count;
     if (cutune_device_count(&count) != CUTUNE_OK) {
         printf("skipped: %s\n", cutune_last_error());
         return 77;
     }
+    return 0;
+}
+
+/* SGEMM, then each streaming kernel and each reduction (one stream of random draws) */
+static void shipped_kernels(void)
+{
     quick = getenv("CUTUNE_TEST_QUICK") != NULL;
     CHECK(mkdtemp(dir) != NULL);
     char db[1100];
@@ -332,5 +338,8 @@ int main(void)
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0);
-    CHECK_DONE();
 }
+
+TEST_LIST(TEST_CASE(shipped_kernels));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, NULL); }

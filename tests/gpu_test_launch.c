@@ -129,7 +129,7 @@ static void *launch_many(void *p)
     return NULL;
 }
 
-int main(void)
+static int setup(void)
 {
     int count;
     if (cutune_device_count(&count) != CUTUNE_OK) {
@@ -138,6 +138,13 @@ int main(void)
     }
     if (!mkdtemp(dir))
         return 1;
+    return 0;
+}
+
+/* one launcher through its profiles and threads, then one tuning online (with the
+ * profiles the first left in the store) */
+static void launcher(void)
+{
     char spec[1024], db[1024], cache[1024], source_hash[33];
     snprintf(spec, sizeof spec, "%s/kernels/convolution.json", source_dir());
     snprintf(db, sizeof db, "%s/profiles.db", dir);
@@ -232,5 +239,8 @@ int main(void)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
-    CHECK_DONE();
 }
+
+TEST_LIST(TEST_CASE(launcher));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, NULL); }

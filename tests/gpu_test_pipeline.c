@@ -83,21 +83,37 @@ static int fault_run(void)
     return st == CUTUNE_ECUDA && strstr(cutune_last_error(), "illegal") ? 0 : 1;
 }
 
-int main(int argc, char **argv)
+/* the cases' data: pinned and pageable, in and out */
+static const size_t max = (10 << 20) + 3;
+static unsigned char *pinned_in, *pinned_out, *paged_in, *paged_out;
+static const char *self; /* this program, for the faulting run */
+
+static int setup(void)
 {
     int count;
     if (cutune_device_count(&count) != CUTUNE_OK) {
         printf("skipped: %s\n", cutune_last_error());
         return 77;
     }
-    if (argc == 2 && strcmp(argv[1], "--fault") == 0)
-        return fault_run();
-    const size_t max = (10 << 20) + 3;
-    unsigned char *pinned_in, *pinned_out, *paged_in = malloc(max), *paged_out = malloc(max);
+    paged_in = malloc(max), paged_out = malloc(max);
     CHECK(cudaHostAlloc((void **)&pinned_in, max, 0) == cudaSuccess &&
           cudaHostAlloc((void **)&pinned_out, max, 0) == cudaSuccess && paged_in && paged_out);
     for (size_t i = 0; i < max; i++)
         pinned_in[i] = paged_in[i] = (unsigned char)(i * 2654435761u >> 13);
+    return 0;
+}
+
+static void teardown(void)
+{
+    cudaFreeHost(pinned_in);
+    cudaFreeHost(pinned_out);
+    free(paged_in);
+    free(paged_out);
+}
+
+/* every size, chunk, depth and kind of buffer */
+static void sweep(void)
+{
     cutune_pool *pool;
     CHECK_INT(cutune_pool_new(&pool, NULL), CUTUNE_OK);
     static const size_t sizes[] = {1, 4095, (10 << 20) + 3};
@@ -136,7 +152,11 @@ int main(int argc, char **argv)
     cutune_pool_stats ps;
     cutune_pool_get_stats(pool, &ps);
     CHECK(ps.hits > 0 && ps.in_use_bytes == 0); /* the staging buffers came back, and again */
+    cutune_pool_free(pool);
+}
 
+static void failures(void)
+{
     /* a computation that fails stops the pipeline; what was enqueued drains */
     seen s = {1 << 20, max, 0, 0, 3, 0};
     cutune_pipeline_options o = {.chunk_bytes = 1 << 20};
@@ -166,18 +186,21 @@ int main(int argc, char **argv)
     cutune_pool_free(empty);
     /* a faulting computation, in a process of its own */
     char cmd[4200];
-    snprintf(cmd, sizeof cmd, "'%s' --fault", argv[0]);
+    snprintf(cmd, sizeof cmd, "'%s' --fault", self);
     CHECK_INT(system(cmd), 0);
     /* and after all that, a clean run */
     s = (seen){1 << 20, max, 0, 0, -1, 0};
     CHECK_INT(cutune_pipeline_run(pinned_in, pinned_out, max, copy_chunk, &s, &o, NULL),
               CUTUNE_OK);
     CHECK(memcmp(pinned_in, pinned_out, max) == 0);
+}
 
-    cutune_pool_free(pool);
-    cudaFreeHost(pinned_in);
-    cudaFreeHost(pinned_out);
-    free(paged_in);
-    free(paged_out);
-    CHECK_DONE();
+TEST_LIST(TEST_CASE(sweep) TEST_CASE(failures));
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--fault") == 0)
+        return fault_run();
+    self = argv[0];
+    return TEST_RUN(argc, argv, setup, teardown);
 }

@@ -75,13 +75,19 @@ static void check_model(cutune_store *store, int n, const char *label, int fused
     rt_model_free(&m);
 }
 
-int main(void)
+static int setup(void)
 {
     int count;
     if (cutune_device_count(&count) != CUTUNE_OK) {
         printf("skipped: %s\n", cutune_last_error());
         return 77;
     }
+    return 0;
+}
+
+/* the model with the defaults, with profiles, and fused */
+static void model_against_cpu(void)
+{
     CHECK(mkdtemp(dir) != NULL);
     char db[1100];
     snprintf(db, sizeof db, "%s/profiles.db", dir);
@@ -123,5 +129,8 @@ int main(void)
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK(system(cmd) == 0);
-    CHECK_DONE();
 }
+
+TEST_LIST(TEST_CASE(model_against_cpu));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, NULL); }

@@ -269,17 +269,20 @@ static outcome in_child(const char *spec, const char *kernel, const cutune_sessi
     return out;
 }
 
-int main(void)
+/* what every case runs on: the shipped convolution, a cache of binaries in the test's folder */
+static char spec[256], cache_dir[256], kt[256], kernel[512], corner[256];
+static cutune_session_options so;
+
+static int setup(void)
 {
     if (!mkdtemp(dir))
         return 1;
-    char spec[256], cache_dir[256], kt[256], kernel[512], corner[256];
     snprintf(spec, sizeof spec, "%s/kernels/convolution.json", source_dir());
     snprintf(kernel, sizeof kernel, "%s/kernels/convolution.cu", source_dir());
     snprintf(cache_dir, sizeof cache_dir, "%s/binaries", dir);
     snprintf(kt, sizeof kt, "%s/session.json", dir);
     snprintf(corner, sizeof corner, "%s/corner.json", dir);
-    cutune_session_options so = {.cache_dir = cache_dir};
+    so = (cutune_session_options){.cache_dir = cache_dir};
 
     /* no GPU: skip */
     cutune_session *probe;
@@ -291,9 +294,21 @@ int main(void)
     }
     printf("%s\n", cutune_session_device(probe)->name);
     cutune_session_free(probe);
+    return 0;
+}
 
-    /* Bayesian optimisation with a budget: the result beats the default, every evaluation
-     * is measured, failed or pruned, and the Kernel Tuner cache file reads back */
+static void teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* Bayesian optimisation with a budget: the result beats the default, every evaluation is
+ * measured, failed or pruned, and the Kernel Tuner cache file reads back */
+static void bo_budget(void)
+{
     cutune_search_options o = {.strategy = "bo", .budget = 30, .seed = 2};
     outcome a = in_child(spec, kernel, &so, &o, kt);
     CHECK_INT(a.status, CUTUNE_OK);
@@ -314,9 +329,12 @@ int main(void)
         CHECK(cutune_cache_size(c) == total);
         cutune_cache_free(c);
     }
+}
 
-    /* a second session over the same configurations compiles nothing: random search visits
-     * the same ones for the same seed, whatever the timings */
+/* a second session over the same configurations compiles nothing: random search visits the
+ * same ones for the same seed, whatever the timings */
+static void second_session_cached(void)
+{
     cutune_search_options rnd = {.strategy = "random", .budget = 15, .seed = 5};
     outcome b1 = in_child(spec, kernel, &so, &rnd, NULL);
     outcome b2 = in_child(spec, kernel, &so, &rnd, NULL);
@@ -327,10 +345,13 @@ int main(void)
            (unsigned long long)b1.r.stats.from_cache, (unsigned long long)b2.r.stats.from_cache);
     CHECK_INT(b2.r.stats.compiled, 0);
     CHECK(b2.r.stats.from_cache >= 15);
+}
 
-    /* brute force over the corner: the register-heavy ones are pruned, never launched */
+/* brute force over the corner: the register-heavy ones are pruned, never launched */
+static void corner_pruned(void)
+{
     CHECK_INT(write_spec(corner, kernel), 0);
-    o = (cutune_search_options){.strategy = "brute", .budget = 100};
+    cutune_search_options o = {.strategy = "brute", .budget = 100};
     outcome k = in_child(corner, NULL, &so, &o, NULL);
     CHECK_INT(k.status, CUTUNE_OK);
     printf("corner: measured %llu, pruned after compiling %llu (%.3f s of runs saved)\n",
@@ -340,24 +361,28 @@ int main(void)
     CHECK(k.r.stats.pruned_after_compile >= 1);
     CHECK_INT(k.r.stats.measured + k.r.stats.pruned_after_compile, 8);
     CHECK_INT(k.r.stats.runtime_failed, 0); /* nothing that could not launch was launched */
+}
 
-    /* a reference the user gives: the CPU's answer (all agree), or zeros (the default fails) */
-    against_cpu(spec, kernel, &so);
-    against_file(spec, kernel, &so);
-    objective_case(spec, kernel, &so);
+/* a reference the user gives: the CPU's answer (all agree), or zeros (the default fails) */
+static void reference_cpu(void) { against_cpu(spec, kernel, &so); }
+static void reference_file(void) { against_file(spec, kernel, &so); }
+static void objective(void) { objective_case(spec, kernel, &so); }
 
-    /* and in a process that has compiled: a clear refusal */
+/* in a process that has compiled: a clear refusal (last: the process has compiled) */
+static void refused_after_compiling(void)
+{
     cutune_compile_request req = {.source = "extern \"C\" __global__ void f() {}", .kernel = "f",
                                   .arch = "sm_90", .cache_dir = ""};
     cutune_binary *bin;
     CHECK_INT(cutune_compile(&req, &bin), CUTUNE_OK);
     cutune_binary_free(bin);
+    cutune_session *probe;
     CHECK_INT(cutune_session_new(&probe, spec, kernel, &so), CUTUNE_EINVAL);
     CHECK_HAS(cutune_last_error(), "start tuning sessions before compiling");
-
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-    CHECK_DONE();
 }
+
+TEST_LIST(TEST_CASE(bo_budget) TEST_CASE(second_session_cached) TEST_CASE(corner_pruned)
+          TEST_CASE(reference_cpu) TEST_CASE(reference_file) TEST_CASE(objective)
+          TEST_CASE(refused_after_compiling));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

@@ -65,20 +65,24 @@ static const char *const defaults[] = {"block_size_x=16", "block_size_y=16", "ti
                                        "use_shmem=1",     "use_cmem=1",      "filter_height=15",
                                        "filter_width=15"};
 
-int main(void)
+/* the convolution's space and kernel, and a worker for it (skipped without a GPU) */
+static cutune_space *s;
+static cutune_kernel *k;
+static char *conv;
+static ct_worker *w;
+static char arch[16];
+
+static int setup(void)
 {
     char spec[512], kpath[512];
     snprintf(spec, sizeof spec, "%s/kernels/convolution.json", source_dir());
     snprintf(kpath, sizeof kpath, "%s/kernels/convolution.cu", source_dir());
-    cutune_space *s;
-    cutune_kernel *k;
-    char *conv = ct_read_text(kpath, (size_t)1 << 24, NULL);
+    conv = ct_read_text(kpath, (size_t)1 << 24, NULL);
     if (!conv || cutune_space_load_t1(&s, spec) || cutune_kernel_load_t1(spec, s, &k)) {
         fprintf(stderr, "%s: %s\n", spec, cutune_last_error());
         return 1;
     }
     /* the session must not touch CUDA before the fork: the device comes from the worker */
-    ct_worker *w;
     cutune_device_info info;
     int st = ct_worker_start(&w, k, 0, &info);
     if (st) {
@@ -89,10 +93,23 @@ int main(void)
         free(conv);
         return no_gpu ? SKIP_TEST : 1;
     }
-    char arch[16];
     snprintf(arch, sizeof arch, "sm_%d%d", info.cc_major, info.cc_minor);
     printf("%s (%s), driver %d\n", info.name, arch, info.driver_version);
+    return 0;
+}
 
+static void teardown(void)
+{
+    ct_worker_stop(w);
+    cutune_kernel_free(k);
+    cutune_space_free(s);
+    free(conv);
+}
+
+/* the default and a tiled configuration; each broken kernel, then the good one again; blocks
+ * the device cannot run; what is compared (one worker through it all, restarts included) */
+static void one_worker(void)
+{
     cutune_binary *def = build(conv, arch, defaults, 10);
     ct_run_result r = run(w, def, k, s, "16,16,1,1,0,1,1,1,15,15", 1, 60);
     CHECK_INT(r.outcome, CT_MEASURED);
@@ -195,12 +212,10 @@ int main(void)
     free(zeros);
     cutune_binary_free(wrong);
     cutune_binary_free(fault);
-
-    ct_worker_stop(w);
     cutune_binary_free(def);
     cutune_binary_free(good);
-    cutune_kernel_free(k);
-    cutune_space_free(s);
-    free(conv);
-    CHECK_DONE();
 }
+
+TEST_LIST(TEST_CASE(one_worker));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

@@ -4,15 +4,16 @@
 # once, and damaged stores (truncated, random bytes, zero bytes, a whole page, a text file, a
 # newer schema); and hostile names against every interpreter the CLI feeds. Prints one figure
 # per part and fails unless each is N of N (for hostile strings: 0 of N got through).
-# usage: tests/robustness.sh [SCALE [CUTUNE [TEST_STORE_FILES]]]
+# usage: tests/robustness.sh [SCALE [CUTUNE [TEST_STORE_FILES [PART]]]]
 #   SCALE: 1 (the default, what `make test` runs: a few seconds) or more for a longer run
 #   (SCALE times the kill chains, writer rounds and damaged stores); CUTUNE: the CLI
 #   (build/cutune); TEST_STORE_FILES: the test whose --sql mode reads the stores
-#   (build/tests/test_store_files).
+#   (build/tests/test_store_files); CASE: one part alone (each a function case_CASE below).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 SCALE=${1:-1}
+CASE=${4:-}
 CLI=$(abs "${2:-$here/../build/cutune}")
 HELPER=$(abs "${3:-$here/../build/tests/test_store_files}")
 SQL="$HELPER --sql"
@@ -20,6 +21,7 @@ A4000=$here/../data/spaces/convolution/A4000.json.gz
 A100=$here/../data/spaces/convolution/A100.json.gz
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+. "$here/cli_checks.sh" # run_cases
 cd "$TMP" || exit 1
 figures=""
 bad=0
@@ -42,6 +44,7 @@ say() { echo "  $*" >&2; }
 # store (its configuration and when it was measured) is noted; a kill is survived when at
 # the end of its chain each of them is still there, unchanged (not measured again), and the
 # chain measured exactly its budget, each configuration once.
+case_kills() {
 kills=0
 survived=0
 signals="KILL TERM INT"
@@ -84,10 +87,12 @@ while [ $n -lt $((3 * SCALE)) ]; do
     chain "chain$n" $n
 done
 figure "kills survived with nothing lost" $survived $kills
+}
 
 # --------------------------------------------------------- 2. writers at once ----
 # WRITERS sessions (2 to 4) and an import write into one store at once; every evaluation
 # each reports must be in the store.
+case_writers() {
 expected=0
 kept=0
 round=0
@@ -113,12 +118,14 @@ e.session WHERE s.user_key <> ''")
     kept=$((kept + ${got:-0}))
 done
 figure "concurrent writes kept" $kept $expected
+}
 
 # ----------------------------------------------------------- 3. damaged stores ----
 # Each damaged store must be refused by every command that would write into it (tune
 # --resume, import, prune, vacuum) and by export where it meets the damage, and be left
 # byte for byte, with no -wal or -shm; a text file and a newer cutune's store also by
 # --recover.
+case_damaged() {
 "$CLI" profiles import "$A100" --db whole.db >/dev/null || exit 1
 pages=$(($(wc -c <whole.db) / 4096))
 damaged=0
@@ -162,15 +169,18 @@ while [ $r -lt "$SCALE" ]; do
     done
 done
 figure "damaged stores refused untouched" $untouched $damaged
+}
 
 # ----------------------------------------------------------- 4. hostile strings ----
 # Names with quotes, line breaks, shell, SQL and gnuplot metacharacters, in cache files, file
 # names, folder names and bench reports (tests/test_hostile.sh, which also checks that files
 # are written whole or not at all): how many ran a command.
-hostile_strings() {
+case_hostile_strings() {
     out=$(sh "$here/test_hostile.sh" "$CLI" "$here/.." 2>"$TMP/hostile.err")
     rc=$?
-    line=$(printf '%s\n' "$out" | grep '^hostile strings that reached an interpreter: ')
+    line=$(printf '%s\n' "$out" | awk '/^hostile strings that reached an interpreter: / {
+        reached += $(NF - 2); tried += $NF; n++ }
+        END { if (n) print "hostile strings that reached an interpreter: " reached " of " tried }')
     if [ $rc -ne 0 ] || [ -z "$line" ]; then
         say "test_hostile.sh failed: $(cat "$TMP/hostile.err")"
         bad=1
@@ -179,7 +189,8 @@ hostile_strings() {
 "
     case $line in *": 0 of "*) ;; *) bad=1 ;; esac
 }
-hostile_strings
+
+run_cases "$CASE"
 
 printf '%s' "$figures"
 exit $bad

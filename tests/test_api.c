@@ -490,19 +490,29 @@ static void many_threads(const char *dir)
     cutune_store_free(sh.store);
 }
 
-int main(void)
+static char api_dir[] = "/tmp/test_api.XXXXXX";
+
+static int setup(void)
 {
-    char dir[] = "/tmp/test_api.XXXXXX";
-    if (!mkdtemp(dir)) {
+    if (!mkdtemp(api_dir)) {
         perror("mkdtemp");
         return 1;
     }
-    null_handles(); /* first: it forks, and a process with threads had better not */
-    read_only_store(dir);
-    many_threads(dir);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-    CHECK_DONE();
+    return 0;
 }
+
+static void teardown(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", api_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", api_dir);
+}
+
+static void test_read_only_store(void) { read_only_store(api_dir); }
+static void test_many_threads(void) { many_threads(api_dir); }
+
+/* null_handles first: it forks, and a process with threads had better not */
+TEST_LIST(TEST_CASE(null_handles) TEST_CASE(test_read_only_store) TEST_CASE(test_many_threads));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

@@ -2,14 +2,24 @@
 # test_check.sh — `cutune check` and `cutune compile` as a Kernel Tuner user meets them: a spec
 # looked over offline, a kernel that redefines a tuning parameter, a compile error with its
 # whole log, and a header edited between two compilations.
-# usage: test_check.sh PATH/TO/cutune SOURCE_DIR
+# usage: test_check.sh PATH/TO/cutune SOURCE_DIR [CASE]   (each case a function case_CASE below)
 CLI=$1
 SRC=$2
+CASE=${3:-}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-. "$(dirname "$0")/cli_checks.sh" # fail, run, has
+. "$(dirname "$0")/cli_checks.sh" # fail, run, has, run_cases
 export XDG_CACHE_HOME="$TMP/cache"
 
+# nvrtc=1 where cutune compiles (NVRTC), else 0
+probe_nvrtc() {
+    nvrtc=1
+    "$CLI" compile "$SRC/kernels/convolution.cu" --spec "$SRC/kernels/convolution.json" \
+        --config 16,16,1,1,0,1,1,1,15,15 --arch sm_90 >/dev/null 2>&1 || nvrtc=0
+}
+
+# usage, and specs that are missing or broken
+case_usage() {
 run 0 check --help
 has out "usage: cutune check SPEC.json"
 run 2 check
@@ -20,11 +30,11 @@ has err "cutune check: spec: "
 printf '{"ConfigurationSpace": {' >"$TMP/broken.json"
 run 1 check "$TMP/broken.json"
 has err "broken.json:1"
+}
 
 # the shipped convolution: everything up to the compilation works without NVRTC
-nvrtc=1
-"$CLI" compile "$SRC/kernels/convolution.cu" --spec "$SRC/kernels/convolution.json" \
-    --config 16,16,1,1,0,1,1,1,15,15 --arch sm_90 >/dev/null 2>&1 || nvrtc=0
+case_convolution() {
+probe_nvrtc
 if [ $nvrtc = 1 ]; then
     run 0 check "$SRC/kernels/convolution.json" --arch sm_90
     has out "4362 valid of 10240 combinations"
@@ -48,8 +58,11 @@ run 1 check "$SRC/kernels/convolution.json" --config 1,2,3
 has err "configuration 1,2,3"
 run 1 check "$SRC/kernels/convolution.json" --arch sm_42
 has err "sm_42"
+}
 
 # kernels of one's own: a spec over one buffer
+case_own_kernels() {
+probe_nvrtc
 spec() { # FILE KERNEL_FILE PARAMS
     cat >"$1" <<EOF
 {"ConfigurationSpace": {"TuningParameters": [$3]},
@@ -92,5 +105,9 @@ if [ $nvrtc = 1 ]; then
     has out '"error": "'
     has out 'redefines block_size_x'
 fi
+}
+
+run_cases "$CASE"
+
 [ "$fails" -eq 0 ] || exit 1
 echo "check and compile: all passed"

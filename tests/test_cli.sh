@@ -1,14 +1,20 @@
 #!/bin/sh
 # test_cli.sh — the cutune command line as a user meets it: help, version, exit codes, the
 # space subcommand on the shipped specs, bad input, and `cutune device` with or without a GPU.
-# usage: test_cli.sh PATH/TO/cutune SOURCE_DIR
+# usage: test_cli.sh PATH/TO/cutune SOURCE_DIR [CASE]   (each case a function case_CASE below)
 CLI=$1
 SRC=$2
+CASE=${3:-}
 SPEC=$SRC/data/spaces/convolution/spec.json
+HUB=$SRC/tests/data/benchmark_hub
+A4000="$SRC/data/spaces/convolution/A4000.json.gz"
+A100="$SRC/data/spaces/convolution/A100.json.gz"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-. "$(dirname "$0")/cli_checks.sh" # fail, run, has
+. "$(dirname "$0")/cli_checks.sh" # fail, run, has, run_cases
 
+# help, version and usage; bench's options and SLO files
+case_usage() {
 run 0 --help
 for c in device space occupancy tune sim profiles bench pipeline; do has out "  $c "; done
 run 0 --version
@@ -40,7 +46,10 @@ has err "slo.json:1"
 run 2 bench --slo "$TMP/missing.json"
 run 1 bench --report "$TMP/slo.json" --slo "$SRC/bench/slo.json" --out "$TMP"
 has err "slo.json: ']' expected"
+}
+
 # a report rendered again: tables, contracts judged, goals, plots where gnuplot is
+case_bench_report() {
 run 0 bench --report "$SRC/tests/data/bench-synthetic.json" --slo "$SRC/bench/slo.json" \
     --out "$TMP/bench"
 has out "| sgemm | 4.0000 | 0.5000 | 8.00x | 1,128,128 | 25% (registers) | 34.4 TFLOP/s |"
@@ -56,6 +65,10 @@ if command -v gnuplot >/dev/null 2>&1; then
         [ -s "$TMP/bench/bench-synthetic-$p.png" ] || fail "bench --report drew no $p plot"
     done
 fi
+}
+
+# options refused before anything runs; each command's --help
+case_options() {
 run 2 tune kernel.cu
 has err "give --spec SPEC"
 run 2 pipeline --bytes 1000
@@ -84,8 +97,10 @@ for c in device space tune sim occupancy compile profiles pipeline bench; do
     run 0 $c --help
     has out "usage: cutune $c"
 done
+}
 
 # space
+case_space() {
 run 0 space --spec "$SPEC" --count
 [ "$(cat "$TMP/out")" = "4362" ] || fail "convolution count is $(cat "$TMP/out"), expected 4362"
 run 0 space --spec "$SPEC" --count --json
@@ -106,10 +121,12 @@ run 0 space --spec "$SPEC" --sample 3 --json
 has out '"block_size_x"'
 run 0 space --spec "$SRC/data/spaces/pnpoly/spec.json" --count
 [ "$(cat "$TMP/out")" = "4092" ] || fail "pnpoly count is $(cat "$TMP/out"), expected 4092"
+}
+
 # benchmark_hub's specs as they are (issue 25): Kernel Tuner's counts; a Default that is not a
 # value, or Defaults that break a condition, are warnings on stderr and the nearest valid
 # configuration is the default
-HUB=$SRC/tests/data/benchmark_hub
+case_benchmark_hub() {
 for pair in convolution_milo:4362 dedispersion_milo:11130 gemm_milo:116928 hotspot_milo:82984; do
     run 0 space --spec "$HUB/${pair%%:*}.json" --count
     [ "$(cat "$TMP/out")" = "${pair#*:}" ] ||
@@ -126,8 +143,10 @@ printf '{"ConfigurationSpace": {"TuningParameters": [{"Name": "x", "Values": [1,
 run 0 space --spec "$TMP/nodefault.json"
 has out "default       none"
 [ -s "$TMP/err" ] && fail "a spec without Default warns: $(cat "$TMP/err")"
+}
 
 # 10^15 raw combinations with two valid ones: counted, listed and sampled by propagation
+case_propagation() {
 params=$(for i in $(seq 0 14); do printf '%s{"Name": "p%d", "Values": "list(range(10))"}' "$([ "$i" -gt 0 ] && echo ,)" "$i"; done)
 chain=$(for i in $(seq 0 14); do printf '%sp%d' "$([ "$i" -gt 0 ] && echo ' == ')" "$i"; done)
 printf '{"ConfigurationSpace": {"TuningParameters": [%s], "Conditions": [{"Expression": "%s and p0 < 2"}]}}\n' "$params" "$chain" >"$TMP/two.json"
@@ -138,7 +157,10 @@ run 0 space --spec "$TMP/two.json" --list
     fail "the chained space lists $(cat "$TMP/out")"
 run 0 space --spec "$TMP/two.json" --sample 20 --seed 2
 [ "$(sort -u "$TMP/out" | wc -l)" -eq 2 ] || fail "20 samples of the chained space: $(cat "$TMP/out")"
+}
+
 # a configuration that only an overflow makes invalid is counted and named
+case_overflow() {
 printf '{"ConfigurationSpace": {"TuningParameters": [{"Name": "x", "Values": "list(range(70))"}],\n "Conditions": [{"Expression": "2**x > 10"}]}}\n' >"$TMP/overflow.json"
 run 0 space --spec "$TMP/overflow.json"
 has out "valid         59 configurations"
@@ -146,8 +168,10 @@ has out "failing       7 configurations are invalid only because a constraint ca
 has out "the first, 63: constraint 1: column 2: '\*\*' overflows 64-bit integers"
 run 0 space --spec "$TMP/overflow.json" --json
 has out '"failing_configurations": 7'
+}
 
 # bad command lines and bad specs
+case_bad_specs() {
 run 2 space
 has err "--spec FILE is required"
 run 2 space --spec "$SPEC" --count --list
@@ -176,9 +200,10 @@ run 0 space --spec "$TMP/long.json" --list
 has out "^${long}_b$"
 run 0 space --spec "$TMP/long.json" --list --json
 has out "${long}_a"
+}
 
 # tune --sim and sim on a recorded space
-A4000="$SRC/data/spaces/convolution/A4000.json.gz"
+case_tune_sim() {
 run 0 tune --sim "$A4000" --strategy bo --budget 10 --seed 3
 has out "new best"
 has out "after 10 evaluations"
@@ -195,8 +220,11 @@ sed -n 's/.*"at_s": \([0-9.e+-]*\).*/\1/p' "$TMP/out" | awk 'NR > 1 && $1 < last
 run 2 tune --sim "$A4000" --strategy nope
 has err "unknown strategy 'nope'"
 run 2 tune --sim "$A4000" --budget 0
+}
+
 # Kernel Tuner's strategy names (issue 25): its names for cutune's strategies are aliases, its
 # others say what is nearest
+case_strategy_names() {
 run 0 tune --sim "$A4000" --strategy bayes_opt --budget 3
 has out "with bo, budget 3"
 run 2 tune --sim "$A4000" --strategy pso --budget 3
@@ -205,7 +233,10 @@ run 2 tune --sim "$A4000" --strategy simulated_anneal --budget 3
 has err "unknown strategy 'simulated_anneal'; nearest: simulated_annealing (cutune's anneal)"
 run 0 sim --space "$A4000" --strategy random_sample --budget 5 --repeats 2 --json
 has out '"strategy": "random"'
+}
+
 # the spec's Search and Budget are defaults the command line overrides
+case_spec_search_budget() {
 sed '1s/^{/{"Search": {"Name": "simulated_annealing"}, "Budget": [{"Type": "ConfigurationFraction", "BudgetValue": 0.001}, {"Type": "TuningDuration", "BudgetValue": "60*60"}],/' \
     "$SPEC" >"$TMP/search.json"
 run 0 tune --sim "$A4000" --spec "$TMP/search.json"
@@ -227,18 +258,27 @@ has err "budget.json: Budget\[0\].Type 'Evaluations' is not ConfigurationCount, 
 sed 's/0.001}/-3}/' "$TMP/search.json" >"$TMP/budget.json"
 run 1 tune --sim "$A4000" --spec "$TMP/budget.json"
 has err "a ConfigurationFraction of -3: more than 0 and at most 1"
+}
+
 # the spec loader's warnings reach tune's stderr
+case_spec_warnings() {
 sed '0,/"Default": 16/s//"Default": 17/' "$SPEC" >"$TMP/default17.json"
 run 0 tune --sim "$A4000" --spec "$TMP/default17.json" --budget 2
 has err "^warning: .*default17.json: ConfigurationSpace.TuningParameters\[0\] (block_size_x).Default: 17 is not one of the values (16, 32, 48, 64, 80, 96, 112, 128, ... 8 more)"
+}
+
 # a kernel in another language than CUDA, and a problem size given for a dimension the
 # configuration decides, are refused before any GPU is asked for
+case_refused_before_gpu() {
 run 1 tune --spec "$HUB/gemm_milo.json" --no-store
 has err "gemm_milo.json: KernelSpecification.Language is \"OpenCL\": cutune compiles CUDA only"
 printf '{"ConfigurationSpace": {"TuningParameters": [{"Name": "num_blocks", "Values": [64, 128]}]},\n "KernelSpecification": {"KernelName": "k", "ProblemSize": "num_blocks", "GridDivX": []}}\n' >"$TMP/blocks.json"
 run 1 tune "$SRC/kernels/convolution.cu" --spec "$TMP/blocks.json" --problem 4096 --no-store
 has err "blocks.json: KernelSpecification.ProblemSize\[0\] names tuning parameters (each configuration has its own): the problem size given (4096) cannot replace it"
+}
 
+# sim: a trace, another tuner's trace scored, plots, batches and evaluations in flight
+case_sim() {
 run 0 sim --space "$A4000" --strategy random --budget 20 --repeats 3 --seed 5 --trace "$TMP/trace.csv"
 has out "convolution/A4000"
 has out "median evaluations to get there"
@@ -282,8 +322,10 @@ run 2 sim --space "$A4000" --strategy bo --in-flight 0
 has err "in-flight must be 1 to 1024"
 run 0 sim --space "$A4000" --strategy bo --in-flight 4 --repeats 2 --json
 has out '"score": '
+}
 
 # Ctrl-C: the session reports what it has, writes its files and exits 130
+case_ctrl_c() {
 "$CLI" tune --sim "$A4000" --budget 400 --sim-delay-ms 20 --cache-out "$TMP/int.json" \
     >"$TMP/out" 2>"$TMP/err" &
 pid=$!
@@ -294,8 +336,10 @@ got=$?
 [ $got -eq 130 ] || fail "tune stopped by SIGINT exited $got, expected 130"
 has out "stopped by Ctrl-C after"
 grep -q '"cache"' "$TMP/int.json" || fail "tune stopped by SIGINT wrote no --cache-out"
+}
 
 # a simulation with a delay per measurement, checkpointed with --db and resumed
+case_sim_delay_resume() {
 run 2 tune --sim "$A4000" --sim-delay-ms -1
 has err "sim-delay-ms needs 0 to 3600000"
 run 2 tune "$SRC/kernels/convolution.cu" --spec "$SRC/kernels/convolution.json" --sim-delay-ms 5
@@ -321,8 +365,10 @@ has out '"measured": 8'
 has out '"evaluations": 20'
 run 0 profiles list --db "$TMP/sim.db"
 has out "NVIDIA RTX A4000"
+}
 
 # what is compared (issue 25, item 4): the options, and answer files checked before any GPU
+case_verify_options() {
 CONVK="$SRC/kernels/convolution.cu"
 CONVS="$SRC/kernels/convolution.json"
 run 2 tune "$CONVK" --spec "$CONVS" --verify none --atol 1e-3
@@ -343,7 +389,10 @@ run 2 tune "$CONVK" --spec "$CONVS" --verify "$TMP/answer.npy" --verify "$TMP/an
 has err "2 answer files for 1 output (output_image)"
 run 1 tune "$CONVK" --spec "$CONVS" --verify "$TMP/missing.npy" --no-store
 has err "missing.npy: cannot read the answer for output_image"
+}
+
 # most configurations failed verification: said in words, and in --json
+case_verification_note() {
 printf '{"device_name": "Fake GPU", "kernel_name": "k", "problem_size": [1024],
  "tune_params_keys": ["x"], "tune_params": {"x": [1, 2, 3, 4]}, "objective": "time",
  "cache": {"1": {"x": 1, "time": 2.0, "times": [2.0]},
@@ -355,8 +404,10 @@ run 0 tune --sim "$TMP/vf.json" --strategy brute --budget 4 --json
 has out '"verification_note": "3 of 4 configurations of the recorded space failed verification'
 run 0 tune --sim "$A4000" --budget 5 --json
 has out '"verification_note": null'
+}
 
 # metrics and the objective (issue 25, item 5), on a recorded space
+case_metrics() {
 run 2 tune --sim "$A4000" --metric 'GFLOP/s'
 has err "\-\-metric takes NAME=EXPRESSION, not 'GFLOP/s'"
 run 2 tune --sim "$A4000" --objective work
@@ -396,12 +447,19 @@ run 0 tune --sim "$TMP/zero.json" --strategy brute --budget 2 --metric 'rate=x/t
     --objective rate --higher-is-better --json
 has out '"failure": "the objective rate cannot be computed here: metric rate: '
 has out '"best_config": "2"'
+}
+
 # under mpirun, a cutune without cutune-mpi beside it says what is missing
+case_without_mpi() {
 if [ ! -x "$(dirname "$CLI")/cutune-mpi" ]; then
     OMPI_COMM_WORLD_SIZE=2 "$CLI" tune --sim "$A4000" >"$TMP/out" 2>"$TMP/err"
     [ $? -eq 1 ] || fail "tune under mpirun without cutune-mpi did not fail"
     has err "this cutune was built without MPI"
 fi
+}
+
+# sim's bad input
+case_sim_errors() {
 run 2 sim --space "$A4000"
 has err "give --strategy NAME or --all-strategies"
 run 2 sim --strategy bo
@@ -413,8 +471,10 @@ run 1 sim --space "$SRC/data/spaces/pnpoly/RTX_3090.json.gz" --spec "$SPEC" --st
 printf '{"tune_params_keys": ["x"], "tune_params": {"x": [1, 2]}, "cache": {"1": {"time": "InvalidConfig"}, "2": {"time": "CompilationFailedConfig"}}}' >"$TMP/failed.json"
 run 1 sim --space "$TMP/failed.json" --strategy bo
 has err "every configuration of the space failed"
+}
 
 # occupancy: the issue's example, JSON, the batch mode and what it does with bad lines
+case_occupancy() {
 run 0 occupancy --arch sm_90 --threads 256 --regs 63 --smem 8192
 has out "blocks per SM    4"
 has out "limited by       registers"
@@ -454,16 +514,20 @@ has err "line 3: expected 'sm_XY threads regs smem_bytes'"
 has err "line 6: longer than"
 run 0 occupancy --batch </dev/null
 run 2 occupancy --batch --arch sm_90
+}
 
 # pruning in a session: nothing in the shipped spaces exceeds a block's limit
+case_pruning() {
 run 0 tune --sim "$SRC/data/spaces/pnpoly/RTX_3090.json.gz" --arch sm_90 --budget 10
 has out "pruned before compiling (cannot launch on sm_90): 0 configurations"
 run 0 tune --sim "$SRC/data/spaces/pnpoly/RTX_3090.json.gz" --arch sm_90 --budget 10 --json
 has out '"pruned": 0'
 run 1 tune --sim "$SRC/data/spaces/pnpoly/RTX_3090.json.gz" --arch sm_42 --budget 10
 has err "unknown architecture 'sm_42'"
+}
 
 # compile: NVRTC without a GPU, through a cache folder of the test's own
+case_compile() {
 CONV="$SRC/kernels/convolution.cu"
 if "$CLI" compile "$CONV" --spec "$SPEC" --config 16,16,1,1,0,1,1,1,15,15 --arch sm_90 \
         --cache-dir "$TMP/kc" >"$TMP/out" 2>"$TMP/err"; then
@@ -491,20 +555,26 @@ else
     grep -q "NVRTC\|without the CUDA toolkit" "$TMP/err" || fail "compile: $(cat "$TMP/err")"
     echo "no NVRTC here: $(cat "$TMP/err")"
 fi
+}
 
 # the space cutune recorded on the H100 with its own convolution: every valid configuration
+case_h100_space() {
 run 0 sim --space "$SRC/data/spaces/conv2d_H100.json.gz" --spec "$SRC/kernels/convolution.json" \
     --strategy random --repeats 2 --json
 has out '"score"'
+}
 
 # bench: without a GPU, exit 3 and say why (before any tuning)
+case_bench_without_gpu() {
 if ! "$CLI" device >/dev/null 2>&1; then
     run 3 bench --workloads sgemm --out "$TMP/bench" --db "$TMP/bench.db" \
         --slo "$SRC/bench/slo.json"
     has err "bench: "
 fi
+}
 
 # tune on the GPU: without one, exit 3 and say why
+case_tune_without_gpu() {
 "$CLI" tune "$SRC/kernels/convolution.cu" --spec "$SRC/kernels/convolution.json" --budget 3 \
     >"$TMP/out" 2>"$TMP/err"
 case $? in
@@ -514,8 +584,10 @@ case $? in
 esac
 run 2 tune "$SRC/kernels/convolution.cu" --spec "$SRC/kernels/convolution.json" --iterations 0
 has err "--iterations must be 1 to 64"
+}
 
 # device: the binary carries the CUDA runtime and JSON library inside it
+case_device() {
 if command -v ldd >/dev/null 2>&1; then
     ldd "$CLI" | grep -E 'libcudart|libjansson' && fail "cutune links libcudart or libjansson dynamically"
 fi
@@ -534,10 +606,11 @@ else
     fail "cutune device exited $rc: $(cat "$TMP/err")"
 fi
 run 2 device --bogus
+}
 
 # profiles: the store from the command line (a fresh database in $TMP)
+case_profiles() {
 DB="$TMP/store/p.db"
-A100="$SRC/data/spaces/convolution/A100.json.gz"
 A100_NAME="NVIDIA A100-PCIE-40GB"
 run 1 profiles list --db "$DB"
 has err "there is no profile database at $DB"
@@ -601,8 +674,11 @@ has err "'999' is not a value of 'x'"
 run 0 profiles prune --kernel convolution_kernel --db "$DB"
 has out "removed 1 profile"
 run 0 profiles vacuum --db "$DB"
+}
+
 # garbage where a store should be is refused and left as it was, by --recover too
 # (test_store_cli.sh: damaged stores, --recover, read-only folders, one run per session)
+case_garbage_store() {
 head -c 3000 /dev/urandom >"$TMP/garbage.db"
 cp "$TMP/garbage.db" "$TMP/garbage.orig"
 run 1 profiles list --db "$TMP/garbage.db"
@@ -612,6 +688,9 @@ has err "left as it is"
 run 1 profiles --recover --db "$TMP/garbage.db"
 has err "is not a profile store"
 cmp -s "$TMP/garbage.db" "$TMP/garbage.orig" || fail "a file that is no store was written to"
+}
+
+run_cases "$CASE"
 
 if [ $fails -ne 0 ]; then
     echo "$fails CLI check(s) failed" >&2

@@ -266,7 +266,7 @@ static void side_by_side(void)
     CHECK_INT(again, 0);
 }
 
-int main(void)
+static int setup(void)
 {
     int major, minor;
     if (cutune_nvrtc_version(&major, &minor) != CUTUNE_OK) {
@@ -279,14 +279,19 @@ int main(void)
         perror(KERNEL);
         return 1;
     }
-    compile_and_cache();
-    errors();
-    side_by_side();
-    concurrent_variants();
+    return 0;
+}
+
+static void teardown(void)
+{
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
     free(source);
-    CHECK_DONE();
 }
+
+TEST_LIST(TEST_CASE(compile_and_cache) TEST_CASE(errors) TEST_CASE(side_by_side)
+          TEST_CASE(concurrent_variants));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

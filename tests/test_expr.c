@@ -281,17 +281,17 @@ static void test_compile_errors(void)
     expr_free(e);
 }
 
-int main(void)
+static int setup(void)
 {
     vars[0] = (expr_value){.type = EV_INT, .u.i = 6};
     vars[1] = (expr_value){.type = EV_INT, .u.i = 4};
     vars[2] = (expr_value){.type = EV_STR, .u.s = "abc"};
     vars[3] = (expr_value){.type = EV_FLOAT, .u.f = 2.5};
     vars[4] = (expr_value){.type = EV_INT, .u.i = 0};
-    test_arithmetic();
-    test_logic();
-    test_lists();
-    test_errors();
-    test_compile_errors();
-    CHECK_DONE();
+    return 0;
 }
+
+TEST_LIST(TEST_CASE(test_arithmetic) TEST_CASE(test_logic) TEST_CASE(test_lists)
+          TEST_CASE(test_errors) TEST_CASE(test_compile_errors));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, NULL); }

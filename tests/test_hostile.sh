@@ -4,13 +4,15 @@
 # leaves a marker file, through gnuplot (sim --plot-dir, bench --report), SQL (the store) and the
 # shell; and every file cutune writes appears whole or not at all (a write cut short by a file
 # size limit leaves the old file as it was).
-# usage: test_hostile.sh PATH/TO/cutune SOURCE_DIR        prints "hostile strings that reached
-#        an interpreter: N of M" and fails unless N is 0
+# usage: test_hostile.sh PATH/TO/cutune SOURCE_DIR [CASE]   (each case a function case_CASE
+#        below) prints, for each case of hostile strings, "hostile strings that reached an
+#        interpreter: N of M" and fails unless N is 0
 CLI=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") # (the commands run in another folder)
 SRC=$(cd "$2" && pwd)
+CASE=${3:-}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-. "$SRC/tests/cli_checks.sh" # fail, run, has
+. "$SRC/tests/cli_checks.sh" # fail, run, has, run_cases
 
 SPACE=$SRC/data/spaces/pnpoly/RTX_3090.json.gz
 M=$TMP/marks
@@ -43,8 +45,34 @@ named_space() {
         -e "s|\"kernel_name\": \"[^\"]*\"|\"kernel_name\": \"$name\"|" >"$2"
 }
 
+# $TMP/space-N.json for each hostile string N (as the gnuplot case makes them)
+named_spaces() {
+    for n in $(seq $count); do
+        [ -e "$TMP/space-$n.json" ] || named_space $n "$TMP/space-$n.json"
+    done
+}
+
+# the named spaces imported into $TMP/p.db (as the SQL case does)
+stored_spaces() {
+    named_spaces
+    [ -e "$TMP/p.db" ] && return
+    n=1
+    while [ $n -le $count ]; do
+        run 0 profiles import "$TMP/space-$n.json" --db "$TMP/p.db"
+        n=$((n + 1))
+    done
+}
+
+# none of the hostile strings a case gave cutune ($1 of them) ran a command
+none_reached() {
+    reached=$(ls "$M" | wc -l)
+    echo "hostile strings that reached an interpreter: $reached of $1"
+    [ "$reached" -eq 0 ] || fail "hostile strings ran commands: $(ls "$M")"
+}
+
 # gnuplot: the device name in the title, the space's file name in the title and the data
 # path, the output folder's name in every path
+case_gnuplot_sim() {
 n=1
 while [ $n -le $count ]; do
     named_space $n "$TMP/space-$n.json"
@@ -68,8 +96,12 @@ run 0 sim --space "$file" --strategy random --repeats 2 --plot-dir "$TMP/plots"
 if command -v gnuplot >/dev/null 2>&1; then
     [ "$(ls "$TMP/plots"/*.png | wc -l)" -ge $count ] || fail "sim drew fewer plots than spaces"
 fi
+ls -a "$TMP/plots" | grep -q '\.cutune-plot-\|\.tmp-' && fail "plots left temporary files"
+none_reached $((count + 4 * 2 + 1))
+}
 
 # gnuplot again: a bench report's device, workload and stage names
+case_gnuplot_bench() {
 n=1
 while [ $n -le $count ]; do
     name=$(hostile $n | sed_escape)
@@ -80,20 +112,23 @@ while [ $n -le $count ]; do
     run 0 bench --report "$TMP/report-$n.json" --slo "$SRC/bench/slo.json" --out "$TMP/rep"
     n=$((n + 1))
 done
+ls -a "$TMP/rep" | grep -q '\.cutune-plot-\|\.tmp-' && fail "plots left temporary files"
+none_reached $count
+}
 
 # SQL: the names stored, listed, selected and exported as they are
-n=1
-while [ $n -le $count ]; do
-    run 0 profiles import "$TMP/space-$n.json" --db "$TMP/p.db"
-    n=$((n + 1))
-done
+case_sql() {
+stored_spaces
 run 0 profiles list --db "$TMP/p.db"
 has out "$count profiles in"
 run 0 profiles export 7 --db "$TMP/p.db" -o "$TMP/export-7.json"
 grep -q 'DROP TABLE profiles' "$TMP/export-7.json" || fail "export lost a stored name"
+none_reached $count
+}
 
 # the terminal: a name is shown without the control characters a terminal acts on (an escape
 # sequence that sets the window's title, colours, a bell)
+case_terminal() {
 gzip -dc "$SPACE" |
     sed 's|"device_name": "[^"]*"|"device_name": "\\u001b]2;pwned\\u0007\\u001b[31mred"|' \
         >"$TMP/escape.json"
@@ -104,13 +139,11 @@ run 0 profiles show 1 --db "$TMP/escape.db"
 run 0 tune --sim "$TMP/escape.json" --budget 2
 esc=$(printf '\033')
 grep -q "$esc" "$TMP/out" && fail "tune --sim printed an escape character from a file"
-
-reached=$(ls "$M" | wc -l)
-tried=$((count * 3 + 4 * 2 + 1))
-echo "hostile strings that reached an interpreter: $reached of $tried"
-[ "$reached" -eq 0 ] || fail "hostile strings ran commands: $(ls "$M")"
+}
 
 # writes stay in the folder given: a space reached through ../ still plots into --plot-dir
+case_plot_dir_confined() {
+named_spaces
 mkdir -p "$TMP/deep/a" "$TMP/pd"
 cp "$TMP/space-1.json" "$TMP/deep/evil.json"
 : >"$TMP/stamp"
@@ -119,16 +152,21 @@ run 0 sim --space "$TMP/deep/a/../../deep/evil.json" --strategy random --repeats
 outside=$(find "$TMP" -newer "$TMP/stamp" -type f ! -path "$TMP/pd/*" ! -name out ! -name err)
 [ -z "$outside" ] || fail "sim --plot-dir wrote outside its folder: $outside"
 ls "$TMP/pd"/*.dat >/dev/null 2>&1 || fail "sim --plot-dir $TMP/pd wrote no data"
+}
 
 # --plot-dir: made when missing, refused when a file
+case_plot_dir() {
 run 0 sim --space "$SPACE" --strategy random --repeats 1 --plot-dir "$TMP/new/deeper"
 [ -d "$TMP/new/deeper" ] || fail "sim --plot-dir did not make its folder"
 : >"$TMP/afile"
 run 1 sim --space "$SPACE" --strategy random --repeats 1 --plot-dir "$TMP/afile"
 has err "cannot make the folder"
+}
+
 # a long path is never cut short into another file's name: a report named at 1,192 bytes of
 # folder (where a path buffer once ended after "report") or with a 215-byte name (where one
 # ended after 199) goes to its own name, and the file the cut name would be keeps its bytes
+case_long_paths() {
 long=$TMP/long
 while [ ${#long} -lt 1000 ]; do long=$long/$(printf '%0100d' 0); done
 long=$long/$(printf '%0*d' $((1192 - ${#long} - 1)) 0)
@@ -146,10 +184,11 @@ run 0 bench --report "$TMP/$name.json" --slo "$SRC/bench/slo.json" --out "$TMP/n
 [ "$(cat "$TMP/named/$(printf '%.199s' "$name").json")" = keep ] ||
     fail "bench --report with a long name wrote over a file of its name cut short"
 [ -s "$TMP/named/$name.json" ] || fail "bench --report with a long name did not write its report"
-ls -a "$TMP/plots" "$TMP/rep" | grep -q '\.cutune-plot-\|\.tmp-' && fail "plots left temporary files"
+}
 
 # Whole or not at all: a file size limit cuts each write short (as a full disk would); the
 # file that was there must stay as it was, and no temporary file may stay beside it
+case_whole_or_nothing() {
 cutoff() { # cutoff FILE ARGS...: runs cutune ARGS under a file size limit of $blocks blocks
     # (dash's are 512 bytes, bash's 1 KiB), which must stop it as it writes FILE
     f=$1
@@ -178,10 +217,14 @@ has err "cut.db: importing: "
 run 0 profiles import "$SPACE" --db "$TMP/cut.db"
 has out "as session 2"
 # and written whole when there is room, with the mode the old file had
+stored_spaces
 chmod 640 "$TMP/export.json"
 run 0 profiles export 1 --db "$TMP/p.db" -o "$TMP/export.json"
 [ "$(stat -c %a "$TMP/export.json")" = 640 ] || fail "export changed the file's mode"
 grep -q '"cache"' "$TMP/export.json" || fail "export wrote no cache"
+}
+
+run_cases "$CASE"
 
 if [ $fails -ne 0 ]; then
     echo "$fails hostile-input check(s) failed" >&2

@@ -374,23 +374,25 @@ static void stream_and_reduce(void)
     }
 }
 
-int main(void)
+static int setup(void)
 {
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
     }
-    convolution();
-    bad_specs();
-    oscillators();
-    cooperative();
-    source_hashes();
-    other_sizes();
-    sgemm();
-    stream_and_reduce();
+    return 0;
+}
+
+static void teardown(void)
+{
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
-    CHECK_DONE();
 }
+
+TEST_LIST(TEST_CASE(convolution) TEST_CASE(bad_specs) TEST_CASE(oscillators)
+          TEST_CASE(cooperative) TEST_CASE(source_hashes) TEST_CASE(other_sizes) TEST_CASE(sgemm)
+          TEST_CASE(stream_and_reduce));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

@@ -85,7 +85,8 @@ static ct_kernel_source source_of(const loaded *l, const char *cu)
 
 /* ------------------------------------------------------------------- the text ---- */
 
-static void prefix_text(void)
+/* A kernel with the defines of Kernel Tuner's that it uses, and its spec: p.cu, p.json. */
+static void write_p_kernel(void)
 {
     write_file("p.cu", "#ifndef kernel_tuner\n#define block_size_x 32\n#endif\n"
                        "extern \"C\" __global__ void k(float *a) {\n"
@@ -103,6 +104,11 @@ static void prefix_text(void)
                "{\"Name\": \"layout\", \"Type\": \"string\", \"Values\": \"['row', 'col']\", "
                "\"Default\": \"row\"}",
                NULL);
+}
+
+static void prefix_text(void)
+{
+    write_p_kernel();
     loaded l;
     CHECK_INT(load("p.json", "p.cu", &l), CUTUNE_OK);
     if (!l.source)
@@ -205,10 +211,9 @@ static void header_scan(void)
     CHECK_HAS(cutune_last_error(), "64 deep");
 }
 
-/* An edited header is another profile key; a source without headers keeps the key it had. */
-static void profile_key(void)
+/* h.cu, whose shared memory pad.h sizes, and its spec h.json */
+static void write_h_kernel(void)
 {
-    write_file("pad.h", "#define PAD 16\n");
     write_file("h.cu", "#include \"pad.h\"\nextern \"C\" __global__ void k(float *a) {\n"
                        "  __shared__ float s[block_size_x + PAD];\n"
                        "  s[threadIdx.x] = a[threadIdx.x];\n  __syncthreads();\n"
@@ -217,6 +222,13 @@ static void profile_key(void)
                "{\"Name\": \"block_size_x\", \"Type\": \"int\", \"Values\": \"[256]\", "
                "\"Default\": 256}",
                NULL);
+}
+
+/* An edited header is another profile key; a source without headers keeps the key it had. */
+static void profile_key(void)
+{
+    write_file("pad.h", "#define PAD 16\n");
+    write_h_kernel();
     loaded l;
     CHECK_INT(load("h.json", "h.cu", &l), CUTUNE_OK);
     if (!l.source)
@@ -241,7 +253,8 @@ static void profile_key(void)
 static void public_source(void)
 {
     loaded l;
-    CHECK_INT(load("p.json", "p.cu", &l), CUTUNE_OK); /* (prefix_text wrote them) */
+    write_p_kernel();
+    CHECK_INT(load("p.json", "p.cu", &l), CUTUNE_OK);
     if (!l.source)
         return;
     ct_kernel_source ks = source_of(&l, "p.cu");
@@ -318,6 +331,7 @@ static void public_messages(void)
  * destination with the destination's mode. */
 static void public_files(void)
 {
+    write_p_kernel();
     char *text = NULL, *same = ct_read_text(path_of("p.cu"), 1 << 20, NULL);
     size_t len = 0;
     CHECK_INT(cutune_read_file(path_of("p.cu"), 1 << 20, &text, &len), CUTUNE_OK);
@@ -379,6 +393,14 @@ static void public_files(void)
 
 /* --------------------------------------------------------------- with NVRTC ---- */
 
+/* a case that compiles: skipped without NVRTC */
+#define NEEDS_NVRTC()                                                                   \
+    do {                                                                                \
+        int major_, minor_;                                                             \
+        if (cutune_nvrtc_version(&major_, &minor_) != CUTUNE_OK)                        \
+            SKIP_CASE(cutune_last_error());                                             \
+    } while (0)
+
 static int compiled_smem(const char *spec, const char *cu, uint32_t value, size_t *smem,
                          char **log)
 {
@@ -401,7 +423,9 @@ static int compiled_smem(const char *spec, const char *cu, uint32_t value, size_
 
 static void header_edit(void)
 {
+    NEEDS_NVRTC();
     write_file("pad.h", "#define PAD 16\n");
+    write_h_kernel();
     size_t smem = 0;
     CHECK_INT(compiled_smem("h.json", "h.cu", 0, &smem, NULL), CUTUNE_OK);
     CHECK_INT(smem, (256 + 16) * 4);
@@ -410,9 +434,9 @@ static void header_edit(void)
     CHECK_INT(smem, (256 + 4096) * 4); /* 17408: not the cached 1088 */
 }
 
-static void guards_and_redefinitions(void)
+/* g.cu keeps its own block size under #ifndef kernel_tuner; r.cu sets it unguarded. */
+static void write_g_kernel(void)
 {
-    /* a default under #ifndef kernel_tuner gives way to the configuration's value */
     write_file("g.cu", "#ifndef kernel_tuner\n#define block_size_x 32\n#endif\n"
                        "extern \"C\" __global__ void k(float *a) {\n"
                        "  __shared__ float s[block_size_x * grid_size_x];\n"
@@ -421,16 +445,28 @@ static void guards_and_redefinitions(void)
     write_spec("g.json", "g.cu",
                "{\"Name\": \"block_size_x\", \"Type\": \"int\", \"Values\": \"[64, 128]\"}",
                NULL);
-    size_t smem = 0;
-    CHECK_INT(compiled_smem("g.json", "g.cu", 1, &smem, NULL), CUTUNE_OK);
-    CHECK_INT(smem, 128 * (4096 / 128) * 4); /* block 128, grid 32 */
+}
 
-    /* an unguarded one overrides it: that configuration fails, naming file and line */
+static void write_r_kernel(void)
+{
     write_file("r.cu", "// a kernel that sets its own block size\n#define block_size_x 32\n"
                        "extern \"C\" __global__ void k(float *a) { a[0] = block_size_x; }\n");
     write_spec("r.json", "r.cu",
                "{\"Name\": \"block_size_x\", \"Type\": \"int\", \"Values\": \"[64, 32]\"}",
                NULL);
+}
+
+static void guards_and_redefinitions(void)
+{
+    NEEDS_NVRTC();
+    /* a default under #ifndef kernel_tuner gives way to the configuration's value */
+    write_g_kernel();
+    size_t smem = 0;
+    CHECK_INT(compiled_smem("g.json", "g.cu", 1, &smem, NULL), CUTUNE_OK);
+    CHECK_INT(smem, 128 * (4096 / 128) * 4); /* block 128, grid 32 */
+
+    /* an unguarded one overrides it: that configuration fails, naming file and line */
+    write_r_kernel();
     char *log = NULL;
     CHECK_INT(compiled_smem("r.json", "r.cu", 0, &smem, &log), CUTUNE_ECOMPILE);
     CHECK_HAS(cutune_last_error(), "r.cu:2: redefines block_size_x");
@@ -443,6 +479,7 @@ static void guards_and_redefinitions(void)
 
 static void toolkit_headers_and_logs(void)
 {
+    NEEDS_NVRTC();
     /* CUB from the toolkit's cccl folder */
     write_file("cub.cu", "#include <cub/block/block_reduce.cuh>\n"
                          "extern \"C\" __global__ void k(float *a) {\n"
@@ -473,8 +510,10 @@ static void toolkit_headers_and_logs(void)
  * refused with its line, the log; and without a KernelSpecification, by kernel_name. */
 static void public_compile(void)
 {
+    NEEDS_NVRTC();
     loaded l;
-    CHECK_INT(load("g.json", "g.cu", &l), CUTUNE_OK); /* (guards_and_redefinitions wrote it) */
+    write_g_kernel();
+    CHECK_INT(load("g.json", "g.cu", &l), CUTUNE_OK);
     if (!l.source)
         return;
     uint32_t config[1] = {1};
@@ -504,6 +543,7 @@ static void public_compile(void)
     free(log);
     unload(&l);
 
+    write_r_kernel();
     CHECK_INT(load("r.json", "r.cu", &l), CUTUNE_OK);
     if (!l.source)
         return;
@@ -526,30 +566,26 @@ static void public_compile(void)
     unload(&l);
 }
 
-int main(void)
+static int setup(void)
 {
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
     }
-    prefix_text();
-    header_scan();
-    profile_key();
-    public_source();
-    public_messages();
-    public_files();
-    int major, minor;
-    if (cutune_nvrtc_version(&major, &minor) == CUTUNE_OK) {
-        header_edit();
-        guards_and_redefinitions();
-        toolkit_headers_and_logs();
-        public_compile();
-    } else {
-        printf("skipped the compiling half: %s\n", cutune_last_error());
-    }
+    return 0;
+}
+
+static void teardown(void)
+{
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
-    return check_failures ? 1 : 0;
 }
+
+TEST_LIST(TEST_CASE(prefix_text) TEST_CASE(header_scan) TEST_CASE(profile_key)
+          TEST_CASE(public_source) TEST_CASE(public_messages) TEST_CASE(public_files)
+          TEST_CASE(header_edit) TEST_CASE(guards_and_redefinitions)
+          TEST_CASE(toolkit_headers_and_logs) TEST_CASE(public_compile));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

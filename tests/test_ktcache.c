@@ -85,6 +85,7 @@ static void test_good_file(void)
 static void test_gzip(void)
 {
     const char *plain = tmp("good.json"), *gz = tmp("good.json.gz"), *cut = tmp("cut.json.gz");
+    write_cache_file(plain, 2, (const int[]){4, 3}, grid_time); /* as above (checked there) */
     FILE *in = fopen(plain, "rb");
     gzFile out = gzopen(gz, "wb");
     CHECK(in && out);
@@ -244,21 +245,24 @@ static void test_spec_check(void)
     CHECK(c == NULL);
 }
 
-int main(void)
+static int setup(void)
 {
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
     }
-    test_good_file();
-    test_gzip();
-    test_bad_files();
-    test_long_values();
-    test_all_failed();
-    test_spec_check();
+    return 0;
+}
+
+static void teardown(void)
+{
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
-    CHECK_DONE();
 }
+
+TEST_LIST(TEST_CASE(test_good_file) TEST_CASE(test_gzip) TEST_CASE(test_bad_files)
+          TEST_CASE(test_long_values) TEST_CASE(test_all_failed) TEST_CASE(test_spec_check));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

@@ -393,20 +393,26 @@ static void test_store(void)
     cutune_space_free(sp);
 }
 
-int main(void)
+static int setup(void)
 {
     if (!mkdtemp(dir))
         return 1;
-    test_adding();
-    test_objective(1);
-    test_objective(0);
-    test_default_stays();
-    test_recorded();
-    test_spec_metrics();
-    test_store();
+    return 0;
+}
+
+static void teardown(void)
+{
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
-    CHECK_DONE();
 }
+
+static void test_objective_higher(void) { test_objective(1); }
+static void test_objective_lower(void) { test_objective(0); }
+
+TEST_LIST(TEST_CASE(test_adding) TEST_CASE(test_objective_higher) TEST_CASE(test_objective_lower)
+          TEST_CASE(test_default_stays) TEST_CASE(test_recorded) TEST_CASE(test_spec_metrics)
+          TEST_CASE(test_store));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

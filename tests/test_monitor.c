@@ -1,8 +1,8 @@
 /* test_monitor.c — the NVML monitor (src/nvml.c) against tests/fake_nvml.c, loaded through
  * the same dlopen as the driver's library: averages, minima, energy from the counter, the
- * throttle flag, and bad input. With the argument "absent" (run without the fake on the
- * library path) it checks the message when NVML is missing; where a real NVML is installed
- * that case cannot be made, and it is skipped. */
+ * throttle flag, and bad input. The case absent (run alone, without the fake on the library
+ * path) checks the message when NVML is missing; where an NVML library loads (a real one, or
+ * the fake after the other cases) that case cannot be made, and it is skipped. */
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 #include "cutune.h"
@@ -73,22 +73,23 @@ static void bad_input(void)
     cutune_monitor_free(m);
 }
 
-int main(int argc, char **argv)
+static void absent(void)
 {
-    if (argc > 1 && strcmp(argv[1], "absent") == 0) {
-        void *real = dlopen("libnvidia-ml.so.1", RTLD_NOW);
-        if (real) {
-            dlclose(real);
-            printf("skipped: an NVML library is installed here\n");
-            return 77;
-        }
-        cutune_monitor *m;
-        CHECK_INT(cutune_monitor_start(&m, BUS, 10, 0), CUTUNE_ENOTSUP);
-        CHECK_HAS(cutune_last_error(), "libnvidia-ml.so.1");
-        CHECK_DONE();
+    void *real = dlopen("libnvidia-ml.so.1", RTLD_NOW);
+    if (real) {
+        dlclose(real);
+        SKIP_CASE("an NVML library is installed here");
     }
-    sampled(0);
-    sampled(1);
-    bad_input();
-    CHECK_DONE();
+    cutune_monitor *m;
+    CHECK_INT(cutune_monitor_start(&m, BUS, 10, 0), CUTUNE_ENOTSUP);
+    CHECK_HAS(cutune_last_error(), "libnvidia-ml.so.1");
 }
+
+static void test_sampled(void) { sampled(0); }
+static void test_throttled(void) { sampled(1); }
+
+/* absent last: the others load the fake */
+TEST_LIST(TEST_CASE(test_sampled) TEST_CASE(test_throttled) TEST_CASE(bad_input)
+          TEST_CASE(absent));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, NULL, NULL); }

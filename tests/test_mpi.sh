@@ -6,11 +6,13 @@
 # ranks run it scores as well as BO one at a time; a rank that dies, then the whole job
 # killed: --resume finishes the budget and measures nothing twice; bad input. Skipped (77)
 # without cutune-mpi or mpirun.
-# usage: test_mpi.sh PATH/TO/cutune SOURCE_DIR [optimised|sanitized]   (sanitized: timings
-# not held to, as in test_speed: the driver's own work is several times slower there)
+# usage: test_mpi.sh PATH/TO/cutune SOURCE_DIR [optimised|sanitized [CASE]]   (sanitized:
+# timings not held to, as in test_speed: the driver's own work is several times slower there;
+# each case a function case_CASE below)
 CLI=$1
 SRC=$2
 BUILD=${3:-optimised}
+CASE=${4:-}
 [ -x "$(dirname "$CLI")/cutune-mpi" ] || { echo "skipped: built without MPI (no cutune-mpi)"; exit 77; }
 command -v mpirun >/dev/null 2>&1 || { echo "skipped: no mpirun (scripts/deps.sh installs Open MPI)"; exit 77; }
 # Open MPI refuses root unless told; containers may forbid its cross-memory copies
@@ -29,8 +31,7 @@ MPIRUN="mpirun --oversubscribe --bind-to none"
 SGEMM=$SRC/data/spaces/cutune/sgemm_H200.json.gz   # 1525 configurations, one optimum
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$(dirname "$0")/cli_checks.sh" # fail, run_cases
 # a small recorded space (16 x 12) with a valley, a fifth of it failed
 BOWL=$TMP/bowl.json
 awk 'BEGIN {
@@ -65,6 +66,7 @@ distinct() { grep -o '"config": "[^"]*"' "$1" | sort -u | wc -l; }
 configs() { grep -o '"config": "[^"]*"' "$1" | sort; }
 
 # --- 1 to 4 ranks: random search picks the same configurations as one process does ------
+case_ranks() {
 "$CLI" tune --sim "$BOWL" --strategy random --budget 90 --seed 4 --json >"$TMP/one.json" ||
     fail "cutune tune --sim (one process) failed"
 configs "$TMP/one.json" >"$TMP/one.configs"
@@ -86,7 +88,10 @@ for np in 1 2 3 4; do
     [ "$(field "$TMP/r$np.json" best_ms)" = "$(field "$TMP/one.json" best_ms)" ] ||
         fail "-np $np: best $(field "$TMP/r$np.json" best_ms), one process $(field "$TMP/one.json" best_ms)"
 done
+}
+
 # every strategy runs distributed, each configuration once; the space runs out
+case_strategies() {
 for s in bo lhs anneal genetic brute; do
     tune 3 "$TMP/s.json" --sim "$BOWL" --strategy $s --budget 60
     [ "$(distinct "$TMP/s.json")" = 60 ] || fail "-np 3 --strategy $s: $(distinct "$TMP/s.json") distinct of 60"
@@ -94,10 +99,12 @@ done
 tune 4 "$TMP/s.json" --sim "$BOWL" --strategy bo --budget 1000
 [ "$(distinct "$TMP/s.json")" = 192 ] && grep -q '"stop": "space exhausted"' "$TMP/s.json" ||
     fail "-np 4 over the whole space: $(distinct "$TMP/s.json") distinct of 192"
+}
 
 # --- 200 measurements of 50 ms: 4 ranks at least 3x faster than 1, and no worse -----------
 # (the session's wall time, from its first measurement to its report; mpirun's start and
 # MPI_Init's come on top, about 0.5 s here, and are printed too)
+case_speedup() {
 DELAY=50
 [ "$BUILD" = sanitized ] && DELAY=0 # (no timing there: the searches only)
 tune 1 "$TMP/w1.json" --sim "$SGEMM" --budget 200 --seed 1 --sim-delay-ms $DELAY
@@ -125,10 +132,12 @@ for seed in $seeds; do # the search does not depend on the delay: seeds 2 and 3 
 done
 echo "summed best over seeds $seeds: -np 1 $sum1 ms, -np 4 $sum4 ms"
 echo "$sum4 $sum1" | awk '{exit !($1 <= $2 * 1.000001)}' || fail "-np 4's best ($sum4 summed over seeds) is worse than -np 1's ($sum1)"
+}
 
 # --- BO as 4 ranks run it (8 in flight, batches of 4) against BO one at a time, scored -----
 # with the simulation methodology over 10 seeds on three spaces (cutune sim --in-flight: the
 # same search as the driver's, results returning in order as from equally fast GPUs)
+case_bo_in_flight() {
 score() { grep -o '"score": [0-9.e-]*' "$1" | awk '{s += $2; n++} END {printf "%.4f", s / n}'; }
 for run in "1 1" "8 4"; do
     [ "$BUILD" = sanitized ] && break # (the same code runs in test_search there)
@@ -143,9 +152,11 @@ if [ "$BUILD" != sanitized ]; then
     echo "$par $seq" | awk '{exit !($1 >= $2 - 0.1 && $1 > 0.5)}' ||
         fail "BO with 8 in flight scores $par, one at a time $seq"
 fi
+}
 
 # --- a rank dies, then the whole job is killed: --resume finishes the budget --------------
 # the processes of a job started with setsid: its session; rank N by its environment
+case_rank_dies() {
 job_pids() { ps -eo pid=,sid= | awk -v s="$1" '$2 == s && $1 != s {print $1}'; }
 rank_pid() {
     for p in $(job_pids "$1"); do
@@ -196,12 +207,17 @@ tune 3 "$TMP/last.json" --sim "$SGEMM" --budget 400 --sim-delay-ms 5 --db "$TMP/
 [ "$(distinct "$TMP/last.json")" = 400 ] || fail "resumed: $(distinct "$TMP/last.json") distinct configurations"
 [ "$(stored)" = 400 ] || fail "the store holds $(stored) evaluations, not 400"
 echo "resume (budget 400): $first evaluations stored when rank 2 died, $second when the job was killed; the third measured $((400 - second))"
+}
 
 # --- bad input ----------------------------------------------------------------------------
+case_bad_input() {
 $MPIRUN -np 5 "$CLI" tune --sim "$SGEMM" --budget 4 >"$TMP/out" 2>"$TMP/err"
 [ $? -eq 2 ] && grep -q "5 ranks for a budget of 4" "$TMP/err" || fail "-np 5 for a budget of 4: $(cat "$TMP/err")"
 $MPIRUN -np 2 "$CLI" tune --sim "$TMP/none.json" >"$TMP/out" 2>"$TMP/err"
 [ $? -eq 1 ] && grep -q "rank 0 (.*): .*none.json" "$TMP/err" || fail "a missing space: $(cat "$TMP/err")"
+}
+
+run_cases "$CASE"
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "test_mpi: all passed"

@@ -375,14 +375,8 @@ static void many_matches_one(void)
     CHECK(invalid > 0);
 }
 
-int main(void)
-{
-    golden_h100();
-    arch_names();
-    bad_input();
-    over_limits();
-    advice();
-    best_block_variable_smem();
-    many_matches_one();
-    CHECK_DONE();
-}
+TEST_LIST(TEST_CASE(golden_h100) TEST_CASE(arch_names) TEST_CASE(bad_input)
+          TEST_CASE(over_limits) TEST_CASE(advice) TEST_CASE(best_block_variable_smem)
+          TEST_CASE(many_matches_one));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, NULL, NULL); }

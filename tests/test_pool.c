@@ -359,13 +359,8 @@ static void test_pipeline_arguments(void)
         CHECK(rc == CUTUNE_ENODEVICE || rc == CUTUNE_ENOTSUP);
 }
 
-int main(void)
-{
-    test_classes_and_slabs();
-    test_stream_ordered_reuse();
-    test_cap_and_trim();
-    test_register_and_failures();
-    test_pipeline_arguments();
-    test_stress();
-    CHECK_DONE();
-}
+TEST_LIST(TEST_CASE(test_classes_and_slabs) TEST_CASE(test_stream_ordered_reuse)
+          TEST_CASE(test_cap_and_trim) TEST_CASE(test_register_and_failures)
+          TEST_CASE(test_pipeline_arguments) TEST_CASE(test_stress));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, NULL, NULL); }

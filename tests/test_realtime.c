@@ -107,10 +107,6 @@ static void test_active_inference(void)
     rt_model_free(&m);
 }
 
-int main(void)
-{
-    test_philox();
-    test_oscillators();
-    test_active_inference();
-    CHECK_DONE();
-}
+TEST_LIST(TEST_CASE(test_philox) TEST_CASE(test_oscillators) TEST_CASE(test_active_inference));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, NULL, NULL); }

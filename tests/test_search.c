@@ -706,25 +706,26 @@ static void test_pruning(void)
     cutune_cache_free(c);
 }
 
-int main(void)
+static int setup(void)
 {
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
     }
-    test_score_by_hand();
-    test_baseline_fast();
-    test_sessions();
-    test_bo_beats_random();
-    test_peek();
-    test_warm_start();
-    test_in_flight();
-    test_bo_in_flight();
-    test_custom_objective();
-    test_pruning();
+    return 0;
+}
+
+static void teardown(void)
+{
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
-    CHECK_DONE();
 }
+
+TEST_LIST(TEST_CASE(test_score_by_hand) TEST_CASE(test_baseline_fast) TEST_CASE(test_sessions)
+          TEST_CASE(test_bo_beats_random) TEST_CASE(test_peek) TEST_CASE(test_warm_start)
+          TEST_CASE(test_in_flight) TEST_CASE(test_bo_in_flight) TEST_CASE(test_custom_objective)
+          TEST_CASE(test_pruning));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

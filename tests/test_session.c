@@ -239,10 +239,9 @@ static void test_checkpoint_and_resume(void)
     CHECK_INT(system(cmd), 0);
 }
 
-int main(void)
+/* a kernel's session: bad input, and with everything right, a start or "no GPU" */
+static void test_kernel_session(void)
 {
-    test_objective_session();
-    test_checkpoint_and_resume();
     cutune_session *s = (cutune_session *)1;
     CHECK_INT(cutune_session_new(&s, NULL, NULL, NULL), CUTUNE_EINVAL);
     CHECK(s == NULL);
@@ -267,5 +266,9 @@ int main(void)
         CHECK_HAS(cutune_last_error(), "worker: ");
     }
     cutune_session_free(NULL);
-    CHECK_DONE();
 }
+
+TEST_LIST(TEST_CASE(test_objective_session) TEST_CASE(test_checkpoint_and_resume)
+          TEST_CASE(test_kernel_session));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, NULL, NULL); }

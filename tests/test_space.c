@@ -516,17 +516,20 @@ static void test_keys_unambiguous(void)
         CUTUNE_EINVAL, "lists the value 0.0 twice");
 }
 
-int main(void)
+static void test_recorded_convolution(void)
 {
-    test_long_value_list();
-    test_string_values_expression();
     test_recorded(DATA "convolution/spec.json", DATA "convolution/A100.json.gz", 4362);
-    test_recorded(DATA "pnpoly/spec.json", DATA "pnpoly/RTX_3090.json.gz", 4092);
-    test_convolution_details();
-    test_uniform_convolution();
-    test_uniform_huge();
-    test_bad_specs();
-    test_runtime_errors_invalidate();
-    test_keys_unambiguous();
-    CHECK_DONE();
 }
+
+static void test_recorded_pnpoly(void)
+{
+    test_recorded(DATA "pnpoly/spec.json", DATA "pnpoly/RTX_3090.json.gz", 4092);
+}
+
+TEST_LIST(TEST_CASE(test_long_value_list) TEST_CASE(test_string_values_expression)
+          TEST_CASE(test_recorded_convolution) TEST_CASE(test_recorded_pnpoly)
+          TEST_CASE(test_convolution_details) TEST_CASE(test_uniform_convolution)
+          TEST_CASE(test_uniform_huge) TEST_CASE(test_bad_specs)
+          TEST_CASE(test_runtime_errors_invalidate) TEST_CASE(test_keys_unambiguous));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, NULL, NULL); }

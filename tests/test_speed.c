@@ -195,14 +195,16 @@ static void occupancy_speed(void)
     CHECK(rate[0] >= 50e6);
 }
 
-int main(void)
+static int setup(void)
 {
 #if defined(CUTUNE_SANITIZED) || !defined(NDEBUG)
     printf("skipped: speed is only measured in an optimised build without sanitizers\n");
     return SKIP_TEST;
+#else
+    return 0;
 #endif
-    constraint_speed();
-    bo_suggest_speed();
-    occupancy_speed();
-    CHECK_DONE();
 }
+
+TEST_LIST(TEST_CASE(constraint_speed) TEST_CASE(bo_suggest_speed) TEST_CASE(occupancy_speed));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, NULL); }

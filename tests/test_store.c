@@ -673,30 +673,32 @@ static void test_launcher_without_gpu(void)
     cutune_store_free(s);
 }
 
-int main(int argc, char **argv)
+static int setup(void)
 {
-    if (argc == 4 && strcmp(argv[1], "--child") == 0)
-        return child_writer(atoi(argv[2]), argv[3]);
     snprintf(dir, sizeof dir, "/tmp/cutune-store-XXXXXX");
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
     }
     unsetenv("CUTUNE_DB");
-    void (*tests[])(void) = {test_rules, test_files, test_faults, test_readers_and_writer,
-                             test_two_processes, test_warm_start,
-                             test_launcher_without_gpu};
-    for (size_t t = 0; t < sizeof tests / sizeof *tests; t++) {
-        struct timespec a, b;
-        clock_gettime(CLOCK_MONOTONIC, &a);
-        tests[t]();
-        clock_gettime(CLOCK_MONOTONIC, &b);
-        if (getenv("TIMES"))
-            fprintf(stderr, "test %zu: %.2f s\n", t, b.tv_sec - a.tv_sec + (b.tv_nsec - a.tv_nsec) / 1e9);
-    }
+    return 0;
+}
+
+static void teardown(void)
+{
     char cmd[160];
     snprintf(cmd, sizeof cmd, "chmod -R u+w '%s'; rm -rf '%s'", dir, dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
-    CHECK_DONE();
+}
+
+TEST_LIST(TEST_CASE(test_rules) TEST_CASE(test_files) TEST_CASE(test_faults)
+          TEST_CASE(test_readers_and_writer) TEST_CASE(test_two_processes)
+          TEST_CASE(test_warm_start) TEST_CASE(test_launcher_without_gpu));
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "--child") == 0)
+        return child_writer(atoi(argv[2]), argv[3]);
+    return TEST_RUN(argc, argv, setup, teardown);
 }

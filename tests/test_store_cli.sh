@@ -4,21 +4,30 @@
 # import and export and left byte for byte; one run at a time goes on with a killed session,
 # and a later one takes it over once its run is gone; a recorded space's session is stored
 # under the space's device and size; a store in a folder nobody may write is read.
-# usage: test_store_cli.sh PATH/TO/cutune SOURCE_DIR PATH/TO/test_store_files
+# usage: test_store_cli.sh PATH/TO/cutune SOURCE_DIR PATH/TO/test_store_files [CASE]   (each
+#        case a function case_CASE below)
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 CLI=$(abs "$1")
 SRC=$(abs "$2")
 SQL="$(abs "$3") --sql"
+CASE=${4:-}
 TMP=$(mktemp -d)
 trap 'chmod -R u+w "$TMP"; rm -rf "$TMP"' EXIT
 A100=$SRC/data/spaces/convolution/A100.json.gz
 A4000=$SRC/data/spaces/convolution/A4000.json.gz
-. "$(dirname "$0")/cli_checks.sh" # fail, run, has
+. "$(dirname "$0")/cli_checks.sh" # fail, run, has, run_cases
 same() { cmp -s "$1" "$2" || fail "$1 changed ($3)"; }
 nosides() { [ ! -e "$1-wal" ] && [ ! -e "$1-shm" ] || fail "$1 has a -wal or -shm left ($2)"; }
+# healthy.db, the A100's space imported, and healthy.orig, a copy
+healthy_store() {
+    [ -e healthy.orig ] && return
+    run 0 profiles import "$A100" --db healthy.db
+    cp healthy.db healthy.orig
+}
+mkdir "$TMP/w" && cd "$TMP/w" || exit 1
 
 # --recover refuses what is not a damaged cutune store, and touches nothing
-mkdir "$TMP/w" && cd "$TMP/w" || exit 1
+case_recover_refuses() {
 echo notes >n.txt
 run 1 profiles --recover --db n.txt
 has err "is not a profile store"
@@ -29,17 +38,19 @@ mkdir folder
 run 1 profiles --recover --db folder
 has err "is a folder"
 [ -d folder ] && [ -z "$(ls folder)" ] || fail "--recover changed a folder"
-run 0 profiles import "$A100" --db healthy.db
-cp healthy.db healthy.orig
+healthy_store
 run 1 profiles --recover --db healthy.db
 has err "is a healthy cutune store"
 has err "nothing was done"
 same healthy.db healthy.orig "a healthy store recovered"
 $SQL healthy.db "SELECT count(*) FROM evaluations" >"$TMP/count" || fail "the SQL helper failed"
 [ "$(cat "$TMP/count")" = 4362 ] || fail "the healthy store has $(cat "$TMP/count") evaluations"
+}
 
 # a store damaged in the middle (2 KB of random bytes at 5,000,000, as the issue found; 2 KB
 # of zeros at the start of the middle page) is refused and left as it was
+case_damaged() {
+healthy_store
 pages=$(($(wc -c <healthy.db) / 4096))
 for how in random zeros; do
     cp healthy.orig $how.db
@@ -64,11 +75,13 @@ for how in random zeros; do
     same "$kept" $how.orig "the damaged $how store kept by --recover"
     run 0 profiles import "$A4000" --db $how.db
 done
+}
 
 # one run at a time goes on with a session: a killed session (kill -9), resumed by one run
 # while a second is refused, saying who has it; once that run is killed too, a third takes it
 # over and finishes it with exactly its budget, no configuration measured twice. (The runs
 # are slow, --sim-delay-ms, and the script waits for what the store shows, not for a time.)
+case_one_run_at_a_time() {
 await() { # await SQL N: until SQL on one.db gives N or more (at most a minute)
     for _ in $(seq 1200); do
         [ "$($SQL one.db "$1" 2>/dev/null || echo 0)" -ge "$2" ] 2>/dev/null && return 0
@@ -110,9 +123,11 @@ $SQL one.db "SELECT count(*) FROM sessions" >sessions
 [ "$(cat sessions)" = 1 ] || fail "one session expected, $(cat sessions) found"
 $SQL one.db "SELECT count(*) FROM session_owners" >owners
 [ "$(cat owners)" = 0 ] || fail "a finished session still has an owner"
+}
 
 # a session held by a run on another machine is not taken over (nothing proves that run
 # gone) until `profiles release` frees it
+case_held_elsewhere() {
 args2="tune --sim $A4000 --db two.db --strategy random --budget 40 --json"
 "$CLI" $args2 --sim-delay-ms 50 >/dev/null 2>&1 &
 far=$!
@@ -137,8 +152,10 @@ run 2 profiles release --db two.db
 has err "release needs a session ID"
 run 0 $args2 --resume
 has out '"evaluations": 40'
+}
 
 # a recorded space's session: the space's device and size, found by the device's name
+case_recorded_space() {
 run 0 tune --sim "$A4000" --budget 5 --db sim.db
 run 0 profiles list --db sim.db
 has out "NVIDIA RTX A4000 .*4096x4096"
@@ -150,9 +167,12 @@ grep -q "^recorded:$A4000$" origin || fail "the session's origin is $(cat origin
 run 0 profiles import "$A4000" --db sim.db
 run 0 profiles list --db sim.db
 has out "^1 profile in" # the same key as the import of the same file
+}
 
 # a store in a folder nobody may write is read, and no -wal or -shm is left (as root, the
 # reads run without root's overrides of file permissions: setpriv)
+case_read_only_folder() {
+healthy_store
 mkdir installed
 cp healthy.orig installed/p.db
 chmod 555 installed
@@ -176,6 +196,9 @@ chmod 755 installed
 # readers leave nothing in a folder they may write, either
 run 0 profiles list --db healthy.db
 nosides healthy.db "profiles list"
+}
+
+run_cases "$CASE"
 
 if [ $fails -ne 0 ]; then
     echo "$fails store CLI check(s) failed" >&2

@@ -632,6 +632,30 @@ static int print_rows(const char *db, const char *sql, int write)
     return rc == SQLITE_DONE ? 0 : 1;
 }
 
+static int setup(void)
+{
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = '\0';
+    snprintf(dir, sizeof dir, "/tmp/cutune-files-XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    unsetenv("CUTUNE_DB");
+    return 0;
+}
+
+static void teardown(void)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "chmod -R u+w '%s'; rm -rf '%s'", dir, dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+TEST_LIST(TEST_CASE(test_recover_refuses) TEST_CASE(test_recover_names)
+          TEST_CASE(test_damage_at_open) TEST_CASE(test_readers) TEST_CASE(test_owners));
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strncmp(argv[1], "--sql", 5) == 0)
@@ -654,21 +678,5 @@ int main(int argc, char **argv)
                 return modes[k].fn(argv[2]);
         return 2;
     }
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[n > 0 ? n : 0] = '\0';
-    snprintf(dir, sizeof dir, "/tmp/cutune-files-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    unsetenv("CUTUNE_DB");
-    void (*tests[])(void) = {test_recover_refuses, test_recover_names, test_damage_at_open,
-                             test_readers, test_owners};
-    for (size_t t = 0; t < sizeof tests / sizeof *tests; t++)
-        tests[t]();
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "chmod -R u+w '%s'; rm -rf '%s'", dir, dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-    CHECK_DONE();
+    return TEST_RUN(argc, argv, setup, teardown);
 }

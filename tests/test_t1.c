@@ -723,22 +723,25 @@ static void ignored_fields(void)
     CHECK_INT(cutune_spec_ignored_fields(path, NULL, &n), CUTUNE_EINVAL);
 }
 
-int main(void)
+static int setup(void)
 {
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
     }
-    benchmark_hub();
-    defaults();
-    language();
-    problem_sizes();
-    strategies();
-    search_and_budget();
-    ignored_fields();
+    return 0;
+}
+
+static void teardown(void)
+{
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
-    CHECK_DONE();
 }
+
+TEST_LIST(TEST_CASE(benchmark_hub) TEST_CASE(defaults) TEST_CASE(language)
+          TEST_CASE(problem_sizes) TEST_CASE(strategies) TEST_CASE(search_and_budget)
+          TEST_CASE(ignored_fields));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

@@ -501,6 +501,7 @@ static void test_session_words(void)
 
 static void test_reference_arguments(void)
 {
+    write_file("k.cu", "__global__ void k() {}\n", 23); /* the spec's KernelFile */
     float v[16] = {0};
     write_file("ref_out.bin", v, sizeof v);
     cutune_session *s = session(write_spec(
@@ -636,23 +637,26 @@ static void test_cli_options(void)
     CHECK(tune_verify_note(&x, CUTUNE_VERIFY_DEFAULT, buf, sizeof buf) == NULL);
 }
 
-int main(void)
+static int setup(void)
 {
     snprintf(dir, sizeof dir, "/tmp/cutune-verify-XXXXXX");
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
     }
-    test_pass_tests();
-    test_npy_headers();
-    test_spec_rules();
-    test_answer_files();
-    test_session_words();
-    test_reference_arguments();
-    test_cli_options();
+    return 0;
+}
+
+static void teardown(void)
+{
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
-    CHECK_DONE();
 }
+
+TEST_LIST(TEST_CASE(test_pass_tests) TEST_CASE(test_npy_headers) TEST_CASE(test_spec_rules)
+          TEST_CASE(test_answer_files) TEST_CASE(test_session_words)
+          TEST_CASE(test_reference_arguments) TEST_CASE(test_cli_options));
+
+int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }
