@@ -235,10 +235,7 @@ static void launcher(void)
     image_free(&mid);
     cudaFree(d_filter);
     cutune_store_free(store);
-    char cmd[1100];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    remove_test_dir(dir);
 }
 
 TEST_LIST(TEST_CASE(launcher));

@@ -503,10 +503,7 @@ static int setup(void)
 
 static void teardown(void)
 {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", api_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", api_dir);
+    remove_test_dir(api_dir);
 }
 
 static void test_read_only_store(void) { read_only_store(api_dir); }

@@ -349,10 +349,7 @@ static int setup(void)
 static void teardown(void)
 {
     cutune_cache_free(bowl_space);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    remove_test_dir(dir);
 }
 
 static void test_bowl_session(void)

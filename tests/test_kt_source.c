@@ -577,10 +577,7 @@ static int setup(void)
 
 static void teardown(void)
 {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    remove_test_dir(dir);
 }
 
 TEST_LIST(TEST_CASE(prefix_text) TEST_CASE(header_scan) TEST_CASE(profile_key)

@@ -717,10 +717,7 @@ static int setup(void)
 
 static void teardown(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    remove_test_dir(dir);
 }
 
 TEST_LIST(TEST_CASE(test_score_by_hand) TEST_CASE(test_baseline_fast) TEST_CASE(test_sessions)

@@ -647,10 +647,7 @@ static int setup(void)
 
 static void teardown(void)
 {
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "chmod -R u+w '%s'; rm -rf '%s'", dir, dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    remove_test_dir(dir);
 }
 
 TEST_LIST(TEST_CASE(test_recover_refuses) TEST_CASE(test_recover_names)

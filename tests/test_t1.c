@@ -734,10 +734,7 @@ static int setup(void)
 
 static void teardown(void)
 {
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    remove_test_dir(dir);
 }
 
 TEST_LIST(TEST_CASE(benchmark_hub) TEST_CASE(defaults) TEST_CASE(language)

@@ -649,10 +649,7 @@ static int setup(void)
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    remove_test_dir(dir);
 }
 
 TEST_LIST(TEST_CASE(test_pass_tests) TEST_CASE(test_npy_headers) TEST_CASE(test_spec_rules)
