@@ -10,6 +10,7 @@
 
 /* Files */
 #define CT_MAX_SPEC_BYTES ((size_t)64 << 20)   /* a T1 spec */
+#define CT_MAX_SOURCE_BYTES ((size_t)16 << 20) /* a kernel's source */
 #define CT_MAX_GZ_BYTES ((size_t)1 << 30)      /* a file once decompressed (cache files) */
 #define CT_MAX_BINARY_BYTES ((size_t)512 << 20) /* a binary in the compile cache */
 #define CT_MAX_HEADER_BYTES ((size_t)64 << 20) /* one header a kernel includes */
@@ -29,6 +30,7 @@
 #define CT_MAX_PROBLEM_SECONDS 4.0                      /* ... and the time all of them take */
 
 /* Sessions and searches */
+#define CT_MAX_SESSION_CONFIGS ((size_t)1 << 24) /* valid configurations a session numbers */
 #define CT_MAX_IN_FLIGHT 1024     /* evaluations a search has out at once */
 #define CT_MAX_AHEAD_THREADS 256  /* compile-ahead threads */
 

@@ -107,7 +107,7 @@ int cutune_launcher_new(cutune_launcher **out, cutune_store *store, const char *
     const char *file = kernel_file ? kernel_file : cutune_kernel_file(l->kernel);
     if (!st && !file)
         st = ct_fail(CUTUNE_EINVAL, "%s names no KernelFile: give the kernel's source", spec);
-    if (!st && !(l->source = ct_read_text(file, (size_t)16 << 20, NULL)))
+    if (!st && !(l->source = ct_read_text(file, CT_MAX_SOURCE_BYTES, NULL)))
         st = ct_wrap(CUTUNE_EIO, "kernel source");
     l->spec = dup_or_null(spec, &st);
     l->source_name = dup_or_null(file, &st);

@@ -38,7 +38,7 @@ cutune_session *ct_session_alloc(const cutune_session_options *options,
 int ct_session_records(cutune_session *s)
 {
     if (!s->have_dom) {
-        int st = ct_domain_from_space(&s->dom, s->space, (size_t)1 << 24);
+        int st = ct_domain_from_space(&s->dom, s->space, CT_MAX_SESSION_CONFIGS);
         if (st)
             return st;
         s->have_dom = 1;

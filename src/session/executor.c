@@ -14,7 +14,8 @@ typedef struct executor {
     cutune_executor exec;
     const ct_session_ops *inner; /* the kind it wraps, and its context */
     void *inner_ctx;
-    size_t ready[1024]; /* started but already known (restored): given back first */
+    size_t ready[CT_MAX_IN_FLIGHT]; /* started but already known (restored): given back
+                                       first */
     size_t nready;
 } executor;
 
@@ -83,13 +84,13 @@ static const ct_session_ops executor_ops = {
     .free = executor_free,
 };
 
-int cutune_session_set_executor(cutune_session *s, const cutune_executor *executor_in)
+int cutune_session_set_executor(cutune_session *s, const cutune_executor *x)
 {
     if (!s)
         return ct_fail(CUTUNE_EINVAL, "cutune_session_set_executor: NULL session");
-    const cutune_executor *x = executor_in;
-    if (x && (!x->submit || !x->wait || x->slots < 1 || x->slots > 1024))
-        return ct_fail(CUTUNE_EINVAL, "an executor needs submit, wait and 1 to 1024 slots");
+    if (x && (!x->submit || !x->wait || x->slots < 1 || x->slots > CT_MAX_IN_FLIGHT))
+        return ct_fail(CUTUNE_EINVAL, "an executor needs submit, wait and 1 to %d slots",
+                       CT_MAX_IN_FLIGHT);
     if (x && s->local_only)
         return ct_fail(CUTUNE_ENOTSUP, "a custom objective is measured in this process");
     executor *e = s->ops == &executor_ops ? s->ctx : NULL;

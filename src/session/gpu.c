@@ -23,8 +23,6 @@ static void note_warnings(cutune_session *s, size_t i, const char *log)
         free(lines);
 }
 
-
-
 /* Compiles, prunes, runs and checks configuration i into its record. A status only when the
  * session cannot go on (out of memory, the worker cannot be started). */
 static int gpu_evaluate(cutune_session *s, void *ctx, size_t i, int reference)
@@ -39,12 +37,10 @@ static int gpu_evaluate(cutune_session *s, void *ctx, size_t i, int reference)
                           .flush_l2 = s->opt.flush_l2, .make_reference = reference,
                           .verify = !reference};
     const uint32_t *config = ct_domain_config(&s->dom, i);
-    int64_t problem[3];
-    cutune_kernel_problem(s->kernel, problem);
     /* the launch: its geometry (also the grid and block the source is compiled with), and
      * whether it is cooperative (an expression may fail) */
     if (cutune_kernel_geometry(s->kernel, config, req.grid, req.block, &req.dynamic_smem) ||
-        cutune_kernel_cooperative_at(s->kernel, config, problem, &req.cooperative)) {
+        cutune_kernel_cooperative_at(s->kernel, config, s->problem, &req.cooperative)) {
         s->stats.pruned_after_compile++;
         ct_session_fail_record(r, "InvalidConfig", cutune_last_error());
         return CUTUNE_OK;
@@ -122,8 +118,6 @@ static int gpu_evaluate(cutune_session *s, void *ctx, size_t i, int reference)
     return ct_session_keep_times(s, r, res.times_ms, res.iterations);
 }
 
-
-
 static int gpu_explain(cutune_session *s, void *ctx, size_t entry, cutune_occupancy *occ,
                        cutune_occupancy_advice *advice)
 {
@@ -149,7 +143,6 @@ static int gpu_explain(cutune_session *s, void *ctx, size_t entry, cutune_occupa
     cutune_binary_free(bin);
     return st;
 }
-
 
 /* What a configuration pruned before compiling would have cost: the mean so far. */
 static double gpu_cost_s(cutune_session *s, void *ctx, size_t i)
@@ -256,7 +249,7 @@ int cutune_session_new(cutune_session **out, const char *spec, const char *kerne
     const char *file = kernel_file ? kernel_file : cutune_kernel_file(s->kernel);
     if (!st && !file)
         st = ct_fail(CUTUNE_EINVAL, "%s names no KernelFile: give the kernel's source", spec);
-    if (!st && !(s->source = ct_read_text(file, (size_t)16 << 20, NULL)))
+    if (!st && !(s->source = ct_read_text(file, CT_MAX_SOURCE_BYTES, NULL)))
         st = ct_wrap(CUTUNE_EIO, "kernel source");
     if (!st && (!(s->source_name = ct_strdup(file)) ||
                 !(s->name = ct_strdup(cutune_kernel_name(s->kernel)))))
@@ -286,6 +279,3 @@ int cutune_session_new(cutune_session **out, const char *spec, const char *kerne
     *out = s;
     return CUTUNE_OK;
 }
-
-
-
