@@ -208,13 +208,13 @@ static const field argument_fields[] = {
     {"Path", LEAF, NULL, NULL},      {"Size", LEAF, NULL, NULL},
     {"Tolerance", LEAF, NULL, NULL}, {"Atol", LEAF, NULL, NULL},
     {"Rtol", LEAF, NULL, NULL},      END};
-/* (session_verify.c: the answers a spec gives) */
+/* (session/verify.c: the answers a spec gives) */
 static const field reference_fields[] = {
     {"Name", LEAF, NULL, NULL},        {"TargetName", LEAF, NULL, NULL},
     {"FillType", LEAF, NULL, NULL},    {"FillValue", LEAF, NULL, NULL},
     {"DataSource", LEAF, NULL, NULL},  {"ValidationMethod", LEAF, NULL, NULL},
     {"ValidationThreshold", LEAF, NULL, NULL}, END};
-/* (metrics.c: cutune's extension, top level or in the KernelSpecification) */
+/* (session/metrics.c: cutune's extension, top level or in the KernelSpecification) */
 static const field metric_fields[] = {
     {"Name", LEAF, NULL, NULL}, {"Expression", LEAF, NULL, NULL}, END};
 /* (kernel_spec.c's load_kernel and load_geometry) */
