@@ -4,16 +4,13 @@
  * (CUB and the rest under cccl/) are on its path. The register count and static shared
  * memory come from the cubin, stack and spills from ptxas's verbose report, all without a
  * GPU (which is what lets a session prune a configuration before launching it). */
-#define _DEFAULT_SOURCE /* realpath */
 #include "compile_impl.h"
 
-#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 void cutune_binary_free(cutune_binary *b)
 {

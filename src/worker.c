@@ -3,11 +3,8 @@
  * is then an error to read, not a SIGPIPE). The worker's own end is worker_cuda.c. */
 #include "worker_wire.h"
 #include "compile_impl.h"
-#include "verify.h"
 
 #include <errno.h>
-#include <math.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +13,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 const char *ct_outcome_name(ct_outcome o)
@@ -191,34 +187,35 @@ int ct_worker_start(ct_worker **out, const cutune_kernel *kernel, int device,
     return CUTUNE_OK;
 }
 
-int ct_worker_set_reference(ct_worker *w, const void *data, size_t len)
+/* A message the worker keeps for the session (its checks, the reference): copied into
+ * *kept, and sent now to a running worker; a worker started later is sent it as it starts.
+ * A worker that cannot take it is let go (the next run starts one, and hands it over). */
+static int keep_and_send(ct_worker *w, uint32_t kind, char **kept, size_t *kept_len,
+                         const void *data, size_t len, const char *what)
 {
     char *copy = malloc(len ? len : 1);
     if (!copy)
-        return ct_fail(CUTUNE_ENOMEM, "out of memory for the reference");
-    memcpy(copy, data, len);
-    free(w->reference);
-    w->reference = copy;
-    w->reference_len = len;
-    if (w->fd >= 0 && ct_wire_send_msg(w->fd, MSG_REFERENCE, w->reference, w->reference_len))
-        reap(w); /* the next run starts a worker and hands it the reference */
+        return ct_fail(CUTUNE_ENOMEM, "out of memory for %s", what);
+    if (len)
+        memcpy(copy, data, len);
+    free(*kept);
+    *kept = copy;
+    *kept_len = len;
+    if (w->fd >= 0 && ct_wire_send_msg(w->fd, kind, copy, len))
+        reap(w);
     return CUTUNE_OK;
+}
+
+int ct_worker_set_reference(ct_worker *w, const void *data, size_t len)
+{
+    return keep_and_send(w, MSG_REFERENCE, &w->reference, &w->reference_len, data, len,
+                         "the reference");
 }
 
 int ct_worker_set_check(ct_worker *w, const ct_check *checks, size_t n)
 {
-    size_t len = n * sizeof *checks;
-    char *copy = malloc(len ? len : 1);
-    if (!copy)
-        return ct_fail(CUTUNE_ENOMEM, "out of memory");
-    if (len)
-        memcpy(copy, checks, len);
-    free(w->check);
-    w->check = copy;
-    w->check_len = len;
-    if (w->fd >= 0 && ct_wire_send_msg(w->fd, MSG_CHECK, w->check, w->check_len))
-        reap(w); /* the next run starts a worker and hands it the checks */
-    return CUTUNE_OK;
+    return keep_and_send(w, MSG_CHECK, &w->check, &w->check_len, checks, n * sizeof *checks,
+                         "the checks");
 }
 
 void ct_worker_stop(ct_worker *w)

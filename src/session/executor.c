@@ -73,7 +73,6 @@ static void executor_free(void *ctx)
 }
 
 static const ct_session_ops executor_ops = {
-    .kind = "executor",
     .evaluate = executor_evaluate,
     .cost_s = executor_cost_s,
     .run_begin = executor_run_begin,

@@ -213,7 +213,6 @@ static void gpu_free(void *ctx)
 }
 
 static const ct_session_ops gpu_ops = {
-    .kind = "gpu",
     .evaluate = gpu_evaluate,
     .cost_s = gpu_cost_s,
     .run_begin = gpu_run_begin,

@@ -39,7 +39,6 @@ static int objective_evaluate(cutune_session *s, void *ctx, size_t i, int refere
 }
 
 static const ct_session_ops objective_ops = {
-    .kind = "objective",
     .evaluate = objective_evaluate,
     .free = free,
 };

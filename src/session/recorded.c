@@ -70,7 +70,6 @@ static double recorded_cost_s(cutune_session *s, void *ctx, size_t i)
 }
 
 static const ct_session_ops recorded_ops = {
-    .kind = "recorded",
     .evaluate = recorded_evaluate,
     .cost_s = recorded_cost_s,
     .free = free,

@@ -27,7 +27,6 @@ typedef struct record {
 /* What a kind of session does. `ctx` is the kind's own state (ct_session.ctx, or the inner
  * kind's when an executor wraps one). Entries marked optional may be NULL. */
 typedef struct ct_session_ops {
-    const char *kind; /* "gpu", "objective", "recorded", "executor" */
     /* Measures configuration i into s->rec[i]; reference: its outputs become what the others
      * are checked against. A status only when the session cannot go on. */
     int (*evaluate)(cutune_session *s, void *ctx, size_t i, int reference);
