@@ -54,6 +54,27 @@ static inline double chi2_uniform_z(const size_t *hits, size_t n, double expect,
     return z;
 }
 
+/* Makes a test's temporary folder from its mkdtemp template (ending in XXXXXX): 0, or 1
+ * having said why. */
+static inline int make_test_dir(char *dir)
+{
+    if (mkdtemp(dir))
+        return 0;
+    perror(dir);
+    return 1;
+}
+
+/* NAME inside folder dir, in one of a few buffers that take turns (so that several may be
+ * arguments of one call). */
+static inline const char *test_path(const char *dir, const char *name)
+{
+    static char paths[8][1024];
+    static unsigned next;
+    char *p = paths[next++ % 8];
+    snprintf(p, sizeof paths[0], "%s/%s", dir, name);
+    return p;
+}
+
 /* Removes a test's temporary folder and everything in it, read-only parts too. */
 static inline void remove_test_dir(const char *dir)
 {

@@ -136,7 +136,7 @@ static int setup(void)
         printf("skipped: %s\n", cutune_last_error());
         return 77;
     }
-    if (!mkdtemp(dir))
+    if (make_test_dir(dir))
         return 1;
     return 0;
 }

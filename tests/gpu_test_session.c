@@ -275,7 +275,7 @@ static cutune_session_options so;
 
 static int setup(void)
 {
-    if (!mkdtemp(dir))
+    if (make_test_dir(dir))
         return 1;
     snprintf(spec, sizeof spec, "%s/kernels/convolution.json", source_dir());
     snprintf(kernel, sizeof kernel, "%s/kernels/convolution.cu", source_dir());
@@ -297,10 +297,7 @@ static int setup(void)
     return 0;
 }
 
-static void teardown(void)
-{
-    remove_test_dir(dir);
-}
+static void teardown(void) { remove_test_dir(dir); }
 
 /* Bayesian optimisation with a budget: the result beats the default, every evaluation is
  * measured, failed or pruned, and the Kernel Tuner cache file reads back */

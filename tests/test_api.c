@@ -492,19 +492,9 @@ static void many_threads(const char *dir)
 
 static char api_dir[] = "/tmp/test_api.XXXXXX";
 
-static int setup(void)
-{
-    if (!mkdtemp(api_dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    return 0;
-}
+static int setup(void) { return make_test_dir(api_dir); }
 
-static void teardown(void)
-{
-    remove_test_dir(api_dir);
-}
+static void teardown(void) { remove_test_dir(api_dir); }
 
 static void test_read_only_store(void) { read_only_store(api_dir); }
 static void test_many_threads(void) { many_threads(api_dir); }

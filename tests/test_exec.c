@@ -335,10 +335,8 @@ static cutune_cache *bowl_space;
 
 static int setup(void)
 {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (make_test_dir(dir))
         return 1;
-    }
     CHECK_INT(write_cache_file(tmp("bowl.json"), 3, (const int[]){8, 6, 5}, bowl), 0);
     CHECK_INT(cutune_cache_load(&bowl_space, tmp("bowl.json"), NULL), CUTUNE_OK);
     if (bowl_space)

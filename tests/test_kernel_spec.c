@@ -374,19 +374,9 @@ static void stream_and_reduce(void)
     }
 }
 
-static int setup(void)
-{
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    return 0;
-}
+static int setup(void) { return make_test_dir(dir); }
 
-static void teardown(void)
-{
-    remove_test_dir(dir);
-}
+static void teardown(void) { remove_test_dir(dir); }
 
 TEST_LIST(TEST_CASE(convolution) TEST_CASE(bad_specs) TEST_CASE(oscillators)
           TEST_CASE(cooperative) TEST_CASE(source_hashes) TEST_CASE(other_sizes) TEST_CASE(sgemm)

@@ -29,14 +29,7 @@ static void write_file(const char *name, const char *text)
     }
 }
 
-static char *path_of(const char *name)
-{
-    static char paths[8][512];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, 512, "%s/%s", dir, name);
-    return p;
-}
+static const char *path_of(const char *name) { return test_path(dir, name); }
 
 /* A spec of one kernel `k` over one float buffer, with these parameters (JSON text). */
 static void write_spec(const char *name, const char *kernel_file, const char *params,
@@ -566,19 +559,9 @@ static void public_compile(void)
     unload(&l);
 }
 
-static int setup(void)
-{
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    return 0;
-}
+static int setup(void) { return make_test_dir(dir); }
 
-static void teardown(void)
-{
-    remove_test_dir(dir);
-}
+static void teardown(void) { remove_test_dir(dir); }
 
 TEST_LIST(TEST_CASE(prefix_text) TEST_CASE(header_scan) TEST_CASE(profile_key)
           TEST_CASE(public_source) TEST_CASE(public_messages) TEST_CASE(public_files)

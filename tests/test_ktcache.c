@@ -11,14 +11,7 @@
 
 static char dir[] = "/tmp/cutune-ktcache-XXXXXX";
 
-static const char *tmp(const char *name)
-{
-    static char path[4][256];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, sizeof path[0], "%s/%s", dir, name);
-    return p;
-}
+static const char *tmp(const char *name) { return test_path(dir, name); }
 
 static void write_text(const char *path, const char *text, size_t len)
 {
@@ -245,19 +238,9 @@ static void test_spec_check(void)
     CHECK(c == NULL);
 }
 
-static int setup(void)
-{
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    return 0;
-}
+static int setup(void) { return make_test_dir(dir); }
 
-static void teardown(void)
-{
-    remove_test_dir(dir);
-}
+static void teardown(void) { remove_test_dir(dir); }
 
 TEST_LIST(TEST_CASE(test_good_file) TEST_CASE(test_gzip) TEST_CASE(test_bad_files)
           TEST_CASE(test_long_values) TEST_CASE(test_all_failed) TEST_CASE(test_spec_check));

@@ -16,14 +16,7 @@
 
 static char dir[] = "/tmp/cutune-metrics-XXXXXX";
 
-static const char *at(const char *name)
-{
-    static char paths[8][256];
-    static int k;
-    char *p = paths[k++ % 8];
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
-}
+static const char *at(const char *name) { return test_path(dir, name); }
 
 static void write_text(const char *name, const char *text)
 {
@@ -60,17 +53,25 @@ static cutune_space *make_space(void)
     return sp;
 }
 
+/* A session over the objective `cost` with the metric "rate" (NULL when it cannot be made). */
+static cutune_session *rate_session(cutune_space *sp, int *calls)
+{
+    cutune_session *s = NULL;
+    CHECK_INT(cutune_session_new_objective(&s, sp, "xy", cost, calls), CUTUNE_OK);
+    if (s)
+        CHECK_INT(cutune_session_add_metric(s, "rate", "x * y / time"), CUTUNE_OK);
+    return s;
+}
+
 static void test_adding(void)
 {
     cutune_space *sp = make_space();
-    cutune_session *s;
     int calls = 0;
-    CHECK_INT(cutune_session_new_objective(&s, sp, "xy", cost, &calls), CUTUNE_OK);
+    cutune_session *s = rate_session(sp, &calls);
     if (!s) {
         cutune_space_free(sp);
         return;
     }
-    CHECK_INT(cutune_session_add_metric(s, "rate", "x * y / time"), CUTUNE_OK);
     CHECK_INT(cutune_session_add_metric(s, "twice", "2 * rate"), CUTUNE_OK);
     CHECK_INT(cutune_session_add_metric(s, "GFLOP/s", "x * 1e3 / (time / 1e3) / 1e9"),
               CUTUNE_OK);
@@ -157,14 +158,12 @@ static int watch(const cutune_evaluation *e, void *user)
 static void test_objective(int higher)
 {
     cutune_space *sp = make_space();
-    cutune_session *s;
     int calls = 0;
-    CHECK_INT(cutune_session_new_objective(&s, sp, "xy", cost, &calls), CUTUNE_OK);
+    cutune_session *s = rate_session(sp, &calls);
     if (!s) {
         cutune_space_free(sp);
         return;
     }
-    CHECK_INT(cutune_session_add_metric(s, "rate", "x * y / time"), CUTUNE_OK);
     CHECK_INT(cutune_session_add_metric(s, "twice", "2 * rate"), CUTUNE_OK);
     CHECK_INT(cutune_session_set_objective(s, "twice", higher), CUTUNE_OK);
     cutune_search_options o = {.strategy = "brute", .budget = 100};
@@ -254,8 +253,7 @@ static void test_default_stays(void)
     cutune_space *sp = make_space();
     cutune_session *s;
     int calls = 0;
-    CHECK_INT(cutune_session_new_objective(&s, sp, "xy", cost, &calls), CUTUNE_OK);
-    CHECK_INT(cutune_session_add_metric(s, "rate", "x * y / time"), CUTUNE_OK);
+    s = rate_session(sp, &calls);
     CHECK_INT(cutune_session_set_objective(s, "rate", 1), CUTUNE_OK);
     cutune_search_options o = {.strategy = "random", .budget = 4, .seed = 3};
     cutune_session_result r;
@@ -367,8 +365,7 @@ static void test_store(void)
     cutune_store *store = NULL;
     int calls = 0;
     CHECK_INT(cutune_store_open(&store, at("p.db"), 0), CUTUNE_OK);
-    CHECK_INT(cutune_session_new_objective(&s, sp, "xy", cost, &calls), CUTUNE_OK);
-    CHECK_INT(cutune_session_add_metric(s, "rate", "x * y / time"), CUTUNE_OK);
+    s = rate_session(sp, &calls);
     CHECK_INT(cutune_session_set_objective(s, "rate", 1), CUTUNE_OK);
     CHECK_INT(cutune_session_set_store(s, store, NULL, 0), CUTUNE_OK);
     cutune_search_options o = {.strategy = "brute", .budget = 100};
@@ -393,17 +390,9 @@ static void test_store(void)
     cutune_space_free(sp);
 }
 
-static int setup(void)
-{
-    if (!mkdtemp(dir))
-        return 1;
-    return 0;
-}
+static int setup(void) { return make_test_dir(dir); }
 
-static void teardown(void)
-{
-    remove_test_dir(dir);
-}
+static void teardown(void) { remove_test_dir(dir); }
 
 static void test_objective_higher(void) { test_objective(1); }
 static void test_objective_lower(void) { test_objective(0); }

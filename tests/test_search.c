@@ -706,19 +706,9 @@ static void test_pruning(void)
     cutune_cache_free(c);
 }
 
-static int setup(void)
-{
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    return 0;
-}
+static int setup(void) { return make_test_dir(dir); }
 
-static void teardown(void)
-{
-    remove_test_dir(dir);
-}
+static void teardown(void) { remove_test_dir(dir); }
 
 TEST_LIST(TEST_CASE(test_score_by_hand) TEST_CASE(test_baseline_fast) TEST_CASE(test_sessions)
           TEST_CASE(test_bo_beats_random) TEST_CASE(test_peek) TEST_CASE(test_warm_start)

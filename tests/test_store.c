@@ -676,18 +676,13 @@ static void test_launcher_without_gpu(void)
 static int setup(void)
 {
     snprintf(dir, sizeof dir, "/tmp/cutune-store-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (make_test_dir(dir))
         return 1;
-    }
     unsetenv("CUTUNE_DB");
     return 0;
 }
 
-static void teardown(void)
-{
-    remove_test_dir(dir);
-}
+static void teardown(void) { remove_test_dir(dir); }
 
 TEST_LIST(TEST_CASE(test_rules) TEST_CASE(test_files) TEST_CASE(test_faults)
           TEST_CASE(test_readers_and_writer) TEST_CASE(test_two_processes)

@@ -637,18 +637,13 @@ static int setup(void)
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     self[n > 0 ? n : 0] = '\0';
     snprintf(dir, sizeof dir, "/tmp/cutune-files-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (make_test_dir(dir))
         return 1;
-    }
     unsetenv("CUTUNE_DB");
     return 0;
 }
 
-static void teardown(void)
-{
-    remove_test_dir(dir);
-}
+static void teardown(void) { remove_test_dir(dir); }
 
 TEST_LIST(TEST_CASE(test_recover_refuses) TEST_CASE(test_recover_names)
           TEST_CASE(test_damage_at_open) TEST_CASE(test_readers) TEST_CASE(test_owners));

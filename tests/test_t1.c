@@ -247,6 +247,17 @@ static cutune_kernel *kernel_of(const char *kernel_spec, cutune_space **space, i
     return k;
 }
 
+/* A KernelSpecification (JSON text) that must be refused with `status`, saying `text`. */
+#define CHECK_REFUSED(kernel_spec, status, text)                                       \
+    do {                                                                                \
+        cutune_space *s_;                                                               \
+        int st_;                                                                        \
+        cutune_kernel_free(kernel_of(kernel_spec, &s_, &st_));                         \
+        CHECK_INT(st_, status);                                                         \
+        CHECK_HAS(cutune_last_error(), text);                                           \
+        cutune_space_free(s_);                                                          \
+    } while (0)
+
 static void language(void)
 {
     /* gemm_milo is OpenCL: its space loads, its kernel is refused, saying why */
@@ -278,14 +289,10 @@ static void language(void)
     CHECK_INT(st, CUTUNE_OK); /* case does not matter; absent is CUDA too */
     cutune_kernel_free(k);
     cutune_space_free(s);
-    k = kernel_of("{\"KernelName\": \"k\", \"Language\": \"HIP\"}", &s, &st);
-    CHECK_INT(st, CUTUNE_ENOTSUP);
-    CHECK_HAS(cutune_last_error(), "KernelSpecification.Language is \"HIP\"");
-    cutune_space_free(s);
-    k = kernel_of("{\"KernelName\": \"k\", \"Language\": 3}", &s, &st);
-    CHECK_INT(st, CUTUNE_EINVAL);
-    CHECK_HAS(cutune_last_error(), "KernelSpecification.Language must be a string");
-    cutune_space_free(s);
+    CHECK_REFUSED("{\"KernelName\": \"k\", \"Language\": \"HIP\"}", CUTUNE_ENOTSUP,
+                  "KernelSpecification.Language is \"HIP\"");
+    CHECK_REFUSED("{\"KernelName\": \"k\", \"Language\": 3}", CUTUNE_EINVAL,
+                  "KernelSpecification.Language must be a string");
 }
 
 /* -------------------------------------------------------------------- ProblemSize ---- */
@@ -414,24 +421,18 @@ static void problem_sizes(void)
         cutune_space_free(s);
     }
     /* a macro for a per-configuration size would be the parameter's define again */
-    k = kernel_of("{\"KernelName\": \"k\", \"ProblemSize\": [\"num_blocks\"], "
-                  "\"ProblemSizeDefines\": [\"n\"]}", &s, &st);
-    CHECK_INT(st, CUTUNE_EINVAL);
-    CHECK_HAS(cutune_last_error(), "ProblemSizeDefines[0] (n): ProblemSize[0] names tuning "
-                                   "parameters");
-    cutune_space_free(s);
+    CHECK_REFUSED("{\"KernelName\": \"k\", \"ProblemSize\": [\"num_blocks\"], "
+                  "\"ProblemSizeDefines\": [\"n\"]}",
+                  CUTUNE_EINVAL, "ProblemSizeDefines[0] (n): ProblemSize[0] names tuning "
+                                 "parameters");
     /* FillValue expressions */
-    k = kernel_of("{\"KernelName\": \"k\", \"Arguments\": [{\"Name\": \"n\", \"Type\": \"int\", "
-                  "\"MemoryType\": \"Scalar\", \"FillValue\": \"nope\"}]}", &s, &st);
-    CHECK_INT(st, CUTUNE_ENAME);
-    CHECK_HAS(cutune_last_error(), "KernelSpecification.Arguments[0] (n): FillValue: column 1: "
-                                   "unknown name 'nope'");
-    cutune_space_free(s);
-    k = kernel_of("{\"KernelName\": \"k\", \"Arguments\": [{\"Name\": \"n\", \"Type\": \"int\", "
-                  "\"MemoryType\": \"Scalar\", \"FillValue\": \"'text'\"}]}", &s, &st);
-    CHECK_INT(st, CUTUNE_ETYPE);
-    CHECK_HAS(cutune_last_error(), "(n): FillValue is not a number");
-    cutune_space_free(s);
+    CHECK_REFUSED("{\"KernelName\": \"k\", \"Arguments\": [{\"Name\": \"n\", \"Type\": \"int\", "
+                  "\"MemoryType\": \"Scalar\", \"FillValue\": \"nope\"}]}",
+                  CUTUNE_ENAME, "KernelSpecification.Arguments[0] (n): FillValue: column 1: "
+                                "unknown name 'nope'");
+    CHECK_REFUSED("{\"KernelName\": \"k\", \"Arguments\": [{\"Name\": \"n\", \"Type\": \"int\", "
+                  "\"MemoryType\": \"Scalar\", \"FillValue\": \"'text'\"}]}",
+                  CUTUNE_ETYPE, "(n): FillValue is not a number");
 
     /* parameters with more than 2^20 combinations of values: refused, quickly */
     char big[4096] = "{\"ConfigurationSpace\": {\"TuningParameters\": [";
@@ -723,19 +724,9 @@ static void ignored_fields(void)
     CHECK_INT(cutune_spec_ignored_fields(path, NULL, &n), CUTUNE_EINVAL);
 }
 
-static int setup(void)
-{
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    return 0;
-}
+static int setup(void) { return make_test_dir(dir); }
 
-static void teardown(void)
-{
-    remove_test_dir(dir);
-}
+static void teardown(void) { remove_test_dir(dir); }
 
 TEST_LIST(TEST_CASE(benchmark_hub) TEST_CASE(defaults) TEST_CASE(language)
           TEST_CASE(problem_sizes) TEST_CASE(strategies) TEST_CASE(search_and_budget)

@@ -36,14 +36,7 @@ int cli_fail(const char *cmd, int status)
 
 static char dir[64];
 
-static const char *at(const char *name)
-{
-    static char paths[8][256];
-    static int k;
-    char *p = paths[k++ % 8];
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
-}
+static const char *at(const char *name) { return test_path(dir, name); }
 
 static void write_file(const char *name, const void *data, size_t len)
 {
@@ -250,13 +243,20 @@ static const char *write_spec(const char *name, int no_default, const char *refs
     return at(name);
 }
 
+/* The kernel of a spec, and its space in *sp (NULL, and *sp to free, when it does not load). */
+static cutune_kernel *load_kernel(const char *spec, cutune_space **sp)
+{
+    cutune_kernel *k = NULL;
+    *sp = NULL;
+    CHECK_INT(cutune_space_load_t1(sp, spec), CUTUNE_OK);
+    CHECK_INT(cutune_kernel_load_t1(spec, *sp, &k), CUTUNE_OK);
+    return k;
+}
+
 static void test_spec_rules(void)
 {
-    const char *spec = write_spec("rules.json", 0, NULL);
-    cutune_space *sp = NULL;
-    cutune_kernel *k = NULL;
-    CHECK_INT(cutune_space_load_t1(&sp, spec), CUTUNE_OK);
-    CHECK_INT(cutune_kernel_load_t1(spec, sp, &k), CUTUNE_OK);
+    cutune_space *sp;
+    cutune_kernel *k = load_kernel(write_spec("rules.json", 0, NULL), &sp);
     if (!k) {
         cutune_space_free(sp);
         return;
@@ -291,11 +291,8 @@ static void test_spec_rules(void)
 
 static void test_answer_files(void)
 {
-    const char *spec = write_spec("answers.json", 0, NULL);
-    cutune_space *sp = NULL;
-    cutune_kernel *k = NULL;
-    CHECK_INT(cutune_space_load_t1(&sp, spec), CUTUNE_OK);
-    CHECK_INT(cutune_kernel_load_t1(spec, sp, &k), CUTUNE_OK);
+    cutune_space *sp;
+    cutune_kernel *k = load_kernel(write_spec("answers.json", 0, NULL), &sp);
     if (!k) {
         cutune_space_free(sp);
         return;
@@ -640,17 +637,12 @@ static void test_cli_options(void)
 static int setup(void)
 {
     snprintf(dir, sizeof dir, "/tmp/cutune-verify-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (make_test_dir(dir))
         return 1;
-    }
     return 0;
 }
 
-static void teardown(void)
-{
-    remove_test_dir(dir);
-}
+static void teardown(void) { remove_test_dir(dir); }
 
 TEST_LIST(TEST_CASE(test_pass_tests) TEST_CASE(test_npy_headers) TEST_CASE(test_spec_rules)
           TEST_CASE(test_answer_files) TEST_CASE(test_session_words)
