@@ -1361,6 +1361,15 @@ const char *cutune_session_key(const cutune_session *session, size_t entry, char
  * another kind than a GPU one. */
 int cutune_session_set_reference(cutune_session *session, const char *argument,
                                  const void *data, size_t bytes);
+/* Argument `argument`'s initial contents from memory instead of its spec's FillType (the
+ * spec still gives its name, type and size): `bytes` its size exactly (little-endian
+ * elements of its Type; for a scalar, the one value), copied. Before the first run
+ * (CUTUNE_EINVAL after, as for a size that does not match); kept for the run, and given
+ * again to a worker restarted after a fault. CUTUNE_ENOTFOUND: no such argument;
+ * CUTUNE_ENOTSUP: a session that runs no kernel of its own (another kind, device -1, or
+ * an executor's: the sessions that measure need the contents given to them). */
+int cutune_session_set_argument(cutune_session *session, const char *argument,
+                                const void *data, size_t bytes);
 /* What a run's report should say of compiling: NVRTC's warnings (the compiler's own lines)
  * for the first configuration compiled with any and how many were, and why the first
  * configuration that failed to compile failed. Pointers into the session, valid until it

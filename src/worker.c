@@ -87,6 +87,8 @@ struct ct_worker {
     size_t reference_len;
     char *check;     /* each argument's ct_check, likewise (NULL: the spec's) */
     size_t check_len;
+    char **given;    /* per argument: a MSG_ARGUMENT's body, contents given (NULL: none) */
+    size_t *given_len;
     cutune_device_info info;
 };
 
@@ -135,6 +137,11 @@ static int spawn(ct_worker *w)
         reap(w);
         return ct_fail(CUTUNE_ECUDA, "worker: did not start");
     }
+    for (size_t i = 0; i < cutune_kernel_num_args(w->kernel); i++)
+        if (w->given[i] && ct_wire_send_msg(w->fd, MSG_ARGUMENT, w->given[i], w->given_len[i])) {
+            reap(w);
+            return ct_fail(CUTUNE_ECUDA, "worker: lost while receiving the arguments");
+        }
     if (w->check && ct_wire_send_msg(w->fd, MSG_CHECK, w->check, w->check_len)) {
         reap(w);
         return ct_fail(CUTUNE_ECUDA, "worker: lost while receiving what to compare");
@@ -157,12 +164,23 @@ int ct_worker_start(ct_worker **out, const cutune_kernel *kernel, int device,
     ct_worker *w = calloc(1, sizeof *w);
     if (!w)
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    size_t nargs = cutune_kernel_num_args(kernel);
+    w->given = calloc(nargs ? nargs : 1, sizeof *w->given);
+    w->given_len = calloc(nargs ? nargs : 1, sizeof *w->given_len);
+    if (!w->given || !w->given_len) {
+        free(w->given);
+        free(w->given_len);
+        free(w);
+        return ct_fail(CUTUNE_ENOMEM, "out of memory");
+    }
     w->kernel = kernel;
     w->device = device;
     w->pid = -1;
     w->fd = -1;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        free(w->given);
+        free(w->given_len);
         free(w);
         return ct_fail(CUTUNE_EIO, "worker: socketpair: %s", strerror(errno));
     }
@@ -187,9 +205,20 @@ int ct_worker_start(ct_worker **out, const cutune_kernel *kernel, int device,
     return CUTUNE_OK;
 }
 
-/* A message the worker keeps for the session (its checks, the reference): copied into
- * *kept, and sent now to a running worker; a worker started later is sent it as it starts.
- * A worker that cannot take it is let go (the next run starts one, and hands it over). */
+/* A message the worker keeps for the session (its checks, the reference, arguments given):
+ * `owned` (malloc'd, taken over) becomes *kept, and is sent now to a running worker; a
+ * worker started later is sent it as it starts. A worker that cannot take it is let go (the
+ * next run starts one, and hands it over). */
+static void keep_and_send_owned(ct_worker *w, uint32_t kind, char **kept, size_t *kept_len,
+                                char *owned, size_t len)
+{
+    free(*kept);
+    *kept = owned;
+    *kept_len = len;
+    if (w->fd >= 0 && ct_wire_send_msg(w->fd, kind, owned, len))
+        reap(w);
+}
+
 static int keep_and_send(ct_worker *w, uint32_t kind, char **kept, size_t *kept_len,
                          const void *data, size_t len, const char *what)
 {
@@ -198,11 +227,7 @@ static int keep_and_send(ct_worker *w, uint32_t kind, char **kept, size_t *kept_
         return ct_fail(CUTUNE_ENOMEM, "out of memory for %s", what);
     if (len)
         memcpy(copy, data, len);
-    free(*kept);
-    *kept = copy;
-    *kept_len = len;
-    if (w->fd >= 0 && ct_wire_send_msg(w->fd, kind, copy, len))
-        reap(w);
+    keep_and_send_owned(w, kind, kept, kept_len, copy, len);
     return CUTUNE_OK;
 }
 
@@ -218,6 +243,21 @@ int ct_worker_set_check(ct_worker *w, const ct_check *checks, size_t n)
                          "the checks");
 }
 
+int ct_worker_set_argument(ct_worker *w, size_t i, const void *data, size_t len)
+{
+    if (i >= cutune_kernel_num_args(w->kernel))
+        return ct_fail(CUTUNE_EINVAL, "worker: no argument %zu", i);
+    uint64_t index = i;
+    char *body = malloc(sizeof index + len);
+    if (!body)
+        return ct_fail(CUTUNE_ENOMEM, "out of memory for argument %zu's contents", i);
+    memcpy(body, &index, sizeof index);
+    memcpy(body + sizeof index, data, len);
+    keep_and_send_owned(w, MSG_ARGUMENT, &w->given[i], &w->given_len[i], body,
+                        sizeof index + len);
+    return CUTUNE_OK;
+}
+
 void ct_worker_stop(ct_worker *w)
 {
     if (!w)
@@ -230,6 +270,10 @@ void ct_worker_stop(ct_worker *w)
         waitpid(w->zygote, NULL, 0);
     free(w->reference);
     free(w->check);
+    for (size_t i = 0; i < cutune_kernel_num_args(w->kernel); i++)
+        free(w->given[i]);
+    free(w->given);
+    free(w->given_len);
     free(w);
 }
 

@@ -55,6 +55,9 @@ int ct_worker_run(ct_worker *w, const ct_run_request *req, ct_run_result *res);
 int ct_worker_set_check(ct_worker *w, const ct_check *checks, size_t n);
 /* The outputs to check against: each compared output's bytes, in argument order. */
 int ct_worker_set_reference(ct_worker *w, const void *data, size_t len);
+/* Argument i's initial contents (len its size exactly, checked by the caller), instead of
+ * its spec's fill. Kept, and given again to a restarted worker. */
+int ct_worker_set_argument(ct_worker *w, size_t i, const void *data, size_t len);
 void ct_worker_stop(ct_worker *w);
 
 #endif

@@ -124,6 +124,27 @@ static int child_setup(child *c, int device, cutune_device_info *info, char *why
     return 0;
 }
 
+/* A MSG_ARGUMENT: argument i's initial contents on the host, on the GPU and in its pristine
+ * copy. A body that does not fit is ignored (the session checked it); -1 when the GPU
+ * refuses the copy, and the worker cannot go on. */
+static int set_argument(child *c, const char *body, uint64_t len)
+{
+    uint64_t i;
+    if (len < sizeof i)
+        return 0;
+    memcpy(&i, body, sizeof i);
+    if (i >= c->nargs || len - sizeof i != c->bytes[i])
+        return 0;
+    memcpy(c->host[i], body + sizeof i, c->bytes[i]);
+    if (c->dev[i] && cudaMemcpy(c->dev[i], c->host[i], c->bytes[i],
+                                cudaMemcpyHostToDevice) != cudaSuccess)
+        return -1;
+    if (c->pristine[i] && cudaMemcpy(c->pristine[i], c->dev[i], c->bytes[i],
+                                     cudaMemcpyDeviceToDevice) != cudaSuccess)
+        return -1;
+    return 0;
+}
+
 /* Puts back what the kernel may have written, outside the timed interval. */
 static int restore(child *c, char *why, size_t size)
 {
@@ -290,6 +311,13 @@ void ct_worker_child_main(int fd, const cutune_kernel *k, int device)
                 }
             }
             free(body);
+            continue;
+        }
+        if (h.kind == MSG_ARGUMENT) { /* initial contents given instead of the spec's fill */
+            int lost = set_argument(&c, body, h.len);
+            free(body);
+            if (lost)
+                return;
             continue;
         }
         if (h.kind == MSG_REFERENCE) { /* the default's outputs after a restart, or answers */

@@ -9,8 +9,10 @@
 #include <stdint.h>
 
 /* MSG_CHECK: each argument's ct_check (what is compared, and how); MSG_REFERENCE: the bytes
- * of each compared output, in argument order. */
-enum { MSG_INFO = 1, MSG_FAILED, MSG_RUN, MSG_RESULT, MSG_REFERENCE, MSG_QUIT, MSG_CHECK };
+ * of each compared output, in argument order; MSG_ARGUMENT: an argument's initial contents
+ * (its index as a uint64_t, then its bytes), instead of its spec's fill. */
+enum { MSG_INFO = 1, MSG_FAILED, MSG_RUN, MSG_RESULT, MSG_REFERENCE, MSG_QUIT, MSG_CHECK,
+       MSG_ARGUMENT };
 
 typedef struct msg_head {
     uint32_t kind, status; /* status: of a MSG_FAILED, a cutune status */

@@ -362,6 +362,96 @@ static void reference_cpu(void) { against_cpu(spec, kernel, &so); }
 static void reference_file(void) { against_file(spec, kernel, &so); }
 static void objective(void) { objective_case(spec, kernel, &so); }
 
+/* Arguments given from memory (cutune_session_set_argument) instead of the spec's zeros:
+ * c = a + b over inputs only this process knows, checked against its own sum; every
+ * configuration with fault 1 writes through a null pointer, so the worker is started again
+ * after each, and the configurations after it still agree (a restarted worker is given the
+ * inputs again). */
+static int arguments_session(const char *path, const char *cu)
+{
+    enum { N = 1 << 20 };
+    float *a = malloc(sizeof(float) * N), *b = malloc(sizeof(float) * N),
+          *c = malloc(sizeof(float) * N);
+    for (int i = 0; i < N; i++) {
+        a[i] = (float)i * 0.5f;
+        b[i] = 3.0f - (float)(i % 7);
+        c[i] = a[i] + b[i];
+    }
+    int32_t n = N;
+    cutune_session *s;
+    int st = cutune_session_new(&s, path, cu, &so);
+    if (st)
+        return st;
+    CHECK_INT(cutune_session_set_argument(s, "a", a, sizeof(float) * N - 4), CUTUNE_EINVAL);
+    CHECK_HAS(cutune_last_error(), "needs 4194304");
+    CHECK_INT(cutune_session_set_argument(s, "nothing", a, 4), CUTUNE_ENOTFOUND);
+    CHECK_INT(cutune_session_set_argument(s, "a", a, sizeof(float) * N), CUTUNE_OK);
+    CHECK_INT(cutune_session_set_argument(s, "b", b, sizeof(float) * N), CUTUNE_OK);
+    CHECK_INT(cutune_session_set_argument(s, "n", &n, sizeof n), CUTUNE_OK);
+    CHECK_INT(cutune_session_set_reference(s, "c", c, sizeof(float) * N), CUTUNE_OK);
+    CHECK_INT(cutune_session_set_verify(s, CUTUNE_VERIFY_ANSWERS), CUTUNE_OK);
+    cutune_search_options o = {.strategy = "brute", .budget = 100};
+    cutune_session_result r;
+    st = cutune_session_run(s, &o, NULL, NULL, &r);
+    if (!st) {
+        printf("arguments from memory: measured %llu, runtime failures %llu, verification "
+               "failures %llu\n", (unsigned long long)r.stats.measured,
+               (unsigned long long)r.stats.runtime_failed,
+               (unsigned long long)r.stats.verification_failed);
+        CHECK_INT(r.stats.measured, 3);
+        CHECK_INT(r.stats.runtime_failed, 3);
+        CHECK_INT(r.stats.verification_failed, 0);
+        CHECK_INT(cutune_session_set_argument(s, "a", a, sizeof(float) * N), CUTUNE_EINVAL);
+        CHECK_HAS(cutune_last_error(), "measured already");
+    }
+    cutune_session_free(s);
+    free(a);
+    free(b);
+    free(c);
+    return st;
+}
+
+static void arguments_from_memory(void)
+{
+    const char *path = test_path(dir, "add.json"), *cu = test_path(dir, "add.cu");
+    FILE *f = fopen(cu, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("extern \"C\" __global__ void add(float *c, const float *a, const float *b, int n) {\n"
+          "    int i = blockIdx.x * block_size_x + threadIdx.x;\n"
+          "    if (fault && i == 0) *(volatile int *)0 = 1;\n"
+          "    if (i < n) c[i] = a[i] + b[i];\n}\n", f);
+    fclose(f);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("{\"ConfigurationSpace\": {\"TuningParameters\": ["
+          "{\"Name\": \"block_size_x\", \"Type\": \"int\", \"Values\": \"[64, 128, 256]\"},"
+          "{\"Name\": \"fault\", \"Type\": \"int\", \"Values\": \"[0, 1]\"}]},"
+          "\"KernelSpecification\": {\"KernelName\": \"add\", \"ProblemSize\": [1048576],"
+          "\"Arguments\": ["
+          "{\"Name\": \"c\", \"Type\": \"float\", \"Size\": 1048576, \"Output\": 1,"
+          " \"AccessType\": \"ReadWrite\", \"FillType\": \"Zeros\"},"
+          "{\"Name\": \"a\", \"Type\": \"float\", \"Size\": 1048576, \"FillType\": \"Zeros\"},"
+          "{\"Name\": \"b\", \"Type\": \"float\", \"Size\": 1048576, \"FillType\": \"Zeros\"},"
+          "{\"Name\": \"n\", \"Type\": \"int32\", \"MemoryType\": \"Scalar\","
+          " \"FillValue\": 0}]}}\n", f);
+    fclose(f);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int st = arguments_session(path, cu);
+        if (st)
+            printf("arguments from memory: %s\n", cutune_last_error());
+        fflush(stdout);
+        _exit(!st && !check_failures ? 0 : 1);
+    }
+    int status = 1;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 /* in a process that has compiled: a clear refusal (last: the process has compiled) */
 static void refused_after_compiling(void)
 {
@@ -377,6 +467,6 @@ static void refused_after_compiling(void)
 
 TEST_LIST(TEST_CASE(bo_budget) TEST_CASE(second_session_cached) TEST_CASE(corner_pruned)
           TEST_CASE(reference_cpu) TEST_CASE(reference_file) TEST_CASE(objective)
-          TEST_CASE(refused_after_compiling));
+          TEST_CASE(arguments_from_memory) TEST_CASE(refused_after_compiling));
 
 int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

@@ -86,6 +86,9 @@ static void test_objective_session(void)
     CHECK_HAS(cutune_last_error(), "custom objective");
     CHECK_INT(cutune_session_precompile(s, 2, NULL, NULL), CUTUNE_ENOTSUP);
     CHECK_INT(cutune_session_set_reference(s, "out", "x", 1), CUTUNE_ENOTSUP);
+    CHECK_INT(cutune_session_set_argument(s, "out", "x", 1), CUTUNE_ENOTSUP);
+    CHECK_HAS(cutune_last_error(), "runs no kernel of its own to give 'out' to");
+    CHECK_INT(cutune_session_set_argument(s, NULL, "x", 1), CUTUNE_EINVAL);
 
     /* the files: a Kernel Tuner cache that loads back, and T4 with every evaluation */
     char cache_path[] = "/tmp/cutune-objective-XXXXXX", t4_path[] = "/tmp/cutune-t4-XXXXXX";

@@ -300,6 +300,33 @@ int cutune_session_precompile(cutune_session *s, int threads, uint64_t *compiled
     return s->ops->precompile(s, s->ctx, threads, compiled, failed);
 }
 
+int cutune_session_set_argument(cutune_session *s, const char *argument, const void *data,
+                                size_t bytes)
+{
+    if (!s || !argument || !data)
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_set_argument: NULL argument");
+    if (!s->kernel || !s->ops->set_argument || !s->has_device || s->measured_elsewhere)
+        return ct_fail(CUTUNE_ENOTSUP, "cutune_session_set_argument: this session runs no "
+                       "kernel of its own to give '%s' to", argument);
+    for (size_t i = 0; i < s->dom.n; i++)
+        if (s->rec[i].done)
+            return ct_fail(CUTUNE_EINVAL, "cutune_session_set_argument: this session has "
+                           "measured already; arguments are given before its first run");
+    size_t n = cutune_kernel_num_args(s->kernel);
+    for (size_t i = 0; i < n; i++) {
+        const cutune_kernel_arg *a = cutune_kernel_arg_at(s->kernel, i);
+        if (strcmp(a->name, argument) != 0)
+            continue;
+        size_t want = (size_t)a->count * cutune_elem_size(a->type);
+        if (bytes != want)
+            return ct_fail(CUTUNE_EINVAL, "argument '%s' has %zu bytes here; it needs %zu "
+                           "(%llu elements of %zu bytes)", argument, bytes, want,
+                           (unsigned long long)a->count, cutune_elem_size(a->type));
+        return s->ops->set_argument(s, s->ctx, i, data, bytes);
+    }
+    return ct_fail(CUTUNE_ENOTFOUND, "the kernel has no argument '%s'", argument);
+}
+
 /* -------------------------------------------------------------- what is read back ---- */
 
 int cutune_session_explain(cutune_session *s, size_t entry, cutune_occupancy *occ,

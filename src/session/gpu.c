@@ -202,6 +202,14 @@ static int gpu_send_checks(cutune_session *s, void *ctx, const ct_check *checks,
     return !st && answers ? ct_worker_set_reference(g->worker, answers, bytes) : st;
 }
 
+static int gpu_set_argument(cutune_session *s, void *ctx, size_t i, const void *data,
+                            size_t bytes)
+{
+    (void)s;
+    gpu *g = ctx;
+    return ct_worker_set_argument(g->worker, i, data, bytes);
+}
+
 static void gpu_free(void *ctx)
 {
     gpu *g = ctx;
@@ -221,6 +229,7 @@ static const ct_session_ops gpu_ops = {
     .precompile = ct_gpu_precompile,
     .explain = gpu_explain,
     .send_checks = gpu_send_checks,
+    .set_argument = gpu_set_argument,
     .free = gpu_free,
 };
 

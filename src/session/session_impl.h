@@ -50,6 +50,10 @@ typedef struct ct_session_ops {
      * and the answers (bytes of every output in order; NULL: the default's outputs) */
     int (*send_checks)(cutune_session *s, void *ctx, const ct_check *checks, size_t n,
                        const void *answers, size_t bytes);
+    /* optional: argument i's initial contents instead of its spec's fill (bytes its size,
+     * checked), for the process that runs the kernel (cutune_session_set_argument) */
+    int (*set_argument)(cutune_session *s, void *ctx, size_t i, const void *data,
+                        size_t bytes);
     /* optional: frees ctx */
     void (*free)(void *ctx);
 } ct_session_ops;
