@@ -3,6 +3,8 @@
 # what is missing with apt-get; otherwise it prints the exact apt-get line and fails.
 # The CUDA toolkit is optional (CPU-only build without it) and is not a Debian package here.
 # Open MPI (distributed tuning, cutune-mpi) is optional to the build, but installed here.
+# The Python package's tests run on Debian's python3 with its numpy and pytest, in a venv
+# (python3-venv, pip and setuptools install the package there without the network).
 set -u
 # command or file that shows the package is there : package
 NEEDS="
@@ -23,6 +25,11 @@ gnuplot:gnuplot-nox
 /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev
 /usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h:libopenmpi-dev
 orterun:openmpi-bin
+/usr/lib/python3/dist-packages/numpy:python3-numpy
+/usr/lib/python3/dist-packages/pytest:python3-pytest
+/usr/lib/python3/dist-packages/setuptools:python3-setuptools
+/usr/lib/python3/dist-packages/pip:python3-pip
+/usr/share/doc/python3-venv:python3-venv
 "
 missing=""
 for need in $NEEDS; do

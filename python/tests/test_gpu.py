@@ -1,0 +1,112 @@
+"""On the GPU: tuning from NumPy, CuPy and PyTorch arrays, answers checked, and launches of
+the stored configuration on CuPy's and PyTorch's streams. Skipped without a GPU."""
+import importlib.util
+
+import numpy as np
+import pytest
+
+import cutune
+from conftest import needs_gpu
+
+pytestmark = needs_gpu
+SOURCE = """
+__global__ void vector_add(float *c, const float *a, const float *b, int n) {
+    int i = blockIdx.x * block_size_x + threadIdx.x;
+    if (i < n) c[i] = a[i] + b[i];
+}
+"""
+PARAMS = {"block_size_x": [64, 128, 256, 512]}
+N = 1 << 20
+
+
+def inputs():
+    rng = np.random.default_rng(7)
+    return rng.standard_normal(N, dtype=np.float32), rng.standard_normal(N, dtype=np.float32)
+
+
+def framework(name):
+    if importlib.util.find_spec(name) is None:
+        pytest.skip(f"{name} is not installed")
+    return importlib.import_module(name)
+
+
+def check_tuned(results, env):
+    assert len(results) == len(PARAMS["block_size_x"])
+    assert all(isinstance(r["time"], float) and r["time"] > 0 for r in results), results
+    assert env["device_name"] and env["stats"]["verification_failed"] == 0
+
+
+def test_numpy_arguments_and_answer(tmp_path):
+    a, b = inputs()
+    c = np.zeros_like(a)
+    results, env = cutune.tune_kernel("vector_add", SOURCE, N, [c, a, b, np.int32(N)], PARAMS,
+                                      answer=[a + b, None, None, None], quiet=True,
+                                      db=str(tmp_path / "p.db"))
+    check_tuned(results, env)
+    # a wrong answer fails every configuration, and says so
+    results, env = cutune.tune_kernel("vector_add", SOURCE, N, [c, a, b, np.int32(N)], PARAMS,
+                                      answer=[a - b, None, None, None], quiet=True)
+    assert all(r["time"] == "VerificationFailedConfig" for r in results)
+
+
+def test_cupy_arguments_after_cuda_started():
+    cp = framework("cupy")
+    a, b = inputs()
+    ga, gb = cp.asarray(a), cp.asarray(b)  # CUDA is running in this process now
+    results, env = cutune.tune_kernel("vector_add", SOURCE, N,
+                                      [cp.zeros_like(ga), ga, gb, np.int32(N)], PARAMS,
+                                      answer=[ga + gb, None, None, None], quiet=True)
+    check_tuned(results, env)
+
+
+def test_torch_arguments():
+    torch = framework("torch")
+    a, b = inputs()
+    ta, tb = torch.from_numpy(a).cuda(), torch.from_numpy(b).cuda()
+    results, env = cutune.tune_kernel("vector_add", SOURCE, N,
+                                      [torch.zeros_like(ta), ta, tb, np.int32(N)], PARAMS,
+                                      answer=[ta + tb, None, None, None], quiet=True)
+    check_tuned(results, env)
+
+
+def tuned_store(tmp_path):
+    a, b = inputs()
+    db = str(tmp_path / "profiles.db")
+    results, _ = cutune.tune_kernel("vector_add", SOURCE, N, [np.zeros_like(a), a, b,
+                                                              np.int32(N)], PARAMS, db=db,
+                                    quiet=True)
+    best = min(results, key=lambda r: r["time"])
+    return db, best["block_size_x"]
+
+
+def test_launch_on_cupy_stream(tmp_path):
+    cp = framework("cupy")
+    db, best = tuned_store(tmp_path)
+    profiles = cutune.Profiles(db)
+    assert profiles.select("vector_add", problem_size=N)["block_size_x"] == best
+    launch = profiles.launcher("vector_add", cp.RawKernel(SOURCE, "vector_add"), PARAMS)
+    a, b = (cp.asarray(x) for x in inputs())
+    c = cp.zeros_like(a)
+    stream = cp.cuda.Stream(non_blocking=True)
+    with stream:
+        info = launch(N, c, a, b, np.int32(N))
+    stream.synchronize()
+    assert cp.allclose(c, a + b)
+    assert info.block[0] == best and info.grid[0] == N // best
+    assert cutune.Profiles(db).select("vector_add", problem_size=N).rule == "exact"
+    with pytest.raises(cutune.InvalidArgumentError, match="on the host"):
+        launch(N, np.zeros(4, np.float32), a, b, np.int32(N))
+
+
+def test_launch_on_torch_stream(tmp_path):
+    torch = framework("torch")
+    db, best = tuned_store(tmp_path)
+    launch = cutune.Profiles(db).launcher("vector_add", SOURCE, PARAMS)
+    a, b = (torch.from_numpy(x).cuda() for x in inputs())
+    c = torch.zeros_like(a)
+    side = torch.cuda.Stream()
+    with torch.cuda.stream(side):
+        info = launch(N, c, a, b, np.int32(N))
+    side.synchronize()
+    assert torch.allclose(c, a + b)
+    assert info.block[0] == best
