@@ -4,16 +4,20 @@
 import ctypes
 import json
 import os
+import sys
 import tempfile
+import threading
 
 import numpy as np
 
 from . import _native as n
 from . import arguments as args_mod
+from . import errors
 from . import spec as spec_mod
 from .errors import InvalidArgumentError, NotFoundError
 
 READONLY = 1
+_LAUNCH, _SELECT = n.lib.cutune_launch, n.lib.cutune_select  # the calls on the hot paths
 
 
 def _value(text):
@@ -33,6 +37,24 @@ def _problem3(problem_size):
     return (ctypes.c_int64 * 3)(*(list(map(int, sizes)) + [1] * (3 - len(sizes))))
 
 
+_PARSED = {}
+_RULES = {r: n.text(n.lib.cutune_select_rule_name(r)) for r in range(4)}
+
+
+_PROBLEMS = {}
+
+
+def _problem_ref(problem_size):
+    """problem_size as libcutune takes it, converted once per size."""
+    key = problem_size if isinstance(problem_size, (int, tuple)) else tuple(problem_size)
+    ref = _PROBLEMS.get(key)
+    if ref is None:
+        if len(_PROBLEMS) > 4096:
+            _PROBLEMS.clear()
+        ref = _PROBLEMS[key] = ctypes.byref(_problem3(problem_size))
+    return ref
+
+
 class Selection(dict):
     """The configuration chosen: parameter names to values, and how it was chosen (`rule`:
     "exact", "nearest size", "similar device" or "default"), the profile's `time_ms` and
@@ -40,11 +62,17 @@ class Selection(dict):
 
     @classmethod
     def of(cls, sel):
-        params, config = n.text(sel.params), n.text(sel.config)
-        names = params.split(",") if params else []
-        values = config.split(",") if config else []
-        out = cls(zip(names, map(_value, values)))
-        out.rule = n.text(n.lib.cutune_select_rule_name(sel.rule))
+        key = (sel.params, sel.config)
+        pairs = _PARSED.get(key)
+        if pairs is None:  # a configuration is parsed once
+            params, config = n.text(key[0]), n.text(key[1])
+            names = params.split(",") if params else []
+            values = config.split(",") if config else []
+            pairs = tuple(zip(names, map(_value, values)))
+            if len(_PARSED) < 4096:
+                _PARSED[key] = pairs
+        out = cls(pairs)
+        out.rule = _RULES[sel.rule]
         out.time_ms = None if sel.time_ms != sel.time_ms else sel.time_ms
         out.problem_size = tuple(sel.problem)
         out.profile = sel.profile
@@ -60,6 +88,7 @@ class Profiles:
         n.call("cutune_store_open", ctypes.byref(self._store),
                n.cstr(os.fspath(db)) if db else None, 0 if writable else READONLY)
         self.path = n.text(n.lib.cutune_store_path(self._store))
+        self._devices, self._kernel_ids = {}, {}  # what select looked up once
 
     def close(self):
         if self._store:
@@ -97,6 +126,13 @@ class Profiles:
         return out
 
     def _device(self, device):
+        if isinstance(device, dict):
+            return ctypes.byref(self._describe(device))
+        if device not in self._devices:  # None, an ordinal or a name: the same GPU each time
+            self._devices[device] = ctypes.byref(self._describe(device))
+        return self._devices[device]
+
+    def _describe(self, device):
         info = n.DeviceInfo()
         if device is None or isinstance(device, int):
             n.call("cutune_device_query", int(device or 0), ctypes.byref(info))
@@ -127,28 +163,36 @@ class Profiles:
         return info
 
     def _source_hash(self, kernel, source, user_key):
+        """(the hash that names the kernel's source in the store, whether that is settled:
+        given, or the one version the store holds; a kernel the store does not hold yet is
+        looked for again next time)."""
         if source is not None:
             buf = ctypes.create_string_buffer(33)
             data = source.encode()
             n.lib.cutune_source_hash(data, len(data), buf)
-            return buf.value
+            return buf.value, True
         hashes = {p["source_hash"] for p in self.list()
                   if p["kernel"] == kernel and p["user_key"] == user_key}
         if len(hashes) > 1:
             raise InvalidArgumentError(f"{self.path} holds {len(hashes)} versions of kernel "
                                        f"'{kernel}': give source= to say which")
-        return hashes.pop().encode() if hashes else b""
+        return (hashes.pop().encode(), True) if hashes else (b"", False)
 
     def select(self, kernel, device=None, problem_size=1, source=None, user_key=""):
         """The configuration to run `kernel` (its name) with at this problem size on this
         device (None: GPU 0; an ordinal; a name the store knows; or a dict). source: the
         kernel's source, when the store holds several versions of it."""
         info = self._device(device)
-        kid = n.KernelId(n.cstr(kernel), self._source_hash(kernel, source, user_key),
-                         n.cstr(user_key))
+        kid = self._kernel_ids.get((kernel, source, user_key))
+        if kid is None:
+            source_hash, settled = self._source_hash(kernel, source, user_key)
+            kid = ctypes.byref(n.KernelId(n.cstr(kernel), source_hash, n.cstr(user_key)))
+            if settled:
+                self._kernel_ids[kernel, source, user_key] = kid
         sel = n.Selection()
-        n.call("cutune_select", self._store, ctypes.byref(info), ctypes.byref(kid),
-               ctypes.byref(_problem3(problem_size)), ctypes.byref(sel))
+        status = _SELECT(self._store, info, kid, _problem_ref(problem_size), ctypes.byref(sel))
+        if status:
+            raise errors.from_status(status, n.text(n.lib.cutune_last_error()))
         return Selection.of(sel)
 
     def launcher(self, kernel_name, kernel_source, tune_params, grid_div_x=None,
@@ -209,7 +253,7 @@ class Launcher:
         self._l = ctypes.c_void_p()
         n.call("cutune_launcher_new", ctypes.byref(self._l), profiles._store,
                n.cstr(spec_path), n.cstr(kernel_file), ctypes.byref(opts))
-        self.info = n.LaunchInfo()
+        self._local = threading.local()  # launch buffers, one set per calling thread
 
     def close(self):
         if getattr(self, "_l", None):
@@ -223,60 +267,87 @@ class Launcher:
     def select(self, problem_size):
         """What a launch at this problem size would run."""
         sel = n.Selection()
-        n.call("cutune_launcher_select", self._l, ctypes.byref(_problem3(problem_size)),
-               ctypes.byref(sel))
+        n.call("cutune_launcher_select", self._l, _problem_ref(problem_size), ctypes.byref(sel))
         return Selection.of(sel)
 
     def __call__(self, problem_size, *args, stream=None):
-        keep, framework = [], None
-        params = (ctypes.c_void_p * max(1, len(args)))()
+        # the hot path: each argument becomes one 64-bit slot (a device pointer, or a
+        # scalar's bytes), in buffers kept per thread; problem sizes are converted once
+        local = self._local
+        buffers = getattr(local, "buffers", None)
+        if buffers is None or len(buffers[0]) != max(1, len(args)):
+            buffers = local.buffers = _slots(len(args))
+            local.info = n.LaunchInfo()
+            local.info_ref = ctypes.byref(local.info)
+        slots, params = buffers
+        framework = None
         for i, a in enumerate(args):
-            cell, framework = _parameter(a, i, framework)
-            keep.append(cell)
-            params[i] = ctypes.cast(ctypes.pointer(cell), ctypes.c_void_p)
-        n.call("cutune_launch", self._l, ctypes.byref(_problem3(problem_size)), params,
-               _stream_handle(stream, framework), ctypes.byref(self.info))
-        return self.info
+            slots[i], kind = _slot(a, i)
+            framework = framework or kind
+        status = _LAUNCH(self._l, _problem_ref(problem_size), params,
+                         _stream_handle(stream, framework), local.info_ref)
+        if status:
+            raise errors.from_status(status, n.text(n.lib.cutune_last_error()))
+        return local.info  # what ran: selection, configuration, grid and block
 
 
-def _parameter(a, i, framework):
-    """A launch parameter's storage (a device pointer, or the scalar) and the framework of
-    the arrays seen so far."""
+def _slots(count):
+    """A thread's launch buffers: a slot per argument, and the pointer to each slot."""
+    slots = (ctypes.c_uint64 * max(1, count))()
+    base = ctypes.addressof(slots)
+    params = (ctypes.c_void_p * max(1, count))(*[base + 8 * i for i in range(max(1, count))])
+    return slots, params
+
+
+_SCALARS = {}  # (type, value) -> its slot: the bytes of the value, little-endian
+_DEVICE_ARRAYS = {}  # type -> how to read its device pointer, once seen
+
+
+def _slot(a, i):
+    """Argument i as a launch slot, and the framework it belongs to (None: a scalar)."""
+    read = _DEVICE_ARRAYS.get(type(a))
+    if read is not None:
+        return read(a, i)
+    try:
+        return _SCALARS[type(a), a], None
+    except (KeyError, TypeError):
+        pass
     module = type(a).__module__
     if module.startswith("cupy") and hasattr(a, "data"):
-        return ctypes.c_void_p(a.data.ptr), framework or "cupy"
+        read = _DEVICE_ARRAYS[type(a)] = _cupy_pointer
+        return read(a, i)
     if module.startswith("torch") and hasattr(a, "data_ptr"):
-        if not a.is_cuda:
-            raise InvalidArgumentError(f"argument {i} is a PyTorch tensor on the CPU; launches "
-                                       "take tensors on the GPU")
-        return ctypes.c_void_p(a.data_ptr()), framework or "torch"
+        read = _DEVICE_ARRAYS[type(a)] = _torch_pointer
+        return read(a, i)
     host, scalar = args_mod.to_host(a, f"argument {i}")
     if not scalar:
         raise InvalidArgumentError(f"argument {i} is a NumPy array on the host; launches take "
                                    "CuPy arrays or PyTorch tensors")
-    return _scalar_cell(host), framework
+    value = int.from_bytes(host.tobytes(), "little")
+    if len(_SCALARS) < 4096:
+        _SCALARS[type(a), a] = value
+    return value, None
 
 
-_CELLS = {np.dtype(np.float32): ctypes.c_float, np.dtype(np.float64): ctypes.c_double,
-          np.dtype(np.int32): ctypes.c_int32, np.dtype(np.uint32): ctypes.c_uint32,
-          np.dtype(np.int64): ctypes.c_int64, np.dtype(np.uint64): ctypes.c_uint64,
-          np.dtype(np.int8): ctypes.c_int8, np.dtype(np.uint8): ctypes.c_uint8}
+def _cupy_pointer(a, i):
+    return a.data.ptr, "cupy"
 
 
-def _scalar_cell(host):
-    return _CELLS[np.dtype(host.dtype).newbyteorder("=")](host.item())
+def _torch_pointer(a, i):
+    if not a.is_cuda:
+        raise InvalidArgumentError(f"argument {i} is a PyTorch tensor on the CPU; launches "
+                                   "take tensors on the GPU")
+    return a.data_ptr(), "torch"
 
 
 def _stream_handle(stream, framework):
     if stream is not None:
         for attr in ("ptr", "cuda_stream"):  # CuPy's Stream, PyTorch's Stream
             if hasattr(stream, attr):
-                return ctypes.c_void_p(int(getattr(stream, attr)))
-        return ctypes.c_void_p(int(stream))
+                return int(getattr(stream, attr))
+        return int(stream)
     if framework == "torch":
-        import torch
-        return ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
+        return sys.modules["torch"].cuda.current_stream().cuda_stream
     if framework == "cupy":
-        import cupy
-        return ctypes.c_void_p(cupy.cuda.get_current_stream().ptr)
-    return ctypes.c_void_p(0)
+        return sys.modules["cupy"].cuda.get_current_stream().ptr
+    return None

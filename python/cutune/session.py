@@ -73,8 +73,6 @@ def run(s, job, tmpdir):
         raise errors.from_status(status, n.text(n.lib.cutune_last_error()))
     cache_path = os.path.join(tmpdir, "results.json")
     n.call("cutune_session_write_kt_cache", s, n.cstr(cache_path))
-    if job.get("cache_out"):
-        n.call("cutune_session_write_kt_cache", s, n.cstr(job["cache_out"]))
     with open(cache_path) as f:
         written = json.load(f)
     entries = written.get("cache", {})
@@ -92,6 +90,7 @@ def run(s, job, tmpdir):
              "seconds": r.seconds,
              "stats": {name: getattr(r.stats, name) for name, _ in n.SessionStats._fields_
                        if name != "warm_start_problem"}}
+    facts["results_file"] = cache_path
     return results, facts
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _native as n
 from . import arguments as args_mod
-from . import session, spec as spec_mod
+from . import ktcache, session, spec as spec_mod
 from .errors import Error, InvalidArgumentError, NotSupportedError
 
 
@@ -178,8 +178,11 @@ def tune_kernel(kernel_name, kernel_source, problem_size, arguments, tune_params
                 "higher_is_better": bool(objective_higher_is_better), "verbose": verbose,
                 "db": os.fspath(db) if db else None, "resume": resume, "user_key": user_key,
                 "device": device, "iterations": iterations, "atol": atol})
+    cache_path = existing = None
     if cache and not simulation_mode:
-        job["cache_out"] = os.path.abspath(os.fspath(cache))
+        cache_path = os.path.abspath(os.fspath(cache))
+        existing = ktcache.read(cache_path)
+        ktcache.check(existing, cache_path, kernel_name, tune_params or {}, device)
 
     with tempfile.TemporaryDirectory(prefix="cutune-") as tmpdir:
         if simulation_mode:
@@ -195,6 +198,9 @@ def tune_kernel(kernel_name, kernel_source, problem_size, arguments, tune_params
                 print(f"cutune: tuning {kernel_name} with {job['strategy']}", file=sys.stderr,
                       flush=True)
             results, facts = _run_child(job, tmpdir)
+            if cache_path:
+                ktcache.write(cache_path, existing, facts["results_file"])
+        del facts["results_file"]
     _apply_python_metrics(results, calls)
     env = {"kernel_name": kernel_name, "problem_size": problem_size,
            "strategy": job["strategy"], "iterations": iterations, "objective": objective or "time",

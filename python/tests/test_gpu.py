@@ -110,3 +110,46 @@ def test_launch_on_torch_stream(tmp_path):
     side.synchronize()
     assert torch.allclose(c, a + b)
     assert info.block[0] == best
+
+
+def test_constant_memory_from_cmem_args():
+    source = """
+    __constant__ float d_w[4];
+    __global__ void weigh(float *out, const float *in, const float *w, int n) {
+        int i = blockIdx.x * block_size_x + threadIdx.x;
+        if (i < n) out[i] = in[i] * d_w[i % 4];
+    }
+    """
+    x, _ = inputs()
+    w = np.array([1, -2, 0.5, 3], np.float32)
+    results, env = cutune.tune_kernel("weigh", source, N, [np.zeros_like(x), x, w, np.int32(N)],
+                                      PARAMS, cmem_args={"d_w": w},
+                                      answer=[x * np.tile(w, N // 4), None, None, None],
+                                      quiet=True)
+    check_tuned(results, env)
+
+
+def test_kernel_tuners_convolution_example():
+    """Kernel Tuner's examples/cuda/convolution.py call (its kernel, restriction, grid
+    divisors and cmem_args) on a corner of its space: every configuration drawn runs, and
+    the restriction holds for each."""
+    from conftest import repo_path
+    with open(repo_path("tests", "data", "kernel_tuner", "convolution.cu")) as f:
+        source = f.read()
+    tune_params = {"filter_height": [15], "filter_width": [15], "block_size_x": [16, 32, 48],
+                   "block_size_y": [4, 8], "tile_size_x": [1, 2], "tile_size_y": [1, 2],
+                   "use_padding": [0, 1], "read_only": [0, 1]}
+    problem_size = (4096, 4096)
+    rng = np.random.default_rng(3)
+    output = np.zeros(4096 * 4096, np.float32)
+    inp = rng.standard_normal((4096 + 14) * (4096 + 14), dtype=np.float32)
+    filt = rng.standard_normal(15 * 15, dtype=np.float32)
+    results, env = cutune.tune_kernel(
+        "convolution_kernel", source, problem_size, [output, inp, filt], tune_params,
+        grid_div_y=["block_size_y", "tile_size_y"], grid_div_x=["block_size_x", "tile_size_x"],
+        cmem_args={"d_filter": filt}, restrictions=["use_padding==0 or (block_size_x % 32 != 0)"],
+        strategy="random_sample", strategy_options={"max_fevals": 12, "seed": 2}, quiet=True)
+    assert len(results) == 12
+    ran = [r for r in results if isinstance(r["time"], float)]
+    assert len(ran) == 12, [r["time"] for r in results]
+    assert all(r["use_padding"] == 0 or r["block_size_x"] % 32 != 0 for r in results)

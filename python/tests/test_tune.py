@@ -271,3 +271,71 @@ def test_damaged_store_is_refused(tmp_path):
     with pytest.raises(cutune.NotFoundError):
         cutune.Profiles(tmp_path / "none.db")  # read-only: nothing is created
     assert not (tmp_path / "none.db").exists()
+
+
+# ------------------------------------------------------------------ printing, cache files
+
+def test_quiet_prints_nothing_and_verbose_goes_to_stderr(capfd):
+    simulate(1, 5)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    cutune.tune_kernel("reduce", "", None, [], None, cache=SPACE, simulation_mode=True,
+                       strategy="random", strategy_options={"max_fevals": 3}, verbose=True)
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert err.count("\ncutune: ") >= 3 and "configurations evaluated; best" in err
+
+
+def test_kernel_tuner_cache_files(tmp_path):
+    from cutune import ktcache
+    path = tmp_path / "cache.json"
+    header = {"device_name": "NVIDIA H200", "kernel_name": "k", "tune_params_keys": ["x"],
+              "tune_params": {"x": [1, 2]}, "objective": "time"}
+    entry = {"x": 1, "time": 1.5}
+    # Kernel Tuner leaves its file open while it tunes: it still reads
+    path.write_text(json.dumps(header)[:-1] + ', "cache": {\n"1": ' + json.dumps(entry) + ",\n")
+    existing = ktcache.read(str(path))
+    assert existing["cache"] == {"1": entry}
+    with pytest.raises(cutune.InvalidArgumentError, match="holds kernel 'k'"):
+        ktcache.check(existing, str(path), "other", {"x": [1]}, 0)
+    with pytest.raises(cutune.InvalidArgumentError, match="holds parameters"):
+        ktcache.check(existing, str(path), "k", {"y": [1]}, 0)
+    ktcache.check(existing, str(path), "k", {"x": [1, 2]}, 0)  # (no GPU here: not compared)
+    new = tmp_path / "new.json"
+    new.write_text(json.dumps({**header, "cache": {"2": {"x": 2, "time": 0.5},
+                                                   "1": {"x": 1, "time": 1.25}}}))
+    ktcache.write(str(path), existing, str(new))
+    merged = json.loads(path.read_text())
+    assert merged["cache"] == {"1": {"x": 1, "time": 1.25}, "2": {"x": 2, "time": 0.5}}
+    assert [p.name for p in tmp_path.iterdir()] and not list(tmp_path.glob(".cutune-*"))
+    (tmp_path / "junk.json").write_text("[1, 2")
+    with pytest.raises(cutune.InvalidArgumentError, match="not a Kernel Tuner cache"):
+        ktcache.read(str(tmp_path / "junk.json"))
+    assert ktcache.read(str(tmp_path / "none.json")) is None
+
+
+def test_cmem_and_defines_in_the_spec():
+    """Kernel Tuner's convolution example passes its filter as an argument and as cmem_args:
+    the argument of the same contents takes the __constant__'s name."""
+    from cutune import tuning
+    with open(repo_path("tests", "data", "kernel_tuner", "convolution.cu")) as f:
+        source = f.read()
+    out = np.zeros(64, np.float32)
+    inp = np.random.randn(200).astype(np.float32)
+    filt = np.random.randn(9).astype(np.float32)
+    with pytest.raises(cutune.NotSupportedError, match="cmem_args\\['d_filter'\\] is not one"):
+        tuning._prepare("convolution_kernel", source, (8, 8), [out, inp, filt],
+                        {"block_size_x": [16]}, (None, None, None), None, None, None,
+                        {"d_filter": np.ones(3, np.float32)}, None, None, None, None,
+                        {"ignored_strategy_options": []}, "/tmp")
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        spec, job = tuning._prepare("convolution_kernel", source, (8, 8), [out, inp, filt],
+                                    {"block_size_x": [16]}, (None, None, None), None, None,
+                                    None, {"d_filter": filt.copy()}, ["-lineinfo"],
+                                    {"filter_height": 3}, None, None, {}, tmp)
+    args = spec["KernelSpecification"]["Arguments"]
+    assert [a["Name"] for a in args] == ["output", "input", "d_filter"]
+    assert args[2]["MemType"] == "Constant"
+    assert spec["KernelSpecification"]["CompilerOptions"] == ["-lineinfo", "-Dfilter_height=3"]
+    assert [name for name, _ in job["arguments"]] == ["output", "input", "d_filter"]
