@@ -339,3 +339,24 @@ def test_cmem_and_defines_in_the_spec():
     assert args[2]["MemType"] == "Constant"
     assert spec["KernelSpecification"]["CompilerOptions"] == ["-lineinfo", "-Dfilter_height=3"]
     assert [name for name, _ in job["arguments"]] == ["output", "input", "d_filter"]
+
+
+def test_ctrl_c_stops_after_the_configuration_in_hand(tmp_path):
+    """SIGINT ends a session with what it measured so far (here a simulation, long enough
+    with Bayesian optimisation over a large recorded space)."""
+    import signal
+    import sys
+    import time
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import cutune, sys\n"
+        f"r, env = cutune.tune_kernel('k', '', None, [], None, cache={repo_path('data', 'spaces', 'cutune', 'convolution_H200.json.gz')!r},\n"
+        "    simulation_mode=True, strategy='bayes_opt', strategy_options={'max_fevals': 100000},\n"
+        "    quiet=True)\n"
+        "print(len(r), env['stop'], flush=True)\n")
+    child = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    time.sleep(2)
+    child.send_signal(signal.SIGINT)
+    out, _ = child.communicate(timeout=60)
+    count, stop = out.split()
+    assert child.returncode == 0 and stop == "interrupted" and int(count) > 0
