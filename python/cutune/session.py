@@ -77,17 +77,20 @@ def run(s, job, tmpdir):
         written = json.load(f)
     entries = written.get("cache", {})
     buf = ctypes.create_string_buffer(n.KEY_MAX)
-    results = []
+    results, failures = [], {}
     for entry in progress.order:
         key = n.text(n.lib.cutune_session_key(s, entry, buf, n.KEY_MAX))
         if key in entries:
             results.append(entries[key])
+        why = n.lib.cutune_session_failure(s, entry)
+        if why:
+            failures[key] = n.text(why)
     r = result
     facts = {"evaluations": r.search.evaluations, "pruned": r.search.pruned,
              "stop": "interrupted" if progress.interrupted else STOP_NAMES.get(r.search.stop),
              "best_ms": _number(r.search.best_ms), "default_ms": _number(r.default_ms),
              "speedup": _number(r.speedup), "best_median_ms": _number(r.best_median_ms),
-             "seconds": r.seconds,
+             "seconds": r.seconds, "failures": failures,
              "stats": {name: getattr(r.stats, name) for name, _ in n.SessionStats._fields_
                        if name != "warm_start_problem"}}
     facts["results_file"] = cache_path

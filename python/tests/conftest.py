@@ -33,6 +33,14 @@ def gpu_missing():
     return _native.text(_native.lib.cutune_last_error()) if status else None
 
 
+def gpu_name():
+    """The name of GPU 0, or None."""
+    info = _native.DeviceInfo()
+    if _native.lib.cutune_device_query(0, ctypes.byref(info)):
+        return None
+    return _native.text(info.name)
+
+
 needs_gpu = pytest.mark.skipif(gpu_missing() is not None,
                                reason=f"no GPU: {gpu_missing()}")
 __all__ = ["cutune", "repo_path", "needs_gpu"]

@@ -11,7 +11,7 @@ import pytest
 
 import cutune
 from cutune import _native, spec as spec_mod
-from conftest import repo_path
+from conftest import gpu_name, repo_path
 
 SPACE = repo_path("data", "spaces", "cutune", "dot_H200.json.gz")
 VECTOR_ADD = """
@@ -289,7 +289,9 @@ def test_quiet_prints_nothing_and_verbose_goes_to_stderr(capfd):
 def test_kernel_tuner_cache_files(tmp_path):
     from cutune import ktcache
     path = tmp_path / "cache.json"
-    header = {"device_name": "NVIDIA H200", "kernel_name": "k", "tune_params_keys": ["x"],
+    here = gpu_name()  # the cache must be of the GPU here, when there is one
+    header = {"device_name": here or "NVIDIA H200", "kernel_name": "k",
+              "tune_params_keys": ["x"],
               "tune_params": {"x": [1, 2]}, "objective": "time"}
     entry = {"x": 1, "time": 1.5}
     # Kernel Tuner leaves its file open while it tunes: it still reads
@@ -300,7 +302,11 @@ def test_kernel_tuner_cache_files(tmp_path):
         ktcache.check(existing, str(path), "other", {"x": [1]}, 0)
     with pytest.raises(cutune.InvalidArgumentError, match="holds parameters"):
         ktcache.check(existing, str(path), "k", {"y": [1]}, 0)
-    ktcache.check(existing, str(path), "k", {"x": [1, 2]}, 0)  # (no GPU here: not compared)
+    if here:
+        with pytest.raises(cutune.InvalidArgumentError, match="was measured on Elsewhere"):
+            ktcache.check({**existing, "device_name": "Elsewhere"}, str(path), "k",
+                          {"x": [1, 2]}, 0)
+    ktcache.check(existing, str(path), "k", {"x": [1, 2]}, 0)
     new = tmp_path / "new.json"
     new.write_text(json.dumps({**header, "cache": {"2": {"x": 2, "time": 0.5},
                                                    "1": {"x": 1, "time": 1.25}}}))
