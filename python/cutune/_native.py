@@ -147,7 +147,6 @@ _STATUS = [
     ("cutune_baseline_new", [_P, POINTER(_P)]),
     ("cutune_score", [_P, POINTER(c_double), c_size_t, POINTER(c_double)]),
     ("cutune_device_query", [c_int, POINTER(DeviceInfo)]),
-    ("cutune_source_hash", None),
     ("cutune_store_open", [POINTER(_P), c_char_p, c_int]),
     ("cutune_store_list", [_P, PROFILE_FN, c_void_p]),
     ("cutune_select", [_P, POINTER(DeviceInfo), POINTER(KernelId), POINTER(c_int64 * 3),
@@ -173,11 +172,8 @@ _STATUS = [
 ]
 for _name, _args in _STATUS:
     _f = getattr(lib, _name)
-    if _args is not None:
-        _f.argtypes = _args
+    _f.argtypes = _args
     _f.restype = c_int
-lib.cutune_source_hash.restype = None
-lib.cutune_source_hash.argtypes = [c_char_p, c_size_t, c_char_p]
 
 _OTHER = [
     ("cutune_last_error", c_char_p, []),
@@ -210,6 +206,7 @@ _OTHER = [
     ("cutune_session_device", POINTER(DeviceInfo), [_P]),
     ("cutune_session_key", c_char_p, [_P, c_size_t, c_char_p, c_size_t]),
     ("cutune_session_failure", c_char_p, [_P, c_size_t]),
+    ("cutune_source_hash", None, [c_char_p, c_size_t, c_char_p]),
 ]
 for _name, _res, _args in _OTHER:
     _f = getattr(lib, _name)

@@ -112,7 +112,7 @@ class Profiles:
             p = p.contents
             params, config = n.text(p.params), n.text(p.config)
             out.append({"id": p.id, "kernel": n.text(p.kernel), "device": n.text(p.device),
-                        "compute_capability": f"{p.cc_major}{p.cc_minor}",
+                        "cc_major": p.cc_major, "cc_minor": p.cc_minor,
                         "sm_count": p.sm_count, "driver_version": p.driver_version,
                         "runtime_version": p.runtime_version,
                         "source_hash": n.text(p.source_hash), "user_key": n.text(p.user_key),
@@ -143,8 +143,7 @@ class Profiles:
                                     "as a dict (name, cc_major, cc_minor, sm_count)")
             p = known[0]
             info.name = device.encode()[:255]
-            info.cc_major, info.cc_minor = int(p["compute_capability"][:-1]), \
-                int(p["compute_capability"][-1])
+            info.cc_major, info.cc_minor = p["cc_major"], p["cc_minor"]
             info.sm_count, info.driver_version = p["sm_count"], p["driver_version"]
             info.runtime_version = p["runtime_version"]
         elif isinstance(device, dict):

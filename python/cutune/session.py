@@ -6,6 +6,7 @@ import math
 import os
 import signal
 import sys
+import threading
 
 from . import _native as n
 from . import errors
@@ -22,7 +23,7 @@ def strategy_name(strategy):
 
 
 def configure(s, job):
-    """What the job asks of the session besides measuring: the store, metrics, objective."""
+    """The job's metrics (expressions) and objective."""
     for name, expression in job.get("metrics", []):
         n.call("cutune_session_add_metric", s, n.cstr(name), n.cstr(expression))
     if job.get("objective") not in (None, "time"):
@@ -55,7 +56,10 @@ def run(s, job, tmpdir):
                            time_limit_s=float(job.get("time_limit") or 0),
                            seed=int(job.get("seed", 1)))
     progress = _Progress(s, job.get("verbose"))
-    previous = signal.getsignal(signal.SIGINT)
+    # Ctrl-C ends the run after the configuration in hand (signals reach the main thread)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.getsignal(signal.SIGINT)
 
     def interrupt(_sig, _frame):
         progress.interrupted = True
@@ -127,7 +131,8 @@ def keep_in_store(s, store, job):
 
 def budget_for(space, job):
     """Kernel Tuner's max_fevals, else every valid configuration for brute force or a time
-    limit, else 100 (Kernel Tuner's default for its other strategies); at most the space."""
+    limit, else 100 (Kernel Tuner's default for its other strategies) or the space if
+    smaller. (A budget past the space ends when the space is exhausted.)"""
     count = ctypes.c_uint64()
     n.call("cutune_space_count", space, ctypes.byref(count))
     if job.get("max_fevals"):

@@ -46,10 +46,12 @@ def _strategy_job(strategy, strategy_options):
     for key in ("max_fevals", "time_limit", "seed"):
         value = options.pop(key, None)
         if value is not None:
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0 \
-                    or (key == "seed" and value != int(value)):
+            seed = key == "seed"
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or \
+                    (value < 0 if seed else value <= 0) or (seed and value != int(value)):
                 raise InvalidArgumentError(f"strategy_options['{key}'] is {value!r}; a "
-                                           "positive number is expected")
+                                           f"{'whole number >= 0' if seed else 'positive number'}"
+                                           " is expected")
             job[key] = value
     job["ignored_strategy_options"] = sorted(options)
     return job
@@ -94,7 +96,7 @@ def _run_child(job, tmpdir):
             child.wait()
             break
         except KeyboardInterrupt:  # the child stops after the configuration in hand
-            job["interrupted"] = True
+            continue
     result_path = os.path.join(tmpdir, "result.pickle")
     if not os.path.exists(result_path):
         raise Error(f"cutune: the tuning process ended with status {child.returncode} and "

@@ -2,7 +2,6 @@
 sessions and their scores against the CLI's, and the profile store they fill."""
 import ctypes
 import json
-import math
 import subprocess
 from collections import OrderedDict
 
