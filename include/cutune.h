@@ -837,13 +837,18 @@ typedef struct cutune_binary_info {
     const char *lowered_name; /* the kernel's symbol in the cubin */
     const char *log;          /* NVRTC's and ptxas's messages */
     const char *cache_path;   /* NULL without a disk cache */
+    /* 1: the code is PTX, which the driver compiles as it loads it: NVRTC makes no cubin of
+     * a kernel with more than 48 KiB of static shared memory, which nvcc and the driver
+     * take on GPUs that have more (regs and static_smem are then ptxas's report of it) */
+    int ptx;
 } cutune_binary_info;
 
 /* A compile error is CUTUNE_ECOMPILE with the first lines of the log in the message;
  * CUTUNE_ENOTSUP: NVRTC cannot be loaded (no CUDA toolkit). Thread-safe: compilations may
  * run on many threads at once and share the disk cache (also with other processes). */
 int cutune_compile(const cutune_compile_request *request, cutune_binary **out);
-/* The cubin: its bytes, owned by the binary, and their number in *size. */
+/* The cubin (or PTX: cutune_binary_info.ptx): its bytes, owned by the binary, and their
+ * number in *size. */
 const void *cutune_binary_code(const cutune_binary *binary, size_t *size);
 /* Strings in `info` live as long as the binary. */
 int cutune_binary_get_info(const cutune_binary *binary, cutune_binary_info *info);

@@ -38,6 +38,7 @@ int cutune_binary_get_info(const cutune_binary *b, cutune_binary_info *info)
     info->lowered_name = b->lowered_name;
     info->log = b->log ? b->log : "";
     info->cache_path = b->cache_path;
+    info->ptx = b->size < 4 || memcmp(b->cubin, "\x7f" "ELF", 4) != 0;
     return CUTUNE_OK;
 }
 
@@ -110,6 +111,8 @@ static struct {
     X(nvrtcResult, nvrtcGetProgramLog, (nvrtcProgram, char *))                             \
     X(nvrtcResult, nvrtcGetCUBINSize, (nvrtcProgram, size_t *))                            \
     X(nvrtcResult, nvrtcGetCUBIN, (nvrtcProgram, char *))                                  \
+    X(nvrtcResult, nvrtcGetPTXSize, (nvrtcProgram, size_t *))                              \
+    X(nvrtcResult, nvrtcGetPTX, (nvrtcProgram, char *))                                    \
     X(nvrtcResult, nvrtcAddNameExpression, (nvrtcProgram, const char *))                   \
     X(nvrtcResult, nvrtcGetLoweredName, (nvrtcProgram, const char *, const char **))
 #define NVRTC_POINTER(ret, name, args) ret(*name) args;
@@ -175,10 +178,11 @@ static long long number_before(const char *line, const char *eol, const char *la
     return at < end ? strtoll(at, NULL, 10) : -1;
 }
 
-/* Registers, barriers, stack frame and spills of the entry function `lowered` from ptxas's
- * verbose log ("Used 32 registers, used 1 barriers, ..." and "0 bytes stack frame, 0 bytes
- * spill stores, ..."). The registers only serve to tell whether the report is this
- * binary's: the cubin has the word on registers and shared memory. */
+/* Registers, barriers, static shared memory, stack frame and spills of the entry function
+ * `lowered` from ptxas's verbose log ("Used 32 registers, used 1 barriers, 4096 bytes smem"
+ * and "0 bytes stack frame, 0 bytes spill stores, ..."). Where there is a cubin, the
+ * registers only serve to tell whether the report is this binary's: the cubin has the word
+ * on registers and shared memory. */
 static void read_report(const char *log, const char *lowered, cutune_binary_info *info)
 {
     char head[320];
@@ -198,7 +202,21 @@ static void read_report(const char *log, const char *lowered, cutune_binary_info
             info->stack_bytes = (size_t)v;
         if ((v = number_before(line, eol, " bytes spill stores")) >= 0)
             info->spill_bytes = (size_t)v;
+        if ((v = number_before(line, eol, " bytes smem")) >= 0)
+            info->static_smem = (size_t)v;
     }
+}
+
+/* The most static shared memory ptxas reported for any kernel of a log, in bytes. */
+static size_t largest_smem(const char *log)
+{
+    size_t most = 0;
+    for (const char *line = log; line && *line; line = strchr(line + 1, '\n')) {
+        long long v = number_before(line, strchr(line + 1, '\n'), " bytes smem");
+        if (v > 0 && (size_t)v > most)
+            most = (size_t)v;
+    }
+    return most;
 }
 
 /* ------------------------------------------------------------------------ the cubin ---- */
@@ -324,6 +342,70 @@ static char *format(const char *fmt, ...)
     return s;
 }
 
+/* Compiles `src` with `opts` into a new *prog; *compiled is NVRTC's verdict and *log its
+ * messages (malloc'd, replacing any before). A status only when NVRTC cannot start. */
+static int compile_program(const cutune_compile_request *r, const char *name, const char *src,
+                           const char **opts, int nopts, nvrtcProgram *prog,
+                           nvrtcResult *compiled, char **log)
+{
+    nvrtcResult res = nv.nvrtcCreateProgram(prog, src, name, 0, NULL, NULL);
+    if (res == NVRTC_SUCCESS)
+        res = nv.nvrtcAddNameExpression(*prog, r->kernel);
+    if (res != NVRTC_SUCCESS)
+        return ct_fail(CUTUNE_ECOMPILE, "%s: NVRTC: %s", name, nv.nvrtcGetErrorString(res));
+    *compiled = nv.nvrtcCompileProgram(*prog, nopts, opts);
+    size_t log_size = 0;
+    free(*log);
+    *log = NULL;
+    if (nv.nvrtcGetProgramLogSize(*prog, &log_size) == NVRTC_SUCCESS &&
+        (*log = malloc(log_size + 1))) {
+        nv.nvrtcGetProgramLog(*prog, *log);
+        (*log)[log_size] = '\0';
+    }
+    return CUTUNE_OK;
+}
+
+/* The cubin of a compiled program, and its resources as the cubin states them. */
+static int keep_cubin(const cutune_compile_request *r, nvrtcProgram prog, const char *name,
+                      cutune_binary *b)
+{
+    if (nv.nvrtcGetCUBINSize(prog, &b->size) != NVRTC_SUCCESS || !b->size ||
+        !(b->cubin = malloc(b->size)) || nv.nvrtcGetCUBIN(prog, b->cubin) != NVRTC_SUCCESS)
+        return ct_fail(CUTUNE_ECOMPILE, "%s: no cubin for %s", name, r->arch);
+    read_report(b->log ? b->log : "", b->lowered_name, &b->info);
+    /* the cubin's word over the log's, which concurrent compilations may mix up */
+    cutune_arch a;
+    cutune_arch_find(r->arch, &a);
+    int regs;
+    size_t smem;
+    if (cubin_resources((const unsigned char *)b->cubin, b->size, b->lowered_name,
+                        a.cc_major >= 8 ? a.smem_reserved_per_block : 0, &regs, &smem) != 0)
+        return ct_fail(CUTUNE_ECOMPILE, "%s: cannot read the resources of '%s' from the cubin",
+                       name, b->lowered_name);
+    if (regs != b->info.regs) /* not our report: its other figures are not ours */
+        b->info.stack_bytes = b->info.spill_bytes = 0, b->info.barriers = 0;
+    b->info.regs = regs;
+    b->info.static_smem = smem;
+    return CUTUNE_OK;
+}
+
+/* The PTX of a compiled program, and its resources from ptxas's report of the cubin NVRTC
+ * refused (*sass_log, taken over as the binary's log). */
+static int keep_ptx(const cutune_compile_request *r, nvrtcProgram prog, const char *name,
+                    char **sass_log, cutune_binary *b)
+{
+    if (nv.nvrtcGetPTXSize(prog, &b->size) != NVRTC_SUCCESS || !b->size ||
+        !(b->cubin = malloc(b->size)) || nv.nvrtcGetPTX(prog, b->cubin) != NVRTC_SUCCESS)
+        return ct_fail(CUTUNE_ECOMPILE, "%s: no PTX for %s", name, r->arch);
+    free(b->log);
+    b->log = *sass_log;
+    *sass_log = NULL;
+    read_report(b->log, b->lowered_name, &b->info);
+    if (!b->info.static_smem) /* (a report NVRTC mixed up: the largest is the one refused) */
+        b->info.static_smem = largest_smem(b->log);
+    return CUTUNE_OK;
+}
+
 static int run_nvrtc(const cutune_compile_request *r, cutune_binary *b)
 {
     const char *sys[8];
@@ -352,7 +434,6 @@ static int run_nvrtc(const cutune_compile_request *r, cutune_binary *b)
         if (!(opts[k] = owned[k] = format("--include-path=%s", sys[i])))
             st = CUTUNE_ENOMEM;
 
-    nvrtcProgram prog = NULL;
     size_t len = r->source_len ? r->source_len : strlen(r->source);
     char *src = malloc(len + 1);
     if (!st && !src)
@@ -364,20 +445,32 @@ static int run_nvrtc(const cutune_compile_request *r, cutune_binary *b)
         src[len] = '\0';
     }
     const char *name = r->source_name ? r->source_name : "kernel.cu";
-    nvrtcResult res = NVRTC_SUCCESS;
-    if (!st && (res = nv.nvrtcCreateProgram(&prog, src, name, 0, NULL, NULL)) == NVRTC_SUCCESS)
-        res = nv.nvrtcAddNameExpression(prog, r->kernel);
-    if (!st && res != NVRTC_SUCCESS)
-        st = ct_fail(CUTUNE_ECOMPILE, "%s: NVRTC: %s", name, nv.nvrtcGetErrorString(res));
+    nvrtcProgram prog = NULL;
+    nvrtcResult compiled = NVRTC_SUCCESS;
     double t0 = ct_now();
-    nvrtcResult compiled = st ? NVRTC_SUCCESS : nv.nvrtcCompileProgram(prog, (int)k, opts);
-    b->info.compile_s = ct_now() - t0;
-    size_t log_size = 0;
-    if (!st && nv.nvrtcGetProgramLogSize(prog, &log_size) == NVRTC_SUCCESS &&
-        (b->log = malloc(log_size + 1))) {
-        nv.nvrtcGetProgramLog(prog, b->log);
-        b->log[log_size] = '\0';
+    if (!st)
+        st = compile_program(r, name, src, opts, (int)k, &prog, &compiled, &b->log);
+    /* NVRTC refuses a cubin with more than 48 KiB of static shared memory (silently when
+     * ptxas is verbose), which nvcc and the driver take on GPUs that have more: such a
+     * kernel goes to PTX instead, for the driver to finish as it loads it, as Kernel Tuner's
+     * do. Its resources are ptxas's report of the cubin attempt. */
+    char *sass_log = NULL;
+    if (!st && compiled != NVRTC_SUCCESS && b->log && largest_smem(b->log) > 48 * 1024) {
+        nv.nvrtcDestroyProgram(&prog);
+        sass_log = b->log;
+        b->log = NULL;
+        free(owned[0]);
+        if (!(opts[0] = owned[0] = format("--gpu-architecture=compute_%s", r->arch + 3)))
+            st = ct_fail(CUTUNE_ENOMEM, "compile: out of memory");
+        if (!st)
+            st = compile_program(r, name, src, opts, (int)k, &prog, &compiled, &b->log);
+        if (!st && compiled != NVRTC_SUCCESS) { /* the reason is the cubin attempt's */
+            free(b->log);
+            b->log = sass_log;
+            sass_log = NULL;
+        }
     }
+    b->info.compile_s = ct_now() - t0;
     /* an unknown kernel name fails in the lookup NVRTC adds for it */
     if (!st && compiled != NVRTC_SUCCESS && b->log && strstr(b->log, "__nv_name_map"))
         st = ct_fail(CUTUNE_ECOMPILE, "%s: no __global__ function '%s'", name, r->kernel);
@@ -392,28 +485,11 @@ static int run_nvrtc(const cutune_compile_request *r, cutune_binary *b)
         st = ct_fail(CUTUNE_ECOMPILE, "%s: no __global__ function '%s'", name, r->kernel);
     if (!st && !(b->lowered_name = ct_strdup(lowered)))
         st = CUTUNE_ENOMEM;
-    if (!st && (nv.nvrtcGetCUBINSize(prog, &b->size) != NVRTC_SUCCESS || !b->size ||
-                !(b->cubin = malloc(b->size)) ||
-                nv.nvrtcGetCUBIN(prog, b->cubin) != NVRTC_SUCCESS))
-        st = ct_fail(CUTUNE_ECOMPILE, "%s: no cubin for %s", name, r->arch);
-    if (!st) {
-        read_report(b->log ? b->log : "", b->lowered_name, &b->info);
-        /* the cubin's word over the log's, which concurrent compilations may mix up */
-        cutune_arch a;
-        cutune_arch_find(r->arch, &a);
-        int regs;
-        size_t smem;
-        if (cubin_resources((const unsigned char *)b->cubin, b->size, b->lowered_name,
-                            a.cc_major >= 8 ? a.smem_reserved_per_block : 0, &regs, &smem) == 0) {
-            if (regs != b->info.regs) /* not our report: its other figures are not ours */
-                b->info.stack_bytes = b->info.spill_bytes = 0, b->info.barriers = 0;
-            b->info.regs = regs;
-            b->info.static_smem = smem;
-        } else {
-            st = ct_fail(CUTUNE_ECOMPILE, "%s: cannot read the resources of '%s' from the cubin",
-                         name, b->lowered_name);
-        }
-    }
+    if (!st && sass_log)
+        st = keep_ptx(r, prog, name, &sass_log, b);
+    else if (!st)
+        st = keep_cubin(r, prog, name, b);
+    free(sass_log);
     if (prog)
         nv.nvrtcDestroyProgram(&prog);
     free(src);

@@ -174,6 +174,69 @@ static void errors(void)
     cutune_binary_free(NULL);
 }
 
+/* Static shared memory past 48 KiB (Kernel Tuner's matmul at 64x8 threads with 4x8 tiles:
+ * 80 KiB), of which NVRTC makes no cubin: PTX instead, with ptxas's figures, served again from
+ * the cache as PTX; 48 KiB exactly stays a cubin; a GPU with less shared memory is told so
+ * by the figures (the session prunes it), and a real error stays an error. */
+static void static_smem_past_48k(void)
+{
+    static const char *const src =
+        "extern \"C\" __global__ void big(float *x) {\n"
+        "    __shared__ float s[FLOATS];\n"
+        "    for (int i = threadIdx.x; i < FLOATS; i += blockDim.x) s[i] = x[i];\n"
+        "    __syncthreads();\n"
+        "    x[threadIdx.x] = s[(threadIdx.x * 7) % FLOATS];\n}\n";
+    const char *defs_big[] = {"FLOATS=20480"}, *defs_edge[] = {"FLOATS=12288"};
+    cutune_compile_request r = {.source = src, .kernel = "big", .arch = "sm_90",
+                                .defines = defs_big, .num_defines = 1, .cache_dir = dir};
+    cutune_binary *b, *again;
+    cutune_binary_info info;
+    size_t n, n2;
+    CHECK_INT(cutune_compile(&r, &b), CUTUNE_OK);
+    if (!b)
+        return;
+    cutune_binary_get_info(b, &info);
+    const char *code = cutune_binary_code(b, &n);
+    CHECK_INT(info.ptx, 1);
+    CHECK(n > 100 && strstr(code, ".entry big") != NULL);
+    CHECK_INT(info.static_smem, 20480 * 4);
+    CHECK(info.regs > 0);
+    CHECK_HAS(info.log, "81920 bytes smem");
+    CHECK_INT(cutune_compile(&r, &again), CUTUNE_OK);
+    cutune_binary_get_info(again, &info);
+    const char *code2 = cutune_binary_code(again, &n2);
+    CHECK(info.from_cache && info.ptx && info.static_smem == 20480 * 4);
+    CHECK(n == n2 && memcmp(code, code2, n) == 0);
+    cutune_binary_free(b);
+    cutune_binary_free(again);
+
+    r.defines = defs_edge;
+    CHECK_INT(cutune_compile(&r, &b), CUTUNE_OK);
+    cutune_binary_get_info(b, &info);
+    CHECK(info.ptx == 0 && info.static_smem == 12288 * 4);
+    cutune_binary_free(b);
+
+    r.defines = defs_big;
+    r.arch = "sm_75"; /* 64 KiB a block at most: the figures say it cannot launch */
+    CHECK_INT(cutune_compile(&r, &b), CUTUNE_OK);
+    cutune_binary_get_info(b, &info);
+    cutune_arch arch;
+    cutune_arch_find("sm_75", &arch);
+    cutune_block_resources l = {.threads = 128, .regs = info.regs,
+                                .static_smem = info.static_smem, .carveout = -1};
+    cutune_occupancy occ;
+    CHECK_INT(cutune_occupancy_compute(&arch, &l, &occ), CUTUNE_OK);
+    CHECK_INT(occ.blocks_per_sm, 0);
+    cutune_binary_free(b);
+
+    r.arch = "sm_90";
+    r.source = "extern \"C\" __global__ void big(float *x) { __shared__ float s[20480]; "
+               "s[threadIdx.x] = x[0]; x[1] = s[2] + missing; }";
+    r.num_defines = 0;
+    CHECK_INT(cutune_compile(&r, &b), CUTUNE_ECOMPILE);
+    CHECK_HAS(cutune_last_error(), "missing");
+}
+
 /* Different configurations compiled at once must each get their own registers and shared
  * memory (NVRTC can mix the ptxas reports of concurrent compilations; cutune reads the
  * cubin). Compared with the same configurations compiled one by one, without a cache. */
@@ -289,6 +352,6 @@ static void teardown(void)
 }
 
 TEST_LIST(TEST_CASE(compile_and_cache) TEST_CASE(errors) TEST_CASE(side_by_side)
-          TEST_CASE(concurrent_variants));
+          TEST_CASE(concurrent_variants) TEST_CASE(static_smem_past_48k));
 
 int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

@@ -39,7 +39,8 @@ static const char compile_help[] =
     "  --kernel NAME      the __global__ function, if the spec does not name it\n"
     "  --option OPT       one more NVRTC option (repeatable)\n"
     "  --cache-dir DIR    the binary cache folder ('' for none)\n"
-    "  --output FILE      also write the cubin there\n"
+    "  --output FILE      also write the cubin there (PTX for a kernel of more than\n"
+    "                     48 KiB of static shared memory, which NVRTC makes no cubin of)\n"
     "  --json             machine-readable output\n";
 
 /* KernelName and CompilerOptions from the spec's KernelSpecification, when it has them. */
@@ -126,12 +127,13 @@ static int report_binary(const compile_args *a, const cutune_arch *arch, long th
     int have_occ = l.threads > 0 && cutune_occupancy_compute(arch, &l, &occ) == CUTUNE_OK;
     if (a->json) {
         return cli_print_json(json_pack(
-            "{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:i, s:b, s:f, s:I, s:s?, s:s?, s:o}",
+            "{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:i, s:b, s:f, s:I, s:b, s:s?, s:s?, s:o}",
             "kernel", a->kernel, "lowered_name", info.lowered_name, "arch", arch->name, "config",
             a->key, "regs", info.regs, "static_smem", (json_int_t)info.static_smem, "stack_bytes",
             (json_int_t)info.stack_bytes, "spill_bytes", (json_int_t)info.spill_bytes,
             "barriers", info.barriers, "from_cache", info.from_cache, "compile_s",
-            info.compile_s, "cubin_bytes", (json_int_t)size, "cache_path", info.cache_path,
+            info.compile_s, "cubin_bytes", (json_int_t)size, "ptx", info.ptx,
+            "cache_path", info.cache_path,
             "log", log,
             "occupancy",
             have_occ ? json_pack("{s:i, s:i, s:f, s:s?}", "threads", l.threads,
@@ -148,8 +150,11 @@ static int report_binary(const compile_args *a, const cutune_arch *arch, long th
     printf("  shared memory    %zu bytes static\n", info.static_smem);
     printf("  stack, spills    %zu bytes, %zu bytes of spill stores\n", info.stack_bytes,
            info.spill_bytes);
-    printf("  cubin            %zu bytes%s%s\n", size, info.cache_path ? " at " : "",
-           info.cache_path ? info.cache_path : "");
+    printf("  %-16s %zu bytes%s%s\n", info.ptx ? "PTX" : "cubin", size,
+           info.cache_path ? " at " : "", info.cache_path ? info.cache_path : "");
+    if (info.ptx)
+        printf("                   (NVRTC makes no cubin past 48 KiB of static shared memory: the "
+               "driver compiles it as it loads it)\n");
     if (have_occ && occ.blocks_per_sm)
         printf("  occupancy        %d blocks of %d threads per SM, %.0f%% (without dynamic "
                "shared memory)\n",

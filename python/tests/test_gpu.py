@@ -156,3 +156,22 @@ def test_kernel_tuners_convolution_example():
     assert all("pruned after compiling" in why for why in env["failures"].values())
     assert len(ran) + len(env["failures"]) == 12 and len(ran) >= 8
     assert all(r["use_padding"] == 0 or r["block_size_x"] % 32 != 0 for r in results)
+
+
+def test_kernel_tuners_matmul_past_48k_of_static_shared_memory():
+    """Kernel Tuner's matmul at 64x8 threads with 4x8 tiles declares 80 KiB of static shared
+    memory, of which NVRTC makes no cubin: it runs from PTX, and its product is right."""
+    from conftest import repo_path
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((4096, 4096), dtype=np.float32)
+    b = rng.standard_normal((4096, 4096), dtype=np.float32)
+    tune_params = {"block_size_x": [32, 64], "block_size_y": [4, 8], "tile_size_x": [4],
+                   "tile_size_y": [8]}
+    results, env = cutune.tune_kernel(
+        "matmul_kernel", repo_path("tests", "data", "kernel_tuner", "matmul.cu"), (4096, 4096),
+        [np.zeros_like(a), a, b], tune_params, grid_div_x=["block_size_x", "tile_size_x"],
+        grid_div_y=["block_size_y", "tile_size_y"],
+        restrictions=["block_size_x==block_size_y*tile_size_y"],
+        answer=[a @ b, None, None], atol=1e-2, quiet=True)
+    assert {(r["block_size_x"], r["block_size_y"]) for r in results} == {(32, 4), (64, 8)}
+    assert all(isinstance(r["time"], float) for r in results), env["failures"]
