@@ -7,6 +7,7 @@ import os
 import sys
 import tempfile
 import threading
+import weakref
 
 import numpy as np
 
@@ -89,9 +90,13 @@ class Profiles:
                n.cstr(os.fspath(db)) if db else None, 0 if writable else READONLY)
         self.path = n.text(n.lib.cutune_store_path(self._store))
         self._devices, self._kernel_ids = {}, {}  # what select looked up once
+        self._launchers = weakref.WeakSet()
 
     def close(self):
-        if self._store:
+        """Closes the store, and the launchers over it first."""
+        for launcher in list(getattr(self, "_launchers", ())):
+            launcher.close()
+        if getattr(self, "_store", None):
             n.lib.cutune_store_free(self._store)
             self._store = ctypes.c_void_p()
 
@@ -181,6 +186,8 @@ class Profiles:
         """The configuration to run `kernel` (its name) with at this problem size on this
         device (None: GPU 0; an ordinal; a name the store knows; or a dict). source: the
         kernel's source, when the store holds several versions of it."""
+        if not self._store:
+            raise InvalidArgumentError(f"{self.path} is closed")
         info = self._device(device)
         kid = self._kernel_ids.get((kernel, source, user_key))
         if kid is None:
@@ -207,16 +214,18 @@ class Profiles:
 
 
 def _source_of(kernel_source):
+    """(the kernel's source, its file or None)."""
     code = getattr(kernel_source, "code", None)  # CuPy's RawKernel and RawModule
     if isinstance(code, str):
-        return code
+        return code, None
     if isinstance(kernel_source, os.PathLike) or (isinstance(kernel_source, str) and
                                                   "\n" not in kernel_source and
                                                   os.path.isfile(kernel_source)):
-        with open(kernel_source) as f:
-            return f.read()
+        path = os.path.abspath(os.fspath(kernel_source))  # (its #includes are beside it)
+        with open(path) as f:
+            return f.read(), path
     if isinstance(kernel_source, str):
-        return kernel_source
+        return kernel_source, None
     raise InvalidArgumentError("kernel_source: the source, its file, or a CuPy RawKernel or "
                                "RawModule")
 
@@ -232,13 +241,18 @@ class Launcher:
     def __init__(self, profiles, kernel_name, kernel_source, tune_params, grid_div,
                  block_size_names, compiler_options, defines, smem_size, default, user_key,
                  device, cache_dir):
-        source = _source_of(kernel_source)
+        source, kernel_file = _source_of(kernel_source)
+        if not isinstance(tune_params, dict) or not tune_params:
+            raise InvalidArgumentError("tune_params must be a non-empty dict of parameter name "
+                                       "to list of values")
         if default is None:
             default = {k: list(v)[0] for k, v in tune_params.items()}
+        self._l = None
         self._dir = tempfile.TemporaryDirectory(prefix="cutune-launch-")
-        kernel_file = os.path.join(self._dir.name, "kernel.cu")
-        with open(kernel_file, "w") as f:
-            f.write(source)
+        if kernel_file is None:
+            kernel_file = os.path.join(self._dir.name, "kernel.cu")
+            with open(kernel_file, "w") as f:
+                f.write(source)
         spec = spec_mod.build(kernel_name, "kernel.cu", source, [1, 1, 1], [], tune_params,
                               grid_div=grid_div, block_size_names=block_size_names,
                               compiler_options=compiler_options, defines=defines,
@@ -246,7 +260,10 @@ class Launcher:
         spec_path = os.path.join(self._dir.name, "spec.json")
         with open(spec_path, "w") as f:
             json.dump(spec, f)
+        if not profiles._store:
+            raise InvalidArgumentError(f"{profiles.path} is closed")
         self._profiles = profiles  # the store outlives the launcher
+        profiles._launchers.add(self)
         opts = n.LauncherOptions(device=device, user_key=n.cstr(user_key),
                                  cache_dir=n.cstr(cache_dir) if cache_dir else None)
         self._l = ctypes.c_void_p()
@@ -258,18 +275,24 @@ class Launcher:
         if getattr(self, "_l", None):
             n.lib.cutune_launcher_free(self._l)
             self._l = None
+        if getattr(self, "_dir", None):
             self._dir.cleanup()
+            self._dir = None
 
     def __del__(self):
         self.close()
 
     def select(self, problem_size):
         """What a launch at this problem size would run."""
+        if not self._l:
+            raise InvalidArgumentError("this launcher is closed (or its Profiles is)")
         sel = n.Selection()
         n.call("cutune_launcher_select", self._l, _problem_ref(problem_size), ctypes.byref(sel))
         return Selection.of(sel)
 
     def __call__(self, problem_size, *args, stream=None):
+        if not self._l:
+            raise InvalidArgumentError("this launcher is closed (or its Profiles is)")
         # the hot path: each argument becomes one 64-bit slot (a device pointer, or a
         # scalar's bytes), in buffers kept per thread; problem sizes are converted once
         local = self._local

@@ -96,6 +96,9 @@ def test_launch_on_cupy_stream(tmp_path):
     assert cutune.Profiles(db).select("vector_add", problem_size=N).rule == "exact"
     with pytest.raises(cutune.InvalidArgumentError, match="on the host"):
         launch(N, np.zeros(4, np.float32), a, b, np.int32(N))
+    profiles.close()  # its launchers close first: a launch then is refused, not a crash
+    with pytest.raises(cutune.InvalidArgumentError, match="closed"):
+        launch(N, c, a, b, np.int32(N))
 
 
 def test_launch_on_torch_stream(tmp_path):

@@ -256,6 +256,13 @@ def test_store_and_select(tmp_path):
             profiles.select("reduce", device={"name": "x"}, problem_size=1000)
         with pytest.raises(cutune.InvalidArgumentError, match="problem_size"):
             profiles.select("reduce", device="NVIDIA H200", problem_size=(0,))
+        if gpu_name() is None:  # a launcher needs a GPU, and says so
+            with pytest.raises(cutune.NoDeviceError):
+                profiles.launcher("reduce", "__global__ void reduce() {}", {"BLOCK": [128]})
+        with pytest.raises(cutune.InvalidArgumentError, match="tune_params"):
+            profiles.launcher("reduce", "__global__ void reduce() {}", {})
+    with pytest.raises(cutune.InvalidArgumentError, match="is closed"):
+        profiles.select("reduce", device="NVIDIA H200", problem_size=1000)
     # resume: what the store holds is taken as measured
     _, env2 = simulate(4, 40, db=str(db), resume=True)
     assert env2["stats"]["restored"] >= 1
