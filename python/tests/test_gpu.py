@@ -96,6 +96,22 @@ def test_launch_on_cupy_stream(tmp_path):
     assert cutune.Profiles(db).select("vector_add", problem_size=N).rule == "exact"
     with pytest.raises(cutune.InvalidArgumentError, match="on the host"):
         launch(N, np.zeros(4, np.float32), a, b, np.int32(N))
+    # from several threads at once, each on a stream of its own
+    import threading
+    outs = [cp.zeros_like(a) for _ in range(4)]
+
+    def work(out):
+        with cp.cuda.Stream(non_blocking=True) as s:
+            for _ in range(50):
+                launch(N, out, a, b, np.int32(N))
+            s.synchronize()
+
+    threads = [threading.Thread(target=work, args=(o,)) for o in outs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(bool(cp.allclose(o, a + b)) for o in outs)
     profiles.close()  # its launchers close first: a launch then is refused, not a crash
     with pytest.raises(cutune.InvalidArgumentError, match="closed"):
         launch(N, c, a, b, np.int32(N))
