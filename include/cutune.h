@@ -1277,6 +1277,13 @@ typedef struct cutune_session_options {
                               -1: none); needs the disk cache */
     int64_t problem[3];    /* the problem size, instead of the spec's ProblemSize (all 0:
                               the spec's; see cutune_kernel_load_t1_sized) */
+    /* Adaptive timing (0: `iterations` timed launches, always): after 6 timed launches, a
+     * configuration is timed until the 95% confidence interval of its median (from the
+     * order statistics: no distribution assumed) is within +-precision of it (0.01: 1%),
+     * or until `iterations` launches (0: 64). Racing: one whose interval lies wholly above
+     * the fastest time so far stops there, measured with what was timed. NaN, negative or
+     * 1 and above: CUTUNE_EINVAL. */
+    double precision;
 } cutune_session_options;
 
 typedef struct cutune_session_stats {
@@ -1289,6 +1296,9 @@ typedef struct cutune_session_stats {
     uint64_t warm_start;      /* configurations measured first because they were the fastest
                                  of an earlier session at the nearest other problem size */
     int64_t warm_start_problem[3]; /* that size (0s: none) */
+    uint64_t timed_launches;  /* timed launches of the configurations measured */
+    uint64_t raced;           /* configurations racing stopped early (options.precision) */
+    uint64_t raced_saved;     /* timed launches racing saved them: the cap less what ran */
 } cutune_session_stats;
 
 typedef struct cutune_session_result {

@@ -291,6 +291,7 @@ int ct_worker_run(ct_worker *w, const ct_run_request *req, ct_run_result *res)
                      .dynamic_smem = req->dynamic_smem, .cubin_size = req->cubin_size,
                      .symbol_len = slen, .warmups = req->warmups,
                      .iterations = req->iterations, .flush_l2 = req->flush_l2,
+                     .precision = req->precision, .best_ms = req->best_ms,
                      .make_reference = req->make_reference, .verify = req->verify,
                      .cooperative = req->cooperative};
     msg_head h = {.kind = MSG_RUN, .len = sizeof wire + slen + req->cubin_size};

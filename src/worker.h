@@ -27,7 +27,11 @@ typedef struct ct_run_request {
     unsigned grid[3], block[3];
     size_t dynamic_smem;
     int cooperative;           /* every block resident at once (a grid-wide barrier) */
-    int warmups, iterations;   /* launches before timing, and timed ones */
+    int warmups, iterations;   /* launches before timing, and timed ones (with precision:
+                                  at most) */
+    double precision;          /* > 0: time until the median's 95% interval is within this
+                                  fraction of it (measure.h), racing against best_ms */
+    double best_ms;            /* the fastest time so far (NaN: none) */
     int flush_l2;              /* clear the L2 cache before each timed launch */
     int make_reference;        /* keep this run's outputs as the reference */
     int verify;                /* compare the outputs with the reference */
@@ -38,6 +42,7 @@ typedef struct ct_run_result {
     ct_outcome outcome;
     char message[256];         /* why it failed */
     int iterations;
+    int raced;                 /* timing stopped early: clearly slower than best_ms */
     double times_ms[CUTUNE_MAX_TIMED_LAUNCHES];       /* each timed launch */
     double max_error;          /* largest |x - ref| / max(1, |ref|) of what was compared */
     int restart;               /* the fault poisoned the CUDA context: the worker ends */

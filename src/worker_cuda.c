@@ -5,6 +5,7 @@
 #include "worker_wire.h"
 #include "compile_impl.h"
 #include "verify.h"
+#include "measure.h"
 
 #include <errno.h>
 #include <math.h>
@@ -237,6 +238,10 @@ static int child_run(child *c, const run_wire *w, const char *symbol, const void
                  (unsigned long long)w->dynamic_smem, cudaGetErrorString(e));
     else {
         int n = w->iterations < 64 ? w->iterations : 64;
+        /* adaptive: at least 6 timed launches (what a 95% interval needs), then until the
+         * interval is narrow enough, the configuration is clearly slower, or the cap */
+        ct_measure_rule rule = {.min_launches = n < 6 ? n : 6, .max_launches = n,
+                                .precision = w->precision, .best_ms = w->best_ms};
         for (int i = 0; i < w->warmups + n; i++) {
             int timed = i >= w->warmups;
             if (restore(c, why, size))
@@ -262,6 +267,12 @@ static int child_run(child *c, const run_wire *w, const char *symbol, const void
                 float ms;
                 cudaEventElapsedTime(&ms, c->start, c->stop);
                 res->times_ms[res->iterations++] = ms;
+                ct_measure_verdict v = ct_measure_decide(res->times_ms, res->iterations, &rule);
+                if (v != CT_MEASURE_GO_ON) {
+                    res->raced = v == CT_MEASURE_RACED;
+                    n = res->iterations;
+                    break;
+                }
             }
         }
         if (res->iterations == n) {

@@ -24,6 +24,7 @@ typedef struct run_wire {
     unsigned grid[3], block[3];
     uint64_t dynamic_smem, cubin_size, symbol_len;
     int32_t warmups, iterations, flush_l2, make_reference, verify, cooperative;
+    double precision, best_ms; /* adaptive timing (measure.h); precision 0: a fixed count */
 } run_wire;
 
 

@@ -357,6 +357,31 @@ static void corner_pruned(void)
     CHECK_INT(k.r.stats.runtime_failed, 0); /* nothing that could not launch was launched */
 }
 
+/* Issue 28: adaptive timing. With a precision each configuration is timed from 6 launches
+ * up to the cap (64) until its median is known to 2%, and racing stops those clearly slower
+ * than the best so far; without one, exactly 7 launches each. */
+static void adaptive_timing(void)
+{
+    cutune_search_options o = {.strategy = "random", .budget = 15, .seed = 9};
+    cutune_session_options fixed = so, adaptive = so;
+    adaptive.precision = 0.02;
+    outcome f = in_child(spec, kernel, &fixed, &o, NULL);
+    outcome a = in_child(spec, kernel, &adaptive, &o, NULL);
+    CHECK_INT(f.status, CUTUNE_OK);
+    CHECK_INT(a.status, CUTUNE_OK);
+    const cutune_session_stats *x = &a.r.stats;
+    printf("fixed: %llu timed launches for %llu configurations; adaptive to 2%%: %llu for "
+           "%llu, racing stopped %llu early and saved %llu launches\n",
+           (unsigned long long)f.r.stats.timed_launches, (unsigned long long)f.r.stats.measured,
+           (unsigned long long)x->timed_launches, (unsigned long long)x->measured,
+           (unsigned long long)x->raced, (unsigned long long)x->raced_saved);
+    CHECK(f.r.stats.timed_launches == 7 * f.r.stats.measured);
+    CHECK(x->measured > 0 && x->timed_launches >= 6 * x->measured &&
+          x->timed_launches <= 64 * x->measured);
+    CHECK(x->raced == 0 || x->raced_saved >= x->raced);
+    CHECK(x->raced <= x->measured);
+}
+
 /* a reference the user gives: the CPU's answer (all agree), or zeros (the default fails) */
 static void reference_cpu(void) { against_cpu(spec, kernel, &so); }
 static void reference_file(void) { against_file(spec, kernel, &so); }
@@ -467,6 +492,7 @@ static void refused_after_compiling(void)
 
 TEST_LIST(TEST_CASE(bo_budget) TEST_CASE(second_session_cached) TEST_CASE(corner_pruned)
           TEST_CASE(reference_cpu) TEST_CASE(reference_file) TEST_CASE(objective)
-          TEST_CASE(arguments_from_memory) TEST_CASE(refused_after_compiling));
+          TEST_CASE(arguments_from_memory) TEST_CASE(adaptive_timing)
+          TEST_CASE(refused_after_compiling));
 
 int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

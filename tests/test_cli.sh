@@ -93,6 +93,11 @@ run 2 tune --sim "$SRC/data/spaces/convolution/A100.json.gz" --problem 64
 has err "--problem is for the GPU"
 run 1 tune "$SRC/kernels/convolution.cu" --spec "$SRC/kernels/convolution.json" --problem 64,64,64 --no-store
 has err "its ProblemSize has 2 dimensions, the problem size given has 3"
+for p in 2 0 -0.1 100% x nan; do
+    run 2 tune kernel.cu --spec "$SPEC" --precision "$p"
+    has err "--precision takes a fraction in (0, 1) or a percentage"
+done
+# (1%: accepted; the session then needs a GPU, or says there is none)
 for c in device space tune sim occupancy compile profiles pipeline bench; do
     run 0 $c --help
     has out "usage: cutune $c"

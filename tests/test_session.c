@@ -259,6 +259,17 @@ static void test_kernel_session(void)
                                  SRC "/kernels/not-there.cu", NULL),
               CUTUNE_EIO);
     CHECK_HAS(cutune_last_error(), "not-there.cu");
+    /* a precision that is no fraction is refused before anything starts */
+    static const double bad[] = {-0.01, 1, 2};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        cutune_session_options o = {.precision = bad[k]};
+        CHECK_INT(cutune_session_new(&s, SRC "/kernels/convolution.json", NULL, &o),
+                  CUTUNE_EINVAL);
+        CHECK_HAS(cutune_last_error(), "is not a fraction in [0, 1)");
+    }
+    cutune_session_options nan_precision = {.precision = NAN};
+    CHECK_INT(cutune_session_new(&s, SRC "/kernels/convolution.json", NULL, &nan_precision),
+              CUTUNE_EINVAL);
     /* everything right: it starts, or says there is no GPU */
     int st = cutune_session_new(&s, SRC "/kernels/convolution.json", NULL, NULL);
     if (st == CUTUNE_OK) {

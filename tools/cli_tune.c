@@ -15,6 +15,7 @@
 static const char tune_help[] =
     "usage: cutune tune [KERNEL.cu] --spec T1.json [--strategy NAME] [--budget N] [--seed S]\n"
     "                   [--time-limit SECONDS] [--device N] [--iterations N] [--flush-l2]\n"
+    "                   [--precision P]\n"
     "                   [--batch Q] [--cache-out FILE.json] [--t4-out FILE.json] [--json]\n"
     "                   [--problem X[,Y[,Z]]] [--db DB | --no-store] [--resume]\n"
     "                   [--user-key K] [--precompile T] [--compile-threads T]\n"
@@ -50,7 +51,11 @@ static const char tune_help[] =
     "                     and the rest queued (compiling ahead), 1 to 16 (default 2)\n"
     "  --seed S           seed (default 1)\n"
     "  --device N         CUDA device (default 0; under mpirun: N plus the local rank)\n"
-    "  --iterations N     timed launches per configuration (default 7)\n"
+    "  --iterations N     timed launches per configuration (default 7; with --precision,\n"
+    "                     at most, default 64)\n"
+    "  --precision P      time each configuration until the 95% interval of its median is\n"
+    "                     within P of it (0.01 or 1%), from 6 launches on; one whose\n"
+    "                     interval lies above the best time so far stops there (racing)\n"
     "  --flush-l2         clear the L2 cache before each timed launch\n"
     "  --problem X[,Y,Z]  the problem size, instead of the spec's ProblemSize (buffers\n"
     "                     follow it)\n"
@@ -219,7 +224,8 @@ static int parse_args(int argc, char **argv, tune_args *a, int *given)
         {"verify", required_argument, 0, 'V'},   {"atol", required_argument, 0, 'A'},
         {"rtol", required_argument, 0, 'r'},     {"metric", required_argument, 0, 'M'},
         {"objective", required_argument, 0, 'O'}, {"higher-is-better", no_argument, 0, 'H'},
-        {"lower-is-better", no_argument, 0, 'W'}, {0, 0, 0, 0}};
+        {"lower-is-better", no_argument, 0, 'W'}, {"precision", required_argument, 0, 'X'},
+        {0, 0, 0, 0}};
     *a = (tune_args){.search = {.strategy = "bo", .budget = 100, .seed = 1}, .atol = NAN,
                      .rtol = NAN, .higher = -1};
     int index = 0, c;
@@ -290,6 +296,14 @@ static int parse_args(int argc, char **argv, tune_args *a, int *given)
             if (cli_parse_u64_in("tune", c == 'q' ? "--batch" : "--per-rank", optarg, 1, 16, &v))
                 return EXIT_USAGE;
             *(c == 'q' ? &a->search.batch : &a->per_rank) = (unsigned)v;
+            break;
+        case 'X': /* a fraction, or a percentage ("1%") */
+            a->session.precision = strtod(optarg, &end);
+            if (*end == '%' && end[1] == '\0')
+                a->session.precision /= 100, end++;
+            if (*end || !(a->session.precision > 0 && a->session.precision < 1))
+                return cli_usage_error("tune", "--precision takes a fraction in (0, 1) or a "
+                                               "percentage (0.01 or 1%%), not '%s'", optarg);
             break;
         case 'L':
             a->search.time_limit_s = strtod(optarg, &end);

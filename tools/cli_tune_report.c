@@ -72,8 +72,15 @@ int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
                                           (json_int_t)x->warm_start_problem[1],
                                           (json_int_t)x->warm_start_problem[2]));
         }
-        if (out)
+        if (out) {
+            json_object_set_new(out, "timed_launches", json_integer((json_int_t)x->timed_launches));
+            json_object_set_new(out, "precision", a->session.precision > 0
+                                    ? json_real(a->session.precision) : json_null());
+            json_object_set_new(out, "raced", json_integer((json_int_t)x->raced));
+            json_object_set_new(out, "raced_saved_launches",
+                                json_integer((json_int_t)x->raced_saved));
             tune_report_failures(s, t->first_failed, out);
+        }
         static const char *const modes[] = {"auto", "default", "none", "answers"};
         char note[512];
         if (out) {
@@ -113,6 +120,12 @@ int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
            (unsigned long long)x->verification_failed, (unsigned long long)x->timeouts,
            (unsigned long long)r->search.pruned, (unsigned long long)x->pruned_after_compile,
            x->pruned_saved_s);
+    if (a->session.precision > 0 && x->measured)
+        printf("timing to +-%g%% of each median: %llu timed launches, %.1f a configuration; "
+               "racing stopped %llu early, saving %llu launches\n", 100 * a->session.precision,
+               (unsigned long long)x->timed_launches,
+               (double)x->timed_launches / (double)x->measured, (unsigned long long)x->raced,
+               (unsigned long long)x->raced_saved);
     tune_report_failures(s, t->first_failed, NULL);
     char note[512];
     if (tune_verify_note(x, t->verify, note, sizeof note))

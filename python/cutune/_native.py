@@ -59,7 +59,7 @@ class SearchResult(Structure):
 class SessionOptions(Structure):
     _fields_ = [("device", c_int), ("iterations", c_int), ("warmups", c_int),
                 ("flush_l2", c_int), ("timeout_s", c_double), ("cache_dir", c_char_p),
-                ("compile_threads", c_int), ("problem", c_int64 * 3)]
+                ("compile_threads", c_int), ("problem", c_int64 * 3), ("precision", c_double)]
 
 
 class SessionStats(Structure):
@@ -68,7 +68,8 @@ class SessionStats(Structure):
                     "measured", "runtime_failed", "verification_failed", "timeouts")] + \
                [("compile_s", c_double), ("run_s", c_double), ("pruned_saved_s", c_double),
                 ("restored", c_uint64), ("warm_start", c_uint64),
-                ("warm_start_problem", c_int64 * 3)]
+                ("warm_start_problem", c_int64 * 3), ("timed_launches", c_uint64),
+                ("raced", c_uint64), ("raced_saved", c_uint64)]
 
 
 class SessionResult(Structure):

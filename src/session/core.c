@@ -23,8 +23,8 @@ cutune_session *ct_session_alloc(const cutune_session_options *options,
     s->ops = ops;
     s->ctx = ctx;
     s->opt = options ? *options : (cutune_session_options){0};
-    if (s->opt.iterations <= 0)
-        s->opt.iterations = 7;
+    if (s->opt.iterations <= 0) /* timed launches, or with a precision their cap */
+        s->opt.iterations = s->opt.precision > 0 ? CUTUNE_MAX_TIMED_LAUNCHES : 7;
     if (s->opt.iterations > CUTUNE_MAX_TIMED_LAUNCHES)
         s->opt.iterations = CUTUNE_MAX_TIMED_LAUNCHES;
     if (s->opt.warmups <= 0)

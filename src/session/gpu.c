@@ -35,7 +35,8 @@ static int gpu_evaluate(cutune_session *s, void *ctx, size_t i, int reference)
     r->done = 1;
     ct_run_request req = {.warmups = s->opt.warmups, .iterations = s->opt.iterations,
                           .flush_l2 = s->opt.flush_l2, .make_reference = reference,
-                          .verify = !reference};
+                          .verify = !reference, .precision = s->opt.precision,
+                          .best_ms = s->best_ms};
     const uint32_t *config = ct_domain_config(&s->dom, i);
     /* the launch: its geometry (also the grid and block the source is compiled with), and
      * whether it is cooperative (an expression may fail) */
@@ -115,6 +116,11 @@ static int gpu_evaluate(cutune_session *s, void *ctx, size_t i, int reference)
         return CUTUNE_OK;
     }
     s->stats.measured++;
+    s->stats.timed_launches += (uint64_t)res.iterations;
+    if (res.raced) {
+        s->stats.raced++;
+        s->stats.raced_saved += (uint64_t)(req.iterations - res.iterations);
+    }
     return ct_session_keep_times(s, r, res.times_ms, res.iterations);
 }
 
@@ -241,6 +247,9 @@ int cutune_session_new(cutune_session **out, const char *spec, const char *kerne
     *out = NULL;
     if (!spec)
         return ct_fail(CUTUNE_EINVAL, "cutune_session_new: no spec");
+    if (options && !(options->precision >= 0 && options->precision < 1))
+        return ct_fail(CUTUNE_EINVAL, "cutune_session_new: precision %g is not a fraction in "
+                       "[0, 1) (0.01: the median within 1%%)", options->precision);
     gpu *g = calloc(1, sizeof *g);
     cutune_session *s = g ? ct_session_alloc(options, &gpu_ops, g) : NULL;
     if (!s) {

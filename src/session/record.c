@@ -69,4 +69,7 @@ void ct_session_add_stats(cutune_session_stats *to, const cutune_session_stats *
     to->compile_s += sign * d->compile_s;
     to->run_s += sign * d->run_s;
     to->pruned_saved_s += sign * d->pruned_saved_s;
+    to->timed_launches += (uint64_t)sign * d->timed_launches;
+    to->raced += (uint64_t)sign * d->raced;
+    to->raced_saved += (uint64_t)sign * d->raced_saved;
 }
