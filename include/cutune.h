@@ -1280,8 +1280,9 @@ typedef struct cutune_session_options {
     /* Adaptive timing (0: `iterations` timed launches, always): after 6 timed launches, a
      * configuration is timed until the 95% confidence interval of its median (from the
      * order statistics: no distribution assumed) is within +-precision of it (0.01: 1%),
-     * or until `iterations` launches (0: 64). Racing: one whose interval lies wholly above
-     * the fastest time so far stops there, measured with what was timed. NaN, negative or
+     * or until `iterations` launches (0: 64). Racing: one not yet that precise whose
+     * interval lies wholly above the fastest time so far stops there, measured with what
+     * was timed. NaN, negative or
      * 1 and above: CUTUNE_EINVAL. */
     double precision;
 } cutune_session_options;
@@ -1297,8 +1298,9 @@ typedef struct cutune_session_stats {
                                  of an earlier session at the nearest other problem size */
     int64_t warm_start_problem[3]; /* that size (0s: none) */
     uint64_t timed_launches;  /* timed launches of the configurations measured */
-    uint64_t raced;           /* configurations racing stopped early (options.precision) */
-    uint64_t raced_saved;     /* timed launches racing saved them: the cap less what ran */
+    uint64_t raced;           /* configurations racing stopped before their median was as
+                                 precise as asked (options.precision) */
+    uint64_t raced_saved;     /* what that saved at most: the cap less the launches made */
 } cutune_session_stats;
 
 typedef struct cutune_session_result {

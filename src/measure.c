@@ -51,9 +51,10 @@ ct_measure_verdict ct_measure_decide(const double *times, int n, const ct_measur
         return CT_MEASURE_GO_ON;
     double median, lo, hi;
     ct_median_interval(times, n, &median, &lo, &hi);
-    if (!isnan(rule->best_ms) && lo > rule->best_ms)
-        return CT_MEASURE_RACED;
     if ((hi - lo) / 2 <= rule->precision * median)
         return CT_MEASURE_PRECISE;
+    /* not yet precise, but certainly slower than the best: no more launches needed */
+    if (!isnan(rule->best_ms) && lo > rule->best_ms)
+        return CT_MEASURE_RACED;
     return CT_MEASURE_GO_ON;
 }

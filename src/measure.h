@@ -24,7 +24,8 @@ typedef enum ct_measure_verdict {
     CT_MEASURE_GO_ON = 0,
     CT_MEASURE_PRECISE, /* the interval is as narrow as asked */
     CT_MEASURE_AT_CAP,  /* max_launches timed */
-    CT_MEASURE_RACED    /* slower than the best so far, with 95% confidence */
+    CT_MEASURE_RACED    /* not yet precise, but slower than the best so far with 95%
+                           confidence */
 } ct_measure_verdict;
 
 /* What to do after the n-th timed launch. Racing and precision apply from min_launches on;

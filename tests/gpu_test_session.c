@@ -358,8 +358,8 @@ static void corner_pruned(void)
 }
 
 /* Issue 28: adaptive timing. With a precision each configuration is timed from 6 launches
- * up to the cap (64) until its median is known to 2%, and racing stops those clearly slower
- * than the best so far; without one, exactly 7 launches each. */
+ * up to the cap (64) until its median is known to 2%, and racing stops those not yet that
+ * precise but clearly slower than the best so far; without one, exactly 7 launches each. */
 static void adaptive_timing(void)
 {
     cutune_search_options o = {.strategy = "random", .budget = 15, .seed = 9};
@@ -371,7 +371,7 @@ static void adaptive_timing(void)
     CHECK_INT(a.status, CUTUNE_OK);
     const cutune_session_stats *x = &a.r.stats;
     printf("fixed: %llu timed launches for %llu configurations; adaptive to 2%%: %llu for "
-           "%llu, racing stopped %llu early and saved %llu launches\n",
+           "%llu, racing stopped %llu short of that (at most %llu launches saved)\n",
            (unsigned long long)f.r.stats.timed_launches, (unsigned long long)f.r.stats.measured,
            (unsigned long long)x->timed_launches, (unsigned long long)x->measured,
            (unsigned long long)x->raced, (unsigned long long)x->raced_saved);

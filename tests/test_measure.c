@@ -64,7 +64,7 @@ static void verdicts(void)
     double same[64], slow[64], noisy[64];
     for (int i = 0; i < 64; i++) {
         same[i] = 1.0;
-        slow[i] = 2.0 + 0.01 * (i % 5);
+        slow[i] = 2.0 + 0.2 * (i % 5); /* 2.0 to 2.8: a wide interval above 1.5 */
         noisy[i] = i % 2 ? 1.0 : 3.0;
     }
     ct_measure_rule fixed = {.min_launches = 5, .max_launches = 7, .precision = 0,
@@ -79,11 +79,12 @@ static void verdicts(void)
     CHECK_INT(ct_measure_decide(same, 6, &r), CT_MEASURE_PRECISE);
     CHECK_INT(ct_measure_decide(noisy, 40, &r), CT_MEASURE_GO_ON); /* 1 and 3: not precise */
     CHECK_INT(ct_measure_decide(noisy, 64, &r), CT_MEASURE_AT_CAP);
-    CHECK_INT(ct_measure_decide(slow, 6, &r), CT_MEASURE_PRECISE); /* no best yet */
+    CHECK_INT(ct_measure_decide(slow, 6, &r), CT_MEASURE_GO_ON);   /* no best yet */
     r.best_ms = 1.5;
     CHECK_INT(ct_measure_decide(slow, 6, &r), CT_MEASURE_RACED);   /* all above the best */
-    r.best_ms = 2.02;
-    CHECK_INT(ct_measure_decide(slow, 10, &r), CT_MEASURE_PRECISE); /* the best is inside */
+    CHECK_INT(ct_measure_decide(same, 6, &r), CT_MEASURE_PRECISE); /* precise comes first */
+    r.best_ms = 2.3;
+    CHECK_INT(ct_measure_decide(slow, 10, &r), CT_MEASURE_GO_ON);  /* the best is inside */
     r.best_ms = 2.0;
     CHECK_INT(ct_measure_decide(noisy, 40, &r), CT_MEASURE_GO_ON); /* 1s below it: no race */
 }

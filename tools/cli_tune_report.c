@@ -122,7 +122,8 @@ int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
            x->pruned_saved_s);
     if (a->session.precision > 0 && x->measured)
         printf("timing to +-%g%% of each median: %llu timed launches, %.1f a configuration; "
-               "racing stopped %llu early, saving %llu launches\n", 100 * a->session.precision,
+               "racing stopped %llu short of that (at most %llu launches saved)\n",
+               100 * a->session.precision,
                (unsigned long long)x->timed_launches,
                (double)x->timed_launches / (double)x->measured, (unsigned long long)x->raced,
                (unsigned long long)x->raced_saved);
