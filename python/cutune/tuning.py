@@ -147,7 +147,7 @@ def tune_kernel(kernel_name, kernel_source, problem_size, arguments, tune_params
                 block_size_names=None, quiet=False, strategy=None, strategy_options=None,
                 cache=None, metrics=None, simulation_mode=False, observers=None, objective=None,
                 objective_higher_is_better=None, *, db=None, resume=False, user_key="",
-                default=None):
+                default=None, precision=None):
     """Tunes a CUDA kernel as Kernel Tuner's tune_kernel does, with cutune's search,
     measurement and store. Returns (results, env): a dict per evaluated configuration, in
     the order evaluated (parameters, time, times, metrics, ...), and what ran where.
@@ -155,7 +155,9 @@ def tune_kernel(kernel_name, kernel_source, problem_size, arguments, tune_params
     cutune's own keywords: db (a profile store to keep every evaluation in), resume (go on
     from what the store holds of the same kernel, space and device), user_key (what else
     sets the store's profiles apart), default (a configuration measured first, for the
-    speedup). Without a GPU, simulation_mode=True replays cache= (a Kernel Tuner cache file).
+    speedup), precision (adaptive timing: each configuration timed until its median is known
+    to this fraction, 0.01 for 1%, with `iterations` the cap; see docs/cli.md). Without a
+    GPU, simulation_mode=True replays cache= (a Kernel Tuner cache file).
     """
     for value, name in ((verify, "verify"), (texmem_args, "texmem_args"),
                         (observers, "observers")):
@@ -167,6 +169,10 @@ def tune_kernel(kernel_name, kernel_source, problem_size, arguments, tune_params
             not 1 <= iterations <= 64:
         raise InvalidArgumentError(f"iterations is {iterations!r}; 1 to 64 timed launches "
                                    "per configuration are possible")
+    if precision is not None and (not isinstance(precision, (int, float)) or
+                                  not 0 < precision < 1):
+        raise InvalidArgumentError(f"precision is {precision!r}; a fraction in (0, 1) such as "
+                                   "0.01 is expected")
     if not isinstance(atol, (int, float)) or not math.isfinite(atol) or atol < 0:
         raise InvalidArgumentError(f"atol is {atol!r}; a finite number >= 0 is expected")
     job = _strategy_job(strategy, strategy_options)
@@ -179,7 +185,8 @@ def tune_kernel(kernel_name, kernel_source, problem_size, arguments, tune_params
     job.update({"metrics": strings, "objective": objective,
                 "higher_is_better": bool(objective_higher_is_better), "verbose": verbose,
                 "db": os.fspath(db) if db else None, "resume": resume, "user_key": user_key,
-                "device": device, "iterations": iterations, "atol": atol})
+                "device": device, "iterations": iterations, "atol": atol,
+                "precision": precision or 0.0})
     cache_path = existing = None
     if cache and not simulation_mode:
         cache_path = os.path.abspath(os.fspath(cache))

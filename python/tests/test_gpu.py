@@ -49,6 +49,15 @@ def test_numpy_arguments_and_answer(tmp_path):
     assert all(r["time"] == "VerificationFailedConfig" for r in results)
 
 
+def test_adaptive_timing():
+    a, b = inputs()
+    results, env = cutune.tune_kernel("vector_add", SOURCE, N, [np.zeros_like(a), a, b,
+                                                                np.int32(N)], PARAMS,
+                                      iterations=32, precision=0.02, quiet=True)
+    assert all(6 <= len(r["times"]) <= 32 for r in results)
+    assert env["stats"]["timed_launches"] == sum(len(r["times"]) for r in results)
+
+
 def test_cupy_arguments_after_cuda_started():
     cp = framework("cupy")
     a, b = inputs()
