@@ -85,7 +85,9 @@ static int child_setup(child *c, int device, cutune_device_info *info, char *why
     CUDA_TRY(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking), "stream");
     CUDA_TRY(cudaEventCreate(&c->start), "event");
     CUDA_TRY(cudaEventCreate(&c->stop), "event");
-    c->flush_bytes = 2 * (size_t)(info->l2_cache_bytes > 0 ? info->l2_cache_bytes : 1 << 24);
+    /* as much as the L2 holds: on an H100, writing half that already made a 37 MiB buffer's
+     * next read as slow as after writing 3x (docs/experiments.md) */
+    c->flush_bytes = (size_t)(info->l2_cache_bytes > 0 ? info->l2_cache_bytes : 1 << 24);
     CUDA_TRY(cudaMalloc(&c->flush, c->flush_bytes), "the L2 flush buffer");
     c->nargs = cutune_kernel_num_args(c->k);
     size_t n = c->nargs ? c->nargs : 1;

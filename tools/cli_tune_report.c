@@ -77,6 +77,9 @@ int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
             json_object_set_new(out, "precision", a->session.precision > 0
                                     ? json_real(a->session.precision) : json_null());
             json_object_set_new(out, "raced", json_integer((json_int_t)x->raced));
+            json_object_set_new(out, "flush_l2_bytes", json_integer(
+                a->session.flush_l2 ? (dev->l2_cache_bytes > 0 ? dev->l2_cache_bytes : 1 << 24)
+                                    : 0));
             json_object_set_new(out, "raced_saved_launches",
                                 json_integer((json_int_t)x->raced_saved));
             tune_report_failures(s, t->first_failed, out);
@@ -120,6 +123,10 @@ int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
            (unsigned long long)x->verification_failed, (unsigned long long)x->timeouts,
            (unsigned long long)r->search.pruned, (unsigned long long)x->pruned_after_compile,
            x->pruned_saved_s);
+    if (a->session.flush_l2)
+        printf("before each timed launch, %.0f MiB (the L2 of this %s) were written to clear "
+               "it\n", (double)(dev->l2_cache_bytes > 0 ? dev->l2_cache_bytes : 1 << 24) /
+                           (1 << 20), dev->name);
     if (a->session.precision > 0 && x->measured)
         printf("timing to +-%g%% of each median: %llu timed launches, %.1f a configuration; "
                "racing stopped %llu short of that (at most %llu launches saved)\n",
