@@ -20,6 +20,9 @@ int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
 {
     const cutune_search_options *o = &a->search;
     const cutune_device_info *dev = cutune_session_device(s);
+    /* what --flush-l2 wrote before each timed launch (the worker's rule: the L2, else 16 MiB) */
+    long long flushed = !a->session.flush_l2 ? 0
+                        : dev->l2_cache_bytes > 0 ? dev->l2_cache_bytes : 1 << 24;
     char best[1024] = "", dflt[1024] = "";
     cutune_session_key(s, r->search.best_entry, best, sizeof best);
     cutune_session_key(s, r->default_entry, dflt, sizeof dflt);
@@ -77,9 +80,7 @@ int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
             json_object_set_new(out, "precision", a->session.precision > 0
                                     ? json_real(a->session.precision) : json_null());
             json_object_set_new(out, "raced", json_integer((json_int_t)x->raced));
-            json_object_set_new(out, "flush_l2_bytes", json_integer(
-                a->session.flush_l2 ? (dev->l2_cache_bytes > 0 ? dev->l2_cache_bytes : 1 << 24)
-                                    : 0));
+            json_object_set_new(out, "flush_l2_bytes", json_integer(flushed));
             json_object_set_new(out, "raced_saved_launches",
                                 json_integer((json_int_t)x->raced_saved));
             tune_report_failures(s, t->first_failed, out);
@@ -123,10 +124,9 @@ int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
            (unsigned long long)x->verification_failed, (unsigned long long)x->timeouts,
            (unsigned long long)r->search.pruned, (unsigned long long)x->pruned_after_compile,
            x->pruned_saved_s);
-    if (a->session.flush_l2)
+    if (flushed)
         printf("before each timed launch, %.0f MiB (the L2 of this %s) were written to clear "
-               "it\n", (double)(dev->l2_cache_bytes > 0 ? dev->l2_cache_bytes : 1 << 24) /
-                           (1 << 20), dev->name);
+               "it\n", (double)flushed / (1 << 20), dev->name);
     if (a->session.precision > 0 && x->measured)
         printf("timing to +-%g%% of each median: %llu timed launches, %.1f a configuration; "
                "racing stopped %llu short of that (at most %llu launches saved)\n",

@@ -33,13 +33,9 @@ def tune(job, jobdir):
         n.call("cutune_session_set_verify", s, VERIFY_ANSWERS if job["answers"] else VERIFY_NONE)
         if job["answers"]:
             n.call("cutune_session_set_tolerance", s, None, float(job["atol"]), float("nan"))
-        session.configure(s, job)
         store = session.open_store(job)
-        session.keep_in_store(s, store, job)
-        job["budget"] = session.budget_for(n.lib.cutune_session_space(s), job)
-        results, facts = session.run(s, job, jobdir)
+        results, facts = session.tune(s, store, job, jobdir)
         facts.update(session.device_facts(s))
-        facts["budget"] = job["budget"]
         return results, facts
     finally:
         n.lib.cutune_session_free(s)

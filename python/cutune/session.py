@@ -50,6 +50,17 @@ class _Progress:
         return 15 if self.interrupted else 0  # CUTUNE_ECANCELED: the run ends there
 
 
+def tune(s, store, job, tmpdir):
+    """What both routes do with a session made: its metrics and objective, the store (which
+    the caller frees after the session), the budget, the run; (results, facts)."""
+    configure(s, job)
+    keep_in_store(s, store, job)
+    job["budget"] = budget_for(n.lib.cutune_session_space(s), job)
+    results, facts = run(s, job, tmpdir)
+    facts["budget"] = job["budget"]
+    return results, facts
+
+
 def run(s, job, tmpdir):
     """Runs the session; returns (results in evaluation order, session facts)."""
     opts = n.SearchOptions(strategy=n.cstr(job["strategy"]), budget=job["budget"],

@@ -124,13 +124,9 @@ def _simulate(cache, tune_params, job, tmpdir):
             raise InvalidArgumentError(f"tune_params name {sorted(tune_params)}; the cache "
                                        f"{cache} records {sorted(names)}")
         n.call("cutune_session_new_cache", ctypes.byref(s), c, 0.0)
-        session.configure(s, job)
         store = session.open_store(job)
-        session.keep_in_store(s, store, job)
-        job["budget"] = session.budget_for(n.lib.cutune_session_space(s), job)
-        results, facts = session.run(s, job, tmpdir)
-        facts.update({"device_name": n.text(n.lib.cutune_cache_device(c)),
-                      "budget": job["budget"], "simulation": True})
+        results, facts = session.tune(s, store, job, tmpdir)
+        facts.update({"device_name": n.text(n.lib.cutune_cache_device(c)), "simulation": True})
         return results, facts
     finally:
         n.lib.cutune_session_free(s)

@@ -308,10 +308,9 @@ int cutune_session_set_argument(cutune_session *s, const char *argument, const v
     if (!s->kernel || !s->ops->set_argument || !s->has_device || s->measured_elsewhere)
         return ct_fail(CUTUNE_ENOTSUP, "cutune_session_set_argument: this session runs no "
                        "kernel of its own to give '%s' to", argument);
-    for (size_t i = 0; i < s->dom.n; i++)
-        if (s->rec[i].done)
-            return ct_fail(CUTUNE_EINVAL, "cutune_session_set_argument: this session has "
-                           "measured already; arguments are given before its first run");
+    int st = ct_session_not_started(s, "cutune_session_set_argument", "arguments are given");
+    if (st)
+        return st;
     size_t n = cutune_kernel_num_args(s->kernel);
     for (size_t i = 0; i < n; i++) {
         const cutune_kernel_arg *a = cutune_kernel_arg_at(s->kernel, i);

@@ -35,11 +35,7 @@ void ct_session_metrics_free(cutune_session *s)
 
 static int started(const cutune_session *s, const char *call)
 {
-    for (size_t i = 0; i < s->dom.n; i++)
-        if (s->rec[i].done)
-            return ct_fail(CUTUNE_EINVAL, "%s: this session has measured already; its metrics "
-                           "and objective are set before its first run", call);
-    return CUTUNE_OK;
+    return ct_session_not_started(s, call, "its metrics and objective are set");
 }
 
 /* ------------------------------------------------------------------- evaluation ---- */

@@ -1,5 +1,6 @@
 /* record.c — what a session keeps of each configuration: a measured one's times (mean,
- * median, spread), a failed one's reason, Kernel Tuner's failure names, and the counts. */
+ * median, spread), a failed one's reason, whether any is measured yet, Kernel Tuner's
+ * failure names, and the counts. */
 #include "session_impl.h"
 
 #include <math.h>
@@ -41,6 +42,15 @@ int ct_session_keep_times(cutune_session *s, record *r, const double *times, int
                               : (sorted[r->n / 2 - 1] + sorted[r->n / 2]) / 2;
     if (!(r->time_ms >= s->best_ms))
         s->best_ms = r->time_ms;
+    return CUTUNE_OK;
+}
+
+int ct_session_not_started(const cutune_session *s, const char *call, const char *what)
+{
+    for (size_t i = 0; i < s->dom.n; i++)
+        if (s->rec[i].done)
+            return ct_fail(CUTUNE_EINVAL, "%s: this session has measured already; %s before "
+                           "its first run", call, what);
     return CUTUNE_OK;
 }
 

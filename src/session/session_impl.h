@@ -135,6 +135,9 @@ int ct_session_measure_default(cutune_session *s);
 int ct_session_keep_times(cutune_session *s, record *r, const double *times, int n);
 void ct_session_fail_record(record *r, const char *failure, const char *message);
 const char *ct_session_failure_literal(const char *name);
+/* record.c: CUTUNE_OK while nothing is measured; else CUTUNE_EINVAL from `call`, saying that
+ * `what` ("what it compares is set") comes before the first run. */
+int ct_session_not_started(const cutune_session *s, const char *call, const char *what);
 /* Adds (sign 1) or takes away (-1) one session's counts from another's. */
 void ct_session_add_stats(cutune_session_stats *to, const cutune_session_stats *d, int sign);
 

@@ -51,11 +51,7 @@ const cutune_kernel *cutune_session_kernel(const cutune_session *s)
 /* Whether anything was measured: what is compared is settled before that. */
 static int started(const cutune_session *s, const char *call)
 {
-    for (size_t i = 0; i < s->dom.n; i++)
-        if (s->rec[i].done)
-            return ct_fail(CUTUNE_EINVAL, "%s: this session has measured already; what it "
-                           "compares is set before its first run", call);
-    return CUTUNE_OK;
+    return ct_session_not_started(s, call, "what it compares is set");
 }
 
 /* The output argument `name`: its index, or a failure naming what it is not. */
