@@ -507,6 +507,8 @@ static int finish(run *r, size_t i, double t, const char *failure, double sugges
     }
     r->s.visited[i] = 1;
     r->s.value[i] = t;
+    if (r->s.spread)
+        r->s.spread[i] = isnan(t) || pruned ? 0 : r->b->spread(r->b->self, i);
     if (!isnan(t) && !(t >= res->best_ms)) {
         res->best_ms = t;
         res->best_entry = i;
@@ -591,11 +593,13 @@ int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_b
         block_params(d->space, r.bp);
     r.s.visited = calloc(d->n, 1);
     r.s.value = malloc(d->n * sizeof *r.s.value);
+    if (b->spread)
+        r.s.spread = calloc(d->n, sizeof *r.s.spread);
     r.busy = malloc(r.slots * sizeof *r.busy);
     r.suggest_s = malloc(r.slots * sizeof *r.suggest_s);
     r.s.busy = r.busy;
     cutune_rng_seed(&r.s.rng, o->seed);
-    int st = r.s.visited && r.s.value && r.busy && r.suggest_s
+    int st = r.s.visited && r.s.value && r.busy && r.suggest_s && (r.s.spread || !b->spread)
                  ? strat->init(&r.state, &r.s)
                  : ct_fail(CUTUNE_ENOMEM, "out of memory");
     double began = ct_now();
@@ -647,6 +651,7 @@ int ct_search_run(const ct_domain *d, const cutune_search_options *o, const ct_b
         strat->release(r.state);
     free(r.s.visited);
     free(r.s.value);
+    free(r.s.spread);
     free(r.busy);
     free(r.suggest_s);
     return st;

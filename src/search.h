@@ -57,6 +57,9 @@ typedef struct ct_search {
     cutune_rng rng;
     const size_t *busy; /* the configurations in flight, nbusy of them */
     size_t nbusy;
+    /* How uncertain each measured time is: the half-width of its median's 95% interval over
+     * the median (0: exact, as a recorded space's). NULL when the backend does not say. */
+    double *spread;
 } ct_search;
 
 /* A random configuration not evaluated yet, or CT_NONE. */
@@ -100,6 +103,8 @@ typedef struct ct_backend {
     int (*measure)(void *self, size_t index, double *time_ms, const char **failure);
     double (*cost_s)(void *self, size_t index);
     void *self;
+    /* Optional: the spread (ct_search.spread) of configuration i once it is measured. */
+    double (*spread)(void *self, size_t index);
     /* Optional: the configurations the strategy expects to ask for after this one. */
     void (*upcoming)(void *self, const size_t *indices, size_t n);
     /* Optional: configurations to evaluate before the strategy chooses (a warm start from

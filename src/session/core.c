@@ -122,6 +122,16 @@ static int report_objective(const cutune_evaluation *e, void *user)
     return w->fn ? w->fn(&x, w->user) : CUTUNE_OK;
 }
 
+/* How far the time of i could be off (ct_search.spread): the width of its median's interval
+ * (0 where the search sees an objective other than time). */
+static double spread_of(void *self, size_t i)
+{
+    const cutune_session *s = self;
+    const record *r = &s->rec[i];
+    double half = (r->hi_ms - r->lo_ms) / 2 / r->median_ms;
+    return s->objective_metric || !(half > 0) ? 0 : half;
+}
+
 static double cost_unmeasured(void *self, size_t i)
 {
     cutune_session *s = self;
@@ -193,7 +203,8 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
         first = s->restored;
         nfirst = s->nrestored + s->nwarm;
     }
-    ct_backend b = {.measure = measure_one, .self = s, .first = first, .nfirst = nfirst};
+    ct_backend b = {.measure = measure_one, .self = s, .first = first, .nfirst = nfirst,
+                    .spread = spread_of};
     if (s->ops->cost_s)
         b.cost_s = cost_unmeasured;
     if (s->has_arch)

@@ -75,6 +75,9 @@ json_t *ct_session_kt_entry(const cutune_session *s, size_t i)
     if (!isnan(r->time_ms)) {
         json_object_set_new(e, "time_median", json_real(r->median_ms));
         json_object_set_new(e, "time_std", json_real(r->std_ms));
+        /* the median's 95% interval (the launches' order statistics) */
+        json_object_set_new(e, "time_median_lo", json_real(r->lo_ms));
+        json_object_set_new(e, "time_median_hi", json_real(r->hi_ms));
     }
     if (ct_session_metrics_json(s, i, e)) { /* extra keys, as Kernel Tuner writes metrics */
         json_decref(e);

@@ -2,6 +2,7 @@
  * median, spread), a failed one's reason, whether any is measured yet, Kernel Tuner's
  * failure names, and the counts. */
 #include "session_impl.h"
+#include "../measure.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,30 +17,21 @@ void ct_session_fail_record(record *r, const char *failure, const char *message)
     r->message = ct_strdup(message ? message : "");
 }
 
-/* The times of a measured configuration: mean, median and standard deviation. */
+/* The times of a measured configuration: mean, standard deviation, and the median with its
+ * 95% interval. */
 int ct_session_keep_times(cutune_session *s, record *r, const double *times, int n)
 {
     if (!(r->times_ms = malloc((size_t)(n > 0 ? n : 1) * sizeof *r->times_ms)))
         return ct_fail(CUTUNE_ENOMEM, "out of memory");
-    double sum = 0, sq = 0, sorted[CUTUNE_MAX_TIMED_LAUNCHES];
+    double sum = 0, sq = 0;
     r->n = n > CUTUNE_MAX_TIMED_LAUNCHES ? CUTUNE_MAX_TIMED_LAUNCHES : n;
-    for (int k = 0; k < r->n; k++) {
-        sorted[k] = r->times_ms[k] = times[k];
-        sum += times[k];
-    }
+    for (int k = 0; k < r->n; k++)
+        sum += r->times_ms[k] = times[k];
     r->time_ms = r->n ? sum / r->n : NAN;
     for (int k = 0; k < r->n; k++)
         sq += (r->times_ms[k] - r->time_ms) * (r->times_ms[k] - r->time_ms);
     r->std_ms = r->n > 1 ? sqrt(sq / (r->n - 1)) : 0;
-    for (int a = 1; a < r->n; a++) /* insertion sort of a few */
-        for (int b = a; b > 0 && sorted[b - 1] > sorted[b]; b--) {
-            double t = sorted[b];
-            sorted[b] = sorted[b - 1];
-            sorted[b - 1] = t;
-        }
-    r->median_ms = !r->n ? NAN
-                   : r->n % 2 ? sorted[r->n / 2]
-                              : (sorted[r->n / 2 - 1] + sorted[r->n / 2]) / 2;
+    ct_median_interval(r->times_ms, r->n, &r->median_ms, &r->lo_ms, &r->hi_ms);
     if (!(r->time_ms >= s->best_ms))
         s->best_ms = r->time_ms;
     return CUTUNE_OK;

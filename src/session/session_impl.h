@@ -18,6 +18,7 @@ typedef struct record {
     int regs;
     double time_ms;        /* mean of the timed launches; NaN when it failed */
     double median_ms, std_ms;
+    double lo_ms, hi_ms;   /* the median's 95% confidence interval (measure.h) */
     double *times_ms;      /* each of the n */
     const char *failure;   /* Kernel Tuner's name of the failure (a literal), else NULL */
     char *message;         /* and why */

@@ -58,6 +58,7 @@ static json_t *measurement(const char *name, json_t *value)
 static int is_metric(const json_t *keys, const char *key, const json_t *value)
 {
     static const char *const known[] = {"time", "times", "time_median", "time_std",
+                                        "time_median_lo", "time_median_hi", "time_confirmed",
                                         "compile_time", "verification_time", "benchmark_time",
                                         "strategy_time", "framework_time", "timestamp"};
     size_t k;
@@ -96,8 +97,9 @@ json_t *ct_t4_from_kt(const json_t *kt)
         json_t *measurements = json_array();
         if (json_is_number(time) && measurements) {
             json_array_append_new(measurements, measurement("time", time));
-            const char *extra[] = {"time_median", "time_std"};
-            for (int x = 0; x < 2; x++)
+            const char *extra[] = {"time_median", "time_std", "time_median_lo",
+                                   "time_median_hi", "time_confirmed"};
+            for (int x = 0; x < 5; x++)
                 if (json_is_number(json_object_get(e, extra[x])))
                     json_array_append_new(measurements,
                                           measurement(extra[x], json_object_get(e, extra[x])));
@@ -230,8 +232,10 @@ static json_t *kt_from_t4(const json_t *t4, const char *path, char *why, size_t 
             json_t *value = json_object_get(meas, "value");
             if (what && strcmp(what, "time") == 0)
                 time = json_number_value(value);
-            else if (what && !json_object_get(e, what) && is_metric(keys, what, value))
-                json_object_set(e, what, value); /* a metric, back to its key */
+            else if (what && !json_object_get(e, what) &&
+                     (is_metric(keys, what, value) ||
+                      (json_is_number(value) && strncmp(what, "time_", 5) == 0)))
+                json_object_set(e, what, value); /* a metric or the median, back to its key */
         }
         json_t *times = json_object_get(r, "times");
         if (invalid && strcmp(invalid, "correct") != 0)

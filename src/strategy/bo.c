@@ -163,6 +163,22 @@ static size_t working_set(bo *b, const ct_search *s, double worst, size_t *out)
     return count;
 }
 
+/* The mean variance of the measured log-times (from their medians' 95% intervals: a
+ * half-width h over the median is about 1.96 standard deviations of the log); 0 when the
+ * search is exact. The model's noise is not taken below it. */
+static double measured_variance(const bo *b, const ct_search *s)
+{
+    double sum = 0;
+    size_t n = 0;
+    for (size_t k = 0; s->spread && k < b->nobs; k++)
+        if (!isnan(s->value[b->obs[k]])) {
+            double sd = log1p(s->spread[b->obs[k]]) / 1.96;
+            sum += sd * sd;
+            n++;
+        }
+    return n ? sum / (double)n : 0;
+}
+
 /* Brings the GP up to date with every evaluation, with room for `room` more points: refits
  * now and then, else adds. */
 static int sync_model(bo *b, ct_search *s, double worst, size_t room)
@@ -173,7 +189,7 @@ static int sync_model(bo *b, ct_search *s, double worst, size_t room)
     if (refit) {
         for (size_t i = 0; i < b->nobs; i++)
             b->y[i] = target(s, b->obs[i], worst);
-        if ((st = ct_gp_fit(b->gp, b->obs, b->y, b->nobs)))
+        if ((st = ct_gp_fit(b->gp, b->obs, b->y, b->nobs, measured_variance(b, s))))
             return st;
         b->next_fit = b->nobs * 3 / 2 > b->nobs + 8 ? b->nobs * 3 / 2 : b->nobs + 8;
         b->next_fit = b->next_fit > b->ndesign ? b->next_fit : b->ndesign;

@@ -302,7 +302,8 @@ static void standardise(const double *y, size_t n, double *out, double *mu, doub
     *sigma = s;
 }
 
-int ct_gp_fit(ct_gp *g, const size_t *x_all, const double *y_all, size_t n_all)
+int ct_gp_fit(ct_gp *g, const size_t *x_all, const double *y_all, size_t n_all,
+              double measured_var)
 {
     if (n_all < 3)
         return CUTUNE_OK; /* too little to say anything: keep the defaults */
@@ -324,6 +325,9 @@ int ct_gp_fit(ct_gp *g, const size_t *x_all, const double *y_all, size_t n_all)
         y[i] = y_all[pick[i]];
     }
     standardise(y, n, y, &mu, &sigma);
+    /* the noise is relative to the standardised values' variance (about 1) */
+    double floor = measured_var > 0 ? measured_var / (sigma * sigma) : 0;
+    floor = floor > 1e-6 ? (floor < 0.5 ? floor : 0.5) : 1e-6;
     /* the alignment features join once there are points enough to tell them apart */
     size_t active = n >= ALIGN_MIN_POINTS ? g->nf : g->d->nd;
 
@@ -335,12 +339,12 @@ int ct_gp_fit(ct_gp *g, const size_t *x_all, const double *y_all, size_t n_all)
         for (size_t b = 0; b < sizeof noises / sizeof *noises; b += 2) {
             for (size_t j = 0; j < g->nf; j++)
                 g->ell[j] = j < active ? scales[a] : IRRELEVANT;
-            g->noise = noises[b];
+            g->noise = noises[b] > floor ? noises[b] : floor;
             double ll = fit_objective(g, x, y, n, L);
             if (ll > best) {
                 best = ll;
                 best_scale = scales[a];
-                best_noise = noises[b];
+                best_noise = g->noise;
             }
         }
     for (size_t j = 0; j < g->nf; j++)
@@ -357,7 +361,7 @@ int ct_gp_fit(ct_gp *g, const size_t *x_all, const double *y_all, size_t n_all)
                 double *h = j < active ? &g->ell[j] : &g->noise, keep = *h;
                 for (int sign = -1; sign <= 1; sign += 2) {
                     *h = keep * exp(sign * step);
-                    if (j == active && (*h < 1e-6 || *h > 1.0))
+                    if (j == active && (*h < floor || *h > 1.0))
                         continue;
                     double ll = fit_objective(g, x, y, n, L);
                     evaluations++;

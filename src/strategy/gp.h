@@ -13,8 +13,10 @@ int ct_gp_new(ct_gp **out, const ct_domain *d, size_t capacity, cutune_rng *rng)
 void ct_gp_free(ct_gp *g);
 
 /* Chooses length scales and noise that maximise the marginal likelihood of (x, y), n points
- * (a subset of at most 96 is used when there are more). Call ct_gp_reset afterwards. */
-int ct_gp_fit(ct_gp *g, const size_t *x, const double *y, size_t n);
+ * (a subset of at most 96 is used when there are more); `measured_var`: the variance the
+ * measurements themselves are known to have, in units of y squared, below which the noise is
+ * not taken (0: no such floor). Call ct_gp_reset afterwards. */
+int ct_gp_fit(ct_gp *g, const size_t *x, const double *y, size_t n, double measured_var);
 
 /* The working set holds observations: a configuration and its value, or NaN for one that
  * failed. A failed point's value is decided only when predicting (BO counts it as slow as
