@@ -1285,6 +1285,12 @@ typedef struct cutune_session_options {
      * was timed. NaN, negative or
      * 1 and above: CUTUNE_EINVAL. */
     double precision;
+    /* The winner's confirmation: after the search, this many of the fastest configurations
+     * (0: 5; -1: none) are timed again in rounds, one after another within each round so
+     * that a drift of the clocks touches them alike, and the winner is the one with the
+     * lowest median over those launches. Only where the objective is time, and the session
+     * measures itself (not through an executor). */
+    int confirm;
 } cutune_session_options;
 
 typedef struct cutune_session_stats {
@@ -1301,6 +1307,12 @@ typedef struct cutune_session_stats {
     uint64_t raced;           /* configurations racing stopped before their median was as
                                  precise as asked (options.precision) */
     uint64_t raced_saved;     /* what that saved at most: the cap less the launches made */
+    uint64_t throttled;       /* configurations whose timing NVML saw held down by power or
+                                 heat, even when timed a second time */
+    uint64_t throttle_retried; /* timings made a second time because the first was */
+    uint64_t compile_waits;   /* configurations whose binary was not ready when the measuring
+                                 side wanted it (it waited for a compilation, or made one) */
+    double compile_wait_s;    /* the time those waits took */
 } cutune_session_stats;
 
 typedef struct cutune_session_result {
@@ -1312,6 +1324,14 @@ typedef struct cutune_session_result {
     int best_regs;
     cutune_session_stats stats;
     double seconds;
+    /* The confirmation (cutune_session_options.confirm): how many configurations were timed
+     * again, and the winner's median over those launches with its 95% interval (NaN: none
+     * confirmed). search.best_entry is the confirmed winner; search_best_entry the fastest
+     * by the search's own times (the same, unless confirming changed the winner). */
+    uint32_t confirmed;
+    double confirmed_ms, confirmed_lo_ms, confirmed_hi_ms;
+    size_t search_best_entry;
+    double best_lo_ms, best_hi_ms; /* the 95% interval of best_median_ms */
 } cutune_session_result;
 
 /* kernel_file NULL: the spec's KernelFile (beside the spec); options NULL: the defaults.

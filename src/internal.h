@@ -161,6 +161,16 @@ int ct_pipeline_cuda(const void *in, void *out, size_t bytes, cutune_compute_fn 
                      void *user, const cutune_pipeline_options *options,
                      cutune_pipeline_stats *stats);
 
+/* ----------------------------------------------------------------------------- nvml.c ---- */
+
+/* One GPU's SM clock and the reasons NVML gives for holding it down (power or heat: the
+ * bits cutune_throttle_names names), read by the worker around each measurement. NULL when
+ * NVML cannot say (no driver library, or no such GPU); a read gives 0 on success. */
+typedef struct ct_clocks ct_clocks;
+ct_clocks *ct_clocks_open(const char *pci_bus_id);
+int ct_clocks_read(ct_clocks *c, unsigned *sm_mhz, unsigned long long *slowdown);
+void ct_clocks_close(ct_clocks *c);
+
 /* ---------------------------------------------------------------------- small helpers ---- */
 
 /* Position of `id` in the sorted array ids[0..n), or n when it is not there. */

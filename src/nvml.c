@@ -1,6 +1,7 @@
 /* nvml.c — GPU telemetry through NVML, opened at run time (dlopen of libnvidia-ml.so.1, so
  * nothing links against it): a thread samples utilisation, clocks, power and throttle reasons
- * while a benchmark runs; the total-energy counter is read at the start and at the end. */
+ * while a benchmark runs; the total-energy counter is read at the start and at the end. The
+ * worker reads the SM clock and the throttle reasons around each measurement (ct_clocks). */
 #include "internal.h"
 
 #include <dlfcn.h>
@@ -238,4 +239,50 @@ const char *cutune_throttle_names(unsigned long long reasons, char *buf, size_t 
             at += (size_t)w;
         }
     return buf;
+}
+
+/* ------------------------------------------------------------ around a measurement ---- */
+
+struct ct_clocks {
+    nvml_api api;
+    void *device;
+};
+
+ct_clocks *ct_clocks_open(const char *pci_bus_id)
+{
+    ct_clocks *c = calloc(1, sizeof *c);
+    if (!c || load_api(&c->api)) {
+        free(c);
+        return NULL;
+    }
+    if (!c->api.clock || !c->api.throttle || c->api.init()) {
+        dlclose(c->api.lib);
+        free(c);
+        return NULL;
+    }
+    if (c->api.by_bus_id(pci_bus_id, &c->device)) {
+        ct_clocks_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+int ct_clocks_read(ct_clocks *c, unsigned *sm_mhz, unsigned long long *slowdown)
+{
+    unsigned long long why;
+    if (!c || c->api.clock(c->device, NVML_CLOCK_SM, sm_mhz) || c->api.throttle(c->device, &why))
+        return -1;
+    *slowdown = 0;
+    for (size_t i = 0; i < sizeof slowdowns / sizeof *slowdowns; i++)
+        *slowdown |= why & slowdowns[i].bit;
+    return 0;
+}
+
+void ct_clocks_close(ct_clocks *c)
+{
+    if (!c)
+        return;
+    c->api.shutdown();
+    dlclose(c->api.lib);
+    free(c);
 }

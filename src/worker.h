@@ -46,6 +46,13 @@ typedef struct ct_run_result {
     double times_ms[CUTUNE_MAX_TIMED_LAUNCHES];       /* each timed launch */
     double max_error;          /* largest |x - ref| / max(1, |ref|) of what was compared */
     int restart;               /* the fault poisoned the CUDA context: the worker ends */
+    /* The SM clock in MHz before the first timed launch and after the last (0: NVML could
+     * not say), and NVML's reasons for holding it down then (power or heat: see
+     * cutune_throttle_names). A timing held down either time is made once more:
+     * `throttle_retried` says so, and the reasons are the second timing's. */
+    unsigned sm_mhz[2];
+    unsigned long long slowdown[2];
+    int throttle_retried;
 } ct_run_result;
 
 /* Starts a worker on a device for a kernel's arguments; it allocates and fills them and

@@ -382,6 +382,53 @@ static void adaptive_timing(void)
     CHECK(x->raced <= x->measured);
 }
 
+/* How often `needle` occurs in a file (0 when it cannot be read). */
+static int count_in_file(const char *path, const char *needle)
+{
+    char *text = calloc(1, (size_t)1 << 22);
+    FILE *f = fopen(path, "r");
+    size_t got = text && f ? fread(text, 1, ((size_t)1 << 22) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    int n = 0;
+    for (const char *at = text && got ? strstr(text, needle) : NULL; at;
+         at = strstr(at + 1, needle))
+        n++;
+    free(text);
+    return n;
+}
+
+/* The winner's confirmation: the 3 fastest timed again, the winner among them with the
+ * lowest median over those launches, in the Kernel Tuner cache beside the search's times;
+ * with it off, nothing is timed again. */
+static void confirmation(void)
+{
+    cutune_search_options o = {.strategy = "random", .budget = 12, .seed = 4};
+    cutune_session_options on = so, off = so;
+    on.confirm = 3;
+    off.confirm = -1;
+    outcome a = in_child(spec, kernel, &on, &o, kt);
+    CHECK_INT(a.status, CUTUNE_OK);
+    printf("confirmed %u: the winner's median %.4f ms in [%.4f, %.4f]; its search time "
+           "%.4f ms (median %.4f in [%.4f, %.4f]); %s\n", a.r.confirmed, a.r.confirmed_ms,
+           a.r.confirmed_lo_ms, a.r.confirmed_hi_ms, a.r.search.best_ms, a.r.best_median_ms,
+           a.r.best_lo_ms, a.r.best_hi_ms,
+           a.r.search_best_entry == a.r.search.best_entry ? "the search's fastest"
+                                                          : "not the search's fastest");
+    CHECK_INT(a.r.confirmed, 3);
+    CHECK(a.r.confirmed_lo_ms <= a.r.confirmed_ms && a.r.confirmed_ms <= a.r.confirmed_hi_ms);
+    CHECK(a.r.confirmed_ms > 0 && a.r.confirmed_hi_ms < 2 * a.r.confirmed_lo_ms);
+    CHECK(a.r.best_lo_ms <= a.r.best_median_ms && a.r.best_median_ms <= a.r.best_hi_ms);
+    CHECK_INT(count_in_file(kt, "\"time_confirmed\":"), 3);
+    CHECK_INT(count_in_file(kt, "\"time_median_lo\":"), count_in_file(kt, "\"time_median\":"));
+    outcome b = in_child(spec, kernel, &off, &o, kt);
+    CHECK_INT(b.status, CUTUNE_OK);
+    CHECK_INT(b.r.confirmed, 0);
+    CHECK(isnan(b.r.confirmed_ms));
+    CHECK(b.r.search.best_entry == b.r.search_best_entry);
+    CHECK_INT(count_in_file(kt, "\"time_confirmed\":"), 0);
+}
+
 /* a reference the user gives: the CPU's answer (all agree), or zeros (the default fails) */
 static void reference_cpu(void) { against_cpu(spec, kernel, &so); }
 static void reference_file(void) { against_file(spec, kernel, &so); }
@@ -493,6 +540,7 @@ static void refused_after_compiling(void)
 TEST_LIST(TEST_CASE(bo_budget) TEST_CASE(second_session_cached) TEST_CASE(corner_pruned)
           TEST_CASE(reference_cpu) TEST_CASE(reference_file) TEST_CASE(objective)
           TEST_CASE(arguments_from_memory) TEST_CASE(adaptive_timing)
+          TEST_CASE(confirmation)
           TEST_CASE(refused_after_compiling));
 
 int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

@@ -684,7 +684,72 @@ static int setup(void)
 
 static void teardown(void) { remove_test_dir(dir); }
 
-TEST_LIST(TEST_CASE(test_rules) TEST_CASE(test_files) TEST_CASE(test_faults)
+/* What a measurement says beyond its time (the median's interval, the confirmation, the
+ * clocks) goes out to T4 as measurements with their units and comes back to the cache. */
+static void test_measurement_keys(void)
+{
+    char db[128], kt[128], t4[128];
+    path_in("keys.db", db, sizeof db);
+    FILE *f = fopen(path_in("keys.json", kt, sizeof kt), "w");
+    if (f) {
+        fputs("{\"device_name\": \"test device\", \"kernel_name\": \"k\", "
+              "\"tune_params_keys\": [\"p\"], \"tune_params\": {\"p\": [1, 2]}, "
+              "\"objective\": \"time\", \"cache\": {"
+              "\"1\": {\"p\": 1, \"time\": 2.0, \"times\": [2.0, 2.0], \"time_median\": 2.0, "
+              "\"time_median_lo\": 1.9, \"time_median_hi\": 2.1, \"time_confirmed\": 2.05, "
+              "\"sm_clock_mhz_before\": 1980, \"compile_time\": 1.0}, "
+              "\"2\": {\"p\": 2, \"time\": \"RuntimeFailedConfig\", \"compile_time\": 1.0}}}",
+              f);
+        fclose(f);
+    }
+    cutune_store *s;
+    CHECK_INT(cutune_store_open(&s, db, 0), CUTUNE_OK);
+    int64_t session = 0, id = 0;
+    CHECK_INT(cutune_store_import(s, kt, NULL, &session), CUTUNE_OK);
+    CHECK_INT(cutune_store_list(s, first_id, &id), CUTUNE_OK);
+    char *text = NULL;
+    CHECK_INT(cutune_store_export(s, id, CUTUNE_FORMAT_T4, &text), CUTUNE_OK);
+    json_t *doc = text ? json_loads(text, 0, NULL) : NULL, *m;
+    size_t k;
+    int found = 0;
+    json_array_foreach(json_object_get(json_array_get(json_object_get(doc, "results"), 0),
+                                       "measurements"), k, m) {
+        const char *name = json_string_value(json_object_get(m, "name"));
+        const char *unit = json_string_value(json_object_get(m, "unit"));
+        double v = json_number_value(json_object_get(m, "value"));
+        if (!name || !unit)
+            continue;
+        found += strcmp(name, "time_median_lo") == 0 && v == 1.9 && strcmp(unit, "ms") == 0;
+        found += strcmp(name, "time_confirmed") == 0 && v == 2.05 && strcmp(unit, "ms") == 0;
+        found += strcmp(name, "sm_clock_mhz_before") == 0 && v == 1980 &&
+                 strcmp(unit, "MHz") == 0;
+    }
+    CHECK_INT(found, 3);
+    json_decref(doc);
+    f = fopen(path_in("keys.t4.json", t4, sizeof t4), "w");
+    if (f) {
+        fputs(text ? text : "", f);
+        fclose(f);
+    }
+    free(text);
+    cutune_store_free(s);
+    path_in("keys2.db", db, sizeof db);
+    CHECK_INT(cutune_store_open(&s, db, 0), CUTUNE_OK);
+    CHECK_INT(cutune_store_import(s, t4, NULL, &session), CUTUNE_OK);
+    id = 0;
+    CHECK_INT(cutune_store_list(s, first_id, &id), CUTUNE_OK);
+    CHECK_INT(cutune_store_export(s, id, CUTUNE_FORMAT_KERNEL_TUNER, &text), CUTUNE_OK);
+    json_t *back = text ? json_loads(text, 0, NULL) : NULL;
+    json_t *e = json_object_get(json_object_get(back, "cache"), "1");
+    CHECK(json_number_value(json_object_get(e, "time_median_hi")) == 2.1);
+    CHECK(json_number_value(json_object_get(e, "time_confirmed")) == 2.05);
+    CHECK(json_number_value(json_object_get(e, "sm_clock_mhz_before")) == 1980);
+    json_decref(back);
+    free(text);
+    cutune_store_free(s);
+}
+
+TEST_LIST(TEST_CASE(test_rules) TEST_CASE(test_files) TEST_CASE(test_measurement_keys) TEST_CASE(test_faults)
           TEST_CASE(test_readers_and_writer) TEST_CASE(test_two_processes)
           TEST_CASE(test_warm_start) TEST_CASE(test_launcher_without_gpu));
 

@@ -15,7 +15,7 @@
 static const char tune_help[] =
     "usage: cutune tune [KERNEL.cu] --spec T1.json [--strategy NAME] [--budget N] [--seed S]\n"
     "                   [--time-limit SECONDS] [--device N] [--iterations N] [--flush-l2]\n"
-    "                   [--precision P]\n"
+    "                   [--precision P] [--confirm N]\n"
     "                   [--batch Q] [--cache-out FILE.json] [--t4-out FILE.json] [--json]\n"
     "                   [--problem X[,Y[,Z]]] [--db DB | --no-store] [--resume]\n"
     "                   [--user-key K] [--precompile T] [--compile-threads T]\n"
@@ -57,6 +57,9 @@ static const char tune_help[] =
     "                     within P of it (0.01 or 1%), from 6 launches on; one not yet\n"
     "                     that precise whose interval lies above the best time so far\n"
     "                     stops there (racing)\n"
+    "  --confirm N        at the end, time the N fastest again in 5 interleaved rounds of\n"
+    "                     5 launches and choose the winner on those times (default 5;\n"
+    "                     0: none)\n"
     "  --flush-l2         clear the L2 cache before each timed launch (by writing as many\n"
     "                     bytes as the device's L2 holds)\n"
     "  --problem X[,Y,Z]  the problem size, instead of the spec's ProblemSize (buffers\n"
@@ -227,7 +230,7 @@ static int parse_args(int argc, char **argv, tune_args *a, int *given)
         {"rtol", required_argument, 0, 'r'},     {"metric", required_argument, 0, 'M'},
         {"objective", required_argument, 0, 'O'}, {"higher-is-better", no_argument, 0, 'H'},
         {"lower-is-better", no_argument, 0, 'W'}, {"precision", required_argument, 0, 'X'},
-        {0, 0, 0, 0}};
+        {"confirm", required_argument, 0, 'Y'},   {0, 0, 0, 0}};
     *a = (tune_args){.search = {.strategy = "bo", .budget = 100, .seed = 1}, .atol = NAN,
                      .rtol = NAN, .higher = -1};
     int index = 0, c;
@@ -306,6 +309,11 @@ static int parse_args(int argc, char **argv, tune_args *a, int *given)
             if (*end || !(a->session.precision > 0 && a->session.precision < 1))
                 return cli_usage_error("tune", "--precision takes a fraction in (0, 1) or a "
                                                "percentage (0.01 or 1%%), not '%s'", optarg);
+            break;
+        case 'Y':
+            if (cli_parse_u64_in("tune", "--confirm", optarg, 0, 16, &v))
+                return EXIT_USAGE;
+            a->session.confirm = v ? (int)v : -1; /* (the library's 0 is its default) */
             break;
         case 'L':
             a->search.time_limit_s = strtod(optarg, &end);

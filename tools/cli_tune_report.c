@@ -83,6 +83,23 @@ int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
             json_object_set_new(out, "flush_l2_bytes", json_integer(flushed));
             json_object_set_new(out, "raced_saved_launches",
                                 json_integer((json_int_t)x->raced_saved));
+            json_object_set_new(out, "best_median_ms", number_or_null(r->best_median_ms));
+            json_object_set_new(out, "best_median_interval_ms",
+                                json_pack("[o, o]", number_or_null(r->best_lo_ms),
+                                          number_or_null(r->best_hi_ms)));
+            char first[1024] = "";
+            cutune_session_key(s, r->search_best_entry, first, sizeof first);
+            json_object_set_new(out, "confirmed", json_integer(r->confirmed));
+            json_object_set_new(out, "confirmed_ms", number_or_null(r->confirmed_ms));
+            json_object_set_new(out, "confirmed_interval_ms",
+                                json_pack("[o, o]", number_or_null(r->confirmed_lo_ms),
+                                          number_or_null(r->confirmed_hi_ms)));
+            json_object_set_new(out, "search_best_config", json_string(first));
+            json_object_set_new(out, "throttled", json_integer((json_int_t)x->throttled));
+            json_object_set_new(out, "throttle_retried",
+                                json_integer((json_int_t)x->throttle_retried));
+            json_object_set_new(out, "compile_waits", json_integer((json_int_t)x->compile_waits));
+            json_object_set_new(out, "compile_wait_s", json_real(x->compile_wait_s));
             tune_report_failures(s, t->first_failed, out);
         }
         static const char *const modes[] = {"auto", "default", "none", "answers"};
@@ -100,8 +117,8 @@ int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
     if (stopped)
         printf("stopped by Ctrl-C after %llu evaluations\n",
                (unsigned long long)r->search.evaluations);
-    printf("best %s: %.4f ms (median %.4f, sd %.4f); ", best, r->search.best_ms,
-           r->best_median_ms, r->best_std_ms);
+    printf("best %s: %.4f ms (median %.4f, 95%% in [%.4f, %.4f]; sd %.4f); ", best,
+           r->search.best_ms, r->best_median_ms, r->best_lo_ms, r->best_hi_ms, r->best_std_ms);
     if (!isnan(r->default_ms)) /* (a default that failed, or none: no speedup) */
         printf("default %s: %.4f ms; speedup %.2fx\n", dflt, r->default_ms, r->speedup);
     else
@@ -109,6 +126,17 @@ int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
                "configuration" : "the default ", dflt, r->default_entry == (size_t)-1 ? ""
                : " failed");
     tune_report_objective(s, r, NULL);
+    if (r->confirmed) {
+        char first[1024] = "";
+        cutune_session_key(s, r->search_best_entry, first, sizeof first);
+        printf("confirmed: the %u fastest timed again side by side; the winner's median "
+               "%.4f ms, 95%% in [%.4f, %.4f]%s%s%s\n", r->confirmed, r->confirmed_ms,
+               r->confirmed_lo_ms, r->confirmed_hi_ms,
+               r->search_best_entry != r->search.best_entry ? " (the search's fastest was "
+                                                            : "",
+               r->search_best_entry != r->search.best_entry ? first : "",
+               r->search_best_entry != r->search.best_entry ? ")" : "");
+    }
     cutune_occupancy occ;
     cutune_occupancy_advice adv;
     if (cutune_session_explain(s, r->search.best_entry, &occ, &adv) == CUTUNE_OK)
@@ -124,6 +152,12 @@ int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
            (unsigned long long)x->verification_failed, (unsigned long long)x->timeouts,
            (unsigned long long)r->search.pruned, (unsigned long long)x->pruned_after_compile,
            x->pruned_saved_s);
+    printf("the measuring side waited for %llu of its binaries (%.1f s): compiling ahead "
+           "had the others ready\n", (unsigned long long)x->compile_waits, x->compile_wait_s);
+    if (x->throttled || x->throttle_retried)
+        printf("power or heat held the clock down during %llu timings; timed again, %llu "
+               "still were (their entries say why)\n",
+               (unsigned long long)x->throttle_retried, (unsigned long long)x->throttled);
     if (flushed)
         printf("before each timed launch, %.0f MiB (the L2 of this %s) were written to clear "
                "it\n", (double)flushed / (1 << 20), dev->name);

@@ -18,7 +18,8 @@ VERIFY_NONE, VERIFY_ANSWERS = 2, 3
 def tune(job, jobdir):
     opts = n.SessionOptions(device=int(job.get("device", 0)),
                             iterations=int(job.get("iterations", 7)),
-                            precision=float(job.get("precision", 0.0)))
+                            precision=float(job.get("precision", 0.0)),
+                            confirm=int(job.get("confirm", 0)))
     s = ctypes.c_void_p()
     store = None
     try:

@@ -59,7 +59,8 @@ class SearchResult(Structure):
 class SessionOptions(Structure):
     _fields_ = [("device", c_int), ("iterations", c_int), ("warmups", c_int),
                 ("flush_l2", c_int), ("timeout_s", c_double), ("cache_dir", c_char_p),
-                ("compile_threads", c_int), ("problem", c_int64 * 3), ("precision", c_double)]
+                ("compile_threads", c_int), ("problem", c_int64 * 3), ("precision", c_double),
+                ("confirm", c_int)]
 
 
 class SessionStats(Structure):
@@ -69,14 +70,19 @@ class SessionStats(Structure):
                [("compile_s", c_double), ("run_s", c_double), ("pruned_saved_s", c_double),
                 ("restored", c_uint64), ("warm_start", c_uint64),
                 ("warm_start_problem", c_int64 * 3), ("timed_launches", c_uint64),
-                ("raced", c_uint64), ("raced_saved", c_uint64)]
+                ("raced", c_uint64), ("raced_saved", c_uint64), ("throttled", c_uint64),
+                ("throttle_retried", c_uint64), ("compile_waits", c_uint64),
+                ("compile_wait_s", c_double)]
 
 
 class SessionResult(Structure):
     _fields_ = [("search", SearchResult), ("default_ms", c_double),
                 ("default_entry", c_size_t), ("best_median_ms", c_double),
                 ("best_std_ms", c_double), ("speedup", c_double), ("best_regs", c_int),
-                ("stats", SessionStats), ("seconds", c_double)]
+                ("stats", SessionStats), ("seconds", c_double), ("confirmed", c_uint32),
+                ("confirmed_ms", c_double), ("confirmed_lo_ms", c_double),
+                ("confirmed_hi_ms", c_double), ("search_best_entry", c_size_t),
+                ("best_lo_ms", c_double), ("best_hi_ms", c_double)]
 
 
 class DeviceInfo(Structure):

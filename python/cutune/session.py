@@ -105,11 +105,23 @@ def run(s, job, tmpdir):
              "stop": "interrupted" if progress.interrupted else STOP_NAMES.get(r.search.stop),
              "best_ms": _number(r.search.best_ms), "default_ms": _number(r.default_ms),
              "speedup": _number(r.speedup), "best_median_ms": _number(r.best_median_ms),
+             "best_median_interval_ms": [_number(r.best_lo_ms), _number(r.best_hi_ms)],
+             "confirmed": r.confirmed, "confirmed_ms": _number(r.confirmed_ms),
+             "confirmed_interval_ms": [_number(r.confirmed_lo_ms),
+                                       _number(r.confirmed_hi_ms)],
+             "search_best": _key(s, r.search_best_entry, buf),
              "seconds": r.seconds, "failures": failures,
              "stats": {name: getattr(r.stats, name) for name, _ in n.SessionStats._fields_
                        if name != "warm_start_problem"}}
     facts["results_file"] = cache_path
     return results, facts
+
+
+def _key(s, entry, buf):
+    """A configuration's key, or None for none (a search that measured nothing)."""
+    if entry == ctypes.c_size_t(-1).value:
+        return None
+    return n.text(n.lib.cutune_session_key(s, entry, buf, n.KEY_MAX))
 
 
 def _number(x):

@@ -143,7 +143,7 @@ def tune_kernel(kernel_name, kernel_source, problem_size, arguments, tune_params
                 block_size_names=None, quiet=False, strategy=None, strategy_options=None,
                 cache=None, metrics=None, simulation_mode=False, observers=None, objective=None,
                 objective_higher_is_better=None, *, db=None, resume=False, user_key="",
-                default=None, precision=None):
+                default=None, precision=None, confirm=None):
     """Tunes a CUDA kernel as Kernel Tuner's tune_kernel does, with cutune's search,
     measurement and store. Returns (results, env): a dict per evaluated configuration, in
     the order evaluated (parameters, time, times, metrics, ...), and what ran where.
@@ -152,7 +152,9 @@ def tune_kernel(kernel_name, kernel_source, problem_size, arguments, tune_params
     from what the store holds of the same kernel, space and device), user_key (what else
     sets the store's profiles apart), default (a configuration measured first, for the
     speedup), precision (adaptive timing: each configuration timed until its median is known
-    to this fraction, 0.01 for 1%, with `iterations` the cap; see docs/cli.md). Without a
+    to this fraction, 0.01 for 1%, with `iterations` the cap; see docs/cli.md), confirm (how
+    many of the fastest are timed again side by side at the end to choose the winner:
+    default 5, 0 none). Without a
     GPU, simulation_mode=True replays cache= (a Kernel Tuner cache file).
     """
     for value, name in ((verify, "verify"), (texmem_args, "texmem_args"),
@@ -169,6 +171,10 @@ def tune_kernel(kernel_name, kernel_source, problem_size, arguments, tune_params
                                   not 0 < precision < 1):
         raise InvalidArgumentError(f"precision is {precision!r}; a fraction in (0, 1) such as "
                                    "0.01 is expected")
+    if confirm is not None and (not isinstance(confirm, int) or isinstance(confirm, bool) or
+                                not 0 <= confirm <= 16):
+        raise InvalidArgumentError(f"confirm is {confirm!r}; 0 to 16 configurations timed "
+                                   "again are possible")
     if not isinstance(atol, (int, float)) or not math.isfinite(atol) or atol < 0:
         raise InvalidArgumentError(f"atol is {atol!r}; a finite number >= 0 is expected")
     job = _strategy_job(strategy, strategy_options)
@@ -182,7 +188,8 @@ def tune_kernel(kernel_name, kernel_source, problem_size, arguments, tune_params
                 "higher_is_better": bool(objective_higher_is_better), "verbose": verbose,
                 "db": os.fspath(db) if db else None, "resume": resume, "user_key": user_key,
                 "device": device, "iterations": iterations, "atol": atol,
-                "precision": precision or 0.0})
+                "precision": precision or 0.0,
+                "confirm": 0 if confirm is None else (confirm or -1)})
     cache_path = existing = None
     if cache and not simulation_mode:
         cache_path = os.path.abspath(os.fspath(cache))

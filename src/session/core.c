@@ -217,6 +217,9 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
                        costs ? (void *)&w : user, &result->search);
     if (s->ops->run_end)
         s->ops->run_end(s, s->ctx);
+    size_t confirmed = CT_NONE;
+    if (!st)
+        st = ct_session_confirm(s, &confirmed);
     st = ct_session_store_end(s, st);
     result->stats = s->stats;
     result->seconds = ct_now() - t0;
@@ -230,14 +233,27 @@ int cutune_session_run(cutune_session *s, const cutune_search_options *search,
                                                       : NAN;
     if (!isnan(cost_default) && !(cost <= cost_default))
         result->search.best_entry = b_at = s->default_index;
+    result->search_best_entry = b_at;
+    result->confirmed_ms = result->confirmed_lo_ms = result->confirmed_hi_ms = NAN;
+    if (confirmed != CT_NONE) { /* the winner on the confirmation's times */
+        const record *won = &s->rec[confirmed];
+        result->search.best_entry = b_at = confirmed;
+        result->confirmed_ms = won->confirmed_ms;
+        result->confirmed_lo_ms = won->confirmed_lo_ms;
+        result->confirmed_hi_ms = won->confirmed_hi_ms;
+        for (size_t i = 0; i < s->dom.n; i++)
+            result->confirmed += s->rec[i].confirmed_n != 0;
+    }
     result->search.best_ms = b_at != CT_NONE ? s->rec[b_at].time_ms : NAN;
     result->speedup = result->default_ms / result->search.best_ms;
-    result->best_median_ms = result->best_std_ms = NAN;
+    result->best_median_ms = result->best_std_ms = result->best_lo_ms = result->best_hi_ms = NAN;
     if (result->search.best_entry != CT_NONE) {
         const record *best = &s->rec[result->search.best_entry];
         result->best_regs = best->regs;
         result->best_median_ms = best->median_ms;
         result->best_std_ms = best->std_ms;
+        result->best_lo_ms = best->lo_ms;
+        result->best_hi_ms = best->hi_ms;
     }
     return st;
 }

@@ -79,6 +79,23 @@ json_t *ct_session_kt_entry(const cutune_session *s, size_t i)
         json_object_set_new(e, "time_median_lo", json_real(r->lo_ms));
         json_object_set_new(e, "time_median_hi", json_real(r->hi_ms));
     }
+    if (r->sm_mhz[0] || r->sm_mhz[1]) { /* the clocks around the timing, as NVML saw them */
+        json_object_set_new(e, "sm_clock_mhz_before", json_integer(r->sm_mhz[0]));
+        json_object_set_new(e, "sm_clock_mhz_after", json_integer(r->sm_mhz[1]));
+    }
+    if (r->slowdown) {
+        char names[160];
+        json_object_set_new(e, "throttled", json_string(cutune_throttle_names(r->slowdown,
+                                                                               names,
+                                                                               sizeof names)));
+    }
+    if (r->confirmed_n > 0) { /* timed again at the end: the median the winner is chosen on */
+        json_object_set_new(e, "time_confirmed", json_real(r->confirmed_ms));
+        json_object_set_new(e, "time_confirmed_lo", json_real(r->confirmed_lo_ms));
+        json_object_set_new(e, "time_confirmed_hi", json_real(r->confirmed_hi_ms));
+    } else if (r->confirmed_n < 0) {
+        json_object_set_new(e, "confirm_failure", json_string(r->message ? r->message : ""));
+    }
     if (ct_session_metrics_json(s, i, e)) { /* extra keys, as Kernel Tuner writes metrics */
         json_decref(e);
         return NULL;

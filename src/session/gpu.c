@@ -23,6 +23,29 @@ static void note_warnings(cutune_session *s, size_t i, const char *log)
         free(lines);
 }
 
+/* The launch of configuration i: its geometry (also the grid and block the source is
+ * compiled with), and whether it is cooperative. Nonzero when an expression fails
+ * (cutune_last_error says why). */
+static int launch_shape(cutune_session *s, size_t i, ct_run_request *req)
+{
+    const uint32_t *config = ct_domain_config(&s->dom, i);
+    return cutune_kernel_geometry(s->kernel, config, req->grid, req->block,
+                                  &req->dynamic_smem) ||
+           cutune_kernel_cooperative_at(s->kernel, config, s->problem, &req->cooperative);
+}
+
+/* 10 times the best so far for each launch, at least 1 s, and time to check (or the
+ * session's own timeout). */
+static void set_timeout(const cutune_session *s, ct_run_request *req)
+{
+    double per_launch = isnan(s->best_ms) ? 1e4 : 10 * s->best_ms;
+    req->timeout_s = (per_launch > 1e3 ? per_launch : 1e3) * (req->warmups + req->iterations) /
+                     1e3;
+    if (s->opt.timeout_s > 0)
+        req->timeout_s = s->opt.timeout_s;
+    req->timeout_s += 5;
+}
+
 /* Compiles, prunes, runs and checks configuration i into its record. A status only when the
  * session cannot go on (out of memory, the worker cannot be started). */
 static int gpu_evaluate(cutune_session *s, void *ctx, size_t i, int reference)
@@ -37,17 +60,14 @@ static int gpu_evaluate(cutune_session *s, void *ctx, size_t i, int reference)
                           .flush_l2 = s->opt.flush_l2, .make_reference = reference,
                           .verify = !reference, .precision = s->opt.precision,
                           .best_ms = s->best_ms};
-    const uint32_t *config = ct_domain_config(&s->dom, i);
-    /* the launch: its geometry (also the grid and block the source is compiled with), and
-     * whether it is cooperative (an expression may fail) */
-    if (cutune_kernel_geometry(s->kernel, config, req.grid, req.block, &req.dynamic_smem) ||
-        cutune_kernel_cooperative_at(s->kernel, config, s->problem, &req.cooperative)) {
+    if (launch_shape(s, i, &req)) {
         s->stats.pruned_after_compile++;
         ct_session_fail_record(r, "InvalidConfig", cutune_last_error());
         return CUTUNE_OK;
     }
     cutune_binary *bin = NULL;
-    ct_ahead_claim(g->ahead, i);
+    double asked = ct_now();
+    int waited = ct_ahead_claim(g->ahead, i);
     int st = ct_gpu_compile(s, i, &bin, r);
     if (st == CUTUNE_ECOMPILE) {
         s->stats.compile_failed++;
@@ -60,6 +80,10 @@ static int gpu_evaluate(cutune_session *s, void *ctx, size_t i, int reference)
         return st;
     cutune_binary_info info;
     cutune_binary_get_info(bin, &info);
+    if (waited || !info.from_cache) { /* compiling ahead did not have it ready */
+        s->stats.compile_waits++;
+        s->stats.compile_wait_s += ct_now() - asked;
+    }
     note_warnings(s, i, info.log);
     s->stats.compiled += !info.from_cache;
     s->stats.from_cache += info.from_cache;
@@ -94,12 +118,7 @@ static int gpu_evaluate(cutune_session *s, void *ctx, size_t i, int reference)
     }
     req.cubin = cutune_binary_code(bin, &req.cubin_size);
     req.symbol = info.lowered_name;
-    /* 10 times the best so far for each launch, at least 1 s, and time to check */
-    double per_launch = isnan(s->best_ms) ? 1e4 : 10 * s->best_ms;
-    req.timeout_s = (per_launch > 1e3 ? per_launch : 1e3) * (req.warmups + req.iterations) / 1e3;
-    if (s->opt.timeout_s > 0)
-        req.timeout_s = s->opt.timeout_s;
-    req.timeout_s += 5;
+    set_timeout(s, &req);
     ct_run_result res;
     double t0 = ct_now() * 1e3;
     st = ct_worker_run(g->worker, &req, &res);
@@ -117,11 +136,69 @@ static int gpu_evaluate(cutune_session *s, void *ctx, size_t i, int reference)
     }
     s->stats.measured++;
     s->stats.timed_launches += (uint64_t)res.iterations;
+    r->sm_mhz[0] = res.sm_mhz[0];
+    r->sm_mhz[1] = res.sm_mhz[1];
+    r->slowdown = res.slowdown[0] | res.slowdown[1];
+    s->stats.throttled += r->slowdown != 0;
+    s->stats.throttle_retried += (uint64_t)res.throttle_retried;
     if (res.raced) {
         s->stats.raced++;
         s->stats.raced_saved += (uint64_t)(req.iterations - res.iterations);
     }
     return ct_session_keep_times(s, r, res.times_ms, res.iterations);
+}
+
+/* The winner's confirmation: each configuration compiled once (from the cache, normally),
+ * then timed round after round; one that fails in a round is out. */
+static int gpu_retime(cutune_session *s, void *ctx, const size_t *entries, size_t n,
+                      int rounds, int launches, ct_retimed *out)
+{
+    gpu *g = ctx;
+    cutune_binary **bins = calloc(n, sizeof *bins);
+    ct_run_request *reqs = calloc(n, sizeof *reqs);
+    ct_run_result *res = malloc(sizeof *res);
+    int st = bins && reqs && res ? CUTUNE_OK : ct_fail(CUTUNE_ENOMEM, "out of memory");
+    for (size_t k = 0; !st && k < n; k++) {
+        ct_run_request *q = &reqs[k];
+        record scratch = {0};
+        cutune_binary_info info;
+        *q = (ct_run_request){.warmups = s->opt.warmups, .iterations = launches,
+                              .flush_l2 = s->opt.flush_l2, .best_ms = NAN};
+        int failed = launch_shape(s, entries[k], q) ||
+                     ct_gpu_compile(s, entries[k], &bins[k], &scratch);
+        if (failed) {
+            snprintf(out[k].message, sizeof out[k].message, "%s", cutune_last_error());
+            continue;
+        }
+        cutune_binary_get_info(bins[k], &info);
+        q->cubin = cutune_binary_code(bins[k], &q->cubin_size);
+        q->symbol = info.lowered_name;
+        set_timeout(s, q);
+    }
+    for (int round = 0; !st && round < rounds; round++)
+        for (size_t k = 0; !st && k < n; k++) {
+            if (!bins[k])
+                continue;
+            double t0 = ct_now();
+            st = ct_worker_run(g->worker, &reqs[k], res);
+            s->stats.run_s += ct_now() - t0;
+            if (!st && res->outcome != CT_MEASURED) {
+                out[k].n = 0;
+                snprintf(out[k].message, sizeof out[k].message, "timed again: %s: %.200s",
+                         ct_outcome_name(res->outcome), res->message);
+                cutune_binary_free(bins[k]);
+                bins[k] = NULL;
+            }
+            for (int j = 0; !st && bins[k] && j < res->iterations &&
+                            out[k].n < CUTUNE_MAX_TIMED_LAUNCHES; j++)
+                out[k].times_ms[out[k].n++] = res->times_ms[j];
+        }
+    for (size_t k = 0; bins && k < n; k++)
+        cutune_binary_free(bins[k]);
+    free(bins);
+    free(reqs);
+    free(res);
+    return st;
 }
 
 static int gpu_explain(cutune_session *s, void *ctx, size_t entry, cutune_occupancy *occ,
@@ -236,6 +313,7 @@ static const ct_session_ops gpu_ops = {
     .explain = gpu_explain,
     .send_checks = gpu_send_checks,
     .set_argument = gpu_set_argument,
+    .retime = gpu_retime,
     .free = gpu_free,
 };
 

@@ -23,7 +23,7 @@ int ct_gpu_compile(cutune_session *s, size_t i, cutune_binary **bin, record *r);
  * (NULL: nothing). Each takes NULL as "no compiling ahead". */
 ct_ahead *ct_ahead_start(cutune_session *s);
 void ct_ahead_upcoming(ct_ahead *a, const size_t *idx, size_t n);
-void ct_ahead_claim(ct_ahead *a, size_t i);
+int ct_ahead_claim(ct_ahead *a, size_t i);
 void ct_ahead_stop(ct_ahead *a);
 /* cutune_session_precompile: every configuration, on `threads` threads. */
 int ct_gpu_precompile(cutune_session *s, void *ctx, int threads, uint64_t *compiled,

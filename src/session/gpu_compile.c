@@ -142,12 +142,14 @@ void ct_ahead_upcoming(ct_ahead *p, const size_t *idx, size_t n)
     pthread_mutex_unlock(&p->mu);
 }
 
-/* Before compiling i itself: wait if a thread is at it, take it off the queue if not yet. */
-void ct_ahead_claim(ct_ahead *p, size_t i)
+/* Before compiling i itself: wait if a thread is at it, take it off the queue if not yet.
+ * 1 when it waited. */
+int ct_ahead_claim(ct_ahead *p, size_t i)
 {
     if (!p)
-        return;
+        return 0;
     pthread_mutex_lock(&p->mu);
+    int waited = p->state[i] == AHEAD_BUSY;
     while (p->state[i] == AHEAD_BUSY)
         pthread_cond_wait(&p->done, &p->mu);
     if (p->state[i] == AHEAD_QUEUED) {
@@ -160,6 +162,7 @@ void ct_ahead_claim(ct_ahead *p, size_t i)
         p->state[i] = AHEAD_IDLE;
     }
     pthread_mutex_unlock(&p->mu);
+    return waited;
 }
 
 void ct_ahead_stop(ct_ahead *p)

@@ -74,4 +74,8 @@ void ct_session_add_stats(cutune_session_stats *to, const cutune_session_stats *
     to->timed_launches += (uint64_t)sign * d->timed_launches;
     to->raced += (uint64_t)sign * d->raced;
     to->raced_saved += (uint64_t)sign * d->raced_saved;
+    to->throttled += (uint64_t)sign * d->throttled;
+    to->throttle_retried += (uint64_t)sign * d->throttle_retried;
+    to->compile_waits += (uint64_t)sign * d->compile_waits;
+    to->compile_wait_s += sign * d->compile_wait_s;
 }

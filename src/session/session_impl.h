@@ -23,7 +23,22 @@ typedef struct record {
     const char *failure;   /* Kernel Tuner's name of the failure (a literal), else NULL */
     char *message;         /* and why */
     double compile_ms, run_ms;
+    /* the SM clock (MHz) before and after the timing (0: unknown), and what held it down
+     * (NVML's reasons; 0: nothing) */
+    unsigned sm_mhz[2];
+    unsigned long long slowdown;
+    /* the confirmation's times (confirm.c): how many (-1: it failed then, and message
+     * says why), their median and its 95% interval */
+    int confirmed_n;
+    double confirmed_ms, confirmed_lo_ms, confirmed_hi_ms;
 } record;
+
+/* One configuration timed again for the winner's confirmation (ct_session_ops.retime). */
+typedef struct ct_retimed {
+    double times_ms[CUTUNE_MAX_TIMED_LAUNCHES];
+    int n;             /* launches timed (0: it failed, and message says why) */
+    char message[256];
+} ct_retimed;
 
 /* What a kind of session does. `ctx` is the kind's own state (ct_session.ctx, or the inner
  * kind's when an executor wraps one). Entries marked optional may be NULL. */
@@ -55,6 +70,12 @@ typedef struct ct_session_ops {
      * checked), for the process that runs the kernel (cutune_session_set_argument) */
     int (*set_argument)(cutune_session *s, void *ctx, size_t i, const void *data,
                         size_t bytes);
+    /* optional: times configurations again (each measured before): `rounds` rounds of
+     * `launches` timed launches, the configurations one after another in each round, their
+     * outputs not checked; out[k] for entries[k]. A status only when the session cannot go
+     * on. */
+    int (*retime)(cutune_session *s, void *ctx, const size_t *entries, size_t n, int rounds,
+                  int launches, ct_retimed *out);
     /* optional: frees ctx */
     void (*free)(void *ctx);
 } ct_session_ops;
@@ -141,6 +162,12 @@ const char *ct_session_failure_literal(const char *name);
 int ct_session_not_started(const cutune_session *s, const char *call, const char *what);
 /* Adds (sign 1) or takes away (-1) one session's counts from another's. */
 void ct_session_add_stats(cutune_session_stats *to, const cutune_session_stats *d, int sign);
+
+/* confirm.c: after a run's search, the fastest configurations timed again (options.confirm)
+ * and the winner chosen on those times: its entry, or CT_NONE when nothing was confirmed
+ * (the kind cannot time again, the objective is not time, or fewer than two ran). The
+ * confirmed records are checkpointed again. */
+int ct_session_confirm(cutune_session *s, size_t *winner);
 
 /* store.c: the store's session for a run (resume, warm start), each evaluation into it as
  * it completes, and the run's end with its status (finished or stopped by the caller:

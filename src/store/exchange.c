@@ -46,11 +46,13 @@ void ct_space_hash(const json_t *tune_params, char out[33])
 
 /* ----------------------------------------------------------------- KT -> T4 ---- */
 
-/* (Kernel Tuner's unit: ms for what starts with "time", else none) */
+/* (Kernel Tuner's unit: ms for what starts with "time", else none; MHz for the clocks) */
 static json_t *measurement(const char *name, json_t *value)
 {
     return json_pack("{s:s, s:O, s:s}", "name", name, "value", value, "unit",
-                     strncmp(name, "time", 4) == 0 ? "ms" : "");
+                     strncmp(name, "time", 4) == 0       ? "ms"
+                     : strncmp(name, "sm_clock_mhz", 12) == 0 ? "MHz"
+                                                          : "");
 }
 
 /* The keys of a cache entry that are no measurement (besides the parameters): a metric is
@@ -59,6 +61,7 @@ static int is_metric(const json_t *keys, const char *key, const json_t *value)
 {
     static const char *const known[] = {"time", "times", "time_median", "time_std",
                                         "time_median_lo", "time_median_hi", "time_confirmed",
+                                        "time_confirmed_lo", "time_confirmed_hi",
                                         "compile_time", "verification_time", "benchmark_time",
                                         "strategy_time", "framework_time", "timestamp"};
     size_t k;
@@ -98,8 +101,9 @@ json_t *ct_t4_from_kt(const json_t *kt)
         if (json_is_number(time) && measurements) {
             json_array_append_new(measurements, measurement("time", time));
             const char *extra[] = {"time_median", "time_std", "time_median_lo",
-                                   "time_median_hi", "time_confirmed"};
-            for (int x = 0; x < 5; x++)
+                                   "time_median_hi", "time_confirmed", "time_confirmed_lo",
+                                   "time_confirmed_hi"};
+            for (size_t x = 0; x < sizeof extra / sizeof *extra; x++)
                 if (json_is_number(json_object_get(e, extra[x])))
                     json_array_append_new(measurements,
                                           measurement(extra[x], json_object_get(e, extra[x])));

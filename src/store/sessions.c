@@ -267,7 +267,9 @@ static int fold_best(cutune_store *s, int64_t session, int finish)
                            "json_extract(e.entry, '$.time_std'), s.strategy, s.budget "
                            "FROM sessions s JOIN evaluations e ON e.session = s.id "
                            "WHERE s.id = ? AND e.time_ms IS NOT NULL "
-                           "ORDER BY e.time_ms LIMIT 1");
+                           /* a winner confirmed at the session's end comes first */
+                           "ORDER BY json_extract(e.entry, '$.time_confirmed') IS NULL, "
+                           "json_extract(e.entry, '$.time_confirmed'), e.time_ms LIMIT 1");
     cutune_profile best = {0}, kept;
     int have = 0;
     char params[4096] = "";
