@@ -1291,6 +1291,9 @@ typedef struct cutune_session_options {
      * lowest median over those launches. Only where the objective is time, and the session
      * measures itself (not through an executor). */
     int confirm;
+    /* Compiling ahead runs in helper processes, one per compile thread (NVRTC compiles one
+     * thing at a time in a process); 1: on the threads themselves, in this process. */
+    int compile_in_threads;
 } cutune_session_options;
 
 typedef struct cutune_session_stats {

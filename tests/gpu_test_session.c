@@ -7,6 +7,7 @@
 #include "check.h"
 #include "cutune.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -429,6 +430,44 @@ static void confirmation(void)
     CHECK_INT(count_in_file(kt, "\"time_confirmed\":"), 0);
 }
 
+/* Compiling ahead in helper processes and on threads: both sessions measure the same
+ * configurations (random search, one seed), say how often the measuring side waited for a
+ * binary, and leave no process behind (the worker and the helpers are reaped). */
+static void compile_helpers(void)
+{
+    cutune_search_options o = {.strategy = "random", .budget = 16, .seed = 11};
+    for (int threads = 0; threads < 2; threads++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            char where[300];
+            snprintf(where, sizeof where, "%s/helpers%d", cache_dir, threads);
+            cutune_session_options opt = so;
+            opt.cache_dir = where; /* empty: everything is compiled */
+            opt.compile_threads = 3;
+            opt.compile_in_threads = threads;
+            cutune_session *s;
+            cutune_session_result r = {0};
+            int st = cutune_session_new(&s, spec, kernel, &opt);
+            if (!st)
+                st = cutune_session_run(s, &o, NULL, NULL, &r);
+            cutune_session_free(s);
+            int none_left = waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD;
+            printf("compiling ahead %s: %s; measured %llu, compiled %llu, waited for %llu "
+                   "binaries (%.2f s); %s\n", threads ? "on threads" : "in helper processes",
+                   st ? cutune_last_error() : "ok", (unsigned long long)r.stats.measured,
+                   (unsigned long long)r.stats.compiled,
+                   (unsigned long long)r.stats.compile_waits, r.stats.compile_wait_s,
+                   none_left ? "no process left" : "a process is left");
+            fflush(stdout);
+            _exit(!st && none_left && r.stats.compile_waits <= r.stats.compiled +
+                                                                 r.stats.from_cache ? 0 : 1);
+        }
+        int status = 1;
+        waitpid(pid, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+}
+
 /* a reference the user gives: the CPU's answer (all agree), or zeros (the default fails) */
 static void reference_cpu(void) { against_cpu(spec, kernel, &so); }
 static void reference_file(void) { against_file(spec, kernel, &so); }
@@ -540,7 +579,7 @@ static void refused_after_compiling(void)
 TEST_LIST(TEST_CASE(bo_budget) TEST_CASE(second_session_cached) TEST_CASE(corner_pruned)
           TEST_CASE(reference_cpu) TEST_CASE(reference_file) TEST_CASE(objective)
           TEST_CASE(arguments_from_memory) TEST_CASE(adaptive_timing)
-          TEST_CASE(confirmation)
+          TEST_CASE(confirmation) TEST_CASE(compile_helpers)
           TEST_CASE(refused_after_compiling));
 
 int main(int argc, char **argv) { return TEST_RUN(argc, argv, setup, teardown); }

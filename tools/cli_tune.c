@@ -19,6 +19,7 @@ static const char tune_help[] =
     "                   [--batch Q] [--cache-out FILE.json] [--t4-out FILE.json] [--json]\n"
     "                   [--problem X[,Y[,Z]]] [--db DB | --no-store] [--resume]\n"
     "                   [--user-key K] [--precompile T] [--compile-threads T]\n"
+    "                   [--compile-in-threads]\n"
     "                   [--verify default|none|[NAME=]FILE]... [--atol X] [--rtol Y]\n"
     "                   [--metric NAME=EXPR]... [--objective NAME [--higher-is-better]]\n"
     "       cutune tune --sim CACHE [--spec T1.json] [--strategy NAME] [--budget N]\n"
@@ -110,8 +111,12 @@ static const char tune_help[] =
     "                     threads compiling ahead, while one configuration is measured, those\n"
     "                     the strategy will ask for next, 0 to 16 (0: none; default: one\n"
     "                     fewer than the CPUs the process may run on; under mpirun, per\n"
-    "                     rank). Where NVRTC serialises a process's compilations, threads\n"
-    "                     beyond one only reorder them (README: distributed tuning)\n"
+    "                     rank). With two or more, each thread hands its compilations to\n"
+    "                     a helper process of its own, since NVRTC compiles one thing at a\n"
+    "                     time in a process\n"
+    "  --compile-in-threads\n"
+    "                     compile ahead on the threads themselves, in this process (one\n"
+    "                     compilation at a time, as NVRTC allows)\n"
     "  --arch SM          (--sim) prune, before compiling, configurations whose block cannot launch\n"
     "                     on this architecture (block_size_x*y*z threads over its limit);\n"
     "                     they cost no evaluation, and the report counts them with the\n"
@@ -230,7 +235,8 @@ static int parse_args(int argc, char **argv, tune_args *a, int *given)
         {"rtol", required_argument, 0, 'r'},     {"metric", required_argument, 0, 'M'},
         {"objective", required_argument, 0, 'O'}, {"higher-is-better", no_argument, 0, 'H'},
         {"lower-is-better", no_argument, 0, 'W'}, {"precision", required_argument, 0, 'X'},
-        {"confirm", required_argument, 0, 'Y'},   {0, 0, 0, 0}};
+        {"confirm", required_argument, 0, 'Y'},   {"compile-in-threads", no_argument, 0, 'J'},
+        {0, 0, 0, 0}};
     *a = (tune_args){.search = {.strategy = "bo", .budget = 100, .seed = 1}, .atol = NAN,
                      .rtol = NAN, .higher = -1};
     int index = 0, c;
@@ -309,6 +315,9 @@ static int parse_args(int argc, char **argv, tune_args *a, int *given)
             if (*end || !(a->session.precision > 0 && a->session.precision < 1))
                 return cli_usage_error("tune", "--precision takes a fraction in (0, 1) or a "
                                                "percentage (0.01 or 1%%), not '%s'", optarg);
+            break;
+        case 'J':
+            a->session.compile_in_threads = 1;
             break;
         case 'Y':
             if (cli_parse_u64_in("tune", "--confirm", optarg, 0, 16, &v))

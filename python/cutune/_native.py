@@ -60,7 +60,7 @@ class SessionOptions(Structure):
     _fields_ = [("device", c_int), ("iterations", c_int), ("warmups", c_int),
                 ("flush_l2", c_int), ("timeout_s", c_double), ("cache_dir", c_char_p),
                 ("compile_threads", c_int), ("problem", c_int64 * 3), ("precision", c_double),
-                ("confirm", c_int)]
+                ("confirm", c_int), ("compile_in_threads", c_int)]
 
 
 class SessionStats(Structure):

@@ -1,6 +1,7 @@
 /* gpu_compile.c — compiling a GPU session's configurations: one, when it is measured or
  * explained; the whole space before a brute-force run (cutune_session_precompile); and,
- * during a run, on CPU threads, the configurations expected next. */
+ * during a run, the configurations expected next, by CPU threads that each hand the work
+ * to a helper process (gpu_helpers.c). */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "gpu.h"
 
@@ -26,7 +27,15 @@ int ct_gpu_compile(cutune_session *s, size_t i, cutune_binary **bin, record *r)
     return st;
 }
 
-
+/* Configuration i into the binary cache (ahead of its measurement, or a helper's job). */
+static int compile_into_cache(cutune_session *s, size_t i)
+{
+    record scratch;
+    cutune_binary *bin = NULL;
+    int st = ct_gpu_compile(s, i, &bin, &scratch);
+    cutune_binary_free(bin);
+    return st;
+}
 
 /* ------------------------------------------------------------------ compiling ahead ---- */
 
@@ -44,16 +53,13 @@ static void *compile_ahead(void *arg)
         size_t i = __atomic_fetch_add(&a->next, 1, __ATOMIC_RELAXED);
         if (i >= a->s->dom.n || __atomic_load_n(&a->status, __ATOMIC_RELAXED))
             return NULL;
-        record scratch;
-        cutune_binary *bin = NULL;
-        int st = ct_gpu_compile(a->s, i, &bin, &scratch);
+        int st = compile_into_cache(a->s, i);
         if (st == CUTUNE_ECOMPILE)
             __atomic_fetch_add(&a->failed, 1, __ATOMIC_RELAXED);
         else if (st)
             __atomic_store_n(&a->status, st, __ATOMIC_RELAXED);
         else
             __atomic_fetch_add(&a->compiled, 1, __ATOMIC_RELAXED);
-        cutune_binary_free(bin);
     }
 }
 
@@ -97,12 +103,15 @@ struct ct_ahead {
     pthread_cond_t work, done;
     size_t queue[16], nq;
     uint8_t *state; /* per configuration */
+    ct_helper *helpers[AHEAD_MAX_THREADS]; /* a process per thread (NULL: in-process) */
+    int next_helper;                      /* the next thread's */
 };
 
 static void *ahead_thread(void *arg)
 {
     ct_ahead *p = arg;
     pthread_mutex_lock(&p->mu);
+    ct_helper **helper = &p->helpers[p->next_helper++];
     for (;;) {
         while (!p->nq && !p->stop)
             pthread_cond_wait(&p->work, &p->mu);
@@ -112,10 +121,13 @@ static void *ahead_thread(void *arg)
         memmove(p->queue, p->queue + 1, --p->nq * sizeof *p->queue);
         p->state[i] = AHEAD_BUSY;
         pthread_mutex_unlock(&p->mu);
-        record scratch;
-        cutune_binary *bin = NULL;
-        ct_gpu_compile(p->s, i, &bin, &scratch); /* a failure shows again when it is asked */
-        cutune_binary_free(bin);
+        int st;
+        if (*helper && ct_helper_compile(*helper, i, &st)) { /* gone: compile here */
+            ct_helper_stop(*helper);
+            *helper = NULL;
+        }
+        if (!*helper)
+            compile_into_cache(p->s, i); /* a failure shows again when it is asked */
         pthread_mutex_lock(&p->mu);
         p->state[i] = AHEAD_DONE;
         pthread_cond_broadcast(&p->done);
@@ -175,6 +187,8 @@ void ct_ahead_stop(ct_ahead *p)
     pthread_mutex_unlock(&p->mu);
     for (int t = 0; t < p->nthreads; t++)
         pthread_join(p->threads[t], NULL);
+    for (int t = 0; t < AHEAD_MAX_THREADS; t++)
+        ct_helper_stop(p->helpers[t]);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->work);
     pthread_cond_destroy(&p->done);
@@ -208,6 +222,11 @@ ct_ahead *ct_ahead_start(cutune_session *s)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
+    /* helpers first, forked while this process has no compile threads of its own; with one
+     * thread a process is no faster than compiling here */
+    for (int t = 0; threads > 1 && !s->opt.compile_in_threads && t < threads &&
+                    t < AHEAD_MAX_THREADS; t++)
+        p->helpers[t] = ct_helper_start(s, compile_into_cache);
     for (int t = 0; t < threads && t < AHEAD_MAX_THREADS; t++)
         if (pthread_create(&p->threads[p->nthreads], NULL, ahead_thread, p) == 0)
             p->nthreads++;
