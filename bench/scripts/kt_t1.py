@@ -7,7 +7,8 @@ answer, so nothing verified), but with the cupy backend and a budget: tune_kerne
 asks for pycuda, which the GPU machine lacks. For `cutune tune SPEC --verify none` beside it
 (bench/scripts/t1_vs_kt.sh).
 
-usage: kt_t1.py SPEC --strategy NAME --budget N [--iterations 7] [--json OUT.json]
+usage: kt_t1.py SPEC --strategy NAME --budget N [--iterations 7] [--problem X,Y,Z]
+                 [--json OUT.json]
 Prints one JSON summary: evaluations, wall time, seconds per configuration, best time and
 configuration.
 """
@@ -49,6 +50,7 @@ def main():
     ap.add_argument("--strategy", default="bayes_opt")
     ap.add_argument("--budget", type=int, default=100)
     ap.add_argument("--iterations", type=int, default=7)
+    ap.add_argument("--problem", help="X,Y,Z instead of the spec's ProblemSize")
     ap.add_argument("--json")
     a = ap.parse_args()
 
@@ -58,16 +60,39 @@ def main():
                    spec["ConfigurationSpace"]["TuningParameters"]}
     restrictions = [c["Expression"] for c in spec["ConfigurationSpace"].get("Conditions", [])]
     problem_size = ks["ProblemSize"]
+    if a.problem:
+        problem_size = [int(v) for v in a.problem.split(",")]
     if isinstance(problem_size, list):
         problem_size = tuple(problem_size)
     source = open(os.path.join(os.path.dirname(a.spec), ks["KernelFile"])).read()
     args, cmem = arguments(ks, tune_params, problem_size, np.random.default_rng(1))
-    divs = {f"grid_div_{d}": ks.get(f"GridDiv{d.upper()}") or None for d in "xyz"}
+    # the sizes as defines too, where the spec says so (ProblemSizeDefines), written above
+    # the source (Kernel Tuner's `defines` would replace its own defines of the parameters)
+    sizes = problem_size if isinstance(problem_size, tuple) else (problem_size,)
+    source = "".join(f"#define {name} {sizes[d]}\n"
+                     for d, name in enumerate(ks.get("ProblemSizeDefines", []))) + source
+    # the block's size from LocalSize where it names tuning parameters
+    local = ks.get("LocalSize") or {}
+    block_names = [local.get(axis) for axis in "XYZ" if local.get(axis) in tune_params]
+    # a grid divisor naming the problem size is a number: Kernel Tuner's grid_div takes only
+    # tuning parameters, so the problem size is divided here instead
+    grid_size, divs = list(problem_size) if isinstance(problem_size, tuple) else [problem_size], {}
+    for d, axis in enumerate("xyz"):
+        names = ks.get(f"GridDiv{axis.upper()}") or []
+        sized = [n for n in names if "ProblemSize" in n]
+        if sized and d < len(grid_size):
+            by = 1
+            for n in sized:
+                by *= int(eval(n, {"ProblemSize": problem_size}))
+            grid_size[d] = -(-grid_size[d] // by)
+        divs[f"grid_div_{axis}"] = [n for n in names if n not in sized] or None
+    grid_size = tuple(grid_size) if len(grid_size) > 1 else grid_size[0]
 
     t0 = time.time()
     results, env = kernel_tuner.tune_kernel(
-        ks["KernelName"], source, problem_size, args, tune_params, restrictions=restrictions,
-        cmem_args=cmem or None, lang="cupy", compiler_options=ks.get("CompilerOptions"),
+        ks["KernelName"], source, grid_size, args, tune_params, restrictions=restrictions,
+        cmem_args=cmem or None, block_size_names=block_names or None, lang="cupy",
+        compiler_options=ks.get("CompilerOptions"),
         strategy=a.strategy, strategy_options={"max_fevals": a.budget},
         iterations=a.iterations, verbose=False, quiet=True, **divs)
     wall = time.time() - t0

@@ -56,6 +56,24 @@ def test_adaptive_timing():
                                       iterations=32, precision=0.02, quiet=True)
     assert all(6 <= len(r["times"]) <= 32 for r in results)
     assert env["stats"]["timed_launches"] == sum(len(r["times"]) for r in results)
+    # every time with its median's interval; the 5 fastest timed again, the winner among them
+    assert all(r["time_median_lo"] <= r["time_median"] <= r["time_median_hi"]
+               for r in results if isinstance(r["time"], float))
+    confirmed = [r for r in results if "time_confirmed" in r]
+    ran = sum(isinstance(r["time"], float) for r in results)
+    assert env["confirmed"] == len(confirmed) == min(5, ran) > 1
+    assert env["confirmed_ms"] == min(r["time_confirmed"] for r in confirmed)
+    lo, hi = env["confirmed_interval_ms"]
+    assert lo <= env["confirmed_ms"] <= hi
+
+
+def test_confirm_off():
+    a, b = inputs()
+    results, env = cutune.tune_kernel("vector_add", SOURCE, N, [np.zeros_like(a), a, b,
+                                                                np.int32(N)], PARAMS,
+                                      confirm=0, quiet=True)
+    assert env["confirmed"] == 0 and env["confirmed_ms"] is None
+    assert not any("time_confirmed" in r for r in results)
 
 
 def test_cupy_arguments_after_cuda_started():

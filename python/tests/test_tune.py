@@ -136,6 +136,8 @@ def test_bad_arguments():
             tune_params={"block size": [1]})
     refused(cutune.InvalidArgumentError, "atol", atol=float("nan"))
     refused(cutune.InvalidArgumentError, "precision is 1.5", precision=1.5)
+    refused(cutune.InvalidArgumentError, "confirm is 17", confirm=17)
+    refused(cutune.InvalidArgumentError, "confirm is True", confirm=True)
     refused(cutune.InvalidArgumentError, "problem_size[0] is 0", problem_size=0)
     refused(cutune.InvalidArgumentError, "does not exist", kernel_source="missing.cu")
 
