@@ -33,6 +33,7 @@
 #define CT_MAX_SESSION_CONFIGS ((size_t)1 << 24) /* valid configurations a session numbers */
 #define CT_MAX_IN_FLIGHT 1024     /* evaluations a search has out at once */
 #define CT_MAX_AHEAD_THREADS 256  /* compile-ahead threads */
+#define CT_MAX_ANNOUNCED 32       /* configurations a strategy says it will ask for next */
 
 /* The copy/compute pipeline */
 #define CT_MAX_PIPELINE_DEPTH 16 /* batches in flight */

@@ -479,10 +479,10 @@ static void announce(run *r, size_t i, int warm)
     const ct_backend *b = r->b;
     if (!b->upcoming || !(warm || r->strat->peek))
         return;
-    size_t ahead[16], n = 0, m = 0;
-    while (warm && n < 16 && r->next_first + n < b->nfirst)
+    size_t ahead[CT_MAX_ANNOUNCED], n = 0, m = 0;
+    while (warm && n < CT_MAX_ANNOUNCED && r->next_first + n < b->nfirst)
         ahead[n] = b->first[r->next_first + n], n++;
-    n = warm ? n : r->strat->peek(r->state, &r->s, ahead, 16);
+    n = warm ? n : r->strat->peek(r->state, &r->s, ahead, CT_MAX_ANNOUNCED);
     uint64_t taken = r->result->evaluations + r->s.nbusy + 1; /* i is about to start */
     size_t room = r->o->budget > taken ? (size_t)(r->o->budget - taken) : 0;
     for (size_t k = 0; k < n && m < room; k++)

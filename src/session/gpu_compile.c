@@ -101,7 +101,7 @@ struct ct_ahead {
     int nthreads, stop;
     pthread_mutex_t mu;
     pthread_cond_t work, done;
-    size_t queue[16], nq;
+    size_t queue[CT_MAX_ANNOUNCED], nq;
     uint8_t *state; /* per configuration */
     ct_helper *helpers[AHEAD_MAX_THREADS]; /* a process per thread (NULL: in-process) */
     int next_helper;                      /* the next thread's */
@@ -145,7 +145,7 @@ void ct_ahead_upcoming(ct_ahead *p, const size_t *idx, size_t n)
     for (size_t k = 0; k < p->nq; k++) /* plans change: what was not started goes */
         p->state[p->queue[k]] = AHEAD_IDLE;
     p->nq = 0;
-    for (size_t k = 0; k < n && p->nq < 16; k++)
+    for (size_t k = 0; k < n && p->nq < CT_MAX_ANNOUNCED; k++)
         if (p->state[idx[k]] == AHEAD_IDLE && !s->rec[idx[k]].done) {
             p->state[idx[k]] = AHEAD_QUEUED;
             p->queue[p->nq++] = idx[k];
