@@ -973,6 +973,9 @@ typedef struct cutune_profile {
     uint64_t budget, evaluations; /* evaluations: of the sessions behind it */
     int64_t session;      /* the session that found it */
     double updated;       /* Unix time */
+    /* The 95% interval of median_ms (NaN: not known; 0s as NaNs, for a caller that leaves
+     * them out). */
+    double median_lo_ms, median_hi_ms;
 } cutune_profile;
 
 /* Keeps `p` unless the store holds a faster profile for the same key (then CUTUNE_OK and

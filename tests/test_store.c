@@ -749,7 +749,48 @@ static void test_measurement_keys(void)
     cutune_store_free(s);
 }
 
-TEST_LIST(TEST_CASE(test_rules) TEST_CASE(test_files) TEST_CASE(test_measurement_keys) TEST_CASE(test_faults)
+static int copy_profile(const cutune_profile *p, void *user)
+{
+    *(cutune_profile *)user = *p; /* (only its numbers are read) */
+    return 1;
+}
+
+/* A store of schema version 2 (before the medians' intervals) with an entry that does not
+ * parse: salvaged (the profile too), then opened and migrated, its profile kept with no
+ * interval; a faster profile brings its own. */
+static void test_older_store(void)
+{
+    char db[128], kept[4200];
+    path_in("older.db", db, sizeof db);
+    cutune_device_info h100 = device("NVIDIA H100 80GB HBM3", 9, 0, 132, 13000);
+    cutune_store *s;
+    CHECK_INT(cutune_store_open(&s, db, 0), CUTUNE_OK);
+    cutune_profile p = profile(&h100, "conv", 4096, 4096, "64,2", 0.35), got = {0};
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
+    cutune_store_free(s);
+    sqlite3 *h;
+    CHECK(sqlite3_open(db, &h) == SQLITE_OK &&
+          sqlite3_exec(h, "ALTER TABLE profiles DROP COLUMN median_lo_ms; ALTER TABLE profiles "
+                          "DROP COLUMN median_hi_ms; DELETE FROM schema_version WHERE version "
+                          "= 3; INSERT INTO evaluations VALUES (1, 'x', 1.0, NULL, '{bad', 0)",
+                          NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(h);
+    uint64_t rows = 0;
+    CHECK_INT(cutune_store_recover(db, &rows, kept, sizeof kept), CUTUNE_OK);
+    CHECK(rows >= 1);
+    CHECK_INT(cutune_store_open(&s, db, 0), CUTUNE_OK);
+    CHECK_INT(cutune_store_list(s, copy_profile, &got), CUTUNE_OK);
+    CHECK(got.time_ms == 0.35 && isnan(got.median_lo_ms) && isnan(got.median_hi_ms));
+    p = profile(&h100, "conv", 4096, 4096, "32,2", 0.30);
+    p.median_lo_ms = 0.29, p.median_hi_ms = 0.31;
+    CHECK_INT(cutune_store_put(s, &p), CUTUNE_OK);
+    CHECK_INT(cutune_store_list(s, copy_profile, &got), CUTUNE_OK);
+    CHECK(got.time_ms == 0.30 && got.median_lo_ms == 0.29 && got.median_hi_ms == 0.31);
+    cutune_store_free(s);
+}
+
+TEST_LIST(TEST_CASE(test_rules) TEST_CASE(test_files) TEST_CASE(test_measurement_keys)
+          TEST_CASE(test_older_store) TEST_CASE(test_faults)
           TEST_CASE(test_readers_and_writer) TEST_CASE(test_two_processes)
           TEST_CASE(test_warm_start) TEST_CASE(test_launcher_without_gpu));
 

@@ -43,6 +43,9 @@ static json_t *profile_json(const cutune_profile *p)
             json_object_set_new(j, "median_ms", json_real(p->median_ms));
         if (!isnan(p->std_ms))
             json_object_set_new(j, "std_ms", json_real(p->std_ms));
+        if (!isnan(p->median_lo_ms) && !isnan(p->median_hi_ms))
+            json_object_set_new(j, "median_interval_ms",
+                                json_pack("[f, f]", p->median_lo_ms, p->median_hi_ms));
     }
     return j;
 }
@@ -83,7 +86,10 @@ static int print_profile(const cutune_profile *p, void *user)
     printf("  problem size  %s\n", size);
     printf("  best          %s = %s\n", cli_text(p->params), cli_text(p->config));
     printf("  time          %.4f ms", p->time_ms);
-    if (!isnan(p->median_ms))
+    if (!isnan(p->median_ms) && !isnan(p->median_lo_ms) && !isnan(p->median_hi_ms))
+        printf(" (median %.4f, 95%% in [%.4f, %.4f]; sd %.4f)", p->median_ms, p->median_lo_ms,
+               p->median_hi_ms, isnan(p->std_ms) ? 0 : p->std_ms);
+    else if (!isnan(p->median_ms))
         printf(" (median %.4f, sd %.4f)", p->median_ms, isnan(p->std_ms) ? 0 : p->std_ms);
     printf("\n  found by      %s, budget %llu (session %lld); %llu evaluations behind it\n",
            cli_text(p->strategy), (unsigned long long)p->budget, (long long)p->session,

@@ -115,7 +115,8 @@ class Profile(Structure):
                 ("user_key", c_char_p), ("problem", c_int64 * 3), ("params", c_char_p),
                 ("config", c_char_p), ("time_ms", c_double), ("median_ms", c_double),
                 ("std_ms", c_double), ("strategy", c_char_p), ("budget", c_uint64),
-                ("evaluations", c_uint64), ("session", c_int64), ("updated", c_double)]
+                ("evaluations", c_uint64), ("session", c_int64), ("updated", c_double),
+                ("median_lo_ms", c_double), ("median_hi_ms", c_double)]
 
 
 class LauncherOptions(Structure):

@@ -75,6 +75,9 @@ static const char *const migrations[CT_SCHEMA_VERSION] = {
     "  pidns TEXT NOT NULL," /* the pid namespace the pid is of */
     "  start INT NOT NULL,"  /* the process's start, clock ticks after boot: not a reused pid */
     "  since REAL NOT NULL);",
+    /* 2 -> 3: the 95% interval of each profile's median */
+    "ALTER TABLE profiles ADD COLUMN median_lo_ms REAL;"
+    "ALTER TABLE profiles ADD COLUMN median_hi_ms REAL;",
 };
 
 const char *ct_db_text(sqlite3_stmt *stmt, int col)

@@ -23,23 +23,24 @@
 static const char *const known_tables[] = {"schema_version", "sessions", "evaluations",
                                            "profiles", "session_owners"};
 
-/* What a salvage copies, by column name (the same in every version so far; a session's
- * header is the %s, read as itself where it parses and as {} where not, so that the session
- * keeps its evaluations), which rows (`keep`: an evaluation whose entry does not parse is
- * left out), by which key, and the column that holds JSON. */
+/* What a salvage copies, by column name (a session's header is the %s, read as itself where
+ * it parses and as {} where not, so that the session keeps its evaluations), which rows
+ * (`keep`: an evaluation whose entry does not parse is left out), by which key, the column
+ * that holds JSON, and the columns a later version added (NULL in a copy of an older
+ * store's). */
 static const struct {
-    const char *table, *columns, *keep, *key, *json;
+    const char *table, *columns, *keep, *key, *json, *newer;
 } copied[] = {
     {"sessions",
      "id, device, cc_major, cc_minor, sm_count, driver, runtime, kernel, source_hash, "
      "user_key, p0, p1, p2, strategy, budget, seed, space_hash, %s, origin, started, finished",
-     "1", "id", "header"},
+     "1", "id", "header", NULL},
     {"evaluations", "session, config, time_ms, failure, entry, at", "json_valid(entry)",
-     "session, config", "entry"},
+     "session, config", "entry", NULL},
     {"profiles",
      "id, device, cc_major, cc_minor, sm_count, driver, runtime, kernel, source_hash, "
      "user_key, p0, p1, p2, params, config, time_ms, median_ms, std_ms, strategy, budget, "
-     "evaluations, session, updated, rev", "1", "id", NULL},
+     "evaluations, session, updated, rev", "1", "id", NULL, "median_lo_ms, median_hi_ms"},
 };
 #define NUM_COPIED (sizeof copied / sizeof *copied)
 
@@ -153,6 +154,22 @@ static uint64_t copy_rows(sqlite3_stmt *keys, sqlite3 *h, const char *sql, sqlit
     return rows;
 }
 
+/* Whether `table` of a store has the column `names` begins with (up to a comma). */
+static int has_column(sqlite3 *h, const char *table, const char *names)
+{
+    sqlite3_stmt *q;
+    int has = 0;
+    if (sqlite3_prepare_v2(h, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &q,
+                           NULL) == SQLITE_OK) {
+        size_t n = strcspn(names, ",");
+        sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, names, (int)n, SQLITE_STATIC);
+        has = sqlite3_step(q) == SQLITE_ROW;
+    }
+    sqlite3_finalize(q);
+    return has;
+}
+
 /* Copies what can be read of one table: first the keys SQLite can reach, from the front and
  * then from the back (a damaged page stops each pass), then each key's row alone, so that a
  * row whose own pages are damaged costs only itself. */
@@ -162,6 +179,15 @@ static uint64_t salvage_table(sqlite3 *from, sqlite3 *to, size_t t)
     const char *key = copied[t].key;
     snprintf(columns, sizeof columns, copied[t].columns, "header");
     snprintf(select, sizeof select, copied[t].columns, "iif(json_valid(header), header, '{}')");
+    if (copied[t].newer) { /* the store's own, or NULLs where it is older than them */
+        int has = has_column(from, copied[t].table, copied[t].newer);
+        size_t c = strlen(columns), s = strlen(select);
+        snprintf(columns + c, sizeof columns - c, ", %s", copied[t].newer);
+        for (const char *n = copied[t].newer; !has && n; n = strchr(n + 1, ','))
+            s += (size_t)snprintf(select + s, sizeof select - s, ", NULL");
+        if (has)
+            snprintf(select + s, sizeof select - s, ", %s", copied[t].newer);
+    }
     snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS temp.keys; CREATE TEMP TABLE keys (%s, "
              "PRIMARY KEY (%s))", key, key);
     if (sqlite3_exec(to, sql, NULL, NULL, NULL) != SQLITE_OK)

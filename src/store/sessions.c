@@ -264,7 +264,9 @@ static int fold_best(cutune_store *s, int64_t session, int finish)
                            "s.runtime, s.kernel, s.source_hash, s.user_key, s.p0, s.p1, s.p2, "
                            "json_extract(s.header, '$.tune_params_keys'), e.config, e.time_ms, "
                            "json_extract(e.entry, '$.time_median'), "
-                           "json_extract(e.entry, '$.time_std'), s.strategy, s.budget "
+                           "json_extract(e.entry, '$.time_std'), s.strategy, s.budget, "
+                           "json_extract(e.entry, '$.time_median_lo'), "
+                           "json_extract(e.entry, '$.time_median_hi') "
                            "FROM sessions s JOIN evaluations e ON e.session = s.id "
                            "WHERE s.id = ? AND e.time_ms IS NOT NULL "
                            /* a winner confirmed at the session's end comes first */
@@ -298,7 +300,11 @@ static int fold_best(cutune_store *s, int64_t session, int finish)
                 .std_ms = sqlite3_column_type(q, 16) == SQLITE_NULL
                               ? NAN : sqlite3_column_double(q, 16),
                 .strategy = ct_db_text(q, 17), .budget = (uint64_t)sqlite3_column_int64(q, 18),
-                .session = session};
+                .session = session,
+                .median_lo_ms = sqlite3_column_type(q, 19) == SQLITE_NULL
+                                    ? NAN : sqlite3_column_double(q, 19),
+                .median_hi_ms = sqlite3_column_type(q, 20) == SQLITE_NULL
+                                    ? NAN : sqlite3_column_double(q, 20)};
             have = 1;
             st = ct_store_put_locked(s, &best, &kept, &strings);
         } else if (rc != SQLITE_DONE) {

@@ -67,7 +67,7 @@ int cutune_store_default_path(char *buf, size_t size)
 #define PROFILE_COLUMNS                                                                    \
     "id, device, cc_major, cc_minor, sm_count, driver, runtime, kernel, source_hash, "     \
     "user_key, p0, p1, p2, params, config, time_ms, median_ms, std_ms, strategy, budget, " \
-    "evaluations, session, updated, rev"
+    "evaluations, session, updated, rev, median_lo_ms, median_hi_ms"
 
 /* A profile viewing a row of PROFILE_COLUMNS (valid until the statement moves). */
 static cutune_profile profile_of_row(sqlite3_stmt *q)
@@ -87,7 +87,11 @@ static cutune_profile profile_of_row(sqlite3_stmt *q)
         .std_ms = sqlite3_column_type(q, 17) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 17),
         .strategy = ct_db_text(q, 18), .budget = (uint64_t)sqlite3_column_int64(q, 19),
         .evaluations = (uint64_t)sqlite3_column_int64(q, 20),
-        .session = sqlite3_column_int64(q, 21), .updated = sqlite3_column_double(q, 22)};
+        .session = sqlite3_column_int64(q, 21), .updated = sqlite3_column_double(q, 22),
+        .median_lo_ms = sqlite3_column_type(q, 24) == SQLITE_NULL ? NAN
+                                                                   : sqlite3_column_double(q, 24),
+        .median_hi_ms = sqlite3_column_type(q, 25) == SQLITE_NULL ? NAN
+                                                                   : sqlite3_column_double(q, 25)};
     return p;
 }
 
@@ -231,13 +235,16 @@ static const char count_sql[] = "SELECT count(*) FROM evaluations JOIN sessions 
 static const char upsert_sql[] =
     "INSERT INTO profiles (device, cc_major, cc_minor, sm_count, driver, runtime, "
     "kernel, source_hash, user_key, p0, p1, p2, params, config, time_ms, median_ms, "
-    "std_ms, strategy, budget, evaluations, session, updated, rev) VALUES (?, ?, ?, ?, "
+    "std_ms, strategy, budget, evaluations, session, updated, rev, median_lo_ms, "
+    "median_hi_ms) VALUES (?, ?, ?, ?, "
     "?, ?, ?, ?, ?, ?, ?, ?, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
-    "(SELECT coalesce(max(rev), 0) + 1 FROM profiles)) "
+    "(SELECT coalesce(max(rev), 0) + 1 FROM profiles), ?23, ?24) "
     "ON CONFLICT DO UPDATE SET evaluations = ?20, updated = ?22, rev = excluded.rev, "
     "params = iif(?15 < time_ms, ?13, params), config = iif(?15 < time_ms, ?14, config), "
     "median_ms = iif(?15 < time_ms, ?16, median_ms), "
     "std_ms = iif(?15 < time_ms, ?17, std_ms), "
+    "median_lo_ms = iif(?15 < time_ms, ?23, median_lo_ms), "
+    "median_hi_ms = iif(?15 < time_ms, ?24, median_hi_ms), "
     "strategy = iif(?15 < time_ms, ?18, strategy), "
     "budget = iif(?15 < time_ms, ?19, budget), "
     "session = iif(?15 < time_ms, ?21, session), "
@@ -271,6 +278,10 @@ int ct_store_put_locked(cutune_store *s, const cutune_profile *p, cutune_profile
         sqlite3_bind_double(q, 16, p->median_ms);
     if (!isnan(p->std_ms))
         sqlite3_bind_double(q, 17, p->std_ms);
+    if (p->median_lo_ms > 0 && p->median_hi_ms >= p->median_lo_ms) { /* else unknown */
+        sqlite3_bind_double(q, 23, p->median_lo_ms);
+        sqlite3_bind_double(q, 24, p->median_hi_ms);
+    }
     sqlite3_bind_text(q, 18, p->strategy, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(q, 19, (int64_t)p->budget);
     sqlite3_bind_int64(q, 20, (int64_t)evaluations);

@@ -41,7 +41,7 @@ typedef struct ct_db {
     } cached[CT_DB_CACHED];
 } ct_db;
 
-#define CT_SCHEMA_VERSION 2
+#define CT_SCHEMA_VERSION 3
 #define CT_SCHEMA_READABLE 1 /* the oldest a reader takes as it is (2 added session_owners) */
 
 /* Opens or creates the database and brings its schema up to date (refusing a newer one).
