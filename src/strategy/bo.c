@@ -24,7 +24,7 @@
 #define HEDGE_ETA 1.0
 #define MAX_BATCH 16
 
-#define PEEK_TOP 12         /* EI's favourites kept for peek() */
+#define PEEK_TOP 12         /* each acquisition's favourites kept for peek() */
 #define TAU_LO (-10.0)     /* the table of EI's tau(z), see acquire() */
 #define TAU_HI 10.0
 #define TAU_STEPS 4096
@@ -50,8 +50,9 @@ typedef struct bo {
     int fitted;           /* the hyperparameters have been fitted once */
     size_t proposal[MAX_BATCH][NUM_ACQ]; /* each acquisition's choice, per batch slot */
     size_t nproposed;
-    size_t runners_up[PEEK_TOP]; /* EI's next favourites, for a backend to prepare */
-    size_t nrunners;
+    size_t runners_up[NUM_ACQ][PEEK_TOP]; /* each acquisition's next favourites, best first,
+                                             for a backend to prepare */
+    size_t nrunners[NUM_ACQ];
     double tau[TAU_STEPS + 1]; /* EI's tau(z) on a grid */
 } bo;
 
@@ -217,31 +218,33 @@ static int sync_model(bo *b, ct_search *s, double worst, size_t room)
 static void acquire(bo *b, const ct_search *s, const double *mean, const double *sd,
                     double y_best, size_t pick[NUM_ACQ])
 {
-    double best[NUM_ACQ], top[PEEK_TOP];
+    double best[NUM_ACQ], top[NUM_ACQ][PEEK_TOP];
     for (int a = 0; a < NUM_ACQ; a++) {
         best[a] = -INFINITY;
         pick[a] = CT_NONE;
+        b->nrunners[a] = 0;
     }
-    b->nrunners = 0;
     for (size_t i = 0; i < s->dom->n; i++) {
         if (s->visited[i] || b->planned[i] || isnan(mean[i]))
             continue;
         double z = (y_best - mean[i] - XI) / sd[i];
         double value[NUM_ACQ] = {sd[i] * tau(b->tau, z), z, KAPPA * sd[i] - mean[i]};
-        for (int a = 0; a < NUM_ACQ; a++)
+        for (int a = 0; a < NUM_ACQ; a++) {
             if (value[a] > best[a]) {
                 best[a] = value[a];
                 pick[a] = i;
             }
-        /* EI's best few, in order (the usual candidate fails the first comparison) */
-        if (b->nrunners < PEEK_TOP || value[0] > top[PEEK_TOP - 1]) {
-            size_t k = b->nrunners < PEEK_TOP ? b->nrunners++ : PEEK_TOP - 1;
-            for (; k > 0 && top[k - 1] < value[0]; k--) {
-                top[k] = top[k - 1];
-                b->runners_up[k] = b->runners_up[k - 1];
+            /* its best few, in order (the usual candidate fails the first comparison) */
+            size_t *n = &b->nrunners[a];
+            if (*n == PEEK_TOP && !(value[a] > top[a][PEEK_TOP - 1]))
+                continue;
+            size_t k = *n < PEEK_TOP ? (*n)++ : PEEK_TOP - 1;
+            for (; k > 0 && top[a][k - 1] < value[a]; k--) {
+                top[a][k] = top[a][k - 1];
+                b->runners_up[a][k] = b->runners_up[a][k - 1];
             }
-            top[k] = value[0];
-            b->runners_up[k] = i;
+            top[a][k] = value[a];
+            b->runners_up[a][k] = i;
         }
     }
 }
@@ -396,9 +399,17 @@ static size_t bo_peek(void *state, const ct_search *s, size_t *out, size_t max)
     for (int a = 0; last && a < NUM_ACQ && n < max; a++)
         if (last[a] != CT_NONE && !s->visited[last[a]] && !b->planned[last[a]])
             out[n++] = last[a];
-    for (size_t k = 0; k < b->nrunners && n < max; k++)
-        if (!s->visited[b->runners_up[k]] && !b->planned[b->runners_up[k]])
-            out[n++] = b->runners_up[k];
+    /* then each acquisition's favourites in turn: whichever the hedge draws next, its
+     * choice is likely among them */
+    for (size_t k = 0; k < PEEK_TOP && n < max; k++)
+        for (int a = 0; a < NUM_ACQ && n < max; a++) {
+            size_t i = k < b->nrunners[a] ? b->runners_up[a][k] : CT_NONE;
+            int have = i == CT_NONE || s->visited[i] || b->planned[i];
+            for (size_t j = 0; !have && j < n; j++)
+                have = out[j] == i;
+            if (!have)
+                out[n++] = i;
+        }
     return n;
 }
 
