@@ -38,8 +38,7 @@ int ct_session_confirm(cutune_session *s, size_t *winner)
     *winner = CT_NONE;
     int want = s->opt.confirm == 0 ? CONFIRM_DEFAULT : s->opt.confirm;
     if (want < 2 || !s->ops->retime || !s->has_device || s->measured_elsewhere ||
-        s->objective_metric ||
-        s->higher_is_better)
+        s->objective_metric || s->higher_is_better)
         return CUTUNE_OK;
     if (want > CONFIRM_MOST)
         want = CONFIRM_MOST;
