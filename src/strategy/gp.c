@@ -14,6 +14,8 @@
 #include <string.h>
 
 #define FIT_MAX 96              /* points used to fit hyperparameters */
+#define FIT_MIN 8               /* points the fit needs: fewer keep the prior scales */
+#define PRIOR_SCALE 4.0         /* length scale before the first fit (see ct_gp_new) */
 #define FIT_EVALUATIONS 120     /* likelihood evaluations of the pattern search, at most */
 #define ALIGN_MIN_POINTS 20     /* points the fit needs before alignment features join */
 #define IRRELEVANT 1e6          /* a length scale that makes a feature count for nothing */
@@ -212,8 +214,12 @@ int ct_gp_new(ct_gp **out, const ct_domain *d, size_t capacity, cutune_rng *rng)
         return ct_fail(CUTUNE_ENOMEM, "out of memory for a Gaussian process over %zu "
                        "configurations", d->n);
     }
-    for (size_t j = 0; j < g->nf; j++) /* the alignment features wait for data */
-        g->ell[j] = j < d->nd ? 0.5 : IRRELEVANT;
+    /* Until the fit, long scales: a few design points say little about each dimension on
+     * its own (fitted, they give near-arbitrary scales), but their trend extrapolates, and
+     * what lies far from all of them stays the most uncertain. The alignment features wait
+     * for data. */
+    for (size_t j = 0; j < g->nf; j++)
+        g->ell[j] = j < d->nd ? PRIOR_SCALE : IRRELEVANT;
     g->noise = 1e-3;
     build_tables(g);
     *out = g;
@@ -328,6 +334,12 @@ int ct_gp_fit(ct_gp *g, const size_t *x_all, const double *y_all, size_t n_all,
     /* the noise is relative to the standardised values' variance (about 1) */
     double floor = measured_var > 0 ? measured_var / (sigma * sigma) : 0;
     floor = floor > 1e-6 ? (floor < 0.5 ? floor : 0.5) : 1e-6;
+    if (n_all < FIT_MIN) { /* too little to fit: the prior scales, the noise as measured */
+        g->noise = g->noise > floor ? g->noise : floor;
+        build_tables(g);
+        free(x), free(y), free(L), free(pick);
+        return CUTUNE_OK;
+    }
     /* the alignment features join once there are points enough to tell them apart */
     size_t active = n >= ALIGN_MIN_POINTS ? g->nf : g->d->nd;
 

@@ -13,7 +13,8 @@ int ct_gp_new(ct_gp **out, const ct_domain *d, size_t capacity, cutune_rng *rng)
 void ct_gp_free(ct_gp *g);
 
 /* Chooses length scales and noise that maximise the marginal likelihood of (x, y), n points
- * (a subset of at most 96 is used when there are more); `measured_var`: the variance the
+ * (a subset of at most 96 is used when there are more; with fewer than 8, the scales stay
+ * those of the prior: long, see gp.c); `measured_var`: the variance the
  * measurements themselves are known to have, in units of y squared, below which the noise is
  * not taken (0: no such floor). Call ct_gp_reset afterwards. */
 int ct_gp_fit(ct_gp *g, const size_t *x, const double *y, size_t n, double measured_var);
