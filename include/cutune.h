@@ -1319,6 +1319,8 @@ typedef struct cutune_session_stats {
     uint64_t compile_waits;   /* configurations whose binary was not ready when the measuring
                                  side wanted it (it waited for a compilation, or made one) */
     double compile_wait_s;    /* the time those waits took */
+    uint64_t compile_helpers_lost; /* compile helper processes that died (a compiler crash):
+                                      their threads compiled in this process after */
 } cutune_session_stats;
 
 typedef struct cutune_session_result {

@@ -100,6 +100,8 @@ int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
                                 json_integer((json_int_t)x->throttle_retried));
             json_object_set_new(out, "compile_waits", json_integer((json_int_t)x->compile_waits));
             json_object_set_new(out, "compile_wait_s", json_real(x->compile_wait_s));
+            json_object_set_new(out, "compile_helpers_lost",
+                                json_integer((json_int_t)x->compile_helpers_lost));
             tune_report_failures(s, t->first_failed, out);
         }
         static const char *const modes[] = {"auto", "default", "none", "answers"};
@@ -154,6 +156,9 @@ int tune_report_gpu(cutune_session *s, const tune_args *a, const tune_ctx *t,
            x->pruned_saved_s);
     printf("the measuring side waited for %llu of its binaries (%.1f s): compiling ahead "
            "had the others ready\n", (unsigned long long)x->compile_waits, x->compile_wait_s);
+    if (x->compile_helpers_lost)
+        printf("%llu compile helper process(es) died (a compiler crash?): their threads "
+               "compiled in this process after\n", (unsigned long long)x->compile_helpers_lost);
     if (x->throttled || x->throttle_retried)
         printf("power or heat held the clock down during %llu timings; timed again, %llu "
                "still were (their entries say why)\n",

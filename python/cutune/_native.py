@@ -72,7 +72,7 @@ class SessionStats(Structure):
                 ("warm_start_problem", c_int64 * 3), ("timed_launches", c_uint64),
                 ("raced", c_uint64), ("raced_saved", c_uint64), ("throttled", c_uint64),
                 ("throttle_retried", c_uint64), ("compile_waits", c_uint64),
-                ("compile_wait_s", c_double)]
+                ("compile_wait_s", c_double), ("compile_helpers_lost", c_uint64)]
 
 
 class SessionResult(Structure):

@@ -37,6 +37,13 @@ static int compile_into_cache(cutune_session *s, size_t i)
     return st;
 }
 
+/* The same, as a helper process's job (the index checked: it came over a socket). */
+static int helper_job(void *session, size_t i)
+{
+    cutune_session *s = session;
+    return i < s->dom.n ? compile_into_cache(s, i) : CUTUNE_EINVAL;
+}
+
 /* ------------------------------------------------------------------ compiling ahead ---- */
 
 typedef struct sweep {
@@ -105,6 +112,7 @@ struct ct_ahead {
     uint8_t *state; /* per configuration */
     ct_helper *helpers[AHEAD_MAX_THREADS]; /* a process per thread (NULL: in-process) */
     int next_helper;                      /* the next thread's */
+    uint64_t helpers_lost;                /* helpers that died: their threads went on here */
 };
 
 static void *ahead_thread(void *arg)
@@ -121,14 +129,16 @@ static void *ahead_thread(void *arg)
         memmove(p->queue, p->queue + 1, --p->nq * sizeof *p->queue);
         p->state[i] = AHEAD_BUSY;
         pthread_mutex_unlock(&p->mu);
-        int st;
-        if (*helper && ct_helper_compile(*helper, i, &st)) { /* gone: compile here */
+        int st, lost = 0;
+        if (*helper && ct_helper_run(*helper, i, &st)) { /* it died: compile here */
             ct_helper_stop(*helper);
             *helper = NULL;
+            lost = 1;
         }
         if (!*helper)
             compile_into_cache(p->s, i); /* a failure shows again when it is asked */
         pthread_mutex_lock(&p->mu);
+        p->helpers_lost += (uint64_t)lost;
         p->state[i] = AHEAD_DONE;
         pthread_cond_broadcast(&p->done);
     }
@@ -189,6 +199,7 @@ void ct_ahead_stop(ct_ahead *p)
         pthread_join(p->threads[t], NULL);
     for (int t = 0; t < AHEAD_MAX_THREADS; t++)
         ct_helper_stop(p->helpers[t]);
+    p->s->stats.compile_helpers_lost += p->helpers_lost;
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->work);
     pthread_cond_destroy(&p->done);
@@ -226,7 +237,7 @@ ct_ahead *ct_ahead_start(cutune_session *s)
      * thread a process is no faster than compiling here */
     for (int t = 0; threads > 1 && !s->opt.compile_in_threads && t < threads &&
                     t < AHEAD_MAX_THREADS; t++)
-        p->helpers[t] = ct_helper_start(s, compile_into_cache);
+        p->helpers[t] = ct_helper_start(helper_job, s);
     for (int t = 0; t < threads && t < AHEAD_MAX_THREADS; t++)
         if (pthread_create(&p->threads[p->nthreads], NULL, ahead_thread, p) == 0)
             p->nthreads++;

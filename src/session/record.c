@@ -78,4 +78,5 @@ void ct_session_add_stats(cutune_session_stats *to, const cutune_session_stats *
     to->throttle_retried += (uint64_t)sign * d->throttle_retried;
     to->compile_waits += (uint64_t)sign * d->compile_waits;
     to->compile_wait_s += sign * d->compile_wait_s;
+    to->compile_helpers_lost += (uint64_t)sign * d->compile_helpers_lost;
 }

@@ -53,7 +53,9 @@ typedef struct bo {
     size_t batch[MAX_BATCH], nbatch, next_batch; /* this model update's picks */
     uint8_t *planned;     /* per configuration: in the batch */
     uint8_t *near;        /* per configuration: NEAR_* (the end game's neighbourhood) */
-    size_t *nbr;          /* scratch: neighbours of one configuration */
+    size_t *nbr;          /* neighbours of one configuration: after mark_neighbourhood,
+                             the centre's (nnbr of them), for peek() */
+    size_t nnbr;
     int fantasies;        /* the GP holds its own predictions since `believed`: take them
                              back (or rebuild it) before the next update */
     ct_gp_mark believed;
@@ -310,14 +312,21 @@ static int believe_in_flight(bo *b, const ct_search *s, double worst, double *be
     return st;
 }
 
-/* Whether this pick belongs to the end game: never before LOCAL_FROM of the budget, then
- * with a probability growing linearly to 1 at its end. (Configurations pruned before
- * measurement count as spent here: the end game starts a little early then.) */
-static int end_game(ct_search *s)
+/* Whether the end game has begun: from LOCAL_FROM of the budget on. (Configurations pruned
+ * before measurement count as spent here: the end game starts a little early then.) */
+static int end_game_begun(const ct_search *s)
 {
     size_t start = (size_t)((double)s->budget * LOCAL_FROM);
-    if (s->nvisited < start || s->budget <= start)
+    return s->nvisited >= start && s->budget > start;
+}
+
+/* Whether this pick belongs to the end game: never before it begins, then with a probability
+ * growing linearly to 1 at the budget's end. */
+static int end_game(ct_search *s)
+{
+    if (!end_game_begun(s))
         return 0;
+    size_t start = (size_t)((double)s->budget * LOCAL_FROM);
     double p = (double)(s->nvisited - start + 1) / (double)(s->budget - start);
     return ct_uniform(&s->rng) < p;
 }
@@ -328,6 +337,7 @@ static int mark_neighbourhood(bo *b, const ct_search *s)
 {
     size_t n = s->dom->n;
     memset(b->near, NEAR_NOT, n);
+    b->nnbr = 0;
     for (;;) {
         size_t centre = CT_NONE; /* the best not yet a centre (a scan: obs are few) */
         for (size_t k = 0; k < b->nobs; k++) {
@@ -348,9 +358,17 @@ static int mark_neighbourhood(bo *b, const ct_search *s)
                 marked = 1;
             }
         }
-        if (marked)
+        if (marked) {
+            b->nnbr = m;
             return 1;
+        }
     }
+}
+
+/* Whether the model predicts i faster than j (one it has no prediction for is slowest). */
+static int faster(const double *mean, size_t i, size_t j)
+{
+    return !isnan(mean[i]) && (isnan(mean[j]) || mean[i] < mean[j]);
 }
 
 /* The next model update: up to q picks into b->batch. `best` and `worst`: log-times. */
@@ -373,7 +391,16 @@ static int plan_batch(bo *b, ct_search *s, size_t q, double best, double worst)
                 if (!isnan(mean[b->proposal[j][a]]))
                     b->gains[a] -= mean[b->proposal[j][a]] / (double)b->nproposed;
         size_t pick[NUM_ACQ];
-        int local = end_game(s) && mark_neighbourhood(b, s);
+        /* (the neighbourhood marked whenever the end game has begun: peek() announces it,
+         * the fastest by the model first) */
+        int local = end_game(s);
+        local = end_game_begun(s) && mark_neighbourhood(b, s) && local;
+        for (size_t j = 1; j < b->nnbr; j++) { /* (an insertion sort: they are few) */
+            size_t i = b->nbr[j], m = j;
+            for (; m > 0 && faster(mean, i, b->nbr[m - 1]); m--)
+                b->nbr[m] = b->nbr[m - 1];
+            b->nbr[m] = i;
+        }
         acquire(b, s, mean, sd, y_best, pick, local);
         if (local && pick[0] == CT_NONE) /* (neighbours the model does not cover) */
             acquire(b, s, mean, sd, y_best, pick, 0);
@@ -444,7 +471,7 @@ static void bo_observe(void *state, ct_search *s, size_t index, double time_ms)
 }
 
 /* The rest of the initial design and of the batch, then the acquisitions' other
- * favourites at the last pick. */
+ * favourites at the last pick and, once the end game has begun, the best's neighbours. */
 static size_t bo_peek(void *state, const ct_search *s, size_t *out, size_t max)
 {
     const bo *b = state;
@@ -459,11 +486,14 @@ static size_t bo_peek(void *state, const ct_search *s, size_t *out, size_t max)
     for (int a = 0; last && a < NUM_ACQ && n < max; a++)
         if (last[a] != CT_NONE && !s->visited[last[a]] && !b->planned[last[a]])
             out[n++] = last[a];
-    /* then each acquisition's favourites in turn: whichever the hedge draws next, its
-     * choice is likely among them */
-    for (size_t k = 0; k < PEEK_TOP && n < max; k++)
-        for (int a = 0; a < NUM_ACQ && n < max; a++) {
-            size_t i = k < b->nrunners[a] ? b->runners_up[a][k] : CT_NONE;
+    /* then, round after round, a neighbour and each acquisition's next favourite: the end
+     * game's next pick is likely among the best's neighbours, and whichever acquisition
+     * the hedge draws next, its choice among its favourites */
+    size_t rounds = PEEK_TOP > b->nnbr ? PEEK_TOP : b->nnbr;
+    for (size_t k = 0; k < rounds && n < max; k++)
+        for (int a = -1; a < NUM_ACQ && n < max; a++) {
+            size_t i = a < 0 ? (k < b->nnbr ? b->nbr[k] : CT_NONE)
+                             : k < b->nrunners[a] ? b->runners_up[a][k] : CT_NONE;
             int have = i == CT_NONE || s->visited[i] || b->planned[i];
             for (size_t j = 0; !have && j < n; j++)
                 have = out[j] == i;
