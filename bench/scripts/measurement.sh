@@ -9,8 +9,12 @@
 # the winners' times ((slowest - fastest) / fastest), how often cutune's measuring side
 # waited for a binary.
 #
+# `sim-spread` needs no GPU: how often bo's sessions end within 2% of the optimum on the
+# convolution's two whole recorded spaces (H100 and H200), at the GPU runs' settings (batch
+# 4) and budgets of 100, 150 and 200, 40 sessions each; and the spread of each 5 seeds' bests.
+#
 # usage: bench/scripts/measurement.sh PART...   PART: cutune, kt-convolution, kt-sgemm,
-#                                               kt-hotspot, summary RECORD.json
+#                                               kt-hotspot, summary RECORD.json, sim-spread
 # env:   SEEDS ("1 2 3 4 5"), KT_RUNS (5), BUDGET (100), CUTUNE (build/cutune),
 #        KERNELS ("convolution sgemm hotspot"): what `cutune` runs,
 #        OUT_DIR (build/bench-out/measurement)
@@ -121,12 +125,38 @@ json.dump(rec, open(record, "w"), indent=1)
 EOF
 }
 
-nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+sim_spread() {
+    for space in data/spaces/conv2d_H100.json.gz data/spaces/cutune/convolution_H200.json.gz; do
+        for budget in 100 150 200; do
+            "$CUTUNE" sim --space "$space" --strategy bo --batch 4 --budget "$budget" \
+                --repeats 40 --trace "$SCRATCH/trace" --json >"$SCRATCH/sim.json"
+            python3 - "$SCRATCH/trace" "$space" "$budget" "$SCRATCH/sim.json" <<'EOF'
+import collections, json, math, sys
+best = collections.defaultdict(lambda: math.inf) # session -> its best time
+for line in open(sys.argv[1]):
+    f = line.strip().split(",")
+    try:
+        best[int(f[0])] = min(best[int(f[0])], float(f[-1]))
+    except ValueError:
+        pass # a failed configuration
+b = [best[k] for k in sorted(best)]
+low = json.load(open(sys.argv[4]))["optimum"] # the space's fastest
+spreads = [(max(b[g:g + 5]) - min(b[g:g + 5])) / min(b[g:g + 5]) for g in range(0, len(b), 5)]
+print(f"{sys.argv[2]} budget {sys.argv[3]}: {sum(x <= 1.02 * low for x in b)} of {len(b)} "
+      f"sessions within 2% of {low:.4f} ms; spread of seeds 1-5: {100 * spreads[0]:.1f}%; "
+      f"groups of 5 seeds within 2%: {sum(s <= 0.02 for s in spreads)} of {len(spreads)}")
+EOF
+        done
+    done
+}
+
+[ "$*" = sim-spread ] || nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 while [ $# -gt 0 ]; do
     case $1 in
     cutune) run_cutune ;;
     kt-convolution | kt-sgemm | kt-hotspot) run_kt "${1#kt-}" ;;
     summary) summary "$2"; shift ;;
+    sim-spread) sim_spread ;;
     *) echo "measurement.sh: unknown part $1" >&2; exit 2 ;;
     esac
     shift
