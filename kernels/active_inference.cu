@@ -37,8 +37,10 @@
  * block (1: each policy's product in blocks of its own, A read once per policy; NP: every
  * policy from one pass over A), SMEM 1 stages S in shared memory, VW doubles per load of A,
  * UNROLL the loop over columns. The default is the plain port: a thread a row, 128 a block,
- * a policy at a time, S from global memory. CSMEM 1 keeps the block's rows of A in shared
- * memory for all its sub-steps (read from global memory once a launch). */
+ * a policy at a time, S from global memory. Where A's rows live for all the sub-steps of a
+ * launch (read from global memory once): CSMEM 1 keeps the block's rows in shared memory,
+ * AREG 1 each thread's part of its rows in registers. RPW rows per group of TPR threads:
+ * each value of S read serves that many rows. */
 #ifndef TPR
 #define TPR 1
 #endif
@@ -63,6 +65,15 @@
 #ifndef CSMEM
 #define CSMEM 0
 #endif
+#ifndef AREG
+#define AREG 0
+#endif
+#ifndef RPW
+#define RPW 1
+#endif
+#define GROUPS (ROWS / RPW)                         /* blockDim.y */
+#define THREADS (TPR * GROUPS)                      /* a block's */
+#define CHUNKS ((NS + TPR * VW - 1) / (TPR * VW))   /* a row's columns, VW at a time a thread */
 
 #define PRAGMA(x) _Pragma(#x)
 #define UNROLLED(n) PRAGMA(unroll n)
@@ -107,81 +118,130 @@ __device__ __forceinline__ void grid_barrier(unsigned *bar)
 
 /* One sub-step for the block's rows and BATCH policies from blockIdx.y * BATCH (the grid's y
  * covers the NP policies): S_out[:, p] = A S_in[:, p] + bu[:, p], bu (NS x NP) holding B u_t
- * of the horizon step. rows: A, or the block's rows of it (CSMEM). */
+ * of the horizon step. A group of TPR threads makes RPW rows; each thread takes VW columns
+ * of every TPR * VW. rows: A, or the block's rows of it (CSMEM); areg: the thread's part of
+ * its rows (AREG). */
 __device__ __forceinline__ void predict_rows(const double *__restrict__ rows, const double *S_in,
-                                             double *S_out, const double *__restrict__ bu)
+                                             double *S_out, const double *__restrict__ bu,
+                                             const double (&areg)[AREG ? RPW : 1]
+                                                                 [AREG ? CHUNKS * VW : 1])
 {
     const int first = blockIdx.y * BATCH;
 #if SMEM
-    __shared__ double s_sh[NS * BATCH];
+    __shared__ __align__(16) double s_sh[NS * BATCH];
     __syncthreads(); /* the last sub-step is done with it */
-    for (int k = threadIdx.y * TPR + threadIdx.x; k < NS * BATCH; k += TPR * ROWS)
-        s_sh[k] = STATE(S_in + (k / BATCH) * NP + first + k % BATCH);
+    if (BATCH == NP && (NS * NP) % 2 == 0) { /* all of S: one copy, two doubles a load */
+        double2 *to = reinterpret_cast<double2 *>(s_sh);
+        const double2 *from = reinterpret_cast<const double2 *>(S_in);
+        for (int k = threadIdx.y * TPR + threadIdx.x; k < NS * NP / 2; k += THREADS)
+            to[k] = SUBSTEPS > 1 ? __ldcg(from + k) : from[k];
+    } else {
+        for (int k = threadIdx.y * TPR + threadIdx.x; k < NS * BATCH; k += THREADS)
+            s_sh[k] = STATE(S_in + (k / BATCH) * NP + first + k % BATCH);
+    }
     __syncthreads();
 #define S_AT(j, b) s_sh[(j) * BATCH + (b)]
 #else
 #define S_AT(j, b) STATE(S_in + (j) * NP + first + (b))
 #endif
-    const int lane = threadIdx.x, i = blockIdx.x * ROWS + threadIdx.y;
-    const double *__restrict__ row = rows + (size_t)(i < NS ? (CSMEM ? threadIdx.y : i) : 0) * NS;
-    double acc[BATCH];
+    const int lane = threadIdx.x, i0 = blockIdx.x * ROWS + threadIdx.y * RPW;
+    const double *__restrict__ row[RPW];
 #pragma unroll
-    for (int b = 0; b < BATCH; b++)
-        acc[b] = 0.0;
-    if (i < NS) {
+    for (int r = 0; r < RPW; r++) /* (a row past the end reads row 0 and writes nothing) */
+        row[r] = rows + (size_t)(i0 + r < NS ? (CSMEM ? threadIdx.y * RPW + r : i0 + r) : 0) * NS;
+    double acc[RPW][BATCH];
+#pragma unroll
+    for (int r = 0; r < RPW; r++)
+#pragma unroll
+        for (int b = 0; b < BATCH; b++)
+            acc[r][b] = 0.0;
+    if (i0 < NS) {
+#if AREG
+#pragma unroll
+#else
         UNROLLED(UNROLL)
-        for (int j = lane * VW; j < NS; j += TPR * VW) {
-            double a[VW];
-            if (VW == 2 && j + 1 < NS && NS % 2 == 0) {
-                const double2 pair = *reinterpret_cast<const double2 *>(row + j);
-                a[0] = pair.x;
-                a[VW - 1] = pair.y;
-            } else {
+#endif
+        for (int c = 0; c < CHUNKS; c++) {
+            const int j = c * TPR * VW + lane * VW;
+            double a[RPW][VW];
 #pragma unroll
-                for (int q = 0; q < VW; q++)
-                    a[q] = j + q < NS ? row[j + q] : 0.0;
+            for (int r = 0; r < RPW; r++) {
+                if (AREG) {
+#pragma unroll
+                    for (int q = 0; q < VW; q++)
+                        a[r][q] = areg[AREG ? r : 0][AREG ? c * VW + q : 0];
+                } else if (VW == 2 && j + 1 < NS && NS % 2 == 0) {
+                    const double2 pair = *reinterpret_cast<const double2 *>(row[r] + j);
+                    a[r][0] = pair.x;
+                    a[r][VW - 1] = pair.y;
+                } else {
+#pragma unroll
+                    for (int q = 0; q < VW; q++)
+                        a[r][q] = j + q < NS ? row[r][j + q] : 0.0;
+                }
             }
 #pragma unroll
             for (int q = 0; q < VW; q++) {
-                const int jq = j + q < NS ? j + q : j;
+                const int jq = j + q < NS ? j + q : 0; /* (past the end: a is 0 there) */
 #pragma unroll
-                for (int b = 0; b < BATCH; b++)
-                    acc[b] = fma(a[q], S_AT(jq, b), acc[b]);
+                for (int b = 0; b < BATCH; b++) {
+                    const double s = S_AT(jq, b); /* one read of S for RPW rows */
+#pragma unroll
+                    for (int r = 0; r < RPW; r++)
+                        acc[r][b] = fma(a[r][q], s, acc[r][b]);
+                }
             }
         }
     }
 #pragma unroll
-    for (int b = 0; b < BATCH; b++)
-        acc[b] = row_sum(acc[b], TPR);
-    if (i < NS && lane == 0)
+    for (int r = 0; r < RPW; r++)
 #pragma unroll
         for (int b = 0; b < BATCH; b++)
-            S_out[i * NP + first + b] = acc[b] + bu[i * NP + first + b];
+            acc[r][b] = row_sum(acc[r][b], TPR);
+    if (lane == 0)
+#pragma unroll
+        for (int r = 0; r < RPW; r++)
+            if (i0 + r < NS)
+#pragma unroll
+                for (int b = 0; b < BATCH; b++)
+                    S_out[(i0 + r) * NP + first + b] = acc[r][b] + bu[(i0 + r) * NP + first + b];
 #undef S_AT
 }
 
 /* SUBSTEPS sub-steps from S_in to S_out. With an even SUBSTEPS, S_out may be S_in: that is
  * read in the first sub-step only, S_out written from the second on. barrier: a zeroed
  * word, left ready for the next launch. */
-extern "C" __global__ void __launch_bounds__(TPR * ROWS)
+extern "C" __global__ void __launch_bounds__(THREADS)
 ai_predict(const double *__restrict__ A, const double *S_in, double *S_out,
            const double *__restrict__ bu, double *S_tmp, unsigned *barrier)
 {
 #if CSMEM
     extern __shared__ double a_rows[]; /* the block's ROWS rows of A */
     const size_t first = (size_t)blockIdx.x * ROWS * NS;
-    for (size_t k = threadIdx.y * TPR + threadIdx.x; k < (size_t)ROWS * NS; k += TPR * ROWS)
+    for (size_t k = threadIdx.y * TPR + threadIdx.x; k < (size_t)ROWS * NS; k += THREADS)
         a_rows[k] = first + k < (size_t)NS * NS ? A[first + k] : 0.0;
     __syncthreads();
     const double *rows = a_rows;
 #else
     const double *rows = A;
 #endif
+    double areg[AREG ? RPW : 1][AREG ? CHUNKS * VW : 1];
+#if AREG /* the thread's columns of its rows, 0 past the end */
+#pragma unroll
+    for (int r = 0; r < RPW; r++) {
+        const int i = blockIdx.x * ROWS + threadIdx.y * RPW + r;
+#pragma unroll
+        for (int k = 0; k < CHUNKS * VW; k++) {
+            const int j = (k / VW) * TPR * VW + threadIdx.x * VW + k % VW;
+            areg[r][k] = i < NS && j < NS ? A[(size_t)i * NS + j] : 0.0;
+        }
+    }
+#endif
     const double *in = S_in;
     for (int s = 0; s < SUBSTEPS; s++) {
         /* the last sub-step writes S_out, the one before it S_tmp, ... */
         double *out = (SUBSTEPS - 1 - s) % 2 == 0 ? S_out : S_tmp;
-        predict_rows(rows, in, out, bu);
+        predict_rows(rows, in, out, bu, areg);
         if (s + 1 < SUBSTEPS)
             grid_barrier(barrier);
         in = out;
