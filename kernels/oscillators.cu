@@ -24,7 +24,8 @@
  * sin(theta_j - theta_i) = sin theta_j cos theta_i - cos theta_j sin theta_i, N sincos calls
  * per block instead of one sin per pair; VW 2 reads C two doubles at a time; UNROLL unrolls
  * the loop over j; CSMEM 1 keeps the block's rows of C in shared memory for all its steps
- * (read from global memory once a launch). The default is the plain port: one thread per
+ * (read from global memory once a launch), AREG 1 each thread's columns of its row in
+ * registers (TILE then covers all N). The default is the plain port: one thread per
  * oscillator, 256 a block, a sin per pair from global memory. */
 
 #ifndef N
@@ -57,6 +58,11 @@
 #ifndef CSMEM
 #define CSMEM 0
 #endif
+#ifndef AREG
+#define AREG 0
+#endif
+#define CHUNKS ((N + TPR * VW - 1) / (TPR * VW)) /* a row's columns, VW at a time a thread */
+#define TILE_W (AREG ? N : TILE)                     /* columns staged at a time */
 
 #define THREADS (TPR * ROWS)
 #define PRAGMA(x) _Pragma(#x)
@@ -132,18 +138,23 @@ __device__ __forceinline__ void step_rows(const double *th, const double *ve, do
                                           double *ve_out, const double *__restrict__ omega,
                                           const double *__restrict__ rows,
                                           double z, double K, double gamma, double sigma,
-                                          double dt, const double *trig_in, double *trig_out)
+                                          double dt, const double *trig_in, double *trig_out,
+                                          const double (&areg)[AREG ? CHUNKS * VW : 1])
 {
 #if SMEM && SINCOS
-    __shared__ double sin_t[TILE], cos_t[TILE];
+    __shared__ double sin_t[TILE_W], cos_t[TILE_W];
 #elif SMEM
-    __shared__ double theta_t[TILE];
+    __shared__ double theta_t[TILE_W];
 #endif
     const int lane = threadIdx.x, tid = threadIdx.y * TPR + threadIdx.x;
     const int i = blockIdx.x * ROWS + threadIdx.y;
     const bool live = i < N;
     const double theta_i = live ? STATE(th + i) : 0.0;
+#if !AREG
     const double *__restrict__ row = rows + (size_t)(live ? (CSMEM ? threadIdx.y : i) : 0) * N;
+#else
+    (void)rows; /* its columns are in areg */
+#endif
     const double v = live ? STATE(ve + i) : 0.0, theta_new = theta_i + v * dt;
     double s_new = 0.0, c_new = 0.0;
     if (SINCOS && trig_out)
@@ -160,8 +171,8 @@ __device__ __forceinline__ void step_rows(const double *th, const double *ve, do
     double acc_c = 0.0;
 #endif
     (void)tid; /* unused without SMEM */
-    for (int t0 = 0; t0 < N; t0 += TILE) {
-        const int width = N - t0 < TILE ? N - t0 : TILE;
+    for (int t0 = 0; t0 < N; t0 += TILE_W) {
+        const int width = N - t0 < TILE_W ? N - t0 : TILE_W;
 #if SMEM
         __syncthreads(); /* the last tile is used up */
         for (int j = tid; j < width; j += THREADS) {
@@ -180,10 +191,21 @@ __device__ __forceinline__ void step_rows(const double *th, const double *ve, do
 #endif
         if (!live)
             continue;
+#if AREG /* (one tile of all N columns) */
+#pragma unroll
+        for (int c = 0; c < CHUNKS; c++) {
+            const int j = c * TPR * VW + lane * VW;
+#else
         const double *__restrict__ r = row + t0;
         UNROLLED(UNROLL)
         for (int j = lane * VW; j < width; j += TPR * VW) {
+#endif
             double cij[VW];
+#if AREG
+#pragma unroll
+            for (int q = 0; q < VW; q++)
+                cij[q] = areg[c * VW + q]; /* 0 past the end */
+#else
             if (VW == 2 && j + 1 < width && N % 2 == 0) {
                 const double2 pair = *reinterpret_cast<const double2 *>(r + j);
                 cij[0] = pair.x;
@@ -193,9 +215,10 @@ __device__ __forceinline__ void step_rows(const double *th, const double *ve, do
                 for (int q = 0; q < VW; q++)
                     cij[q] = j + q < width ? r[j + q] : 0.0;
             }
+#endif
 #pragma unroll
             for (int q = 0; q < VW; q++) {
-                const int jq = j + q < width ? j + q : j; /* a zero weight past the end */
+                const int jq = j + q < width ? j + q : 0; /* a zero weight past the end */
 #if SMEM && SINCOS
                 acc = fma(cij[q], sin_t[jq], acc);
                 acc_c = fma(cij[q], cos_t[jq], acc_c);
@@ -244,6 +267,17 @@ osc_step(const double *theta, const double *vel, double *theta_out, double *vel_
 #else
     const double *rows = C;
 #endif
+    double areg[AREG ? CHUNKS * VW : 1];
+#if AREG /* the thread's columns of its row, 0 past the end */
+    {
+        const int row_i = blockIdx.x * ROWS + threadIdx.y;
+#pragma unroll
+        for (int k = 0; k < CHUNKS * VW; k++) {
+            const int j = (k / VW) * TPR * VW + threadIdx.x * VW + k % VW;
+            areg[k] = row_i < N && j < N ? C[(size_t)row_i * N + j] : 0.0;
+        }
+    }
+#endif
     const unsigned long long step0 = *clock + (unsigned long long)offset;
     const double *th = theta, *ve = vel;
     const int lane = threadIdx.x, i = blockIdx.x * ROWS + threadIdx.y;
@@ -260,7 +294,7 @@ osc_step(const double *theta, const double *vel, double *theta_out, double *vel_
         const double *trig_in = s ? trig + (size_t)((s - 1) % 2) * 2 * N : nullptr;
         double *trig_out = s + 1 < STEPS ? trig + (size_t)(s % 2) * 2 * N : nullptr;
         step_rows(th, ve, th_out, ve_out, omega, rows, z, K, gamma, sigma, dt, trig_in,
-                  trig_out);
+                  trig_out, areg);
         if (s + 1 < STEPS)
             grid_barrier(barrier);
         th = th_out;

@@ -103,27 +103,36 @@ static void model_against_cpu(void)
     check_model(store, 1024, "defaults", 0);
     check_model(store, 1000, "defaults", 0);
     /* configurations of the other kind: many threads a row, staged sincos, batched policies */
-    static const char osc[] = "TPR,ROWS,SMEM,SINCOS,TILE,VW,UNROLL,CSMEM",
-                      ai[] = "TPR,ROWS,BATCH,SMEM,VW,UNROLL,CSMEM";
-    put(store, &dev, osc_hash, "osc_step", 1024, 1, 1, osc, "32,8,1,1,512,2,4,0");
-    put(store, &dev, osc_hash, "osc_step", 1000, 1, 1, osc, "8,16,1,0,256,2,2,0");
-    put(store, &dev, ai_hash, "ai_predict", 900, 5, 1, ai, "16,16,5,1,2,4,0");
+    static const char osc[] = "TPR,ROWS,SMEM,SINCOS,TILE,VW,UNROLL,CSMEM,AREG",
+                      ai[] = "TPR,ROWS,BATCH,SMEM,VW,UNROLL,CSMEM,RPW,AREG";
+    put(store, &dev, osc_hash, "osc_step", 1024, 1, 1, osc, "32,8,1,1,512,2,4,0,0");
+    put(store, &dev, osc_hash, "osc_step", 1000, 1, 1, osc, "8,16,1,0,256,2,2,0,0");
+    put(store, &dev, ai_hash, "ai_predict", 900, 5, 1, ai, "16,16,5,1,2,4,0,1,0");
     check_model(store, 1024, "profiles", 0);
     check_model(store, 1000, "profiles", 0);
     /* every step in one launch (grid barriers between them), C and A held in shared memory */
     put(store, &dev, osc_hash, "osc_step", 1024, RT_OSC_STEPS, 1, osc,
-        "32,8,1,1,1024,2,4,1");
+        "32,8,1,1,1024,2,4,1,0");
     put(store, &dev, osc_hash, "osc_step", 1000, RT_OSC_STEPS, 1, osc,
-        "8,16,1,0,256,2,2,1");
+        "8,16,1,0,256,2,2,1,0");
     put(store, &dev, ai_hash, "ai_predict", 900, 5, RT_SUBSTEPS, ai,
-        "16,16,5,1,2,4,1");
+        "16,16,5,1,2,4,1,1,0");
     check_model(store, 1024, "fused", 1);
     check_model(store, 1000, "fused", 1);
     /* from global memory, and the policies' blocks apart */
     put(store, &dev, osc_hash, "osc_step", 1024, RT_OSC_STEPS, 1, osc,
-        "4,64,0,0,1024,1,1,0");
+        "4,64,0,0,1024,1,1,0,0");
     put(store, &dev, ai_hash, "ai_predict", 900, 5, RT_SUBSTEPS, ai,
-        "1,128,1,0,1,1,0");
+        "1,128,1,0,1,1,0,1,0");
+    check_model(store, 1024, "fused", 1);
+    /* C's and A's rows in registers, A's two rows a warp, 7 rows a block */
+    put(store, &dev, osc_hash, "osc_step", 1024, RT_OSC_STEPS, 1, osc,
+        "32,8,1,1,1024,1,4,0,1");
+    put(store, &dev, ai_hash, "ai_predict", 900, 5, RT_SUBSTEPS, ai,
+        "32,8,5,1,1,4,0,2,1");
+    check_model(store, 1024, "fused", 1);
+    put(store, &dev, ai_hash, "ai_predict", 900, 5, RT_SUBSTEPS, ai,
+        "32,7,5,1,2,1,0,1,1");
     check_model(store, 1024, "fused", 1);
     cutune_store_free(store);
     char cmd[1200];

@@ -252,7 +252,7 @@ static void oscillators(void)
         CHECK_INT(cutune_kernel_cooperative_at(k, c, (int64_t[3]){1024, 1, 1}, &coop),
                   CUTUNE_OK);
         CHECK_INT(coop, 0);
-        CHECK_INT(cutune_space_parse_key(s, "32,8,1,1,2048,1,4,1", c), CUTUNE_OK);
+        CHECK_INT(cutune_space_parse_key(s, "32,8,1,1,2048,1,4,1,0", c), CUTUNE_OK);
         CHECK_INT(cutune_kernel_geometry_at(k, c, (int64_t[3]){1024, 100, 1}, g, b, &smem),
                   CUTUNE_OK);
         CHECK(g[0] == 128 && g[1] == 1 && b[0] == 32 && b[1] == 8 && smem == 8 * 1024 * 8);
