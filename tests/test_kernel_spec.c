@@ -242,7 +242,7 @@ static void oscillators(void)
     cutune_kernel *k = NULL;
     OPEN_SPEC(spec, s, k);
     if (k) {
-        uint32_t c[8];
+        uint32_t c[CUTUNE_MAX_PARAMS];
         unsigned g[3], b[3];
         size_t smem;
         int coop = -1;
@@ -300,7 +300,7 @@ static void cooperative(void)
     const char *spec = CUTUNE_SOURCE_DIR "/kernels/active_inference.json";
     OPEN_SPEC(spec, s, k);
     if (k) {
-        uint32_t c[8];
+        uint32_t c[CUTUNE_MAX_PARAMS];
         int coop = -1;
         CHECK_INT(cutune_space_get_default(s, c), 1);
         CHECK_INT(cutune_kernel_cooperative_at(k, c, (int64_t[3]){900, 5, 1}, &coop),
@@ -361,7 +361,7 @@ static void stream_and_reduce(void)
         cutune_kernel *k = NULL;
         OPEN_SPEC(spec, s, k);
         if (k) {
-            uint32_t c[8];
+            uint32_t c[CUTUNE_MAX_PARAMS];
             unsigned g[3], b[3];
             size_t smem;
             CHECK_INT(cutune_space_get_default(s, c), 1); /* one-shot: N / 256 blocks */
