@@ -295,16 +295,12 @@ static int fold_best(cutune_store *s, int64_t session, int finish)
                             sqlite3_column_int64(q, 11)},
                 .params = params, .config = ct_db_text(q, 13),
                 .time_ms = sqlite3_column_double(q, 14),
-                .median_ms = sqlite3_column_type(q, 15) == SQLITE_NULL
-                                 ? NAN : sqlite3_column_double(q, 15),
-                .std_ms = sqlite3_column_type(q, 16) == SQLITE_NULL
-                              ? NAN : sqlite3_column_double(q, 16),
+                .median_ms = ct_db_real(q, 15),
+                .std_ms = ct_db_real(q, 16),
                 .strategy = ct_db_text(q, 17), .budget = (uint64_t)sqlite3_column_int64(q, 18),
                 .session = session,
-                .median_lo_ms = sqlite3_column_type(q, 19) == SQLITE_NULL
-                                    ? NAN : sqlite3_column_double(q, 19),
-                .median_hi_ms = sqlite3_column_type(q, 20) == SQLITE_NULL
-                                    ? NAN : sqlite3_column_double(q, 20)};
+                .median_lo_ms = ct_db_real(q, 19),
+                .median_hi_ms = ct_db_real(q, 20)};
             have = 1;
             st = ct_store_put_locked(s, &best, &kept, &strings);
         } else if (rc != SQLITE_DONE) {

@@ -82,16 +82,13 @@ static cutune_profile profile_of_row(sqlite3_stmt *q)
                     sqlite3_column_int64(q, 12)},
         .params = ct_db_text(q, 13), .config = ct_db_text(q, 14),
         .time_ms = sqlite3_column_double(q, 15),
-        .median_ms = sqlite3_column_type(q, 16) == SQLITE_NULL ? NAN
-                                                                : sqlite3_column_double(q, 16),
-        .std_ms = sqlite3_column_type(q, 17) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 17),
+        .median_ms = ct_db_real(q, 16),
+        .std_ms = ct_db_real(q, 17),
         .strategy = ct_db_text(q, 18), .budget = (uint64_t)sqlite3_column_int64(q, 19),
         .evaluations = (uint64_t)sqlite3_column_int64(q, 20),
         .session = sqlite3_column_int64(q, 21), .updated = sqlite3_column_double(q, 22),
-        .median_lo_ms = sqlite3_column_type(q, 24) == SQLITE_NULL ? NAN
-                                                                   : sqlite3_column_double(q, 24),
-        .median_hi_ms = sqlite3_column_type(q, 25) == SQLITE_NULL ? NAN
-                                                                   : sqlite3_column_double(q, 25)};
+        .median_lo_ms = ct_db_real(q, 24),
+        .median_hi_ms = ct_db_real(q, 25)};
     return p;
 }
 

@@ -74,6 +74,8 @@ int ct_db_commit(ct_db *db);
 void ct_db_rollback(ct_db *db);
 /* sqlite3_column_text that never returns NULL. */
 const char *ct_db_text(sqlite3_stmt *stmt, int col);
+/* sqlite3_column_double, NaN for NULL (a time not known). */
+double ct_db_real(sqlite3_stmt *stmt, int col);
 
 /* ---------------------------------------------------------------- the lock-free map ---- */
 
