@@ -26,16 +26,17 @@ __global__ void theirs(int n)
 
 __global__ void empty() {}
 
-static float time_launch(void *fn, int blocks, void **args)
+/* The median of 21 timings (after a warm-up) of what `enqueue` puts on stream s, in ms. */
+template <typename F> static float median_ms(cudaStream_t s, F enqueue)
 {
     cudaEvent_t e0, e1;
     cudaEventCreate(&e0);
     cudaEventCreate(&e1);
     std::vector<float> t;
     for (int r = 0; r < 22; r++) { /* the first is a warm-up */
-        cudaEventRecord(e0);
-        cudaLaunchCooperativeKernel(fn, blocks, 256, args, 0, 0);
-        cudaEventRecord(e1);
+        cudaEventRecord(e0, s);
+        enqueue();
+        cudaEventRecord(e1, s);
         cudaEventSynchronize(e1);
         float ms;
         cudaEventElapsedTime(&ms, e0, e1);
@@ -46,6 +47,11 @@ static float time_launch(void *fn, int blocks, void **args)
     cudaEventDestroy(e1);
     std::sort(t.begin(), t.end());
     return t[t.size() / 2];
+}
+
+static float time_launch(void *fn, int blocks, void **args)
+{
+    return median_ms(0, [&] { cudaLaunchCooperativeKernel(fn, blocks, 256, args, 0, 0); });
 }
 
 int main()
@@ -85,21 +91,7 @@ int main()
         empty<<<1, 32, 0, s>>>();
     cudaStreamEndCapture(s, &g);
     cudaGraphInstantiate(&x, g, 0);
-    cudaEvent_t e0, e1;
-    cudaEventCreate(&e0);
-    cudaEventCreate(&e1);
-    std::vector<float> t;
-    for (int r = 0; r < 22; r++) {
-        cudaEventRecord(e0, s);
-        cudaGraphLaunch(x, s);
-        cudaEventRecord(e1, s);
-        cudaEventSynchronize(e1);
-        float ms;
-        cudaEventElapsedTime(&ms, e0, e1);
-        if (r)
-            t.push_back(ms);
-    }
-    std::sort(t.begin(), t.end());
-    printf("an empty kernel in a graph: %.2f us a node\n", t[t.size() / 2] * 1e3f / 1000);
+    float ms = median_ms(s, [&] { cudaGraphLaunch(x, s); });
+    printf("an empty kernel in a graph: %.2f us a node\n", ms * 1e3f / 1000);
     return 0;
 }

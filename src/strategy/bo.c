@@ -312,11 +312,17 @@ static int believe_in_flight(bo *b, const ct_search *s, double worst, double *be
     return st;
 }
 
-/* Whether the end game has begun: from LOCAL_FROM of the budget on. (Configurations pruned
- * before measurement count as spent here: the end game starts a little early then.) */
+/* The evaluation the end game begins at: LOCAL_FROM of the budget. */
+static size_t end_game_start(const ct_search *s)
+{
+    return (size_t)((double)s->budget * LOCAL_FROM);
+}
+
+/* Whether the end game has begun. (Configurations pruned before measurement count as spent
+ * here: the end game starts a little early then.) */
 static int end_game_begun(const ct_search *s)
 {
-    size_t start = (size_t)((double)s->budget * LOCAL_FROM);
+    size_t start = end_game_start(s);
     return s->nvisited >= start && s->budget > start;
 }
 
@@ -326,7 +332,7 @@ static int end_game(ct_search *s)
 {
     if (!end_game_begun(s))
         return 0;
-    size_t start = (size_t)((double)s->budget * LOCAL_FROM);
+    size_t start = end_game_start(s);
     double p = (double)(s->nvisited - start + 1) / (double)(s->budget - start);
     return ct_uniform(&s->rng) < p;
 }
